@@ -1,0 +1,135 @@
+// Package interview is the interview-session domain: the session record, its statuses and
+// the legal transitions between them. It has no AWS imports.
+package interview
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// Status is an interview session's lifecycle status.
+type Status string
+
+const (
+	Active    Status = "active"
+	Paused    Status = "paused"
+	Completed Status = "completed"
+	Cancelled Status = "cancelled"
+)
+
+// Statuses lists every status, in lifecycle order.
+var Statuses = []Status{Active, Paused, Completed, Cancelled}
+
+// ParseStatus returns the status named s, or false.
+func ParseStatus(s string) (Status, bool) {
+	for _, st := range Statuses {
+		if string(st) == s {
+			return st, true
+		}
+	}
+	return "", false
+}
+
+// Terminal reports whether no transition leaves s.
+func (s Status) Terminal() bool { return s == Completed || s == Cancelled }
+
+// RetryPolicy is the session's optional retry configuration (seed 001).
+type RetryPolicy struct {
+	MinCooldownHours   *float64
+	AutoSuggestIfBelow *float64
+}
+
+// Session is an interview session. OwnerID is the sub of the user who created it; only
+// that user may act on it.
+type Session struct {
+	ID                string
+	OwnerID           string
+	TopicIDs          []string
+	TopicLabels       []string
+	Title             string
+	Progress          float64
+	Score             float64
+	TargetScore       *float64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	LastInteractionAt time.Time
+	InterviewerID     string
+	ConversationID    string
+	Status            Status
+	RetryPolicy       *RetryPolicy
+	Labels            []string
+	Notes             string
+	Language          string
+	Difficulty        int
+	// RecentMessages is the conversation history, an opaque JSON array owned by the
+	// conversation service; transitions never change it.
+	RecentMessages json.RawMessage
+	Version        int64
+
+	CancelledAt  time.Time
+	CancelledBy  string
+	CancelReason string
+	PausedAt     time.Time
+	ResumedAt    time.Time
+}
+
+// Transition is one row of the interview lifecycle: the rule (legal source states and
+// target), and which of the session's fields it stamps.
+type Transition struct {
+	lifecycle.Rule[Status]
+	// StampedAt names the timestamp field the transition sets to the time of the write.
+	StampedAt string
+	// StampedBy names the field that records the actor's sub, if any.
+	StampedBy string
+	// TakesReason reports whether the transition records a caller-given reason.
+	TakesReason bool
+}
+
+// The interview lifecycle. Completion happens elsewhere; no route leaves a terminal status.
+var (
+	Cancel = Transition{
+		Rule:        lifecycle.Rule[Status]{Action: "cancel", From: []Status{Active, Paused}, To: Cancelled},
+		StampedAt:   "cancelledAt",
+		StampedBy:   "cancelledBy",
+		TakesReason: true,
+	}
+	Pause = Transition{
+		Rule:      lifecycle.Rule[Status]{Action: "pause", From: []Status{Active}, To: Paused},
+		StampedAt: "pausedAt",
+	}
+	Resume = Transition{
+		Rule:      lifecycle.Rule[Status]{Action: "resume", From: []Status{Paused}, To: Active},
+		StampedAt: "resumedAt",
+	}
+)
+
+// Transitions lists every interview transition.
+var Transitions = []Transition{Cancel, Pause, Resume}
+
+// Authorize returns lifecycle.ErrForbidden unless actor owns s.
+func Authorize(s Session, actor lifecycle.Actor) error {
+	if actor.Sub == "" || s.OwnerID != actor.Sub {
+		return lifecycle.ErrForbidden
+	}
+	return nil
+}
+
+// Check explains why t may not be applied to s by actor: lifecycle.ErrForbidden when the
+// actor does not own it, an *lifecycle.InvalidTransitionError when its status forbids it,
+// nil when the transition is legal.
+func (t Transition) Check(s Session, actor lifecycle.Actor) error {
+	if err := Authorize(s, actor); err != nil {
+		return err
+	}
+	return t.Rule.Check(s.Status)
+}
+
+// Request is everything a transition records besides the status change.
+type Request struct {
+	ID            string
+	Actor         lifecycle.Actor
+	Reason        string
+	CorrelationID string
+}

@@ -1,0 +1,266 @@
+package interview
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+func TestParseStatus(t *testing.T) {
+	tests := []struct {
+		in     string
+		want   Status
+		wantOK bool
+	}{
+		{"active", Active, true},
+		{"paused", Paused, true},
+		{"completed", Completed, true},
+		{"cancelled", Cancelled, true},
+		{"", "", false},
+		{"unknown", "", false},
+		{"Active", "", false},
+		{"ACTIVE", "", false},
+		{"Paused", "", false},
+		{"CANCELLED", "", false},
+		{"canceled", "", false}, // US spelling is not a status
+		{" active", "", false},
+		{"active ", "", false},
+		{"active\n", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := ParseStatus(tt.in)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("ParseStatus(%q) = (%q, %v), want (%q, %v)", tt.in, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestStatusesListsEveryStatusOnce(t *testing.T) {
+	want := []Status{Active, Paused, Completed, Cancelled}
+	if !slices.Equal(Statuses, want) {
+		t.Errorf("Statuses = %q, want %q", Statuses, want)
+	}
+	for _, s := range Statuses {
+		got, ok := ParseStatus(string(s))
+		if !ok || got != s {
+			t.Errorf("ParseStatus(%q) = (%q, %v), want round trip", s, got, ok)
+		}
+	}
+}
+
+func TestStatusTerminal(t *testing.T) {
+	tests := []struct {
+		s    Status
+		want bool
+	}{
+		{Active, false},
+		{Paused, false},
+		{Completed, true},
+		{Cancelled, true},
+		{"", false},
+		{"unknown", false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.s), func(t *testing.T) {
+			if got := tt.s.Terminal(); got != tt.want {
+				t.Errorf("%q.Terminal() = %v, want %v", tt.s, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTerminalStatusesHaveNoOutgoingTransition(t *testing.T) {
+	for _, s := range Statuses {
+		leaves := false
+		for _, tr := range Transitions {
+			if tr.Allows(s) {
+				leaves = true
+			}
+		}
+		if s.Terminal() == leaves {
+			t.Errorf("status %q: Terminal()=%v but some transition leaves it=%v", s, s.Terminal(), leaves)
+		}
+	}
+}
+
+// TestTransitionTable covers every (transition, status) pair.
+func TestTransitionTable(t *testing.T) {
+	const owner = "user-1"
+	actor := lifecycle.Actor{Sub: owner}
+
+	tests := []struct {
+		tr    Transition
+		from  Status
+		allow bool
+	}{
+		{Cancel, Active, true},
+		{Cancel, Paused, true},
+		{Cancel, Completed, false},
+		{Cancel, Cancelled, false},
+
+		{Pause, Active, true},
+		{Pause, Paused, false},
+		{Pause, Completed, false},
+		{Pause, Cancelled, false},
+
+		{Resume, Active, false},
+		{Resume, Paused, true},
+		{Resume, Completed, false},
+		{Resume, Cancelled, false},
+	}
+	if len(tests) != len(Transitions)*len(Statuses) {
+		t.Fatalf("table has %d rows, want %d", len(tests), len(Transitions)*len(Statuses))
+	}
+	for _, tt := range tests {
+		t.Run(tt.tr.Action+"/"+string(tt.from), func(t *testing.T) {
+			if got := tt.tr.Allows(tt.from); got != tt.allow {
+				t.Errorf("%s.Allows(%q) = %v, want %v", tt.tr.Action, tt.from, got, tt.allow)
+			}
+			err := tt.tr.Check(Session{ID: "s1", OwnerID: owner, Status: tt.from}, actor)
+			if tt.allow {
+				if err != nil {
+					t.Errorf("%s.Check from %q = %v, want nil", tt.tr.Action, tt.from, err)
+				}
+				return
+			}
+			var ite *lifecycle.InvalidTransitionError
+			if !errors.As(err, &ite) {
+				t.Fatalf("%s.Check from %q = %v, want *InvalidTransitionError", tt.tr.Action, tt.from, err)
+			}
+			if ite.Action != tt.tr.Action || ite.Current != string(tt.from) {
+				t.Errorf("got %+v, want Action=%q Current=%q", *ite, tt.tr.Action, tt.from)
+			}
+			if errors.Is(err, lifecycle.ErrForbidden) {
+				t.Errorf("owner got ErrForbidden")
+			}
+		})
+	}
+}
+
+func TestTransitionTargets(t *testing.T) {
+	tests := []struct {
+		tr     Transition
+		action string
+		to     Status
+	}{
+		{Cancel, "cancel", Cancelled},
+		{Pause, "pause", Paused},
+		{Resume, "resume", Active},
+	}
+	for _, tt := range tests {
+		t.Run(tt.action, func(t *testing.T) {
+			if tt.tr.Action != tt.action {
+				t.Errorf("Action = %q, want %q", tt.tr.Action, tt.action)
+			}
+			if tt.tr.To != tt.to {
+				t.Errorf("To = %q, want %q", tt.tr.To, tt.to)
+			}
+			if tt.tr.Allows(tt.tr.To) {
+				t.Errorf("%s may leave its own target %q", tt.action, tt.to)
+			}
+		})
+	}
+}
+
+func TestCheckForbidden(t *testing.T) {
+	tests := []struct {
+		name   string
+		owner  string
+		sub    string
+		status Status
+	}{
+		{"other user, legal status", "owner", "intruder", Active},
+		{"other user, illegal status (forbidden wins)", "owner", "intruder", Completed},
+		{"other user, cancelled", "owner", "intruder", Cancelled},
+		{"empty sub", "owner", "", Active},
+		{"empty sub and empty owner", "", "", Active},
+		{"empty sub, empty owner, illegal status", "", "", Cancelled},
+		{"non-empty sub, empty owner", "", "someone", Active},
+		{"case differs", "Owner", "owner", Active},
+		{"prefix of owner", "owner-1", "owner", Paused},
+	}
+	for _, tr := range Transitions {
+		for _, tt := range tests {
+			t.Run(tr.Action+"/"+tt.name, func(t *testing.T) {
+				s := Session{ID: "s1", OwnerID: tt.owner, Status: tt.status}
+				actor := lifecycle.Actor{Sub: tt.sub, Roles: []string{"Admin", "Dispatcher"}}
+				err := tr.Check(s, actor)
+				if !errors.Is(err, lifecycle.ErrForbidden) {
+					t.Fatalf("Check = %v, want ErrForbidden", err)
+				}
+				if _, ok := errors.AsType[*lifecycle.InvalidTransitionError](err); ok {
+					t.Errorf("Check returned an InvalidTransitionError as well as forbidden: %v", err)
+				}
+				if aerr := Authorize(s, actor); !errors.Is(aerr, lifecycle.ErrForbidden) {
+					t.Errorf("Authorize = %v, want ErrForbidden", aerr)
+				}
+			})
+		}
+	}
+}
+
+func TestAuthorizeOwner(t *testing.T) {
+	s := Session{ID: "s1", OwnerID: "owner", Status: Completed}
+	if err := Authorize(s, lifecycle.Actor{Sub: "owner"}); err != nil {
+		t.Errorf("Authorize(owner) = %v, want nil", err)
+	}
+}
+
+func TestTransitionsList(t *testing.T) {
+	if len(Transitions) != 3 {
+		t.Fatalf("len(Transitions) = %d, want 3", len(Transitions))
+	}
+	want := []string{"cancel", "pause", "resume"}
+	for i, tr := range Transitions {
+		if tr.Action != want[i] {
+			t.Errorf("Transitions[%d].Action = %q, want %q", i, tr.Action, want[i])
+		}
+	}
+	pairs := []struct {
+		got, want Transition
+	}{{Transitions[0], Cancel}, {Transitions[1], Pause}, {Transitions[2], Resume}}
+	for i, p := range pairs {
+		if p.got.Action != p.want.Action || p.got.To != p.want.To || !slices.Equal(p.got.From, p.want.From) ||
+			p.got.StampedAt != p.want.StampedAt || p.got.StampedBy != p.want.StampedBy || p.got.TakesReason != p.want.TakesReason {
+			t.Errorf("Transitions[%d] = %+v, want %+v", i, p.got, p.want)
+		}
+	}
+}
+
+func TestTransitionFields(t *testing.T) {
+	tests := []struct {
+		tr          Transition
+		from        []Status
+		stampedAt   string
+		stampedBy   string
+		takesReason bool
+	}{
+		{Cancel, []Status{Active, Paused}, "cancelledAt", "cancelledBy", true},
+		{Pause, []Status{Active}, "pausedAt", "", false},
+		{Resume, []Status{Paused}, "resumedAt", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tr.Action, func(t *testing.T) {
+			got := slices.Clone(tt.tr.From)
+			slices.Sort(got)
+			want := slices.Clone(tt.from)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("From = %q, want exactly %q", tt.tr.From, tt.from)
+			}
+			if tt.tr.StampedAt != tt.stampedAt {
+				t.Errorf("StampedAt = %q, want %q", tt.tr.StampedAt, tt.stampedAt)
+			}
+			if tt.tr.StampedBy != tt.stampedBy {
+				t.Errorf("StampedBy = %q, want %q", tt.tr.StampedBy, tt.stampedBy)
+			}
+			if tt.tr.TakesReason != tt.takesReason {
+				t.Errorf("TakesReason = %v, want %v", tt.tr.TakesReason, tt.takesReason)
+			}
+		})
+	}
+}

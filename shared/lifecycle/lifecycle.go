@@ -1,0 +1,80 @@
+// Package lifecycle holds what every entity's lifecycle shares: the actor who asks for a
+// transition, the rule that says which states a transition may leave, and the errors a
+// transition can end in. It has no AWS imports; adapters translate their failures into
+// these errors and the HTTP layer maps them to responses.
+package lifecycle
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Actor is the authenticated caller asking for a transition.
+type Actor struct {
+	Sub   string
+	Roles []string
+}
+
+// HasAnyRole reports whether the actor holds at least one of roles.
+func (a Actor) HasAnyRole(roles ...string) bool {
+	for _, r := range roles {
+		if slices.Contains(a.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// ErrNotFound: the entity does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the entity exists but the actor may not act on it.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnauthenticated: the request carries no usable identity.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrConflict: the entity changed between the read and the guarded write;
+	// the caller may retry.
+	ErrConflict = errors.New("concurrent modification")
+	// ErrUnavailable: the store throttled or failed after its own retries; the
+	// caller may retry later.
+	ErrUnavailable = errors.New("temporarily unavailable")
+)
+
+// InvalidTransitionError says the entity's current status does not allow the action.
+type InvalidTransitionError struct {
+	Action  string
+	Current string
+}
+
+func (e *InvalidTransitionError) Error() string {
+	return fmt.Sprintf("cannot %s from status %q", e.Action, e.Current)
+}
+
+// Rule is one transition of a lifecycle: the statuses it may leave and the one it enters.
+// It is data: stores build their write conditions from From, and classify a failed write
+// with Check, so the legal source states are written down once.
+type Rule[S ~string] struct {
+	Action string
+	From   []S
+	To     S
+}
+
+// Allows reports whether the rule may leave status s.
+func (r Rule[S]) Allows(s S) bool { return slices.Contains(r.From, s) }
+
+// Check returns nil when the rule may leave current, else an *InvalidTransitionError.
+func (r Rule[S]) Check(current S) error {
+	if r.Allows(current) {
+		return nil
+	}
+	return &InvalidTransitionError{Action: r.Action, Current: string(current)}
+}
+
+// TimeLayout is how every timestamp is stored and returned: UTC with a fixed millisecond
+// width, so that string order is time order.
+const TimeLayout = "2006-01-02T15:04:05.000Z"
+
+// FormatTime renders t in TimeLayout.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
