@@ -1,0 +1,222 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// Item type tags, stored in the "type" attribute.
+const typeInterview = "interview"
+
+// UpdateItemAPI is the part of the DynamoDB client that transitions use.
+type UpdateItemAPI interface {
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// Interviews stores interview sessions.
+type Interviews struct {
+	db    UpdateItemAPI
+	table string
+	now   func() time.Time
+}
+
+// NewInterviews returns the interview store on table, stamping writes with now().
+func NewInterviews(db UpdateItemAPI, table string, now func() time.Time) *Interviews {
+	return &Interviews{db: db, table: table, now: now}
+}
+
+func interviewKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: sAV("INTERVIEW#" + id),
+		attrSK: sAV("INTERVIEW"),
+	}
+}
+
+func ownerStatus(owner string, s interview.Status) string { return owner + "#" + string(s) }
+
+// Apply performs transition t on the session req.ID in one conditional UpdateItem. The
+// condition holds the caller's ownership and the transition's legal source states; when it
+// fails, DynamoDB returns the item as it was (ALL_OLD) and the domain's own Check says why:
+// lifecycle.ErrNotFound, lifecycle.ErrForbidden or an *lifecycle.InvalidTransitionError.
+// Throttling and outages that outlast the SDK's retries are lifecycle.ErrUnavailable.
+func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req interview.Request) (interview.Session, error) {
+	in := s.transitionInput(t, req)
+	out, err := s.db.UpdateItem(ctx, in)
+	if err != nil {
+		var failed *types.ConditionalCheckFailedException
+		if !errors.As(err, &failed) {
+			return interview.Session{}, storeError("update interview", err)
+		}
+		if len(failed.Item) == 0 {
+			return interview.Session{}, lifecycle.ErrNotFound
+		}
+		old, derr := SessionFromItem(failed.Item)
+		if derr != nil {
+			return interview.Session{}, derr
+		}
+		if cerr := t.Check(old, req.Actor); cerr != nil {
+			return interview.Session{}, cerr
+		}
+		// The write's condition and Check disagree: the item must have changed shape
+		// (for example an owner-less record). Report it as a conflict, never as success.
+		return interview.Session{}, lifecycle.ErrConflict
+	}
+	return SessionFromItem(out.Attributes)
+}
+
+// transitionInput builds the UpdateItem for t from the lifecycle table: the target state,
+// the version step, the timestamps the row names, and the audit fields the events need.
+func (s *Interviews) transitionInput(t interview.Transition, req interview.Request) *dynamodb.UpdateItemInput {
+	now := lifecycle.FormatTime(s.now())
+	e := newExpr()
+	e.setFrom("previousStatus", "status")
+	e.set("status", sAV(string(t.To)))
+	e.increment("version")
+	e.set(attrUpdatedAt, sAV(now))
+	e.set(attrOwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
+	e.set(t.StampedAt, sAV(now))
+	if t.StampedBy != "" {
+		e.set(t.StampedBy, sAV(req.Actor.Sub))
+	}
+	if t.TakesReason && req.Reason != "" {
+		e.set("cancelReason", sAV(req.Reason))
+	}
+	e.set("lastAction", sAV(t.Action))
+	e.set("actor", actorAV(req.Actor))
+	if req.CorrelationID != "" {
+		e.set("correlationId", sAV(req.CorrelationID))
+	}
+
+	from := make([]string, len(t.From))
+	for i, st := range t.From {
+		from[i] = string(st)
+	}
+	cond := and(e.equals(attrOwnerID, sAV(req.Actor.Sub)), e.in("status", from))
+
+	return &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 interviewKey(req.ID),
+		UpdateExpression:                    aws.String(e.update()),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            e.names,
+		ExpressionAttributeValues:           e.values,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+func actorAV(a lifecycle.Actor) types.AttributeValue {
+	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+		"sub":   sAV(a.Sub),
+		"roles": listAV(a.Roles),
+	}}
+}
+
+// SessionFromItem decodes a stored session.
+func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, error) {
+	it := &item{m: m}
+	s := interview.Session{
+		ID:                it.str("id"),
+		OwnerID:           it.str(attrOwnerID),
+		TopicIDs:          it.strings("topicIds"),
+		TopicLabels:       it.strings("topicLabels"),
+		Title:             it.str("title"),
+		Progress:          it.num("progress"),
+		Score:             it.num("score"),
+		TargetScore:       it.optNum("targetScore"),
+		CreatedAt:         it.time("createdAt"),
+		UpdatedAt:         it.time(attrUpdatedAt),
+		LastInteractionAt: it.time("lastInteractionAt"),
+		InterviewerID:     it.str("interviewerId"),
+		ConversationID:    it.str("conversationId"),
+		Status:            interview.Status(it.str("status")),
+		Labels:            it.strings("labels"),
+		Notes:             it.str("notes"),
+		Language:          it.str("language"),
+		Difficulty:        int(it.int("difficulty")),
+		Version:           it.int("version"),
+		CancelledAt:       it.time("cancelledAt"),
+		CancelledBy:       it.str("cancelledBy"),
+		CancelReason:      it.str("cancelReason"),
+		PausedAt:          it.time("pausedAt"),
+		ResumedAt:         it.time("resumedAt"),
+	}
+	if rp, ok := it.mapAttr("retryPolicy"); ok {
+		sub := &item{m: rp}
+		s.RetryPolicy = &interview.RetryPolicy{
+			MinCooldownHours:   sub.optNum("minCooldownHours"),
+			AutoSuggestIfBelow: sub.optNum("autoSuggestIfBelow"),
+		}
+		if sub.err != nil && it.err == nil {
+			it.err = fmt.Errorf("retryPolicy: %w", sub.err)
+		}
+	}
+	if msgs := it.str("recentMessages"); msgs != "" {
+		if !json.Valid([]byte(msgs)) {
+			it.fail("recentMessages", "a JSON document")
+		} else {
+			s.RecentMessages = json.RawMessage(msgs)
+		}
+	}
+	if it.err == nil && (s.ID == "" || s.Status == "") {
+		it.err = errors.New("item has no id or status")
+	}
+	if it.err != nil {
+		return interview.Session{}, fmt.Errorf("decode interview %q: %w", s.ID, it.err)
+	}
+	return s, nil
+}
+
+// SessionItem encodes a session as it is stored. Transitions never write whole items;
+// this is for loading sessions (demo data, tests, imports).
+func SessionItem(s interview.Session) map[string]types.AttributeValue {
+	w := itemWriter(interviewKey(s.ID))
+	w["type"] = sAV(typeInterview)
+	w["id"] = sAV(s.ID)
+	w.str(attrOwnerID, s.OwnerID)
+	w.str(attrOwnerStatus, ownerStatus(s.OwnerID, s.Status))
+	w["topicIds"] = listAV(s.TopicIDs)
+	w.list("topicLabels", s.TopicLabels)
+	w["title"] = sAV(s.Title)
+	w["progress"] = nAV(s.Progress)
+	w["score"] = nAV(s.Score)
+	w.optNum("targetScore", s.TargetScore)
+	w.time("createdAt", s.CreatedAt)
+	w.time(attrUpdatedAt, s.UpdatedAt)
+	w.time("lastInteractionAt", s.LastInteractionAt)
+	w["interviewerId"] = sAV(s.InterviewerID)
+	w.str("conversationId", s.ConversationID)
+	w["status"] = sAV(string(s.Status))
+	if rp := s.RetryPolicy; rp != nil {
+		m := itemWriter{}
+		m.optNum("minCooldownHours", rp.MinCooldownHours)
+		m.optNum("autoSuggestIfBelow", rp.AutoSuggestIfBelow)
+		w["retryPolicy"] = &types.AttributeValueMemberM{Value: m}
+	}
+	w.list("labels", s.Labels)
+	w.str("notes", s.Notes)
+	w.str("language", s.Language)
+	if s.Difficulty != 0 {
+		w["difficulty"] = iAV(int64(s.Difficulty))
+	}
+	if len(s.RecentMessages) > 0 {
+		w["recentMessages"] = sAV(string(s.RecentMessages))
+	}
+	w["version"] = iAV(s.Version)
+	w.time("cancelledAt", s.CancelledAt)
+	w.str("cancelledBy", s.CancelledBy)
+	w.str("cancelReason", s.CancelReason)
+	w.time("pausedAt", s.PausedAt)
+	w.time("resumedAt", s.ResumedAt)
+	return w
+}
