@@ -1,0 +1,132 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"slices"
+)
+
+// MaxBodyBytes is the largest request body accepted; larger bodies get 413.
+const MaxBodyBytes = 16 << 10
+
+// encode writes v as the JSON response body with status.
+func encode(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own response types are encoded; they always marshal.
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":"Internal Server Error","code":"INTERNAL"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// body is a request body type: the top-level fields it accepts, and its own validation,
+// which returns an *InvalidRequestError.
+type body interface {
+	fields() []string
+	valid() error
+}
+
+// decode reads the request body into dst and validates it. An absent or empty body leaves
+// dst at its zero value. The body must be a JSON object (Content-Type application/json or
+// unset) with no unknown and no duplicate fields. Errors: *InvalidRequestError (400),
+// errBodyTooLarge (413), errUnsupportedMediaType (415).
+func decode(r *http.Request, dst body) error {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return errBodyTooLarge
+		}
+		return invalid("could not read the request body")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return dst.valid()
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !(mt == "application/json" || (len(mt) > 5 && mt[len(mt)-5:] == "+json")) {
+			return errUnsupportedMediaType
+		}
+	}
+	keys, err := objectKeys(data)
+	if err != nil {
+		return err
+	}
+	allowed := dst.fields()
+	for _, k := range keys {
+		if !slices.Contains(allowed, k) {
+			return invalid(fmt.Sprintf("unknown field %q", k))
+		}
+	}
+	if err := json.Unmarshal(data, dst); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return invalid(fmt.Sprintf("%s must be %s", te.Field, jsonKind(te.Type.Kind())))
+		}
+		return invalid("malformed JSON")
+	}
+	return dst.valid()
+}
+
+// objectKeys checks that data is exactly one JSON object and returns its top-level keys,
+// rejecting duplicates (encoding/json would silently keep the last).
+func objectKeys(data []byte) ([]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, invalid("malformed JSON")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, invalid("the body must be a JSON object")
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, invalid("malformed JSON")
+		}
+		k, _ := tok.(string)
+		if slices.Contains(keys, k) {
+			return nil, invalid(fmt.Sprintf("duplicate field %q", k))
+		}
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, invalid("malformed JSON")
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, invalid("malformed JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, invalid("unexpected data after the JSON object")
+	}
+	return keys, nil
+}
+
+// jsonKind names the JSON type a Go field of kind k expects.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice:
+		return "an array"
+	default:
+		return "an object"
+	}
+}

@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// errorBody is every error response: the seeds' "error" text, plus a machine-readable
+// code, optional details, the entity's current status when a transition was refused, and
+// the correlation id to quote when asking for help.
+type errorBody struct {
+	Error         string `json:"error"`
+	Code          string `json:"code,omitempty"`
+	Details       string `json:"details,omitempty"`
+	CurrentStatus string `json:"currentStatus,omitempty"`
+	RequestID     string `json:"requestId,omitempty"`
+}
+
+// InvalidRequestError is a client mistake in the path, query or body (400).
+type InvalidRequestError struct{ Details string }
+
+func (e *InvalidRequestError) Error() string { return "invalid request: " + e.Details }
+
+func invalid(details string) error { return &InvalidRequestError{Details: details} }
+
+var (
+	errBodyTooLarge         = errors.New("request body too large")
+	errUnsupportedMediaType = errors.New("unsupported media type")
+)
+
+// operation is an API operation; the seeds give each its own error texts.
+type operation string
+
+const opCancelInterview operation = "cancel-interview"
+
+// refusal is how an operation words "not found" and "not allowed from this status".
+type refusal struct {
+	notFound string
+	// invalidStatus is the HTTP status for an illegal transition (seed 001 says 404 for
+	// pause and resume; seed 000 says 400 for cancel).
+	invalidStatus int
+	// invalid maps the current status to its message; invalidDefault covers the rest.
+	invalid        map[string]string
+	invalidDefault string
+}
+
+// refusals is the per-operation half of the error table.
+var refusals = map[operation]refusal{
+	opCancelInterview: {
+		notFound:      "Interview session not found",
+		invalidStatus: http.StatusBadRequest,
+		invalid: map[string]string{
+			"completed": "Cannot cancel a completed interview",
+			"cancelled": "Interview is already cancelled",
+		},
+		invalidDefault: "Interview cannot be cancelled",
+	},
+}
+
+// failure maps an error to its HTTP status and body. It is the one place that does so.
+func failure(op operation, err error) (int, errorBody) {
+	ref := refusals[op]
+	var invalidReq *InvalidRequestError
+	var badTransition *lifecycle.InvalidTransitionError
+	switch {
+	case errors.As(err, &invalidReq):
+		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: invalidReq.Details}
+	case errors.Is(err, errBodyTooLarge):
+		return http.StatusRequestEntityTooLarge, errorBody{Error: "Request body too large", Code: "PAYLOAD_TOO_LARGE", Details: "the body must be at most 16384 bytes"}
+	case errors.Is(err, errUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType, errorBody{Error: "Unsupported media type", Code: "UNSUPPORTED_MEDIA_TYPE", Details: "send the body as application/json"}
+	case errors.Is(err, lifecycle.ErrUnauthenticated):
+		return http.StatusUnauthorized, errorBody{Error: "Unauthorized", Code: "UNAUTHORIZED"}
+	case errors.Is(err, lifecycle.ErrForbidden):
+		return http.StatusForbidden, errorBody{Error: "Forbidden", Code: "FORBIDDEN"}
+	case errors.Is(err, lifecycle.ErrNotFound):
+		return http.StatusNotFound, errorBody{Error: ref.notFound, Code: "NOT_FOUND"}
+	case errors.As(err, &badTransition):
+		msg, ok := ref.invalid[badTransition.Current]
+		if !ok {
+			msg = ref.invalidDefault
+		}
+		return ref.invalidStatus, errorBody{
+			Error:         msg,
+			Code:          "INVALID_TRANSITION",
+			Details:       "current status is " + badTransition.Current,
+			CurrentStatus: badTransition.Current,
+		}
+	case errors.Is(err, lifecycle.ErrConflict):
+		return http.StatusConflict, errorBody{Error: "Conflict", Code: "CONFLICT", Details: "the record changed while the request was processed; retry"}
+	case errors.Is(err, lifecycle.ErrUnavailable):
+		return http.StatusServiceUnavailable, errorBody{Error: "Service Unavailable", Code: "UNAVAILABLE"}
+	default:
+		return http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL"}
+	}
+}
+
+// retryAfterSeconds is the Retry-After sent with 503s.
+const retryAfterSeconds = "1"
+
+// respondError logs err once, at a level matching who is at fault, and writes its response.
+// Internal errors are logged with their cause but answered with a fixed body.
+func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, op operation, err error) {
+	status, body := failure(op, err)
+	body.RequestID = correlationID(r)
+	switch {
+	case status >= 500:
+		log.Error("request failed", "status", status, "code", body.Code, "err", err)
+	default:
+		log.Warn("request refused", "status", status, "code", body.Code, "err", err.Error())
+	}
+	switch status {
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	encode(w, status, body)
+}

@@ -1,0 +1,196 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// memStore is an in-process InterviewStore for handler tests: it applies the domain's
+// own rules to a map. The DynamoDB store is tested against DynamoDB Local in tests/integration.
+type memStore struct {
+	mu       sync.Mutex
+	sessions map[string]interview.Session
+	now      time.Time
+	err      error // returned by every call when set
+	panics   bool
+	calls    []interview.Request
+}
+
+func newMemStore(sessions ...interview.Session) *memStore {
+	m := &memStore{sessions: map[string]interview.Session{}, now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}
+	for _, s := range sessions {
+		m.sessions[s.ID] = s
+	}
+	return m
+}
+
+func (m *memStore) Apply(_ context.Context, t interview.Transition, req interview.Request) (interview.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, req)
+	if m.panics {
+		panic("store exploded")
+	}
+	if m.err != nil {
+		return interview.Session{}, m.err
+	}
+	s, ok := m.sessions[req.ID]
+	if !ok {
+		return interview.Session{}, lifecycle.ErrNotFound
+	}
+	if err := t.Check(s, req.Actor); err != nil {
+		return interview.Session{}, err
+	}
+	s.Status, s.Version, s.UpdatedAt = t.To, s.Version+1, m.now
+	if t.TakesReason {
+		s.CancelReason = req.Reason
+	}
+	m.sessions[req.ID] = s
+	return s, nil
+}
+
+const (
+	aliceActive    = "a11ce000-0000-4000-8000-000000000001"
+	alicePaused    = "a11ce000-0000-4000-8000-000000000003"
+	aliceCompleted = "a11ce000-0000-4000-8000-000000000004"
+	aliceCancelled = "a11ce000-0000-4000-8000-000000000005"
+	bobActive      = "b0b00000-0000-4000-8000-000000000001"
+	missing        = "00000000-0000-4000-8000-00000000dead"
+)
+
+func session(id, owner string, st interview.Status) interview.Session {
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	return interview.Session{
+		ID: id, OwnerID: owner, Status: st, Title: "Session " + id[:5], TopicIDs: []string{"t1"},
+		InterviewerID: "interviewer-aria", CreatedAt: t0, UpdatedAt: t0, Version: 1,
+		ConversationID: "conv-1", RecentMessages: json.RawMessage(`[{"id":"m1","output":{"text":"hi"}}]`),
+	}
+}
+
+func demoStore() *memStore {
+	return newMemStore(
+		session(aliceActive, "alice", interview.Active),
+		session(alicePaused, "alice", interview.Paused),
+		session(aliceCompleted, "alice", interview.Completed),
+		session(aliceCancelled, "alice", interview.Cancelled),
+		session(bobActive, "bob", interview.Active),
+	)
+}
+
+// logBuffer collects the JSON log lines a handler writes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(l.buf.Bytes()), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func newLogger() (*slog.Logger, *logBuffer) {
+	lb := &logBuffer{}
+	return slog.New(slog.NewJSONHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug})), lb
+}
+
+// request describes an API Gateway event to build.
+type request struct {
+	method, path, routeKey string
+	id                     string
+	sub                    string // "" means no authorizer claims
+	roles                  string
+	body                   string
+	headers                map[string]string
+}
+
+func (r request) event() events.APIGatewayV2HTTPRequest {
+	method := r.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	path := r.path
+	if path == "" {
+		path = "/interviews/" + r.id + "/cancel"
+	}
+	routeKey := r.routeKey
+	if routeKey == "" {
+		routeKey = "POST /interviews/{id}/cancel"
+	}
+	headers := map[string]string{"content-type": "application/json"}
+	maps.Copy(headers, r.headers)
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: routeKey, RawPath: path, Headers: headers,
+		PathParameters: map[string]string{"id": r.id},
+		Body:           r.body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: "apigw-req-1", RouteKey: routeKey, Stage: "$default", DomainName: "example.com",
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+	if r.sub != "" {
+		claims := map[string]string{"sub": r.sub}
+		if r.roles != "" {
+			claims["cognito:groups"] = r.roles
+		}
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
+	}
+	return ev
+}
+
+// invoke runs ev through the api-proxy adapter, as the Lambda runtime does.
+func invoke(t *testing.T, h http.Handler, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-1"})
+	resp, err := httpadapter.NewV2(h).ProxyWithContext(ctx, ev)
+	if err != nil {
+		t.Fatalf("proxy: %v", err)
+	}
+	return resp
+}
+
+func decodeBody(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
+		t.Fatalf("body is not a JSON object: %q", resp.Body)
+	}
+	return m
+}
+
+var errBoom = errors.New("dynamodb: ValidationException: secret internal detail arn:aws:dynamodb:us-east-1:123456789012:table/x")

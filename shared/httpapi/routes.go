@@ -1,0 +1,88 @@
+// Package httpapi is the HTTP face of the lifecycle functions: one net/http handler per
+// Lambda function, wrapped for API Gateway by aws-lambda-go-api-proxy in each main and
+// served directly by the local server. Routes are listed once, in routeTable.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+)
+
+// Function names, as in functions/<name> and template.yaml.
+const (
+	FnCancelInterview = "cancel-interview"
+)
+
+// Route is one API route and the Lambda function that serves it. Pattern uses the
+// net/http syntax, which is also API Gateway's route-key syntax.
+type Route struct {
+	Function string
+	Method   string
+	Path     string
+}
+
+// Pattern returns the route as a net/http pattern and API Gateway route key.
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+// routeTable is every route of the API. Each function serves only its own rows; the local
+// server mounts all of them; tests hold template.yaml and openapi.yaml to this table.
+var routeTable = []Route{
+	{FnCancelInterview, http.MethodPost, "/interviews/{id}/cancel"},
+	{FnCancelInterview, http.MethodPost, "/api/interviews/{id}/cancel"},
+	{FnCancelInterview, http.MethodPost, "/api/interview/{id}/cancel"}, // seed 000's path
+}
+
+// Routes returns a copy of the route table.
+func Routes() []Route { return slices.Clone(routeTable) }
+
+// CancelInterview is the cancel-interview function's handler.
+func CancelInterview(logger *slog.Logger, store InterviewStore) http.Handler {
+	return newFunction(logger, FnCancelInterview, handleCancelInterview(logger, store))
+}
+
+// newFunction mounts h on fn's routes, answers anything else with a JSON 404 or 405, and
+// wraps it all in the request middleware.
+func newFunction(logger *slog.Logger, fn string, h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range routeTable {
+		if rt.Function == fn {
+			mux.Handle(rt.Pattern(), h)
+		}
+	}
+	mux.Handle("/", handleNoRoute(mux))
+	return withRequest(logger, mux)
+}
+
+// handleNoRoute answers requests no route matched: 405 with Allow when the path exists
+// under another method, else 404.
+func handleNoRoute(mux *http.ServeMux) http.Handler {
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range methods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", joinComma(allow))
+			encode(w, http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: "METHOD_NOT_ALLOWED"})
+			return
+		}
+		encode(w, http.StatusNotFound, errorBody{Error: "Not Found", Code: "ROUTE_NOT_FOUND"})
+	})
+}
+
+func joinComma(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
