@@ -1,0 +1,141 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/tools/demo"
+	"github.com/lifecycle-api/lifecycle/tools/devauth"
+	"github.com/lifecycle-api/lifecycle/tools/devserver"
+)
+
+// stack is one isolated local API: its own table with the demo data, its own signing key,
+// served over real HTTP.
+type stack struct {
+	url   string
+	db    *dynamodb.Client
+	table string
+	key   []byte
+}
+
+type stackOption func(*devserver.Config)
+
+// withDB serves the functions through another DynamoDB client (for outage tests); the
+// demo data still goes through the working one.
+func withDB(db *dynamodb.Client) stackOption { return func(c *devserver.Config) { c.DB = db } }
+
+func newStack(t *testing.T, opts ...stackOption) *stack {
+	t.Helper()
+	ctx := context.Background()
+	db, err := dynamo.NewClient(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{db: db, table: randomName("it-"), key: []byte(randomName("key-0123456789abcdef0123456789"))}
+	if err := demo.Load(ctx, db, s.table); err != nil {
+		t.Fatalf("load demo data: %v", err)
+	}
+	cfg := devserver.Config{
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		DB:     db,
+		Table:  s.table,
+		Now:    time.Now,
+		Verify: func(tok string) (map[string]string, error) { return devauth.Verify(s.key, tok, time.Now()) },
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h, err := devserver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	s.url = srv.URL
+	return s
+}
+
+func (s *stack) token(t *testing.T, sub string, roles ...string) string {
+	t.Helper()
+	tok, err := devauth.Mint(s.key, sub, roles, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+// do sends a request; headers are pairs of name, value.
+func (s *stack) do(t *testing.T, method, path, token, body string, headers ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if err := json.Unmarshal(raw, &r.body); err != nil {
+		t.Fatalf("%s %s: body is not a JSON object: %q", method, path, raw)
+	}
+	return r
+}
+
+// item reads an item straight from the table.
+func (s *stack) item(t *testing.T, pk, sk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := s.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+func (s *stack) session(t *testing.T, id string) map[string]types.AttributeValue {
+	return s.item(t, "INTERVIEW#"+id, "INTERVIEW")
+}
+
+func str(m map[string]types.AttributeValue, k string) string {
+	switch v := m[k].(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value
+	case *types.AttributeValueMemberN:
+		return v.Value
+	}
+	return ""
+}

@@ -1,0 +1,20 @@
+package integration
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
+)
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := ddblocal.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}

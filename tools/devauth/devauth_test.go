@@ -1,0 +1,332 @@
+package devauth
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+var (
+	testKey  = bytes.Repeat([]byte{0x42}, 32)
+	otherKey = bytes.Repeat([]byte{0x17}, 32)
+	testNow  = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+)
+
+func mustMint(t *testing.T, key []byte, sub string, roles []string, ttl time.Duration, now time.Time) string {
+	t.Helper()
+	tok, err := Mint(key, sub, roles, ttl, now)
+	if err != nil {
+		t.Fatalf("Mint: %v", err)
+	}
+	return tok
+}
+
+// signClaims signs arbitrary claims with HS256, for tokens Mint would never produce.
+func signClaims(t *testing.T, key []byte, claims jwt.MapClaims) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+	if err != nil {
+		t.Fatalf("sign: %v", err)
+	}
+	return tok
+}
+
+func b64(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func TestMintVerifyRoundTrip(t *testing.T) {
+	tok := mustMint(t, testKey, "user-1", []string{"Dispatcher", "Admin"}, time.Hour, testNow)
+	if n := strings.Count(tok, "."); n != 2 {
+		t.Fatalf("token %q has %d dots, want 2", tok, n)
+	}
+
+	claims, err := Verify(testKey, tok, testNow.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	want := map[string]string{
+		"sub":   "user-1",
+		"iss":   "lifecycle-local",
+		"aud":   "lifecycle-api",
+		"roles": "[Dispatcher Admin]",
+		"exp":   "1714568400", // 2024-05-01T13:00:00Z
+		"iat":   "1714564800", // 2024-05-01T12:00:00Z
+	}
+	for k, v := range want {
+		if got, ok := claims[k]; !ok || got != v {
+			t.Errorf("claims[%q] = %q (present %v), want %q", k, got, ok, v)
+		}
+	}
+	if len(claims) != len(want) {
+		t.Errorf("claims = %v, want exactly the keys of %v", claims, want)
+	}
+	if strings.ContainsAny(claims["exp"], "eE.+") {
+		t.Errorf("exp %q is not a plain integer string", claims["exp"])
+	}
+	if Issuer != "lifecycle-local" || Audience != "lifecycle-api" {
+		t.Errorf("Issuer/Audience = %q/%q", Issuer, Audience)
+	}
+}
+
+func TestMintVerifyHeaderIsHS256(t *testing.T) {
+	tok := mustMint(t, testKey, "user-1", nil, time.Hour, testNow)
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr map[string]any
+	if err := json.Unmarshal(raw, &hdr); err != nil {
+		t.Fatal(err)
+	}
+	if hdr["alg"] != "HS256" {
+		t.Errorf("alg = %v, want HS256", hdr["alg"])
+	}
+}
+
+func TestMintVerifyRoles(t *testing.T) {
+	tests := []struct {
+		name      string
+		roles     []string
+		wantRoles string
+		present   bool
+	}{
+		{"no roles omits claim", nil, "", false},
+		{"empty roles omits claim", []string{}, "", false},
+		{"one role", []string{"Admin"}, "[Admin]", true},
+		{"two roles keep order", []string{"Admin", "Dispatcher"}, "[Admin Dispatcher]", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := mustMint(t, testKey, "u", tt.roles, time.Hour, testNow)
+			claims, err := Verify(testKey, tok, testNow)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			got, ok := claims["roles"]
+			if ok != tt.present || got != tt.wantRoles {
+				t.Errorf("roles = %q (present %v), want %q (present %v)", got, ok, tt.wantRoles, tt.present)
+			}
+		})
+	}
+}
+
+func TestVerifyLargeExpHasNoExponent(t *testing.T) {
+	// A long ttl pushes exp well past 1e9; "%v" of a float64 would print 1.7e+09-style.
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	tok := mustMint(t, testKey, "u", nil, 24*365*time.Hour, now)
+	claims, err := Verify(testKey, tok, now)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if want := "1924992000"; claims["exp"] != want { // 2031-01-01T00:00:00Z
+		t.Errorf("exp = %q, want %q", claims["exp"], want)
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	valid := jwt.MapClaims{
+		"iss": Issuer, "aud": Audience, "sub": "u",
+		"iat": testNow.Unix(), "exp": testNow.Add(time.Hour).Unix(),
+	}
+	with := func(mut func(jwt.MapClaims)) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for k, v := range valid {
+			c[k] = v
+		}
+		mut(c)
+		return c
+	}
+	noneToken := b64(t, map[string]string{"alg": "none", "typ": "JWT"}) + "." + b64(t, valid) + "."
+	hs384, err := jwt.NewWithClaims(jwt.SigningMethodHS384, valid).SignedString(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := mustMint(t, testKey, "u", []string{"Admin"}, time.Hour, testNow)
+	parts := strings.Split(good, ".")
+	tamperedPayload := parts[0] + "." + b64(t, with(func(c jwt.MapClaims) { c["sub"] = "admin" })) + "." + parts[2]
+
+	tests := []struct {
+		name  string
+		token string
+		now   time.Time
+	}{
+		{"expired", mustMint(t, testKey, "u", nil, time.Hour, testNow), testNow.Add(2 * time.Hour)},
+		{"expired long ago", mustMint(t, testKey, "u", nil, time.Minute, testNow.Add(-24*time.Hour)), testNow},
+		{"negative ttl", mustMint(t, testKey, "u", nil, -time.Second, testNow), testNow},
+		{"signed with another key", mustMint(t, otherKey, "u", []string{"Admin"}, time.Hour, testNow), testNow},
+		{"alg none", noneToken, testNow},
+		{"alg HS384 with the right key", hs384, testNow},
+		{"wrong issuer", signClaims(t, testKey, with(func(c jwt.MapClaims) { c["iss"] = "someone-else" })), testNow},
+		{"missing issuer", signClaims(t, testKey, with(func(c jwt.MapClaims) { delete(c, "iss") })), testNow},
+		{"wrong audience", signClaims(t, testKey, with(func(c jwt.MapClaims) { c["aud"] = "other-api" })), testNow},
+		{"missing audience", signClaims(t, testKey, with(func(c jwt.MapClaims) { delete(c, "aud") })), testNow},
+		{"missing exp", signClaims(t, testKey, with(func(c jwt.MapClaims) { delete(c, "exp") })), testNow},
+		{"tampered payload", tamperedPayload, testNow},
+		{"stripped signature", parts[0] + "." + parts[1] + ".", testNow},
+		{"garbage", "not-a-token", testNow},
+		{"three garbage parts", "a.b.c", testNow},
+		{"empty", "", testNow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			claims, err := Verify(testKey, tt.token, tt.now)
+			if err == nil {
+				t.Fatalf("Verify accepted the token, claims %v", claims)
+			}
+			if claims != nil {
+				t.Errorf("claims = %v on error, want nil", claims)
+			}
+		})
+	}
+
+	// Sanity check: the unmodified valid claims are accepted, so the rejections above are
+	// due to the one change each makes.
+	if _, err := Verify(testKey, signClaims(t, testKey, valid), testNow); err != nil {
+		t.Fatalf("baseline token rejected: %v", err)
+	}
+}
+
+func TestVerifyExpiredErrorKind(t *testing.T) {
+	tok := mustMint(t, testKey, "u", nil, time.Hour, testNow)
+	_, err := Verify(testKey, tok, testNow.Add(2*time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("err = %v, want an expiry error", err)
+	}
+	// The injected clock, not the wall clock, decides: the same token is fine at testNow.
+	if _, err := Verify(testKey, tok, testNow.Add(59*time.Minute)); err != nil {
+		t.Errorf("Verify before expiry: %v", err)
+	}
+}
+
+func TestLoadOrCreateKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "does", "not", "exist")
+	path := filepath.Join(dir, "dev-signing-key")
+
+	key, err := LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatalf("first LoadOrCreateKey: %v", err)
+	}
+	if len(key) != 32 {
+		t.Errorf("len(key) = %d, want 32", len(key))
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("stat: %v", err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("file mode = %o, want 600", perm)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.TrimSpace(string(raw))
+	if len(text) != 64 {
+		t.Errorf("key file holds %d chars, want 64 hex chars: %q", len(text), text)
+	}
+	decoded, err := hex.DecodeString(text)
+	if err != nil {
+		t.Fatalf("key file is not hex: %v", err)
+	}
+	if !bytes.Equal(decoded, key) {
+		t.Errorf("file content does not match returned key")
+	}
+	if bytes.Equal(key, make([]byte, 32)) {
+		t.Errorf("key is all zeros")
+	}
+
+	again, err := LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatalf("second LoadOrCreateKey: %v", err)
+	}
+	if !bytes.Equal(again, key) {
+		t.Errorf("second call returned a different key")
+	}
+
+	// A key from one file works for Mint/Verify.
+	tok := mustMint(t, key, "u", nil, time.Hour, testNow)
+	if _, err := Verify(again, tok, testNow); err != nil {
+		t.Errorf("Verify with reloaded key: %v", err)
+	}
+
+	// A second file gets a different random key.
+	other, err := LoadOrCreateKey(filepath.Join(dir, "other-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(other, key) {
+		t.Errorf("two fresh keys are equal")
+	}
+}
+
+func TestLoadOrCreateKeyReadsExisting(t *testing.T) {
+	want := bytes.Repeat([]byte{0xab}, 32)
+	path := filepath.Join(t.TempDir(), "k")
+	if err := os.WriteFile(path, []byte("  "+hex.EncodeToString(want)+"\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatalf("LoadOrCreateKey: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("key = %x, want %x", got, want)
+	}
+}
+
+func TestLoadOrCreateKeyMalformed(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+	}{
+		{"not hex", "this is not a hex key at all, not even close, no sir, not at all"},
+		{"odd length hex", strings.Repeat("a", 63)},
+		{"too short", strings.Repeat("ab", 16)},
+		{"empty", ""},
+		{"hex with garbage", strings.Repeat("ab", 32) + "zz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "k")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			key, err := LoadOrCreateKey(path)
+			if err == nil {
+				t.Fatalf("LoadOrCreateKey accepted %q, key %x", tt.content, key)
+			}
+			if key != nil {
+				t.Errorf("key = %x on error, want nil", key)
+			}
+			if !strings.Contains(err.Error(), "malformed") {
+				t.Errorf("err = %v, want it to say malformed", err)
+			}
+			// The malformed file must be left alone, not silently replaced.
+			after, rerr := os.ReadFile(path)
+			if rerr != nil || string(after) != tt.content {
+				t.Errorf("malformed file was changed: %q, %v", after, rerr)
+			}
+		})
+	}
+}
+
+func TestLoadOrCreateKeyPathIsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := LoadOrCreateKey(dir); err == nil {
+		t.Errorf("LoadOrCreateKey on a directory succeeded, want error")
+	}
+}

@@ -1,0 +1,43 @@
+// Package devserver wires every function the way its main does and mounts them behind the
+// local API Gateway stand-in. The local server (`make run`) and the integration tests
+// both serve through it.
+package devserver
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/tools/apigw"
+)
+
+// Config is what the local stack needs.
+type Config struct {
+	Logger *slog.Logger
+	DB     *dynamodb.Client
+	Table  string
+	Now    func() time.Time
+	Verify apigw.Verifier
+}
+
+// Functions returns each function's Lambda handler, wired as in functions/<name>/main.go.
+func Functions(c Config) map[string]apigw.Handler {
+	interviews := dynamo.NewInterviews(c.DB, c.Table, c.Now)
+	lambda := func(h http.Handler) apigw.Handler {
+		return httpadapter.NewV2(h).ProxyWithContext
+	}
+	log := func(fn string) *slog.Logger { return c.Logger.With("function", fn) }
+	return map[string]apigw.Handler{
+		httpapi.FnCancelInterview: lambda(httpapi.CancelInterview(log(httpapi.FnCancelInterview), interviews)),
+	}
+}
+
+// New returns the local API: every route of httpapi.Routes through its function.
+func New(c Config) (http.Handler, error) {
+	return apigw.New(httpapi.Routes(), Functions(c), c.Verify, c.Logger)
+}
