@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -160,8 +161,17 @@ func Load(ctx context.Context, db *dynamodb.Client, table string) error {
 
 // EnsureTable creates table with the schema from shared/dynamo unless it exists.
 func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) error {
-	if _, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}); err == nil {
-		return nil
+	// ListTables rather than DescribeTable: DynamoDB Local's not-found error body fails
+	// the SDK's CRC32 check and logs a warning.
+	p := dynamodb.NewListTablesPaginator(db, &dynamodb.ListTablesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list tables: %w", err)
+		}
+		if slices.Contains(page.TableNames, table) {
+			return nil
+		}
 	}
 	if _, err := db.CreateTable(ctx, dynamo.CreateTableInput(table)); err != nil {
 		return fmt.Errorf("create table %s: %w", table, err)
