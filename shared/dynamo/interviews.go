@@ -18,20 +18,22 @@ import (
 // Item type tags, stored in the "type" attribute.
 const typeInterview = "interview"
 
-// UpdateItemAPI is the part of the DynamoDB client that transitions use.
-type UpdateItemAPI interface {
+// API is the part of the DynamoDB client the stores use.
+type API interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
 // Interviews stores interview sessions.
 type Interviews struct {
-	db    UpdateItemAPI
+	db    API
 	table string
 	now   func() time.Time
 }
 
 // NewInterviews returns the interview store on table, stamping writes with now().
-func NewInterviews(db UpdateItemAPI, table string, now func() time.Time) *Interviews {
+func NewInterviews(db API, table string, now func() time.Time) *Interviews {
 	return &Interviews{db: db, table: table, now: now}
 }
 
@@ -145,6 +147,7 @@ func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, erro
 		Language:          it.str("language"),
 		Difficulty:        int(it.int("difficulty")),
 		Version:           it.int("version"),
+		PreviousStatus:    interview.Status(it.str("previousStatus")),
 		CancelledAt:       it.time("cancelledAt"),
 		CancelledBy:       it.str("cancelledBy"),
 		CancelReason:      it.str("cancelReason"),
@@ -213,6 +216,7 @@ func SessionItem(s interview.Session) map[string]types.AttributeValue {
 		w["recentMessages"] = sAV(string(s.RecentMessages))
 	}
 	w["version"] = iAV(s.Version)
+	w.str("previousStatus", string(s.PreviousStatus))
 	w.time("cancelledAt", s.CancelledAt)
 	w.str("cancelledBy", s.CancelledBy)
 	w.str("cancelReason", s.CancelReason)

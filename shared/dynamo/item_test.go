@@ -273,13 +273,22 @@ func TestSessionFromItemIgnoresUnknownAttributes(t *testing.T) {
 	m := SessionItem(minimalSession())
 	m["lastAction"] = sAV("pause")
 	m["actor"] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"sub": sAV("u")}}
-	m["previousStatus"] = sAV("active")
+	m["someFutureAttribute"] = sAV("x")
 	m["correlationId"] = sAV("c")
 	got, err := SessionFromItem(m)
 	if err != nil {
 		t.Fatalf("SessionFromItem: %v", err)
 	}
 	equalSessions(t, got, minimalSession())
+}
+
+func TestSessionPreviousStatusRoundTrips(t *testing.T) {
+	s := minimalSession()
+	s.PreviousStatus = interview.Active
+	got, err := SessionFromItem(SessionItem(s))
+	if err != nil || got.PreviousStatus != interview.Active {
+		t.Fatalf("PreviousStatus = %q, err %v", got.PreviousStatus, err)
+	}
 }
 
 func TestSessionItemDeterministic(t *testing.T) {

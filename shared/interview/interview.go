@@ -67,6 +67,8 @@ type Session struct {
 	// conversation service; transitions never change it.
 	RecentMessages json.RawMessage
 	Version        int64
+	// PreviousStatus is the status the last transition left.
+	PreviousStatus Status
 
 	CancelledAt  time.Time
 	CancelledBy  string
@@ -132,4 +134,21 @@ type Request struct {
 	Actor         lifecycle.Actor
 	Reason        string
 	CorrelationID string
+}
+
+// ListQuery asks for one owner's sessions, newest updatedAt first.
+type ListQuery struct {
+	Owner string
+	// Status, when set, keeps only sessions in that status.
+	Status Status
+	// Limit is the page size.
+	Limit int
+	// Cursor continues a previous page; "" starts at the newest.
+	Cursor string
+}
+
+// Page is one page of sessions; Next is the cursor of the following page, "" at the end.
+type Page struct {
+	Items []Session
+	Next  string
 }

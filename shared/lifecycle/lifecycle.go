@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -37,6 +38,8 @@ var (
 	// ErrConflict: the entity changed between the read and the guarded write;
 	// the caller may retry.
 	ErrConflict = errors.New("concurrent modification")
+	// ErrInvalidCursor: a pagination cursor that this API did not issue.
+	ErrInvalidCursor = errors.New("invalid cursor")
 	// ErrUnavailable: the store throttled or failed after its own retries; the
 	// caller may retry later.
 	ErrUnavailable = errors.New("temporarily unavailable")
@@ -78,3 +81,25 @@ const TimeLayout = "2006-01-02T15:04:05.000Z"
 
 // FormatTime renders t in TimeLayout.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// ParseID accepts an entity id: a UUID in canonical 8-4-4-4-12 form, any case. It returns
+// the lower-case form, which is how ids are stored.
+func ParseID(s string) (string, bool) {
+	if len(s) != 36 {
+		return "", false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return "", false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return "", false
+			}
+		}
+	}
+	return strings.ToLower(s), true
+}
