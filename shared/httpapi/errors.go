@@ -34,7 +34,13 @@ var (
 // operation is an API operation; the seeds give each its own error texts.
 type operation string
 
-const opCancelInterview operation = "cancel-interview"
+const (
+	opCancelInterview operation = "cancel-interview"
+	opPauseInterview  operation = "pause-interview"
+	opResumeInterview operation = "resume-interview"
+	opGetInterview    operation = "get-interview"
+	opListInterviews  operation = "list-interviews"
+)
 
 // refusal is how an operation words "not found" and "not allowed from this status".
 type refusal struct {
@@ -58,6 +64,19 @@ var refusals = map[operation]refusal{
 		},
 		invalidDefault: "Interview cannot be cancelled",
 	},
+	// Seed 001: a session that does not exist or is not in the right status is a 404 with
+	// one message; the code and currentStatus tell the two apart.
+	opPauseInterview: {
+		notFound:       "Failed to pause interview",
+		invalidStatus:  http.StatusNotFound,
+		invalidDefault: "Failed to pause interview",
+	},
+	opResumeInterview: {
+		notFound:       "Failed to resume interview",
+		invalidStatus:  http.StatusNotFound,
+		invalidDefault: "Failed to resume interview",
+	},
+	opGetInterview: {notFound: "Interview session not found"},
 }
 
 // failure maps an error to its HTTP status and body. It is the one place that does so.
@@ -68,6 +87,8 @@ func failure(op operation, err error) (int, errorBody) {
 	switch {
 	case errors.As(err, &invalidReq):
 		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: invalidReq.Details}
+	case errors.Is(err, lifecycle.ErrInvalidCursor):
+		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: "cursor is not one this listing issued"}
 	case errors.Is(err, errBodyTooLarge):
 		return http.StatusRequestEntityTooLarge, errorBody{Error: "Request body too large", Code: "PAYLOAD_TOO_LARGE", Details: "the body must be at most 16384 bytes"}
 	case errors.Is(err, errUnsupportedMediaType):

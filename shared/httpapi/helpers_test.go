@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +32,7 @@ type memStore struct {
 	err      error // returned by every call when set
 	panics   bool
 	calls    []interview.Request
+	lists    []interview.ListQuery
 }
 
 func newMemStore(sessions ...interview.Session) *memStore {
@@ -56,12 +60,57 @@ func (m *memStore) Apply(_ context.Context, t interview.Transition, req intervie
 	if err := t.Check(s, req.Actor); err != nil {
 		return interview.Session{}, err
 	}
+	s.PreviousStatus = s.Status
 	s.Status, s.Version, s.UpdatedAt = t.To, s.Version+1, m.now
 	if t.TakesReason {
 		s.CancelReason = req.Reason
 	}
 	m.sessions[req.ID] = s
 	return s, nil
+}
+
+func (m *memStore) Get(_ context.Context, id string) (interview.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return interview.Session{}, m.err
+	}
+	s, ok := m.sessions[id]
+	if !ok {
+		return interview.Session{}, lifecycle.ErrNotFound
+	}
+	return s, nil
+}
+
+// List pages through the owner's sessions, newest first; its cursor is an offset.
+func (m *memStore) List(_ context.Context, q interview.ListQuery) (interview.Page, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lists = append(m.lists, q)
+	if m.err != nil {
+		return interview.Page{}, m.err
+	}
+	var all []interview.Session
+	for _, s := range m.sessions {
+		if s.OwnerID == q.Owner && (q.Status == "" || s.Status == q.Status) {
+			all = append(all, s)
+		}
+	}
+	slices.SortFunc(all, func(a, b interview.Session) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+	start := 0
+	if q.Cursor != "" {
+		n, err := strconv.Atoi(q.Cursor)
+		if err != nil || n < 0 || n > len(all) {
+			return interview.Page{}, lifecycle.ErrInvalidCursor
+		}
+		start = n
+	}
+	end := min(start+q.Limit, len(all))
+	page := interview.Page{Items: all[start:end]}
+	if end < len(all) {
+		page.Next = strconv.Itoa(end)
+	}
+	return page, nil
 }
 
 const (
@@ -73,8 +122,11 @@ const (
 	missing        = "00000000-0000-4000-8000-00000000dead"
 )
 
+// sessionAge makes each test session's updatedAt distinct, newest first in the order created.
+var sessionAge = map[string]int{aliceActive: 1, alicePaused: 2, aliceCompleted: 3, aliceCancelled: 4, bobActive: 1}
+
 func session(id, owner string, st interview.Status) interview.Session {
-	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC).Add(-time.Duration(sessionAge[id]) * time.Hour)
 	return interview.Session{
 		ID: id, OwnerID: owner, Status: st, Title: "Session " + id[:5], TopicIDs: []string{"t1"},
 		InterviewerID: "interviewer-aria", CreatedAt: t0, UpdatedAt: t0, Version: 1,
@@ -194,3 +246,13 @@ func decodeBody(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]a
 }
 
 var errBoom = errors.New("dynamodb: ValidationException: secret internal detail arn:aws:dynamodb:us-east-1:123456789012:table/x")
+
+// header looks a response header up case-insensitively, as HTTP clients do.
+func header(resp events.APIGatewayV2HTTPResponse, name string) string {
+	for k, v := range resp.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -12,9 +13,19 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
-// InterviewStore applies interview transitions; shared/dynamo implements it.
-type InterviewStore interface {
+// InterviewTransitioner applies interview transitions; shared/dynamo implements it.
+type InterviewTransitioner interface {
 	Apply(ctx context.Context, t interview.Transition, req interview.Request) (interview.Session, error)
+}
+
+// InterviewReader reads one session.
+type InterviewReader interface {
+	Get(ctx context.Context, id string) (interview.Session, error)
+}
+
+// InterviewLister lists one owner's sessions.
+type InterviewLister interface {
+	List(ctx context.Context, q interview.ListQuery) (interview.Page, error)
 }
 
 // MaxReasonLength is the longest cancellation reason accepted, in characters.
@@ -45,6 +56,12 @@ func (b *reasonBody) reason() string {
 	return strings.TrimSpace(*b.Reason)
 }
 
+// emptyBody is the body of routes that take none: absent, empty, or {}.
+type emptyBody struct{}
+
+func (emptyBody) fields() []string { return nil }
+func (emptyBody) valid() error     { return nil }
+
 // cancelInterviewResponse is seed 000's success body, plus the updated session.
 type cancelInterviewResponse struct {
 	Success   bool        `json:"success"`
@@ -53,41 +70,157 @@ type cancelInterviewResponse struct {
 	Session   sessionJSON `json:"session"`
 }
 
-func handleCancelInterview(logger *slog.Logger, store InterviewStore) http.Handler {
+func respondCancelled(w http.ResponseWriter, s interview.Session) {
+	encode(w, http.StatusOK, cancelInterviewResponse{
+		Success:   true,
+		Message:   "Interview cancelled successfully",
+		SessionID: s.ID,
+		Session:   newSessionJSON(s),
+	})
+}
+
+// respondSession answers with the session object itself (seed 001).
+func respondSession(w http.ResponseWriter, s interview.Session) {
+	encode(w, http.StatusOK, newSessionJSON(s))
+}
+
+// handleInterviewTransition serves one interview transition: caller, id, body, one
+// conditional write, then respond with the updated session in the route's shape.
+func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner, t interview.Transition, op operation, respond func(http.ResponseWriter, interview.Session)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log := requestLogger(logger, r)
 		actor, err := actorFrom(r)
 		if err != nil {
-			respondError(w, r, log, opCancelInterview, err)
+			respondError(w, r, log, op, err)
 			return
 		}
 		id, err := parseID("id", r.PathValue("id"))
 		if err != nil {
-			respondError(w, r, log, opCancelInterview, err)
+			respondError(w, r, log, op, err)
 			return
 		}
 		log = log.With("sessionId", id, "sub", actor.Sub)
 		var b reasonBody
-		if err := decode(r, &b); err != nil {
-			respondError(w, r, log, opCancelInterview, err)
+		var dst body = &b
+		if !t.TakesReason {
+			dst = &emptyBody{}
+		}
+		if err := decode(r, dst); err != nil {
+			respondError(w, r, log, op, err)
 			return
 		}
-		s, err := store.Apply(r.Context(), interview.Cancel, interview.Request{
+		s, err := store.Apply(r.Context(), t, interview.Request{
 			ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r),
 		})
 		if err != nil {
-			respondError(w, r, log, opCancelInterview, err)
+			respondError(w, r, log, op, err)
 			return
 		}
-		log.Info("interview cancelled", "reason", b.reason(), "version", s.Version)
-		encode(w, http.StatusOK, cancelInterviewResponse{
-			Success:   true,
-			Message:   "Interview cancelled successfully",
-			SessionID: s.ID,
-			Session:   newSessionJSON(s),
-		})
+		attrs := []any{"action", t.Action, "from", s.PreviousStatus, "to", s.Status, "version", s.Version}
+		if t.TakesReason {
+			attrs = append(attrs, "reason", b.reason())
+		}
+		log.Info("interview "+string(t.To), attrs...)
+		w.Header().Set("ETag", etag(s.Version))
+		respond(w, s)
 	})
 }
+
+func handleGetInterview(logger *slog.Logger, store InterviewReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := requestLogger(logger, r)
+		actor, err := actorFrom(r)
+		if err != nil {
+			respondError(w, r, log, opGetInterview, err)
+			return
+		}
+		id, err := parseID("id", r.PathValue("id"))
+		if err != nil {
+			respondError(w, r, log, opGetInterview, err)
+			return
+		}
+		log = log.With("sessionId", id, "sub", actor.Sub)
+		s, err := store.Get(r.Context(), id)
+		if err == nil {
+			err = interview.Authorize(s, actor)
+		}
+		if err != nil {
+			respondError(w, r, log, opGetInterview, err)
+			return
+		}
+		w.Header().Set("ETag", etag(s.Version))
+		respondSession(w, s)
+	})
+}
+
+// List paging bounds.
+const (
+	DefaultListLimit = 20
+	MaxListLimit     = 100
+)
+
+// listResponse is one page of sessions.
+type listResponse struct {
+	Items      []sessionJSON `json:"items"`
+	NextCursor string        `json:"nextCursor,omitempty"`
+}
+
+func handleListInterviews(logger *slog.Logger, store InterviewLister) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := requestLogger(logger, r)
+		actor, err := actorFrom(r)
+		if err != nil {
+			respondError(w, r, log, opListInterviews, err)
+			return
+		}
+		q, err := parseListQuery(r)
+		if err != nil {
+			respondError(w, r, log, opListInterviews, err)
+			return
+		}
+		q.Owner = actor.Sub
+		page, err := store.List(r.Context(), q)
+		if err != nil {
+			respondError(w, r, log, opListInterviews, err)
+			return
+		}
+		resp := listResponse{Items: make([]sessionJSON, len(page.Items)), NextCursor: page.Next}
+		for i, s := range page.Items {
+			resp.Items[i] = newSessionJSON(s)
+		}
+		encode(w, http.StatusOK, resp)
+	})
+}
+
+// parseListQuery reads status, limit and cursor; each may appear at most once.
+func parseListQuery(r *http.Request) (interview.ListQuery, error) {
+	q := interview.ListQuery{Limit: DefaultListLimit}
+	values := r.URL.Query()
+	for _, k := range []string{"status", "limit", "cursor"} {
+		if len(values[k]) > 1 {
+			return q, invalid(k + " must be given at most once")
+		}
+	}
+	if v := values.Get("status"); v != "" {
+		st, ok := interview.ParseStatus(v)
+		if !ok {
+			return q, invalid("status must be one of active, paused, completed, cancelled")
+		}
+		q.Status = st
+	}
+	if v, ok := values["limit"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > MaxListLimit {
+			return q, invalid("limit must be an integer from 1 to 100")
+		}
+		q.Limit = n
+	}
+	q.Cursor = values.Get("cursor")
+	return q, nil
+}
+
+// etag is the entity tag of a version.
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 // sessionJSON is the session object exactly as seed 001 lists it; optional fields are
 // left out when empty.

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
@@ -20,24 +19,11 @@ func actorFrom(r *http.Request) (lifecycle.Actor, error) {
 	return auth.ActorFromClaims(rc.Authorizer.JWT.Claims)
 }
 
-// parseID validates a path id: a UUID in its canonical 8-4-4-4-12 form, any case. It
-// returns the lower-case form, which is how ids are stored.
+// parseID validates a path id (see lifecycle.ParseID) and returns its stored form.
 func parseID(name, s string) (string, error) {
-	if len(s) != 36 {
+	id, ok := lifecycle.ParseID(s)
+	if !ok {
 		return "", invalid(name + " must be a UUID")
 	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return "", invalid(name + " must be a UUID")
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return "", invalid(name + " must be a UUID")
-			}
-		}
-	}
-	return strings.ToLower(s), nil
+	return id, nil
 }

@@ -7,11 +7,17 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 )
 
 // Function names, as in functions/<name> and template.yaml.
 const (
 	FnCancelInterview = "cancel-interview"
+	FnPauseInterview  = "pause-interview"
+	FnResumeInterview = "resume-interview"
+	FnGetInterview    = "get-interview"
+	FnListInterviews  = "list-interviews"
 )
 
 // Route is one API route and the Lambda function that serves it. Pattern uses the
@@ -31,14 +37,45 @@ var routeTable = []Route{
 	{FnCancelInterview, http.MethodPost, "/interviews/{id}/cancel"},
 	{FnCancelInterview, http.MethodPost, "/api/interviews/{id}/cancel"},
 	{FnCancelInterview, http.MethodPost, "/api/interview/{id}/cancel"}, // seed 000's path
+	{FnPauseInterview, http.MethodPost, "/interviews/{id}/pause"},
+	{FnPauseInterview, http.MethodPost, "/api/interviews/{id}/pause"},
+	{FnResumeInterview, http.MethodPost, "/interviews/{id}/resume"},
+	{FnResumeInterview, http.MethodPost, "/api/interviews/{id}/resume"},
+	{FnGetInterview, http.MethodGet, "/interviews/{id}"},
+	{FnGetInterview, http.MethodGet, "/api/interviews/{id}"},
+	{FnListInterviews, http.MethodGet, "/interviews"},
+	{FnListInterviews, http.MethodGet, "/api/interviews"},
 }
 
 // Routes returns a copy of the route table.
 func Routes() []Route { return slices.Clone(routeTable) }
 
 // CancelInterview is the cancel-interview function's handler.
-func CancelInterview(logger *slog.Logger, store InterviewStore) http.Handler {
-	return newFunction(logger, FnCancelInterview, handleCancelInterview(logger, store))
+func CancelInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
+	return newFunction(logger, FnCancelInterview,
+		handleInterviewTransition(logger, store, interview.Cancel, opCancelInterview, respondCancelled))
+}
+
+// PauseInterview is the pause-interview function's handler.
+func PauseInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
+	return newFunction(logger, FnPauseInterview,
+		handleInterviewTransition(logger, store, interview.Pause, opPauseInterview, respondSession))
+}
+
+// ResumeInterview is the resume-interview function's handler.
+func ResumeInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
+	return newFunction(logger, FnResumeInterview,
+		handleInterviewTransition(logger, store, interview.Resume, opResumeInterview, respondSession))
+}
+
+// GetInterview is the get-interview function's handler.
+func GetInterview(logger *slog.Logger, store InterviewReader) http.Handler {
+	return newFunction(logger, FnGetInterview, handleGetInterview(logger, store))
+}
+
+// ListInterviews is the list-interviews function's handler.
+func ListInterviews(logger *slog.Logger, store InterviewLister) http.Handler {
+	return newFunction(logger, FnListInterviews, handleListInterviews(logger, store))
 }
 
 // newFunction mounts h on fn's routes, answers anything else with a JSON 404 or 405, and

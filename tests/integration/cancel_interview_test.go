@@ -2,27 +2,20 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
-	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 	"github.com/lifecycle-api/lifecycle/tools/devauth"
-	"github.com/lifecycle-api/lifecycle/tools/devserver"
 )
 
 func TestCancelInterviewContract(t *testing.T) {
@@ -202,39 +195,5 @@ func TestCorruptItemIs500WithoutDetails(t *testing.T) {
 	}
 	if strings.Contains(r.raw, "attribute") || strings.Contains(r.raw, "decode") {
 		t.Errorf("500 leaks internals: %s", r.raw)
-	}
-}
-
-// TestSampleEventsOnDynamoDBLocal invokes the cancel-interview handler through the
-// api-proxy with every file in events/cancel-interview, against the demo data, as
-// `sam local invoke -e` would.
-func TestSampleEventsOnDynamoDBLocal(t *testing.T) {
-	s := newStack(t)
-	fns := devserver.Functions(devserver.Config{Logger: discardLogger(), DB: s.db, Table: s.table, Now: time.Now})
-	root := repoRoot(t)
-	files, _ := filepath.Glob(filepath.Join(root, "events", httpapi.FnCancelInterview, "*.json"))
-	if len(files) < 6 {
-		t.Fatalf("expected sample events, found %d", len(files))
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			raw, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(raw, &ev); err != nil {
-				t.Fatal(err)
-			}
-			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "it"})
-			resp, err := fns[httpapi.FnCancelInterview](ctx, ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _ := strconv.Atoi(strings.SplitN(filepath.Base(f), "-", 2)[0])
-			if resp.StatusCode != want {
-				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, want, resp.Body)
-			}
-		})
 	}
 }

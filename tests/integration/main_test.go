@@ -46,6 +46,7 @@ func run(m *testing.M) int {
 	for k, v := range map[string]string{
 		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
 		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_DYNAMODB": srv.Endpoint,
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": srv.Endpoint,
 	} {
 		os.Setenv(k, v)
 	}

@@ -213,6 +213,10 @@ func TestTableMatchesTheCodeSchema(t *testing.T) {
 // performs, and nothing else.
 var allowedActions = map[string][]string{
 	httpapi.FnCancelInterview: {"dynamodb:UpdateItem"},
+	httpapi.FnPauseInterview:  {"dynamodb:UpdateItem"},
+	httpapi.FnResumeInterview: {"dynamodb:UpdateItem"},
+	httpapi.FnGetInterview:    {"dynamodb:GetItem"},
+	httpapi.FnListInterviews:  {"dynamodb:Query"},
 }
 
 func TestPoliciesAreLeastPrivilege(t *testing.T) {

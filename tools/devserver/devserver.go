@@ -34,6 +34,10 @@ func Functions(c Config) map[string]apigw.Handler {
 	log := func(fn string) *slog.Logger { return c.Logger.With("function", fn) }
 	return map[string]apigw.Handler{
 		httpapi.FnCancelInterview: lambda(httpapi.CancelInterview(log(httpapi.FnCancelInterview), interviews)),
+		httpapi.FnPauseInterview:  lambda(httpapi.PauseInterview(log(httpapi.FnPauseInterview), interviews)),
+		httpapi.FnResumeInterview: lambda(httpapi.ResumeInterview(log(httpapi.FnResumeInterview), interviews)),
+		httpapi.FnGetInterview:    lambda(httpapi.GetInterview(log(httpapi.FnGetInterview), interviews)),
+		httpapi.FnListInterviews:  lambda(httpapi.ListInterviews(log(httpapi.FnListInterviews), interviews)),
 	}
 }
 

@@ -202,11 +202,11 @@ func printBanner(addr, ddbEndpoint, table string, key []byte) {
 	}
 	fmt.Printf(`
 Try (after the exports above):
-  # cancel alice's active session with a reason -> 200
+  # cancel alice's active session with a reason -> 200 {"success":true,...}
   curl -s -X POST %[1]s/interviews/%[2]s/cancel -H "Authorization: Bearer $ALICE_TOKEN" -H 'Content-Type: application/json' -d '{"reason":"Candidate asked to reschedule"}'
   # the same again -> 400 {"error":"Interview is already cancelled"}
   curl -s -X POST %[1]s/interviews/%[2]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"
-  # a completed session -> 400 {"error":"Cannot cancel a completed interview"}
+  # a completed session, on seed 000's path -> 400 {"error":"Cannot cancel a completed interview"}
   curl -s -X POST %[1]s/api/interview/%[3]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"
   # bob's session with alice's token -> 403 {"error":"Forbidden"}
   curl -s -X POST %[1]s/api/interviews/%[4]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"
@@ -215,6 +215,16 @@ Try (after the exports above):
   # no token -> 401 {"error":"Unauthorized"}
   curl -s -X POST %[1]s/interviews/%[2]s/cancel
 
+  # pause and resume alice's session %[6]s:
+  curl -s "%[1]s/interviews?status=paused" -H "Authorization: Bearer $ALICE_TOKEN"          # her paused sessions
+  curl -s -X POST %[1]s/interviews/%[6]s/pause -H "Authorization: Bearer $ALICE_TOKEN"     # 200, "status":"paused"
+  curl -s -X POST %[1]s/interviews/%[6]s/pause -H "Authorization: Bearer $ALICE_TOKEN"     # 404, "code":"INVALID_TRANSITION"
+  curl -s -X POST %[1]s/interviews/%[6]s/resume -H "Authorization: Bearer $ALICE_TOKEN"    # 200, "status":"active"
+  curl -s -X POST %[1]s/interviews/%[6]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"    # 200
+  curl -s -X POST %[1]s/interviews/%[6]s/resume -H "Authorization: Bearer $ALICE_TOKEN"    # 404, "currentStatus":"cancelled"
+  curl -s %[1]s/interviews/%[6]s -H "Authorization: Bearer $ALICE_TOKEN"                   # the session
+  curl -s "%[1]s/interviews?limit=2" -H "Authorization: Bearer $ALICE_TOKEN"               # first page; pass nextCursor as &cursor=
+
 Press Ctrl-C to stop (DynamoDB Local stops with it).
-`, base, demo.AliceActive, demo.AliceCompleted, demo.BobActive, demo.MissingSession)
+`, base, demo.AliceActive, demo.AliceCompleted, demo.BobActive, demo.MissingSession, demo.AliceActive2)
 }

@@ -1,0 +1,25 @@
+// Command list-interviews is the Lambda function behind GET /interviews.
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/lifecycle-api/lifecycle/shared/config"
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+)
+
+func main() {
+	fn, err := config.Load(context.Background(), httpapi.FnListInterviews)
+	if err != nil {
+		fn.Logger.Error("start", "err", err)
+		os.Exit(1)
+	}
+	store := dynamo.NewInterviews(fn.DB, fn.Table, time.Now)
+	lambda.Start(httpadapter.NewV2(httpapi.ListInterviews(fn.Logger, store)).ProxyWithContext)
+}

@@ -1,0 +1,152 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+)
+
+// functionHandlers builds each function's handler on one store, as its main does.
+var functionHandlers = map[string]func(*slog.Logger, *memStore) http.Handler{
+	FnCancelInterview: func(l *slog.Logger, s *memStore) http.Handler { return CancelInterview(l, s) },
+	FnPauseInterview:  func(l *slog.Logger, s *memStore) http.Handler { return PauseInterview(l, s) },
+	FnResumeInterview: func(l *slog.Logger, s *memStore) http.Handler { return ResumeInterview(l, s) },
+	FnGetInterview:    func(l *slog.Logger, s *memStore) http.Handler { return GetInterview(l, s) },
+	FnListInterviews:  func(l *slog.Logger, s *memStore) http.Handler { return ListInterviews(l, s) },
+}
+
+// sampleEventErrors is every file in events/: its expected status is in its name, and
+// this is the "error" text its response must carry ("" for successes).
+var sampleEventErrors = map[string]string{
+	"cancel-interview/200-cancelled.json":                       "",
+	"cancel-interview/200-cancelled-from-paused-seed-path.json": "",
+	"cancel-interview/400-already-cancelled.json":               "Interview is already cancelled",
+	"cancel-interview/400-completed.json":                       "Cannot cancel a completed interview",
+	"cancel-interview/400-bad-id.json":                          "Invalid request",
+	"cancel-interview/400-malformed-body.json":                  "Invalid request",
+	"cancel-interview/401-no-claims.json":                       "Unauthorized",
+	"cancel-interview/403-forbidden.json":                       "Forbidden",
+	"cancel-interview/404-not-found.json":                       "Interview session not found",
+
+	"pause-interview/200-paused.json":         "",
+	"pause-interview/404-not-active.json":     "Failed to pause interview",
+	"pause-interview/404-not-found.json":      "Failed to pause interview",
+	"pause-interview/403-forbidden.json":      "Forbidden",
+	"pause-interview/400-bad-id.json":         "Invalid request",
+	"pause-interview/400-malformed-body.json": "Invalid request",
+	"pause-interview/401-no-claims.json":      "Unauthorized",
+
+	"resume-interview/200-resumed.json":        "",
+	"resume-interview/404-not-paused.json":     "Failed to resume interview",
+	"resume-interview/404-not-found.json":      "Failed to resume interview",
+	"resume-interview/403-forbidden.json":      "Forbidden",
+	"resume-interview/400-bad-id.json":         "Invalid request",
+	"resume-interview/400-malformed-body.json": "Invalid request",
+	"resume-interview/401-no-claims.json":      "Unauthorized",
+
+	"get-interview/200-found.json":     "",
+	"get-interview/404-not-found.json": "Interview session not found",
+	"get-interview/403-forbidden.json": "Forbidden",
+	"get-interview/400-bad-id.json":    "Invalid request",
+	"get-interview/401-no-claims.json": "Unauthorized",
+
+	"list-interviews/200-all.json":        "",
+	"list-interviews/200-paused.json":     "",
+	"list-interviews/200-first-page.json": "",
+	"list-interviews/400-bad-status.json": "Invalid request",
+	"list-interviews/400-bad-limit.json":  "Invalid request",
+	"list-interviews/400-bad-cursor.json": "Invalid request",
+	"list-interviews/401-no-claims.json":  "Unauthorized",
+}
+
+// eventStore holds the sessions the sample events name (the demo data's ids).
+func eventStore() *memStore {
+	s := demoStore()
+	for _, extra := range []struct {
+		id, owner string
+		st        interview.Status
+	}{
+		{"a11ce000-0000-4000-8000-000000000002", "alice", interview.Active},
+		{"a11ce000-0000-4000-8000-000000000006", "alice", interview.Active},
+		{"a11ce000-0000-4000-8000-000000000007", "alice", interview.Paused},
+		{"b0b00000-0000-4000-8000-000000000002", "bob", interview.Paused},
+	} {
+		s.sessions[extra.id] = session(extra.id, extra.owner, extra.st)
+	}
+	return s
+}
+
+// TestSampleEvents runs every file in events/ through its function's handler via the
+// api-proxy, as the Lambda runtime would, and checks status and error text.
+func TestSampleEvents(t *testing.T) {
+	files, err := filepath.Glob("../../events/*/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sample events: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		fn := filepath.Base(filepath.Dir(f))
+		key := fn + "/" + filepath.Base(f)
+		mk, isHTTP := functionHandlers[fn]
+		if !isHTTP {
+			continue // not an HTTP function (tested with its own package)
+		}
+		seen[key] = true
+		t.Run(key, func(t *testing.T) {
+			want, ok := sampleEventErrors[key]
+			if !ok {
+				t.Fatalf("events/%s has no expectation here", key)
+			}
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				t.Fatalf("not an HTTP API event: %v", err)
+			}
+			logger, _ := newLogger()
+			resp := invoke(t, mk(logger, eventStore()), ev)
+			wantStatus, _ := strconv.Atoi(strings.SplitN(filepath.Base(f), "-", 2)[0])
+			if resp.StatusCode != wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, wantStatus, resp.Body)
+			}
+			body := decodeBody(t, resp)
+			if want != "" && body["error"] != want {
+				t.Fatalf("error = %q, want %q", body["error"], want)
+			}
+			if want == "" && body["error"] != nil {
+				t.Fatalf("success with an error field: %s", resp.Body)
+			}
+		})
+	}
+	for key := range sampleEventErrors {
+		if !seen[key] {
+			t.Errorf("expected sample event events/%s is missing", key)
+		}
+	}
+	for fn := range functionHandlers {
+		if len(filter(seen, fn+"/")) == 0 {
+			t.Errorf("function %s has no sample events", fn)
+		}
+	}
+}
+
+func filter(m map[string]bool, prefix string) []string {
+	var out []string
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
