@@ -79,31 +79,22 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 // transitionInput builds the UpdateItem for t from the lifecycle table: the target state,
 // the version step, the timestamps the row names, and the audit fields the events need.
 func (s *Interviews) transitionInput(t interview.Transition, req interview.Request) *dynamodb.UpdateItemInput {
-	now := lifecycle.FormatTime(s.now())
 	e := newExpr()
-	e.setFrom("previousStatus", "status")
-	e.set("status", sAV(string(t.To)))
-	e.increment("version")
-	e.set(attrUpdatedAt, sAV(now))
+	w := transitionWrite{
+		to:        string(t.To),
+		now:       lifecycle.FormatTime(s.now()),
+		action:    t.Action,
+		actor:     req.Actor,
+		corr:      req.CorrelationID,
+		stampedAt: t.StampedAt,
+		stampedBy: t.StampedBy,
+	}
+	if t.TakesReason {
+		w.reason = req.Reason
+	}
+	w.apply(e)
 	e.set(attrOwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
-	e.set(t.StampedAt, sAV(now))
-	if t.StampedBy != "" {
-		e.set(t.StampedBy, sAV(req.Actor.Sub))
-	}
-	if t.TakesReason && req.Reason != "" {
-		e.set("cancelReason", sAV(req.Reason))
-	}
-	e.set("lastAction", sAV(t.Action))
-	e.set("actor", actorAV(req.Actor))
-	if req.CorrelationID != "" {
-		e.set("correlationId", sAV(req.CorrelationID))
-	}
-
-	from := make([]string, len(t.From))
-	for i, st := range t.From {
-		from[i] = string(st)
-	}
-	cond := and(e.equals(attrOwnerID, sAV(req.Actor.Sub)), e.in("status", from))
+	cond := and(e.equals(attrOwnerID, sAV(req.Actor.Sub)), e.in("status", strs(t.From)))
 
 	return &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(s.table),

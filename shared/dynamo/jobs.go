@@ -1,0 +1,250 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/job"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+const (
+	typeJob        = "job"
+	typeAssignment = "assignment"
+	skJob          = "JOB"
+	skAssignment   = "ASSIGNMENT#"
+)
+
+// JobsAPI is the part of the DynamoDB client the job store uses.
+type JobsAPI interface {
+	API
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Jobs stores jobs and their assignments. A job and all its assignments share one
+// partition (pk JOB#<id>), so one Query reads a job with its assignment.
+type Jobs struct {
+	db       JobsAPI
+	table    string
+	now      func() time.Time
+	newToken func() string
+}
+
+// NewJobs returns the job store on table. newToken makes each transaction's
+// ClientRequestToken (at most 36 characters).
+func NewJobs(db JobsAPI, table string, now func() time.Time, newToken func() string) *Jobs {
+	return &Jobs{db: db, table: table, now: now, newToken: newToken}
+}
+
+func jobPK(id string) types.AttributeValue { return sAV("JOB#" + id) }
+
+func jobKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: jobPK(id), attrSK: sAV(skJob)}
+}
+
+func assignmentKey(jobID, id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: jobPK(jobID), attrSK: sAV(skAssignment + id)}
+}
+
+// Get reads a job with its current assignment: one strongly consistent Query of its
+// partition.
+func (s *Jobs) Get(ctx context.Context, id string) (job.Job, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": jobPK(id)},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return job.Job{}, storeError("read job", err)
+	}
+	var (
+		j           job.Job
+		found       bool
+		currentID   string
+		assignments = map[string]job.Assignment{}
+	)
+	for _, it := range out.Items {
+		sk := (&item{m: it}).str(attrSK)
+		switch {
+		case sk == skJob:
+			if j, err = JobFromItem(it); err != nil {
+				return job.Job{}, err
+			}
+			currentID, found = (&item{m: it}).str("assignmentId"), true
+		case strings.HasPrefix(sk, skAssignment):
+			a, err := AssignmentFromItem(it)
+			if err != nil {
+				return job.Job{}, err
+			}
+			assignments[a.ID] = a
+		}
+	}
+	if !found {
+		return job.Job{}, lifecycle.ErrNotFound
+	}
+	if currentID != "" {
+		a, ok := assignments[currentID]
+		if !ok {
+			// A job names an assignment its partition does not hold (or one beyond the
+			// first 1 MB of it): refuse rather than act on half the picture.
+			return job.Job{}, fmt.Errorf("job %s: current assignment %s not found", id, currentID)
+		}
+		j.Assignment = &a
+	}
+	return j, nil
+}
+
+// Cancel cancels a job and its current assignment atomically, in at most two requests:
+// the Query that reads them, then one write guarded by the versions read and the legal
+// source states. With an assignment the write is a TransactWriteItems of both updates
+// (with a ClientRequestToken, so an SDK retry cannot apply it twice); without one it is a
+// single conditional UpdateItem. A write that loses a race is explained from the item as
+// it was (ALL_OLD): not found, an illegal status (400), or a concurrent change (409).
+func (s *Jobs) Cancel(ctx context.Context, req job.Request) (job.Job, error) {
+	j, err := s.Get(ctx, req.ID)
+	if err != nil {
+		return job.Job{}, err
+	}
+	if err := job.Cancel.Check(j.Status); err != nil {
+		return job.Job{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	jobUpdate := s.cancelJobUpdate(j, req, now)
+	a := j.CurrentAssignment()
+	if a == nil {
+		out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           jobUpdate.TableName,
+			Key:                                 jobUpdate.Key,
+			UpdateExpression:                    jobUpdate.UpdateExpression,
+			ConditionExpression:                 jobUpdate.ConditionExpression,
+			ExpressionAttributeNames:            jobUpdate.ExpressionAttributeNames,
+			ExpressionAttributeValues:           jobUpdate.ExpressionAttributeValues,
+			ReturnValues:                        types.ReturnValueAllNew,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if err != nil {
+			if failed, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+				return job.Job{}, jobRefusal(failed.Item)
+			}
+			return job.Job{}, storeError("cancel job", err)
+		}
+		updated, err := JobFromItem(out.Attributes)
+		if err != nil {
+			return job.Job{}, err
+		}
+		updated.Assignment = j.Assignment
+		return updated, nil
+	}
+
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		ClientRequestToken: aws.String(s.newToken()),
+		TransactItems: []types.TransactWriteItem{
+			{Update: jobUpdate},
+			{Update: s.cancelAssignmentUpdate(*a, req, now)},
+		},
+	})
+	if err != nil {
+		if canceled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
+			return job.Job{}, transactionRefusal(canceled)
+		}
+		return job.Job{}, storeError("cancel job", err)
+	}
+	return j.Cancelled(now, req.Actor.Sub, req.Reason), nil
+}
+
+// cancelJobUpdate is the job's half of the cancel: guarded by the version read and the
+// legal source states; it records the assignment it cancels (for the JobCancelled event).
+func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types.Update {
+	e := newExpr()
+	transitionWrite{
+		to: string(job.Cancel.To), now: lifecycle.FormatTime(now), action: job.Cancel.Action,
+		actor: req.Actor, corr: req.CorrelationID,
+		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
+	}.apply(e)
+	if a := j.CurrentAssignment(); a != nil {
+		snap := itemWriter{}
+		snap["id"] = sAV(a.ID)
+		snap.str("technicianId", a.TechnicianID)
+		snap.time("scheduledStart", a.ScheduledStart)
+		snap.time("scheduledEnd", a.ScheduledEnd)
+		snap.str("status", string(a.Status))
+		e.set("cancelledAssignment", &types.AttributeValueMemberM{Value: snap})
+	}
+	cond := and(e.equals("version", iAV(j.Version)), e.in("status", strs(job.Cancel.From)))
+	return guardedUpdate(s.table, jobKey(j.ID), e, cond)
+}
+
+// cancelAssignmentUpdate is the assignment's half: guarded by its version and its
+// non-cancelled states.
+func (s *Jobs) cancelAssignmentUpdate(a job.Assignment, req job.Request, now time.Time) *types.Update {
+	e := newExpr()
+	transitionWrite{
+		to: string(job.CancelAssignment.To), now: lifecycle.FormatTime(now), action: job.CancelAssignment.Action,
+		actor: req.Actor, corr: req.CorrelationID,
+		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
+	}.apply(e)
+	cond := and(e.equals("version", iAV(a.Version)), e.in("status", strs(job.CancelAssignment.From)))
+	return guardedUpdate(s.table, assignmentKey(a.JobID, a.ID), e, cond)
+}
+
+// guardedUpdate is one conditional update of a transaction, returning the item as it was
+// when its condition fails.
+func guardedUpdate(table string, key map[string]types.AttributeValue, e *expr, cond string) *types.Update {
+	return &types.Update{
+		TableName:                           aws.String(table),
+		Key:                                 key,
+		UpdateExpression:                    aws.String(e.update()),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            e.names,
+		ExpressionAttributeValues:           e.values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+// jobRefusal explains a failed job condition from the item as it was.
+func jobRefusal(old map[string]types.AttributeValue) error {
+	if len(old) == 0 {
+		return lifecycle.ErrNotFound
+	}
+	j, err := JobFromItem(old)
+	if err != nil {
+		return err
+	}
+	if err := job.Cancel.Check(j.Status); err != nil {
+		return err
+	}
+	// Still cancellable, so the version moved: someone changed the job since we read it.
+	return lifecycle.ErrConflict
+}
+
+// transactionRefusal maps a cancelled transaction's reasons, in TransactItems order (job,
+// assignment), to a domain error.
+func transactionRefusal(e *types.TransactionCanceledException) error {
+	var codes []string
+	for i, r := range e.CancellationReasons {
+		code := aws.ToString(r.Code)
+		codes = append(codes, code)
+		switch code {
+		case "None", "":
+		case "ConditionalCheckFailed":
+			if i == 0 {
+				return jobRefusal(r.Item)
+			}
+			return lifecycle.ErrConflict // the assignment changed since it was read
+		case "TransactionConflict":
+			return lifecycle.ErrConflict
+		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			return fmt.Errorf("cancel job: %w: %v", lifecycle.ErrUnavailable, codes)
+		}
+	}
+	return fmt.Errorf("cancel job: transaction cancelled: %v: %w", codes, e)
+}

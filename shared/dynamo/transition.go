@@ -1,0 +1,50 @@
+package dynamo
+
+import (
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// transitionWrite is the SET clause every transition writes, whatever the entity: the
+// status step (remembering the one it left), the version step, the time and who did it.
+// Events are derived from these attributes (the table stream), so every entity writes
+// them the same way.
+type transitionWrite struct {
+	to     string
+	now    string
+	action string
+	actor  lifecycle.Actor
+	corr   string
+	// stampedAt and stampedBy name the attributes that record when and by whom this
+	// transition happened ("cancelledAt", "cancelledBy"); stampedBy may be empty.
+	stampedAt, stampedBy string
+	// reason, when not empty, is stored as cancelReason.
+	reason string
+}
+
+func (w transitionWrite) apply(e *expr) {
+	e.setFrom("previousStatus", "status")
+	e.set("status", sAV(w.to))
+	e.increment("version")
+	e.set(attrUpdatedAt, sAV(w.now))
+	e.set(w.stampedAt, sAV(w.now))
+	if w.stampedBy != "" {
+		e.set(w.stampedBy, sAV(w.actor.Sub))
+	}
+	if w.reason != "" {
+		e.set("cancelReason", sAV(w.reason))
+	}
+	e.set("lastAction", sAV(w.action))
+	e.set("actor", actorAV(w.actor))
+	if w.corr != "" {
+		e.set("correlationId", sAV(w.corr))
+	}
+}
+
+// strs converts a list of string-like statuses.
+func strs[S ~string](in []S) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = string(s)
+	}
+	return out
+}

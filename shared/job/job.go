@@ -1,0 +1,138 @@
+// Package job is the field-service domain: jobs, their technician assignment, and the
+// cancel transition that ends both. It has no AWS imports.
+package job
+
+import (
+	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// Status is a job's lifecycle status.
+type Status string
+
+const (
+	Unassigned Status = "Unassigned"
+	Assigned   Status = "Assigned"
+	InProgress Status = "InProgress"
+	Completed  Status = "Completed"
+	Cancelled  Status = "Cancelled"
+)
+
+// Statuses lists every job status, in lifecycle order.
+var Statuses = []Status{Unassigned, Assigned, InProgress, Completed, Cancelled}
+
+// Terminal reports whether no transition leaves s.
+func (s Status) Terminal() bool { return s == Completed || s == Cancelled }
+
+// AssignmentStatus is an assignment's status.
+type AssignmentStatus string
+
+const (
+	Pending            AssignmentStatus = "Pending"
+	Confirmed          AssignmentStatus = "Confirmed"
+	AssignmentCanceled AssignmentStatus = "Cancelled"
+)
+
+// AssignmentStatuses lists every assignment status.
+var AssignmentStatuses = []AssignmentStatus{Pending, Confirmed, AssignmentCanceled}
+
+// Assignment books one technician for a job's scheduled window.
+type Assignment struct {
+	ID             string
+	JobID          string
+	TechnicianID   string
+	ScheduledStart time.Time
+	ScheduledEnd   time.Time
+	Status         AssignmentStatus
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CancelledAt    time.Time
+	CancelledBy    string
+	CancelReason   string
+}
+
+// Job is a field-service job. Assignment is its current assignment, nil when it has none;
+// a job has at most one.
+type Job struct {
+	ID             string
+	Title          string
+	CustomerID     string
+	Address        string
+	Status         Status
+	PreviousStatus Status
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	CancelledAt    time.Time
+	CancelledBy    string
+	CancelReason   string
+	Assignment     *Assignment
+}
+
+// The job lifecycle's cancel: allowed from every non-terminal status, and it cancels the
+// job's current assignment in the same atomic write.
+var (
+	Cancel = lifecycle.Rule[Status]{
+		Action: "cancel",
+		From:   []Status{Unassigned, Assigned, InProgress},
+		To:     Cancelled,
+	}
+	CancelAssignment = lifecycle.Rule[AssignmentStatus]{
+		Action: "cancel",
+		From:   []AssignmentStatus{Pending, Confirmed},
+		To:     AssignmentCanceled,
+	}
+)
+
+// Authorize returns lifecycle.ErrForbidden unless the actor may act on jobs: dispatchers
+// and admins.
+func Authorize(actor lifecycle.Actor) error {
+	if !actor.HasAnyRole(RoleDispatcher, RoleAdmin) {
+		return lifecycle.ErrForbidden
+	}
+	return nil
+}
+
+// Roles that may read and cancel jobs.
+const (
+	RoleDispatcher = "Dispatcher"
+	RoleAdmin      = "Admin"
+)
+
+// CurrentAssignment returns the assignment a cancel must end with the job: the current
+// one when it is not already cancelled.
+func (j Job) CurrentAssignment() *Assignment {
+	if j.Assignment == nil || !CancelAssignment.Allows(j.Assignment.Status) {
+		return nil
+	}
+	return j.Assignment
+}
+
+// Request is a cancel request.
+type Request struct {
+	ID            string
+	Actor         lifecycle.Actor
+	Reason        string
+	CorrelationID string
+}
+
+// Cancelled returns j as a cancel at time at by actor leaves it: Cancelled, one version
+// later, stamped, and its current assignment cancelled the same way. The store writes
+// exactly this, guarded by the versions it read, so it can answer a transaction (which
+// returns no item) with the state it committed.
+func (j Job) Cancelled(at time.Time, by, reason string) Job {
+	out := j
+	out.PreviousStatus, out.Status = j.Status, Cancelled
+	out.Version++
+	out.UpdatedAt, out.CancelledAt, out.CancelledBy, out.CancelReason = at, at, by, reason
+	if a := j.CurrentAssignment(); a != nil {
+		ca := *a
+		ca.Status = AssignmentCanceled
+		ca.Version++
+		ca.UpdatedAt, ca.CancelledAt, ca.CancelledBy, ca.CancelReason = at, at, by, reason
+		out.Assignment = &ca
+	}
+	return out
+}
