@@ -43,7 +43,7 @@ $(DDB_READY): tools/ddblocal/pom.xml tools/ddblocal/LoopbackDynamoDBLocal.java
 	@echo "==> DynamoDB Local ready in $(DDB_DIR)"
 
 $(VENV_READY): tools/requirements.txt
-	@echo "==> installing template tools (aws-sam-cli, cfn-lint) from PyPI into $(VENV) (first run only)"
+	@echo "==> installing Python tools (aws-sam-cli, cfn-lint, openapi-spec-validator) from PyPI into $(VENV) (first run only)"
 	@rm -rf $(VENV)
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -q -r tools/requirements.txt
@@ -98,11 +98,13 @@ test: tools ## everything: format, vet, unit and integration tests, template che
 	@$(MAKE) build
 
 .PHONY: lint-template
-lint-template: $(VENV_READY) ## sam validate --lint and cfn-lint on template.yaml
+lint-template: $(VENV_READY) ## sam validate --lint and cfn-lint on template.yaml; openapi.yaml against OpenAPI 3.1
 	@echo "==> sam validate --lint"
 	@$(VENV)/bin/sam validate --lint --template template.yaml
 	@echo "==> cfn-lint"
 	@$(VENV)/bin/cfn-lint template.yaml
+	@echo "==> openapi-spec-validator"
+	@$(VENV)/bin/openapi-spec-validator openapi.yaml
 
 .PHONY: clean
 clean: ## remove build output (keeps fetched tools)

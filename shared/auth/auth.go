@@ -11,12 +11,6 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
-// Roles allowed to act on jobs.
-const (
-	RoleDispatcher = "Dispatcher"
-	RoleAdmin      = "Admin"
-)
-
 // maxRoles bounds how many roles we accept from one claim.
 const maxRoles = 64
 

@@ -164,11 +164,8 @@ func TestActorFromClaimsRoleConstants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !a.HasAnyRole(RoleAdmin) || !a.HasAnyRole(RoleDispatcher) {
-		t.Errorf("actor %+v lacks %q/%q", a, RoleAdmin, RoleDispatcher)
-	}
-	if RoleAdmin != "Admin" || RoleDispatcher != "Dispatcher" {
-		t.Errorf("role constants changed: %q %q", RoleAdmin, RoleDispatcher)
+	if !a.HasAnyRole("Admin") || !a.HasAnyRole("Dispatcher") {
+		t.Errorf("actor %+v lacks Admin/Dispatcher", a)
 	}
 }
 

@@ -40,6 +40,8 @@ const (
 	opResumeInterview operation = "resume-interview"
 	opGetInterview    operation = "get-interview"
 	opListInterviews  operation = "list-interviews"
+	opCancelJob       operation = "cancel-job"
+	opGetJob          operation = "get-job"
 )
 
 // refusal is how an operation words "not found" and "not allowed from this status".
@@ -77,6 +79,16 @@ var refusals = map[operation]refusal{
 		invalidDefault: "Failed to resume interview",
 	},
 	opGetInterview: {notFound: "Interview session not found"},
+	opCancelJob: {
+		notFound:      "Job not found",
+		invalidStatus: http.StatusBadRequest,
+		invalid: map[string]string{
+			"Completed": "Cannot cancel a completed job",
+			"Cancelled": "Job is already cancelled",
+		},
+		invalidDefault: "Job cannot be cancelled",
+	},
+	opGetJob: {notFound: "Job not found"},
 }
 
 // failure maps an error to its HTTP status and body. It is the one place that does so.

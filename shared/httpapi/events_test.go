@@ -15,13 +15,30 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 )
 
-// functionHandlers builds each function's handler on one store, as its main does.
+// functionHandlers builds each interview function's handler on one store, as its main does.
 var functionHandlers = map[string]func(*slog.Logger, *memStore) http.Handler{
 	FnCancelInterview: func(l *slog.Logger, s *memStore) http.Handler { return CancelInterview(l, s) },
 	FnPauseInterview:  func(l *slog.Logger, s *memStore) http.Handler { return PauseInterview(l, s) },
 	FnResumeInterview: func(l *slog.Logger, s *memStore) http.Handler { return ResumeInterview(l, s) },
 	FnGetInterview:    func(l *slog.Logger, s *memStore) http.Handler { return GetInterview(l, s) },
 	FnListInterviews:  func(l *slog.Logger, s *memStore) http.Handler { return ListInterviews(l, s) },
+}
+
+// jobHandlers builds each job function's handler.
+var jobHandlers = map[string]func(*slog.Logger, *memJobs) http.Handler{
+	FnCancelJob: func(l *slog.Logger, s *memJobs) http.Handler { return CancelJob(l, s) },
+	FnGetJob:    func(l *slog.Logger, s *memJobs) http.Handler { return GetJob(l, s) },
+}
+
+// handlerFor returns the function's handler on fresh stores holding the demo ids.
+func handlerFor(fn string, logger *slog.Logger) (http.Handler, bool) {
+	if mk, ok := functionHandlers[fn]; ok {
+		return mk(logger, eventStore()), true
+	}
+	if mk, ok := jobHandlers[fn]; ok {
+		return mk(logger, demoJobs()), true
+	}
+	return nil, false
 }
 
 // sampleEventErrors is every file in events/: its expected status is in its name, and
@@ -66,6 +83,22 @@ var sampleEventErrors = map[string]string{
 	"list-interviews/400-bad-limit.json":  "Invalid request",
 	"list-interviews/400-bad-cursor.json": "Invalid request",
 	"list-interviews/401-no-claims.json":  "Unauthorized",
+
+	"cancel-job/200-cancelled-with-assignment.json": "",
+	"cancel-job/200-cancelled-unassigned.json":      "",
+	"cancel-job/400-completed.json":                 "Cannot cancel a completed job",
+	"cancel-job/400-already-cancelled.json":         "Job is already cancelled",
+	"cancel-job/404-not-found.json":                 "Job not found",
+	"cancel-job/403-technician.json":                "Forbidden",
+	"cancel-job/400-bad-id.json":                    "Invalid request",
+	"cancel-job/400-malformed-body.json":            "Invalid request",
+	"cancel-job/401-no-claims.json":                 "Unauthorized",
+
+	"get-job/200-found.json":      "",
+	"get-job/404-not-found.json":  "Job not found",
+	"get-job/403-technician.json": "Forbidden",
+	"get-job/400-bad-id.json":     "Invalid request",
+	"get-job/401-no-claims.json":  "Unauthorized",
 }
 
 // eventStore holds the sessions the sample events name (the demo data's ids).
@@ -96,7 +129,8 @@ func TestSampleEvents(t *testing.T) {
 	for _, f := range files {
 		fn := filepath.Base(filepath.Dir(f))
 		key := fn + "/" + filepath.Base(f)
-		mk, isHTTP := functionHandlers[fn]
+		logger, _ := newLogger()
+		h, isHTTP := handlerFor(fn, logger)
 		if !isHTTP {
 			continue // not an HTTP function (tested with its own package)
 		}
@@ -114,8 +148,7 @@ func TestSampleEvents(t *testing.T) {
 			if err := json.Unmarshal(raw, &ev); err != nil {
 				t.Fatalf("not an HTTP API event: %v", err)
 			}
-			logger, _ := newLogger()
-			resp := invoke(t, mk(logger, eventStore()), ev)
+			resp := invoke(t, h, ev)
 			wantStatus, _ := strconv.Atoi(strings.SplitN(filepath.Base(f), "-", 2)[0])
 			if resp.StatusCode != wantStatus {
 				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, wantStatus, resp.Body)
@@ -134,9 +167,9 @@ func TestSampleEvents(t *testing.T) {
 			t.Errorf("expected sample event events/%s is missing", key)
 		}
 	}
-	for fn := range functionHandlers {
-		if len(filter(seen, fn+"/")) == 0 {
-			t.Errorf("function %s has no sample events", fn)
+	for _, r := range Routes() {
+		if len(filter(seen, r.Function+"/")) == 0 {
+			t.Errorf("function %s has no sample events", r.Function)
 		}
 	}
 }

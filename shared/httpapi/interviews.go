@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/lifecycle-api/lifecycle/shared/interview"
@@ -219,6 +220,14 @@ func parseListQuery(r *http.Request) (interview.ListQuery, error) {
 	return q, nil
 }
 
+// optTime formats t, or returns "" for the zero time (an absent optional timestamp).
+func optTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return lifecycle.FormatTime(t)
+}
+
 // etag is the entity tag of a version.
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
@@ -274,9 +283,7 @@ func newSessionJSON(s interview.Session) sessionJSON {
 	if out.TopicIDs == nil {
 		out.TopicIDs = []string{}
 	}
-	if !s.LastInteractionAt.IsZero() {
-		out.LastInteractionAt = lifecycle.FormatTime(s.LastInteractionAt)
-	}
+	out.LastInteractionAt = optTime(s.LastInteractionAt)
 	if rp := s.RetryPolicy; rp != nil && (rp.MinCooldownHours != nil || rp.AutoSuggestIfBelow != nil) {
 		out.RetryPolicy = &retryPolicyJSON{MinCooldownHours: rp.MinCooldownHours, AutoSuggestIfBelow: rp.AutoSuggestIfBelow}
 	}

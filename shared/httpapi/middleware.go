@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"path"
@@ -11,6 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 // CorrelationHeader carries the correlation id in and out.
@@ -81,9 +81,7 @@ func pickCorrelationID(r *http.Request) string {
 	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && validCorrelationID(rc.RequestID) {
 		return rc.RequestID
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return lifecycle.NewID()
 }
 
 // validCorrelationID accepts 1–128 characters of letters, digits and -_.:, so a header

@@ -18,6 +18,8 @@ const (
 	FnResumeInterview = "resume-interview"
 	FnGetInterview    = "get-interview"
 	FnListInterviews  = "list-interviews"
+	FnCancelJob       = "cancel-job"
+	FnGetJob          = "get-job"
 )
 
 // Route is one API route and the Lambda function that serves it. Pattern uses the
@@ -45,6 +47,10 @@ var routeTable = []Route{
 	{FnGetInterview, http.MethodGet, "/api/interviews/{id}"},
 	{FnListInterviews, http.MethodGet, "/interviews"},
 	{FnListInterviews, http.MethodGet, "/api/interviews"},
+	{FnCancelJob, http.MethodPost, "/jobs/{id}/cancel"},
+	{FnCancelJob, http.MethodPost, "/api/jobs/{id}/cancel"},
+	{FnGetJob, http.MethodGet, "/jobs/{id}"},
+	{FnGetJob, http.MethodGet, "/api/jobs/{id}"},
 }
 
 // Routes returns a copy of the route table.
@@ -76,6 +82,16 @@ func GetInterview(logger *slog.Logger, store InterviewReader) http.Handler {
 // ListInterviews is the list-interviews function's handler.
 func ListInterviews(logger *slog.Logger, store InterviewLister) http.Handler {
 	return newFunction(logger, FnListInterviews, handleListInterviews(logger, store))
+}
+
+// CancelJob is the cancel-job function's handler.
+func CancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
+	return newFunction(logger, FnCancelJob, handleCancelJob(logger, store))
+}
+
+// GetJob is the get-job function's handler.
+func GetJob(logger *slog.Logger, store JobReader) http.Handler {
+	return newFunction(logger, FnGetJob, handleGetJob(logger, store))
 }
 
 // newFunction mounts h on fn's routes, answers anything else with a JSON 404 or 405, and

@@ -217,6 +217,20 @@ var allowedActions = map[string][]string{
 	httpapi.FnResumeInterview: {"dynamodb:UpdateItem"},
 	httpapi.FnGetInterview:    {"dynamodb:GetItem"},
 	httpapi.FnListInterviews:  {"dynamodb:Query"},
+	httpapi.FnCancelJob:       {"dynamodb:Query", "dynamodb:UpdateItem"},
+	httpapi.FnGetJob:          {"dynamodb:Query"},
+}
+
+// leadingKeys is the partition-key prefix each item-level function is confined to with a
+// dynamodb:LeadingKeys condition ("" for index queries, keyed by owner).
+var leadingKeys = map[string]string{
+	httpapi.FnCancelInterview: "INTERVIEW#*",
+	httpapi.FnPauseInterview:  "INTERVIEW#*",
+	httpapi.FnResumeInterview: "INTERVIEW#*",
+	httpapi.FnGetInterview:    "INTERVIEW#*",
+	httpapi.FnListInterviews:  "",
+	httpapi.FnCancelJob:       "JOB#*",
+	httpapi.FnGetJob:          "JOB#*",
 }
 
 func TestPoliciesAreLeastPrivilege(t *testing.T) {
@@ -249,6 +263,12 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 					}
 				} else {
 					resources = append(resources, scalar(res))
+				}
+				if prefix := leadingKeys[name]; prefix != "" {
+					lk := get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")
+					if lk == nil || len(lk.Content) != 1 || lk.Content[0].Value != prefix {
+						t.Errorf("%s: statement must be confined to partitions %s", name, prefix)
+					}
 				}
 				for _, x := range resources {
 					if strings.Contains(x, "*") && !strings.HasPrefix(x, "!") {

@@ -7,9 +7,7 @@ package apigw
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +21,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 // Handler is a Lambda handler for HTTP API payload 2.0 events.
@@ -90,7 +89,7 @@ func invoke(rt httpapi.Route, fn Handler, verify Verifier, logger *slog.Logger) 
 		ctx, cancel := context.WithTimeout(r.Context(), functionTimeout)
 		defer cancel()
 		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
-			AwsRequestID:       newID(),
+			AwsRequestID:       lifecycle.NewID(),
 			InvokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:" + rt.Function,
 		})
 		resp, err := fn(ctx, ev)
@@ -139,7 +138,7 @@ func Event(r *http.Request, routeKey string, body []byte) events.APIGatewayV2HTT
 			RouteKey:     routeKey,
 			AccountID:    "000000000000",
 			Stage:        "$default",
-			RequestID:    newID(),
+			RequestID:    lifecycle.NewID(),
 			APIID:        "local",
 			DomainName:   r.Host,
 			DomainPrefix: strings.Split(r.Host, ".")[0],
@@ -189,11 +188,4 @@ func WriteResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) 
 	}
 	w.WriteHeader(status)
 	w.Write(body)
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

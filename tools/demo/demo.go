@@ -11,9 +11,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 )
 
 // User is a demo caller.
@@ -27,24 +29,38 @@ type User struct {
 var Users = []User{
 	{Sub: "alice", About: "candidate; owns the a11ce… sessions"},
 	{Sub: "bob", About: "candidate; owns the b0b… sessions"},
+	{Sub: "dana", Roles: []string{"Dispatcher"}, About: "dispatcher; may read and cancel jobs"},
+	{Sub: "adam", Roles: []string{"Admin"}, About: "admin; may read and cancel jobs"},
+	{Sub: "tom", Roles: []string{"Technician"}, About: "technician; may not cancel jobs (403)"},
 }
 
 // Session ids by owner and status, for tests, events/ and the README.
 const (
-	AliceActive     = "a11ce000-0000-4000-8000-000000000001"
-	AliceActive2    = "a11ce000-0000-4000-8000-000000000002"
-	AlicePaused     = "a11ce000-0000-4000-8000-000000000003"
-	AliceCompleted  = "a11ce000-0000-4000-8000-000000000004"
-	AliceCancelled  = "a11ce000-0000-4000-8000-000000000005"
-	AliceActive3    = "a11ce000-0000-4000-8000-000000000006"
-	AlicePaused2    = "a11ce000-0000-4000-8000-000000000007"
-	BobActive       = "b0b00000-0000-4000-8000-000000000001"
-	BobPaused       = "b0b00000-0000-4000-8000-000000000002"
-	BobCompleted    = "b0b00000-0000-4000-8000-000000000003"
-	BobCancelled    = "b0b00000-0000-4000-8000-000000000004"
-	MissingSession  = "00000000-0000-4000-8000-00000000dead"
-	InterviewerAria = "interviewer-aria"
-	InterviewerKai  = "interviewer-kai"
+	AliceActive    = "a11ce000-0000-4000-8000-000000000001"
+	AliceActive2   = "a11ce000-0000-4000-8000-000000000002"
+	AlicePaused    = "a11ce000-0000-4000-8000-000000000003"
+	AliceCompleted = "a11ce000-0000-4000-8000-000000000004"
+	AliceCancelled = "a11ce000-0000-4000-8000-000000000005"
+	AliceActive3   = "a11ce000-0000-4000-8000-000000000006"
+	AlicePaused2   = "a11ce000-0000-4000-8000-000000000007"
+	BobActive      = "b0b00000-0000-4000-8000-000000000001"
+	BobPaused      = "b0b00000-0000-4000-8000-000000000002"
+	BobCompleted   = "b0b00000-0000-4000-8000-000000000003"
+	BobCancelled   = "b0b00000-0000-4000-8000-000000000004"
+	MissingSession = "00000000-0000-4000-8000-00000000dead"
+
+	// Jobs, by status and assignment.
+	JobUnassigned         = "0b000000-0000-4000-8000-000000000001"
+	JobAssignedPending    = "0b000000-0000-4000-8000-000000000002"
+	JobAssignedConfirmed  = "0b000000-0000-4000-8000-000000000003"
+	JobInProgress         = "0b000000-0000-4000-8000-000000000004"
+	JobCompleted          = "0b000000-0000-4000-8000-000000000005"
+	JobCancelled          = "0b000000-0000-4000-8000-000000000006"
+	JobCancelledNoAssign  = "0b000000-0000-4000-8000-000000000007"
+	JobReassignedHistoric = "0b000000-0000-4000-8000-000000000008"
+	MissingJob            = "0b000000-0000-4000-8000-00000000dead"
+	InterviewerAria       = "interviewer-aria"
+	InterviewerKai        = "interviewer-kai"
 )
 
 var base = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
@@ -146,14 +162,91 @@ func Sessions() []interview.Session {
 	return out
 }
 
+// AssignmentID is the id of a demo job's n-th assignment.
+func AssignmentID(jobID string, n int) string {
+	return "a5a5a5a5-0000-4000-8000-" + jobID[len(jobID)-4:] + fmt.Sprintf("%08d", n)
+}
+
+// Jobs returns the demo jobs, each with its assignments (current last): every job status,
+// with and without an assignment, and one job whose earlier assignment was cancelled.
+func Jobs() []JobWithAssignments {
+	type spec struct {
+		id, title, customer, address string
+		status                       job.Status
+		assignments                  []job.AssignmentStatus
+		current                      bool
+	}
+	specs := []spec{
+		{JobUnassigned, "Replace boiler pressure valve", "cust-1001", "12 Harbour St, Leeds", job.Unassigned, nil, false},
+		{JobAssignedPending, "Annual HVAC service", "cust-1002", "4 Mill Lane, York", job.Assigned, []job.AssignmentStatus{job.Pending}, true},
+		{JobAssignedConfirmed, "Install smart thermostat", "cust-1003", "88 Park Road, Hull", job.Assigned, []job.AssignmentStatus{job.Confirmed}, true},
+		{JobInProgress, "Repair leaking radiator", "cust-1004", "7 Castle Close, Bath", job.InProgress, []job.AssignmentStatus{job.Confirmed}, true},
+		{JobCompleted, "Fit new extractor fan", "cust-1005", "21 River View, Derby", job.Completed, []job.AssignmentStatus{job.Confirmed}, true},
+		{JobCancelled, "Inspect gas meter", "cust-1006", "3 High Street, Ely", job.Cancelled, []job.AssignmentStatus{job.AssignmentCanceled}, true},
+		{JobCancelledNoAssign, "Quote for loft insulation", "cust-1007", "15 Elm Grove, Kent", job.Cancelled, nil, false},
+		{JobReassignedHistoric, "Bleed radiators", "cust-1008", "9 Quay Side, Poole", job.Assigned, []job.AssignmentStatus{job.AssignmentCanceled, job.Pending}, true},
+	}
+	var out []JobWithAssignments
+	for i, sp := range specs {
+		created := base.Add(-time.Duration(48*(i+1)) * time.Hour)
+		updated := base.Add(-time.Duration(i+1) * time.Hour)
+		j := job.Job{
+			ID: sp.id, Title: sp.title, CustomerID: sp.customer, Address: sp.address,
+			Status: sp.status, Version: int64(1 + len(sp.assignments)), CreatedAt: created, UpdatedAt: updated,
+		}
+		if sp.status == job.Cancelled {
+			j.CancelledAt, j.CancelledBy, j.CancelReason = updated, "dana", "Customer cancelled"
+		}
+		jw := JobWithAssignments{Job: j}
+		for n, st := range sp.assignments {
+			start := base.Add(time.Duration(24*(i+1)+n) * time.Hour)
+			a := job.Assignment{
+				ID: AssignmentID(sp.id, n+1), JobID: sp.id, TechnicianID: fmt.Sprintf("tech-%d", 10+i+n),
+				ScheduledStart: start, ScheduledEnd: start.Add(2 * time.Hour),
+				Status: st, Version: 1, CreatedAt: created, UpdatedAt: updated,
+			}
+			if st == job.AssignmentCanceled {
+				a.Version, a.CancelledAt, a.CancelledBy, a.CancelReason = 2, updated, "dana", "Rescheduled"
+			}
+			jw.Assignments = append(jw.Assignments, a)
+		}
+		if sp.current {
+			cur := jw.Assignments[len(jw.Assignments)-1]
+			jw.Job.Assignment = &cur
+		}
+		out = append(out, jw)
+	}
+	return out
+}
+
+// JobWithAssignments is a demo job and every assignment it has had.
+type JobWithAssignments struct {
+	Job         job.Job
+	Assignments []job.Assignment
+}
+
 // Load creates table (if absent) and writes the demo data into it.
 func Load(ctx context.Context, db *dynamodb.Client, table string) error {
 	if err := EnsureTable(ctx, db, table); err != nil {
 		return err
 	}
+	put := func(item map[string]types.AttributeValue) error {
+		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item})
+		return err
+	}
 	for _, s := range Sessions() {
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: dynamo.SessionItem(s)}); err != nil {
+		if err := put(dynamo.SessionItem(s)); err != nil {
 			return fmt.Errorf("load session %s: %w", s.ID, err)
+		}
+	}
+	for _, jw := range Jobs() {
+		if err := put(dynamo.JobItem(jw.Job)); err != nil {
+			return fmt.Errorf("load job %s: %w", jw.Job.ID, err)
+		}
+		for _, a := range jw.Assignments {
+			if err := put(dynamo.AssignmentItem(a)); err != nil {
+				return fmt.Errorf("load assignment %s: %w", a.ID, err)
+			}
 		}
 	}
 	return nil

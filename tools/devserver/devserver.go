@@ -13,6 +13,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/tools/apigw"
 )
 
@@ -28,6 +29,7 @@ type Config struct {
 // Functions returns each function's Lambda handler, wired as in functions/<name>/main.go.
 func Functions(c Config) map[string]apigw.Handler {
 	interviews := dynamo.NewInterviews(c.DB, c.Table, c.Now)
+	jobs := dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID)
 	lambda := func(h http.Handler) apigw.Handler {
 		return httpadapter.NewV2(h).ProxyWithContext
 	}
@@ -38,6 +40,8 @@ func Functions(c Config) map[string]apigw.Handler {
 		httpapi.FnResumeInterview: lambda(httpapi.ResumeInterview(log(httpapi.FnResumeInterview), interviews)),
 		httpapi.FnGetInterview:    lambda(httpapi.GetInterview(log(httpapi.FnGetInterview), interviews)),
 		httpapi.FnListInterviews:  lambda(httpapi.ListInterviews(log(httpapi.FnListInterviews), interviews)),
+		httpapi.FnCancelJob:       lambda(httpapi.CancelJob(log(httpapi.FnCancelJob), jobs)),
+		httpapi.FnGetJob:          lambda(httpapi.GetJob(log(httpapi.FnGetJob), jobs)),
 	}
 }
 

@@ -225,6 +225,12 @@ Try (after the exports above):
   curl -s %[1]s/interviews/%[6]s -H "Authorization: Bearer $ALICE_TOKEN"                   # the session
   curl -s "%[1]s/interviews?limit=2" -H "Authorization: Bearer $ALICE_TOKEN"               # first page; pass nextCursor as &cursor=
 
+  # jobs (dana is a Dispatcher, adam an Admin, tom a Technician):
+  curl -s %[1]s/jobs/%[7]s -H "Authorization: Bearer $DANA_TOKEN"                         # an assigned job, its assignment Confirmed
+  curl -s -X POST %[1]s/jobs/%[7]s/cancel -H "Authorization: Bearer $DANA_TOKEN" -H 'Content-Type: application/json' -d '{"reason":"Customer cancelled"}'   # 200, job and assignment Cancelled
+  curl -s -X POST %[1]s/jobs/%[8]s/cancel -H "Authorization: Bearer $TOM_TOKEN"           # 403 {"error":"Forbidden"}
+  curl -s -X POST %[1]s/jobs/%[9]s/cancel -H "Authorization: Bearer $DANA_TOKEN"          # 400 {"error":"Cannot cancel a completed job"}
+
 Press Ctrl-C to stop (DynamoDB Local stops with it).
-`, base, demo.AliceActive, demo.AliceCompleted, demo.BobActive, demo.MissingSession, demo.AliceActive2)
+`, base, demo.AliceActive, demo.AliceCompleted, demo.BobActive, demo.MissingSession, demo.AliceActive2, demo.JobAssignedConfirmed, demo.JobAssignedPending, demo.JobCompleted)
 }

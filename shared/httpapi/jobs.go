@@ -1,0 +1,136 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/lifecycle-api/lifecycle/shared/job"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// JobCanceller cancels a job with its assignment; shared/dynamo implements it.
+type JobCanceller interface {
+	Cancel(ctx context.Context, req job.Request) (job.Job, error)
+}
+
+// JobReader reads a job with its assignment.
+type JobReader interface {
+	Get(ctx context.Context, id string) (job.Job, error)
+}
+
+// jobCaller authenticates the caller and checks the job roles (Dispatcher or Admin)
+// before anything is read, then validates the id.
+func jobCaller(r *http.Request) (lifecycle.Actor, string, error) {
+	actor, err := actorFrom(r)
+	if err != nil {
+		return actor, "", err
+	}
+	if err := job.Authorize(actor); err != nil {
+		return actor, "", err
+	}
+	id, err := parseID("id", r.PathValue("id"))
+	return actor, id, err
+}
+
+func handleCancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := requestLogger(logger, r)
+		actor, id, err := jobCaller(r)
+		if err != nil {
+			respondError(w, r, log, opCancelJob, err)
+			return
+		}
+		log = log.With("jobId", id, "sub", actor.Sub)
+		var b reasonBody
+		if err := decode(r, &b); err != nil {
+			respondError(w, r, log, opCancelJob, err)
+			return
+		}
+		j, err := store.Cancel(r.Context(), job.Request{ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r)})
+		if err != nil {
+			respondError(w, r, log, opCancelJob, err)
+			return
+		}
+		attrs := []any{"from", j.PreviousStatus, "version", j.Version, "reason", b.reason()}
+		if j.Assignment != nil {
+			attrs = append(attrs, "assignmentId", j.Assignment.ID, "assignmentStatus", j.Assignment.Status)
+		}
+		log.Info("job cancelled", attrs...)
+		w.Header().Set("ETag", etag(j.Version))
+		encode(w, http.StatusOK, newJobJSON(j))
+	})
+}
+
+func handleGetJob(logger *slog.Logger, store JobReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log := requestLogger(logger, r)
+		actor, id, err := jobCaller(r)
+		if err != nil {
+			respondError(w, r, log, opGetJob, err)
+			return
+		}
+		log = log.With("jobId", id, "sub", actor.Sub)
+		j, err := store.Get(r.Context(), id)
+		if err != nil {
+			respondError(w, r, log, opGetJob, err)
+			return
+		}
+		w.Header().Set("ETag", etag(j.Version))
+		encode(w, http.StatusOK, newJobJSON(j))
+	})
+}
+
+// jobJSON is a job as the API returns it, with its current assignment (absent when none).
+type jobJSON struct {
+	ID           string          `json:"id"`
+	Title        string          `json:"title"`
+	CustomerID   string          `json:"customerId,omitempty"`
+	Address      string          `json:"address,omitempty"`
+	Status       job.Status      `json:"status"`
+	Version      int64           `json:"version"`
+	CreatedAt    string          `json:"createdAt"`
+	UpdatedAt    string          `json:"updatedAt"`
+	CancelledAt  string          `json:"cancelledAt,omitempty"`
+	CancelledBy  string          `json:"cancelledBy,omitempty"`
+	CancelReason string          `json:"cancelReason,omitempty"`
+	Assignment   *assignmentJSON `json:"assignment,omitempty"`
+}
+
+type assignmentJSON struct {
+	ID             string               `json:"id"`
+	TechnicianID   string               `json:"technicianId"`
+	ScheduledStart string               `json:"scheduledStart"`
+	ScheduledEnd   string               `json:"scheduledEnd"`
+	Status         job.AssignmentStatus `json:"status"`
+	Version        int64                `json:"version"`
+	CancelledAt    string               `json:"cancelledAt,omitempty"`
+}
+
+func newJobJSON(j job.Job) jobJSON {
+	out := jobJSON{
+		ID:           j.ID,
+		Title:        j.Title,
+		CustomerID:   j.CustomerID,
+		Address:      j.Address,
+		Status:       j.Status,
+		Version:      j.Version,
+		CreatedAt:    lifecycle.FormatTime(j.CreatedAt),
+		UpdatedAt:    lifecycle.FormatTime(j.UpdatedAt),
+		CancelledAt:  optTime(j.CancelledAt),
+		CancelledBy:  j.CancelledBy,
+		CancelReason: j.CancelReason,
+	}
+	if a := j.Assignment; a != nil {
+		out.Assignment = &assignmentJSON{
+			ID:             a.ID,
+			TechnicianID:   a.TechnicianID,
+			ScheduledStart: lifecycle.FormatTime(a.ScheduledStart),
+			ScheduledEnd:   lifecycle.FormatTime(a.ScheduledEnd),
+			Status:         a.Status,
+			Version:        a.Version,
+			CancelledAt:    optTime(a.CancelledAt),
+		}
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/job"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// memJobs is an in-process job store applying the domain's rules.
+type memJobs struct {
+	mu    sync.Mutex
+	jobs  map[string]job.Job
+	err   error
+	calls []job.Request
+}
+
+func (m *memJobs) Get(_ context.Context, id string) (job.Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return job.Job{}, m.err
+	}
+	j, ok := m.jobs[id]
+	if !ok {
+		return job.Job{}, lifecycle.ErrNotFound
+	}
+	return j, nil
+}
+
+func (m *memJobs) Cancel(_ context.Context, req job.Request) (job.Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, req)
+	if m.err != nil {
+		return job.Job{}, m.err
+	}
+	j, ok := m.jobs[req.ID]
+	if !ok {
+		return job.Job{}, lifecycle.ErrNotFound
+	}
+	if err := job.Cancel.Check(j.Status); err != nil {
+		return job.Job{}, err
+	}
+	j = j.Cancelled(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), req.Actor.Sub, req.Reason)
+	m.jobs[req.ID] = j
+	return j, nil
+}
+
+const (
+	jobUnassigned = "0b000000-0000-4000-8000-000000000001"
+	jobAssigned   = "0b000000-0000-4000-8000-000000000002"
+	jobConfirmed  = "0b000000-0000-4000-8000-000000000003"
+	jobCompleted  = "0b000000-0000-4000-8000-000000000005"
+	jobCancelled  = "0b000000-0000-4000-8000-000000000006"
+)
+
+func demoJobs() *memJobs {
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	mk := func(id string, st job.Status, a job.AssignmentStatus) job.Job {
+		j := job.Job{ID: id, Title: "Job " + id[len(id)-1:], Status: st, Version: 1, CreatedAt: t0, UpdatedAt: t0}
+		if a != "" {
+			j.Assignment = &job.Assignment{ID: "a5a5a5a5-0000-4000-8000-" + id[len(id)-12:], JobID: id, TechnicianID: "tech-1",
+				ScheduledStart: t0.Add(24 * time.Hour), ScheduledEnd: t0.Add(26 * time.Hour), Status: a, Version: 1}
+		}
+		return j
+	}
+	return &memJobs{jobs: map[string]job.Job{
+		jobUnassigned: mk(jobUnassigned, job.Unassigned, ""),
+		jobAssigned:   mk(jobAssigned, job.Assigned, job.Pending),
+		jobConfirmed:  mk(jobConfirmed, job.Assigned, job.Confirmed),
+		jobCompleted:  mk(jobCompleted, job.Completed, job.Confirmed),
+		jobCancelled:  mk(jobCancelled, job.Cancelled, job.AssignmentCanceled),
+	}}
+}
+
+func jobRequest(id, sub, roles, body string) request {
+	return request{id: id, sub: sub, roles: roles, body: body, path: "/jobs/" + id + "/cancel", routeKey: "POST /jobs/{id}/cancel"}
+}
+
+func TestCancelJobRoles(t *testing.T) {
+	cases := []struct {
+		name, sub, roles string
+		claim            string // roles claim name; default cognito:groups
+		status           int
+	}{
+		{"dispatcher", "dana", "[Dispatcher]", "", 200},
+		{"admin", "adam", "[Admin]", "", 200},
+		{"admin among others", "adam", "[Technician Admin]", "", 200},
+		{"roles claim as JSON", "adam", `["Admin"]`, "roles", 200},
+		{"roles claim as a list", "dana", "Technician,Dispatcher", "roles", 200},
+		{"technician", "tom", "[Technician]", "", 403},
+		{"no roles", "alice", "", "", 403},
+		{"lower-case role", "dana", "[dispatcher]", "", 403},
+		{"roles claim as an object", "dana", `{"Dispatcher":true}`, "roles", 403},
+		{"roles claim as numbers", "dana", `[1,2]`, "roles", 403},
+		{"no claims", "", "", "", 401},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store := demoJobs()
+			ev := jobRequest(jobAssigned, c.sub, "", "").event()
+			if c.roles != "" && c.sub != "" {
+				claim := c.claim
+				if claim == "" {
+					claim = "cognito:groups"
+				}
+				ev.RequestContext.Authorizer.JWT.Claims[claim] = c.roles
+			}
+			logger, _ := newLogger()
+			resp := invoke(t, CancelJob(logger, store), ev)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
+			}
+			if c.status != 200 && len(store.calls) != 0 {
+				t.Fatal("the store was called for a refused caller")
+			}
+		})
+	}
+}
+
+func TestCancelJobForbiddenBeforeValidation(t *testing.T) {
+	// A caller without the role learns nothing about ids or bodies.
+	logger, _ := newLogger()
+	resp := invoke(t, CancelJob(logger, demoJobs()), jobRequest("not-an-id", "tom", "[Technician]", `{"reason":5}`).event())
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("status = %d: %s", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestCancelJobResponses(t *testing.T) {
+	cases := []struct {
+		name, id, body string
+		storeErr       error
+		status         int
+		error, code    string
+		assignment     string
+	}{
+		{name: "assigned", id: jobAssigned, body: `{"reason":"Customer rescheduled"}`, status: 200, assignment: "Cancelled"},
+		{name: "unassigned", id: jobUnassigned, status: 200},
+		{name: "completed", id: jobCompleted, status: 400, error: "Cannot cancel a completed job", code: "INVALID_TRANSITION"},
+		{name: "cancelled", id: jobCancelled, status: 400, error: "Job is already cancelled", code: "INVALID_TRANSITION"},
+		{name: "missing", id: "0b000000-0000-4000-8000-00000000dead", status: 404, error: "Job not found", code: "NOT_FOUND"},
+		{name: "bad id", id: "0b000000", status: 400, error: "Invalid request", code: "INVALID_REQUEST"},
+		{name: "reason not a string", id: jobAssigned, body: `{"reason":true}`, status: 400, error: "Invalid request", code: "INVALID_REQUEST"},
+		{name: "concurrent change", id: jobAssigned, storeErr: lifecycle.ErrConflict, status: 409, error: "Conflict", code: "CONFLICT"},
+		{name: "throttled", id: jobAssigned, storeErr: fmt.Errorf("x: %w", lifecycle.ErrUnavailable), status: 503, error: "Service Unavailable", code: "UNAVAILABLE"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store := demoJobs()
+			store.err = c.storeErr
+			logger, _ := newLogger()
+			resp := invoke(t, CancelJob(logger, store), jobRequest(c.id, "dana", "[Dispatcher]", c.body).event())
+			if resp.StatusCode != c.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
+			}
+			body := decodeBody(t, resp)
+			if c.status != 200 {
+				if body["error"] != c.error || body["code"] != c.code {
+					t.Fatalf("body = %s", resp.Body)
+				}
+				return
+			}
+			if body["status"] != "Cancelled" || body["id"] != c.id || body["cancelledBy"] != "dana" || header(resp, "ETag") != `"2"` {
+				t.Errorf("body = %s", resp.Body)
+			}
+			a, _ := body["assignment"].(map[string]any)
+			if c.assignment == "" && a != nil {
+				t.Errorf("unexpected assignment %v", a)
+			}
+			if c.assignment != "" && (a == nil || a["status"] != c.assignment || a["technicianId"] != "tech-1") {
+				t.Errorf("assignment = %v", a)
+			}
+			for k := range body {
+				if !slices.Contains([]string{"id", "title", "customerId", "address", "status", "version", "createdAt", "updatedAt", "cancelledAt", "cancelledBy", "cancelReason", "assignment"}, k) {
+					t.Errorf("unexpected field %q", k)
+				}
+			}
+		})
+	}
+}
+
+func TestGetJob(t *testing.T) {
+	logger, _ := newLogger()
+	ev := request{method: "GET", id: jobConfirmed, sub: "dana", roles: "[Dispatcher]", path: "/jobs/" + jobConfirmed, routeKey: "GET /jobs/{id}"}.event()
+	resp := invoke(t, GetJob(logger, demoJobs()), ev)
+	body := decodeBody(t, resp)
+	a, _ := body["assignment"].(map[string]any)
+	if resp.StatusCode != 200 || body["status"] != "Assigned" || a == nil || a["status"] != "Confirmed" || a["scheduledStart"] != "2026-11-02T09:00:00.000Z" {
+		t.Fatalf("get = %d %s", resp.StatusCode, resp.Body)
+	}
+	ev.RequestContext.Authorizer.JWT.Claims["cognito:groups"] = "[Technician]"
+	if resp := invoke(t, GetJob(logger, demoJobs()), ev); resp.StatusCode != 403 {
+		t.Fatalf("technician get = %d", resp.StatusCode)
+	}
+}

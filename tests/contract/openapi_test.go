@@ -1,0 +1,111 @@
+// Package contract holds openapi.yaml to the code: every route of the route table is
+// documented under its servers, with every status its sample events produce.
+package contract
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+)
+
+type operation struct {
+	Responses map[string]any `yaml:"responses"`
+}
+
+type pathItem struct {
+	Servers []struct {
+		URL string `yaml:"url"`
+	} `yaml:"servers"`
+	Get  *operation `yaml:"get"`
+	Post *operation `yaml:"post"`
+}
+
+type document struct {
+	OpenAPI string `yaml:"openapi"`
+	Servers []struct {
+		URL string `yaml:"url"`
+	} `yaml:"servers"`
+	Paths map[string]pathItem `yaml:"paths"`
+}
+
+func load(t *testing.T) document {
+	t.Helper()
+	raw, err := os.ReadFile("../../openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d document
+	if err := yaml.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// documented maps every full route path the document serves ("POST /api/jobs/{id}/cancel")
+// to its operation.
+func documented(d document) map[string]*operation {
+	out := map[string]*operation{}
+	for p, item := range d.Paths {
+		servers := d.Servers
+		if len(item.Servers) > 0 {
+			servers = item.Servers
+		}
+		for _, s := range servers {
+			full := strings.TrimSuffix(s.URL, "/") + p
+			if item.Get != nil {
+				out["GET "+full] = item.Get
+			}
+			if item.Post != nil {
+				out["POST "+full] = item.Post
+			}
+		}
+	}
+	return out
+}
+
+func TestEveryRouteIsDocumented(t *testing.T) {
+	d := load(t)
+	if !strings.HasPrefix(d.OpenAPI, "3.1") {
+		t.Fatalf("openapi = %q, want 3.1.x", d.OpenAPI)
+	}
+	ops := documented(d)
+	routes := map[string]bool{}
+	for _, r := range httpapi.Routes() {
+		routes[r.Pattern()] = true
+		if ops[r.Pattern()] == nil {
+			t.Errorf("route %s is not in openapi.yaml", r.Pattern())
+		}
+	}
+	for op := range ops {
+		if !routes[op] {
+			t.Errorf("openapi.yaml documents %s, which no function serves", op)
+		}
+	}
+}
+
+func TestEverySampleEventStatusIsDocumented(t *testing.T) {
+	ops := documented(load(t))
+	for _, r := range httpapi.Routes() {
+		op := ops[r.Pattern()]
+		if op == nil {
+			continue // reported above
+		}
+		files, _ := filepath.Glob("../../events/" + r.Function + "/*.json")
+		for _, f := range files {
+			status := strings.SplitN(filepath.Base(f), "-", 2)[0]
+			if _, ok := op.Responses[status]; !ok {
+				t.Errorf("%s: events/%s/%s answers %s, which openapi.yaml does not list", r.Pattern(), r.Function, filepath.Base(f), status)
+			}
+		}
+		for _, status := range []string{"401", "500", "503"} {
+			if _, ok := op.Responses[status]; !ok {
+				t.Errorf("%s does not document %s", r.Pattern(), status)
+			}
+		}
+	}
+}

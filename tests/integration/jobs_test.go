@@ -1,0 +1,371 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/demo"
+)
+
+func (s *stack) job(t *testing.T, id string) map[string]types.AttributeValue {
+	return s.item(t, "JOB#"+id, "JOB")
+}
+
+func (s *stack) assignment(t *testing.T, jobID, id string) map[string]types.AttributeValue {
+	return s.item(t, "JOB#"+jobID, "ASSIGNMENT#"+id)
+}
+
+func TestCancelJobContract(t *testing.T) {
+	s := newStack(t)
+	dana, adam := s.token(t, "dana", "Dispatcher"), s.token(t, "adam", "Admin")
+	tom, alice := s.token(t, "tom", "Technician"), s.token(t, "alice")
+	cancel := func(id string) string { return "/jobs/" + id + "/cancel" }
+	cases := []struct {
+		name, path, token, body string
+		status                  int
+		want                    map[string]any
+		assignment              string // expected assignment status in the response, "" for none
+	}{
+		{"dispatcher cancels an assigned job", cancel(demo.JobAssignedPending), dana, `{"reason":"Customer rescheduled"}`, 200,
+			map[string]any{"id": demo.JobAssignedPending, "status": "Cancelled", "cancelReason": "Customer rescheduled", "cancelledBy": "dana"}, "Cancelled"},
+		{"admin cancels an unassigned job", "/api/jobs/" + demo.JobUnassigned + "/cancel", adam, "", 200,
+			map[string]any{"status": "Cancelled", "cancelledBy": "adam"}, ""},
+		{"an in-progress job", cancel(demo.JobInProgress), dana, "{}", 200, map[string]any{"status": "Cancelled"}, "Cancelled"},
+		{"a job with an earlier cancelled assignment", cancel(demo.JobReassignedHistoric), dana, "", 200, map[string]any{"status": "Cancelled"}, "Cancelled"},
+		{"a completed job", cancel(demo.JobCompleted), dana, "", 400,
+			map[string]any{"error": "Cannot cancel a completed job", "code": "INVALID_TRANSITION", "currentStatus": "Completed"}, ""},
+		{"a cancelled job", cancel(demo.JobCancelled), dana, "", 400,
+			map[string]any{"error": "Job is already cancelled", "code": "INVALID_TRANSITION", "currentStatus": "Cancelled"}, ""},
+		{"a missing job", cancel(demo.MissingJob), dana, "", 404, map[string]any{"error": "Job not found", "code": "NOT_FOUND"}, ""},
+		{"a technician", cancel(demo.JobAssignedConfirmed), tom, "", 403, map[string]any{"error": "Forbidden"}, ""},
+		{"a user without roles", cancel(demo.JobAssignedConfirmed), alice, "", 403, map[string]any{"error": "Forbidden"}, ""},
+		{"no token", cancel(demo.JobAssignedConfirmed), "", "", 401, map[string]any{"error": "Unauthorized"}, ""},
+		{"a bad id", "/jobs/42/cancel", dana, "", 400, map[string]any{"error": "Invalid request", "details": "id must be a UUID"}, ""},
+		{"a malformed body", cancel(demo.JobAssignedConfirmed), dana, `{"reason":`, 400, map[string]any{"error": "Invalid request"}, ""},
+		{"a reason over 500 characters", cancel(demo.JobAssignedConfirmed), dana, `{"reason":"` + strings.Repeat("r", 501) + `"}`, 400, map[string]any{"error": "Invalid request"}, ""},
+		{"a body over 16 KiB", cancel(demo.JobAssignedConfirmed), dana, `{"reason":"` + strings.Repeat("r", 17<<10) + `"}`, 413, map[string]any{"code": "PAYLOAD_TOO_LARGE"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := s.do(t, http.MethodPost, c.path, c.token, c.body)
+			if r.status != c.status {
+				t.Fatalf("status = %d, want %d: %s", r.status, c.status, r.raw)
+			}
+			for k, v := range c.want {
+				if r.body[k] != v {
+					t.Errorf("%s = %v, want %v (%s)", k, r.body[k], v, r.raw)
+				}
+			}
+			if c.status == 200 {
+				a, _ := r.body["assignment"].(map[string]any)
+				if c.assignment == "" && a != nil && a["status"] != "Cancelled" {
+					t.Errorf("unexpected live assignment %v", a)
+				}
+				if c.assignment != "" && (a == nil || a["status"] != c.assignment) {
+					t.Errorf("assignment = %v, want status %s", a, c.assignment)
+				}
+			}
+		})
+	}
+
+	// Both items changed, one version step each, with the audit fields.
+	aid := demo.AssignmentID(demo.JobAssignedPending, 1)
+	j, a := s.job(t, demo.JobAssignedPending), s.assignment(t, demo.JobAssignedPending, aid)
+	for k, v := range map[string]string{"status": "Cancelled", "previousStatus": "Assigned", "version": "3", "cancelledBy": "dana", "cancelReason": "Customer rescheduled", "lastAction": "cancel"} {
+		if got := str(j, k); got != v {
+			t.Errorf("job %s = %q, want %q", k, got, v)
+		}
+	}
+	for k, v := range map[string]string{"status": "Cancelled", "previousStatus": "Pending", "version": "2", "cancelledBy": "dana", "cancelReason": "Customer rescheduled"} {
+		if got := str(a, k); got != v {
+			t.Errorf("assignment %s = %q, want %q", k, got, v)
+		}
+	}
+	if str(j, "cancelledAt") == "" || str(j, "cancelledAt") != str(a, "cancelledAt") {
+		t.Errorf("cancelledAt job %q assignment %q", str(j, "cancelledAt"), str(a, "cancelledAt"))
+	}
+	snap, ok := j["cancelledAssignment"].(*types.AttributeValueMemberM)
+	if !ok || str(snap.Value, "id") != aid || str(snap.Value, "technicianId") == "" || str(snap.Value, "scheduledStart") == "" {
+		t.Errorf("the job does not record the assignment it cancelled: %v", j["cancelledAssignment"])
+	}
+	// The earlier, already cancelled assignment of the reassigned job was left alone.
+	old := s.assignment(t, demo.JobReassignedHistoric, demo.AssignmentID(demo.JobReassignedHistoric, 1))
+	if str(old, "version") != "2" || str(old, "cancelReason") != "Rescheduled" {
+		t.Errorf("historic assignment changed: %v", old)
+	}
+	// Refused requests changed nothing.
+	if j := s.job(t, demo.JobAssignedConfirmed); str(j, "status") != "Assigned" || str(j, "version") != "2" {
+		t.Errorf("a refused request changed the job: %v", j)
+	}
+}
+
+func TestGetJobContract(t *testing.T) {
+	s := newStack(t)
+	dana := s.token(t, "dana", "Dispatcher")
+	r := s.do(t, http.MethodGet, "/jobs/"+demo.JobAssignedConfirmed, dana, "")
+	a, _ := r.body["assignment"].(map[string]any)
+	if r.status != 200 || r.body["status"] != "Assigned" || a == nil || a["status"] != "Confirmed" || a["technicianId"] == "" || a["scheduledStart"] == nil {
+		t.Fatalf("get = %d %s", r.status, r.raw)
+	}
+	if r.header.Get("ETag") != `"2"` {
+		t.Errorf("ETag = %q", r.header.Get("ETag"))
+	}
+	r = s.do(t, http.MethodGet, "/api/jobs/"+demo.JobUnassigned, s.token(t, "adam", "Admin"), "")
+	if r.status != 200 || r.body["assignment"] != nil {
+		t.Errorf("unassigned job = %d %s", r.status, r.raw)
+	}
+	for _, c := range []struct {
+		path, token string
+		status      int
+		error       string
+	}{
+		{"/jobs/" + demo.MissingJob, dana, 404, "Job not found"},
+		{"/jobs/x", dana, 400, "Invalid request"},
+		{"/jobs/" + demo.JobUnassigned, s.token(t, "tom", "Technician"), 403, "Forbidden"},
+		{"/jobs/" + demo.JobUnassigned, "", 401, "Unauthorized"},
+	} {
+		if r := s.do(t, http.MethodGet, c.path, c.token, ""); r.status != c.status || r.body["error"] != c.error {
+			t.Errorf("GET %s = %d %s", c.path, r.status, r.raw)
+		}
+	}
+}
+
+// hookDB is the real DynamoDB Local client with a hook after each Query, to change the
+// data between a store's read and its write, and a count of requests per operation.
+type hookDB struct {
+	*dynamodb.Client
+	afterQuery func()
+	calls      atomic.Int64
+}
+
+func (h *hookDB) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	h.calls.Add(1)
+	out, err := h.Client.Query(ctx, in, opts...)
+	if h.afterQuery != nil {
+		h.afterQuery()
+	}
+	return out, err
+}
+
+func (h *hookDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	h.calls.Add(1)
+	return h.Client.GetItem(ctx, in, opts...)
+}
+
+func (h *hookDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	h.calls.Add(1)
+	return h.Client.UpdateItem(ctx, in, opts...)
+}
+
+func (h *hookDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	h.calls.Add(1)
+	return h.Client.TransactWriteItems(ctx, in, opts...)
+}
+
+// update changes one item directly, as another writer would.
+func (s *stack) update(t *testing.T, key map[string]types.AttributeValue, expr string, values map[string]types.AttributeValue) {
+	t.Helper()
+	_, err := s.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key, UpdateExpression: aws.String(expr),
+		ExpressionAttributeNames: map[string]string{"#s": "status", "#v": "version"}, ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}
+}
+
+func sv(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func nv(v int) types.AttributeValue    { return &types.AttributeValueMemberN{Value: strconv.Itoa(v)} }
+
+// TestJobCancelIsAtomic changes the job or its assignment between the store's read and its
+// write. The guarded write must fail as a whole: neither item changes.
+func TestJobCancelIsAtomic(t *testing.T) {
+	actor := lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}
+	cases := []struct {
+		name     string
+		jobID    string
+		change   func(t *testing.T, s *stack, jobID string)
+		want     func(error) bool
+		jobAfter string
+	}{
+		{
+			name:  "assignment confirmed meanwhile",
+			jobID: demo.JobAssignedPending,
+			change: func(t *testing.T, s *stack, jobID string) {
+				s.update(t, key("JOB#"+jobID, "ASSIGNMENT#"+demo.AssignmentID(jobID, 1)), "SET #s = :s, #v = #v + :one",
+					map[string]types.AttributeValue{":s": sv("Confirmed"), ":one": nv(1)})
+			},
+			want:     func(err error) bool { return errors.Is(err, lifecycle.ErrConflict) },
+			jobAfter: "Assigned",
+		},
+		{
+			name:  "job completed meanwhile",
+			jobID: demo.JobInProgress,
+			change: func(t *testing.T, s *stack, jobID string) {
+				s.update(t, key("JOB#"+jobID, "JOB"), "SET #s = :s, #v = #v + :one",
+					map[string]types.AttributeValue{":s": sv("Completed"), ":one": nv(1)})
+			},
+			want: func(err error) bool {
+				var bad *lifecycle.InvalidTransitionError
+				return errors.As(err, &bad) && bad.Current == "Completed"
+			},
+			jobAfter: "Completed",
+		},
+		{
+			name:  "an assignment added to an unassigned job meanwhile",
+			jobID: demo.JobUnassigned,
+			change: func(t *testing.T, s *stack, jobID string) {
+				s.update(t, key("JOB#"+jobID, "JOB"), "SET #s = :s, #v = #v + :one, assignmentId = :a",
+					map[string]types.AttributeValue{":s": sv("Assigned"), ":one": nv(1), ":a": sv("a5a5a5a5-0000-4000-8000-00000000ffff")})
+			},
+			want:     func(err error) bool { return errors.Is(err, lifecycle.ErrConflict) },
+			jobAfter: "Assigned",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStack(t)
+			db := &hookDB{Client: s.db}
+			var once sync.Once
+			db.afterQuery = func() { once.Do(func() { c.change(t, s, c.jobID) }) }
+			store := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID)
+
+			aid := demo.AssignmentID(c.jobID, 1)
+			_, err := store.Cancel(context.Background(), job.Request{ID: c.jobID, Actor: actor, Reason: "race"})
+			if !c.want(err) {
+				t.Fatalf("Cancel error = %v", err)
+			}
+			j := s.job(t, c.jobID)
+			if str(j, "status") != c.jobAfter || str(j, "cancelReason") != "" || str(j, "cancelledAt") != "" {
+				t.Errorf("the job changed: status %s reason %q", str(j, "status"), str(j, "cancelReason"))
+			}
+			if a := s.assignment(t, c.jobID, aid); a != nil && (str(a, "status") == "Cancelled" || str(a, "cancelReason") != "") {
+				t.Errorf("the assignment was cancelled: %v", a)
+			}
+			if n := db.calls.Load(); n > 2 {
+				t.Errorf("%d DynamoDB requests, want at most 2", n)
+			}
+		})
+	}
+}
+
+func TestConcurrentJobCancels(t *testing.T) {
+	s := newStack(t)
+	dana := s.token(t, "dana", "Dispatcher")
+	const n = 50
+	results := make([]response, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i] = s.do(t, http.MethodPost, "/jobs/"+demo.JobAssignedConfirmed+"/cancel", dana, `{"reason":"race `+strconv.Itoa(i)+`"}`)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	var ok, already, conflict int
+	for _, r := range results {
+		switch {
+		case r.status == 200:
+			ok++
+		case r.status == 400 && r.body["error"] == "Job is already cancelled":
+			already++
+		case r.status == 409 && r.body["code"] == "CONFLICT":
+			conflict++ // lost the race while the winner's transaction was in flight; a retry gets 400
+		default:
+			t.Errorf("unexpected %d %s", r.status, r.raw)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d successes, want exactly 1 (%d already cancelled, %d conflicts)", ok, already, conflict)
+	}
+	j := s.job(t, demo.JobAssignedConfirmed)
+	a := s.assignment(t, demo.JobAssignedConfirmed, demo.AssignmentID(demo.JobAssignedConfirmed, 1))
+	if str(j, "version") != "3" || str(a, "version") != "2" || str(j, "status") != "Cancelled" || str(a, "status") != "Cancelled" {
+		t.Fatalf("job v%s %s, assignment v%s %s; want one version step each", str(j, "version"), str(j, "status"), str(a, "version"), str(a, "status"))
+	}
+	t.Logf("50 concurrent cancels: 1 ok, %d already cancelled, %d conflicts", already, conflict)
+}
+
+// TestDynamoDBRequestsPerCall counts the requests each operation sends.
+func TestDynamoDBRequestsPerCall(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	dana := lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}
+	alice := lifecycle.Actor{Sub: "alice"}
+	cases := []struct {
+		name string
+		max  int64
+		call func(db *hookDB) error
+	}{
+		{"cancel interview", 1, func(db *hookDB) error {
+			_, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Cancel, interview.Request{ID: demo.AliceActive, Actor: alice})
+			return err
+		}},
+		{"pause interview", 1, func(db *hookDB) error {
+			_, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Pause, interview.Request{ID: demo.AliceActive2, Actor: alice})
+			return err
+		}},
+		{"refused resume", 1, func(db *hookDB) error {
+			_, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Resume, interview.Request{ID: demo.AliceCompleted, Actor: alice})
+			if err == nil {
+				return errors.New("resume of a completed session succeeded")
+			}
+			return nil
+		}},
+		{"get interview", 1, func(db *hookDB) error {
+			_, err := dynamo.NewInterviews(db, s.table, time.Now).Get(ctx, demo.AlicePaused)
+			return err
+		}},
+		{"cancel job with assignment", 2, func(db *hookDB) error {
+			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobAssignedConfirmed, Actor: dana})
+			return err
+		}},
+		{"cancel job without assignment", 2, func(db *hookDB) error {
+			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobUnassigned, Actor: dana})
+			return err
+		}},
+		{"refused job cancel", 1, func(db *hookDB) error {
+			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobCompleted, Actor: dana})
+			if err == nil {
+				return errors.New("cancel of a completed job succeeded")
+			}
+			return nil
+		}},
+		{"get job", 1, func(db *hookDB) error {
+			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Get(ctx, demo.JobInProgress)
+			return err
+		}},
+	}
+	for _, c := range cases {
+		db := &hookDB{Client: s.db}
+		if err := c.call(db); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if got := db.calls.Load(); got > c.max || got == 0 {
+			t.Errorf("%s: %d requests, want 1..%d", c.name, got, c.max)
+		}
+	}
+}
