@@ -1,0 +1,167 @@
+// Package event is the contract of the events the lifecycle API publishes on EventBridge:
+// sources, detail-types, the detail of each, and functions to decode them. Consumers
+// import it; it has no AWS imports. docs/events.md is the catalog and schemas/ holds a
+// JSON Schema per detail-type.
+//
+// Delivery is at least once: the same event may arrive more than once, always with the
+// same EventID. Consumers deduplicate on EventID and may order one entity's events by
+// Version.
+package event
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Sources.
+const (
+	SourceInterviews = "lifecycle.interviews"
+	SourceJobs       = "lifecycle.jobs"
+)
+
+// Detail-types.
+const (
+	TypeInterviewCancelled = "InterviewCancelled"
+	TypeInterviewPaused    = "InterviewPaused"
+	TypeInterviewResumed   = "InterviewResumed"
+	TypeJobCancelled       = "JobCancelled"
+)
+
+// Types maps each detail-type to its source.
+var Types = map[string]string{
+	TypeInterviewCancelled: SourceInterviews,
+	TypeInterviewPaused:    SourceInterviews,
+	TypeInterviewResumed:   SourceInterviews,
+	TypeJobCancelled:       SourceJobs,
+}
+
+// Actor is who caused the transition, from the request's verified token.
+type Actor struct {
+	Sub   string   `json:"sub"`
+	Roles []string `json:"roles"`
+}
+
+// MarshalJSON writes no roles as [], never null, as the schemas require.
+func (a Actor) MarshalJSON() ([]byte, error) {
+	type plain Actor
+	if a.Roles == nil {
+		a.Roles = []string{}
+	}
+	return json.Marshal(plain(a))
+}
+
+// Transition is what every detail carries.
+type Transition struct {
+	// EventID is the same on every delivery of this event: derived from the entity, its
+	// id and the version the transition produced (see ID).
+	EventID string `json:"eventId"`
+	// OccurredAt is when the transition was written (not when it was published).
+	OccurredAt time.Time `json:"occurredAt"`
+	// CorrelationID is the correlation id of the request that caused it.
+	CorrelationID string `json:"correlationId,omitempty"`
+	Actor         Actor  `json:"actor"`
+	// Version is the entity's version after the transition; it increases by one per
+	// transition, so it orders one entity's events.
+	Version        int64  `json:"version"`
+	PreviousStatus string `json:"previousStatus"`
+	Status         string `json:"status"`
+	// Reason is the caller's reason, when one was given.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Interview is the detail of InterviewCancelled, InterviewPaused and InterviewResumed.
+type Interview struct {
+	Transition
+	SessionID string `json:"sessionId"`
+	// OwnerID is the sub of the session's owner.
+	OwnerID string `json:"ownerId"`
+}
+
+// Job is the detail of JobCancelled.
+type Job struct {
+	Transition
+	JobID string `json:"jobId"`
+	// Assignment is the assignment cancelled with the job, absent when it had none.
+	Assignment *Assignment `json:"assignment,omitempty"`
+}
+
+// Assignment is a cancelled assignment as a JobCancelled event reports it.
+type Assignment struct {
+	ID             string    `json:"id"`
+	TechnicianID   string    `json:"technicianId"`
+	ScheduledStart time.Time `json:"scheduledStart"`
+	ScheduledEnd   time.Time `json:"scheduledEnd"`
+	// PreviousStatus is the status it had before the cancel (Pending or Confirmed).
+	PreviousStatus string `json:"previousStatus"`
+}
+
+// namespace is the UUID namespace event ids are derived in.
+var namespace = [16]byte{0x6c, 0x69, 0x66, 0x65, 0x63, 0x79, 0x63, 0x6c, 0x65, 0x2d, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x73}
+
+// ID returns the deterministic event id of the transition that brought entity id (kind
+// "interview" or "job") to version: a name-based (version 5) UUID, so a redelivered or
+// republished event keeps its id.
+func ID(kind, id string, version int64) string {
+	h := sha1.New()
+	h.Write(namespace[:])
+	h.Write([]byte(kind + "/" + id + "/" + strconv.FormatInt(version, 10)))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = u[6]&0x0f | 0x50
+	u[8] = u[8]&0x3f | 0x80
+	s := hex.EncodeToString(u[:])
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}
+
+// Envelope is an EventBridge event as rule targets (an SQS queue, a Lambda function)
+// receive it.
+type Envelope struct {
+	ID         string          `json:"id"`
+	Source     string          `json:"source"`
+	DetailType string          `json:"detail-type"`
+	Time       time.Time       `json:"time"`
+	Account    string          `json:"account"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// ErrUnknownType is returned for a detail-type this package does not define.
+var ErrUnknownType = errors.New("unknown detail-type")
+
+// Decode decodes a detail of detailType: *Interview for the interview types, *Job for
+// JobCancelled. Unknown fields are ignored (the contract grows by adding fields).
+func Decode(detailType string, detail []byte) (any, error) {
+	var out any
+	switch detailType {
+	case TypeInterviewCancelled, TypeInterviewPaused, TypeInterviewResumed:
+		out = &Interview{}
+	case TypeJobCancelled:
+		out = &Job{}
+	default:
+		return nil, fmt.Errorf("%w %q", ErrUnknownType, detailType)
+	}
+	if err := json.Unmarshal(detail, out); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", detailType, err)
+	}
+	return out, nil
+}
+
+// DecodeEnvelope decodes an EventBridge event (for example an SQS message body from a rule
+// target) and its detail.
+func DecodeEnvelope(body []byte) (Envelope, any, error) {
+	var env Envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return env, nil, fmt.Errorf("decode event: %w", err)
+	}
+	if want, ok := Types[env.DetailType]; ok && want != env.Source {
+		return env, nil, fmt.Errorf("detail-type %s from source %q, want %q", env.DetailType, env.Source, want)
+	}
+	d, err := Decode(env.DetailType, env.Detail)
+	return env, d, err
+}
