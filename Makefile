@@ -72,10 +72,14 @@ build-%Function:
 PORT ?= 3000
 
 .PHONY: run
-run: $(DDB_READY) ## serve every route on http://127.0.0.1:3000 with demo data (Ctrl-C stops)
+run: $(DDB_READY) $(VENV_READY) ## serve every route on http://127.0.0.1:3000 with demo data and events (Ctrl-C stops)
 	@echo "==> building the local server"
 	@go build -o $(TOOLS)/bin/localapi ./tools/localapi
 	@$(TOOLS)/bin/localapi serve -addr 127.0.0.1:$(PORT)
+
+.PHONY: events
+events: ## print the events the running `make run` received on its example queues, newest first
+	@go run ./tools/localapi events -addr 127.0.0.1:$(PORT) $(if $(JSON),-json)
 
 .PHONY: token
 token: ## print a dev token: make token SUB=alice [ROLES=Dispatcher,Admin] [TTL=12h]

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 	"github.com/lifecycle-api/lifecycle/tools/devauth"
 )
@@ -157,11 +157,11 @@ func TestConcurrentCancelsOfOneSession(t *testing.T) {
 
 func TestDynamoDBOutageIs503(t *testing.T) {
 	ctx := context.Background()
-	dead, err := dynamo.NewClient(ctx)
+	cfg, err := config.AWS(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dead = dynamodb.New(dead.Options(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:1") })
+	dead := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:1") })
 	s := newStack(t, withDB(dead))
 	r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/cancel", s.token(t, "alice"), "")
 	if r.status != http.StatusServiceUnavailable || r.body["error"] != "Service Unavailable" {

@@ -12,7 +12,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/lifecycle-api/lifecycle/shared/auditlog"
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/tools/devserver"
 )
 
@@ -59,5 +63,85 @@ func TestSampleEventsOnDynamoDBLocal(t *testing.T) {
 	}
 	if checked < len(probe)*5 {
 		t.Fatalf("only %d sample events checked for %d functions", checked, len(probe))
+	}
+}
+
+// publishedBySample is how many events each publish-events sample publishes.
+var publishedBySample = map[string]int{
+	"interview-cancelled.json":  1,
+	"batch-of-transitions.json": 4, // the assignment's own record is not an event
+	"ignored-records.json":      0,
+}
+
+// auditFailuresBySample is how many messages of each audit-log sample are reported failed,
+// and how many audit items it leaves.
+var auditFailuresBySample = map[string][2]int{
+	"interview-cancelled.json":                {0, 1},
+	"batch-with-duplicate-and-malformed.json": {1, 1},
+}
+
+func readEvent[T any](t *testing.T, path string) T {
+	t.Helper()
+	var v T
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
+// TestStreamAndQueueSampleEvents runs the publisher with each events/publish-events file
+// (to moto's EventBridge) and the audit consumer with each events/audit-log file (to
+// DynamoDB Local).
+func TestStreamAndQueueSampleEvents(t *testing.T) {
+	root := repoRoot(t)
+	pubFiles, _ := filepath.Glob(filepath.Join(root, "events", "publish-events", "*.json"))
+	for _, f := range pubFiles {
+		name := filepath.Base(f)
+		t.Run("publish-events/"+name, func(t *testing.T) {
+			want, ok := publishedBySample[name]
+			if !ok {
+				t.Fatalf("no expectation for %s", name)
+			}
+			s := newStack(t)
+			p := newPipeline(t, s)
+			resp, err := p.handler(context.Background(), readEvent[events.DynamoDBEvent](t, f))
+			if err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("failures %v, err %v", resp.BatchItemFailures, err)
+			}
+			if got := len(p.received(t, "AuditQueue")); got != want {
+				t.Fatalf("%d events published, want %d", got, want)
+			}
+		})
+	}
+	auditFiles, _ := filepath.Glob(filepath.Join(root, "events", "audit-log", "*.json"))
+	for _, f := range auditFiles {
+		name := filepath.Base(f)
+		t.Run("audit-log/"+name, func(t *testing.T) {
+			want, ok := auditFailuresBySample[name]
+			if !ok {
+				t.Fatalf("no expectation for %s", name)
+			}
+			s := newStack(t)
+			table := randomName("audit-")
+			if _, err := s.db.CreateTable(context.Background(), dynamo.CreateAuditTableInput(table)); err != nil {
+				t.Fatal(err)
+			}
+			h := auditlog.Handler(discardLogger(), dynamo.NewAuditLog(s.db, table), time.Now)
+			resp, err := h(context.Background(), readEvent[events.SQSEvent](t, f))
+			if err != nil || len(resp.BatchItemFailures) != want[0] {
+				t.Fatalf("failures %v (want %d), err %v", resp.BatchItemFailures, want[0], err)
+			}
+			scan, err := s.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table)})
+			if err != nil || len(scan.Items) != want[1] {
+				t.Fatalf("%d audit items, want %d (%v)", len(scan.Items), want[1], err)
+			}
+		})
+	}
+	if len(pubFiles) != len(publishedBySample) || len(auditFiles) != len(auditFailuresBySample) {
+		t.Errorf("sample files and expectations differ: %d/%d publish, %d/%d audit", len(pubFiles), len(publishedBySample), len(auditFiles), len(auditFailuresBySample))
 	}
 }

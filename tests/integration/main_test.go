@@ -1,6 +1,7 @@
 // Package integration runs the functions against DynamoDB Local over real HTTP, through
-// the same local API Gateway stand-in `make run` serves. DynamoDB Local is required: when
-// it is missing the tests fail (run `make test`, which fetches it); they never skip.
+// the same local API Gateway stand-in `make run` serves, and the event pipeline on DynamoDB
+// Local's stream and moto's EventBridge and SQS. Both are required: when either is missing
+// the tests fail (run `make test`, which fetches them); they never skip.
 package integration
 
 import (
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
+	"github.com/lifecycle-api/lifecycle/tools/moto"
 )
 
 func TestMain(m *testing.M) {
@@ -43,7 +45,20 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer srv.Stop()
+	motoLog, err := os.Create(filepath.Join(logDir, "moto.log"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		return 1
+	}
+	defer motoLog.Close()
+	mt, err := moto.Start(ctx, motoLog)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration: moto (EventBridge, SQS) is required and could not start:", err)
+		return 1
+	}
+	defer mt.Stop()
 	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_EVENTBRIDGE": mt.Endpoint, "AWS_ENDPOINT_URL_SQS": mt.Endpoint,
 		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
 		"AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_DYNAMODB": srv.Endpoint,
 		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": srv.Endpoint,

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 	"github.com/lifecycle-api/lifecycle/tools/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/devserver"
@@ -39,10 +39,11 @@ func withDB(db *dynamodb.Client) stackOption { return func(c *devserver.Config) 
 func newStack(t *testing.T, opts ...stackOption) *stack {
 	t.Helper()
 	ctx := context.Background()
-	db, err := dynamo.NewClient(ctx)
+	awsCfg, err := config.AWS(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	db := dynamodb.NewFromConfig(awsCfg)
 	s := &stack{db: db, table: randomName("it-"), key: []byte(randomName("key-0123456789abcdef0123456789"))}
 	if err := demo.Load(ctx, db, s.table); err != nil {
 		t.Fatalf("load demo data: %v", err)

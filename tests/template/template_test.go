@@ -1,10 +1,9 @@
 // Package template holds template.yaml to the code: every function folder has its
-// resource and only its routes, the table matches the schema the code creates locally,
-// and each function's policy grants only what it uses.
+// resource and only its routes, the tables match the schemas the code creates locally,
+// and each function's permissions are exactly what it uses, on its own resources.
 package template
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -12,53 +11,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"gopkg.in/yaml.v3"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/tools/cfn"
 )
 
-// node is a YAML node with CloudFormation's short-form tags (!Ref, !GetAtt, …) kept as a
-// "tag value" string so tests can compare them.
-type node = yaml.Node
+var (
+	get    = cfn.Get
+	scalar = cfn.Scalar
+)
 
-func load(t *testing.T) *node {
+func load(t *testing.T) *cfn.Template {
 	t.Helper()
-	raw, err := os.ReadFile("../../template.yaml")
+	tpl, err := cfn.Load("../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Content[0]
-}
-
-func get(n *node, path ...string) *node {
-	for _, key := range path {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				next = n.Content[i+1]
-			}
-		}
-		n = next
-	}
-	return n
-}
-
-func scalar(n *node) string {
-	if n == nil {
-		return ""
-	}
-	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-		return n.Tag + " " + n.Value
-	}
-	return n.Value
+	return tpl
 }
 
 func kebab(s string) string {
@@ -66,14 +38,9 @@ func kebab(s string) string {
 }
 
 // functions maps each AWS::Serverless::Function's folder name to its resource.
-func functions(t *testing.T, tpl *node) map[string]*node {
-	out := map[string]*node{}
-	res := get(tpl, "Resources")
-	for i := 0; i+1 < len(res.Content); i += 2 {
-		id, r := res.Content[i].Value, res.Content[i+1]
-		if scalar(get(r, "Type")) != "AWS::Serverless::Function" {
-			continue
-		}
+func functions(t *testing.T, tpl *cfn.Template) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	for id, r := range tpl.Resources("AWS::Serverless::Function") {
 		name, ok := strings.CutSuffix(id, "Function")
 		if !ok {
 			t.Errorf("function resource %s must be named <Name>Function (the Makefile's build-%%Function rule relies on it)", id)
@@ -85,8 +52,7 @@ func functions(t *testing.T, tpl *node) map[string]*node {
 }
 
 func TestEveryFunctionFolderHasOneResourceAndBack(t *testing.T) {
-	tpl := load(t)
-	fns := functions(t, tpl)
+	fns := functions(t, load(t))
 	dirs, _ := filepath.Glob("../../functions/*/main.go")
 	var folders []string
 	for _, d := range dirs {
@@ -106,6 +72,9 @@ func TestEveryFunctionFolderHasOneResourceAndBack(t *testing.T) {
 		}
 		if scalar(get(r, "Metadata", "BuildMethod")) != "makefile" || scalar(get(r, "Properties", "CodeUri")) != "." {
 			t.Errorf("%s must build with the Makefile from the repository root", name)
+		}
+		if get(r, "Properties", "LoggingConfig", "LogGroup") == nil {
+			t.Errorf("%s has no log group (with retention)", name)
 		}
 	}
 }
@@ -145,44 +114,47 @@ func TestRoutesMatchTheRouteTable(t *testing.T) {
 			t.Errorf("%s has template routes %v but none in the route table", fn, got[fn])
 		}
 	}
-	if scalar(get(tpl, "Resources", "HttpApi", "Properties", "Auth", "DefaultAuthorizer")) != "JwtAuthorizer" ||
-		get(tpl, "Resources", "HttpApi", "Properties", "Auth", "Authorizers", "JwtAuthorizer", "JwtConfiguration") == nil {
+	auth := get(tpl.Root, "Resources", "HttpApi", "Properties", "Auth")
+	if scalar(get(auth, "DefaultAuthorizer")) != "JwtAuthorizer" || get(auth, "Authorizers", "JwtAuthorizer", "JwtConfiguration") == nil {
 		t.Error("HttpApi must default to the JWT authorizer")
 	}
 }
 
-func TestTableMatchesTheCodeSchema(t *testing.T) {
-	tpl := load(t)
-	tbl := get(tpl, "Resources", "Table", "Properties")
-	in := dynamo.CreateTableInput("x")
+func keys(n *yaml.Node) string {
+	var ks []string
+	for _, k := range n.Content {
+		ks = append(ks, scalar(get(k, "AttributeName"))+":"+scalar(get(k, "KeyType")))
+	}
+	return strings.Join(ks, ",")
+}
 
-	var attrs []string
+// sameTable compares a template table with the CreateTableInput the code uses locally.
+func sameTable(t *testing.T, logicalID string, tbl *yaml.Node, in *dynamodb.CreateTableInput) {
+	t.Helper()
+	var attrs, wantAttrs []string
 	for _, a := range get(tbl, "AttributeDefinitions").Content {
 		attrs = append(attrs, scalar(get(a, "AttributeName"))+":"+scalar(get(a, "AttributeType")))
 	}
-	var wantAttrs []string
 	for _, a := range in.AttributeDefinitions {
 		wantAttrs = append(wantAttrs, *a.AttributeName+":"+string(a.AttributeType))
 	}
 	sort.Strings(attrs)
 	sort.Strings(wantAttrs)
 	if !slices.Equal(attrs, wantAttrs) {
-		t.Errorf("attributes: template %v, code %v", attrs, wantAttrs)
+		t.Errorf("%s attributes: template %v, code %v", logicalID, attrs, wantAttrs)
 	}
-
-	keys := func(n *node) string {
-		var ks []string
-		for _, k := range n.Content {
-			ks = append(ks, scalar(get(k, "AttributeName"))+":"+scalar(get(k, "KeyType")))
-		}
-		return strings.Join(ks, ",")
+	var wantKeys []string
+	for _, k := range in.KeySchema {
+		wantKeys = append(wantKeys, *k.AttributeName+":"+string(k.KeyType))
 	}
-	if got, want := keys(get(tbl, "KeySchema")), "pk:HASH,sk:RANGE"; got != want {
-		t.Errorf("key schema %s, want %s", got, want)
+	if got := keys(get(tbl, "KeySchema")); got != strings.Join(wantKeys, ",") {
+		t.Errorf("%s key schema %s, code %v", logicalID, got, wantKeys)
 	}
 	gsis := map[string]string{}
-	for _, g := range get(tbl, "GlobalSecondaryIndexes").Content {
-		gsis[scalar(get(g, "IndexName"))] = keys(get(g, "KeySchema")) + "/" + scalar(get(g, "Projection", "ProjectionType"))
+	if g := get(tbl, "GlobalSecondaryIndexes"); g != nil {
+		for _, g := range g.Content {
+			gsis[scalar(get(g, "IndexName"))] = keys(get(g, "KeySchema")) + "/" + scalar(get(g, "Projection", "ProjectionType"))
+		}
 	}
 	for _, g := range in.GlobalSecondaryIndexes {
 		var ks []string
@@ -191,99 +163,155 @@ func TestTableMatchesTheCodeSchema(t *testing.T) {
 		}
 		want := strings.Join(ks, ",") + "/" + string(g.Projection.ProjectionType)
 		if gsis[*g.IndexName] != want {
-			t.Errorf("index %s: template %q, code %q", *g.IndexName, gsis[*g.IndexName], want)
+			t.Errorf("%s index %s: template %q, code %q", logicalID, *g.IndexName, gsis[*g.IndexName], want)
 		}
 		delete(gsis, *g.IndexName)
 	}
 	if len(gsis) > 0 {
-		t.Errorf("template indexes the code does not create: %v", gsis)
+		t.Errorf("%s: template indexes the code does not create: %v", logicalID, gsis)
 	}
+	if scalar(get(tbl, "BillingMode")) != "PAY_PER_REQUEST" || scalar(get(tbl, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) != "true" {
+		t.Errorf("%s must be on-demand with point-in-time recovery", logicalID)
+	}
+}
+
+func TestTablesMatchTheCodeSchemas(t *testing.T) {
+	tpl := load(t)
+	tbl := get(tpl.Root, "Resources", "Table", "Properties")
+	sameTable(t, "Table", tbl, dynamo.CreateTableInput("x"))
 	if scalar(get(tbl, "StreamSpecification", "StreamViewType")) != "NEW_AND_OLD_IMAGES" {
 		t.Error("the table stream must carry NEW_AND_OLD_IMAGES")
 	}
-	if scalar(get(tbl, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) != "true" {
-		t.Error("point-in-time recovery must be on")
-	}
-	if scalar(get(tbl, "BillingMode")) != "PAY_PER_REQUEST" {
-		t.Error("the table must be on-demand")
-	}
+	sameTable(t, "AuditTable", get(tpl.Root, "Resources", "AuditTable", "Properties"), dynamo.CreateAuditTableInput("x"))
 }
 
-// allowedActions is the least privilege of each function: the DynamoDB actions its code
-// performs, and nothing else.
-var allowedActions = map[string][]string{
-	httpapi.FnCancelInterview: {"dynamodb:UpdateItem"},
-	httpapi.FnPauseInterview:  {"dynamodb:UpdateItem"},
-	httpapi.FnResumeInterview: {"dynamodb:UpdateItem"},
-	httpapi.FnGetInterview:    {"dynamodb:GetItem"},
-	httpapi.FnListInterviews:  {"dynamodb:Query"},
-	httpapi.FnCancelJob:       {"dynamodb:Query", "dynamodb:UpdateItem"},
-	httpapi.FnGetJob:          {"dynamodb:Query"},
+// grants is each function's least privilege: every action it may perform and the exact
+// resources it may perform it on. Nothing else may be granted.
+var grants = map[string]map[string][]string{
+	httpapi.FnCancelInterview: {"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnPauseInterview:  {"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnResumeInterview: {"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnGetInterview:    {"dynamodb:GetItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnListInterviews:  {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byOwner", "!Sub ${Table.Arn}/index/byOwnerStatus"}},
+	httpapi.FnCancelJob:       {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnGetJob:          {"dynamodb:Query": {"!GetAtt Table.Arn"}},
+	"publish-events": {
+		"dynamodb:DescribeStream":   {"!Sub ${Table.Arn}/stream/*"},
+		"dynamodb:GetRecords":       {"!Sub ${Table.Arn}/stream/*"},
+		"dynamodb:GetShardIterator": {"!Sub ${Table.Arn}/stream/*"},
+		"dynamodb:ListStreams":      {"!Sub ${Table.Arn}/stream/*"},
+		"events:PutEvents":          {"!GetAtt EventBus.Arn"},
+		"sqs:SendMessage":           {"!GetAtt PublishEventsFailures.Arn"},
+		"logs:CreateLogStream":      {"!GetAtt PublishEventsLogs.Arn"},
+		"logs:PutLogEvents":         {"!GetAtt PublishEventsLogs.Arn"},
+	},
+	"audit-log": {"dynamodb:PutItem": {"!GetAtt AuditTable.Arn"}},
 }
 
 // leadingKeys is the partition-key prefix each item-level function is confined to with a
-// dynamodb:LeadingKeys condition ("" for index queries, keyed by owner).
+// dynamodb:LeadingKeys condition.
 var leadingKeys = map[string]string{
 	httpapi.FnCancelInterview: "INTERVIEW#*",
 	httpapi.FnPauseInterview:  "INTERVIEW#*",
 	httpapi.FnResumeInterview: "INTERVIEW#*",
 	httpapi.FnGetInterview:    "INTERVIEW#*",
-	httpapi.FnListInterviews:  "",
 	httpapi.FnCancelJob:       "JOB#*",
 	httpapi.FnGetJob:          "JOB#*",
 }
 
+// statements returns a function's policy statements: its inline Policies, or those of
+// the IAM role it names.
+func statements(tpl *cfn.Template, fn *yaml.Node) []*yaml.Node {
+	var docs []*yaml.Node
+	if role := get(fn, "Properties", "Role"); role != nil {
+		id, _ := cfn.GetAttTarget(role)
+		for _, p := range get(tpl.Root, "Resources", id, "Properties", "Policies").Content {
+			docs = append(docs, get(p, "PolicyDocument"))
+		}
+	} else if ps := get(fn, "Properties", "Policies"); ps != nil {
+		docs = ps.Content
+	}
+	var out []*yaml.Node
+	for _, d := range docs {
+		out = append(out, get(d, "Statement").Content...)
+	}
+	return out
+}
+
 func TestPoliciesAreLeastPrivilege(t *testing.T) {
 	tpl := load(t)
-	for name, r := range functions(t, tpl) {
-		want, ok := allowedActions[name]
+	for name, fn := range functions(t, tpl) {
+		want, ok := grants[name]
 		if !ok {
-			t.Errorf("%s: no expected actions listed in this test", name)
+			t.Errorf("%s: no grants listed in this test", name)
 			continue
 		}
-		var actions []string
-		for _, p := range get(r, "Properties", "Policies").Content {
-			for _, st := range get(p, "Statement").Content {
-				if scalar(get(st, "Effect")) != "Allow" {
-					continue
+		got := map[string][]string{}
+		for _, st := range statements(tpl, fn) {
+			if scalar(get(st, "Effect")) != "Allow" {
+				continue
+			}
+			resources := cfn.Scalars(get(st, "Resource"))
+			for _, r := range resources {
+				if r == "*" {
+					t.Errorf("%s: a statement on every resource", name)
 				}
-				acts := get(st, "Action")
-				if acts.Kind == yaml.ScalarNode {
-					actions = append(actions, acts.Value)
-				} else {
-					for _, a := range acts.Content {
-						actions = append(actions, a.Value)
-					}
-				}
-				res := get(st, "Resource")
-				var resources []string
-				if res.Kind == yaml.SequenceNode {
-					for _, x := range res.Content {
-						resources = append(resources, scalar(x))
-					}
-				} else {
-					resources = append(resources, scalar(res))
-				}
-				if prefix := leadingKeys[name]; prefix != "" {
-					lk := get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")
-					if lk == nil || len(lk.Content) != 1 || lk.Content[0].Value != prefix {
-						t.Errorf("%s: statement must be confined to partitions %s", name, prefix)
-					}
-				}
-				for _, x := range resources {
-					if strings.Contains(x, "*") && !strings.HasPrefix(x, "!") {
-						t.Errorf("%s: wildcard resource %q", name, x)
-					}
-					if !strings.Contains(x, "Table") {
-						t.Errorf("%s: resource %q is not the table", name, x)
-					}
+			}
+			for _, a := range cfn.Scalars(get(st, "Action")) {
+				got[a] = append(got[a], resources...)
+			}
+			if prefix := leadingKeys[name]; prefix != "" {
+				lk := get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")
+				if lk == nil || len(lk.Content) != 1 || lk.Content[0].Value != prefix {
+					t.Errorf("%s: statement must be confined to partitions %s", name, prefix)
 				}
 			}
 		}
-		sort.Strings(actions)
-		sort.Strings(want)
-		if !slices.Equal(actions, want) {
-			t.Errorf("%s: policy allows %v, want exactly %v", name, actions, want)
+		for action, resources := range got {
+			sort.Strings(resources)
+			exp := slices.Clone(want[action])
+			sort.Strings(exp)
+			if !slices.Equal(resources, exp) {
+				t.Errorf("%s: %s on %v, want exactly %v", name, action, resources, exp)
+			}
+		}
+		for action := range want {
+			if _, ok := got[action]; !ok {
+				t.Errorf("%s: %s is not granted, but the code needs it", name, action)
+			}
+		}
+	}
+}
+
+func TestEventPlumbing(t *testing.T) {
+	tpl := load(t)
+	pub := get(tpl.Root, "Resources", "PublishEventsFunction", "Properties", "Events", "TableStream", "Properties")
+	if scalar(get(pub, "Stream")) != "!GetAtt Table.StreamArn" {
+		t.Error("publish-events must read the table's stream")
+	}
+	for k, v := range map[string]string{"BisectBatchOnFunctionError": "true", "MaximumRetryAttempts": "10", "MaximumRecordAgeInSeconds": "21600", "BatchSize": "100"} {
+		if got := scalar(get(pub, k)); got != v {
+			t.Errorf("stream source %s = %q, want %q", k, got, v)
+		}
+	}
+	if !slices.Contains(cfn.Scalars(get(pub, "FunctionResponseTypes")), "ReportBatchItemFailures") {
+		t.Error("publish-events must report batch item failures")
+	}
+	if scalar(get(pub, "DestinationConfig", "OnFailure", "Destination")) != "!GetAtt PublishEventsFailures.Arn" {
+		t.Error("records the publisher gives up on must go to PublishEventsFailures")
+	}
+	if get(tpl.Root, "Resources", "EventArchive", "Properties", "SourceArn") == nil {
+		t.Error("the bus needs an archive for replay")
+	}
+	for id, rule := range tpl.Resources("AWS::Events::Rule") {
+		for _, target := range get(rule, "Properties", "Targets").Content {
+			q, _ := cfn.GetAttTarget(get(target, "Arn"))
+			if get(target, "DeadLetterConfig", "Arn") == nil {
+				t.Errorf("rule %s target %s has no dead-letter queue", id, q)
+			}
+			if get(tpl.Root, "Resources", q, "Properties", "RedrivePolicy") == nil {
+				t.Errorf("queue %s (target of %s) has no dead-letter queue", q, id)
+			}
 		}
 	}
 }

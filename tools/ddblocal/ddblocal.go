@@ -12,15 +12,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/lifecycle-api/lifecycle/tools/localproc"
 )
 
 // Server is a running DynamoDB Local.
 type Server struct {
 	Endpoint string
-	cmd      *exec.Cmd
-	done     chan error
+	*localproc.Process
 }
 
 // Dir is where `make tools` puts DynamoDB Local: $DYNAMODB_LOCAL_DIR, else
@@ -54,68 +54,33 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// Start launches DynamoDB Local from dir and waits until it accepts connections. Its
-// output goes to logw. It dies with this process.
+// Start launches DynamoDB Local from dir, bound to 127.0.0.1 by the launcher `make tools`
+// compiles, and waits until it accepts connections. Its output goes to logw.
 func Start(ctx context.Context, dir string, logw io.Writer) (*Server, error) {
 	if _, err := os.Stat(filepath.Join(dir, "launcher", "LoopbackDynamoDBLocal.class")); err != nil {
 		return nil, fmt.Errorf("DynamoDB Local is not installed in %s (run `make tools`): %w", dir, err)
 	}
-	port, err := freePort()
+	port, err := localproc.FreePort()
 	if err != nil {
 		return nil, err
 	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command("java",
 		"-Xmx512m",
 		"-Dsqlite4java.library.path="+filepath.Join(dir, "native"),
 		"-cp", filepath.Join(dir, "lib", "*")+string(os.PathListSeparator)+filepath.Join(dir, "launcher"),
 		"LoopbackDynamoDBLocal",
 		"-inMemory", "-disableTelemetry", "-port", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = logw, logw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
-	}
-	s := &Server{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait() }()
-
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 200*time.Millisecond)
+	ready := func() bool {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			conn.Close()
-			return s, nil
 		}
-		select {
-		case err := <-s.done:
-			return nil, fmt.Errorf("DynamoDB Local exited before it was ready: %v", err)
-		case <-ctx.Done():
-			s.Stop()
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.Stop()
-			return nil, errors.New("DynamoDB Local did not start within 60s")
-		}
+		return err == nil
 	}
-}
-
-// Stop ends DynamoDB Local and waits for it to exit.
-func (s *Server) Stop() {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := localproc.Start(ctx, "DynamoDB Local", cmd, logw, ready, 60*time.Second)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return &Server{Endpoint: "http://" + addr, Process: p}, nil
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,17 +18,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/logging"
 	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 	"github.com/lifecycle-api/lifecycle/tools/devauth"
-	"github.com/lifecycle-api/lifecycle/tools/devserver"
+	"github.com/lifecycle-api/lifecycle/tools/eventfeed"
+	"github.com/lifecycle-api/lifecycle/tools/localstack"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: localapi serve|token [flags]")
+		fmt.Fprintln(os.Stderr, "usage: localapi serve|token|events [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -36,8 +37,10 @@ func main() {
 		err = serve(os.Args[2:])
 	case "token":
 		err = token(os.Args[2:])
+	case "events":
+		err = events(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q (want serve or token)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want serve, token or events)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localapi:", err)
@@ -111,70 +114,33 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	localDir := filepath.Join(root, ".local")
-	if err := os.MkdirAll(localDir, 0o700); err != nil {
-		return err
-	}
-	ddbLog, err := os.Create(filepath.Join(localDir, "dynamodb-local.log"))
-	if err != nil {
-		return err
-	}
-	defer ddbLog.Close()
-
-	dir, err := ddblocal.Dir()
-	if err != nil {
-		return err
-	}
-	fmt.Println("==> starting DynamoDB Local (in memory, loopback only)")
-	ddb, err := ddblocal.Start(ctx, dir, ddbLog)
-	if err != nil {
-		return err
-	}
-	defer ddb.Stop()
-	// Local mode never talks to a real account: fake credentials, a fixed region, and the
-	// endpoint of the DynamoDB Local we just started.
-	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1"} {
-		if os.Getenv(k) == "" {
-			os.Setenv(k, v)
-		}
-	}
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	os.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ddb.Endpoint)
-
-	db, err := dynamo.NewClient(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("==> creating table %s and loading demo data\n", *table)
-	if err := demo.Load(ctx, db, *table); err != nil {
-		return err
-	}
-
 	key, err := loadKey()
 	if err != nil {
 		return err
 	}
 	logger := logging.New(os.Stderr, *logLevel)
-	handler, err := devserver.New(devserver.Config{
-		Logger: logger,
-		DB:     db,
-		Table:  *table,
-		Now:    time.Now,
-		Verify: func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+	stack, err := localstack.Start(ctx, localstack.Options{
+		Table:      *table,
+		AuditTable: *table + "-audit",
+		LogDir:     filepath.Join(root, ".local"),
+		Logger:     logger,
+		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+		Progress:   os.Stdout,
 	})
 	if err != nil {
 		return err
 	}
+	defer stack.Close()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another `make run` running?)", *addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: stack.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
-	printBanner(*addr, ddb.Endpoint, *table, key)
+	printBanner(*addr, stack, *table, key)
 
 	select {
 	case <-ctx.Done():
@@ -189,9 +155,58 @@ func serve(args []string) error {
 	return srv.Shutdown(shutdown)
 }
 
-func printBanner(addr, ddbEndpoint, table string, key []byte) {
+// events prints the events the running local stack received on its example queues.
+func events(args []string) error {
+	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:3000", "the local API's address")
+	asJSON := fs.Bool("json", false, "print each event's full detail")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	resp, err := http.Get("http://" + *addr + "/_local/events")
+	if err != nil {
+		return fmt.Errorf("%w: %v", localstack.ErrNotRunning, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Events []eventfeed.Received `json:"events"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return err
+	}
+	if len(body.Events) == 0 {
+		fmt.Println("no events yet: cancel, pause or resume something, then run this again")
+		return nil
+	}
+	for _, e := range body.Events {
+		if *asJSON {
+			b, _ := json.Marshal(e)
+			fmt.Println(string(b))
+			continue
+		}
+		var d struct {
+			EventID        string `json:"eventId"`
+			SessionID      string `json:"sessionId"`
+			JobID          string `json:"jobId"`
+			PreviousStatus string `json:"previousStatus"`
+			Status         string `json:"status"`
+			Version        int64  `json:"version"`
+			CorrelationID  string `json:"correlationId"`
+			Actor          struct {
+				Sub string `json:"sub"`
+			} `json:"actor"`
+		}
+		_ = json.Unmarshal(e.Detail, &d)
+		fmt.Printf("%s  %-18s %s  %s -> %s  v%d  by %s  eventId=%s  correlationId=%s  (%s)\n",
+			e.Time.UTC().Format(time.RFC3339), e.DetailType, d.SessionID+d.JobID, d.PreviousStatus, d.Status, d.Version, d.Actor.Sub, d.EventID, d.CorrelationID, e.Queue)
+	}
+	return nil
+}
+
+func printBanner(addr string, stack *localstack.Stack, table string, key []byte) {
 	base := "http://" + addr
-	fmt.Printf("\nlifecycle local API ready on %s (DynamoDB Local %s, table %s)\n\n", base, ddbEndpoint, table)
+	fmt.Printf("\nlifecycle local API ready on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
+		base, stack.DynamoDBEndpoint, table, stack.MotoEndpoint, stack.Events.BusName)
 	fmt.Println("Dev tokens (valid 12h; `make token SUB=<sub> ROLES=<r1,r2>` mints others):")
 	for _, u := range demo.Users {
 		tok, err := devauth.Mint(key, u.Sub, u.Roles, 12*time.Hour, time.Now())
@@ -231,6 +246,9 @@ Try (after the exports above):
   curl -s -X POST %[1]s/jobs/%[8]s/cancel -H "Authorization: Bearer $TOM_TOKEN"           # 403 {"error":"Forbidden"}
   curl -s -X POST %[1]s/jobs/%[9]s/cancel -H "Authorization: Bearer $DANA_TOKEN"          # 400 {"error":"Cannot cancel a completed job"}
 
-Press Ctrl-C to stop (DynamoDB Local stops with it).
+Events: every transition is published from the table's stream to the bus; the example
+queues' events appear with "make events" (or GET %[1]s/_local/events).
+
+Press Ctrl-C to stop (DynamoDB Local and moto stop with it).
 `, base, demo.AliceActive, demo.AliceCompleted, demo.BobActive, demo.MissingSession, demo.AliceActive2, demo.JobAssignedConfirmed, demo.JobAssignedPending, demo.JobCompleted)
 }

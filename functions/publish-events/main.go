@@ -1,0 +1,24 @@
+// Command publish-events reads the table's stream and publishes each committed transition
+// on the event bus (InterviewCancelled, InterviewPaused, InterviewResumed, JobCancelled).
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/lifecycle-api/lifecycle/shared/config"
+	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+)
+
+func main() {
+	fn, err := config.Start(context.Background(), "publish-events", "EVENT_BUS_NAME")
+	if err != nil {
+		fn.Logger.Error("start", "err", err)
+		os.Exit(1)
+	}
+	publisher := eventbus.NewPublisher(eventbridge.NewFromConfig(fn.AWS), fn.Env["EVENT_BUS_NAME"], fn.Logger)
+	lambda.Start(publisher.Handle)
+}

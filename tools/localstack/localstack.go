@@ -1,0 +1,230 @@
+// Package localstack starts everything `make run` serves: DynamoDB Local with the demo
+// data, moto with the template's event plumbing, the publisher on the table's stream, the
+// example audit consumer on its queue, and the event feed; and wires the functions behind
+// the local API Gateway stand-in.
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/lifecycle-api/lifecycle/shared/auditlog"
+	"github.com/lifecycle-api/lifecycle/shared/config"
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+	"github.com/lifecycle-api/lifecycle/tools/apigw"
+	"github.com/lifecycle-api/lifecycle/tools/cfn"
+	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
+	"github.com/lifecycle-api/lifecycle/tools/demo"
+	"github.com/lifecycle-api/lifecycle/tools/devserver"
+	"github.com/lifecycle-api/lifecycle/tools/eventfeed"
+	"github.com/lifecycle-api/lifecycle/tools/eventstack"
+	"github.com/lifecycle-api/lifecycle/tools/moto"
+	"github.com/lifecycle-api/lifecycle/tools/streampoller"
+)
+
+// Options configure a local stack.
+type Options struct {
+	Table      string
+	AuditTable string
+	// LogDir receives dynamodb-local.log and moto.log.
+	LogDir string
+	Logger *slog.Logger
+	Verify apigw.Verifier
+	// Progress, when set, receives one line per start-up step.
+	Progress io.Writer
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	DynamoDBEndpoint string
+	MotoEndpoint     string
+	Events           *eventstack.Stack
+	Feed             *eventfeed.Feed
+	// Handler serves the API routes and GET /_local/events.
+	Handler http.Handler
+
+	stop []func()
+}
+
+// Start brings the stack up; Close takes it down. The background work (stream poller,
+// audit consumer, feed) runs until ctx ends.
+func Start(ctx context.Context, o Options) (s *Stack, err error) {
+	s = &Stack{Feed: &eventfeed.Feed{Size: 200}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	step := func(msg string) {
+		if o.Progress != nil {
+			fmt.Fprintln(o.Progress, "==> "+msg)
+		}
+	}
+	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
+		return nil, err
+	}
+	ddbLog, err := os.Create(filepath.Join(o.LogDir, "dynamodb-local.log"))
+	if err != nil {
+		return nil, err
+	}
+	motoLog, err := os.Create(filepath.Join(o.LogDir, "moto.log"))
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, func() { ddbLog.Close(); motoLog.Close() })
+
+	dir, err := ddblocal.Dir()
+	if err != nil {
+		return nil, err
+	}
+	step("starting DynamoDB Local (in memory, loopback only)")
+	ddb, err := ddblocal.Start(ctx, dir, ddbLog)
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, ddb.Stop)
+	step("starting moto (EventBridge and SQS, loopback only)")
+	mt, err := moto.Start(ctx, motoLog)
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, mt.Stop)
+	s.DynamoDBEndpoint, s.MotoEndpoint = ddb.Endpoint, mt.Endpoint
+
+	// Local mode never talks to a real account: fake credentials, a fixed region, and the
+	// endpoints of the services just started.
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1"} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
+	for k, v := range map[string]string{
+		"AWS_EC2_METADATA_DISABLED":         "true",
+		"AWS_ENDPOINT_URL_DYNAMODB":         ddb.Endpoint,
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": ddb.Endpoint,
+		"AWS_ENDPOINT_URL_EVENTBRIDGE":      mt.Endpoint,
+		"AWS_ENDPOINT_URL_SQS":              mt.Endpoint,
+	} {
+		os.Setenv(k, v)
+	}
+	cfg, err := config.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	step(fmt.Sprintf("creating tables %s and %s and loading demo data", o.Table, o.AuditTable))
+	if err := demo.Load(ctx, db, o.Table); err != nil {
+		return nil, err
+	}
+	if _, err := db.CreateTable(ctx, dynamo.CreateAuditTableInput(o.AuditTable)); err != nil {
+		return nil, fmt.Errorf("create audit table: %w", err)
+	}
+
+	step("creating the event bus, rules and queues from template.yaml")
+	root, err := ddblocal.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := cfn.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	eb, sq := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	if s.Events, err = eventstack.Setup(ctx, tpl, eb, sq, "local-"); err != nil {
+		return nil, err
+	}
+
+	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Table)})
+	if err != nil {
+		return nil, err
+	}
+	publisher := eventbus.NewPublisher(eb, s.Events.BusName, o.Logger.With("function", "publish-events"))
+	poller := &streampoller.Poller{
+		Streams:    dynamodbstreams.NewFromConfig(cfg),
+		StreamARN:  aws.ToString(desc.Table.LatestStreamArn),
+		Handler:    publisher.Handle,
+		BatchSize:  100,
+		MaxRetries: 10,
+		Logger:     o.Logger.With("component", "stream-poller"),
+		OnFailure: func(ctx context.Context, recs []events.DynamoDBEventRecord) {
+			b, _ := json.Marshal(map[string]any{"records": recs})
+			_, _ = sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(s.Events.Queues["PublishEventsFailures"]), MessageBody: aws.String(string(b))})
+		},
+	}
+	go poller.Run(ctx, 300*time.Millisecond)
+	audit := auditlog.Handler(o.Logger.With("function", "audit-log"), dynamo.NewAuditLog(db, o.AuditTable), time.Now)
+	go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
+	go s.Feed.Drain(ctx, sq, map[string]string{
+		"InterviewEventsQueue": s.Events.Queues["InterviewEventsQueue"],
+		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
+	}, o.Logger.With("component", "event-feed"))
+
+	api, err := devserver.New(devserver.Config{Logger: o.Logger, DB: db, Table: o.Table, Now: time.Now, Verify: o.Verify})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /_local/events", s.Feed.Handler())
+	mux.Handle("/", api)
+	s.Handler = mux
+	return s, nil
+}
+
+// consume plays Lambda's SQS event source for one queue: batches of up to ten, messages
+// reported as failures stay on the queue (and reach its dead-letter queue in time).
+func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), logger *slog.Logger) {
+	for ctx.Err() == nil {
+		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("receive from audit queue failed", "err", err)
+				time.Sleep(time.Second)
+			}
+			continue
+		}
+		if len(out.Messages) == 0 {
+			continue
+		}
+		var ev events.SQSEvent
+		for _, m := range out.Messages {
+			ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body)})
+		}
+		resp, err := h(ctx, ev)
+		failed := map[string]bool{}
+		for _, f := range resp.BatchItemFailures {
+			failed[f.ItemIdentifier] = true
+		}
+		for _, m := range ev.Records {
+			if err == nil && !failed[m.MessageId] {
+				_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle)})
+			}
+		}
+	}
+}
+
+// Close stops what Start started, in reverse order.
+func (s *Stack) Close() {
+	for i := len(s.stop) - 1; i >= 0; i-- {
+		s.stop[i]()
+	}
+	s.stop = nil
+}
+
+// ErrNotRunning is returned by clients of a local stack that is not up.
+var ErrNotRunning = errors.New("the local stack is not running (start it with `make run`)")
