@@ -21,6 +21,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/contract"
 )
 
 // memStore is an in-process InterviewStore for handler tests: it applies the domain's
@@ -225,7 +226,8 @@ func (r request) event() events.APIGatewayV2HTTPRequest {
 	return ev
 }
 
-// invoke runs ev through the api-proxy adapter, as the Lambda runtime does.
+// invoke runs ev through the api-proxy adapter, as the Lambda runtime does, and holds the
+// response to openapi.yaml when the request is on a documented route.
 func invoke(t *testing.T, h http.Handler, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-1"})
@@ -233,7 +235,57 @@ func invoke(t *testing.T, h http.Handler, ev events.APIGatewayV2HTTPRequest) eve
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
 	}
+	checkContract(t, ev, resp)
 	return resp
+}
+
+var (
+	apiContractOnce sync.Once
+	apiContract     *contract.Validator
+	apiContractErr  error
+)
+
+func checkContract(t *testing.T, ev events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
+	t.Helper()
+	apiContractOnce.Do(func() { apiContract, apiContractErr = contract.Load("../../openapi.yaml") })
+	if apiContractErr != nil {
+		t.Fatal(apiContractErr)
+	}
+	method := ev.RequestContext.HTTP.Method
+	known := false
+	for _, r := range Routes() {
+		if r.Method == method && routeMatches(r.Path, ev.RawPath) {
+			known = true
+		}
+	}
+	if !known {
+		return // a request off the route table: the test asserts the 404/405 itself
+	}
+	target := ev.RawPath
+	if ev.RawQueryString != "" {
+		target += "?" + ev.RawQueryString
+	}
+	header := http.Header{}
+	for k, v := range resp.Headers {
+		header.Set(k, v)
+	}
+	if err := apiContract.Check(method, target, resp.StatusCode, header, []byte(resp.Body)); err != nil {
+		t.Error(err)
+	}
+}
+
+// routeMatches reports whether path fits a route pattern segment by segment.
+func routeMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i := range ps {
+		if !strings.HasPrefix(ps[i], "{") && ps[i] != xs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeBody(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]any {

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,6 +56,17 @@ func TestSampleEventsOnDynamoDBLocal(t *testing.T) {
 					want, _ := strconv.Atoi(strings.SplitN(filepath.Base(f), "-", 2)[0])
 					if resp.StatusCode != want {
 						t.Fatalf("status = %d, want %d: %s", resp.StatusCode, want, resp.Body)
+					}
+					target := ev.RawPath
+					if ev.RawQueryString != "" {
+						target += "?" + ev.RawQueryString
+					}
+					header := http.Header{}
+					for k, v := range resp.Headers {
+						header.Set(k, v)
+					}
+					if err := apiContract.Check(ev.RequestContext.HTTP.Method, target, resp.StatusCode, header, []byte(resp.Body)); err != nil {
+						t.Error(err)
 					}
 					checked++
 				})

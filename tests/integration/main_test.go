@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/lifecycle-api/lifecycle/tools/contract"
 	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
 	"github.com/lifecycle-api/lifecycle/tools/moto"
 )
@@ -65,7 +67,34 @@ func run(m *testing.M) int {
 	} {
 		os.Setenv(k, v)
 	}
-	return m.Run()
+	if apiContract, err = contract.Load(filepath.Join(root, "openapi.yaml")); err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		return 1
+	}
+	code := m.Run()
+	// What the tests exercised, for a reader checking the contract's coverage.
+	_ = os.WriteFile(filepath.Join(logDir, "contract-coverage.txt"), []byte(coverageReport()), 0o644)
+	return code
+}
+
+// apiContract checks every response the tests receive against openapi.yaml.
+var apiContract *contract.Validator
+
+func coverageReport() string {
+	seen := map[string]bool{}
+	for _, s := range apiContract.Seen() {
+		seen[s] = true
+	}
+	var b strings.Builder
+	b.WriteString("# documented route and status, and whether an integration test received it\n")
+	for _, d := range apiContract.Documented() {
+		mark := "  "
+		if seen[d] {
+			mark = "ok"
+		}
+		b.WriteString(mark + " " + d + "\n")
+	}
+	return b.String()
 }
 
 func randomName(prefix string) string {
