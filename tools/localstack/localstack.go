@@ -32,6 +32,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 	"github.com/lifecycle-api/lifecycle/tools/devserver"
+	"github.com/lifecycle-api/lifecycle/tools/docsite"
 	"github.com/lifecycle-api/lifecycle/tools/eventfeed"
 	"github.com/lifecycle-api/lifecycle/tools/eventstack"
 	"github.com/lifecycle-api/lifecycle/tools/moto"
@@ -52,11 +53,12 @@ type Options struct {
 
 // Stack is a running local stack.
 type Stack struct {
+	Info             Info
 	DynamoDBEndpoint string
 	MotoEndpoint     string
 	Events           *eventstack.Stack
 	Feed             *eventfeed.Feed
-	// Handler serves the API routes and GET /_local/events.
+	// Handler serves the API routes, GET /_local/events, /openapi.yaml and /docs.
 	Handler http.Handler
 
 	stop []func()
@@ -175,12 +177,16 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
 	}, o.Logger.With("component", "event-feed"))
 
+	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, Bus: s.Events.BusName}
 	api, err := devserver.New(devserver.Config{Logger: o.Logger, DB: db, Table: o.Table, Now: time.Now, Verify: o.Verify})
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /_local/events", s.Feed.Handler())
+	if err := docsite.Mount(mux, root); err != nil {
+		return nil, err
+	}
 	mux.Handle("/", api)
 	s.Handler = mux
 	return s, nil
@@ -224,6 +230,27 @@ func (s *Stack) Close() {
 		s.stop[i]()
 	}
 	s.stop = nil
+}
+
+// Info is what clients of a running stack need (`make invoke` reads it from
+// .local/stack.json while `make run` runs).
+type Info struct {
+	DynamoDB   string `json:"dynamodb"`
+	Moto       string `json:"moto"`
+	Table      string `json:"table"`
+	AuditTable string `json:"auditTable"`
+	Bus        string `json:"bus"`
+}
+
+// Env is the environment a function process needs to run against the stack described by
+// i: fake credentials, the endpoints, and its tables and bus.
+func (i Info) Env() []string {
+	return []string{
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + i.DynamoDB, "AWS_ENDPOINT_URL_DYNAMODB_STREAMS=" + i.DynamoDB,
+		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + i.Moto, "AWS_ENDPOINT_URL_SQS=" + i.Moto,
+		"TABLE_NAME=" + i.Table, "AUDIT_TABLE_NAME=" + i.AuditTable, "EVENT_BUS_NAME=" + i.Bus,
+	}
 }
 
 // ErrNotRunning is returned by clients of a local stack that is not up.

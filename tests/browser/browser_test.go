@@ -1,0 +1,84 @@
+// Package browser runs the browser tests in web/tests (node's test runner, playwright-core
+// driving Debian's headless chromium) against the real local stack: DynamoDB Local, moto,
+// every function behind the local API Gateway stand-in, the docs page. Chromium,
+// playwright-core, DynamoDB Local and moto are required; when one is missing the tests
+// fail (run `make test`, which installs them), never skip.
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
+	"github.com/lifecycle-api/lifecycle/tools/devauth"
+	"github.com/lifecycle-api/lifecycle/tools/localstack"
+)
+
+func TestBrowser(t *testing.T) {
+	root, err := ddblocal.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("Debian's chromium is required at %s (make tools installs it): %v", chromium, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "web", "node_modules", "playwright-core")); err != nil {
+		t.Fatalf("playwright-core is not installed in web/node_modules (run `make tools`): %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	key := []byte("browser-test-signing-key-0123456789")
+	stack, err := localstack.Start(ctx, localstack.Options{
+		Table:      "browser",
+		AuditTable: "browser-audit",
+		LogDir:     filepath.Join(root, "test-output", "browser"),
+		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	srv := httptest.NewServer(stack.Handler)
+	defer srv.Close()
+
+	// The routes as openapi.yaml lists them: the /api server prefix removed.
+	var routes []string
+	for _, r := range httpapi.Routes() {
+		p := r.Method + " " + strings.TrimPrefix(r.Path, "/api")
+		if !slices.Contains(routes, p) {
+			routes = append(routes, p)
+		}
+	}
+	routesJSON, _ := json.Marshal(routes)
+
+	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "tests/")
+	cmd.Dir = filepath.Join(root, "web")
+	cmd.Env = append(os.Environ(),
+		"BASE_URL="+srv.URL,
+		"OUTPUT_DIR="+filepath.Join(root, "test-output", "browser"),
+		"CHROMIUM="+chromium,
+		"ROUTES="+string(routesJSON),
+	)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser tests:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser tests failed: %v", err)
+	}
+}
