@@ -9,6 +9,8 @@ DDB_DIR     := $(TOOLS)/dynamodb-local
 DDB_READY   := $(DDB_DIR)/launcher/LoopbackDynamoDBLocal.class
 VENV        := $(TOOLS)/venv
 VENV_READY  := $(VENV)/.installed
+WEB_READY   := web/node_modules/.package-lock.json
+CHROMIUM    ?= /usr/bin/chromium
 FUNCTIONS   := $(notdir $(wildcard functions/*))
 LAMBDA_ARCH ?= arm64
 GO_LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags=-s -buildvcs=false
@@ -26,7 +28,7 @@ help: ## list the targets
 ## ---- tools (fetched on first use into .tools/) ----
 
 .PHONY: tools
-tools: $(DDB_READY) $(VENV_READY) ## fetch DynamoDB Local and the Python template tools
+tools: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CHROMIUM) ## fetch DynamoDB Local, the Python tools (SAM, cfn-lint, moto), web assets and chromium
 
 $(DDB_READY): tools/ddblocal/pom.xml tools/ddblocal/LoopbackDynamoDBLocal.java
 	@echo "==> fetching DynamoDB Local from Maven Central into $(DDB_DIR) (first run only)"
@@ -43,12 +45,24 @@ $(DDB_READY): tools/ddblocal/pom.xml tools/ddblocal/LoopbackDynamoDBLocal.java
 	@echo "==> DynamoDB Local ready in $(DDB_DIR)"
 
 $(VENV_READY): tools/requirements.txt
-	@echo "==> installing Python tools (aws-sam-cli, cfn-lint, openapi-spec-validator) from PyPI into $(VENV) (first run only)"
+	@echo "==> installing Python tools (aws-sam-cli, cfn-lint, openapi-spec-validator, moto) from PyPI into $(VENV) (first run only)"
 	@rm -rf $(VENV)
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -q -r tools/requirements.txt
 	@touch $@
-	@echo "==> template tools ready"
+	@echo "==> Python tools ready"
+
+$(WEB_READY): web/package.json web/package-lock.json
+	@echo "==> installing the docs renderer (swagger-ui-dist) and playwright-core from the npm registry into web/node_modules (first run only)"
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's chromium for the browser tests (playwright-core drives it; no browser download).
+$(CHROMIUM):
+	@echo "==> installing Debian's chromium for the browser tests (first run only)"
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+	@$(CHROMIUM) --version
 
 ## ---- build ----
 
@@ -72,10 +86,16 @@ build-%Function:
 PORT ?= 3000
 
 .PHONY: run
-run: $(DDB_READY) $(VENV_READY) ## serve every route on http://127.0.0.1:3000 with demo data and events (Ctrl-C stops)
+run: $(DDB_READY) $(VENV_READY) $(WEB_READY) ## serve every route on http://127.0.0.1:3000 with demo data and events (Ctrl-C stops)
 	@echo "==> building the local server"
 	@go build -o $(TOOLS)/bin/localapi ./tools/localapi
 	@$(TOOLS)/bin/localapi serve -addr 127.0.0.1:$(PORT)
+
+.PHONY: invoke
+invoke: $(DDB_READY) $(VENV_READY) ## run a function's real bootstrap on an event: make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
+	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $(BIN)/amd64/$(FN)/bootstrap ./functions/$(FN)
+	@go run ./tools/localapi invoke -fn $(FN) -event $(EVENT)
 
 .PHONY: events
 events: ## print the events the running `make run` received on its example queues, newest first
@@ -91,15 +111,26 @@ export SAM_CLI_TELEMETRY := 0
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*')
 
 .PHONY: test
-test: tools ## everything: format, vet, unit and integration tests, template checks, binaries
+test: tools ## everything: format, vet, binaries, unit/integration/runtime/browser tests, template checks, sam build
 	@echo "==> gofmt"
 	@unformatted="$$(gofmt -l $(GO_FILES))"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@echo "==> go vet"
 	@go vet ./...
-	@echo "==> go test (unit, handler, and integration on DynamoDB Local)"
+	@$(MAKE) build
+	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, browser)"
 	@go test -race -count=1 ./...
 	@$(MAKE) lint-template
-	@$(MAKE) build
+	@$(MAKE) sam-build
+
+.PHONY: sam-build
+sam-build: $(VENV_READY) ## sam build, and check it produced exactly make build's arm64 bootstraps
+	@echo "==> sam build"
+	@$(VENV)/bin/sam build --template template.yaml > $(TOOLS)/sam-build.log 2>&1 || { cat $(TOOLS)/sam-build.log; exit 1; }
+	@n=0; for d in .aws-sam/build/*Function; do id=$$(basename $$d); \
+		fn=$$(echo $${id%Function} | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z'); \
+		cmp -s $$d/bootstrap $(BIN)/arm64/$$fn/bootstrap || { echo "sam build's $$id differs from make build's bin/arm64/$$fn/bootstrap"; exit 1; }; \
+		echo "    $$id = bin/arm64/$$fn/bootstrap (sha256 $$(sha256sum < $$d/bootstrap | cut -c1-16))"; n=$$((n+1)); done; \
+		test $$n -eq $(words $(FUNCTIONS)) || { echo "sam build built $$n functions, functions/ has $(words $(FUNCTIONS))"; exit 1; }
 
 .PHONY: lint-template
 lint-template: $(VENV_READY) ## sam validate --lint and cfn-lint on template.yaml; openapi.yaml against OpenAPI 3.1

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/tools/cfn"
 )
 
 type operation struct {
@@ -105,6 +106,32 @@ func TestEverySampleEventStatusIsDocumented(t *testing.T) {
 		for _, status := range []string{"401", "500", "503"} {
 			if _, ok := op.Responses[status]; !ok {
 				t.Errorf("%s does not document %s", r.Pattern(), status)
+			}
+		}
+	}
+}
+
+// TestEveryTemplateRouteIsDocumented: each HttpApi route a template function declares is
+// in openapi.yaml, and every function with routes has at least one documented operation.
+func TestEveryTemplateRouteIsDocumented(t *testing.T) {
+	tpl, err := cfn.Load("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := documented(load(t))
+	for id, fn := range tpl.Resources("AWS::Serverless::Function") {
+		evs := cfn.Get(fn, "Properties", "Events")
+		if evs == nil {
+			continue
+		}
+		for i := 0; i+1 < len(evs.Content); i += 2 {
+			ev := evs.Content[i+1]
+			if cfn.Scalar(cfn.Get(ev, "Type")) != "HttpApi" {
+				continue
+			}
+			route := cfn.Scalar(cfn.Get(ev, "Properties", "Method")) + " " + cfn.Scalar(cfn.Get(ev, "Properties", "Path"))
+			if ops[route] == nil {
+				t.Errorf("%s serves %s, which openapi.yaml does not document", id, route)
 			}
 		}
 	}

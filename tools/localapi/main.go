@@ -4,11 +4,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -23,12 +25,13 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 	"github.com/lifecycle-api/lifecycle/tools/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/eventfeed"
+	"github.com/lifecycle-api/lifecycle/tools/lambdart"
 	"github.com/lifecycle-api/lifecycle/tools/localstack"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: localapi serve|token|events [flags]")
+		fmt.Fprintln(os.Stderr, "usage: localapi serve|token|events|invoke [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -39,8 +42,10 @@ func main() {
 		err = token(os.Args[2:])
 	case "events":
 		err = events(os.Args[2:])
+	case "invoke":
+		err = invoke(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q (want serve, token or events)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want serve, token, events or invoke)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localapi:", err)
@@ -132,6 +137,14 @@ func serve(args []string) error {
 	}
 	defer stack.Close()
 
+	// make invoke runs functions against this stack while it is up.
+	info, _ := json.Marshal(stack.Info)
+	infoPath := filepath.Join(root, ".local", "stack.json")
+	if err := os.WriteFile(infoPath, info, 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(infoPath)
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another `make run` running?)", *addr, err)
@@ -207,6 +220,7 @@ func printBanner(addr string, stack *localstack.Stack, table string, key []byte)
 	base := "http://" + addr
 	fmt.Printf("\nlifecycle local API ready on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
 		base, stack.DynamoDBEndpoint, table, stack.MotoEndpoint, stack.Events.BusName)
+	fmt.Printf("API docs: %s/docs (the document itself: %s/openapi.yaml)\n\n", base, base)
 	fmt.Println("Dev tokens (valid 12h; `make token SUB=<sub> ROLES=<r1,r2>` mints others):")
 	for _, u := range demo.Users {
 		tok, err := devauth.Mint(key, u.Sub, u.Roles, 12*time.Hour, time.Now())
@@ -251,4 +265,88 @@ queues' events appear with "make events" (or GET %[1]s/_local/events).
 
 Press Ctrl-C to stop (DynamoDB Local and moto stop with it).
 `, base, demo.AliceActive, demo.AliceCompleted, demo.BobActive, demo.MissingSession, demo.AliceActive2, demo.JobAssignedConfirmed, demo.JobAssignedPending, demo.JobCompleted)
+}
+
+// invoke runs one function's real bootstrap under the Lambda Runtime API with an event
+// file, against the running `make run` stack when there is one (so its effects show
+// there), else against a fresh stack with the demo data, and prints the function's
+// response (its logs go to stderr).
+func invoke(args []string) error {
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	fn := fs.String("fn", "", "function name (a folder of functions/)")
+	eventFile := fs.String("event", "", "event file (see events/<fn>/)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *fn == "" || *eventFile == "" {
+		return errors.New("invoke: -fn and -event are required (make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json)")
+	}
+	root, err := ddblocal.RepoRoot()
+	if err != nil {
+		return err
+	}
+	event, err := os.ReadFile(*eventFile)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var info localstack.Info
+	if raw, err := os.ReadFile(filepath.Join(root, ".local", "stack.json")); err == nil && json.Unmarshal(raw, &info) == nil && reachable(info.DynamoDB) {
+		fmt.Fprintf(os.Stderr, "==> invoking against the running make run stack (%s)\n", info.DynamoDB)
+	} else {
+		fmt.Fprintln(os.Stderr, "==> no make run stack is up: starting a fresh one with the demo data")
+		key, err := loadKey()
+		if err != nil {
+			return err
+		}
+		stack, err := localstack.Start(ctx, localstack.Options{
+			Table: "lifecycle-invoke", AuditTable: "lifecycle-invoke-audit", LogDir: filepath.Join(root, ".local", "invoke"),
+			Logger: logging.New(io.Discard, "error"), Progress: os.Stderr,
+			Verify: func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+		})
+		if err != nil {
+			return err
+		}
+		defer stack.Close()
+		info = stack.Info
+	}
+	rt, err := lambdart.Start(lambdart.Options{
+		Bootstrap: filepath.Join(root, "bin", "amd64", *fn, "bootstrap"),
+		Name:      *fn,
+		Env:       append(info.Env(), "LOG_LEVEL=debug"),
+		Output:    os.Stderr,
+	})
+	if err != nil {
+		return err
+	}
+	defer rt.Stop()
+	res, err := rt.Invoke(ctx, event)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "==> %s answered in %s\n", *fn, res.Duration.Round(time.Microsecond))
+	out := res.Payload
+	if res.Error != nil {
+		out = res.Error
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, out, "", "  ") == nil {
+		out = pretty.Bytes()
+	}
+	fmt.Println(string(out))
+	if res.Error != nil {
+		return errors.New("the function returned an error")
+	}
+	return nil
+}
+
+func reachable(endpoint string) bool {
+	host := strings.TrimPrefix(endpoint, "http://")
+	conn, err := net.DialTimeout("tcp", host, 300*time.Millisecond)
+	if err == nil {
+		conn.Close()
+	}
+	return err == nil
 }

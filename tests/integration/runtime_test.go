@@ -1,0 +1,168 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/tools/lambdart"
+)
+
+// lambdaEnv is the environment every function process gets locally: fake credentials and
+// the endpoints of DynamoDB Local and moto.
+func lambdaEnv(extra ...string) []string {
+	env := []string{"LOG_LEVEL=warn"}
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED",
+		"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_EVENTBRIDGE", "AWS_ENDPOINT_URL_SQS"} {
+		env = append(env, k+"="+os.Getenv(k))
+	}
+	return append(env, extra...)
+}
+
+// bootstrap is the amd64 binary `make build` produced for fn.
+func bootstrap(t *testing.T, fn string) string {
+	t.Helper()
+	p := filepath.Join(repoRoot(t), "bin", "amd64", fn, "bootstrap")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s: %v: %v", fn, lambdart.ErrNoBootstrap, err)
+	}
+	return p
+}
+
+// TestBootstrapsOnTheRuntimeAPI runs every function's real bootstrap (linux/amd64, built
+// with the deployment flags) as Lambda does, through the Runtime API, and invokes it with
+// each of its files in events/: the status and body of HTTP responses (held to
+// openapi.yaml), the events the publisher sends, the audit items the consumer writes.
+func TestBootstrapsOnTheRuntimeAPI(t *testing.T) {
+	root := repoRoot(t)
+	dirs, _ := filepath.Glob(filepath.Join(root, "functions", "*"))
+	if len(dirs) < 9 {
+		t.Fatalf("found %d functions", len(dirs))
+	}
+	for _, dir := range dirs {
+		fn := filepath.Base(dir)
+		t.Run(fn, func(t *testing.T) {
+			s := newStack(t)
+			p := newPipeline(t, s)
+			p.drain(t)
+			auditTable := randomName("audit-")
+			if _, err := s.db.CreateTable(context.Background(), dynamo.CreateAuditTableInput(auditTable)); err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			rt, err := lambdart.Start(lambdart.Options{
+				Bootstrap: bootstrap(t, fn), Name: fn, Output: &logs,
+				Env: lambdaEnv("TABLE_NAME="+s.table, "EVENT_BUS_NAME="+p.es.BusName, "AUDIT_TABLE_NAME="+auditTable),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rt.Stop()
+			defer func() {
+				if t.Failed() {
+					t.Logf("%s logs:\n%s", fn, logs.String())
+				}
+			}()
+			files, _ := filepath.Glob(filepath.Join(root, "events", fn, "*.json"))
+			if len(files) == 0 {
+				t.Fatalf("no sample events for %s", fn)
+			}
+			for _, f := range files {
+				name := filepath.Base(f)
+				raw, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				res, err := rt.Invoke(ctx, raw)
+				cancel()
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if res.Error != nil {
+					t.Fatalf("%s: the function failed: %s", name, res.Error)
+				}
+				switch fn {
+				case "publish-events":
+					var resp events.DynamoDBEventResponse
+					if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+						t.Fatalf("%s: %s", name, res.Payload)
+					}
+					if got := len(p.received(t, "AuditQueue")); got != publishedBySample[name] {
+						t.Errorf("%s: %d events published, want %d", name, got, publishedBySample[name])
+					}
+				case "audit-log":
+					var resp events.SQSEventResponse
+					if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != auditFailuresBySample[name][0] {
+						t.Fatalf("%s: %s", name, res.Payload)
+					}
+				default:
+					checkHTTPResult(t, name, raw, res.Payload)
+				}
+			}
+			if fn == "audit-log" {
+				scan, err := s.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(auditTable)})
+				if err != nil || len(scan.Items) != 2 {
+					t.Errorf("%d audit items after the samples, want 2 (%v)", len(scan.Items), err)
+				}
+			}
+		})
+	}
+}
+
+// checkHTTPResult compares an HTTP function's response with the sample's expected status
+// (its name's prefix) and openapi.yaml.
+func checkHTTPResult(t *testing.T, name string, rawEvent, payload []byte) {
+	t.Helper()
+	var ev events.APIGatewayV2HTTPRequest
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(rawEvent, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(payload, &resp); err != nil {
+		t.Fatalf("%s: not an HTTP API response: %s", name, payload)
+	}
+	want, _ := strconv.Atoi(strings.SplitN(name, "-", 2)[0])
+	if resp.StatusCode != want {
+		t.Errorf("%s: status %d, want %d: %s", name, resp.StatusCode, want, resp.Body)
+		return
+	}
+	target := ev.RawPath
+	if ev.RawQueryString != "" {
+		target += "?" + ev.RawQueryString
+	}
+	header := http.Header{}
+	for k, v := range resp.Headers {
+		header.Set(k, v)
+	}
+	if err := apiContract.Check(ev.RequestContext.HTTP.Method, target, resp.StatusCode, header, []byte(resp.Body)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestBootstrapWithoutConfigurationExits: a function missing its configuration exits at
+// start instead of answering requests wrongly.
+func TestBootstrapWithoutConfigurationExits(t *testing.T) {
+	var logs bytes.Buffer
+	rt, err := lambdart.Start(lambdart.Options{Bootstrap: bootstrap(t, "get-interview"), Name: "get-interview", Output: &logs, Env: lambdaEnv()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Stop()
+	_, err = rt.Invoke(context.Background(), []byte(`{}`))
+	if err == nil || !strings.Contains(logs.String(), "TABLE_NAME") {
+		t.Fatalf("invoke error %v, logs %s", err, logs.String())
+	}
+}
