@@ -50,30 +50,40 @@ func ownerStatus(owner string, s interview.Status) string { return owner + "#" +
 // condition holds the caller's ownership and the transition's legal source states; when it
 // fails, DynamoDB returns the item as it was (ALL_OLD) and the domain's own Check says why:
 // lifecycle.ErrNotFound, lifecycle.ErrForbidden or an *lifecycle.InvalidTransitionError.
-// Throttling and outages that outlast the SDK's retries are lifecycle.ErrUnavailable.
-func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req interview.Request) (interview.Session, error) {
+// If the item carries this request's idempotency key, the refused write is a retry of one
+// that succeeded (its response was lost): replayed is true and the session is the one that
+// write left. Throttling and outages that outlast the SDK's retries are
+// lifecycle.ErrUnavailable.
+func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req interview.Request) (sess interview.Session, replay bool, err error) {
 	in := s.transitionInput(t, req)
 	out, err := s.db.UpdateItem(ctx, in)
 	if err != nil {
 		var failed *types.ConditionalCheckFailedException
 		if !errors.As(err, &failed) {
-			return interview.Session{}, storeError("update interview", err)
+			return interview.Session{}, false, storeError("update interview", err)
 		}
 		if len(failed.Item) == 0 {
-			return interview.Session{}, lifecycle.ErrNotFound
+			return interview.Session{}, false, lifecycle.ErrNotFound
 		}
 		old, derr := SessionFromItem(failed.Item)
 		if derr != nil {
-			return interview.Session{}, derr
+			return interview.Session{}, false, derr
+		}
+		if aerr := interview.Authorize(old, req.Actor); aerr != nil {
+			return interview.Session{}, false, aerr
+		}
+		if ok, rerr := replayed(failed.Item, req.Idempotency, s.now()); rerr != nil || ok {
+			return old, ok, rerr
 		}
 		if cerr := t.Check(old, req.Actor); cerr != nil {
-			return interview.Session{}, cerr
+			return interview.Session{}, false, cerr
 		}
 		// The write's condition and Check disagree: the item must have changed shape
 		// (for example an owner-less record). Report it as a conflict, never as success.
-		return interview.Session{}, lifecycle.ErrConflict
+		return interview.Session{}, false, lifecycle.ErrConflict
 	}
-	return SessionFromItem(out.Attributes)
+	sess, err = SessionFromItem(out.Attributes)
+	return sess, false, err
 }
 
 // transitionInput builds the UpdateItem for t from the lifecycle table: the target state,
@@ -88,6 +98,7 @@ func (s *Interviews) transitionInput(t interview.Transition, req interview.Reque
 		corr:      req.CorrelationID,
 		stampedAt: t.StampedAt,
 		stampedBy: t.StampedBy,
+		idem:      req.Idempotency,
 	}
 	if t.TakesReason {
 		w.reason = req.Reason

@@ -56,6 +56,12 @@ func assignmentKey(jobID, id string) map[string]types.AttributeValue {
 // Get reads a job with its current assignment: one strongly consistent Query of its
 // partition.
 func (s *Jobs) Get(ctx context.Context, id string) (job.Job, error) {
+	j, _, err := s.read(ctx, id)
+	return j, err
+}
+
+// read is Get, also returning the job's item as stored.
+func (s *Jobs) read(ctx context.Context, id string) (job.Job, map[string]types.AttributeValue, error) {
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
@@ -64,11 +70,11 @@ func (s *Jobs) Get(ctx context.Context, id string) (job.Job, error) {
 		ConsistentRead:            aws.Bool(true),
 	})
 	if err != nil {
-		return job.Job{}, storeError("read job", err)
+		return job.Job{}, nil, storeError("read job", err)
 	}
 	var (
 		j           job.Job
-		found       bool
+		raw         map[string]types.AttributeValue
 		currentID   string
 		assignments = map[string]job.Assignment{}
 	)
@@ -77,30 +83,30 @@ func (s *Jobs) Get(ctx context.Context, id string) (job.Job, error) {
 		switch {
 		case sk == skJob:
 			if j, err = JobFromItem(it); err != nil {
-				return job.Job{}, err
+				return job.Job{}, nil, err
 			}
-			currentID, found = (&item{m: it}).str("assignmentId"), true
+			raw, currentID = it, (&item{m: it}).str("assignmentId")
 		case strings.HasPrefix(sk, skAssignment):
 			a, err := AssignmentFromItem(it)
 			if err != nil {
-				return job.Job{}, err
+				return job.Job{}, nil, err
 			}
 			assignments[a.ID] = a
 		}
 	}
-	if !found {
-		return job.Job{}, lifecycle.ErrNotFound
+	if raw == nil {
+		return job.Job{}, nil, lifecycle.ErrNotFound
 	}
 	if currentID != "" {
 		a, ok := assignments[currentID]
 		if !ok {
 			// A job names an assignment its partition does not hold (or one beyond the
 			// first 1 MB of it): refuse rather than act on half the picture.
-			return job.Job{}, fmt.Errorf("job %s: current assignment %s not found", id, currentID)
+			return job.Job{}, nil, fmt.Errorf("job %s: current assignment %s not found", id, currentID)
 		}
 		j.Assignment = &a
 	}
-	return j, nil
+	return j, raw, nil
 }
 
 // Cancel cancels a job and its current assignment atomically, in at most two requests:
@@ -109,15 +115,20 @@ func (s *Jobs) Get(ctx context.Context, id string) (job.Job, error) {
 // (with a ClientRequestToken, so an SDK retry cannot apply it twice); without one it is a
 // single conditional UpdateItem. A write that loses a race is explained from the item as
 // it was (ALL_OLD): not found, an illegal status (400), or a concurrent change (409).
-func (s *Jobs) Cancel(ctx context.Context, req job.Request) (job.Job, error) {
-	j, err := s.Get(ctx, req.ID)
+// A job that carries this request's idempotency key was cancelled by an earlier attempt of
+// it: replayed is true and the job is returned as that attempt left it.
+func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, replay bool, err error) {
+	j, raw, err := s.read(ctx, req.ID)
 	if err != nil {
-		return job.Job{}, err
-	}
-	if err := job.Cancel.Check(j.Status); err != nil {
-		return job.Job{}, err
+		return job.Job{}, false, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	if ok, err := replayed(raw, req.Idempotency, now); err != nil || ok {
+		return j, ok, err
+	}
+	if err := job.Cancel.Check(j.Status); err != nil {
+		return job.Job{}, false, err
+	}
 	jobUpdate := s.cancelJobUpdate(j, req, now)
 	a := j.CurrentAssignment()
 	if a == nil {
@@ -133,16 +144,16 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (job.Job, error) {
 		})
 		if err != nil {
 			if failed, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-				return job.Job{}, jobRefusal(failed.Item)
+				return s.refused(failed.Item, req, now, j.Assignment)
 			}
-			return job.Job{}, storeError("cancel job", err)
+			return job.Job{}, false, storeError("cancel job", err)
 		}
 		updated, err := JobFromItem(out.Attributes)
 		if err != nil {
-			return job.Job{}, err
+			return job.Job{}, false, err
 		}
 		updated.Assignment = j.Assignment
-		return updated, nil
+		return updated, false, nil
 	}
 
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
@@ -154,11 +165,57 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (job.Job, error) {
 	})
 	if err != nil {
 		if canceled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
-			return job.Job{}, transactionRefusal(canceled)
+			if r := canceled.CancellationReasons; len(r) > 0 && aws.ToString(r[0].Code) == "ConditionalCheckFailed" {
+				return s.refused(r[0].Item, req, now, nil)
+			}
+			return job.Job{}, false, transactionRefusal(canceled)
 		}
-		return job.Job{}, storeError("cancel job", err)
+		return job.Job{}, false, storeError("cancel job", err)
 	}
-	return j.Cancelled(now, req.Actor.Sub, req.Reason), nil
+	return j.Cancelled(now, req.Actor.Sub, req.Reason), false, nil
+}
+
+// refused explains a failed condition on the job from the item as it was: this same
+// request's earlier success (a replay, rebuilt from the item and the assignment snapshot it
+// recorded, or keep when it recorded none), or else what jobRefusal says.
+func (s *Jobs) refused(old map[string]types.AttributeValue, req job.Request, now time.Time, keep *job.Assignment) (job.Job, bool, error) {
+	ok, err := replayed(old, req.Idempotency, now)
+	if err != nil {
+		return job.Job{}, false, err
+	}
+	if !ok {
+		return job.Job{}, false, jobRefusal(old)
+	}
+	j, err := JobFromItem(old)
+	if err != nil {
+		return job.Job{}, false, err
+	}
+	j.Assignment = keep
+	if a := cancelledAssignmentOf(j, old); a != nil {
+		j.Assignment = a
+	}
+	return j, true, nil
+}
+
+// cancelledAssignmentOf rebuilds, from a cancelled job's snapshot, the assignment its
+// cancel ended; nil when it ended none.
+func cancelledAssignmentOf(j job.Job, old map[string]types.AttributeValue) *job.Assignment {
+	it := &item{m: old}
+	snap, ok := it.mapAttr("cancelledAssignment")
+	if !ok {
+		return nil
+	}
+	sn := &item{m: snap}
+	a := &job.Assignment{
+		ID: sn.str("id"), JobID: j.ID, TechnicianID: sn.str("technicianId"),
+		ScheduledStart: sn.time("scheduledStart"), ScheduledEnd: sn.time("scheduledEnd"),
+		Status: job.AssignmentCanceled, Version: sn.int("version"),
+		UpdatedAt: j.UpdatedAt, CancelledAt: j.CancelledAt, CancelledBy: j.CancelledBy, CancelReason: j.CancelReason,
+	}
+	if sn.err != nil {
+		return nil
+	}
+	return a
 }
 
 // cancelJobUpdate is the job's half of the cancel: guarded by the version read and the
@@ -168,7 +225,7 @@ func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types
 	transitionWrite{
 		to: string(job.Cancel.To), now: lifecycle.FormatTime(now), action: job.Cancel.Action,
 		actor: req.Actor, corr: req.CorrelationID,
-		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
+		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason, idem: req.Idempotency,
 	}.apply(e)
 	if a := j.CurrentAssignment(); a != nil {
 		snap := itemWriter{}
@@ -177,6 +234,7 @@ func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types
 		snap.time("scheduledStart", a.ScheduledStart)
 		snap.time("scheduledEnd", a.ScheduledEnd)
 		snap.str("status", string(a.Status))
+		snap["version"] = iAV(a.Version + 1)
 		e.set("cancelledAssignment", &types.AttributeValueMemberM{Value: snap})
 	}
 	cond := and(e.equals("version", iAV(j.Version)), e.in("status", strs(job.Cancel.From)))

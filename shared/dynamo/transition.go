@@ -1,6 +1,10 @@
 package dynamo
 
 import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -19,6 +23,8 @@ type transitionWrite struct {
 	stampedAt, stampedBy string
 	// reason, when not empty, is stored as cancelReason.
 	reason string
+	// idem identifies the request, so a retry finds its own write (see replayed).
+	idem lifecycle.Idempotency
 }
 
 func (w transitionWrite) apply(e *expr) {
@@ -38,6 +44,33 @@ func (w transitionWrite) apply(e *expr) {
 	if w.corr != "" {
 		e.set("correlationId", sAV(w.corr))
 	}
+	if w.idem.Key != "" {
+		e.set("idempotencyKey", sAV(w.idem.Key))
+		e.set("idempotencyFingerprint", sAV(w.idem.Fingerprint))
+		e.set("idempotencyAt", sAV(w.now))
+	}
+}
+
+// replayed reports whether old, the item as a refused write found it, was left by this
+// same request: it carries the request's idempotency key, written within the window (a
+// later transition would have replaced it). The same key with another fingerprint is
+// lifecycle.ErrIdempotencyKeyReused.
+func replayed(old map[string]types.AttributeValue, idem lifecycle.Idempotency, now time.Time) (bool, error) {
+	if idem.Key == "" || len(old) == 0 {
+		return false, nil
+	}
+	it := &item{m: old}
+	if it.str("idempotencyKey") != idem.Key {
+		return false, nil
+	}
+	at := it.time("idempotencyAt")
+	if it.err != nil || now.Sub(at) > lifecycle.IdempotencyWindow {
+		return false, nil
+	}
+	if it.str("idempotencyFingerprint") != idem.Fingerprint {
+		return false, lifecycle.ErrIdempotencyKeyReused
+	}
+	return true, nil
 }
 
 // strs converts a list of string-like statuses.

@@ -122,6 +122,9 @@ func failure(op operation, err error) (int, errorBody) {
 			Details:       "current status is " + badTransition.Current,
 			CurrentStatus: badTransition.Current,
 		}
+	case errors.Is(err, lifecycle.ErrIdempotencyKeyReused):
+		return http.StatusUnprocessableEntity, errorBody{Error: "Idempotency-Key was already used for a different request", Code: "IDEMPOTENCY_KEY_REUSED",
+			Details: "send a new key for a new request; reuse a key only to retry the same request"}
 	case errors.Is(err, lifecycle.ErrConflict):
 		return http.StatusConflict, errorBody{Error: "Conflict", Code: "CONFLICT", Details: "the record changed while the request was processed; retry"}
 	case errors.Is(err, lifecycle.ErrUnavailable):

@@ -34,17 +34,20 @@ type memStore struct {
 	panics   bool
 	calls    []interview.Request
 	lists    []interview.ListQuery
+	keys     map[string]lifecycle.Idempotency
 }
 
 func newMemStore(sessions ...interview.Session) *memStore {
-	m := &memStore{sessions: map[string]interview.Session{}, now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}
+	m := &memStore{sessions: map[string]interview.Session{}, keys: map[string]lifecycle.Idempotency{}, now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}
 	for _, s := range sessions {
 		m.sessions[s.ID] = s
 	}
 	return m
 }
 
-func (m *memStore) Apply(_ context.Context, t interview.Transition, req interview.Request) (interview.Session, error) {
+// Apply applies the domain's rules, and remembers each session's last idempotency key as
+// the DynamoDB store does on the item.
+func (m *memStore) Apply(_ context.Context, t interview.Transition, req interview.Request) (interview.Session, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls = append(m.calls, req)
@@ -52,14 +55,23 @@ func (m *memStore) Apply(_ context.Context, t interview.Transition, req intervie
 		panic("store exploded")
 	}
 	if m.err != nil {
-		return interview.Session{}, m.err
+		return interview.Session{}, false, m.err
 	}
 	s, ok := m.sessions[req.ID]
 	if !ok {
-		return interview.Session{}, lifecycle.ErrNotFound
+		return interview.Session{}, false, lifecycle.ErrNotFound
+	}
+	if err := interview.Authorize(s, req.Actor); err != nil {
+		return interview.Session{}, false, err
+	}
+	if last := m.keys[req.ID]; last.Key != "" && last.Key == req.Idempotency.Key {
+		if last.Fingerprint != req.Idempotency.Fingerprint {
+			return interview.Session{}, false, lifecycle.ErrIdempotencyKeyReused
+		}
+		return s, true, nil
 	}
 	if err := t.Check(s, req.Actor); err != nil {
-		return interview.Session{}, err
+		return interview.Session{}, false, err
 	}
 	s.PreviousStatus = s.Status
 	s.Status, s.Version, s.UpdatedAt = t.To, s.Version+1, m.now
@@ -67,7 +79,8 @@ func (m *memStore) Apply(_ context.Context, t interview.Transition, req intervie
 		s.CancelReason = req.Reason
 	}
 	m.sessions[req.ID] = s
-	return s, nil
+	m.keys[req.ID] = req.Idempotency
+	return s, false, nil
 }
 
 func (m *memStore) Get(_ context.Context, id string) (interview.Session, error) {
@@ -307,4 +320,8 @@ func header(resp events.APIGatewayV2HTTPResponse, name string) string {
 		}
 	}
 	return ""
+}
+
+func actorOf(sub string, roles ...string) lifecycle.Actor {
+	return lifecycle.Actor{Sub: sub, Roles: roles}
 }

@@ -16,7 +16,9 @@ import (
 
 // InterviewTransitioner applies interview transitions; shared/dynamo implements it.
 type InterviewTransitioner interface {
-	Apply(ctx context.Context, t interview.Transition, req interview.Request) (interview.Session, error)
+	// Apply returns the session the transition left, and whether this was a retry of a
+	// request that had already applied it.
+	Apply(ctx context.Context, t interview.Transition, req interview.Request) (interview.Session, bool, error)
 }
 
 // InterviewReader reads one session.
@@ -87,7 +89,7 @@ func respondSession(w http.ResponseWriter, s interview.Session) {
 
 // handleInterviewTransition serves one interview transition: caller, id, body, one
 // conditional write, then respond with the updated session in the route's shape.
-func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner, t interview.Transition, op operation, respond func(http.ResponseWriter, interview.Session)) http.Handler {
+func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner, fn string, t interview.Transition, op operation, respond func(http.ResponseWriter, interview.Session)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log := requestLogger(logger, r)
 		actor, err := actorFrom(r)
@@ -110,14 +112,22 @@ func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner,
 			respondError(w, r, log, op, err)
 			return
 		}
-		s, err := store.Apply(r.Context(), t, interview.Request{
-			ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r),
+		idem, err := idempotency(r, fn, actor, id, b.reason())
+		if err != nil {
+			respondError(w, r, log, op, err)
+			return
+		}
+		s, replay, err := store.Apply(r.Context(), t, interview.Request{
+			ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r), Idempotency: idem,
 		})
 		if err != nil {
 			respondError(w, r, log, op, err)
 			return
 		}
-		attrs := []any{"action", t.Action, "from", s.PreviousStatus, "to", s.Status, "version", s.Version}
+		if replay {
+			w.Header().Set(ReplayedHeader, "true")
+		}
+		attrs := []any{"action", t.Action, "from", s.PreviousStatus, "to", s.Status, "version", s.Version, "replayed", replay}
 		if t.TakesReason {
 			attrs = append(attrs, "reason", b.reason())
 		}

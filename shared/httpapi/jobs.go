@@ -11,7 +11,9 @@ import (
 
 // JobCanceller cancels a job with its assignment; shared/dynamo implements it.
 type JobCanceller interface {
-	Cancel(ctx context.Context, req job.Request) (job.Job, error)
+	// Cancel returns the job the cancel left, and whether this was a retry of a request
+	// that had already cancelled it.
+	Cancel(ctx context.Context, req job.Request) (job.Job, bool, error)
 }
 
 // JobReader reads a job with its assignment.
@@ -47,12 +49,20 @@ func handleCancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
 			respondError(w, r, log, opCancelJob, err)
 			return
 		}
-		j, err := store.Cancel(r.Context(), job.Request{ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r)})
+		idem, err := idempotency(r, FnCancelJob, actor, id, b.reason())
 		if err != nil {
 			respondError(w, r, log, opCancelJob, err)
 			return
 		}
-		attrs := []any{"from", j.PreviousStatus, "version", j.Version, "reason", b.reason()}
+		j, replay, err := store.Cancel(r.Context(), job.Request{ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r), Idempotency: idem})
+		if err != nil {
+			respondError(w, r, log, opCancelJob, err)
+			return
+		}
+		if replay {
+			w.Header().Set(ReplayedHeader, "true")
+		}
+		attrs := []any{"from", j.PreviousStatus, "version", j.Version, "reason", b.reason(), "replayed", replay}
 		if j.Assignment != nil {
 			attrs = append(attrs, "assignmentId", j.Assignment.ID, "assignmentStatus", j.Assignment.Status)
 		}

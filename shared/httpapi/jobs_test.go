@@ -34,23 +34,23 @@ func (m *memJobs) Get(_ context.Context, id string) (job.Job, error) {
 	return j, nil
 }
 
-func (m *memJobs) Cancel(_ context.Context, req job.Request) (job.Job, error) {
+func (m *memJobs) Cancel(_ context.Context, req job.Request) (job.Job, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls = append(m.calls, req)
 	if m.err != nil {
-		return job.Job{}, m.err
+		return job.Job{}, false, m.err
 	}
 	j, ok := m.jobs[req.ID]
 	if !ok {
-		return job.Job{}, lifecycle.ErrNotFound
+		return job.Job{}, false, lifecycle.ErrNotFound
 	}
 	if err := job.Cancel.Check(j.Status); err != nil {
-		return job.Job{}, err
+		return job.Job{}, false, err
 	}
 	j = j.Cancelled(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), req.Actor.Sub, req.Reason)
 	m.jobs[req.ID] = j
-	return j, nil
+	return j, false, nil
 }
 
 const (

@@ -59,19 +59,19 @@ func Routes() []Route { return slices.Clone(routeTable) }
 // CancelInterview is the cancel-interview function's handler.
 func CancelInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnCancelInterview,
-		handleInterviewTransition(logger, store, interview.Cancel, opCancelInterview, respondCancelled))
+		handleInterviewTransition(logger, store, FnCancelInterview, interview.Cancel, opCancelInterview, respondCancelled))
 }
 
 // PauseInterview is the pause-interview function's handler.
 func PauseInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnPauseInterview,
-		handleInterviewTransition(logger, store, interview.Pause, opPauseInterview, respondSession))
+		handleInterviewTransition(logger, store, FnPauseInterview, interview.Pause, opPauseInterview, respondSession))
 }
 
 // ResumeInterview is the resume-interview function's handler.
 func ResumeInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnResumeInterview,
-		handleInterviewTransition(logger, store, interview.Resume, opResumeInterview, respondSession))
+		handleInterviewTransition(logger, store, FnResumeInterview, interview.Resume, opResumeInterview, respondSession))
 }
 
 // GetInterview is the get-interview function's handler.

@@ -134,6 +134,7 @@ type Request struct {
 	Actor         lifecycle.Actor
 	Reason        string
 	CorrelationID string
+	Idempotency   lifecycle.Idempotency
 }
 
 // ListQuery asks for one owner's sessions, newest updatedAt first.

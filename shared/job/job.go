@@ -116,6 +116,7 @@ type Request struct {
 	Actor         lifecycle.Actor
 	Reason        string
 	CorrelationID string
+	Idempotency   lifecycle.Idempotency
 }
 
 // Cancelled returns j as a cancel at time at by actor leaves it: Cancelled, one version

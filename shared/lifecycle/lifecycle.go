@@ -42,6 +42,8 @@ var (
 	ErrConflict = errors.New("concurrent modification")
 	// ErrInvalidCursor: a pagination cursor that this API did not issue.
 	ErrInvalidCursor = errors.New("invalid cursor")
+	// ErrIdempotencyKeyReused: an idempotency key came back with a different request.
+	ErrIdempotencyKeyReused = errors.New("idempotency key reused for a different request")
 	// ErrUnavailable: the store throttled or failed after its own retries; the
 	// caller may retry later.
 	ErrUnavailable = errors.New("temporarily unavailable")
@@ -115,3 +117,19 @@ func NewID() string {
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
+
+// Idempotency identifies one request across its retries. A transition stores it in its own
+// write; a later attempt whose write is refused finds it on the item and is answered with
+// the original outcome instead of a refusal.
+type Idempotency struct {
+	// Key is the client's Idempotency-Key, or a token of the invocation (so the SDK's own
+	// retry of a write whose response was lost is recognised too).
+	Key string
+	// Fingerprint summarises the request (caller, entity, action, body): the same key
+	// with a different fingerprint is ErrIdempotencyKeyReused.
+	Fingerprint string
+}
+
+// IdempotencyWindow is how long a stored key answers retries (it is also replaced by the
+// entity's next transition).
+const IdempotencyWindow = 24 * time.Hour

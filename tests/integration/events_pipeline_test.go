@@ -221,7 +221,7 @@ func TestEventsEndToEnd(t *testing.T) {
 	}
 	// A function that dies right after its write never answers, but its write is committed,
 	// so its event is published all the same.
-	if _, err := dynamo.NewInterviews(s.db, s.table, time.Now).Apply(context.Background(), interview.Cancel,
+	if _, _, err := dynamo.NewInterviews(s.db, s.table, time.Now).Apply(context.Background(), interview.Cancel,
 		interview.Request{ID: demo.BobActive, Actor: lifecycle.Actor{Sub: "bob"}, CorrelationID: "ev-crash"}); err != nil {
 		t.Fatal(err)
 	}

@@ -250,7 +250,7 @@ func TestJobCancelIsAtomic(t *testing.T) {
 			store := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID)
 
 			aid := demo.AssignmentID(c.jobID, 1)
-			_, err := store.Cancel(context.Background(), job.Request{ID: c.jobID, Actor: actor, Reason: "race"})
+			_, _, err := store.Cancel(context.Background(), job.Request{ID: c.jobID, Actor: actor, Reason: "race"})
 			if !c.want(err) {
 				t.Fatalf("Cancel error = %v", err)
 			}
@@ -321,15 +321,15 @@ func TestDynamoDBRequestsPerCall(t *testing.T) {
 		call func(db *hookDB) error
 	}{
 		{"cancel interview", 1, func(db *hookDB) error {
-			_, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Cancel, interview.Request{ID: demo.AliceActive, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Cancel, interview.Request{ID: demo.AliceActive, Actor: alice})
 			return err
 		}},
 		{"pause interview", 1, func(db *hookDB) error {
-			_, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Pause, interview.Request{ID: demo.AliceActive2, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Pause, interview.Request{ID: demo.AliceActive2, Actor: alice})
 			return err
 		}},
 		{"refused resume", 1, func(db *hookDB) error {
-			_, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Resume, interview.Request{ID: demo.AliceCompleted, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Resume, interview.Request{ID: demo.AliceCompleted, Actor: alice})
 			if err == nil {
 				return errors.New("resume of a completed session succeeded")
 			}
@@ -340,15 +340,15 @@ func TestDynamoDBRequestsPerCall(t *testing.T) {
 			return err
 		}},
 		{"cancel job with assignment", 2, func(db *hookDB) error {
-			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobAssignedConfirmed, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobAssignedConfirmed, Actor: dana})
 			return err
 		}},
 		{"cancel job without assignment", 2, func(db *hookDB) error {
-			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobUnassigned, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobUnassigned, Actor: dana})
 			return err
 		}},
 		{"refused job cancel", 1, func(db *hookDB) error {
-			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobCompleted, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobCompleted, Actor: dana})
 			if err == nil {
 				return errors.New("cancel of a completed job succeeded")
 			}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"io"
+	"os"
 	"log/slog"
 	"testing"
 
@@ -18,3 +19,5 @@ func repoRoot(t *testing.T) string {
 	}
 	return root
 }
+
+func lookupEnv(k string) string { return os.Getenv(k) }
