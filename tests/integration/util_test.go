@@ -2,8 +2,8 @@ package integration
 
 import (
 	"io"
-	"os"
 	"log/slog"
+	"os"
 	"testing"
 
 	"github.com/lifecycle-api/lifecycle/tools/ddblocal"

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -48,12 +49,22 @@ func New(routes []httpapi.Route, fns map[string]Handler, verify Verifier, logger
 		}
 		mux.Handle(rt.Pattern(), invoke(rt, fn, verify, logger))
 	}
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"message":"Not Found"}`)
-	}))
-	return mux, nil
+	})
+	mux.Handle("/", notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A route matches the path as sent. net/http's mux would clean "//a/../b" and
+		// route it; API Gateway matches no route for it, and neither do we. (Encoded
+		// characters stay encoded here and reach the function, which validates them.)
+		if p := r.URL.EscapedPath(); p == "" || path.Clean(p) != p {
+			notFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}), nil
 }
 
 var paramName = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)

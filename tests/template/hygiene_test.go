@@ -1,0 +1,91 @@
+package template
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// secretPatterns are shapes of credentials that must never be committed.
+var secretPatterns = map[string]*regexp.Regexp{
+	"AWS access key id":  regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`),
+	"AWS secret key":     regexp.MustCompile(`(?i)aws_?secret_?access_?key["'\s:=]+[A-Za-z0-9/+]{40}\b`),
+	"private key":        regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`),
+	"GitHub token":       regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{36}\b`),
+	"Slack token":        regexp.MustCompile(`\bxox[abprs]-[A-Za-z0-9-]{10,}`),
+	"generic secret":     regexp.MustCompile(`(?i)(client_secret|api_key|password)["'\s]*[:=]\s*["'][^"'\s]{12,}["']`),
+	"hex signing key":    regexp.MustCompile(`(?i)signing[_-]?key["'\s:=]+[0-9a-f]{64}`),
+	"JWT with signature": regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}`),
+}
+
+// skipped folders hold fetched tools, build output and local state, all ignored by git.
+var skipped = map[string]bool{".git": true, ".tools": true, ".local": true, "node_modules": true, "bin": true, ".aws-sam": true, "test-output": true}
+
+func TestNoSecretsInTheRepository(t *testing.T) {
+	root := "../.."
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if skipped[d.Name()] {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Name() == "dev-signing-key" {
+			t.Errorf("%s: a signing key file in the tree", path)
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() > 2<<20 {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for name, re := range secretPatterns {
+			if loc := re.FindIndex(b); loc != nil {
+				t.Errorf("%s: looks like a %s: %q", path, name, b[loc[0]:min(loc[1], loc[0]+40)])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignore, err := os.ReadFile(filepath.Join(root, ".gitignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/.local/", "/.tools/"} {
+		if !strings.Contains(string(ignore), p) {
+			t.Errorf(".gitignore must ignore %s (the dev signing key and fetched tools live there)", p)
+		}
+	}
+}
+
+// TestDevSigningOnlyInLocalTools: the HS256 dev tokens exist only in tools/; no deployed
+// function links the JWT library or any local tool.
+func TestDevSigningOnlyInLocalTools(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "../../functions/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "golang-jwt") || strings.Contains(dep, "/lifecycle/tools/") {
+			t.Errorf("a deployed function depends on %s", dep)
+		}
+	}
+	tpl, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(tpl), "HS256") || strings.Contains(strings.ToLower(string(tpl)), "signing") {
+		t.Error("template.yaml mentions a signing key; AWS verifies tokens with the JWT authorizer only")
+	}
+}
