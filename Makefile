@@ -97,6 +97,11 @@ invoke: $(DDB_READY) $(VENV_READY) ## run a function's real bootstrap on an even
 	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $(BIN)/amd64/$(FN)/bootstrap ./functions/$(FN)
 	@go run ./tools/localapi invoke -fn $(FN) -event $(EVENT)
 
+.PHONY: reliability
+reliability: $(DDB_READY) $(VENV_READY) ## concurrent transitions under injected faults, checked end to end (CLIENTS=32 REQUESTS=3000 FAULT_RATE=0.05 SEED=1)
+	@go run ./tools/localapi reliability -clients $(or $(CLIENTS),32) -requests $(or $(REQUESTS),3000) \
+		-fault-rate $(or $(FAULT_RATE),0.05) -seed $(or $(SEED),1)
+
 .PHONY: events
 events: ## print the events the running `make run` received on its example queues, newest first
 	@go run ./tools/localapi events -addr 127.0.0.1:$(PORT) $(if $(JSON),-json)

@@ -46,14 +46,14 @@ func Require(names ...string) (map[string]string, error) {
 // client-side retry quota, so one burst of throttling cannot starve the requests that
 // follow in the same warm process. What still fails afterwards is reported (a 503, or a
 // batch item failure).
-func AWS(ctx context.Context) (aws.Config, error) {
-	return awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer {
+func AWS(ctx context.Context, opts ...func(*awsconfig.LoadOptions) error) (aws.Config, error) {
+	return awsconfig.LoadDefaultConfig(ctx, append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 4
 			o.MaxBackoff = time.Second
 			o.RateLimiter = ratelimit.None
 		})
-	}))
+	})}, opts...)...)
 }
 
 // Base is what every function starts with.

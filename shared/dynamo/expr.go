@@ -14,6 +14,7 @@ type expr struct {
 	names  map[string]string
 	values map[string]types.AttributeValue
 	sets   []string
+	adds   []string
 }
 
 func newExpr() *expr {
@@ -50,8 +51,24 @@ func (e *expr) increment(attr string) {
 	e.sets = append(e.sets, n+" = "+n+" + "+e.value(&types.AttributeValueMemberN{Value: "1"}))
 }
 
-// update renders the SET clause.
-func (e *expr) update() string { return "SET " + strings.Join(e.sets, ", ") }
+// add adds "attr v" to the ADD clause (a number to add, or set members to add).
+func (e *expr) add(attr string, v types.AttributeValue) {
+	e.adds = append(e.adds, e.name(attr)+" "+e.value(v))
+}
+
+// update renders the SET and ADD clauses.
+func (e *expr) update() string {
+	u := "SET " + strings.Join(e.sets, ", ")
+	if len(e.adds) > 0 {
+		u += " ADD " + strings.Join(e.adds, ", ")
+	}
+	return u
+}
+
+// notContains renders "NOT contains(attr, v)" (true when attr is absent).
+func (e *expr) notContains(attr string, v types.AttributeValue) string {
+	return "NOT contains(" + e.name(attr) + ", " + e.value(v) + ")"
+}
 
 // equals renders "attr = v".
 func (e *expr) equals(attr string, v types.AttributeValue) string {

@@ -50,9 +50,9 @@ func ownerStatus(owner string, s interview.Status) string { return owner + "#" +
 // condition holds the caller's ownership and the transition's legal source states; when it
 // fails, DynamoDB returns the item as it was (ALL_OLD) and the domain's own Check says why:
 // lifecycle.ErrNotFound, lifecycle.ErrForbidden or an *lifecycle.InvalidTransitionError.
-// If the item carries this request's idempotency key, the refused write is a retry of one
-// that succeeded (its response was lost): replayed is true and the session is the one that
-// write left. Throttling and outages that outlast the SDK's retries are
+// The condition also holds that this request has not applied already, so a retry never
+// applies twice; when it had (its response was lost), replay is true and the session is
+// returned as it is: as that write left it, or as later transitions have left it since. Throttling and outages that outlast the SDK's retries are
 // lifecycle.ErrUnavailable.
 func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req interview.Request) (sess interview.Session, replay bool, err error) {
 	in := s.transitionInput(t, req)
@@ -72,7 +72,7 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 		if aerr := interview.Authorize(old, req.Actor); aerr != nil {
 			return interview.Session{}, false, aerr
 		}
-		if ok, rerr := replayed(failed.Item, req.Idempotency, s.now()); rerr != nil || ok {
+		if ok, rerr := replayed(failed.Item, req.Idempotency); rerr != nil || ok {
 			return old, ok, rerr
 		}
 		if cerr := t.Check(old, req.Actor); cerr != nil {
@@ -106,6 +106,9 @@ func (s *Interviews) transitionInput(t interview.Transition, req interview.Reque
 	w.apply(e)
 	e.set(attrOwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
 	cond := and(e.equals(attrOwnerID, sAV(req.Actor.Sub)), e.in("status", strs(t.From)))
+	if na := notApplied(e, req.Idempotency); na != "" {
+		cond = and(cond, na)
+	}
 
 	return &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(s.table),

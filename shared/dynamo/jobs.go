@@ -123,7 +123,7 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, 
 		return job.Job{}, false, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	if ok, err := replayed(raw, req.Idempotency, now); err != nil || ok {
+	if ok, err := replayed(raw, req.Idempotency); err != nil || ok {
 		return j, ok, err
 	}
 	if err := job.Cancel.Check(j.Status); err != nil {
@@ -144,7 +144,7 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, 
 		})
 		if err != nil {
 			if failed, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-				return s.refused(failed.Item, req, now, j.Assignment)
+				return s.refused(failed.Item, req, j.Assignment)
 			}
 			return job.Job{}, false, storeError("cancel job", err)
 		}
@@ -166,7 +166,7 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, 
 	if err != nil {
 		if canceled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
 			if r := canceled.CancellationReasons; len(r) > 0 && aws.ToString(r[0].Code) == "ConditionalCheckFailed" {
-				return s.refused(r[0].Item, req, now, nil)
+				return s.refused(r[0].Item, req, nil)
 			}
 			return job.Job{}, false, transactionRefusal(canceled)
 		}
@@ -178,8 +178,8 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, 
 // refused explains a failed condition on the job from the item as it was: this same
 // request's earlier success (a replay, rebuilt from the item and the assignment snapshot it
 // recorded, or keep when it recorded none), or else what jobRefusal says.
-func (s *Jobs) refused(old map[string]types.AttributeValue, req job.Request, now time.Time, keep *job.Assignment) (job.Job, bool, error) {
-	ok, err := replayed(old, req.Idempotency, now)
+func (s *Jobs) refused(old map[string]types.AttributeValue, req job.Request, keep *job.Assignment) (job.Job, bool, error) {
+	ok, err := replayed(old, req.Idempotency)
 	if err != nil {
 		return job.Job{}, false, err
 	}
@@ -238,6 +238,9 @@ func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types
 		e.set("cancelledAssignment", &types.AttributeValueMemberM{Value: snap})
 	}
 	cond := and(e.equals("version", iAV(j.Version)), e.in("status", strs(job.Cancel.From)))
+	if na := notApplied(e, req.Idempotency); na != "" {
+		cond = and(cond, na)
+	}
 	return guardedUpdate(s.table, jobKey(j.ID), e, cond)
 }
 

@@ -1,7 +1,7 @@
 package dynamo
 
 import (
-	"time"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -48,26 +48,36 @@ func (w transitionWrite) apply(e *expr) {
 		e.set("idempotencyKey", sAV(w.idem.Key))
 		e.set("idempotencyFingerprint", sAV(w.idem.Fingerprint))
 		e.set("idempotencyAt", sAV(w.now))
+		e.add(attrAppliedRequests, &types.AttributeValueMemberSS{Value: []string{w.idem.Key, w.idem.Key + "|" + w.idem.Fingerprint}})
 	}
 }
 
-// replayed reports whether old, the item as a refused write found it, was left by this
-// same request: it carries the request's idempotency key, written within the window (a
-// later transition would have replaced it). The same key with another fingerprint is
+// attrAppliedRequests is the string set of every request that transitioned the item: its
+// idempotency key, and key|fingerprint. It outlives later transitions, so a retry is
+// recognised however the entity has moved on since.
+const attrAppliedRequests = "appliedRequests"
+
+// notApplied is the condition that this request has not transitioned the item already:
+// with it, a retry can never apply twice, whatever happened in between.
+func notApplied(e *expr, idem lifecycle.Idempotency) string {
+	if idem.Key == "" {
+		return ""
+	}
+	return e.notContains(attrAppliedRequests, sAV(idem.Key))
+}
+
+// replayed reports whether this request already transitioned old, the item as a refused
+// write found it (its key is in appliedRequests). The same key with another fingerprint is
 // lifecycle.ErrIdempotencyKeyReused.
-func replayed(old map[string]types.AttributeValue, idem lifecycle.Idempotency, now time.Time) (bool, error) {
+func replayed(old map[string]types.AttributeValue, idem lifecycle.Idempotency) (bool, error) {
 	if idem.Key == "" || len(old) == 0 {
 		return false, nil
 	}
-	it := &item{m: old}
-	if it.str("idempotencyKey") != idem.Key {
+	applied := (&item{m: old}).strings(attrAppliedRequests)
+	if !slices.Contains(applied, idem.Key) {
 		return false, nil
 	}
-	at := it.time("idempotencyAt")
-	if it.err != nil || now.Sub(at) > lifecycle.IdempotencyWindow {
-		return false, nil
-	}
-	if it.str("idempotencyFingerprint") != idem.Fingerprint {
+	if !slices.Contains(applied, idem.Key+"|"+idem.Fingerprint) {
 		return false, lifecycle.ErrIdempotencyKeyReused
 	}
 	return true, nil

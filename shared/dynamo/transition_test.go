@@ -2,9 +2,9 @@ package dynamo
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -12,11 +12,8 @@ import (
 )
 
 func TestReplayed(t *testing.T) {
-	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	stored := func(key, fp string, at time.Time) map[string]types.AttributeValue {
-		return map[string]types.AttributeValue{
-			"idempotencyKey": sAV(key), "idempotencyFingerprint": sAV(fp), "idempotencyAt": sAV(lifecycle.FormatTime(at)),
-		}
+	applied := func(members ...string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{attrAppliedRequests: &types.AttributeValueMemberSS{Value: members}}
 	}
 	idem := lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}
 	cases := []struct {
@@ -26,20 +23,30 @@ func TestReplayed(t *testing.T) {
 		replay bool
 		err    error
 	}{
-		{"same key and request", stored("key:k", "f", now.Add(-time.Minute)), idem, true, nil},
-		{"same key, other request", stored("key:k", "g", now.Add(-time.Minute)), idem, false, lifecycle.ErrIdempotencyKeyReused},
-		{"other key", stored("key:z", "f", now), idem, false, nil},
-		{"outside the window", stored("key:k", "f", now.Add(-25*time.Hour)), idem, false, nil},
-		{"no key on the item", map[string]types.AttributeValue{"status": sAV("cancelled")}, idem, false, nil},
-		{"no key on the request", stored("key:k", "f", now), lifecycle.Idempotency{}, false, nil},
+		{"same key and request", applied("key:k", "key:k|f"), idem, true, nil},
+		{"among later requests", applied("key:a", "key:a|x", "key:k", "key:k|f", "key:z", "key:z|y"), idem, true, nil},
+		{"same key, other request", applied("key:k", "key:k|g"), idem, false, lifecycle.ErrIdempotencyKeyReused},
+		{"other keys", applied("key:z", "key:z|f"), idem, false, nil},
+		{"no set on the item", map[string]types.AttributeValue{"status": sAV("cancelled")}, idem, false, nil},
+		{"no key on the request", applied("key:k", "key:k|f"), lifecycle.Idempotency{}, false, nil},
 		{"no item", nil, idem, false, nil},
-		{"unreadable time", map[string]types.AttributeValue{"idempotencyKey": sAV("key:k"), "idempotencyFingerprint": sAV("f"), "idempotencyAt": sAV("soon")}, idem, false, nil},
 	}
 	for _, c := range cases {
-		got, err := replayed(c.old, c.idem, now)
+		got, err := replayed(c.old, c.idem)
 		if got != c.replay || !errors.Is(err, c.err) || (c.err == nil && err != nil) {
 			t.Errorf("%s: replayed %v err %v, want %v %v", c.name, got, err, c.replay, c.err)
 		}
+	}
+}
+
+func TestNotApplied(t *testing.T) {
+	e := newExpr()
+	cond := notApplied(e, lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"})
+	if !strings.HasPrefix(cond, "NOT contains(#appliedRequests, :v") || e.names["#appliedRequests"] != attrAppliedRequests {
+		t.Fatalf("condition %q names %v", cond, e.names)
+	}
+	if notApplied(newExpr(), lifecycle.Idempotency{}) != "" {
+		t.Fatal("no key, no condition")
 	}
 }
 
@@ -58,5 +65,11 @@ func TestTransitionWriteStoresTheIdempotencyKey(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
+	}
+	if len(e.adds) != 1 || !strings.HasPrefix(e.adds[0], "#appliedRequests :v") {
+		t.Fatalf("ADD clause %v", e.adds)
+	}
+	if ss, ok := e.values[strings.TrimPrefix(e.adds[0], "#appliedRequests ")].(*types.AttributeValueMemberSS); !ok || !slices.Equal(ss.Value, []string{"key:k", "key:k|f"}) {
+		t.Fatalf("applied requests %#v", e.values)
 	}
 }

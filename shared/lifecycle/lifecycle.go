@@ -129,7 +129,3 @@ type Idempotency struct {
 	// with a different fingerprint is ErrIdempotencyKeyReused.
 	Fingerprint string
 }
-
-// IdempotencyWindow is how long a stored key answers retries (it is also replaced by the
-// entity's next transition).
-const IdempotencyWindow = 24 * time.Hour

@@ -80,7 +80,9 @@ func faultyStack(t *testing.T, plan faultproxy.Plan) (*stack, *faultproxy.Proxy)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(proxy.URL) })
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint, o.DisableValidateResponseChecksum = aws.String(proxy.URL), true
+	})
 	return newStack(t, withDB(db)), proxy
 }
 

@@ -20,10 +20,10 @@ type Fault string
 
 const (
 	None           Fault = "none"
-	Throttle       Fault = "throttle"        // 400 ThrottlingException-style error, not forwarded
-	ServerError    Fault = "server-error"    // 500 InternalServerError, not forwarded
-	Reset          Fault = "reset"           // connection reset before forwarding
-	Slow           Fault = "slow"            // forwarded after a delay
+	Throttle       Fault = "throttle"         // 400 ThrottlingException-style error, not forwarded
+	ServerError    Fault = "server-error"     // 500 InternalServerError, not forwarded
+	Reset          Fault = "reset"            // connection reset before forwarding
+	Slow           Fault = "slow"             // forwarded after a delay
 	DropAfterApply Fault = "drop-after-apply" // forwarded and applied, then the connection reset
 )
 

@@ -27,11 +27,12 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/eventfeed"
 	"github.com/lifecycle-api/lifecycle/tools/lambdart"
 	"github.com/lifecycle-api/lifecycle/tools/localstack"
+	"github.com/lifecycle-api/lifecycle/tools/reliability"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: localapi serve|token|events|invoke [flags]")
+		fmt.Fprintln(os.Stderr, "usage: localapi serve|token|events|invoke|reliability [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -44,8 +45,10 @@ func main() {
 		err = events(os.Args[2:])
 	case "invoke":
 		err = invoke(os.Args[2:])
+	case "reliability":
+		err = reliabilityRun(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q (want serve, token, events or invoke)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want serve, token, events, invoke or reliability)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localapi:", err)
@@ -349,4 +352,34 @@ func reachable(endpoint string) bool {
 		conn.Close()
 	}
 	return err == nil
+}
+
+// reliabilityRun is `make reliability`: concurrent random transitions under injected
+// faults, checked against what was committed and published; it prints the report and
+// fails when anything was violated.
+func reliabilityRun(args []string) error {
+	fs := flag.NewFlagSet("reliability", flag.ContinueOnError)
+	o := reliability.Options{Progress: os.Stderr}
+	fs.IntVar(&o.Clients, "clients", 32, "concurrent clients")
+	fs.IntVar(&o.Requests, "requests", 3000, "logical requests")
+	fs.IntVar(&o.Sessions, "sessions", 16, "interview sessions hammered")
+	fs.IntVar(&o.Jobs, "jobs", 8, "jobs hammered")
+	fs.Float64Var(&o.FaultRate, "fault-rate", 0.05, "chance of a fault per DynamoDB/EventBridge request")
+	fs.IntVar(&o.ClientRetries, "client-retries", 5, "client retries of a 503, with the same Idempotency-Key")
+	seed := fs.Uint64("seed", 1, "random seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Seed = *seed
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := reliability.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Print(rep.Table())
+	if len(rep.Violations) > 0 {
+		return fmt.Errorf("%d violations", len(rep.Violations))
+	}
+	return nil
 }
