@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
@@ -21,5 +20,5 @@ func main() {
 		os.Exit(1)
 	}
 	store := dynamo.NewInterviews(fn.DB, fn.Table, time.Now)
-	lambda.Start(httpadapter.NewV2(httpapi.ListInterviews(fn.Logger, store)).ProxyWithContext)
+	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.ListInterviews(fn.Logger, store)))
 }

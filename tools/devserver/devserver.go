@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
@@ -30,9 +29,7 @@ type Config struct {
 func Functions(c Config) map[string]apigw.Handler {
 	interviews := dynamo.NewInterviews(c.DB, c.Table, c.Now)
 	jobs := dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID)
-	lambda := func(h http.Handler) apigw.Handler {
-		return httpadapter.NewV2(h).ProxyWithContext
-	}
+	lambda := func(h http.Handler) apigw.Handler { return apigw.Handler(httpapi.Lambda(c.Logger, h)) }
 	log := func(fn string) *slog.Logger { return c.Logger.With("function", fn) }
 	return map[string]apigw.Handler{
 		httpapi.FnCancelInterview: lambda(httpapi.CancelInterview(log(httpapi.FnCancelInterview), interviews)),

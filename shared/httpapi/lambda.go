@@ -1,0 +1,44 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+)
+
+// LambdaHandler is a Lambda handler for HTTP API payload 2.0 events.
+type LambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Lambda wraps a function's handler for API Gateway with aws-lambda-go-api-proxy. The
+// adapter cannot build a request from some events (a path with a bad percent escape or an
+// encoded control character); those are the client's mistake and get the documented 400,
+// not a failed invocation. Anything else the adapter fails on is logged and answered 500.
+func Lambda(logger *slog.Logger, h http.Handler) LambdaHandler {
+	adapter := httpadapter.NewV2(h)
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		resp, err := adapter.ProxyWithContext(ctx, ev)
+		if err == nil {
+			return resp, nil
+		}
+		status, body := http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL"}
+		if _, rerr := (&core.RequestAccessorV2{}).EventToRequest(ev); rerr != nil {
+			status, body = http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: "the request path or method could not be read"}
+		}
+		body.RequestID = ev.RequestContext.RequestID
+		logger.Warn("request refused before routing", "status", status, "err", err.Error(), "correlationId", ev.RequestContext.RequestID)
+		b, _ := json.Marshal(body)
+		return events.APIGatewayV2HTTPResponse{
+			StatusCode: status,
+			Headers: map[string]string{
+				"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+				CorrelationHeader: ev.RequestContext.RequestID,
+			},
+			Body: string(b),
+		}, nil
+	}
+}
