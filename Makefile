@@ -98,9 +98,9 @@ invoke: $(DDB_READY) $(VENV_READY) ## run a function's real bootstrap on an even
 	@go run ./tools/localapi invoke -fn $(FN) -event $(EVENT)
 
 .PHONY: reliability
-reliability: $(DDB_READY) $(VENV_READY) ## concurrent transitions under injected faults, checked end to end (CLIENTS=32 REQUESTS=3000 FAULT_RATE=0.05 SEED=1)
+reliability: $(DDB_READY) $(VENV_READY) ## concurrent transitions under injected faults, checked end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 SEED=1)
 	@go run ./tools/localapi reliability -clients $(or $(CLIENTS),32) -requests $(or $(REQUESTS),3000) \
-		-fault-rate $(or $(FAULT_RATE),0.05) -seed $(or $(SEED),1)
+		-sessions $(or $(SESSIONS),64) -fault-rate $(or $(FAULT_RATE),0.05) -seed $(or $(SEED),1)
 
 .PHONY: events
 events: ## print the events the running `make run` received on its example queues, newest first
@@ -124,8 +124,20 @@ test: tools ## everything: format, vet, binaries, unit/integration/runtime/brows
 	@$(MAKE) build
 	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, browser)"
 	@go test -race -count=1 ./...
+	@$(MAKE) fuzz FUZZTIME=10s
 	@$(MAKE) lint-template
 	@$(MAKE) sam-build
+
+# Each fuzz target runs for FUZZTIME on top of its committed seed corpus (testdata/fuzz/),
+# which plain go test always replays.
+FUZZ_TARGETS := FuzzParseID:./shared/lifecycle FuzzDecode:./shared/httpapi FuzzHandler:./shared/httpapi
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 1m): ids, body decoding, whole handlers
+	@for t in $(FUZZ_TARGETS); do name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "==> go test -fuzz $$name $$pkg ($(or $(FUZZTIME),1m))"; \
+		go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(or $(FUZZTIME),1m) $$pkg 2>&1 | tail -n 3 || exit 1; \
+	done
 
 .PHONY: sam-build
 sam-build: $(VENV_READY) ## sam build, and check it produced exactly make build's arm64 bootstraps

@@ -3,11 +3,14 @@ package eventbus
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/metrics"
 )
 
 // MaxEntries is the most entries one PutEvents call takes.
@@ -41,7 +44,16 @@ type pending struct {
 // the batch's failure: the stream then retries from it, so nothing after it is skipped
 // and nothing is lost. Entries already accepted may be published again on that retry,
 // with the same event id (delivery is at least once).
-func (p *Publisher) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+func (p *Publisher) Handle(ctx context.Context, ev events.DynamoDBEvent) (resp events.DynamoDBEventResponse, err error) {
+	published := 0
+	defer func() {
+		// One EMF line per batch: records read, events published, records failed.
+		p.logger.Info("batch",
+			"records", len(ev.Records), "eventsPublished", published, "failedRecords", len(resp.BatchItemFailures),
+			metrics.EMF(time.Now(), []string{"function"},
+				metrics.Metric{Name: "records", Unit: "Count"}, metrics.Metric{Name: "eventsPublished", Unit: "Count"},
+				metrics.Metric{Name: "failedRecords", Unit: "Count"}))
+	}()
 	var batch []pending
 	for _, rec := range ev.Records {
 		seq := rec.Change.SequenceNumber
@@ -61,12 +73,14 @@ func (p *Publisher) Handle(ctx context.Context, ev events.DynamoDBEvent) (events
 			if failed := p.flush(ctx, batch); failed != "" {
 				return failure(failed), nil
 			}
+			published += len(batch)
 			batch = batch[:0]
 		}
 	}
 	if failed := p.flush(ctx, batch); failed != "" {
 		return failure(failed), nil
 	}
+	published += len(batch)
 	return events.DynamoDBEventResponse{}, nil
 }
 

@@ -142,6 +142,9 @@ const retryAfterSeconds = "1"
 func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, op operation, err error) {
 	status, body := failure(op, err)
 	body.RequestID = correlationID(r)
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.code = body.Code
+	}
 	switch {
 	case status >= 500:
 		log.Error("request failed", "status", status, "code", body.Code, "err", err)

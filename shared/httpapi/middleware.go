@@ -11,6 +11,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/shared/metrics"
 )
 
 // CorrelationHeader carries the correlation id in and out.
@@ -45,12 +46,21 @@ func withRequest(logger *slog.Logger, next http.Handler) http.Handler {
 			if p := recover(); p != nil {
 				log.Error("panic serving request", "panic", p)
 				if !rec.wroteHeader {
+					rec.code = "INTERNAL"
 					encode(rec, http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL", RequestID: info.correlationID})
 				}
 			}
+			// The access log line is also the request's metrics (EMF): requests and latency
+			// by function and outcome (OK, or the error code).
+			outcome := rec.code
+			if outcome == "" {
+				outcome = "OK"
+			}
 			log.Info("request",
 				"method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"durationMs", float64(time.Since(start).Microseconds())/1000)
+				"outcome", outcome, "requests", 1, "durationMs", float64(time.Since(start).Microseconds())/1000,
+				metrics.EMF(time.Now(), []string{"function", "outcome"},
+					metrics.Metric{Name: "requests", Unit: "Count"}, metrics.Metric{Name: "durationMs", Unit: "Milliseconds"}))
 		}()
 		if p := r.URL.Path; p == "" || path.Clean(p) != p {
 			// net/http would answer with a redirect to the cleaned path; an API refuses
@@ -104,6 +114,8 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	// code is the error code of an error response ("" for success).
+	code string
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

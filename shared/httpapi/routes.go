@@ -120,6 +120,12 @@ func handleNoRoute(mux *http.ServeMux) http.Handler {
 				allow = append(allow, m)
 			}
 		}
+		if rec, ok := w.(*statusRecorder); ok {
+			rec.code = "ROUTE_NOT_FOUND"
+			if len(allow) > 0 {
+				rec.code = "METHOD_NOT_ALLOWED"
+			}
+		}
 		if len(allow) > 0 {
 			w.Header().Set("Allow", joinComma(allow))
 			encode(w, http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: "METHOD_NOT_ALLOWED"})

@@ -315,3 +315,50 @@ func TestEventPlumbing(t *testing.T) {
 		}
 	}
 }
+
+// TestOperability: every dead-letter queue, the publisher's lag, DynamoDB throttling and
+// the API's 5xx rate have an alarm on the alarm topic; the API is throttled; the publisher
+// has reserved concurrency.
+func TestOperability(t *testing.T) {
+	tpl := load(t)
+	alarmed := map[string]bool{}
+	for id, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
+		p := get(a, "Properties")
+		if scalar(get(p, "AlarmDescription")) == "" {
+			t.Errorf("alarm %s has no description", id)
+		}
+		if !slices.Contains(cfn.Scalars(get(p, "AlarmActions")), "!Ref AlarmTopic") {
+			t.Errorf("alarm %s does not notify the alarm topic", id)
+		}
+		alarmed[scalar(get(p, "MetricName"))] = true
+		if dims := get(p, "Dimensions"); dims != nil {
+			for _, d := range dims.Content {
+				alarmed[scalar(get(d, "Value"))] = true
+			}
+		}
+		if ms := get(p, "Metrics"); ms != nil {
+			for _, m := range ms.Content {
+				alarmed[scalar(get(m, "MetricStat", "Metric", "MetricName"))] = true
+			}
+		}
+	}
+	for id := range tpl.Resources("AWS::SQS::Queue") {
+		if strings.HasSuffix(id, "DLQ") || id == "PublishEventsFailures" {
+			if !alarmed["!GetAtt "+id+".QueueName"] {
+				t.Errorf("dead-letter queue %s has no depth alarm", id)
+			}
+		}
+	}
+	for _, m := range []string{"IteratorAge", "5xx", "WriteThrottleEvents", "ReadThrottleEvents"} {
+		if !alarmed[m] {
+			t.Errorf("no alarm on %s", m)
+		}
+	}
+	api := get(tpl.Root, "Resources", "HttpApi", "Properties", "DefaultRouteSettings")
+	if get(api, "ThrottlingRateLimit") == nil || get(api, "ThrottlingBurstLimit") == nil {
+		t.Error("the HTTP API has no throttling limits")
+	}
+	if get(tpl.Root, "Resources", "PublishEventsFunction", "Properties", "ReservedConcurrentExecutions") == nil {
+		t.Error("publish-events has no reserved concurrency")
+	}
+}

@@ -362,7 +362,7 @@ func reliabilityRun(args []string) error {
 	o := reliability.Options{Progress: os.Stderr}
 	fs.IntVar(&o.Clients, "clients", 32, "concurrent clients")
 	fs.IntVar(&o.Requests, "requests", 3000, "logical requests")
-	fs.IntVar(&o.Sessions, "sessions", 16, "interview sessions hammered")
+	fs.IntVar(&o.Sessions, "sessions", 64, "interview sessions hammered")
 	fs.IntVar(&o.Jobs, "jobs", 8, "jobs hammered")
 	fs.Float64Var(&o.FaultRate, "fault-rate", 0.05, "chance of a fault per DynamoDB/EventBridge request")
 	fs.IntVar(&o.ClientRetries, "client-retries", 5, "client retries of a 503, with the same Idempotency-Key")
