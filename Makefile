@@ -102,6 +102,11 @@ reliability: $(DDB_READY) $(VENV_READY) ## concurrent transitions under injected
 	@go run ./tools/localapi reliability -clients $(or $(CLIENTS),32) -requests $(or $(REQUESTS),3000) \
 		-sessions $(or $(SESSIONS),64) -fault-rate $(or $(FAULT_RATE),0.05) -seed $(or $(SEED),1)
 
+.PHONY: bench
+bench: $(DDB_READY) $(VENV_READY) ## cold start, size, RSS, handler CPU, latency vs the bare write, requests per call: one table
+	@mkdir -p test-output
+	@go run ./tools/localapi bench -out test-output/bench.md $(if $(PREBUILT),-prebuilt $(PREBUILT))
+
 .PHONY: events
 events: ## print the events the running `make run` received on its example queues, newest first
 	@go run ./tools/localapi events -addr 127.0.0.1:$(PORT) $(if $(JSON),-json)

@@ -40,20 +40,29 @@ func Require(names ...string) (map[string]string, error) {
 	return out, nil
 }
 
-// AWS loads the SDK configuration from the environment (region, credentials, and
-// AWS_ENDPOINT_URL_<SERVICE> overrides for local services). Retries suit functions
-// behind a 10 s timeout: up to 4 attempts with at most 1 s between them, and no
+// AWS is the SDK configuration of a function, from the environment Lambda sets (region,
+// credentials) and AWS_ENDPOINT_URL_<SERVICE> overrides for local services. Retries suit
+// functions behind a 10 s timeout: up to 4 attempts with at most 1 s between them, and no
 // client-side retry quota, so one burst of throttling cannot starve the requests that
 // follow in the same warm process. What still fails afterwards is reported (a 503, or a
 // batch item failure).
-func AWS(ctx context.Context, opts ...func(*awsconfig.LoadOptions) error) (aws.Config, error) {
-	return awsconfig.LoadDefaultConfig(ctx, append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 4
-			o.MaxBackoff = time.Second
-			o.RateLimiter = ratelimit.None
-		})
-	})}, opts...)...)
+func AWS() (aws.Config, error) {
+	return awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(retryer))
+}
+
+// New is the functions' SDK configuration for region and credentials.
+func New(region string, creds aws.CredentialsProvider) aws.Config {
+	cfg, _ := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(retryer),
+		awsconfig.WithRegion(region), awsconfig.WithCredentialsProvider(creds))
+	return cfg
+}
+
+func retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 4
+		o.MaxBackoff = time.Second
+		o.RateLimiter = ratelimit.None
+	})
 }
 
 // Base is what every function starts with.
@@ -74,7 +83,7 @@ func Start(ctx context.Context, name string, required ...string) (Base, error) {
 		return b, err
 	}
 	b.Env = env
-	if b.AWS, err = AWS(ctx); err != nil {
+	if b.AWS, err = AWS(); err != nil {
 		return b, err
 	}
 	return b, nil

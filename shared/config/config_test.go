@@ -3,6 +3,9 @@ package config
 import (
 	"context"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 )
 
 func TestLoadNeedsATable(t *testing.T) {
@@ -27,5 +30,36 @@ func TestLoadBuildsTheClient(t *testing.T) {
 	}
 	if f.Table != "lifecycle" || f.DB == nil || f.DB.Options().Region != "eu-west-1" {
 		t.Fatalf("loaded %+v", f)
+	}
+}
+
+// TestEndpointOverrides: like the SDK's own environment config, AWS_ENDPOINT_URL_<SERVICE>
+// points one client elsewhere (DynamoDB Local, moto) and AWS_ENDPOINT_URL all of them.
+func TestEndpointOverrides(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "x")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
+	t.Setenv("AWS_SESSION_TOKEN", "z")
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
+	cfg, err := AWS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dynamodb.NewFromConfig(cfg).Options().BaseEndpoint; got == nil || *got != "http://127.0.0.1:8000" {
+		t.Fatalf("DynamoDB endpoint %v", got)
+	}
+	if got := eventbridge.NewFromConfig(cfg).Options().BaseEndpoint; got != nil {
+		t.Fatalf("EventBridge endpoint %v, want the default", *got)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
+	cfg, _ = AWS()
+	if got := eventbridge.NewFromConfig(cfg).Options().BaseEndpoint; got == nil || *got != "http://127.0.0.1:9000" {
+		t.Fatalf("global endpoint %v", got)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil || creds.AccessKeyID != "x" || creds.SessionToken != "z" {
+		t.Fatalf("credentials %+v %v", creds, err)
 	}
 }

@@ -156,8 +156,7 @@ func TestConcurrentCancelsOfOneSession(t *testing.T) {
 }
 
 func TestDynamoDBOutageIs503(t *testing.T) {
-	ctx := context.Background()
-	cfg, err := config.AWS(ctx)
+	cfg, err := config.AWS()
 	if err != nil {
 		t.Fatal(err)
 	}

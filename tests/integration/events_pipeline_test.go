@@ -48,7 +48,7 @@ type pipeline struct {
 func newPipeline(t *testing.T, s *stack) *pipeline {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := config.AWS(ctx)
+	cfg, err := config.AWS()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +365,7 @@ func TestEventsSurviveAnEventBridgeOutage(t *testing.T) {
 	p := newPipeline(t, s)
 	p.poller.MaxRetries = 1000 // the outage outlasts a few polls; nothing must be given up
 	p.drain(t)
-	cfg, _ := config.AWS(context.Background())
+	cfg, _ := config.AWS()
 	down := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
 		o.BaseEndpoint, o.Retryer = aws.String("http://127.0.0.1:1"), aws.NopRetryer{}
 	})
@@ -426,7 +426,7 @@ func TestRecordsThatKeepFailingGoToTheFailureDestination(t *testing.T) {
 	p := newPipeline(t, s)
 	p.drain(t)
 	p.poller.MaxRetries = 2
-	cfg, _ := config.AWS(context.Background())
+	cfg, _ := config.AWS()
 	down := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
 		o.BaseEndpoint, o.Retryer = aws.String("http://127.0.0.1:1"), aws.NopRetryer{}
 	})

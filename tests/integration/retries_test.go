@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -76,7 +75,7 @@ func faultyStack(t *testing.T, plan faultproxy.Plan) (*stack, *faultproxy.Proxy)
 		t.Fatal(err)
 	}
 	t.Cleanup(proxy.Close)
-	cfg, err := config.AWS(context.Background())
+	cfg, err := config.AWS()
 	if err != nil {
 		t.Fatal(err)
 	}

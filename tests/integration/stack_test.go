@@ -39,7 +39,7 @@ func withDB(db *dynamodb.Client) stackOption { return func(c *devserver.Config) 
 func newStack(t *testing.T, opts ...stackOption) *stack {
 	t.Helper()
 	ctx := context.Background()
-	awsCfg, err := config.AWS(ctx)
+	awsCfg, err := config.AWS()
 	if err != nil {
 		t.Fatal(err)
 	}

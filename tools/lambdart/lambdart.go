@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -67,6 +68,11 @@ type Runtime struct {
 
 	// Started is when the process was started.
 	Started time.Time
+	// Ready is closed when the process first asks for an invocation: its init is done
+	// (what Lambda reports as Init Duration). ReadyAt is then set.
+	Ready   chan struct{}
+	ReadyAt time.Time
+	ready   sync.Once
 
 	queue   chan *invocation
 	mu      sync.Mutex
@@ -84,7 +90,7 @@ func Start(o Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{opts: o, ln: ln, queue: make(chan *invocation, 16), pending: map[string]*invocation{}, exited: make(chan struct{})}
+	r := &Runtime{opts: o, ln: ln, queue: make(chan *invocation, 16), pending: map[string]*invocation{}, exited: make(chan struct{}), Ready: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+prefix+"/invocation/next", r.next)
 	mux.HandleFunc("POST "+prefix+"/invocation/{id}/response", r.respond(false))
@@ -153,6 +159,21 @@ func (r *Runtime) exitError() error {
 	return fmt.Errorf("%s exited: %v", r.opts.Name, r.exitErr)
 }
 
+// PeakRSS is the process's peak resident set size so far, in bytes (Linux: VmHWM).
+func (r *Runtime) PeakRSS() (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(r.cmd.Process.Pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc status")
+}
+
 // Stop ends the process and the Runtime API.
 func (r *Runtime) Stop() {
 	if r.cmd != nil && r.cmd.Process != nil {
@@ -169,6 +190,10 @@ func (r *Runtime) Stop() {
 
 // next blocks until an invocation is queued and hands it out with Lambda's headers.
 func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
+	r.ready.Do(func() {
+		r.ReadyAt = time.Now()
+		close(r.Ready)
+	})
 	select {
 	case inv := <-r.queue:
 		inv.handed = time.Now()

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/logging"
+	"github.com/lifecycle-api/lifecycle/tools/bench"
 	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 	"github.com/lifecycle-api/lifecycle/tools/devauth"
@@ -32,7 +33,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: localapi serve|token|events|invoke|reliability [flags]")
+		fmt.Fprintln(os.Stderr, "usage: localapi serve|token|events|invoke|reliability|bench [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -47,8 +48,10 @@ func main() {
 		err = invoke(os.Args[2:])
 	case "reliability":
 		err = reliabilityRun(os.Args[2:])
+	case "bench":
+		err = benchRun(os.Args[2:])
 	default:
-		err = fmt.Errorf("unknown command %q (want serve, token, events, invoke or reliability)", os.Args[1])
+		err = fmt.Errorf("unknown command %q (want serve, token, events, invoke, reliability or bench)", os.Args[1])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "localapi:", err)
@@ -380,6 +383,32 @@ func reliabilityRun(args []string) error {
 	fmt.Print(rep.Table())
 	if len(rep.Violations) > 0 {
 		return fmt.Errorf("%d violations", len(rep.Violations))
+	}
+	return nil
+}
+
+// benchRun is `make bench`: one table of cold start, footprint, handler cost, latency and
+// DynamoDB requests per call, each against its target.
+func benchRun(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	o := bench.Options{Progress: os.Stderr}
+	fs.IntVar(&o.Starts, "starts", 11, "cold starts per function (the median is reported)")
+	fs.IntVar(&o.Requests, "requests", 300, "requests per latency measurement")
+	fs.StringVar(&o.Prebuilt, "prebuilt", "", "measure the bootstraps in this folder (<arch>/<function>/bootstrap) instead of building them")
+	out := fs.String("out", "", "also write the table to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := bench.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	table := rep.Table()
+	fmt.Print(table)
+	if *out != "" {
+		return os.WriteFile(*out, []byte(table), 0o644)
 	}
 	return nil
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -54,6 +53,9 @@ type Options struct {
 	// Via, when set, gives the endpoint the functions and the publisher use for a service
 	// ("dynamodb", "eventbridge") in place of the real one: a fault-injecting proxy.
 	Via func(service, endpoint string) (string, error)
+	// DynamoDBOptions are applied to the functions' DynamoDB client (for example a
+	// middleware counting requests).
+	DynamoDBOptions []func(*dynamodb.Options)
 	// ManualPoll leaves the stream poller to the caller (Stack.Poller.Poll) instead of
 	// running it every 300 ms.
 	ManualPoll bool
@@ -124,12 +126,7 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	// Local mode never talks to a real account: fixed fake credentials and region, and
 	// every client pointed at the services just started. The process environment is left
 	// alone (tests run several stacks in one process).
-	cfg, err := config.AWS(ctx,
-		awsconfig.WithRegion("us-east-1"),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-	if err != nil {
-		return nil, err
-	}
+	cfg := config.New("us-east-1", credentials.NewStaticCredentialsProvider("local", "local", ""))
 	// DynamoDB Local's CRC32 header does not always match its error bodies; the SDK only
 	// warns about it, on every such response. Local clients skip the check.
 	localDB := func(opt *dynamodb.Options) {
@@ -203,6 +200,9 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 
 	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, Bus: s.Events.BusName}
 	s.Poller = poller
+	if len(o.DynamoDBOptions) > 0 {
+		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
+	}
 	api, err := devserver.New(devserver.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, Now: time.Now, Verify: o.Verify})
 	if err != nil {
 		return nil, err
