@@ -11,12 +11,14 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -184,49 +186,51 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer stack.Close()
 	env := append(stack.Info.Env(), "LOG_LEVEL=info")
 
-	// Cold starts, sizes and peak RSS.
+	// Cold starts: rounds in which hello-world and every function start once each (with
+	// either event), so each ratio compares starts made under the same conditions.
 	events := coldStartEvents(root)
-	measure := func(name, event string) (time.Duration, error) {
-		raw, err := os.ReadFile(event)
-		if err != nil && event != "" {
-			return 0, err
+	type startKind struct{ name, event string }
+	kinds := []startKind{{"hello", ""}}
+	for _, n := range names {
+		kinds = append(kinds, startKind{n, events[n][0]}, startKind{n, events[n][1]})
+	}
+	payloads := map[startKind][]byte{}
+	for _, k := range kinds {
+		payloads[k] = []byte(`{}`)
+		if k.event != "" {
+			if payloads[k], err = os.ReadFile(k.event); err != nil {
+				return nil, err
+			}
 		}
-		if event == "" {
-			raw = []byte(`{}`)
-		}
-		var samples []time.Duration
-		for range o.Starts {
-			rt, err := lambdart.Start(lambdart.Options{Bootstrap: filepath.Join(bin, "amd64", name, "bootstrap"), Name: name, Env: env, Output: io.Discard})
+	}
+	samples := map[startKind][]time.Duration{}
+	progress("cold starts: %d rounds of hello-world and every function", o.Starts)
+	order := slices.Clone(kinds)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range o.Starts {
+		// A new order each round, so no function always starts right after another.
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, k := range order {
+			rt, err := lambdart.Start(lambdart.Options{Bootstrap: filepath.Join(bin, "amd64", k.name, "bootstrap"), Name: k.name, Env: env, Output: io.Discard})
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
-			if _, err := rt.Invoke(ctx, raw); err != nil {
+			if _, err := rt.Invoke(ctx, payloads[k]); err != nil {
 				rt.Stop()
-				return 0, fmt.Errorf("%s: %w", name, err)
+				return nil, fmt.Errorf("%s: %w", k.name, err)
 			}
-			samples = append(samples, time.Since(rt.Started))
+			samples[k] = append(samples[k], time.Since(rt.Started))
 			rt.Stop()
 		}
-		return median(samples), nil
 	}
-	progress("cold starts: %d starts per function", o.Starts)
-	if rep.Hello.ColdStart, err = measure("hello", ""); err != nil {
-		return nil, err
-	}
-	rep.Hello = Function{Name: "hello-world", ColdStart: rep.Hello.ColdStart, ColdStartIO: rep.Hello.ColdStart, SizeARM64: size("arm64", "hello"), SizeAMD64: size("amd64", "hello")}
+	rep.Hello = Function{Name: "hello-world", ColdStart: median(samples[kinds[0]]), SizeARM64: size("arm64", "hello"), SizeAMD64: size("amd64", "hello")}
 	if rep.Hello.PeakRSS, err = serve("hello", bin, env, `{}`, 200); err != nil {
 		return nil, err
 	}
 	for _, n := range names {
-		f := Function{Name: n, SizeARM64: size("arm64", n), SizeAMD64: size("amd64", n)}
-		if f.ColdStart, err = measure(n, events[n][0]); err != nil {
-			return nil, err
-		}
-		if f.ColdStartIO, err = measure(n, events[n][1]); err != nil {
-			return nil, err
-		}
-		raw, _ := os.ReadFile(events[n][1])
-		if f.PeakRSS, err = serve(n, bin, env, string(raw), 500); err != nil {
+		f := Function{Name: n, SizeARM64: size("arm64", n), SizeAMD64: size("amd64", n),
+			ColdStart: median(samples[startKind{n, events[n][0]}]), ColdStartIO: median(samples[startKind{n, events[n][1]}])}
+		if f.PeakRSS, err = serve(n, bin, env, string(payloads[startKind{n, events[n][1]}]), 500); err != nil {
 			return nil, err
 		}
 		rep.Functions = append(rep.Functions, f)
