@@ -4,15 +4,18 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lifecycle-api/lifecycle/shared/logging"
@@ -40,29 +43,57 @@ func Require(names ...string) (map[string]string, error) {
 	return out, nil
 }
 
-// AWS is the SDK configuration of a function, from the environment Lambda sets (region,
-// credentials) and AWS_ENDPOINT_URL_<SERVICE> overrides for local services. Retries suit
-// functions behind a 10 s timeout: up to 4 attempts with at most 1 s between them, and no
-// client-side retry quota, so one burst of throttling cannot starve the requests that
-// follow in the same warm process. What still fails afterwards is reported (a 503, or a
-// batch item failure).
+// AWS is the SDK configuration of a function, from the environment Lambda sets: the
+// region (AWS_REGION), the execution role's credentials (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and, like the SDK's own environment config,
+// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (DynamoDB Local, moto). It deliberately
+// does not use config.LoadDefaultConfig: the shared-config files, SSO, STS and IMDS
+// providers it links are never used in Lambda and made every bootstrap 1.3 MB larger and
+// its start slower. Retries suit functions behind a 10 s timeout: up to 4 attempts with at
+// most 1 s between them, and no client-side retry quota, so one burst of throttling cannot
+// starve the requests that follow in the same warm process. What still fails afterwards is
+// reported (a 503, or a batch item failure).
 func AWS() (aws.Config, error) {
-	return awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(retryer))
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = os.Getenv("AWS_DEFAULT_REGION")
+	}
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || id == "" || secret == "" {
+		return aws.Config{}, errors.New("AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them)")
+	}
+	return New(region, credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))), nil
 }
 
 // New is the functions' SDK configuration for region and credentials.
 func New(region string, creds aws.CredentialsProvider) aws.Config {
-	cfg, _ := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRetryer(retryer),
-		awsconfig.WithRegion(region), awsconfig.WithCredentialsProvider(creds))
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(creds),
+		HTTPClient:  awshttp.NewBuildableClient(),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 4
+				o.MaxBackoff = time.Second
+				o.RateLimiter = ratelimit.None
+			})
+		},
+		ConfigSources: []any{envEndpoints{}},
+	}
+	if u := os.Getenv("AWS_ENDPOINT_URL"); u != "" {
+		cfg.BaseEndpoint = aws.String(u)
+	}
 	return cfg
 }
 
-func retryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = 4
-		o.MaxBackoff = time.Second
-		o.RateLimiter = ratelimit.None
-	})
+// envEndpoints gives service clients AWS_ENDPOINT_URL_<SERVICE ID>, as the SDK's
+// environment config does (the clients ask their config sources for it).
+type envEndpoints struct{}
+
+// GetServiceBaseEndpoint implements the SDK's service endpoint source.
+func (envEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
+	v := os.Getenv("AWS_ENDPOINT_URL_" + strings.ReplaceAll(strings.ToUpper(sdkID), " ", "_"))
+	return v, v != "", nil
 }
 
 // Base is what every function starts with.

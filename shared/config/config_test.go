@@ -33,6 +33,15 @@ func TestLoadBuildsTheClient(t *testing.T) {
 	}
 }
 
+func TestAWSNeedsLambdaEnvironment(t *testing.T) {
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		t.Setenv(k, "")
+	}
+	if _, err := AWS(); err == nil {
+		t.Fatal("AWS without region and credentials succeeded")
+	}
+}
+
 // TestEndpointOverrides: like the SDK's own environment config, AWS_ENDPOINT_URL_<SERVICE>
 // points one client elsewhere (DynamoDB Local, moto) and AWS_ENDPOINT_URL all of them.
 func TestEndpointOverrides(t *testing.T) {
