@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 )
 
 func main() {
-	fn, err := config.Start(context.Background(), "audit-log", "AUDIT_TABLE_NAME")
+	fn, err := config.Start("audit-log", "AUDIT_TABLE_NAME")
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)

@@ -2,11 +2,11 @@
 package main
 
 import (
-	"context"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
@@ -15,11 +15,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Load(context.Background(), httpapi.FnGetJob)
+	fn, err := config.Load(httpapi.FnGetJob)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewJobs(fn.DB, fn.Table, time.Now, lifecycle.NewID)
+	store := dynamo.NewJobs(dynamodb.NewFromConfig(fn.AWS), fn.Table, time.Now, lifecycle.NewID)
 	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.GetJob(fn.Logger, store)))
 }

@@ -2,11 +2,11 @@
 package main
 
 import (
-	"context"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
@@ -14,11 +14,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Load(context.Background(), httpapi.FnListInterviews)
+	fn, err := config.Load(httpapi.FnListInterviews)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewInterviews(fn.DB, fn.Table, time.Now)
+	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Table, time.Now)
 	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.ListInterviews(fn.Logger, store)))
 }

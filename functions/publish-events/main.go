@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -14,7 +13,7 @@ import (
 )
 
 func main() {
-	fn, err := config.Start(context.Background(), "publish-events", "EVENT_BUS_NAME")
+	fn, err := config.Start("publish-events", "EVENT_BUS_NAME")
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lifecycle-api/lifecycle/shared/logging"
 )
@@ -107,7 +106,7 @@ type Base struct {
 
 // Start builds the logger, reads the required environment variables and loads the SDK
 // configuration.
-func Start(ctx context.Context, name string, required ...string) (Base, error) {
+func Start(name string, required ...string) (Base, error) {
 	b := Base{Logger: Logger(name)}
 	env, err := Require(required...)
 	if err != nil {
@@ -120,21 +119,16 @@ func Start(ctx context.Context, name string, required ...string) (Base, error) {
 	return b, nil
 }
 
-// Function is what every table-backed HTTP function starts with.
-type Function struct {
-	// Logger is set even when Load fails, so main can log the failure.
-	Logger *slog.Logger
-	Table  string
-	DB     *dynamodb.Client
+// Table is a function that needs TABLE_NAME (the HTTP functions): its base, and the
+// table. The function builds its own clients from AWS, so a function that never calls
+// DynamoDB does not link (and initialise) the DynamoDB client.
+type Table struct {
+	Base
+	Table string
 }
 
-// Load starts a function that needs TABLE_NAME and the DynamoDB client.
-func Load(ctx context.Context, name string) (Function, error) {
-	b, err := Start(ctx, name, "TABLE_NAME")
-	f := Function{Logger: b.Logger}
-	if err != nil {
-		return f, err
-	}
-	f.Table, f.DB = b.Env["TABLE_NAME"], dynamodb.NewFromConfig(b.AWS)
-	return f, nil
+// Load starts a function that needs TABLE_NAME.
+func Load(name string) (Table, error) {
+	b, err := Start(name, "TABLE_NAME")
+	return Table{Base: b, Table: b.Env["TABLE_NAME"]}, err
 }

@@ -10,7 +10,7 @@ import (
 
 func TestLoadNeedsATable(t *testing.T) {
 	t.Setenv("TABLE_NAME", "")
-	f, err := Load(context.Background(), "get-interview")
+	f, err := Load("get-interview")
 	if err == nil {
 		t.Fatal("Load without TABLE_NAME succeeded")
 	}
@@ -24,11 +24,11 @@ func TestLoadBuildsTheClient(t *testing.T) {
 	t.Setenv("AWS_REGION", "eu-west-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "x")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
-	f, err := Load(context.Background(), "get-interview")
+	f, err := Load("get-interview")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Table != "lifecycle" || f.DB == nil || f.DB.Options().Region != "eu-west-1" {
+	if f.Table != "lifecycle" || f.AWS.Region != "eu-west-1" {
 		t.Fatalf("loaded %+v", f)
 	}
 }
