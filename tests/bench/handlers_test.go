@@ -32,6 +32,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/shared/logging"
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 )
 
@@ -169,12 +170,13 @@ func event(method, path, routeKey, id, sub, roles, body string) events.APIGatewa
 	return ev
 }
 
-func run(b *testing.B, h httpapi.LambdaHandler, ev events.APIGatewayV2HTTPRequest, want int) {
+func run(b *testing.B, h httpapi.LambdaHandler, logs *logCounter, ev events.APIGatewayV2HTTPRequest, want int) {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "bench"})
 	if resp, err := h(ctx, ev); err != nil || resp.StatusCode != want {
 		b.Fatalf("status %d, want %d: %s %v", resp.StatusCode, want, resp.Body, err)
 	}
 	b.ReportAllocs()
+	logs.n = 0
 	b.ResetTimer()
 	before := cpuTime()
 	for b.Loop() {
@@ -183,6 +185,21 @@ func run(b *testing.B, h httpapi.LambdaHandler, ev events.APIGatewayV2HTTPReques
 		}
 	}
 	b.ReportMetric(float64((cpuTime()-before).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(logs.n)/float64(b.N), "log-B/op")
+}
+
+// logCounter counts the bytes a function logs (what CloudWatch Logs would ingest).
+type logCounter struct{ n int }
+
+func (c *logCounter) Write(p []byte) (int, error) {
+	c.n += len(p)
+	return len(p), nil
+}
+
+// logger is the functions' logger (JSON, info, named) writing to a byte counter.
+func logger() (*slog.Logger, *logCounter) {
+	c := &logCounter{}
+	return logging.New(c, "info").With("function", "bench"), c
 }
 
 // cpuTime is the CPU this process has used (user and system, GC included).
@@ -192,45 +209,50 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-var discard = slog.New(slog.NewJSONHandler(io.Discard, nil))
-
 func interviews(b *testing.B) *dynamo.Interviews {
 	return dynamo.NewInterviews(client(b), "bench", time.Now)
 }
 
 func BenchmarkCancelInterview(b *testing.B) {
-	h := httpapi.Lambda(discard, httpapi.CancelInterview(discard, interviews(b)))
-	run(b, h, event("POST", "/interviews/"+demo.AliceActive+"/cancel", "POST /interviews/{id}/cancel", demo.AliceActive, "alice", "", `{"reason":"bench"}`), 200)
+	log, logs := logger()
+	h := httpapi.Lambda(log, httpapi.CancelInterview(log, interviews(b)))
+	run(b, h, logs, event("POST", "/interviews/"+demo.AliceActive+"/cancel", "POST /interviews/{id}/cancel", demo.AliceActive, "alice", "", `{"reason":"bench"}`), 200)
 }
 
 func BenchmarkPauseInterview(b *testing.B) {
-	h := httpapi.Lambda(discard, httpapi.PauseInterview(discard, interviews(b)))
-	run(b, h, event("POST", "/interviews/"+demo.AliceActive+"/pause", "POST /interviews/{id}/pause", demo.AliceActive, "alice", "", ""), 200)
+	log, logs := logger()
+	h := httpapi.Lambda(log, httpapi.PauseInterview(log, interviews(b)))
+	run(b, h, logs, event("POST", "/interviews/"+demo.AliceActive+"/pause", "POST /interviews/{id}/pause", demo.AliceActive, "alice", "", ""), 200)
 }
 
 func BenchmarkResumeInterview(b *testing.B) {
-	h := httpapi.Lambda(discard, httpapi.ResumeInterview(discard, interviews(b)))
-	run(b, h, event("POST", "/interviews/"+demo.AliceActive+"/resume", "POST /interviews/{id}/resume", demo.AliceActive, "alice", "", ""), 200)
+	log, logs := logger()
+	h := httpapi.Lambda(log, httpapi.ResumeInterview(log, interviews(b)))
+	run(b, h, logs, event("POST", "/interviews/"+demo.AliceActive+"/resume", "POST /interviews/{id}/resume", demo.AliceActive, "alice", "", ""), 200)
 }
 
 func BenchmarkGetInterview(b *testing.B) {
-	h := httpapi.Lambda(discard, httpapi.GetInterview(discard, interviews(b)))
-	run(b, h, event("GET", "/interviews/"+demo.AliceActive, "GET /interviews/{id}", demo.AliceActive, "alice", "", ""), 200)
+	log, logs := logger()
+	h := httpapi.Lambda(log, httpapi.GetInterview(log, interviews(b)))
+	run(b, h, logs, event("GET", "/interviews/"+demo.AliceActive, "GET /interviews/{id}", demo.AliceActive, "alice", "", ""), 200)
 }
 
 func BenchmarkListInterviews(b *testing.B) {
-	h := httpapi.Lambda(discard, httpapi.ListInterviews(discard, interviews(b)))
-	run(b, h, event("GET", "/interviews", "GET /interviews", "", "alice", "", ""), 200)
+	log, logs := logger()
+	h := httpapi.Lambda(log, httpapi.ListInterviews(log, interviews(b)))
+	run(b, h, logs, event("GET", "/interviews", "GET /interviews", "", "alice", "", ""), 200)
 }
 
 func BenchmarkCancelJob(b *testing.B) {
+	log, logs := logger()
 	jobs := dynamo.NewJobs(client(b), "bench", time.Now, lifecycle.NewID)
-	h := httpapi.Lambda(discard, httpapi.CancelJob(discard, jobs))
-	run(b, h, event("POST", "/jobs/"+demo.JobAssignedConfirmed+"/cancel", "POST /jobs/{id}/cancel", demo.JobAssignedConfirmed, "dana", "[Dispatcher]", `{"reason":"bench"}`), 200)
+	h := httpapi.Lambda(log, httpapi.CancelJob(log, jobs))
+	run(b, h, logs, event("POST", "/jobs/"+demo.JobAssignedConfirmed+"/cancel", "POST /jobs/{id}/cancel", demo.JobAssignedConfirmed, "dana", "[Dispatcher]", `{"reason":"bench"}`), 200)
 }
 
 func BenchmarkGetJob(b *testing.B) {
+	log, logs := logger()
 	jobs := dynamo.NewJobs(client(b), "bench", time.Now, lifecycle.NewID)
-	h := httpapi.Lambda(discard, httpapi.GetJob(discard, jobs))
-	run(b, h, event("GET", "/jobs/"+demo.JobAssignedConfirmed, "GET /jobs/{id}", demo.JobAssignedConfirmed, "dana", "[Dispatcher]", ""), 200)
+	h := httpapi.Lambda(log, httpapi.GetJob(log, jobs))
+	run(b, h, logs, event("GET", "/jobs/"+demo.JobAssignedConfirmed, "GET /jobs/{id}", demo.JobAssignedConfirmed, "dana", "[Dispatcher]", ""), 200)
 }
