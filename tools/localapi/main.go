@@ -392,8 +392,8 @@ func reliabilityRun(args []string) error {
 func benchRun(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	o := bench.Options{Progress: os.Stderr}
-	fs.IntVar(&o.Starts, "starts", 21, "rounds of cold starts (the median is reported)")
-	fs.IntVar(&o.Requests, "requests", 300, "requests per latency measurement")
+	fs.IntVar(&o.Starts, "starts", 61, "rounds of cold starts (the median is reported)")
+	fs.IntVar(&o.Requests, "requests", 800, "requests per latency measurement")
 	fs.StringVar(&o.Prebuilt, "prebuilt", "", "measure the bootstraps in this folder (<arch>/<function>/bootstrap) instead of building them")
 	out := fs.String("out", "", "also write the table to this file")
 	if err := fs.Parse(args); err != nil {
