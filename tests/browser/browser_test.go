@@ -50,6 +50,7 @@ func TestBrowser(t *testing.T) {
 		LogDir:     filepath.Join(root, "test-output", "browser"),
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+		Docs:       true,
 	})
 	if err != nil {
 		t.Fatal(err)

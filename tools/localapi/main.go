@@ -137,6 +137,7 @@ func serve(args []string) error {
 		Logger:     logger,
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Progress:   os.Stdout,
+		Docs:       true,
 	})
 	if err != nil {
 		return err

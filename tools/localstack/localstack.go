@@ -59,6 +59,9 @@ type Options struct {
 	// ManualPoll leaves the stream poller to the caller (Stack.Poller.Poll) instead of
 	// running it every 300 ms.
 	ManualPoll bool
+	// Docs mounts the API's documentation at /docs (Swagger UI from web/node_modules, which
+	// `make tools` installs).
+	Docs bool
 }
 
 // Stack is a running local stack.
@@ -80,8 +83,9 @@ type Stack struct {
 
 // Start brings the stack up; Close takes it down. The background work (stream poller,
 // audit consumer, feed) runs until ctx ends.
-func Start(ctx context.Context, o Options) (s *Stack, err error) {
-	s = &Stack{Feed: &eventfeed.Feed{Size: 200}}
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	// s, not the result, is what a failed start closes: the result is nil by then.
+	s := &Stack{Feed: &eventfeed.Feed{Size: 200}}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -209,8 +213,10 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /_local/events", s.Feed.Handler())
-	if err := docsite.Mount(mux, root); err != nil {
-		return nil, err
+	if o.Docs {
+		if err := docsite.Mount(mux, root); err != nil {
+			return nil, err
+		}
 	}
 	mux.Handle("/", api)
 	s.Handler = mux
