@@ -10,6 +10,9 @@ DDB_READY   := $(DDB_DIR)/launcher/LoopbackDynamoDBLocal.class
 VENV        := $(TOOLS)/venv
 VENV_READY  := $(VENV)/.installed
 WEB_READY   := web/node_modules/.package-lock.json
+CONSOLE_DIR := tools/console/dist
+CONSOLE_READY := $(CONSOLE_DIR)/index.html
+CONSOLE_SRC := $(shell find web/console -type f) web/package.json web/package-lock.json
 CHROMIUM    ?= /usr/bin/chromium
 FUNCTIONS   := $(notdir $(wildcard functions/*))
 LAMBDA_ARCH ?= arm64
@@ -53,7 +56,7 @@ $(VENV_READY): tools/requirements.txt
 	@echo "==> Python tools ready"
 
 $(WEB_READY): web/package.json web/package-lock.json
-	@echo "==> installing the docs renderer (swagger-ui-dist) and playwright-core from the npm registry into web/node_modules (first run only)"
+	@echo "==> installing the console toolchain (TypeScript, Vite, Preact), the docs renderer (swagger-ui-dist) and playwright-core from the npm registry into web/node_modules (first run only)"
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -81,12 +84,22 @@ build-%Function:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) go build $(GO_LAMBDA_FLAGS) \
 		-o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr 'A-Z' 'a-z')
 
+# The console (web/console: TypeScript and Preact, bundled by Vite) goes into the folder the
+# local server embeds; the committed placeholder there keeps Go building before this runs.
+$(CONSOLE_READY): $(WEB_READY) $(CONSOLE_SRC)
+	@echo "==> building the console (type check, then Vite) into $(CONSOLE_DIR)"
+	@rm -rf $(CONSOLE_DIR)/assets $(CONSOLE_READY)
+	@cd web && npm run -s build:console
+
+.PHONY: console
+console: $(CONSOLE_READY) ## build the web console that make run serves at /console
+
 ## ---- run locally ----
 
 PORT ?= 3000
 
 .PHONY: run
-run: $(DDB_READY) $(VENV_READY) $(WEB_READY) ## serve every route on http://127.0.0.1:3000 with demo data and events (Ctrl-C stops)
+run: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops)
 	@echo "==> building the local server"
 	@go build -o $(TOOLS)/bin/localapi ./tools/localapi
 	@$(TOOLS)/bin/localapi serve -addr 127.0.0.1:$(PORT)
@@ -121,7 +134,7 @@ export SAM_CLI_TELEMETRY := 0
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*')
 
 .PHONY: test
-test: tools ## everything: format, vet, binaries, unit/integration/runtime/browser tests, template checks, sam build
+test: tools $(CONSOLE_READY) ## everything: format, vet, binaries, unit/integration/runtime/browser tests, template checks, sam build
 	@echo "==> gofmt"
 	@unformatted="$$(gofmt -l $(GO_FILES))"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@echo "==> go vet"
@@ -165,7 +178,7 @@ lint-template: $(VENV_READY) ## sam validate --lint and cfn-lint on template.yam
 
 .PHONY: clean
 clean: ## remove build output (keeps fetched tools)
-	rm -rf $(BIN) .aws-sam test-output
+	rm -rf $(BIN) .aws-sam test-output $(CONSOLE_DIR)/assets $(CONSOLE_READY)
 
 .PHONY: distclean
 distclean: clean ## also remove fetched tools and local state

@@ -1,6 +1,6 @@
 // Package browser runs the browser tests in web/tests (node's test runner, playwright-core
 // driving Debian's headless chromium) against the real local stack: DynamoDB Local, moto,
-// every function behind the local API Gateway stand-in, the docs page. Chromium,
+// every function behind the local API Gateway stand-in, the docs page and the console. Chromium,
 // playwright-core, DynamoDB Local and moto are required; when one is missing the tests
 // fail (run `make test`, which installs them), never skip.
 package browser
@@ -51,6 +51,10 @@ func TestBrowser(t *testing.T) {
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Docs:       true,
+		Console:    true,
+		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
+			return devauth.Mint(key, sub, roles, ttl, now)
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

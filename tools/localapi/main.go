@@ -138,6 +138,10 @@ func serve(args []string) error {
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Progress:   os.Stdout,
 		Docs:       true,
+		Console:    true,
+		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
+			return devauth.Mint(key, sub, roles, ttl, now)
+		},
 	})
 	if err != nil {
 		return err
@@ -227,6 +231,7 @@ func printBanner(addr string, stack *localstack.Stack, table string, key []byte)
 	base := "http://" + addr
 	fmt.Printf("\nlifecycle local API ready on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
 		base, stack.DynamoDBEndpoint, table, stack.MotoEndpoint, stack.Events.BusName)
+	fmt.Printf("Console: %s/console (sign in as a demo user; pause, resume and cancel, and watch the events)\n", base)
 	fmt.Printf("API docs: %s/docs (the document itself: %s/openapi.yaml)\n\n", base, base)
 	fmt.Println("Dev tokens (valid 12h; `make token SUB=<sub> ROLES=<r1,r2>` mints others):")
 	for _, u := range demo.Users {

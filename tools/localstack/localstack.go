@@ -30,6 +30,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
 	"github.com/lifecycle-api/lifecycle/tools/apigw"
 	"github.com/lifecycle-api/lifecycle/tools/cfn"
+	"github.com/lifecycle-api/lifecycle/tools/console"
 	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
 	"github.com/lifecycle-api/lifecycle/tools/demo"
 	"github.com/lifecycle-api/lifecycle/tools/devserver"
@@ -62,6 +63,10 @@ type Options struct {
 	// Docs mounts the API's documentation at /docs (Swagger UI from web/node_modules, which
 	// `make tools` installs).
 	Docs bool
+	// Console mounts the web console at /console with its local-only endpoints
+	// (/_local/token signs with Mint, /_local/demo lists the demo data).
+	Console bool
+	Mint    func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error)
 }
 
 // Stack is a running local stack.
@@ -218,6 +223,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
+	if o.Console {
+		if o.Mint == nil {
+			return nil, errors.New("localstack: the console needs Options.Mint")
+		}
+		console.Mount(mux, consoleConfig(o))
+	}
 	mux.Handle("/", api)
 	s.Handler = mux
 	return s, nil
@@ -286,3 +297,19 @@ func (i Info) Env() []string {
 
 // ErrNotRunning is returned by clients of a local stack that is not up.
 var ErrNotRunning = errors.New("the local stack is not running (start it with `make run`)")
+
+// consoleConfig offers the demo users and jobs on the console's sign-in and jobs pages.
+func consoleConfig(o Options) console.Config {
+	c := console.Config{Assets: console.Assets(), Mint: o.Mint, Now: time.Now, Logger: o.Logger}
+	for _, u := range demo.Users {
+		roles := u.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+		c.Users = append(c.Users, console.User{Sub: u.Sub, Roles: roles, About: u.About})
+	}
+	for _, j := range demo.Jobs() {
+		c.Jobs = append(c.Jobs, console.Job{ID: j.Job.ID, Title: j.Job.Title})
+	}
+	return c
+}

@@ -1,0 +1,273 @@
+// Interviews: the caller's sessions, one session, and the actions seed 001 describes:
+// Pause only when active, Resume only when paused, Cancel (with an optional reason) when
+// active or paused; each button disabled and busy during its call; the row updated from
+// the response.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { type Api, type Session, type SessionStatus, describe, Unauthorized } from './api';
+import { OutcomeView, ReasonDialog, formatTime, useAction } from './action';
+import { type SessionAction, href } from './route';
+
+const statuses: SessionStatus[] = ['active', 'paused', 'completed', 'cancelled'];
+
+/** The statuses each action starts from (the API's transition table). */
+const from: Record<SessionAction, SessionStatus[]> = {
+  pause: ['active'],
+  resume: ['paused'],
+  cancel: ['active', 'paused'],
+};
+
+const verbs: Record<SessionAction, { label: string; busy: string; done: string }> = {
+  pause: { label: 'Pause', busy: 'Pausing…', done: 'Interview paused.' },
+  resume: { label: 'Resume', busy: 'Resuming…', done: 'Interview resumed.' },
+  cancel: { label: 'Cancel', busy: 'Cancelling…', done: 'Interview cancelled.' },
+};
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`badge badge-${status.toLowerCase()}`}>{status}</span>;
+}
+
+/**
+ * SessionActions offers what the session's status allows. With no status (the session
+ * could not be read), it offers only the action the URL asked for, and the API decides.
+ */
+export function SessionActions(props: {
+  api: Api;
+  id: string;
+  title?: string;
+  titleId?: string;
+  status?: SessionStatus;
+  offer?: SessionAction;
+  onUpdated: (s: Session) => void;
+}) {
+  const { api, id, status } = props;
+  const { busy, outcome, run } = useAction();
+  const [asking, setAsking] = useState(false);
+  const focusRef = useRef<HTMLButtonElement>(null);
+  const offered = (Object.keys(from) as SessionAction[]).filter((a) => (status ? from[a].includes(status) : a === props.offer));
+
+  useEffect(() => {
+    if (props.offer) focusRef.current?.focus();
+  }, [props.offer]);
+
+  function act(a: SessionAction, reason = '') {
+    setAsking(false);
+    void run(
+      a,
+      (key) => (a === 'pause' ? api.pause(id, key) : a === 'resume' ? api.resume(id, key) : api.cancelInterview(id, reason, key)),
+      (s) => {
+        props.onUpdated(s);
+        return verbs[a].done;
+      },
+    );
+  }
+
+  return (
+    <div class="actions">
+      {offered.length > 0 ? (
+        <div class="buttons" role="group" aria-label="Actions" aria-describedby={props.titleId}>
+          {offered.map((a) => (
+            <button
+              key={a}
+              type="button"
+              ref={a === props.offer ? focusRef : undefined}
+              class={a === 'cancel' ? 'danger' : 'primary'}
+              disabled={busy !== null}
+              aria-busy={busy === a}
+              onClick={() => (a === 'cancel' ? setAsking(true) : act(a))}
+            >
+              {busy === a ? verbs[a].busy : verbs[a].label}
+            </button>
+          ))}
+        </div>
+      ) : (
+        status && <p class="hint">No actions: a {status} interview stays {status}.</p>
+      )}
+      <OutcomeView outcome={outcome} />
+      <ReasonDialog
+        open={asking}
+        title={props.title ? `Cancel “${props.title}”?` : 'Cancel this interview?'}
+        intro={<p>A cancelled interview cannot be resumed.</p>}
+        confirm="Cancel interview"
+        keep="Keep interview"
+        onConfirm={(reason) => act('cancel', reason)}
+        onClose={() => setAsking(false)}
+      />
+    </div>
+  );
+}
+
+function SessionCard({ api, session, onUpdated }: { api: Api; session: Session; onUpdated: (s: Session) => void }) {
+  const titleId = `title-${session.id}`;
+  return (
+    <li class="card" data-session-id={session.id} data-status={session.status}>
+      <article aria-labelledby={titleId}>
+        <header>
+          <h3 id={titleId}>
+            <a href={href.interview(session.id)}>{session.title}</a>
+          </h3>
+          <StatusBadge status={session.status} />
+        </header>
+        <p class="meta">
+          Progress {Math.round(session.progress * 100)}% · score {session.score}
+          {session.targetScore !== undefined && ` of ${session.targetScore}`} · updated {formatTime(session.updatedAt)}
+        </p>
+        <SessionActions api={api} id={session.id} title={session.title} titleId={titleId} status={session.status} onUpdated={onUpdated} />
+      </article>
+    </li>
+  );
+}
+
+const pageSize = 5;
+
+export function InterviewList({ api }: { api: Api }) {
+  const [status, setStatus] = useState<SessionStatus | ''>('');
+  const [items, setItems] = useState<Session[]>([]);
+  const [cursor, setCursor] = useState<string>();
+  const [loading, setLoading] = useState<'first' | 'more' | null>('first');
+  const [error, setError] = useState<{ text: string; retry: () => void } | null>(null);
+  const generation = useRef(0);
+
+  async function load(first: boolean) {
+    const gen = first ? ++generation.current : generation.current;
+    setLoading(first ? 'first' : 'more');
+    setError(null);
+    try {
+      const page = await api.listInterviews(status, first ? undefined : cursor, pageSize);
+      if (gen !== generation.current) return; // the filter changed meanwhile
+      setItems((prev) => (first ? page.items : [...prev, ...page.items.filter((s) => !prev.some((p) => p.id === s.id))]));
+      setCursor(page.nextCursor);
+    } catch (err) {
+      if (err instanceof Unauthorized || gen !== generation.current) return;
+      setError({ text: describe(err), retry: () => void load(first) });
+    } finally {
+      if (gen === generation.current) setLoading(null);
+    }
+  }
+
+  useEffect(() => {
+    void load(true);
+  }, [status]);
+
+  const replace = (s: Session) => setItems((prev) => prev.map((p) => (p.id === s.id ? s : p)));
+
+  return (
+    <section aria-labelledby="view-title">
+      <h2 id="view-title" tabIndex={-1}>
+        Your interviews
+      </h2>
+      <div class="toolbar">
+        <label for="status-filter">Status</label>
+        <select id="status-filter" value={status} onChange={(e) => setStatus(e.currentTarget.value as SessionStatus | '')}>
+          <option value="">All</option>
+          {statuses.map((s) => (
+            <option key={s} value={s}>
+              {s[0].toUpperCase() + s.slice(1)}
+            </option>
+          ))}
+        </select>
+        <button type="button" onClick={() => void load(true)} disabled={loading !== null}>
+          Refresh
+        </button>
+      </div>
+      <div aria-live="polite">
+        {loading === 'first' && <p class="hint">Loading interviews…</p>}
+        {!loading && !error && items.length === 0 && <p>No interviews{status ? ` that are ${status}` : ''}.</p>}
+      </div>
+      {error && (
+        <div class="error" role="alert">
+          <p>{error.text}</p>
+          <button type="button" onClick={error.retry}>
+            Retry
+          </button>
+        </div>
+      )}
+      <ul class="cards" aria-label="Interviews">
+        {items.map((s) => (
+          <SessionCard key={s.id} api={api} session={s} onUpdated={replace} />
+        ))}
+      </ul>
+      {cursor && (
+        <button type="button" onClick={() => void load(false)} disabled={loading !== null} aria-busy={loading === 'more'}>
+          {loading === 'more' ? 'Loading…' : 'Load more'}
+        </button>
+      )}
+    </section>
+  );
+}
+
+export function InterviewDetail({ api, id, action }: { api: Api; id: string; action?: SessionAction }) {
+  const [session, setSession] = useState<Session | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+
+  useEffect(() => {
+    let live = true;
+    setSession(null);
+    setError(null);
+    setLoading(true);
+    api
+      .getInterview(id)
+      .then((s) => live && setSession(s))
+      .catch((err) => live && !(err instanceof Unauthorized) && setError(describe(err)))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [api, id]);
+
+  return (
+    <section aria-labelledby="view-title" class="detail" data-session-id={id}>
+      <p>
+        <a href={href.interviews()}>← All interviews</a>
+      </p>
+      <h2 id="view-title" tabIndex={-1}>
+        {session?.title ?? 'Interview'}
+      </h2>
+      <p class="meta">
+        Session <code>{id}</code>
+      </p>
+      {loading && <p class="hint">Loading…</p>}
+      {error && (
+        <div class="error" role="alert">
+          <p>Could not load this interview: {error}</p>
+        </div>
+      )}
+      {session && (
+        <dl class="fields">
+          <dt>Status</dt>
+          <dd>
+            <StatusBadge status={session.status} />
+          </dd>
+          <dt>Progress</dt>
+          <dd>{Math.round(session.progress * 100)}%</dd>
+          <dt>Score</dt>
+          <dd>
+            {session.score}
+            {session.targetScore !== undefined && ` (target ${session.targetScore})`}
+          </dd>
+          <dt>Topics</dt>
+          <dd>{(session.topicLabels ?? session.topicIds).join(', ') || '–'}</dd>
+          <dt>Interviewer</dt>
+          <dd>{session.interviewerId}</dd>
+          <dt>Created</dt>
+          <dd>{formatTime(session.createdAt)}</dd>
+          <dt>Updated</dt>
+          <dd>{formatTime(session.updatedAt)}</dd>
+          <dt>Recent messages</dt>
+          <dd>{session.recentMessages?.length ?? 0}</dd>
+        </dl>
+      )}
+      {!loading && (session || action) && (
+        <SessionActions
+          api={api}
+          id={id}
+          title={session?.title}
+          titleId="view-title"
+          status={session?.status}
+          offer={action}
+          onUpdated={setSession}
+        />
+      )}
+    </section>
+  );
+}
