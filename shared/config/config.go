@@ -120,8 +120,8 @@ func Start(name string, required ...string) (Base, error) {
 }
 
 // Table is a function that needs TABLE_NAME (the HTTP functions): its base, and the
-// table. The function builds its own clients from AWS, so a function that never calls
-// DynamoDB does not link (and initialise) the DynamoDB client.
+// table. Each main builds its own clients from AWS, so a function links only the service
+// clients it uses.
 type Table struct {
 	Base
 	Table string

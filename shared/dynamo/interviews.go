@@ -52,8 +52,8 @@ func ownerStatus(owner string, s interview.Status) string { return owner + "#" +
 // lifecycle.ErrNotFound, lifecycle.ErrForbidden or an *lifecycle.InvalidTransitionError.
 // The condition also holds that this request has not applied already, so a retry never
 // applies twice; when it had (its response was lost), replay is true and the session is
-// returned as it is: as that write left it, or as later transitions have left it since. Throttling and outages that outlast the SDK's retries are
-// lifecycle.ErrUnavailable.
+// returned as it is: as that write left it, or as later transitions have left it since.
+// Throttling and outages that outlast the SDK's retries are lifecycle.ErrUnavailable.
 func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req interview.Request) (sess interview.Session, replay bool, err error) {
 	in := s.transitionInput(t, req)
 	out, err := s.db.UpdateItem(ctx, in)

@@ -51,7 +51,6 @@ func TestBrowser(t *testing.T) {
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Docs:       true,
-		Console:    true,
 		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 			return devauth.Mint(key, sub, roles, ttl, now)
 		},

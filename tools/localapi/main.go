@@ -138,7 +138,6 @@ func serve(args []string) error {
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Progress:   os.Stdout,
 		Docs:       true,
-		Console:    true,
 		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 			return devauth.Mint(key, sub, roles, ttl, now)
 		},

@@ -63,10 +63,9 @@ type Options struct {
 	// Docs mounts the API's documentation at /docs (Swagger UI from web/node_modules, which
 	// `make tools` installs).
 	Docs bool
-	// Console mounts the web console at /console with its local-only endpoints
-	// (/_local/token signs with Mint, /_local/demo lists the demo data).
-	Console bool
-	Mint    func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error)
+	// Mint, when set, mounts the web console at /console with its local-only endpoints:
+	// /_local/token signs dev tokens with Mint, /_local/demo lists the demo data.
+	Mint func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error)
 }
 
 // Stack is a running local stack.
@@ -223,10 +222,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	if o.Console {
-		if o.Mint == nil {
-			return nil, errors.New("localstack: the console needs Options.Mint")
-		}
+	if o.Mint != nil {
 		console.Mount(mux, consoleConfig(o))
 	}
 	mux.Handle("/", api)

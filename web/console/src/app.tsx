@@ -49,7 +49,6 @@ function SignIn(props: { notice: string; demo: Demo | null; demoError: boolean; 
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState('');
   const [pasted, setPasted] = useState('');
-  const noticeRef = useRef<HTMLParagraphElement>(null);
 
   useEffect(() => {
     document.title = 'Sign in · lifecycle console';
@@ -67,7 +66,7 @@ function SignIn(props: { notice: string; demo: Demo | null; demoError: boolean; 
       <h1>lifecycle console</h1>
       <p class="hint">A local console for the lifecycle API: the same routes the product frontends call, as a demo user.</p>
       {props.notice && (
-        <p class="notice" role="alert" ref={noticeRef}>
+        <p class="notice" role="alert">
           {props.notice}
         </p>
       )}
