@@ -10,7 +10,7 @@ DDB_READY   := $(DDB_DIR)/launcher/LoopbackDynamoDBLocal.class
 VENV        := $(TOOLS)/venv
 VENV_READY  := $(VENV)/.installed
 WEB_READY   := web/node_modules/.package-lock.json
-CONSOLE_DIR := tools/console/dist
+CONSOLE_DIR := tools/local/console/dist
 CONSOLE_READY := $(CONSOLE_DIR)/index.html
 CONSOLE_SRC := $(shell find web/console -type f) web/package.json web/package-lock.json
 CHROMIUM    ?= /usr/bin/chromium
@@ -33,18 +33,18 @@ help: ## list the targets
 .PHONY: tools
 tools: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CHROMIUM) ## fetch DynamoDB Local, the Python tools (SAM, cfn-lint, moto), web assets and chromium
 
-$(DDB_READY): tools/ddblocal/pom.xml tools/ddblocal/LoopbackDynamoDBLocal.java
+$(DDB_READY): tools/local/dynamodblocal/pom.xml tools/local/dynamodblocal/LoopbackDynamoDBLocal.java
 	@echo "==> fetching DynamoDB Local from Maven Central into $(DDB_DIR) (first run only)"
 	@command -v java >/dev/null || { echo "java (17+) is required for DynamoDB Local"; exit 1; }
 	@command -v mvn >/dev/null || { echo "mvn is required to fetch DynamoDB Local"; exit 1; }
 	@rm -rf $(DDB_DIR) && mkdir -p $(DDB_DIR)/native $(DDB_DIR)/launcher
-	mvn -B -f tools/ddblocal/pom.xml -Dmaven.repo.local=$(abspath $(TOOLS))/m2 \
+	mvn -B -f tools/local/dynamodblocal/pom.xml -Dmaven.repo.local=$(abspath $(TOOLS))/m2 \
 		dependency:copy-dependencies -DoutputDirectory=$(abspath $(DDB_DIR))/lib \
 		| grep -E '^\[(INFO|ERROR)\] (Copying|BUILD|Downloaded from central: .*DynamoDBLocal)|ERROR' || true
 	@ls $(DDB_DIR)/lib/DynamoDBLocal-*.jar >/dev/null
 	@cp $(DDB_DIR)/lib/libsqlite4java-linux-amd64-*.so $(DDB_DIR)/native/libsqlite4java-linux-amd64.so
 	@for f in $(DDB_DIR)/lib/libsqlite4java-linux-aarch64-*.so; do [ -e "$$f" ] && cp "$$f" $(DDB_DIR)/native/libsqlite4java-linux-aarch64.so; done; true
-	javac -d $(DDB_DIR)/launcher -cp '$(DDB_DIR)/lib/*' tools/ddblocal/LoopbackDynamoDBLocal.java
+	javac -d $(DDB_DIR)/launcher -cp '$(DDB_DIR)/lib/*' tools/local/dynamodblocal/LoopbackDynamoDBLocal.java
 	@echo "==> DynamoDB Local ready in $(DDB_DIR)"
 
 $(VENV_READY): tools/requirements.txt
@@ -97,40 +97,49 @@ console: $(CONSOLE_READY) ## build the web console that make run serves at /cons
 ## ---- run locally ----
 
 PORT ?= 3000
+CMD_BIN := bin/cmd
+
+# The developer commands (tools/cmd/<name>: run, token, events, invoke, bench, reliability),
+# built once and rebuilt only when Go code changes, so `make token` answers at once.
+GO_SOURCES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*' -not -path './web/*') go.mod go.sum
+$(CMD_BIN)/run: $(CONSOLE_READY)
+$(CMD_BIN)/%: $(GO_SOURCES)
+	@echo "==> building $* (tools/cmd/$*)"
+	@go build -o $@ ./tools/cmd/$*
 
 .PHONY: run
-run: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops)
-	@echo "==> building the local server"
-	@go build -o $(TOOLS)/bin/localapi ./tools/localapi
-	@$(TOOLS)/bin/localapi serve -addr 127.0.0.1:$(PORT)
+run: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops)
+	@$(CMD_BIN)/run -addr 127.0.0.1:$(PORT)
 
 .PHONY: invoke
-invoke: $(DDB_READY) $(VENV_READY) ## run a function's real bootstrap on an event: make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
+invoke: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/invoke ## run a function's real bootstrap on an event: make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
 	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $(BIN)/amd64/$(FN)/bootstrap ./functions/$(FN)
-	@go run ./tools/localapi invoke -fn $(FN) -event $(EVENT)
+	@$(CMD_BIN)/invoke -fn $(FN) -event $(EVENT)
 
 .PHONY: reliability
-reliability: $(DDB_READY) $(VENV_READY) ## concurrent transitions under injected faults, checked end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 SEED=1)
-	@go run ./tools/localapi reliability -clients $(or $(CLIENTS),32) -requests $(or $(REQUESTS),3000) \
+reliability: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability ## concurrent transitions under injected faults, checked end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 SEED=1)
+	@$(CMD_BIN)/reliability -clients $(or $(CLIENTS),32) -requests $(or $(REQUESTS),3000) \
 		-sessions $(or $(SESSIONS),64) -fault-rate $(or $(FAULT_RATE),0.05) -seed $(or $(SEED),1)
 
 .PHONY: bench
-bench: $(DDB_READY) $(VENV_READY) ## cold start, size, RSS, handler CPU, latency vs the bare write, requests per call: one table
+bench: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU, latency vs the bare write, requests per call: one table
 	@mkdir -p test-output
-	@go run ./tools/localapi bench -out test-output/bench.md $(if $(PREBUILT),-prebuilt $(PREBUILT))
+	@$(CMD_BIN)/bench -out test-output/bench.md $(if $(PREBUILT),-prebuilt $(PREBUILT))
 
 .PHONY: events
-events: ## print the events the running `make run` received on its example queues, newest first
-	@go run ./tools/localapi events -addr 127.0.0.1:$(PORT) $(if $(JSON),-json)
+events: $(CMD_BIN)/events ## print the events the running `make run` received on its example queues, newest first
+	@$(CMD_BIN)/events -addr 127.0.0.1:$(PORT) $(if $(JSON),-json)
 
 .PHONY: token
-token: ## print a dev token: make token SUB=alice [ROLES=Dispatcher,Admin] [TTL=12h]
-	@go run ./tools/localapi token -sub "$(SUB)" -roles "$(ROLES)" -ttl "$(or $(TTL),12h)"
+token: $(CMD_BIN)/token ## print a dev token: make token SUB=alice [ROLES=Dispatcher,Admin] [TTL=12h]
+	@$(CMD_BIN)/token -sub "$(SUB)" -roles "$(ROLES)" -ttl "$(or $(TTL),12h)"
 
 ## ---- checks ----
 
 export SAM_CLI_TELEMETRY := 0
+# Under make test a test whose tools are missing fails; a plain `go test ./...` skips it.
+REQUIRE_TOOLS := LIFECYCLE_REQUIRE_TOOLS=1
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*')
 
 .PHONY: test
@@ -141,7 +150,7 @@ test: tools $(CONSOLE_READY) ## everything: format, vet, binaries, unit/integrat
 	@go vet ./...
 	@$(MAKE) build
 	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, browser)"
-	@go test -race -count=1 ./...
+	@$(REQUIRE_TOOLS) go test -race -count=1 ./...
 	@$(MAKE) fuzz FUZZTIME=10s
 	@$(MAKE) lint-template
 	@$(MAKE) sam-build

@@ -22,7 +22,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
-	"github.com/lifecycle-api/lifecycle/tools/contract"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/openapicheck"
 )
 
 // memStore is an in-process InterviewStore for handler tests: it applies the domain's
@@ -255,13 +255,13 @@ func invoke(t *testing.T, h http.Handler, ev events.APIGatewayV2HTTPRequest) eve
 
 var (
 	apiContractOnce sync.Once
-	apiContract     *contract.Validator
+	apiContract     *openapicheck.Validator
 	apiContractErr  error
 )
 
 func checkContract(t *testing.T, ev events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
 	t.Helper()
-	apiContractOnce.Do(func() { apiContract, apiContractErr = contract.Load("../../openapi.yaml") })
+	apiContractOnce.Do(func() { apiContract, apiContractErr = openapicheck.Load("../../openapi.yaml") })
 	if apiContractErr != nil {
 		t.Fatal(apiContractErr)
 	}

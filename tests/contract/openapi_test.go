@@ -11,7 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
-	"github.com/lifecycle-api/lifecycle/tools/cfn"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
 type operation struct {
@@ -114,22 +114,22 @@ func TestEverySampleEventStatusIsDocumented(t *testing.T) {
 // TestEveryTemplateRouteIsDocumented: each HttpApi route a template function declares is
 // in openapi.yaml, and every function with routes has at least one documented operation.
 func TestEveryTemplateRouteIsDocumented(t *testing.T) {
-	tpl, err := cfn.Load("../../template.yaml")
+	tpl, err := cfntemplate.Load("../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ops := documented(load(t))
 	for id, fn := range tpl.Resources("AWS::Serverless::Function") {
-		evs := cfn.Get(fn, "Properties", "Events")
+		evs := cfntemplate.Get(fn, "Properties", "Events")
 		if evs == nil {
 			continue
 		}
 		for i := 0; i+1 < len(evs.Content); i += 2 {
 			ev := evs.Content[i+1]
-			if cfn.Scalar(cfn.Get(ev, "Type")) != "HttpApi" {
+			if cfntemplate.Scalar(cfntemplate.Get(ev, "Type")) != "HttpApi" {
 				continue
 			}
-			route := cfn.Scalar(cfn.Get(ev, "Properties", "Method")) + " " + cfn.Scalar(cfn.Get(ev, "Properties", "Path"))
+			route := cfntemplate.Scalar(cfntemplate.Get(ev, "Properties", "Method")) + " " + cfntemplate.Scalar(cfntemplate.Get(ev, "Properties", "Path"))
 			if ops[route] == nil {
 				t.Errorf("%s serves %s, which openapi.yaml does not document", id, route)
 			}

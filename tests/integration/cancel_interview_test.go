@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
-	"github.com/lifecycle-api/lifecycle/tools/demo"
-	"github.com/lifecycle-api/lifecycle/tools/devauth"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 )
 
 func TestCancelInterviewContract(t *testing.T) {
@@ -29,35 +29,35 @@ func TestCancelInterviewContract(t *testing.T) {
 		status                  int
 		want                    map[string]any
 	}{
-		{"cancel active with reason", "/interviews/" + demo.AliceActive + "/cancel", alice, `{"reason":"Candidate asked to reschedule"}`, 200,
-			map[string]any{"success": true, "message": "Interview cancelled successfully", "sessionId": demo.AliceActive}},
-		{"cancel paused, seed path, no body", "/api/interview/" + demo.AlicePaused + "/cancel", alice, "", 200,
-			map[string]any{"success": true, "sessionId": demo.AlicePaused}},
-		{"cancel via /api/interviews", "/api/interviews/" + demo.BobActive + "/cancel", bob, "{}", 200,
-			map[string]any{"success": true, "sessionId": demo.BobActive}},
-		{"already cancelled", "/interviews/" + demo.AliceCancelled + "/cancel", alice, "", 400,
+		{"cancel active with reason", "/interviews/" + demodata.AliceActive + "/cancel", alice, `{"reason":"Candidate asked to reschedule"}`, 200,
+			map[string]any{"success": true, "message": "Interview cancelled successfully", "sessionId": demodata.AliceActive}},
+		{"cancel paused, seed path, no body", "/api/interview/" + demodata.AlicePaused + "/cancel", alice, "", 200,
+			map[string]any{"success": true, "sessionId": demodata.AlicePaused}},
+		{"cancel via /api/interviews", "/api/interviews/" + demodata.BobActive + "/cancel", bob, "{}", 200,
+			map[string]any{"success": true, "sessionId": demodata.BobActive}},
+		{"already cancelled", "/interviews/" + demodata.AliceCancelled + "/cancel", alice, "", 400,
 			map[string]any{"error": "Interview is already cancelled", "code": "INVALID_TRANSITION", "currentStatus": "cancelled"}},
-		{"completed", "/interviews/" + demo.AliceCompleted + "/cancel", alice, `{"reason":"late"}`, 400,
+		{"completed", "/interviews/" + demodata.AliceCompleted + "/cancel", alice, `{"reason":"late"}`, 400,
 			map[string]any{"error": "Cannot cancel a completed interview", "code": "INVALID_TRANSITION", "currentStatus": "completed"}},
-		{"not found", "/interviews/" + demo.MissingSession + "/cancel", alice, "", 404,
+		{"not found", "/interviews/" + demodata.MissingSession + "/cancel", alice, "", 404,
 			map[string]any{"error": "Interview session not found", "code": "NOT_FOUND"}},
-		{"another owner's session", "/interviews/" + demo.BobPaused + "/cancel", alice, "", 403,
+		{"another owner's session", "/interviews/" + demodata.BobPaused + "/cancel", alice, "", 403,
 			map[string]any{"error": "Forbidden"}},
-		{"another owner's completed session", "/interviews/" + demo.BobCompleted + "/cancel", alice, "", 403,
+		{"another owner's completed session", "/interviews/" + demodata.BobCompleted + "/cancel", alice, "", 403,
 			map[string]any{"error": "Forbidden"}},
 		{"non-UUID id", "/interviews/123/cancel", alice, "", 400,
 			map[string]any{"error": "Invalid request", "details": "id must be a UUID"}},
-		{"malformed JSON", "/interviews/" + demo.AliceActive2 + "/cancel", alice, `{"reason"`, 400,
+		{"malformed JSON", "/interviews/" + demodata.AliceActive2 + "/cancel", alice, `{"reason"`, 400,
 			map[string]any{"error": "Invalid request", "details": "malformed JSON"}},
-		{"non-string reason", "/interviews/" + demo.AliceActive2 + "/cancel", alice, `{"reason":["a"]}`, 400,
+		{"non-string reason", "/interviews/" + demodata.AliceActive2 + "/cancel", alice, `{"reason":["a"]}`, 400,
 			map[string]any{"error": "Invalid request", "details": "reason must be a string"}},
-		{"reason over 500 characters", "/interviews/" + demo.AliceActive2 + "/cancel", alice, `{"reason":"` + strings.Repeat("x", 501) + `"}`, 400,
+		{"reason over 500 characters", "/interviews/" + demodata.AliceActive2 + "/cancel", alice, `{"reason":"` + strings.Repeat("x", 501) + `"}`, 400,
 			map[string]any{"error": "Invalid request", "details": "reason must be at most 500 characters"}},
-		{"body over 16 KiB", "/interviews/" + demo.AliceActive2 + "/cancel", alice, `{"reason":"` + strings.Repeat("x", 17<<10) + `"}`, 413,
+		{"body over 16 KiB", "/interviews/" + demodata.AliceActive2 + "/cancel", alice, `{"reason":"` + strings.Repeat("x", 17<<10) + `"}`, 413,
 			map[string]any{"error": "Request body too large", "code": "PAYLOAD_TOO_LARGE"}},
-		{"no token", "/interviews/" + demo.AliceActive2 + "/cancel", "", "", 401, map[string]any{"error": "Unauthorized"}},
-		{"expired token", "/interviews/" + demo.AliceActive2 + "/cancel", expired, "", 401, map[string]any{"error": "Unauthorized"}},
-		{"forged token", "/interviews/" + demo.AliceActive2 + "/cancel", forged, "", 401, map[string]any{"error": "Unauthorized"}},
+		{"no token", "/interviews/" + demodata.AliceActive2 + "/cancel", "", "", 401, map[string]any{"error": "Unauthorized"}},
+		{"expired token", "/interviews/" + demodata.AliceActive2 + "/cancel", expired, "", 401, map[string]any{"error": "Unauthorized"}},
+		{"forged token", "/interviews/" + demodata.AliceActive2 + "/cancel", forged, "", 401, map[string]any{"error": "Unauthorized"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -76,15 +76,15 @@ func TestCancelInterviewContract(t *testing.T) {
 		})
 	}
 	// The rejected requests left AliceActive2 untouched.
-	if it := s.session(t, demo.AliceActive2); str(it, "status") != "active" || str(it, "version") != "1" {
+	if it := s.session(t, demodata.AliceActive2); str(it, "status") != "active" || str(it, "version") != "1" {
 		t.Errorf("a rejected request changed the session: status %s version %s", str(it, "status"), str(it, "version"))
 	}
 }
 
 func TestCancelInterviewStoresTheTransition(t *testing.T) {
 	s := newStack(t)
-	before := s.session(t, demo.AliceActive)
-	r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/cancel", s.token(t, "alice"),
+	before := s.session(t, demodata.AliceActive)
+	r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", s.token(t, "alice"),
 		`{"reason":"Candidate asked to reschedule"}`, "X-Correlation-Id", "corr-it-1")
 	if r.status != 200 {
 		t.Fatalf("status %d: %s", r.status, r.raw)
@@ -92,7 +92,7 @@ func TestCancelInterviewStoresTheTransition(t *testing.T) {
 	if r.header.Get("X-Correlation-Id") != "corr-it-1" {
 		t.Errorf("correlation id not echoed: %q", r.header.Get("X-Correlation-Id"))
 	}
-	it := s.session(t, demo.AliceActive)
+	it := s.session(t, demodata.AliceActive)
 	want := map[string]string{
 		"status": "cancelled", "previousStatus": "active", "version": "2", "cancelledBy": "alice",
 		"cancelReason": "Candidate asked to reschedule", "ownerStatus": "alice#cancelled",
@@ -128,7 +128,7 @@ func TestConcurrentCancelsOfOneSession(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/cancel", tok, `{"reason":"race `+strconv.Itoa(i)+`"}`)
+			results[i] = s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", tok, `{"reason":"race `+strconv.Itoa(i)+`"}`)
 		}()
 	}
 	close(start)
@@ -149,7 +149,7 @@ func TestConcurrentCancelsOfOneSession(t *testing.T) {
 	if ok != 1 || already != n-1 {
 		t.Fatalf("%d successes and %d 'already cancelled', want 1 and %d", ok, already, n-1)
 	}
-	it := s.session(t, demo.AliceActive)
+	it := s.session(t, demodata.AliceActive)
 	if str(it, "version") != "2" || str(it, "status") != "cancelled" || str(it, "cancelReason") != winner {
 		t.Fatalf("stored version %s status %s reason %q; want 2, cancelled, %q", str(it, "version"), str(it, "status"), str(it, "cancelReason"), winner)
 	}
@@ -162,7 +162,7 @@ func TestDynamoDBOutageIs503(t *testing.T) {
 	}
 	dead := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String("http://127.0.0.1:1") })
 	s := newStack(t, withDB(dead))
-	r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/cancel", s.token(t, "alice"), "")
+	r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", s.token(t, "alice"), "")
 	if r.status != http.StatusServiceUnavailable || r.body["error"] != "Service Unavailable" {
 		t.Fatalf("status %d body %s", r.status, r.raw)
 	}

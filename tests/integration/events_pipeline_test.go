@@ -29,15 +29,15 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
-	"github.com/lifecycle-api/lifecycle/tools/cfn"
-	"github.com/lifecycle-api/lifecycle/tools/demo"
-	"github.com/lifecycle-api/lifecycle/tools/eventstack"
-	"github.com/lifecycle-api/lifecycle/tools/streampoller"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/eventplumbing"
+	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
 // pipeline is a stack's event path: its table stream, the publisher, the bus and queues.
 type pipeline struct {
-	es      *eventstack.Stack
+	es      *eventplumbing.Stack
 	sqs     *sqs.Client
 	poller  *streampoller.Poller
 	mu      sync.Mutex
@@ -52,12 +52,12 @@ func newPipeline(t *testing.T, s *stack) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl, err := cfn.Load(filepath.Join(repoRoot(t), "template.yaml"))
+	tpl, err := cfntemplate.Load(filepath.Join(repoRoot(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &pipeline{sqs: sqs.NewFromConfig(cfg)}
-	p.es, err = eventstack.Setup(ctx, tpl, eventbridge.NewFromConfig(cfg), p.sqs, randomName("it")+"-")
+	p.es, err = eventplumbing.Setup(ctx, tpl, eventbridge.NewFromConfig(cfg), p.sqs, randomName("it")+"-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,25 +196,25 @@ func TestEventsEndToEnd(t *testing.T) {
 			want = append(want, *exp)
 		}
 	}
-	do("POST", "/interviews/"+demo.AliceActive+"/cancel", alice, `{"reason":"Candidate asked to stop"}`, "ev-1", 200,
-		&expected{detailType: event.TypeInterviewCancelled, kind: "interview", id: demo.AliceActive, reason: "Candidate asked to stop"})
-	do("POST", "/interviews/"+demo.AliceActive2+"/pause", alice, "", "ev-2", 200,
-		&expected{detailType: event.TypeInterviewPaused, kind: "interview", id: demo.AliceActive2})
-	do("POST", "/interviews/"+demo.AlicePaused+"/resume", alice, "", "ev-3", 200,
-		&expected{detailType: event.TypeInterviewResumed, kind: "interview", id: demo.AlicePaused})
-	do("POST", "/interviews/"+demo.AliceActive2+"/resume", alice, "", "ev-4", 200,
-		&expected{detailType: event.TypeInterviewResumed, kind: "interview", id: demo.AliceActive2})
-	do("POST", "/jobs/"+demo.JobAssignedConfirmed+"/cancel", dana, `{"reason":"Customer cancelled"}`, "ev-5", 200,
-		&expected{detailType: event.TypeJobCancelled, kind: "job", id: demo.JobAssignedConfirmed, reason: "Customer cancelled", roles: []string{"Dispatcher"}})
-	do("POST", "/jobs/"+demo.JobUnassigned+"/cancel", dana, "", "ev-6", 200,
-		&expected{detailType: event.TypeJobCancelled, kind: "job", id: demo.JobUnassigned, roles: []string{"Dispatcher"}})
+	do("POST", "/interviews/"+demodata.AliceActive+"/cancel", alice, `{"reason":"Candidate asked to stop"}`, "ev-1", 200,
+		&expected{detailType: event.TypeInterviewCancelled, kind: "interview", id: demodata.AliceActive, reason: "Candidate asked to stop"})
+	do("POST", "/interviews/"+demodata.AliceActive2+"/pause", alice, "", "ev-2", 200,
+		&expected{detailType: event.TypeInterviewPaused, kind: "interview", id: demodata.AliceActive2})
+	do("POST", "/interviews/"+demodata.AlicePaused+"/resume", alice, "", "ev-3", 200,
+		&expected{detailType: event.TypeInterviewResumed, kind: "interview", id: demodata.AlicePaused})
+	do("POST", "/interviews/"+demodata.AliceActive2+"/resume", alice, "", "ev-4", 200,
+		&expected{detailType: event.TypeInterviewResumed, kind: "interview", id: demodata.AliceActive2})
+	do("POST", "/jobs/"+demodata.JobAssignedConfirmed+"/cancel", dana, `{"reason":"Customer cancelled"}`, "ev-5", 200,
+		&expected{detailType: event.TypeJobCancelled, kind: "job", id: demodata.JobAssignedConfirmed, reason: "Customer cancelled", roles: []string{"Dispatcher"}})
+	do("POST", "/jobs/"+demodata.JobUnassigned+"/cancel", dana, "", "ev-6", 200,
+		&expected{detailType: event.TypeJobCancelled, kind: "job", id: demodata.JobUnassigned, roles: []string{"Dispatcher"}})
 	// Refused requests write nothing, so they publish nothing.
-	do("POST", "/interviews/"+demo.AliceCompleted+"/cancel", alice, "", "ev-x1", 400, nil)
-	do("POST", "/interviews/"+demo.BobActive+"/pause", alice, "", "ev-x2", 403, nil)
-	do("POST", "/jobs/"+demo.JobCompleted+"/cancel", dana, "", "ev-x3", 400, nil)
+	do("POST", "/interviews/"+demodata.AliceCompleted+"/cancel", alice, "", "ev-x1", 400, nil)
+	do("POST", "/interviews/"+demodata.BobActive+"/pause", alice, "", "ev-x2", 403, nil)
+	do("POST", "/jobs/"+demodata.JobCompleted+"/cancel", dana, "", "ev-x3", 400, nil)
 	// A write that does not change a status publishes nothing.
 	if _, err := s.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: key("INTERVIEW#"+demo.BobPaused, "INTERVIEW"),
+		TableName: aws.String(s.table), Key: key("INTERVIEW#"+demodata.BobPaused, "INTERVIEW"),
 		UpdateExpression: aws.String("SET title = :t"), ExpressionAttributeValues: map[string]types.AttributeValue{":t": sv("Renamed")},
 	}); err != nil {
 		t.Fatal(err)
@@ -222,10 +222,10 @@ func TestEventsEndToEnd(t *testing.T) {
 	// A function that dies right after its write never answers, but its write is committed,
 	// so its event is published all the same.
 	if _, _, err := dynamo.NewInterviews(s.db, s.table, time.Now).Apply(context.Background(), interview.Cancel,
-		interview.Request{ID: demo.BobActive, Actor: lifecycle.Actor{Sub: "bob"}, CorrelationID: "ev-crash"}); err != nil {
+		interview.Request{ID: demodata.BobActive, Actor: lifecycle.Actor{Sub: "bob"}, CorrelationID: "ev-crash"}); err != nil {
 		t.Fatal(err)
 	}
-	crashed := expected{detailType: event.TypeInterviewCancelled, kind: "interview", id: demo.BobActive, corr: "ev-crash"}
+	crashed := expected{detailType: event.TypeInterviewCancelled, kind: "interview", id: demodata.BobActive, corr: "ev-crash"}
 	s.snapshot(t, &crashed)
 	want = append(want, crashed)
 
@@ -323,7 +323,7 @@ func checkEvent(t *testing.T, s *stack, w expected, env event.Envelope, d map[st
 	if w.kind == "job" {
 		wantSub = "dana"
 	}
-	if w.id == demo.BobActive {
+	if w.id == demodata.BobActive {
 		wantSub = "bob"
 	}
 	if actor["sub"] != wantSub {
@@ -335,13 +335,13 @@ func checkEvent(t *testing.T, s *stack, w expected, env event.Envelope, d map[st
 	}
 	if w.detailType == event.TypeJobCancelled {
 		a, _ := d["assignment"].(map[string]any)
-		if w.id == demo.JobUnassigned {
+		if w.id == demodata.JobUnassigned {
 			if a != nil {
 				t.Errorf("%s: assignment %v on a job that had none", w.corr, a)
 			}
 			return
 		}
-		aid := demo.AssignmentID(w.id, 1)
+		aid := demodata.AssignmentID(w.id, 1)
 		stored := s.assignment(t, w.id, aid)
 		if a == nil || a["id"] != aid || a["technicianId"] != str(stored, "technicianId") || a["previousStatus"] != "Confirmed" {
 			t.Errorf("%s: assignment %v, stored %v", w.corr, a, stored)
@@ -378,7 +378,7 @@ func TestEventsSurviveAnEventBridgeOutage(t *testing.T) {
 	}
 
 	alice := s.token(t, "alice")
-	ids := []string{demo.AliceActive, demo.AliceActive2, demo.AliceActive3}
+	ids := []string{demodata.AliceActive, demodata.AliceActive2, demodata.AliceActive3}
 	for _, id := range ids {
 		if r := s.do(t, http.MethodPost, "/interviews/"+id+"/pause", alice, ""); r.status != 200 {
 			t.Fatalf("pause %s: %d", id, r.status)
@@ -431,7 +431,7 @@ func TestRecordsThatKeepFailingGoToTheFailureDestination(t *testing.T) {
 		o.BaseEndpoint, o.Retryer = aws.String("http://127.0.0.1:1"), aws.NopRetryer{}
 	})
 	p.handler = eventbus.NewPublisher(down, p.es.BusName, discardLogger()).Handle
-	if r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/cancel", s.token(t, "alice"), ""); r.status != 200 {
+	if r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", s.token(t, "alice"), ""); r.status != 200 {
 		t.Fatal(r.raw)
 	}
 	for range 5 {
@@ -439,7 +439,7 @@ func TestRecordsThatKeepFailingGoToTheFailureDestination(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(p.gaveUp) != 1 || p.gaveUp[0].Change.NewImage["id"].String() != demo.AliceActive {
+	if len(p.gaveUp) != 1 || p.gaveUp[0].Change.NewImage["id"].String() != demodata.AliceActive {
 		t.Fatalf("records given up on: %d", len(p.gaveUp))
 	}
 }
@@ -455,9 +455,9 @@ func TestAuditConsumerRecordsEachEventOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice := s.token(t, "alice")
-	s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/pause", alice, "")
-	s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/resume", alice, "")
-	s.do(t, http.MethodPost, "/jobs/"+demo.JobInProgress+"/cancel", s.token(t, "adam", "Admin"), "")
+	s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause", alice, "")
+	s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/resume", alice, "")
+	s.do(t, http.MethodPost, "/jobs/"+demodata.JobInProgress+"/cancel", s.token(t, "adam", "Admin"), "")
 	p.drain(t)
 
 	r, err := p.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.es.Queues["AuditQueue"]), MaxNumberOfMessages: 10})

@@ -18,7 +18,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/auditlog"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
-	"github.com/lifecycle-api/lifecycle/tools/devserver"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 )
 
 // TestSampleEventsOnDynamoDBLocal invokes every HTTP function through the api-proxy with
@@ -27,7 +27,7 @@ import (
 func TestSampleEventsOnDynamoDBLocal(t *testing.T) {
 	root := repoRoot(t)
 	dirs, _ := filepath.Glob(filepath.Join(root, "events", "*"))
-	probe := devserver.Functions(devserver.Config{Logger: discardLogger(), Now: time.Now})
+	probe := wiring.Functions(wiring.Config{Logger: discardLogger(), Now: time.Now})
 	var checked int
 	for _, dir := range dirs {
 		fn := filepath.Base(dir)
@@ -36,7 +36,7 @@ func TestSampleEventsOnDynamoDBLocal(t *testing.T) {
 		}
 		t.Run(fn, func(t *testing.T) {
 			s := newStack(t)
-			handler := devserver.Functions(devserver.Config{Logger: discardLogger(), DB: s.db, Table: s.table, Now: time.Now})[fn]
+			handler := wiring.Functions(wiring.Config{Logger: discardLogger(), DB: s.db, Table: s.table, Now: time.Now})[fn]
 			files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 			for _, f := range files {
 				t.Run(filepath.Base(f), func(t *testing.T) {

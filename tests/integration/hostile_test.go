@@ -8,7 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/lifecycle-api/lifecycle/tools/demo"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 )
 
 // TestHostileRequests sends what an attacker or a broken client would, over real HTTP:
@@ -38,28 +38,28 @@ func TestHostileRequests(t *testing.T) {
 		want                            []int
 	}{
 		{"traversal in the id", "POST", "/interviews/..%2F..%2Fetc%2Fpasswd/cancel", alice, "", nil, []int{400}},
-		{"encoded slash in the id", "POST", "/interviews/" + demo.AliceActive + "%2Fx/cancel", alice, "", nil, []int{400}},
+		{"encoded slash in the id", "POST", "/interviews/" + demodata.AliceActive + "%2Fx/cancel", alice, "", nil, []int{400}},
 		{"dot segments", "POST", "/interviews/%2E%2E/cancel", alice, "", nil, []int{400}},
-		{"double slash", "POST", "//interviews/" + demo.AliceActive + "/cancel", alice, "", nil, []int{404}},
-		{"dot segment around a route", "POST", "/interviews/x/../" + demo.AliceActive + "/cancel", alice, "", nil, []int{404}},
-		{"trailing slash", "POST", "/interviews/" + demo.AliceActive + "/cancel/", alice, "", nil, []int{404}},
-		{"null byte in the id", "GET", "/interviews/" + demo.AliceActive[:35] + "%00", alice, "", nil, []int{400}},
+		{"double slash", "POST", "//interviews/" + demodata.AliceActive + "/cancel", alice, "", nil, []int{404}},
+		{"dot segment around a route", "POST", "/interviews/x/../" + demodata.AliceActive + "/cancel", alice, "", nil, []int{404}},
+		{"trailing slash", "POST", "/interviews/" + demodata.AliceActive + "/cancel/", alice, "", nil, []int{404}},
+		{"null byte in the id", "GET", "/interviews/" + demodata.AliceActive[:35] + "%00", alice, "", nil, []int{400}},
 		{"SQL in the id", "GET", "/interviews/1'%20OR%20'1'='1", alice, "", nil, []int{400}},
-		{"unknown field", "POST", "/interviews/" + demo.AliceActive + "/cancel", alice, `{"reason":"x","status":"active"}`, nil, []int{400}},
-		{"duplicate field", "POST", "/interviews/" + demo.AliceActive + "/cancel", alice, `{"reason":"x","reason":"y"}`, nil, []int{400}},
-		{"wrong content type", "POST", "/interviews/" + demo.AliceActive + "/cancel", alice, `<reason>x</reason>`, []string{"Content-Type", "application/xml"}, []int{415}},
-		{"deeply nested JSON", "POST", "/interviews/" + demo.AliceActive + "/cancel", alice, strings.Repeat("[", 5000) + strings.Repeat("]", 5000), nil, []int{400}},
-		{"body over 16 KiB", "POST", "/jobs/" + demo.JobUnassigned + "/cancel", dana, `{"reason":"` + strings.Repeat("é", 9000) + `"}`, nil, []int{413}},
-		{"another owner's token", "POST", "/interviews/" + demo.AliceActive + "/pause", s.token(t, "bob"), "", nil, []int{403}},
-		{"forged token", "POST", "/interviews/" + demo.AliceActive + "/pause", alice[:len(alice)-4] + "AAAA", "", nil, []int{401}},
-		{"alg none token", "POST", "/interviews/" + demo.AliceActive + "/pause", noneAlg, "", nil, []int{401}},
-		{"expired token", "POST", "/interviews/" + demo.AliceActive + "/pause", mint(jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(-time.Hour).Unix()}), "", nil, []int{401}},
-		{"roles claim as an object", "POST", "/jobs/" + demo.JobUnassigned + "/cancel", mint(jwt.MapClaims{"sub": "eve", "roles": map[string]any{"Dispatcher": true}}), "", nil, []int{403}},
-		{"groups claim as a number", "POST", "/jobs/" + demo.JobUnassigned + "/cancel", mint(jwt.MapClaims{"sub": "eve", "cognito:groups": 42}), "", nil, []int{403}},
-		{"role named in another claim", "POST", "/jobs/" + demo.JobUnassigned + "/cancel", mint(jwt.MapClaims{"sub": "eve", "role": "Admin", "scope": "Dispatcher"}), "", nil, []int{403}},
-		{"sub as a number", "POST", "/interviews/" + demo.AliceActive + "/pause", mint(jwt.MapClaims{"sub": 12345}), "", nil, []int{401, 403}},
-		{"idempotency key with spaces", "POST", "/interviews/" + demo.AliceActive + "/pause", alice, "", []string{"Idempotency-Key", "a b"}, []int{400}},
-		{"huge correlation id", "POST", "/interviews/" + demo.AliceActive + "/pause", alice, "x", []string{"X-Correlation-Id", strings.Repeat("c", 4000)}, []int{400}},
+		{"unknown field", "POST", "/interviews/" + demodata.AliceActive + "/cancel", alice, `{"reason":"x","status":"active"}`, nil, []int{400}},
+		{"duplicate field", "POST", "/interviews/" + demodata.AliceActive + "/cancel", alice, `{"reason":"x","reason":"y"}`, nil, []int{400}},
+		{"wrong content type", "POST", "/interviews/" + demodata.AliceActive + "/cancel", alice, `<reason>x</reason>`, []string{"Content-Type", "application/xml"}, []int{415}},
+		{"deeply nested JSON", "POST", "/interviews/" + demodata.AliceActive + "/cancel", alice, strings.Repeat("[", 5000) + strings.Repeat("]", 5000), nil, []int{400}},
+		{"body over 16 KiB", "POST", "/jobs/" + demodata.JobUnassigned + "/cancel", dana, `{"reason":"` + strings.Repeat("é", 9000) + `"}`, nil, []int{413}},
+		{"another owner's token", "POST", "/interviews/" + demodata.AliceActive + "/pause", s.token(t, "bob"), "", nil, []int{403}},
+		{"forged token", "POST", "/interviews/" + demodata.AliceActive + "/pause", alice[:len(alice)-4] + "AAAA", "", nil, []int{401}},
+		{"alg none token", "POST", "/interviews/" + demodata.AliceActive + "/pause", noneAlg, "", nil, []int{401}},
+		{"expired token", "POST", "/interviews/" + demodata.AliceActive + "/pause", mint(jwt.MapClaims{"sub": "alice", "exp": time.Now().Add(-time.Hour).Unix()}), "", nil, []int{401}},
+		{"roles claim as an object", "POST", "/jobs/" + demodata.JobUnassigned + "/cancel", mint(jwt.MapClaims{"sub": "eve", "roles": map[string]any{"Dispatcher": true}}), "", nil, []int{403}},
+		{"groups claim as a number", "POST", "/jobs/" + demodata.JobUnassigned + "/cancel", mint(jwt.MapClaims{"sub": "eve", "cognito:groups": 42}), "", nil, []int{403}},
+		{"role named in another claim", "POST", "/jobs/" + demodata.JobUnassigned + "/cancel", mint(jwt.MapClaims{"sub": "eve", "role": "Admin", "scope": "Dispatcher"}), "", nil, []int{403}},
+		{"sub as a number", "POST", "/interviews/" + demodata.AliceActive + "/pause", mint(jwt.MapClaims{"sub": 12345}), "", nil, []int{401, 403}},
+		{"idempotency key with spaces", "POST", "/interviews/" + demodata.AliceActive + "/pause", alice, "", []string{"Idempotency-Key", "a b"}, []int{400}},
+		{"huge correlation id", "POST", "/interviews/" + demodata.AliceActive + "/pause", alice, "x", []string{"X-Correlation-Id", strings.Repeat("c", 4000)}, []int{400}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestHostileRequests(t *testing.T) {
 			}
 		})
 	}
-	for _, id := range []string{demo.AliceActive, demo.JobUnassigned} {
+	for _, id := range []string{demodata.AliceActive, demodata.JobUnassigned} {
 		it := s.session(t, id)
 		if it == nil {
 			it = s.job(t, id)
@@ -97,7 +97,7 @@ func TestUnicodeAndControlCharactersInReasons(t *testing.T) {
 	s := newStack(t)
 	reason := "naïve \u0000 \u001b[31mred\u001b[0m <script>alert(1)</script> \"quoted\" \\ 日本語 🚀 \u2028 end"
 	body := `{"reason":"naïve \u0000 \u001b[31mred\u001b[0m <script>alert(1)</script> \"quoted\" \\ 日本語 🚀 \u2028 end"}`
-	r := s.do(t, http.MethodPost, "/jobs/"+demo.JobAssignedPending+"/cancel", s.token(t, "dana", "Dispatcher"), body)
+	r := s.do(t, http.MethodPost, "/jobs/"+demodata.JobAssignedPending+"/cancel", s.token(t, "dana", "Dispatcher"), body)
 	if r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
@@ -110,7 +110,7 @@ func TestUnicodeAndControlCharactersInReasons(t *testing.T) {
 	if r.header.Get("Content-Type") != "application/json" || r.header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("headers %v", r.header)
 	}
-	if got := str(s.job(t, demo.JobAssignedPending), "cancelReason"); got != reason {
+	if got := str(s.job(t, demodata.JobAssignedPending), "cancelReason"); got != reason {
 		t.Errorf("stored %q, want %q", got, reason)
 	}
 }

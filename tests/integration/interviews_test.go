@@ -17,7 +17,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
-	"github.com/lifecycle-api/lifecycle/tools/demo"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 )
 
 func (s *stack) putSession(t *testing.T, sess interview.Session) {
@@ -35,29 +35,29 @@ func TestPauseResumeContract(t *testing.T) {
 		status                  int
 		want                    map[string]any
 	}{
-		{"pause active", "/interviews/" + demo.AliceActive + "/pause", alice, "", 200, map[string]any{"id": demo.AliceActive, "status": "paused"}},
-		{"pause via /api with {}", "/api/interviews/" + demo.AliceActive2 + "/pause", alice, "{}", 200, map[string]any{"status": "paused"}},
-		{"pause a paused session", "/interviews/" + demo.AlicePaused + "/pause", alice, "", 404,
+		{"pause active", "/interviews/" + demodata.AliceActive + "/pause", alice, "", 200, map[string]any{"id": demodata.AliceActive, "status": "paused"}},
+		{"pause via /api with {}", "/api/interviews/" + demodata.AliceActive2 + "/pause", alice, "{}", 200, map[string]any{"status": "paused"}},
+		{"pause a paused session", "/interviews/" + demodata.AlicePaused + "/pause", alice, "", 404,
 			map[string]any{"error": "Failed to pause interview", "code": "INVALID_TRANSITION", "currentStatus": "paused", "details": "current status is paused"}},
-		{"pause a cancelled session", "/interviews/" + demo.AliceCancelled + "/pause", alice, "", 404,
+		{"pause a cancelled session", "/interviews/" + demodata.AliceCancelled + "/pause", alice, "", 404,
 			map[string]any{"error": "Failed to pause interview", "code": "INVALID_TRANSITION", "currentStatus": "cancelled"}},
-		{"pause a missing session", "/interviews/" + demo.MissingSession + "/pause", alice, "", 404,
+		{"pause a missing session", "/interviews/" + demodata.MissingSession + "/pause", alice, "", 404,
 			map[string]any{"error": "Failed to pause interview", "code": "NOT_FOUND"}},
-		{"pause another's session", "/interviews/" + demo.BobActive + "/pause", alice, "", 403, map[string]any{"error": "Forbidden"}},
+		{"pause another's session", "/interviews/" + demodata.BobActive + "/pause", alice, "", 403, map[string]any{"error": "Forbidden"}},
 		{"pause with a bad id", "/interviews/xyz/pause", alice, "", 400, map[string]any{"error": "Invalid request", "details": "id must be a UUID"}},
-		{"pause with a non-JSON body", "/interviews/" + demo.AliceActive3 + "/pause", alice, "now!", 400, map[string]any{"error": "Invalid request"}},
-		{"pause without a token", "/interviews/" + demo.AliceActive3 + "/pause", "", "", 401, map[string]any{"error": "Unauthorized"}},
-		{"resume paused", "/interviews/" + demo.AlicePaused + "/resume", alice, "", 200, map[string]any{"id": demo.AlicePaused, "status": "active"}},
-		{"resume via /api", "/api/interviews/" + demo.AlicePaused2 + "/resume", alice, "", 200, map[string]any{"status": "active"}},
-		{"resume active", "/interviews/" + demo.AliceActive3 + "/resume", alice, "", 404,
+		{"pause with a non-JSON body", "/interviews/" + demodata.AliceActive3 + "/pause", alice, "now!", 400, map[string]any{"error": "Invalid request"}},
+		{"pause without a token", "/interviews/" + demodata.AliceActive3 + "/pause", "", "", 401, map[string]any{"error": "Unauthorized"}},
+		{"resume paused", "/interviews/" + demodata.AlicePaused + "/resume", alice, "", 200, map[string]any{"id": demodata.AlicePaused, "status": "active"}},
+		{"resume via /api", "/api/interviews/" + demodata.AlicePaused2 + "/resume", alice, "", 200, map[string]any{"status": "active"}},
+		{"resume active", "/interviews/" + demodata.AliceActive3 + "/resume", alice, "", 404,
 			map[string]any{"error": "Failed to resume interview", "code": "INVALID_TRANSITION", "currentStatus": "active"}},
-		{"resume completed", "/interviews/" + demo.AliceCompleted + "/resume", alice, "", 404,
+		{"resume completed", "/interviews/" + demodata.AliceCompleted + "/resume", alice, "", 404,
 			map[string]any{"error": "Failed to resume interview", "code": "INVALID_TRANSITION", "currentStatus": "completed"}},
-		{"resume missing", "/interviews/" + demo.MissingSession + "/resume", alice, "", 404,
+		{"resume missing", "/interviews/" + demodata.MissingSession + "/resume", alice, "", 404,
 			map[string]any{"error": "Failed to resume interview", "code": "NOT_FOUND"}},
-		{"resume another's", "/interviews/" + demo.BobPaused + "/resume", alice, "", 403, map[string]any{"error": "Forbidden"}},
+		{"resume another's", "/interviews/" + demodata.BobPaused + "/resume", alice, "", 403, map[string]any{"error": "Forbidden"}},
 		{"resume with a bad id", "/interviews/1/resume", alice, "", 400, map[string]any{"error": "Invalid request"}},
-		{"resume without a token", "/interviews/" + demo.BobPaused + "/resume", "", "", 401, map[string]any{"error": "Unauthorized"}},
+		{"resume without a token", "/interviews/" + demodata.BobPaused + "/resume", "", "", 401, map[string]any{"error": "Unauthorized"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestPauseResumeContract(t *testing.T) {
 		})
 	}
 	// What the 200s stored.
-	paused := s.session(t, demo.AliceActive)
+	paused := s.session(t, demodata.AliceActive)
 	for k, v := range map[string]string{"status": "paused", "previousStatus": "active", "version": "2", "ownerStatus": "alice#paused", "lastAction": "pause"} {
 		if got := str(paused, k); got != v {
 			t.Errorf("paused item %s = %q, want %q", k, got, v)
@@ -90,7 +90,7 @@ func TestPauseResumeContract(t *testing.T) {
 	if str(paused, "pausedAt") == "" || str(paused, "pausedAt") != str(paused, "updatedAt") {
 		t.Errorf("pausedAt %q updatedAt %q", str(paused, "pausedAt"), str(paused, "updatedAt"))
 	}
-	resumed := s.session(t, demo.AlicePaused)
+	resumed := s.session(t, demodata.AlicePaused)
 	if str(resumed, "status") != "active" || str(resumed, "resumedAt") == "" || str(resumed, "ownerStatus") != "alice#active" {
 		t.Errorf("resumed item: %v", resumed)
 	}
@@ -99,13 +99,13 @@ func TestPauseResumeContract(t *testing.T) {
 func TestPauseAndResumeKeepTheConversation(t *testing.T) {
 	s := newStack(t)
 	alice := s.token(t, "alice")
-	before := s.session(t, demo.AliceActive)
+	before := s.session(t, demodata.AliceActive)
 	for _, verb := range []string{"pause", "resume", "pause", "resume"} {
-		if r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/"+verb, alice, ""); r.status != 200 {
+		if r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/"+verb, alice, ""); r.status != 200 {
 			t.Fatalf("%s: %d %s", verb, r.status, r.raw)
 		}
 	}
-	after := s.session(t, demo.AliceActive)
+	after := s.session(t, demodata.AliceActive)
 	for _, k := range []string{"recentMessages", "conversationId", "title", "topicIds", "createdAt", "score", "progress"} {
 		if !reflect.DeepEqual(after[k], before[k]) {
 			t.Errorf("%s changed: %v -> %v", k, before[k], after[k])
@@ -124,12 +124,12 @@ func TestGetInterviewContract(t *testing.T) {
 		status            int
 		want              map[string]any
 	}{
-		{"own session", "/interviews/" + demo.AlicePaused, alice, 200, map[string]any{"id": demo.AlicePaused, "status": "paused", "title": "Go concurrency deep dive"}},
-		{"via /api", "/api/interviews/" + demo.AliceCompleted, alice, 200, map[string]any{"status": "completed"}},
-		{"another's session", "/interviews/" + demo.BobActive, alice, 403, map[string]any{"error": "Forbidden"}},
-		{"missing", "/interviews/" + demo.MissingSession, alice, 404, map[string]any{"error": "Interview session not found", "code": "NOT_FOUND"}},
+		{"own session", "/interviews/" + demodata.AlicePaused, alice, 200, map[string]any{"id": demodata.AlicePaused, "status": "paused", "title": "Go concurrency deep dive"}},
+		{"via /api", "/api/interviews/" + demodata.AliceCompleted, alice, 200, map[string]any{"status": "completed"}},
+		{"another's session", "/interviews/" + demodata.BobActive, alice, 403, map[string]any{"error": "Forbidden"}},
+		{"missing", "/interviews/" + demodata.MissingSession, alice, 404, map[string]any{"error": "Interview session not found", "code": "NOT_FOUND"}},
 		{"bad id", "/interviews/not-an-id", alice, 400, map[string]any{"error": "Invalid request"}},
-		{"no token", "/interviews/" + demo.AlicePaused, "", 401, map[string]any{"error": "Unauthorized"}},
+		{"no token", "/interviews/" + demodata.AlicePaused, "", 401, map[string]any{"error": "Unauthorized"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,8 +145,8 @@ func TestGetInterviewContract(t *testing.T) {
 		})
 	}
 	// A read right after a write sees it (strongly consistent GetItem).
-	s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/pause", alice, "")
-	if r := s.do(t, http.MethodGet, "/interviews/"+demo.AliceActive, alice, ""); r.body["status"] != "paused" || r.header.Get("ETag") != `"2"` {
+	s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause", alice, "")
+	if r := s.do(t, http.MethodGet, "/interviews/"+demodata.AliceActive, alice, ""); r.body["status"] != "paused" || r.header.Get("ETag") != `"2"` {
 		t.Errorf("read after pause: %v etag %s", r.body["status"], r.header.Get("ETag"))
 	}
 }
@@ -170,7 +170,7 @@ func TestListInterviewsContract(t *testing.T) {
 
 	// Newest updatedAt first, only the caller's.
 	var aliceIDs []string
-	for _, sess := range demo.Sessions() {
+	for _, sess := range demodata.Sessions() {
 		if sess.OwnerID == "alice" {
 			aliceIDs = append(aliceIDs, sess.ID)
 		}
@@ -186,11 +186,11 @@ func TestListInterviewsContract(t *testing.T) {
 
 	// Status filter.
 	r = s.do(t, http.MethodGet, "/api/interviews?status=paused", alice, "")
-	if got := listIDs(t, r); !slices.Equal(got, []string{demo.AlicePaused, demo.AlicePaused2}) {
+	if got := listIDs(t, r); !slices.Equal(got, []string{demodata.AlicePaused, demodata.AlicePaused2}) {
 		t.Errorf("paused = %v", got)
 	}
 	r = s.do(t, http.MethodGet, "/interviews?status=paused", bob, "")
-	if got := listIDs(t, r); !slices.Equal(got, []string{demo.BobPaused}) {
+	if got := listIDs(t, r); !slices.Equal(got, []string{demodata.BobPaused}) {
 		t.Errorf("bob's paused = %v", got)
 	}
 
@@ -223,9 +223,9 @@ func TestListInterviewsContract(t *testing.T) {
 	}
 
 	// A pause moves the session to the top of the paused listing.
-	s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive3+"/pause", alice, "")
+	s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive3+"/pause", alice, "")
 	r = s.do(t, http.MethodGet, "/interviews?status=paused&limit=1", alice, "")
-	if got := listIDs(t, r); !slices.Equal(got, []string{demo.AliceActive3}) || r.body["nextCursor"] == nil {
+	if got := listIDs(t, r); !slices.Equal(got, []string{demodata.AliceActive3}) || r.body["nextCursor"] == nil {
 		t.Errorf("after pausing, first paused = %v (next %v)", got, r.body["nextCursor"])
 	}
 
@@ -245,7 +245,7 @@ func TestListInterviewsContract(t *testing.T) {
 }
 
 func updatedOf(id string) time.Time {
-	for _, s := range demo.Sessions() {
+	for _, s := range demodata.Sessions() {
 		if s.ID == id {
 			return s.UpdatedAt
 		}
@@ -258,7 +258,7 @@ func updatedOf(id string) time.Time {
 func TestCommandLineFlow(t *testing.T) {
 	s := newStack(t)
 	alice := s.token(t, "alice")
-	id := demo.AliceActive
+	id := demodata.AliceActive
 	steps := []struct {
 		method, path string
 		status       int
@@ -287,7 +287,7 @@ func TestCommandLineFlow(t *testing.T) {
 func TestConcurrentMixedTransitions(t *testing.T) {
 	s := newStack(t)
 	id := "c0c0c0c0-0000-4000-8000-000000000001"
-	sess := demo.Sessions()[0]
+	sess := demodata.Sessions()[0]
 	sess.ID, sess.Version, sess.Status = id, 0, interview.Active
 	s.putSession(t, sess)
 	alice := s.token(t, "alice")

@@ -19,7 +19,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
-	"github.com/lifecycle-api/lifecycle/tools/demo"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 )
 
 func (s *stack) job(t *testing.T, id string) map[string]types.AttributeValue {
@@ -41,24 +41,24 @@ func TestCancelJobContract(t *testing.T) {
 		want                    map[string]any
 		assignment              string // expected assignment status in the response, "" for none
 	}{
-		{"dispatcher cancels an assigned job", cancel(demo.JobAssignedPending), dana, `{"reason":"Customer rescheduled"}`, 200,
-			map[string]any{"id": demo.JobAssignedPending, "status": "Cancelled", "cancelReason": "Customer rescheduled", "cancelledBy": "dana"}, "Cancelled"},
-		{"admin cancels an unassigned job", "/api/jobs/" + demo.JobUnassigned + "/cancel", adam, "", 200,
+		{"dispatcher cancels an assigned job", cancel(demodata.JobAssignedPending), dana, `{"reason":"Customer rescheduled"}`, 200,
+			map[string]any{"id": demodata.JobAssignedPending, "status": "Cancelled", "cancelReason": "Customer rescheduled", "cancelledBy": "dana"}, "Cancelled"},
+		{"admin cancels an unassigned job", "/api/jobs/" + demodata.JobUnassigned + "/cancel", adam, "", 200,
 			map[string]any{"status": "Cancelled", "cancelledBy": "adam"}, ""},
-		{"an in-progress job", cancel(demo.JobInProgress), dana, "{}", 200, map[string]any{"status": "Cancelled"}, "Cancelled"},
-		{"a job with an earlier cancelled assignment", cancel(demo.JobReassignedHistoric), dana, "", 200, map[string]any{"status": "Cancelled"}, "Cancelled"},
-		{"a completed job", cancel(demo.JobCompleted), dana, "", 400,
+		{"an in-progress job", cancel(demodata.JobInProgress), dana, "{}", 200, map[string]any{"status": "Cancelled"}, "Cancelled"},
+		{"a job with an earlier cancelled assignment", cancel(demodata.JobReassignedHistoric), dana, "", 200, map[string]any{"status": "Cancelled"}, "Cancelled"},
+		{"a completed job", cancel(demodata.JobCompleted), dana, "", 400,
 			map[string]any{"error": "Cannot cancel a completed job", "code": "INVALID_TRANSITION", "currentStatus": "Completed"}, ""},
-		{"a cancelled job", cancel(demo.JobCancelled), dana, "", 400,
+		{"a cancelled job", cancel(demodata.JobCancelled), dana, "", 400,
 			map[string]any{"error": "Job is already cancelled", "code": "INVALID_TRANSITION", "currentStatus": "Cancelled"}, ""},
-		{"a missing job", cancel(demo.MissingJob), dana, "", 404, map[string]any{"error": "Job not found", "code": "NOT_FOUND"}, ""},
-		{"a technician", cancel(demo.JobAssignedConfirmed), tom, "", 403, map[string]any{"error": "Forbidden"}, ""},
-		{"a user without roles", cancel(demo.JobAssignedConfirmed), alice, "", 403, map[string]any{"error": "Forbidden"}, ""},
-		{"no token", cancel(demo.JobAssignedConfirmed), "", "", 401, map[string]any{"error": "Unauthorized"}, ""},
+		{"a missing job", cancel(demodata.MissingJob), dana, "", 404, map[string]any{"error": "Job not found", "code": "NOT_FOUND"}, ""},
+		{"a technician", cancel(demodata.JobAssignedConfirmed), tom, "", 403, map[string]any{"error": "Forbidden"}, ""},
+		{"a user without roles", cancel(demodata.JobAssignedConfirmed), alice, "", 403, map[string]any{"error": "Forbidden"}, ""},
+		{"no token", cancel(demodata.JobAssignedConfirmed), "", "", 401, map[string]any{"error": "Unauthorized"}, ""},
 		{"a bad id", "/jobs/42/cancel", dana, "", 400, map[string]any{"error": "Invalid request", "details": "id must be a UUID"}, ""},
-		{"a malformed body", cancel(demo.JobAssignedConfirmed), dana, `{"reason":`, 400, map[string]any{"error": "Invalid request"}, ""},
-		{"a reason over 500 characters", cancel(demo.JobAssignedConfirmed), dana, `{"reason":"` + strings.Repeat("r", 501) + `"}`, 400, map[string]any{"error": "Invalid request"}, ""},
-		{"a body over 16 KiB", cancel(demo.JobAssignedConfirmed), dana, `{"reason":"` + strings.Repeat("r", 17<<10) + `"}`, 413, map[string]any{"code": "PAYLOAD_TOO_LARGE"}, ""},
+		{"a malformed body", cancel(demodata.JobAssignedConfirmed), dana, `{"reason":`, 400, map[string]any{"error": "Invalid request"}, ""},
+		{"a reason over 500 characters", cancel(demodata.JobAssignedConfirmed), dana, `{"reason":"` + strings.Repeat("r", 501) + `"}`, 400, map[string]any{"error": "Invalid request"}, ""},
+		{"a body over 16 KiB", cancel(demodata.JobAssignedConfirmed), dana, `{"reason":"` + strings.Repeat("r", 17<<10) + `"}`, 413, map[string]any{"code": "PAYLOAD_TOO_LARGE"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -84,8 +84,8 @@ func TestCancelJobContract(t *testing.T) {
 	}
 
 	// Both items changed, one version step each, with the audit fields.
-	aid := demo.AssignmentID(demo.JobAssignedPending, 1)
-	j, a := s.job(t, demo.JobAssignedPending), s.assignment(t, demo.JobAssignedPending, aid)
+	aid := demodata.AssignmentID(demodata.JobAssignedPending, 1)
+	j, a := s.job(t, demodata.JobAssignedPending), s.assignment(t, demodata.JobAssignedPending, aid)
 	for k, v := range map[string]string{"status": "Cancelled", "previousStatus": "Assigned", "version": "3", "cancelledBy": "dana", "cancelReason": "Customer rescheduled", "lastAction": "cancel"} {
 		if got := str(j, k); got != v {
 			t.Errorf("job %s = %q, want %q", k, got, v)
@@ -104,12 +104,12 @@ func TestCancelJobContract(t *testing.T) {
 		t.Errorf("the job does not record the assignment it cancelled: %v", j["cancelledAssignment"])
 	}
 	// The earlier, already cancelled assignment of the reassigned job was left alone.
-	old := s.assignment(t, demo.JobReassignedHistoric, demo.AssignmentID(demo.JobReassignedHistoric, 1))
+	old := s.assignment(t, demodata.JobReassignedHistoric, demodata.AssignmentID(demodata.JobReassignedHistoric, 1))
 	if str(old, "version") != "2" || str(old, "cancelReason") != "Rescheduled" {
 		t.Errorf("historic assignment changed: %v", old)
 	}
 	// Refused requests changed nothing.
-	if j := s.job(t, demo.JobAssignedConfirmed); str(j, "status") != "Assigned" || str(j, "version") != "2" {
+	if j := s.job(t, demodata.JobAssignedConfirmed); str(j, "status") != "Assigned" || str(j, "version") != "2" {
 		t.Errorf("a refused request changed the job: %v", j)
 	}
 }
@@ -117,7 +117,7 @@ func TestCancelJobContract(t *testing.T) {
 func TestGetJobContract(t *testing.T) {
 	s := newStack(t)
 	dana := s.token(t, "dana", "Dispatcher")
-	r := s.do(t, http.MethodGet, "/jobs/"+demo.JobAssignedConfirmed, dana, "")
+	r := s.do(t, http.MethodGet, "/jobs/"+demodata.JobAssignedConfirmed, dana, "")
 	a, _ := r.body["assignment"].(map[string]any)
 	if r.status != 200 || r.body["status"] != "Assigned" || a == nil || a["status"] != "Confirmed" || a["technicianId"] == "" || a["scheduledStart"] == nil {
 		t.Fatalf("get = %d %s", r.status, r.raw)
@@ -125,7 +125,7 @@ func TestGetJobContract(t *testing.T) {
 	if r.header.Get("ETag") != `"2"` {
 		t.Errorf("ETag = %q", r.header.Get("ETag"))
 	}
-	r = s.do(t, http.MethodGet, "/api/jobs/"+demo.JobUnassigned, s.token(t, "adam", "Admin"), "")
+	r = s.do(t, http.MethodGet, "/api/jobs/"+demodata.JobUnassigned, s.token(t, "adam", "Admin"), "")
 	if r.status != 200 || r.body["assignment"] != nil {
 		t.Errorf("unassigned job = %d %s", r.status, r.raw)
 	}
@@ -134,10 +134,10 @@ func TestGetJobContract(t *testing.T) {
 		status      int
 		error       string
 	}{
-		{"/jobs/" + demo.MissingJob, dana, 404, "Job not found"},
+		{"/jobs/" + demodata.MissingJob, dana, 404, "Job not found"},
 		{"/jobs/x", dana, 400, "Invalid request"},
-		{"/jobs/" + demo.JobUnassigned, s.token(t, "tom", "Technician"), 403, "Forbidden"},
-		{"/jobs/" + demo.JobUnassigned, "", 401, "Unauthorized"},
+		{"/jobs/" + demodata.JobUnassigned, s.token(t, "tom", "Technician"), 403, "Forbidden"},
+		{"/jobs/" + demodata.JobUnassigned, "", 401, "Unauthorized"},
 	} {
 		if r := s.do(t, http.MethodGet, c.path, c.token, ""); r.status != c.status || r.body["error"] != c.error {
 			t.Errorf("GET %s = %d %s", c.path, r.status, r.raw)
@@ -209,9 +209,9 @@ func TestJobCancelIsAtomic(t *testing.T) {
 	}{
 		{
 			name:  "assignment confirmed meanwhile",
-			jobID: demo.JobAssignedPending,
+			jobID: demodata.JobAssignedPending,
 			change: func(t *testing.T, s *stack, jobID string) {
-				s.update(t, key("JOB#"+jobID, "ASSIGNMENT#"+demo.AssignmentID(jobID, 1)), "SET #s = :s, #v = #v + :one",
+				s.update(t, key("JOB#"+jobID, "ASSIGNMENT#"+demodata.AssignmentID(jobID, 1)), "SET #s = :s, #v = #v + :one",
 					map[string]types.AttributeValue{":s": sv("Confirmed"), ":one": nv(1)})
 			},
 			want:     func(err error) bool { return errors.Is(err, lifecycle.ErrConflict) },
@@ -219,7 +219,7 @@ func TestJobCancelIsAtomic(t *testing.T) {
 		},
 		{
 			name:  "job completed meanwhile",
-			jobID: demo.JobInProgress,
+			jobID: demodata.JobInProgress,
 			change: func(t *testing.T, s *stack, jobID string) {
 				s.update(t, key("JOB#"+jobID, "JOB"), "SET #s = :s, #v = #v + :one",
 					map[string]types.AttributeValue{":s": sv("Completed"), ":one": nv(1)})
@@ -232,7 +232,7 @@ func TestJobCancelIsAtomic(t *testing.T) {
 		},
 		{
 			name:  "an assignment added to an unassigned job meanwhile",
-			jobID: demo.JobUnassigned,
+			jobID: demodata.JobUnassigned,
 			change: func(t *testing.T, s *stack, jobID string) {
 				s.update(t, key("JOB#"+jobID, "JOB"), "SET #s = :s, #v = #v + :one, assignmentId = :a",
 					map[string]types.AttributeValue{":s": sv("Assigned"), ":one": nv(1), ":a": sv("a5a5a5a5-0000-4000-8000-00000000ffff")})
@@ -249,7 +249,7 @@ func TestJobCancelIsAtomic(t *testing.T) {
 			db.afterQuery = func() { once.Do(func() { c.change(t, s, c.jobID) }) }
 			store := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID)
 
-			aid := demo.AssignmentID(c.jobID, 1)
+			aid := demodata.AssignmentID(c.jobID, 1)
 			_, _, err := store.Cancel(context.Background(), job.Request{ID: c.jobID, Actor: actor, Reason: "race"})
 			if !c.want(err) {
 				t.Fatalf("Cancel error = %v", err)
@@ -280,7 +280,7 @@ func TestConcurrentJobCancels(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = s.do(t, http.MethodPost, "/jobs/"+demo.JobAssignedConfirmed+"/cancel", dana, `{"reason":"race `+strconv.Itoa(i)+`"}`)
+			results[i] = s.do(t, http.MethodPost, "/jobs/"+demodata.JobAssignedConfirmed+"/cancel", dana, `{"reason":"race `+strconv.Itoa(i)+`"}`)
 		}()
 	}
 	close(start)
@@ -301,8 +301,8 @@ func TestConcurrentJobCancels(t *testing.T) {
 	if ok != 1 {
 		t.Fatalf("%d successes, want exactly 1 (%d already cancelled, %d conflicts)", ok, already, conflict)
 	}
-	j := s.job(t, demo.JobAssignedConfirmed)
-	a := s.assignment(t, demo.JobAssignedConfirmed, demo.AssignmentID(demo.JobAssignedConfirmed, 1))
+	j := s.job(t, demodata.JobAssignedConfirmed)
+	a := s.assignment(t, demodata.JobAssignedConfirmed, demodata.AssignmentID(demodata.JobAssignedConfirmed, 1))
 	if str(j, "version") != "3" || str(a, "version") != "2" || str(j, "status") != "Cancelled" || str(a, "status") != "Cancelled" {
 		t.Fatalf("job v%s %s, assignment v%s %s; want one version step each", str(j, "version"), str(j, "status"), str(a, "version"), str(a, "status"))
 	}
@@ -321,41 +321,41 @@ func TestDynamoDBRequestsPerCall(t *testing.T) {
 		call func(db *hookDB) error
 	}{
 		{"cancel interview", 1, func(db *hookDB) error {
-			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Cancel, interview.Request{ID: demo.AliceActive, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Cancel, interview.Request{ID: demodata.AliceActive, Actor: alice})
 			return err
 		}},
 		{"pause interview", 1, func(db *hookDB) error {
-			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Pause, interview.Request{ID: demo.AliceActive2, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Pause, interview.Request{ID: demodata.AliceActive2, Actor: alice})
 			return err
 		}},
 		{"refused resume", 1, func(db *hookDB) error {
-			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Resume, interview.Request{ID: demo.AliceCompleted, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now).Apply(ctx, interview.Resume, interview.Request{ID: demodata.AliceCompleted, Actor: alice})
 			if err == nil {
 				return errors.New("resume of a completed session succeeded")
 			}
 			return nil
 		}},
 		{"get interview", 1, func(db *hookDB) error {
-			_, err := dynamo.NewInterviews(db, s.table, time.Now).Get(ctx, demo.AlicePaused)
+			_, err := dynamo.NewInterviews(db, s.table, time.Now).Get(ctx, demodata.AlicePaused)
 			return err
 		}},
 		{"cancel job with assignment", 2, func(db *hookDB) error {
-			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobAssignedConfirmed, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demodata.JobAssignedConfirmed, Actor: dana})
 			return err
 		}},
 		{"cancel job without assignment", 2, func(db *hookDB) error {
-			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobUnassigned, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demodata.JobUnassigned, Actor: dana})
 			return err
 		}},
 		{"refused job cancel", 1, func(db *hookDB) error {
-			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demo.JobCompleted, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demodata.JobCompleted, Actor: dana})
 			if err == nil {
 				return errors.New("cancel of a completed job succeeded")
 			}
 			return nil
 		}},
 		{"get job", 1, func(db *hookDB) error {
-			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Get(ctx, demo.JobInProgress)
+			_, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Get(ctx, demodata.JobInProgress)
 			return err
 		}},
 	}

@@ -1,7 +1,8 @@
 // Package integration runs the functions against DynamoDB Local over real HTTP, through
 // the same local API Gateway stand-in `make run` serves, and the event pipeline on DynamoDB
-// Local's stream and moto's EventBridge and SQS. Both are required: when either is missing
-// the tests fail (run `make test`, which fetches them); they never skip.
+// Local's stream and moto's EventBridge and SQS. Both are required: under `make test` or CI
+// a missing one fails the run; a plain `go test ./...` without them skips the package with
+// one line saying so (tools/testsupport/prereq).
 package integration
 
 import (
@@ -15,9 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lifecycle-api/lifecycle/tools/contract"
-	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
-	"github.com/lifecycle-api/lifecycle/tools/moto"
+	"github.com/lifecycle-api/lifecycle/tools/local/dynamodblocal"
+	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
+	"github.com/lifecycle-api/lifecycle/tools/repo"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/openapicheck"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
 
 func TestMain(m *testing.M) {
@@ -25,12 +28,15 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	dir, err := ddblocal.Dir()
+	if code, ok := prereq.Main("tests/integration", prereq.DynamoDBLocal, prereq.Moto); !ok {
+		return code
+	}
+	dir, err := dynamodblocal.Dir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
 		return 1
 	}
-	root, _ := ddblocal.RepoRoot()
+	root, _ := repo.Root()
 	logDir := filepath.Join(root, "test-output")
 	_ = os.MkdirAll(logDir, 0o755)
 	logf, err := os.Create(filepath.Join(logDir, "dynamodb-local.log"))
@@ -41,7 +47,7 @@ func run(m *testing.M) int {
 	defer logf.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	srv, err := ddblocal.Start(ctx, dir, logf)
+	srv, err := dynamodblocal.Start(ctx, dir, logf)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration: DynamoDB Local is required and could not start:", err)
 		return 1
@@ -53,7 +59,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer motoLog.Close()
-	mt, err := moto.Start(ctx, motoLog)
+	mt, err := motoserver.Start(ctx, motoLog)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration: moto (EventBridge, SQS) is required and could not start:", err)
 		return 1
@@ -67,7 +73,7 @@ func run(m *testing.M) int {
 	} {
 		os.Setenv(k, v)
 	}
-	if apiContract, err = contract.Load(filepath.Join(root, "openapi.yaml")); err != nil {
+	if apiContract, err = openapicheck.Load(filepath.Join(root, "openapi.yaml")); err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
 		return 1
 	}
@@ -78,7 +84,7 @@ func run(m *testing.M) int {
 }
 
 // apiContract checks every response the tests receive against openapi.yaml.
-var apiContract *contract.Validator
+var apiContract *openapicheck.Validator
 
 func coverageReport() string {
 	seen := map[string]bool{}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lifecycle-api/lifecycle/tools/reliability"
+	"github.com/lifecycle-api/lifecycle/tools/measure/robustness"
 )
 
 // TestReliability is `make reliability` at a size that suits `make test`: concurrent random
@@ -16,7 +16,7 @@ import (
 func TestReliability(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	rep, err := reliability.Run(ctx, reliability.Options{
+	rep, err := robustness.Run(ctx, robustness.Options{
 		Clients: 8, Requests: 300, Sessions: 8, Jobs: 3, FaultRate: 0.08, ClientRetries: 5, Seed: 7,
 	})
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
-	"github.com/lifecycle-api/lifecycle/tools/demo"
-	"github.com/lifecycle-api/lifecycle/tools/faultproxy"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
 )
 
 func TestIdempotencyKeyReplaysTheOriginalResponse(t *testing.T) {
@@ -21,9 +21,9 @@ func TestIdempotencyKeyReplaysTheOriginalResponse(t *testing.T) {
 	cases := []struct {
 		name, path, token, body, other string
 	}{
-		{"cancel interview", "/interviews/" + demo.AliceActive + "/cancel", alice, `{"reason":"Candidate asked"}`, `{"reason":"Something else"}`},
-		{"pause interview", "/api/interviews/" + demo.AliceActive2 + "/pause", alice, ``, `{}`},
-		{"cancel job", "/jobs/" + demo.JobAssignedConfirmed + "/cancel", dana, `{"reason":"Customer cancelled"}`, `{"reason":"Other"}`},
+		{"cancel interview", "/interviews/" + demodata.AliceActive + "/cancel", alice, `{"reason":"Candidate asked"}`, `{"reason":"Something else"}`},
+		{"pause interview", "/api/interviews/" + demodata.AliceActive2 + "/pause", alice, ``, `{}`},
+		{"cancel job", "/jobs/" + demodata.JobAssignedConfirmed + "/cancel", dana, `{"reason":"Customer cancelled"}`, `{"reason":"Other"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -51,17 +51,17 @@ func TestIdempotencyKeyReplaysTheOriginalResponse(t *testing.T) {
 		})
 	}
 	// Only the first attempts wrote.
-	for id, want := range map[string]string{demo.AliceActive: "2", demo.AliceActive2: "2"} {
+	for id, want := range map[string]string{demodata.AliceActive: "2", demodata.AliceActive2: "2"} {
 		if v := str(s.session(t, id), "version"); v != want {
 			t.Errorf("%s version %s, want %s", id, v, want)
 		}
 	}
-	if v := str(s.job(t, demo.JobAssignedConfirmed), "version"); v != "3" {
+	if v := str(s.job(t, demodata.JobAssignedConfirmed), "version"); v != "3" {
 		t.Errorf("job version %s, want 3", v)
 	}
 	// Keys are validated.
 	for _, bad := range []string{strings.Repeat("k", 256), "has space", "tab\tkey"} {
-		if r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive3+"/pause", alice, "", "Idempotency-Key", bad); r.status != 400 {
+		if r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive3+"/pause", alice, "", "Idempotency-Key", bad); r.status != 400 {
 			t.Errorf("key %q: %d", bad, r.status)
 		}
 	}
@@ -109,23 +109,23 @@ func TestThrottlingAndOutagesAre503AndWriteNothing(t *testing.T) {
 			var on atomic.Bool
 			on.Store(true)
 			s, proxy := faultyStack(t, onWrites(f, &on))
-			r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/cancel", s.token(t, "alice"), "")
+			r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", s.token(t, "alice"), "")
 			if r.status != 503 || r.header.Get("Retry-After") == "" || r.body["code"] != "UNAVAILABLE" {
 				t.Fatalf("%d %s (Retry-After %q)", r.status, r.raw, r.header.Get("Retry-After"))
 			}
 			if n := proxy.Counts()["UpdateItem "+string(f)]; n < 2 {
 				t.Errorf("the SDK tried %d times; it should retry before giving up", n)
 			}
-			if v := str(s.session(t, demo.AliceActive), "version"); v != "1" {
+			if v := str(s.session(t, demodata.AliceActive), "version"); v != "1" {
 				t.Errorf("a refused request wrote: version %s", v)
 			}
-			r = s.do(t, http.MethodPost, "/jobs/"+demo.JobAssignedPending+"/cancel", s.token(t, "dana", "Dispatcher"), "")
+			r = s.do(t, http.MethodPost, "/jobs/"+demodata.JobAssignedPending+"/cancel", s.token(t, "dana", "Dispatcher"), "")
 			if r.status != 503 {
 				t.Fatalf("job cancel: %d %s", r.status, r.raw)
 			}
 			// When the fault clears, the same requests go through.
 			on.Store(false)
-			if r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/cancel", s.token(t, "alice"), ""); r.status != 200 {
+			if r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", s.token(t, "alice"), ""); r.status != 200 {
 				t.Errorf("after the fault: %d %s", r.status, r.raw)
 			}
 		})
@@ -136,7 +136,7 @@ func TestSlowDynamoDBStillAnswers(t *testing.T) {
 	var on atomic.Bool
 	on.Store(true)
 	s, _ := faultyStack(t, onWrites(faultproxy.Slow, &on))
-	if r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/pause", s.token(t, "alice"), ""); r.status != 200 {
+	if r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause", s.token(t, "alice"), ""); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
 }
@@ -152,18 +152,18 @@ func TestResponseLostAfterTheWrite(t *testing.T) {
 		return faultproxy.None
 	}
 	s, proxy := faultyStack(t, plan)
-	r := s.do(t, http.MethodPost, "/interviews/"+demo.AliceActive+"/cancel", s.token(t, "alice"), `{"reason":"lost"}`)
+	r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", s.token(t, "alice"), `{"reason":"lost"}`)
 	if r.status != 200 || r.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("%d replayed=%q %s", r.status, r.header.Get("Idempotent-Replayed"), r.raw)
 	}
 	if proxy.Counts()["UpdateItem drop-after-apply"] != 1 {
 		t.Fatalf("faults: %v", proxy.Counts())
 	}
-	if it := s.session(t, demo.AliceActive); str(it, "version") != "2" || str(it, "cancelReason") != "lost" {
+	if it := s.session(t, demodata.AliceActive); str(it, "version") != "2" || str(it, "cancelReason") != "lost" {
 		t.Errorf("stored %s %s", str(it, "version"), str(it, "cancelReason"))
 	}
 	drops.Store(0)
-	r = s.do(t, http.MethodPost, "/jobs/"+demo.JobAssignedConfirmed+"/cancel", s.token(t, "dana", "Dispatcher"), "")
+	r = s.do(t, http.MethodPost, "/jobs/"+demodata.JobAssignedConfirmed+"/cancel", s.token(t, "dana", "Dispatcher"), "")
 	if r.status != 200 {
 		t.Fatalf("job: %d %s", r.status, r.raw)
 	}
@@ -171,7 +171,7 @@ func TestResponseLostAfterTheWrite(t *testing.T) {
 	if r.body["status"] != "Cancelled" || a == nil || a["status"] != "Cancelled" {
 		t.Errorf("job response %s", r.raw)
 	}
-	if v := str(s.job(t, demo.JobAssignedConfirmed), "version"); v != "3" {
+	if v := str(s.job(t, demodata.JobAssignedConfirmed), "version"); v != "3" {
 		t.Errorf("job version %s, want 3 (one write)", v)
 	}
 }
@@ -184,12 +184,12 @@ func TestClientRetryAfterEveryAnswerWasLost(t *testing.T) {
 	on.Store(true)
 	s, _ := faultyStack(t, onWrites(faultproxy.DropAfterApply, &on))
 	alice := s.token(t, "alice")
-	path := "/interviews/" + demo.AliceActive + "/cancel"
+	path := "/interviews/" + demodata.AliceActive + "/cancel"
 	r := s.do(t, http.MethodPost, path, alice, `{"reason":"retry me"}`, "Idempotency-Key", "client-key-1")
 	if r.status != 503 {
 		t.Fatalf("first attempt: %d %s", r.status, r.raw)
 	}
-	if v := str(s.session(t, demo.AliceActive), "version"); v != "2" {
+	if v := str(s.session(t, demodata.AliceActive), "version"); v != "2" {
 		t.Fatalf("the write was not applied: version %s", v)
 	}
 	on.Store(false)

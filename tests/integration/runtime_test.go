@@ -17,7 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
-	"github.com/lifecycle-api/lifecycle/tools/lambdart"
+	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
 
 // lambdaEnv is the environment every function process gets locally: fake credentials and
@@ -34,9 +35,10 @@ func lambdaEnv(extra ...string) []string {
 // bootstrap is the amd64 binary `make build` produced for fn.
 func bootstrap(t *testing.T, fn string) string {
 	t.Helper()
+	prereq.Need(t, prereq.Bootstraps)
 	p := filepath.Join(repoRoot(t), "bin", "amd64", fn, "bootstrap")
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%s: %v: %v", fn, lambdart.ErrNoBootstrap, err)
+		t.Fatalf("%s: %v: %v", fn, lambdaruntime.ErrNoBootstrap, err)
 	}
 	return p
 }
@@ -62,7 +64,7 @@ func TestBootstrapsOnTheRuntimeAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logs bytes.Buffer
-			rt, err := lambdart.Start(lambdart.Options{
+			rt, err := lambdaruntime.Start(lambdaruntime.Options{
 				Bootstrap: bootstrap(t, fn), Name: fn, Output: &logs,
 				Env: lambdaEnv("TABLE_NAME="+s.table, "EVENT_BUS_NAME="+p.es.BusName, "AUDIT_TABLE_NAME="+auditTable),
 			})
@@ -156,7 +158,7 @@ func checkHTTPResult(t *testing.T, name string, rawEvent, payload []byte) {
 // start instead of answering requests wrongly.
 func TestBootstrapWithoutConfigurationExits(t *testing.T) {
 	var logs bytes.Buffer
-	rt, err := lambdart.Start(lambdart.Options{Bootstrap: bootstrap(t, "get-interview"), Name: "get-interview", Output: &logs, Env: lambdaEnv()})
+	rt, err := lambdaruntime.Start(lambdaruntime.Options{Bootstrap: bootstrap(t, "get-interview"), Name: "get-interview", Output: &logs, Env: lambdaEnv()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
-	"github.com/lifecycle-api/lifecycle/tools/demo"
-	"github.com/lifecycle-api/lifecycle/tools/devauth"
-	"github.com/lifecycle-api/lifecycle/tools/devserver"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 )
 
 // stack is one isolated local API: its own table with the demo data, its own signing key,
@@ -30,11 +30,11 @@ type stack struct {
 	key   []byte
 }
 
-type stackOption func(*devserver.Config)
+type stackOption func(*wiring.Config)
 
 // withDB serves the functions through another DynamoDB client (for outage tests); the
 // demo data still goes through the working one.
-func withDB(db *dynamodb.Client) stackOption { return func(c *devserver.Config) { c.DB = db } }
+func withDB(db *dynamodb.Client) stackOption { return func(c *wiring.Config) { c.DB = db } }
 
 func newStack(t *testing.T, opts ...stackOption) *stack {
 	t.Helper()
@@ -45,10 +45,10 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	}
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
 	s := &stack{db: db, table: randomName("it-"), key: []byte(randomName("key-0123456789abcdef0123456789"))}
-	if err := demo.Load(ctx, db, s.table); err != nil {
+	if err := demodata.Load(ctx, db, s.table); err != nil {
 		t.Fatalf("load demo data: %v", err)
 	}
-	cfg := devserver.Config{
+	cfg := wiring.Config{
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		DB:     db,
 		Table:  s.table,
@@ -58,7 +58,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h, err := devserver.New(cfg)
+	h, err := wiring.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

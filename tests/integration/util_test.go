@@ -6,14 +6,14 @@ import (
 	"os"
 	"testing"
 
-	"github.com/lifecycle-api/lifecycle/tools/ddblocal"
+	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := ddblocal.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,17 +16,17 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
-	"github.com/lifecycle-api/lifecycle/tools/cfn"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
 var (
-	get    = cfn.Get
-	scalar = cfn.Scalar
+	get    = cfntemplate.Get
+	scalar = cfntemplate.Scalar
 )
 
-func load(t *testing.T) *cfn.Template {
+func load(t *testing.T) *cfntemplate.Template {
 	t.Helper()
-	tpl, err := cfn.Load("../../template.yaml")
+	tpl, err := cfntemplate.Load("../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func kebab(s string) string {
 }
 
 // functions maps each AWS::Serverless::Function's folder name to its resource.
-func functions(t *testing.T, tpl *cfn.Template) map[string]*yaml.Node {
+func functions(t *testing.T, tpl *cfntemplate.Template) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
 	for id, r := range tpl.Resources("AWS::Serverless::Function") {
 		name, ok := strings.CutSuffix(id, "Function")
@@ -221,10 +221,10 @@ var leadingKeys = map[string]string{
 
 // statements returns a function's policy statements: its inline Policies, or those of
 // the IAM role it names.
-func statements(tpl *cfn.Template, fn *yaml.Node) []*yaml.Node {
+func statements(tpl *cfntemplate.Template, fn *yaml.Node) []*yaml.Node {
 	var docs []*yaml.Node
 	if role := get(fn, "Properties", "Role"); role != nil {
-		id, _ := cfn.GetAttTarget(role)
+		id, _ := cfntemplate.GetAttTarget(role)
 		for _, p := range get(tpl.Root, "Resources", id, "Properties", "Policies").Content {
 			docs = append(docs, get(p, "PolicyDocument"))
 		}
@@ -251,13 +251,13 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 			if scalar(get(st, "Effect")) != "Allow" {
 				continue
 			}
-			resources := cfn.Scalars(get(st, "Resource"))
+			resources := cfntemplate.Scalars(get(st, "Resource"))
 			for _, r := range resources {
 				if r == "*" {
 					t.Errorf("%s: a statement on every resource", name)
 				}
 			}
-			for _, a := range cfn.Scalars(get(st, "Action")) {
+			for _, a := range cfntemplate.Scalars(get(st, "Action")) {
 				got[a] = append(got[a], resources...)
 			}
 			if prefix := leadingKeys[name]; prefix != "" {
@@ -294,7 +294,7 @@ func TestEventPlumbing(t *testing.T) {
 			t.Errorf("stream source %s = %q, want %q", k, got, v)
 		}
 	}
-	if !slices.Contains(cfn.Scalars(get(pub, "FunctionResponseTypes")), "ReportBatchItemFailures") {
+	if !slices.Contains(cfntemplate.Scalars(get(pub, "FunctionResponseTypes")), "ReportBatchItemFailures") {
 		t.Error("publish-events must report batch item failures")
 	}
 	if scalar(get(pub, "DestinationConfig", "OnFailure", "Destination")) != "!GetAtt PublishEventsFailures.Arn" {
@@ -305,7 +305,7 @@ func TestEventPlumbing(t *testing.T) {
 	}
 	for id, rule := range tpl.Resources("AWS::Events::Rule") {
 		for _, target := range get(rule, "Properties", "Targets").Content {
-			q, _ := cfn.GetAttTarget(get(target, "Arn"))
+			q, _ := cfntemplate.GetAttTarget(get(target, "Arn"))
 			if get(target, "DeadLetterConfig", "Arn") == nil {
 				t.Errorf("rule %s target %s has no dead-letter queue", id, q)
 			}
@@ -327,7 +327,7 @@ func TestOperability(t *testing.T) {
 		if scalar(get(p, "AlarmDescription")) == "" {
 			t.Errorf("alarm %s has no description", id)
 		}
-		if !slices.Contains(cfn.Scalars(get(p, "AlarmActions")), "!Ref AlarmTopic") {
+		if !slices.Contains(cfntemplate.Scalars(get(p, "AlarmActions")), "!Ref AlarmTopic") {
 			t.Errorf("alarm %s does not notify the alarm topic", id)
 		}
 		alarmed[scalar(get(p, "MetricName"))] = true

@@ -1,4 +1,4 @@
-// The console is built into tools/console/dist, which the local server embeds and serves
+// The console is built into tools/local/console/dist, which the local server embeds and serves
 // at /console. JSX is compiled for Preact (tsconfig's jsxImportSource).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
@@ -9,7 +9,7 @@ export default defineConfig({
   root: here('.'),
   base: '/console/',
   build: {
-    outDir: here('../../tools/console/dist'),
+    outDir: here('../../tools/local/console/dist'),
     // The folder keeps a committed placeholder (so the Go package compiles before the
     // first build); the Makefile removes the old assets instead.
     emptyOutDir: false,

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { base, output, launch } from './browser.mjs';
 
-// Demo data (tools/demo/demo.go): fixed ids.
+// Demo data (tools/local/demodata/demodata.go): fixed ids.
 const alice = {
   active: 'a11ce000-0000-4000-8000-000000000001',
   active2: 'a11ce000-0000-4000-8000-000000000002',

@@ -1,0 +1,156 @@
+// Package architecture holds the repository to ARCHITECTURE.md: its code map lists every
+// Go package folder and nothing that does not exist, and the dependency rules it states hold.
+package architecture
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/lifecycle-api/lifecycle"
+
+// mapEntry matches a code map row: | `folder/` | what it is |
+var mapEntry = regexp.MustCompile("^\\| `([a-z0-9_./<>-]+/)` \\|")
+
+// codeMap returns the folders ARCHITECTURE.md's code map lists ("functions/<name>/" stands
+// for every folder in functions/).
+func codeMap(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open("../../ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := mapEntry.FindStringSubmatch(sc.Text()); m != nil {
+			out = append(out, strings.TrimSuffix(m[1], "/"))
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("found only %d code map rows in ARCHITECTURE.md; has its table format changed?", len(out))
+	}
+	return out
+}
+
+// goPackageDirs returns every folder of the repository holding Go files, relative to the root.
+func goPackageDirs(t *testing.T) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	err := filepath.WalkDir("../..", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("../..", p)
+		if d.IsDir() {
+			switch {
+			case rel != "." && strings.HasPrefix(d.Name(), "."), d.Name() == "node_modules", d.Name() == "testdata",
+				rel == "bin", rel == "test-output":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, ".go") {
+			seen[filepath.ToSlash(filepath.Dir(rel))] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for d := range seen {
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// covers reports whether the map entry e names folder dir ("<name>" matches one segment).
+func covers(e, dir string) bool {
+	es, ds := strings.Split(e, "/"), strings.Split(dir, "/")
+	if len(es) != len(ds) {
+		return false
+	}
+	for i := range es {
+		if es[i] != ds[i] && !(strings.HasPrefix(es[i], "<") && strings.HasSuffix(es[i], ">")) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCodeMapMatchesTheTree(t *testing.T) {
+	entries := codeMap(t)
+	for _, e := range entries {
+		pattern := regexp.MustCompile(`<[^/]+>`).ReplaceAllString(e, "*")
+		matches, _ := filepath.Glob(filepath.Join("../..", pattern))
+		if len(matches) == 0 {
+			t.Errorf("ARCHITECTURE.md lists %s/, which does not exist", e)
+		}
+	}
+	for _, d := range goPackageDirs(t) {
+		if !slices.ContainsFunc(entries, func(e string) bool { return covers(e, d) }) {
+			t.Errorf("Go package folder %s/ is missing from ARCHITECTURE.md's code map", d)
+		}
+	}
+}
+
+// deps lists each package matching patterns with its transitive dependencies.
+func deps(t *testing.T, patterns ...string) map[string][]string {
+	t.Helper()
+	args := append([]string{"list", "-f", `{{.ImportPath}} {{join .Deps " "}}`}, patterns...)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	res := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		res[f[0]] = f[1:]
+	}
+	return res
+}
+
+// domain is the centre of the design: the rules, with no AWS and no adapter under them.
+var domain = []string{"shared/lifecycle", "shared/interview", "shared/job", "shared/event"}
+
+func TestDomainImportsNoAWS(t *testing.T) {
+	var patterns []string
+	for _, d := range domain {
+		patterns = append(patterns, "./"+d)
+	}
+	for pkg, ds := range deps(t, patterns...) {
+		for _, d := range ds {
+			if strings.HasPrefix(d, "github.com/aws/") {
+				t.Errorf("%s depends on %s: the domain must not know AWS", pkg, d)
+			}
+			if rel, ok := strings.CutPrefix(d, module+"/"); ok && !slices.Contains(domain, rel) {
+				t.Errorf("%s depends on %s: the domain must not depend on an adapter", pkg, d)
+			}
+		}
+	}
+}
+
+func TestDependencyDirection(t *testing.T) {
+	for pkg, ds := range deps(t, "./shared/...", "./functions/...") {
+		for _, d := range ds {
+			rel, ok := strings.CutPrefix(d, module+"/")
+			if !ok {
+				continue
+			}
+			if !strings.HasPrefix(rel, "shared/") {
+				t.Errorf("%s depends on %s: deployed code may use only shared/ (never tools/, tests/ or another function)", pkg, d)
+			}
+		}
+	}
+}

@@ -1,0 +1,157 @@
+// Command run is `make run`: it starts the local stack (DynamoDB Local with the demo data,
+// moto with the event plumbing, the stream publisher and the example consumer) and serves
+// every route, the console at /console and the API docs at /docs on 127.0.0.1:3000.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/logging"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
+	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/repo"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:3000", "listen address (loopback only)")
+	table := fs.String("table", "lifecycle-local", "table name")
+	logLevel := fs.String("log-level", "info", "function log level")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil || !net.ParseIP(host).IsLoopback() {
+		return fmt.Errorf("-addr must be a loopback address, got %q", *addr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root, err := repo.Root()
+	if err != nil {
+		return err
+	}
+	key, err := devauth.CheckoutKey()
+	if err != nil {
+		return err
+	}
+	logger := logging.New(os.Stderr, *logLevel)
+	stack, err := stack.Start(ctx, stack.Options{
+		Table:      *table,
+		AuditTable: *table + "-audit",
+		LogDir:     filepath.Join(root, ".local"),
+		Logger:     logger,
+		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+		Progress:   os.Stdout,
+		Docs:       true,
+		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
+			return devauth.Mint(key, sub, roles, ttl, now)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+
+	// make invoke runs functions against this stack while it is up.
+	info, _ := json.Marshal(stack.Info)
+	infoPath := filepath.Join(root, ".local", "stack.json")
+	if err := os.WriteFile(infoPath, info, 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(infoPath)
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another `make run` running?)", *addr, err)
+	}
+	srv := &http.Server{Handler: stack.Handler, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	printBanner(*addr, stack, *table, key)
+
+	select {
+	case <-ctx.Done():
+		fmt.Println("\n==> stopping")
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+func printBanner(addr string, stack *stack.Stack, table string, key []byte) {
+	base := "http://" + addr
+	fmt.Printf("\nlifecycle local API ready on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
+		base, stack.DynamoDBEndpoint, table, stack.MotoEndpoint, stack.Events.BusName)
+	fmt.Printf("Console: %s/console (sign in as a demo user; pause, resume and cancel, and watch the events)\n", base)
+	fmt.Printf("API docs: %s/docs (the document itself: %s/openapi.yaml)\n\n", base, base)
+	fmt.Println("Dev tokens (valid 12h; `make token SUB=<sub> ROLES=<r1,r2>` mints others):")
+	for _, u := range demodata.Users {
+		tok, err := devauth.Mint(key, u.Sub, u.Roles, 12*time.Hour, time.Now())
+		if err != nil {
+			continue
+		}
+		fmt.Printf("  # %s: %s\n  export %s_TOKEN=%s\n", u.Sub, u.About, strings.ToUpper(u.Sub), tok)
+	}
+	fmt.Printf(`
+Try (after the exports above):
+  # cancel alice's active session with a reason -> 200 {"success":true,...}
+  curl -s -X POST %[1]s/interviews/%[2]s/cancel -H "Authorization: Bearer $ALICE_TOKEN" -H 'Content-Type: application/json' -d '{"reason":"Candidate asked to reschedule"}'
+  # the same again -> 400 {"error":"Interview is already cancelled"}
+  curl -s -X POST %[1]s/interviews/%[2]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"
+  # a completed session, on seed 000's path -> 400 {"error":"Cannot cancel a completed interview"}
+  curl -s -X POST %[1]s/api/interview/%[3]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"
+  # bob's session with alice's token -> 403 {"error":"Forbidden"}
+  curl -s -X POST %[1]s/api/interviews/%[4]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"
+  # an unknown session -> 404 {"error":"Interview session not found"}
+  curl -s -X POST %[1]s/interviews/%[5]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"
+  # no token -> 401 {"error":"Unauthorized"}
+  curl -s -X POST %[1]s/interviews/%[2]s/cancel
+
+  # pause and resume alice's session %[6]s:
+  curl -s "%[1]s/interviews?status=paused" -H "Authorization: Bearer $ALICE_TOKEN"          # her paused sessions
+  curl -s -X POST %[1]s/interviews/%[6]s/pause -H "Authorization: Bearer $ALICE_TOKEN"     # 200, "status":"paused"
+  curl -s -X POST %[1]s/interviews/%[6]s/pause -H "Authorization: Bearer $ALICE_TOKEN"     # 404, "code":"INVALID_TRANSITION"
+  curl -s -X POST %[1]s/interviews/%[6]s/resume -H "Authorization: Bearer $ALICE_TOKEN"    # 200, "status":"active"
+  curl -s -X POST %[1]s/interviews/%[6]s/cancel -H "Authorization: Bearer $ALICE_TOKEN"    # 200
+  curl -s -X POST %[1]s/interviews/%[6]s/resume -H "Authorization: Bearer $ALICE_TOKEN"    # 404, "currentStatus":"cancelled"
+  curl -s %[1]s/interviews/%[6]s -H "Authorization: Bearer $ALICE_TOKEN"                   # the session
+  curl -s "%[1]s/interviews?limit=2" -H "Authorization: Bearer $ALICE_TOKEN"               # first page; pass nextCursor as &cursor=
+
+  # jobs (dana is a Dispatcher, adam an Admin, tom a Technician):
+  curl -s %[1]s/jobs/%[7]s -H "Authorization: Bearer $DANA_TOKEN"                         # an assigned job, its assignment Confirmed
+  curl -s -X POST %[1]s/jobs/%[7]s/cancel -H "Authorization: Bearer $DANA_TOKEN" -H 'Content-Type: application/json' -d '{"reason":"Customer cancelled"}'   # 200, job and assignment Cancelled
+  curl -s -X POST %[1]s/jobs/%[8]s/cancel -H "Authorization: Bearer $TOM_TOKEN"           # 403 {"error":"Forbidden"}
+  curl -s -X POST %[1]s/jobs/%[9]s/cancel -H "Authorization: Bearer $DANA_TOKEN"          # 400 {"error":"Cannot cancel a completed job"}
+
+Events: every transition is published from the table's stream to the bus; the example
+queues' events appear with "make events" (or GET %[1]s/_local/events).
+
+Press Ctrl-C to stop (DynamoDB Local and moto stop with it).
+`, base, demodata.AliceActive, demodata.AliceCompleted, demodata.BobActive, demodata.MissingSession, demodata.AliceActive2, demodata.JobAssignedConfirmed, demodata.JobAssignedPending, demodata.JobCompleted)
+}

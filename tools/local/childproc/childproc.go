@@ -1,0 +1,69 @@
+// Package childproc runs the local services the stack needs (DynamoDB Local, moto) as
+// child processes: on a free loopback port, ready when they answer, dying with this
+// process, stopped gently.
+package childproc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// Process is a running child process.
+type Process struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// FreePort returns a loopback port that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Start runs cmd (its output to logw) and waits until ready reports true, the process
+// exits, ctx ends or timeout passes. The process is killed if this one dies.
+func Start(ctx context.Context, name string, cmd *exec.Cmd, logw io.Writer, ready func() bool, timeout time.Duration) (*Process, error) {
+	cmd.Stdout, cmd.Stderr = logw, logw
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &Process{cmd: cmd, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	deadline := time.Now().Add(timeout)
+	for !ready() {
+		select {
+		case err := <-p.done:
+			return nil, fmt.Errorf("%s exited before it was ready: %v", name, err)
+		case <-ctx.Done():
+			p.Stop()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.Stop()
+			return nil, fmt.Errorf("%s did not start within %s", name, timeout)
+		}
+	}
+	return p, nil
+}
+
+// Stop asks the process to end, kills it after 5 s, and waits for it.
+func (p *Process) Stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}

@@ -1,0 +1,273 @@
+// Package demodata is the documented demo data `make run` loads and the sample events in
+// events/ refer to. Ids are fixed so that commands in the README keep working.
+package demodata
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
+)
+
+// User is a demo caller.
+type User struct {
+	Sub   string
+	Roles []string
+	About string
+}
+
+// Users are the demo callers `make run` prints tokens for.
+var Users = []User{
+	{Sub: "alice", About: "candidate; owns the a11ce… sessions"},
+	{Sub: "bob", About: "candidate; owns the b0b… sessions"},
+	{Sub: "dana", Roles: []string{"Dispatcher"}, About: "dispatcher; may read and cancel jobs"},
+	{Sub: "adam", Roles: []string{"Admin"}, About: "admin; may read and cancel jobs"},
+	{Sub: "tom", Roles: []string{"Technician"}, About: "technician; may not cancel jobs (403)"},
+}
+
+// Session ids by owner and status, for tests, events/ and the README.
+const (
+	AliceActive    = "a11ce000-0000-4000-8000-000000000001"
+	AliceActive2   = "a11ce000-0000-4000-8000-000000000002"
+	AlicePaused    = "a11ce000-0000-4000-8000-000000000003"
+	AliceCompleted = "a11ce000-0000-4000-8000-000000000004"
+	AliceCancelled = "a11ce000-0000-4000-8000-000000000005"
+	AliceActive3   = "a11ce000-0000-4000-8000-000000000006"
+	AlicePaused2   = "a11ce000-0000-4000-8000-000000000007"
+	BobActive      = "b0b00000-0000-4000-8000-000000000001"
+	BobPaused      = "b0b00000-0000-4000-8000-000000000002"
+	BobCompleted   = "b0b00000-0000-4000-8000-000000000003"
+	BobCancelled   = "b0b00000-0000-4000-8000-000000000004"
+	MissingSession = "00000000-0000-4000-8000-00000000dead"
+
+	// Jobs, by status and assignment.
+	JobUnassigned         = "0b000000-0000-4000-8000-000000000001"
+	JobAssignedPending    = "0b000000-0000-4000-8000-000000000002"
+	JobAssignedConfirmed  = "0b000000-0000-4000-8000-000000000003"
+	JobInProgress         = "0b000000-0000-4000-8000-000000000004"
+	JobCompleted          = "0b000000-0000-4000-8000-000000000005"
+	JobCancelled          = "0b000000-0000-4000-8000-000000000006"
+	JobCancelledNoAssign  = "0b000000-0000-4000-8000-000000000007"
+	JobReassignedHistoric = "0b000000-0000-4000-8000-000000000008"
+	MissingJob            = "0b000000-0000-4000-8000-00000000dead"
+	InterviewerAria       = "interviewer-aria"
+	InterviewerKai        = "interviewer-kai"
+)
+
+var base = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+
+func f(v float64) *float64 { return &v }
+
+func messages(conversationID string, n int) json.RawMessage {
+	type msg struct {
+		ID             string         `json:"id"`
+		ConversationID string         `json:"conversationId"`
+		Status         string         `json:"status"`
+		Model          string         `json:"model,omitempty"`
+		Output         any            `json:"output"`
+		Temperature    float64        `json:"temperature,omitempty"`
+		Usage          map[string]int `json:"usage"`
+		Metadata       map[string]any `json:"metadata"`
+		CreatedAt      string         `json:"createdAt"`
+	}
+	out := make([]msg, n)
+	for i := range out {
+		out[i] = msg{
+			ID:             fmt.Sprintf("msg-%s-%d", conversationID[len(conversationID)-4:], i+1),
+			ConversationID: conversationID,
+			Status:         "completed",
+			Model:          "interviewer-v2",
+			Output:         map[string]any{"text": fmt.Sprintf("Question %d: walk me through your approach.", i+1)},
+			Temperature:    0.3,
+			Usage:          map[string]int{"inputTokens": 420 + i, "outputTokens": 96 + i},
+			Metadata:       map[string]any{"turn": i + 1},
+			CreatedAt:      base.Add(time.Duration(i) * time.Minute).Format("2006-01-02T15:04:05.000Z"),
+		}
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
+
+type spec struct {
+	id, owner, title string
+	status           interview.Status
+	hours            int
+	progress, score  float64
+}
+
+// Sessions returns the demo sessions: several per owner, in every status.
+func Sessions() []interview.Session {
+	specs := []spec{
+		{AliceActive, "alice", "System design: URL shortener", interview.Active, 1, 0.4, 62},
+		{AliceActive2, "alice", "Behavioral: handling conflict", interview.Active, 2, 0.2, 55},
+		{AlicePaused, "alice", "Go concurrency deep dive", interview.Paused, 3, 0.6, 71},
+		{AliceCompleted, "alice", "SQL fundamentals", interview.Completed, 4, 1, 88},
+		{AliceCancelled, "alice", "Kubernetes basics", interview.Cancelled, 5, 0.1, 20},
+		{AliceActive3, "alice", "Distributed systems: consensus", interview.Active, 6, 0.3, 47},
+		{AlicePaused2, "alice", "Algorithms: graphs", interview.Paused, 7, 0.5, 66},
+		{BobActive, "bob", "Frontend performance", interview.Active, 1, 0.3, 58},
+		{BobPaused, "bob", "API design review", interview.Paused, 2, 0.5, 64},
+		{BobCompleted, "bob", "Data modelling", interview.Completed, 3, 1, 91},
+		{BobCancelled, "bob", "Incident response", interview.Cancelled, 4, 0.2, 30},
+	}
+	out := make([]interview.Session, 0, len(specs))
+	for i, sp := range specs {
+		created := base.Add(-time.Duration(24*(i+1)) * time.Hour)
+		updated := base.Add(-time.Duration(sp.hours) * time.Hour)
+		conv := "conv-" + sp.id[len(sp.id)-12:]
+		s := interview.Session{
+			ID:                sp.id,
+			OwnerID:           sp.owner,
+			TopicIDs:          []string{"topic-" + fmt.Sprint(i%3+1), "topic-" + fmt.Sprint(i%4+4)},
+			TopicLabels:       []string{"Core", "Practice"},
+			Title:             sp.title,
+			Progress:          sp.progress,
+			Score:             sp.score,
+			TargetScore:       f(80),
+			CreatedAt:         created,
+			UpdatedAt:         updated,
+			LastInteractionAt: updated,
+			InterviewerID:     InterviewerAria,
+			ConversationID:    conv,
+			Status:            sp.status,
+			RetryPolicy:       &interview.RetryPolicy{MinCooldownHours: f(24), AutoSuggestIfBelow: f(60)},
+			Labels:            []string{"demo"},
+			Language:          "en",
+			Difficulty:        i%5 + 1,
+			RecentMessages:    messages(conv, 2),
+			Version:           1,
+		}
+		if i%2 == 1 {
+			s.InterviewerID = InterviewerKai
+			s.Language = "ko"
+			s.Notes = "Prefers whiteboard-style questions."
+		}
+		switch sp.status {
+		case interview.Cancelled:
+			s.CancelledAt, s.CancelledBy, s.CancelReason = updated, sp.owner, "Scheduling conflict"
+		case interview.Paused:
+			s.PausedAt = updated
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// AssignmentID is the id of a demo job's n-th assignment.
+func AssignmentID(jobID string, n int) string {
+	return "a5a5a5a5-0000-4000-8000-" + jobID[len(jobID)-4:] + fmt.Sprintf("%08d", n)
+}
+
+// Jobs returns the demo jobs, each with its assignments (current last): every job status,
+// with and without an assignment, and one job whose earlier assignment was cancelled.
+func Jobs() []JobWithAssignments {
+	type spec struct {
+		id, title, customer, address string
+		status                       job.Status
+		assignments                  []job.AssignmentStatus
+		current                      bool
+	}
+	specs := []spec{
+		{JobUnassigned, "Replace boiler pressure valve", "cust-1001", "12 Harbour St, Leeds", job.Unassigned, nil, false},
+		{JobAssignedPending, "Annual HVAC service", "cust-1002", "4 Mill Lane, York", job.Assigned, []job.AssignmentStatus{job.Pending}, true},
+		{JobAssignedConfirmed, "Install smart thermostat", "cust-1003", "88 Park Road, Hull", job.Assigned, []job.AssignmentStatus{job.Confirmed}, true},
+		{JobInProgress, "Repair leaking radiator", "cust-1004", "7 Castle Close, Bath", job.InProgress, []job.AssignmentStatus{job.Confirmed}, true},
+		{JobCompleted, "Fit new extractor fan", "cust-1005", "21 River View, Derby", job.Completed, []job.AssignmentStatus{job.Confirmed}, true},
+		{JobCancelled, "Inspect gas meter", "cust-1006", "3 High Street, Ely", job.Cancelled, []job.AssignmentStatus{job.AssignmentCanceled}, true},
+		{JobCancelledNoAssign, "Quote for loft insulation", "cust-1007", "15 Elm Grove, Kent", job.Cancelled, nil, false},
+		{JobReassignedHistoric, "Bleed radiators", "cust-1008", "9 Quay Side, Poole", job.Assigned, []job.AssignmentStatus{job.AssignmentCanceled, job.Pending}, true},
+	}
+	var out []JobWithAssignments
+	for i, sp := range specs {
+		created := base.Add(-time.Duration(48*(i+1)) * time.Hour)
+		updated := base.Add(-time.Duration(i+1) * time.Hour)
+		j := job.Job{
+			ID: sp.id, Title: sp.title, CustomerID: sp.customer, Address: sp.address,
+			Status: sp.status, Version: int64(1 + len(sp.assignments)), CreatedAt: created, UpdatedAt: updated,
+		}
+		if sp.status == job.Cancelled {
+			j.CancelledAt, j.CancelledBy, j.CancelReason = updated, "dana", "Customer cancelled"
+		}
+		jw := JobWithAssignments{Job: j}
+		for n, st := range sp.assignments {
+			start := base.Add(time.Duration(24*(i+1)+n) * time.Hour)
+			a := job.Assignment{
+				ID: AssignmentID(sp.id, n+1), JobID: sp.id, TechnicianID: fmt.Sprintf("tech-%d", 10+i+n),
+				ScheduledStart: start, ScheduledEnd: start.Add(2 * time.Hour),
+				Status: st, Version: 1, CreatedAt: created, UpdatedAt: updated,
+			}
+			if st == job.AssignmentCanceled {
+				a.Version, a.CancelledAt, a.CancelledBy, a.CancelReason = 2, updated, "dana", "Rescheduled"
+			}
+			jw.Assignments = append(jw.Assignments, a)
+		}
+		if sp.current {
+			cur := jw.Assignments[len(jw.Assignments)-1]
+			jw.Job.Assignment = &cur
+		}
+		out = append(out, jw)
+	}
+	return out
+}
+
+// JobWithAssignments is a demo job and every assignment it has had.
+type JobWithAssignments struct {
+	Job         job.Job
+	Assignments []job.Assignment
+}
+
+// Load creates table (if absent) and writes the demo data into it.
+func Load(ctx context.Context, db *dynamodb.Client, table string) error {
+	if err := EnsureTable(ctx, db, table); err != nil {
+		return err
+	}
+	put := func(item map[string]types.AttributeValue) error {
+		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item})
+		return err
+	}
+	for _, s := range Sessions() {
+		if err := put(dynamo.SessionItem(s)); err != nil {
+			return fmt.Errorf("load session %s: %w", s.ID, err)
+		}
+	}
+	for _, jw := range Jobs() {
+		if err := put(dynamo.JobItem(jw.Job)); err != nil {
+			return fmt.Errorf("load job %s: %w", jw.Job.ID, err)
+		}
+		for _, a := range jw.Assignments {
+			if err := put(dynamo.AssignmentItem(a)); err != nil {
+				return fmt.Errorf("load assignment %s: %w", a.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// EnsureTable creates table with the schema from shared/dynamo unless it exists.
+func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) error {
+	// ListTables rather than DescribeTable: DynamoDB Local's not-found error body fails
+	// the SDK's CRC32 check and logs a warning.
+	p := dynamodb.NewListTablesPaginator(db, &dynamodb.ListTablesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list tables: %w", err)
+		}
+		if slices.Contains(page.TableNames, table) {
+			return nil
+		}
+	}
+	if _, err := db.CreateTable(ctx, dynamo.CreateTableInput(table)); err != nil {
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	return dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second)
+}

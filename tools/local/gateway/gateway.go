@@ -1,0 +1,202 @@
+// Package gateway stands in for API Gateway's HTTP API on a developer's machine: it turns
+// each HTTP request into the payload 2.0 event API Gateway would send (route key, path
+// parameters, JWT claims from a verified bearer token, request id) and invokes the
+// function's Lambda handler with it, as `sam local start-api` does. The functions run
+// exactly the code they run in AWS, api-proxy included.
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// Handler is a Lambda handler for HTTP API payload 2.0 events.
+type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// Verifier checks a bearer token and returns its claims, flattened as API Gateway does.
+type Verifier func(token string) (map[string]string, error)
+
+// maxPayload is API Gateway's request payload limit.
+const maxPayload = 10 << 20
+
+// functionTimeout mirrors the functions' Timeout in template.yaml.
+const functionTimeout = 10 * time.Second
+
+// New returns the local gateway. Unknown routes get API Gateway's own 404. A missing or
+// invalid token reaches the function with no claims, so the function's own 401 answers
+// (in AWS the authorizer answers first, with {"message":"Unauthorized"}).
+func New(routes []httpapi.Route, fns map[string]Handler, verify Verifier, logger *slog.Logger) (http.Handler, error) {
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		fn, ok := fns[rt.Function]
+		if !ok {
+			return nil, fmt.Errorf("no handler for function %q", rt.Function)
+		}
+		mux.Handle(rt.Pattern(), invoke(rt, fn, verify, logger))
+	}
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"message":"Not Found"}`)
+	})
+	mux.Handle("/", notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A route matches the path as sent. net/http's mux would clean "//a/../b" and
+		// route it; API Gateway matches no route for it, and neither do we. (Encoded
+		// characters stay encoded here and reach the function, which validates them.)
+		if p := r.URL.EscapedPath(); p == "" || path.Clean(p) != p {
+			notFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}), nil
+}
+
+var paramName = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)
+
+func invoke(rt httpapi.Route, fn Handler, verify Verifier, logger *slog.Logger) http.Handler {
+	routeKey := rt.Pattern()
+	params := paramName.FindAllStringSubmatch(rt.Path, -1)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayload))
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			io.WriteString(w, `{"message":"Request Entity Too Large"}`)
+			return
+		}
+		ev := Event(r, routeKey, body)
+		for _, p := range params {
+			if ev.PathParameters == nil {
+				ev.PathParameters = map[string]string{}
+			}
+			ev.PathParameters[p[1]] = r.PathValue(p[1])
+		}
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && verify != nil {
+			claims, err := verify(strings.TrimSpace(tok))
+			if err != nil {
+				logger.Info("local authorizer rejected the token", "err", err.Error(), "route", routeKey)
+			} else {
+				ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+					JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+				}
+			}
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), functionTimeout)
+		defer cancel()
+		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
+			AwsRequestID:       lifecycle.NewID(),
+			InvokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:" + rt.Function,
+		})
+		resp, err := fn(ctx, ev)
+		if err != nil {
+			logger.Error("function returned an error", "function", rt.Function, "err", err)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"message":"Internal Server Error"}`)
+			return
+		}
+		WriteResponse(w, resp)
+	})
+}
+
+// Event builds the payload 2.0 event API Gateway sends for r on routeKey, without path
+// parameters or authorizer claims.
+func Event(r *http.Request, routeKey string, body []byte) events.APIGatewayV2HTTPRequest {
+	headers := map[string]string{}
+	for k, vs := range r.Header {
+		if strings.EqualFold(k, "Cookie") {
+			continue
+		}
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	var query map[string]string
+	if q := r.URL.Query(); len(q) > 0 {
+		query = map[string]string{}
+		for k, vs := range q {
+			query[k] = strings.Join(vs, ",")
+		}
+	}
+	var cookies []string
+	for _, c := range r.Cookies() {
+		cookies = append(cookies, c.String())
+	}
+	now := time.Now().UTC()
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:               "2.0",
+		RouteKey:              routeKey,
+		RawPath:               r.URL.EscapedPath(),
+		RawQueryString:        r.URL.RawQuery,
+		Cookies:               cookies,
+		Headers:               headers,
+		QueryStringParameters: query,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:     routeKey,
+			AccountID:    "000000000000",
+			Stage:        "$default",
+			RequestID:    lifecycle.NewID(),
+			APIID:        "local",
+			DomainName:   r.Host,
+			DomainPrefix: strings.Split(r.Host, ".")[0],
+			Time:         now.Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:    now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method:    r.Method,
+				Path:      r.URL.Path,
+				Protocol:  r.Proto,
+				SourceIP:  strings.Split(r.RemoteAddr, ":")[0],
+				UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	if len(body) > 0 {
+		if utf8.Valid(body) {
+			ev.Body = string(body)
+		} else {
+			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+		}
+	}
+	return ev
+}
+
+// WriteResponse writes a function's payload 2.0 response as API Gateway would.
+func WriteResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	for k, vs := range resp.MultiValueHeaders {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	for _, c := range resp.Cookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
+			body = b
+		}
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}

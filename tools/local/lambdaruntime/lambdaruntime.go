@@ -1,0 +1,247 @@
+// Package lambdaruntime runs a function's real bootstrap binary the way Lambda does: as a
+// process that pulls invocations from the Lambda Runtime API (GET
+// /2018-06-01/runtime/invocation/next) and posts each result back (.../response or
+// .../error). This is what `sam local invoke -e` does inside its container (the AWS
+// Lambda runtime interface emulator); without Docker, the integration tests and
+// `make invoke` use it directly.
+package lambdaruntime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+const prefix = "/2018-06-01/runtime"
+
+// Options describe one function.
+type Options struct {
+	Bootstrap string
+	Name      string
+	// Env is the function's environment besides what Lambda itself sets.
+	Env []string
+	// Timeout is the function timeout (template.yaml: 10 s).
+	Timeout time.Duration
+	// Output receives the process's stdout and stderr (its logs).
+	Output io.Writer
+}
+
+// Result is one invocation's outcome.
+type Result struct {
+	// Payload is the function's response, when it returned one.
+	Payload []byte
+	// Error is the function's error payload ({"errorMessage","errorType"}), when it failed.
+	Error []byte
+	// Duration is from the invocation being handed out to its result.
+	Duration time.Duration
+}
+
+type invocation struct {
+	id      string
+	event   []byte
+	handed  time.Time
+	result  chan Result
+	timeout time.Duration
+}
+
+// Runtime is a running function process and its Runtime API endpoint.
+type Runtime struct {
+	opts    Options
+	ln      net.Listener
+	srv     *http.Server
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	exitErr error
+
+	// Started is when the process was started.
+	Started time.Time
+	// Ready is closed when the process first asks for an invocation: its init is done
+	// (what Lambda reports as Init Duration). ReadyAt is then set.
+	Ready   chan struct{}
+	ReadyAt time.Time
+	ready   sync.Once
+
+	queue   chan *invocation
+	mu      sync.Mutex
+	pending map[string]*invocation
+	initErr []byte
+}
+
+// Start serves the Runtime API on a free loopback port and starts the bootstrap with
+// AWS_LAMBDA_RUNTIME_API pointing at it.
+func Start(o Options) (*Runtime, error) {
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Second
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &Runtime{opts: o, ln: ln, queue: make(chan *invocation, 16), pending: map[string]*invocation{}, exited: make(chan struct{}), Ready: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+prefix+"/invocation/next", r.next)
+	mux.HandleFunc("POST "+prefix+"/invocation/{id}/response", r.respond(false))
+	mux.HandleFunc("POST "+prefix+"/invocation/{id}/error", r.respond(true))
+	mux.HandleFunc("POST "+prefix+"/init/error", r.initError)
+	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go r.srv.Serve(ln)
+
+	cmd := exec.Command(o.Bootstrap)
+	cmd.Env = append([]string{
+		"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(),
+		"AWS_LAMBDA_FUNCTION_NAME=" + o.Name,
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+		"AWS_LAMBDA_LOG_GROUP_NAME=/lifecycle/local/" + o.Name,
+		"AWS_LAMBDA_LOG_STREAM_NAME=local",
+		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
+		"_HANDLER=bootstrap",
+		"TZ=:UTC",
+	}, o.Env...)
+	cmd.Stdout, cmd.Stderr = o.Output, o.Output
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	r.Started = time.Now()
+	if err := cmd.Start(); err != nil {
+		r.srv.Close()
+		return nil, fmt.Errorf("start %s: %w", o.Bootstrap, err)
+	}
+	r.cmd = cmd
+	go func() {
+		r.exitErr = cmd.Wait()
+		close(r.exited)
+	}()
+	return r, nil
+}
+
+// Invoke hands event to the function and waits for its result.
+func (r *Runtime) Invoke(ctx context.Context, event []byte) (Result, error) {
+	inv := &invocation{id: lifecycle.NewID(), event: event, result: make(chan Result, 1), timeout: r.opts.Timeout}
+	select {
+	case r.queue <- inv:
+	case <-r.exited:
+		return Result{}, r.exitError()
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	timer := time.NewTimer(r.opts.Timeout + 2*time.Second)
+	defer timer.Stop()
+	select {
+	case res := <-inv.result:
+		return res, nil
+	case <-r.exited:
+		return Result{}, r.exitError()
+	case <-timer.C:
+		return Result{}, fmt.Errorf("%s timed out after %s", r.opts.Name, r.opts.Timeout)
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+func (r *Runtime) exitError() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.initErr) > 0 {
+		return fmt.Errorf("%s failed to initialise: %s", r.opts.Name, r.initErr)
+	}
+	return fmt.Errorf("%s exited: %v", r.opts.Name, r.exitErr)
+}
+
+// PeakRSS is the process's peak resident set size so far, in bytes (Linux: VmHWM).
+func (r *Runtime) PeakRSS() (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(r.cmd.Process.Pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc status")
+}
+
+// Stop ends the process and the Runtime API.
+func (r *Runtime) Stop() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-r.exited:
+		case <-time.After(3 * time.Second):
+			_ = r.cmd.Process.Kill()
+			<-r.exited
+		}
+	}
+	r.srv.Close()
+}
+
+// next blocks until an invocation is queued and hands it out with Lambda's headers.
+func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
+	r.ready.Do(func() {
+		r.ReadyAt = time.Now()
+		close(r.Ready)
+	})
+	select {
+	case inv := <-r.queue:
+		inv.handed = time.Now()
+		r.mu.Lock()
+		r.pending[inv.id] = inv
+		r.mu.Unlock()
+		h := w.Header()
+		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
+		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.handed.Add(inv.timeout).UnixMilli(), 10))
+		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:"+r.opts.Name)
+		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+strconv.FormatInt(inv.handed.Unix(), 16)+"-"+strings.ReplaceAll(inv.id, "-", "")[:24]+";Sampled=0")
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(inv.event)
+	case <-req.Context().Done():
+	}
+}
+
+func (r *Runtime) respond(isError bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		inv, ok := r.pending[req.PathValue("id")]
+		delete(r.pending, req.PathValue("id"))
+		r.mu.Unlock()
+		if !ok {
+			http.Error(w, `{"errorMessage":"unknown request id","errorType":"InvalidRequestID"}`, http.StatusBadRequest)
+			return
+		}
+		res := Result{Duration: time.Since(inv.handed)}
+		if isError {
+			res.Error = bytes.Clone(body)
+		} else {
+			res.Payload = bytes.Clone(body)
+		}
+		inv.result <- res
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte(`{"status":"OK"}`))
+	}
+}
+
+func (r *Runtime) initError(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.initErr = body
+	r.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// ErrNoBootstrap is returned when a function's binary has not been built.
+var ErrNoBootstrap = errors.New("bootstrap not built (run `make build`)")

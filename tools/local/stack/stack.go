@@ -1,0 +1,312 @@
+// Package stack starts everything `make run` serves: DynamoDB Local with the demo
+// data, moto with the template's event plumbing, the publisher on the table's stream, the
+// example audit consumer on its queue, and the event feed; and wires the functions behind
+// the local API Gateway stand-in.
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/lifecycle-api/lifecycle/shared/auditlog"
+	"github.com/lifecycle-api/lifecycle/shared/config"
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+	"github.com/lifecycle-api/lifecycle/tools/local/console"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/docsite"
+	"github.com/lifecycle-api/lifecycle/tools/local/dynamodblocal"
+	"github.com/lifecycle-api/lifecycle/tools/local/eventfeed"
+	"github.com/lifecycle-api/lifecycle/tools/local/eventplumbing"
+	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
+	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
+	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
+	"github.com/lifecycle-api/lifecycle/tools/repo"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
+)
+
+// Options configure a local stack.
+type Options struct {
+	Table      string
+	AuditTable string
+	// LogDir receives dynamodb-local.log and moto.log.
+	LogDir string
+	Logger *slog.Logger
+	Verify gateway.Verifier
+	// Progress, when set, receives one line per start-up step.
+	Progress io.Writer
+	// Via, when set, gives the endpoint the functions and the publisher use for a service
+	// ("dynamodb", "eventbridge") in place of the real one: a fault-injecting proxy.
+	Via func(service, endpoint string) (string, error)
+	// DynamoDBOptions are applied to the functions' DynamoDB client (for example a
+	// middleware counting requests).
+	DynamoDBOptions []func(*dynamodb.Options)
+	// ManualPoll leaves the stream poller to the caller (Stack.Poller.Poll) instead of
+	// running it every 300 ms.
+	ManualPoll bool
+	// Docs mounts the API's documentation at /docs (Swagger UI from web/node_modules, which
+	// `make tools` installs).
+	Docs bool
+	// Mint, when set, mounts the web console at /console with its local-only endpoints:
+	// /_local/token signs dev tokens with Mint, /_local/demo lists the demo data.
+	Mint func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error)
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	Info             Info
+	DynamoDBEndpoint string
+	MotoEndpoint     string
+	Events           *eventplumbing.Stack
+	Feed             *eventfeed.Feed
+	// DB is a client of the stack's DynamoDB Local (not through Via).
+	DB *dynamodb.Client
+	// Poller publishes the stream's records.
+	Poller *streampoller.Poller
+	// Handler serves the API routes, GET /_local/events, /openapi.yaml and /docs.
+	Handler http.Handler
+
+	stop []func()
+}
+
+// Start brings the stack up; Close takes it down. The background work (stream poller,
+// audit consumer, feed) runs until ctx ends.
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	// s, not the result, is what a failed start closes: the result is nil by then.
+	s := &Stack{Feed: &eventfeed.Feed{Size: 200}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	step := func(msg string) {
+		if o.Progress != nil {
+			fmt.Fprintln(o.Progress, "==> "+msg)
+		}
+	}
+	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
+		return nil, err
+	}
+	ddbLog, err := os.Create(filepath.Join(o.LogDir, "dynamodb-local.log"))
+	if err != nil {
+		return nil, err
+	}
+	motoLog, err := os.Create(filepath.Join(o.LogDir, "moto.log"))
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, func() { ddbLog.Close(); motoLog.Close() })
+
+	dir, err := dynamodblocal.Dir()
+	if err != nil {
+		return nil, err
+	}
+	step("starting DynamoDB Local (in memory, loopback only)")
+	ddb, err := dynamodblocal.Start(ctx, dir, ddbLog)
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, ddb.Stop)
+	step("starting moto (EventBridge and SQS, loopback only)")
+	mt, err := motoserver.Start(ctx, motoLog)
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, mt.Stop)
+	s.DynamoDBEndpoint, s.MotoEndpoint = ddb.Endpoint, mt.Endpoint
+
+	// Local mode never talks to a real account: fixed fake credentials and region, and
+	// every client pointed at the services just started. The process environment is left
+	// alone (tests run several stacks in one process).
+	cfg := config.New("us-east-1", credentials.NewStaticCredentialsProvider("local", "local", ""))
+	// DynamoDB Local's CRC32 header does not always match its error bodies; the SDK only
+	// warns about it, on every such response. Local clients skip the check.
+	localDB := func(opt *dynamodb.Options) {
+		opt.BaseEndpoint, opt.DisableValidateResponseChecksum = aws.String(ddb.Endpoint), true
+	}
+	db := dynamodb.NewFromConfig(cfg, localDB)
+	step(fmt.Sprintf("creating tables %s and %s and loading demo data", o.Table, o.AuditTable))
+	if err := demodata.Load(ctx, db, o.Table); err != nil {
+		return nil, err
+	}
+	if _, err := db.CreateTable(ctx, dynamo.CreateAuditTableInput(o.AuditTable)); err != nil {
+		return nil, fmt.Errorf("create audit table: %w", err)
+	}
+
+	step("creating the event bus, rules and queues from template.yaml")
+	root, err := repo.Root()
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := cfntemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	eb := eventbridge.NewFromConfig(cfg, func(opt *eventbridge.Options) { opt.BaseEndpoint = aws.String(mt.Endpoint) })
+	sq := sqs.NewFromConfig(cfg, func(opt *sqs.Options) { opt.BaseEndpoint = aws.String(mt.Endpoint) })
+	if s.Events, err = eventplumbing.Setup(ctx, tpl, eb, sq, "local-"); err != nil {
+		return nil, err
+	}
+
+	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Table)})
+	if err != nil {
+		return nil, err
+	}
+	// The functions' clients: the real endpoints, or what Via puts in front of them.
+	fnDB, fnEB := db, eb
+	if o.Via != nil {
+		ddbVia, err := o.Via("dynamodb", ddb.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		ebVia, err := o.Via("eventbridge", mt.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		fnDB = dynamodb.NewFromConfig(cfg, localDB, func(opt *dynamodb.Options) { opt.BaseEndpoint = aws.String(ddbVia) })
+		fnEB = eventbridge.NewFromConfig(cfg, func(opt *eventbridge.Options) { opt.BaseEndpoint = aws.String(ebVia) })
+	}
+	s.DB = db
+	publisher := eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", "publish-events"))
+	poller := &streampoller.Poller{
+		Streams:    dynamodbstreams.NewFromConfig(cfg, func(opt *dynamodbstreams.Options) { opt.BaseEndpoint = aws.String(ddb.Endpoint) }),
+		StreamARN:  aws.ToString(desc.Table.LatestStreamArn),
+		Handler:    publisher.Handle,
+		BatchSize:  100,
+		MaxRetries: 10,
+		Logger:     o.Logger.With("component", "stream-poller"),
+		OnFailure: func(ctx context.Context, recs []events.DynamoDBEventRecord) {
+			b, _ := json.Marshal(map[string]any{"records": recs})
+			_, _ = sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(s.Events.Queues["PublishEventsFailures"]), MessageBody: aws.String(string(b))})
+		},
+	}
+	if !o.ManualPoll {
+		go poller.Run(ctx, 300*time.Millisecond)
+	}
+	audit := auditlog.Handler(o.Logger.With("function", "audit-log"), dynamo.NewAuditLog(db, o.AuditTable), time.Now)
+	go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
+	go s.Feed.Drain(ctx, sq, map[string]string{
+		"InterviewEventsQueue": s.Events.Queues["InterviewEventsQueue"],
+		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
+	}, o.Logger.With("component", "event-feed"))
+
+	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, Bus: s.Events.BusName}
+	s.Poller = poller
+	if len(o.DynamoDBOptions) > 0 {
+		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
+	}
+	api, err := wiring.New(wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, Now: time.Now, Verify: o.Verify})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /_local/events", s.Feed.Handler())
+	if o.Docs {
+		if err := docsite.Mount(mux, root); err != nil {
+			return nil, err
+		}
+	}
+	if o.Mint != nil {
+		console.Mount(mux, consoleConfig(o))
+	}
+	mux.Handle("/", api)
+	s.Handler = mux
+	return s, nil
+}
+
+// consume plays Lambda's SQS event source for one queue: batches of up to ten, messages
+// reported as failures stay on the queue (and reach its dead-letter queue in time).
+func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), logger *slog.Logger) {
+	for ctx.Err() == nil {
+		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("receive from audit queue failed", "err", err)
+				time.Sleep(time.Second)
+			}
+			continue
+		}
+		if len(out.Messages) == 0 {
+			continue
+		}
+		var ev events.SQSEvent
+		for _, m := range out.Messages {
+			ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body)})
+		}
+		resp, err := h(ctx, ev)
+		failed := map[string]bool{}
+		for _, f := range resp.BatchItemFailures {
+			failed[f.ItemIdentifier] = true
+		}
+		for _, m := range ev.Records {
+			if err == nil && !failed[m.MessageId] {
+				_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle)})
+			}
+		}
+	}
+}
+
+// Close stops what Start started, in reverse order.
+func (s *Stack) Close() {
+	for i := len(s.stop) - 1; i >= 0; i-- {
+		s.stop[i]()
+	}
+	s.stop = nil
+}
+
+// Info is what clients of a running stack need (`make invoke` reads it from
+// .local/stack.json while `make run` runs).
+type Info struct {
+	DynamoDB   string `json:"dynamodb"`
+	Moto       string `json:"moto"`
+	Table      string `json:"table"`
+	AuditTable string `json:"auditTable"`
+	Bus        string `json:"bus"`
+}
+
+// Env is the environment a function process needs to run against the stack described by
+// i: fake credentials, the endpoints, and its tables and bus.
+func (i Info) Env() []string {
+	return []string{
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + i.DynamoDB, "AWS_ENDPOINT_URL_DYNAMODB_STREAMS=" + i.DynamoDB,
+		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + i.Moto, "AWS_ENDPOINT_URL_SQS=" + i.Moto,
+		"TABLE_NAME=" + i.Table, "AUDIT_TABLE_NAME=" + i.AuditTable, "EVENT_BUS_NAME=" + i.Bus,
+	}
+}
+
+// ErrNotRunning is returned by clients of a local stack that is not up.
+var ErrNotRunning = errors.New("the local stack is not running (start it with `make run`)")
+
+// consoleConfig offers the demo users and jobs on the console's sign-in and jobs pages.
+func consoleConfig(o Options) console.Config {
+	c := console.Config{Assets: console.Assets(), Mint: o.Mint, Now: time.Now, Logger: o.Logger}
+	for _, u := range demodata.Users {
+		roles := u.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+		c.Users = append(c.Users, console.User{Sub: u.Sub, Roles: roles, About: u.About})
+	}
+	for _, j := range demodata.Jobs() {
+		c.Jobs = append(c.Jobs, console.Job{ID: j.Job.ID, Title: j.Job.Title})
+	}
+	return c
+}

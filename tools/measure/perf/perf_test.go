@@ -1,0 +1,83 @@
+package perf
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseBenchmarks(t *testing.T) {
+	out := []byte(`goos: linux
+goarch: amd64
+pkg: github.com/lifecycle-api/lifecycle/tests/handlerbench
+BenchmarkCancelInterview-2   	    3000	    401313 ns/op	       378.4 cpu-µs/op	       801.7 log-B/op	   84338 B/op	     880 allocs/op
+BenchmarkGetJob-2            	    3000	    342150 ns/op	       315.9 cpu-µs/op	       480.8 log-B/op	   56809 B/op	     691 allocs/op
+PASS
+ok  	github.com/lifecycle-api/lifecycle/tests/handlerbench	3.1s
+`)
+	hs := parseBenchmarks(out)
+	if len(hs) != 2 {
+		t.Fatalf("got %d handlers, want 2: %+v", len(hs), hs)
+	}
+	want := Handler{Name: "cancel-interview", NsPerOp: 401313, CPUµsPerOp: 378.4, LogBytesPerOp: 801.7, BytesPerOp: 84338, AllocsPerOp: 880}
+	if hs[0] != want {
+		t.Errorf("got %+v, want %+v", hs[0], want)
+	}
+	if hs[1].Name != "get-job" || hs[1].BytesPerOp != 56809 {
+		t.Errorf("second line parsed as %+v", hs[1])
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	var d []time.Duration
+	for i := 100; i >= 1; i-- {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	if got := percentile(d, 0.5); got != 50*time.Millisecond {
+		t.Errorf("p50 = %v, want 50ms", got)
+	}
+	if got := percentile(d, 0.99); got != 99*time.Millisecond {
+		t.Errorf("p99 = %v, want 99ms", got)
+	}
+	if got := median([]time.Duration{3, 1, 2}); got != 2 {
+		t.Errorf("median = %v, want 2", got)
+	}
+}
+
+// TestTableVerdicts checks that each figure is marked against its target.
+func TestTableVerdicts(t *testing.T) {
+	r := &Report{
+		Machine: "test",
+		Hello:   Function{Name: "hello-world", ColdStart: 10 * time.Millisecond, SizeARM64: 1000, PeakRSS: 9e6},
+		Functions: []Function{
+			{Name: "fast", ColdStart: 12 * time.Millisecond, SizeARM64: 1400, PeakRSS: 14e6},
+			{Name: "slow", ColdStart: 13 * time.Millisecond, SizeARM64: 1600, PeakRSS: 50e6},
+		},
+		Handlers: []Handler{{Name: "cheap", CPUµsPerOp: 90}, {Name: "dear", CPUµsPerOp: 300}},
+		Routes: []Route{
+			{Name: "cancel-interview", Concurrency: 1, P50: 12 * time.Millisecond, BareP50: 10 * time.Millisecond},
+			{Name: "cancel-job", Concurrency: 1, P50: 14 * time.Millisecond, BareP50: 10 * time.Millisecond},
+		},
+		RequestsCall: map[string]float64{"cancel-interview": 2, "cancel-job": 2},
+	}
+	rows := map[string]string{}
+	for _, l := range strings.Split(r.Table(), "\n") {
+		if f := strings.Split(l, "|"); len(f) > 2 {
+			rows[strings.TrimSpace(f[1])] = l
+		}
+	}
+	for name, want := range map[string][]string{
+		"fast":             {"1.20 ok", "1.40 ok", "14.00 MB ok"},
+		"slow":             {"1.30 MISSED", "1.60 MISSED", "50.00 MB MISSED"},
+		"cheap":            {"90 ok"},
+		"dear":             {"300 MISSED"},
+		"cancel-interview": {"1.20 ok", "2.00 (≤ 1) MISSED"},
+		"cancel-job":       {"1.40 MISSED", "2.00 (≤ 2) ok"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(rows[name], w) {
+				t.Errorf("row %q lacks %q: %s", name, w, rows[name])
+			}
+		}
+	}
+}

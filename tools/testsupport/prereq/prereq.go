@@ -1,0 +1,147 @@
+// Package prereq decides what a test does when something it needs and `make test` provides
+// is missing: DynamoDB Local, moto, chromium with playwright-core, the built console, the
+// functions' bootstraps. On a laptop, a plain `go test ./...` skips such a test with one
+// line naming what is missing and `make test` as the way to get it (the pattern pkgsite's
+// tests follow). Under `make test`, or wherever CI is set, a missing prerequisite fails
+// the test: CI must never pass by skipping.
+package prereq
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/lifecycle-api/lifecycle/tools/local/dynamodblocal"
+	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
+	"github.com/lifecycle-api/lifecycle/tools/repo"
+)
+
+// RequireEnv, set to anything (the Makefile's test target sets it), makes missing
+// prerequisites fail; so does CI.
+const RequireEnv = "LIFECYCLE_REQUIRE_TOOLS"
+
+// Required reports whether a missing prerequisite is a failure rather than a skip.
+func Required() bool { return os.Getenv(RequireEnv) != "" || os.Getenv("CI") != "" }
+
+// A Check returns nil when its prerequisite is present, else an error that says what is
+// missing.
+type Check func() error
+
+// Missing runs checks and joins what they report.
+func Missing(checks ...Check) error {
+	var errs []error
+	for _, c := range checks {
+		if err := c(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Need skips or fails tb when a check reports something missing.
+func Need(tb testing.TB, checks ...Check) {
+	tb.Helper()
+	err := Missing(checks...)
+	if err == nil {
+		return
+	}
+	if Required() {
+		tb.Fatalf("missing prerequisite (make test installs it): %v", err)
+		return
+	}
+	tb.Skipf("skipped: %v; `make test` (or `make tools`) installs it", err)
+}
+
+// Main is Need for a TestMain: with something missing it prints why and returns the exit
+// code (0, skipped, on a laptop; 1 under make test or CI); ok is false then and the caller
+// must not run the tests.
+func Main(pkg string, checks ...Check) (code int, ok bool) {
+	err := Missing(checks...)
+	if err == nil {
+		return 0, true
+	}
+	if Required() {
+		fmt.Fprintf(os.Stderr, "%s: missing prerequisite (make test installs it): %v\n", pkg, err)
+		return 1, false
+	}
+	fmt.Fprintf(os.Stderr, "%s: skipped: %v; `make test` (or `make tools`) installs it\n", pkg, err)
+	return 0, false
+}
+
+// DynamoDBLocal is DynamoDB Local as `make tools` installs it, and java to run it.
+func DynamoDBLocal() error {
+	if _, err := exec.LookPath("java"); err != nil {
+		return errors.New("java (for DynamoDB Local) is not on PATH")
+	}
+	dir, err := dynamodblocal.Dir()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "launcher", "LoopbackDynamoDBLocal.class")); err != nil {
+		return fmt.Errorf("DynamoDB Local is not installed in %s", dir)
+	}
+	return nil
+}
+
+// Moto is moto's server, from the tools venv.
+func Moto() error {
+	bin, err := motoserver.Binary()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("moto is not installed at %s", bin)
+	}
+	return nil
+}
+
+// Browser is Debian's chromium ($CHROMIUM, else /usr/bin/chromium) and playwright-core in
+// web/node_modules, which drives it.
+func Browser() error {
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		return fmt.Errorf("chromium is not installed at %s", chromium)
+	}
+	return inRepo("playwright-core (npm)", "web", "node_modules", "playwright-core", "package.json")
+}
+
+// Console is the built web console (make console), which the local server embeds.
+func Console() error {
+	return inRepo("the built console (make console)", "tools", "local", "console", "dist", "index.html")
+}
+
+// Bootstraps is every function's amd64 bootstrap, as `make build` leaves them in bin/.
+func Bootstraps() error {
+	root, err := repo.Root()
+	if err != nil {
+		return err
+	}
+	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
+	if err != nil {
+		return err
+	}
+	for _, m := range mains {
+		fn := filepath.Base(filepath.Dir(m))
+		if _, err := os.Stat(filepath.Join(root, "bin", "amd64", fn, "bootstrap")); err != nil {
+			return fmt.Errorf("the functions' bootstraps are not built (make build), bin/amd64/%s/bootstrap is missing", fn)
+		}
+	}
+	return nil
+}
+
+func inRepo(what string, elem ...string) error {
+	p, err := repo.Path(elem...)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(p); err != nil {
+		return fmt.Errorf("%s is missing", what)
+	}
+	return nil
+}
