@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -31,20 +33,26 @@ var (
 	errUnsupportedMediaType = errors.New("unsupported media type")
 )
 
-// operation is an API operation; the seeds give each its own error texts.
-type operation string
-
+// Error codes: the "code" of every error body, as openapi.yaml's Error schema lists them.
+// The access log's outcome is the code, so dashboards and alarms key on these too.
 const (
-	opCancelInterview operation = "cancel-interview"
-	opPauseInterview  operation = "pause-interview"
-	opResumeInterview operation = "resume-interview"
-	opGetInterview    operation = "get-interview"
-	opListInterviews  operation = "list-interviews"
-	opCancelJob       operation = "cancel-job"
-	opGetJob          operation = "get-job"
+	codeInvalidRequest       = "INVALID_REQUEST"
+	codePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
+	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	codeUnauthorized         = "UNAUTHORIZED"
+	codeForbidden            = "FORBIDDEN"
+	codeNotFound             = "NOT_FOUND"
+	codeInvalidTransition    = "INVALID_TRANSITION"
+	codeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+	codeConflict             = "CONFLICT"
+	codeUnavailable          = "UNAVAILABLE"
+	codeRouteNotFound        = "ROUTE_NOT_FOUND"
+	codeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	codeInternal             = "INTERNAL"
 )
 
-// refusal is how an operation words "not found" and "not allowed from this status".
+// refusal is how a function words "not found" and "not allowed from this status"; the
+// seeds give each function its own texts.
 type refusal struct {
 	notFound string
 	// invalidStatus is the HTTP status for an illegal transition (seed 001 says 404 for
@@ -55,62 +63,62 @@ type refusal struct {
 	invalidDefault string
 }
 
-// refusals is the per-operation half of the error table.
-var refusals = map[operation]refusal{
-	opCancelInterview: {
+// refusals is the per-function half of the error table, by function name (Fn*).
+var refusals = map[string]refusal{
+	FnCancelInterview: {
 		notFound:      "Interview session not found",
 		invalidStatus: http.StatusBadRequest,
 		invalid: map[string]string{
-			"completed": "Cannot cancel a completed interview",
-			"cancelled": "Interview is already cancelled",
+			string(interview.Completed): "Cannot cancel a completed interview",
+			string(interview.Cancelled): "Interview is already cancelled",
 		},
 		invalidDefault: "Interview cannot be cancelled",
 	},
 	// Seed 001: a session that does not exist or is not in the right status is a 404 with
 	// one message; the code and currentStatus tell the two apart.
-	opPauseInterview: {
+	FnPauseInterview: {
 		notFound:       "Failed to pause interview",
 		invalidStatus:  http.StatusNotFound,
 		invalidDefault: "Failed to pause interview",
 	},
-	opResumeInterview: {
+	FnResumeInterview: {
 		notFound:       "Failed to resume interview",
 		invalidStatus:  http.StatusNotFound,
 		invalidDefault: "Failed to resume interview",
 	},
-	opGetInterview: {notFound: "Interview session not found"},
-	opCancelJob: {
+	FnGetInterview: {notFound: "Interview session not found"},
+	FnCancelJob: {
 		notFound:      "Job not found",
 		invalidStatus: http.StatusBadRequest,
 		invalid: map[string]string{
-			"Completed": "Cannot cancel a completed job",
-			"Cancelled": "Job is already cancelled",
+			string(job.Completed): "Cannot cancel a completed job",
+			string(job.Cancelled): "Job is already cancelled",
 		},
 		invalidDefault: "Job cannot be cancelled",
 	},
-	opGetJob: {notFound: "Job not found"},
+	FnGetJob: {notFound: "Job not found"},
 }
 
 // failure maps an error to its HTTP status and body. It is the one place that does so.
-func failure(op operation, err error) (int, errorBody) {
-	ref := refusals[op]
+func failure(fn string, err error) (int, errorBody) {
+	ref := refusals[fn]
 	var invalidReq *InvalidRequestError
 	var badTransition *lifecycle.InvalidTransitionError
 	switch {
 	case errors.As(err, &invalidReq):
-		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: invalidReq.Details}
+		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: invalidReq.Details}
 	case errors.Is(err, lifecycle.ErrInvalidCursor):
-		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: "cursor is not one this listing issued"}
+		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: "cursor is not one this listing issued"}
 	case errors.Is(err, errBodyTooLarge):
-		return http.StatusRequestEntityTooLarge, errorBody{Error: "Request body too large", Code: "PAYLOAD_TOO_LARGE", Details: "the body must be at most 16384 bytes"}
+		return http.StatusRequestEntityTooLarge, errorBody{Error: "Request body too large", Code: codePayloadTooLarge, Details: "the body must be at most 16384 bytes"}
 	case errors.Is(err, errUnsupportedMediaType):
-		return http.StatusUnsupportedMediaType, errorBody{Error: "Unsupported media type", Code: "UNSUPPORTED_MEDIA_TYPE", Details: "send the body as application/json"}
+		return http.StatusUnsupportedMediaType, errorBody{Error: "Unsupported media type", Code: codeUnsupportedMediaType, Details: "send the body as application/json"}
 	case errors.Is(err, lifecycle.ErrUnauthenticated):
-		return http.StatusUnauthorized, errorBody{Error: "Unauthorized", Code: "UNAUTHORIZED"}
+		return http.StatusUnauthorized, errorBody{Error: "Unauthorized", Code: codeUnauthorized}
 	case errors.Is(err, lifecycle.ErrForbidden):
-		return http.StatusForbidden, errorBody{Error: "Forbidden", Code: "FORBIDDEN"}
+		return http.StatusForbidden, errorBody{Error: "Forbidden", Code: codeForbidden}
 	case errors.Is(err, lifecycle.ErrNotFound):
-		return http.StatusNotFound, errorBody{Error: ref.notFound, Code: "NOT_FOUND"}
+		return http.StatusNotFound, errorBody{Error: ref.notFound, Code: codeNotFound}
 	case errors.As(err, &badTransition):
 		msg, ok := ref.invalid[badTransition.Current]
 		if !ok {
@@ -118,19 +126,19 @@ func failure(op operation, err error) (int, errorBody) {
 		}
 		return ref.invalidStatus, errorBody{
 			Error:         msg,
-			Code:          "INVALID_TRANSITION",
+			Code:          codeInvalidTransition,
 			Details:       "current status is " + badTransition.Current,
 			CurrentStatus: badTransition.Current,
 		}
 	case errors.Is(err, lifecycle.ErrIdempotencyKeyReused):
-		return http.StatusUnprocessableEntity, errorBody{Error: "Idempotency-Key was already used for a different request", Code: "IDEMPOTENCY_KEY_REUSED",
+		return http.StatusUnprocessableEntity, errorBody{Error: "Idempotency-Key was already used for a different request", Code: codeIdempotencyKeyReused,
 			Details: "send a new key for a new request; reuse a key only to retry the same request"}
 	case errors.Is(err, lifecycle.ErrConflict):
-		return http.StatusConflict, errorBody{Error: "Conflict", Code: "CONFLICT", Details: "the record changed while the request was processed; retry"}
+		return http.StatusConflict, errorBody{Error: "Conflict", Code: codeConflict, Details: "the record changed while the request was processed; retry"}
 	case errors.Is(err, lifecycle.ErrUnavailable):
-		return http.StatusServiceUnavailable, errorBody{Error: "Service Unavailable", Code: "UNAVAILABLE"}
+		return http.StatusServiceUnavailable, errorBody{Error: "Service Unavailable", Code: codeUnavailable}
 	default:
-		return http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL"}
+		return http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: codeInternal}
 	}
 }
 
@@ -139,8 +147,8 @@ const retryAfterSeconds = "1"
 
 // respondError logs err once, at a level matching who is at fault, and writes its response.
 // Internal errors are logged with their cause but answered with a fixed body.
-func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, op operation, err error) {
-	status, body := failure(op, err)
+func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, fn string, err error) {
+	status, body := failure(fn, err)
 	body.RequestID = correlationID(r)
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.code = body.Code

@@ -89,17 +89,17 @@ func respondSession(w http.ResponseWriter, s interview.Session) {
 
 // handleInterviewTransition serves one interview transition: caller, id, body, one
 // conditional write, then respond with the updated session in the route's shape.
-func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner, fn string, t interview.Transition, op operation, respond func(http.ResponseWriter, interview.Session)) http.Handler {
+func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner, fn string, t interview.Transition, respond func(http.ResponseWriter, interview.Session)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		log := requestLogger(logger, r)
 		actor, err := actorFrom(r)
 		if err != nil {
-			respondError(w, r, log, op, err)
+			respondError(w, r, log, fn, err)
 			return
 		}
 		id, err := parseID("id", r.PathValue("id"))
 		if err != nil {
-			respondError(w, r, log, op, err)
+			respondError(w, r, log, fn, err)
 			return
 		}
 		log = log.With("sessionId", id, "sub", actor.Sub)
@@ -109,19 +109,19 @@ func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner,
 			dst = &emptyBody{}
 		}
 		if err := decode(r, dst); err != nil {
-			respondError(w, r, log, op, err)
+			respondError(w, r, log, fn, err)
 			return
 		}
 		idem, err := idempotency(r, fn, actor, id, b.reason())
 		if err != nil {
-			respondError(w, r, log, op, err)
+			respondError(w, r, log, fn, err)
 			return
 		}
 		s, replay, err := store.Apply(r.Context(), t, interview.Request{
 			ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r), Idempotency: idem,
 		})
 		if err != nil {
-			respondError(w, r, log, op, err)
+			respondError(w, r, log, fn, err)
 			return
 		}
 		if replay {
@@ -142,12 +142,12 @@ func handleGetInterview(logger *slog.Logger, store InterviewReader) http.Handler
 		log := requestLogger(logger, r)
 		actor, err := actorFrom(r)
 		if err != nil {
-			respondError(w, r, log, opGetInterview, err)
+			respondError(w, r, log, FnGetInterview, err)
 			return
 		}
 		id, err := parseID("id", r.PathValue("id"))
 		if err != nil {
-			respondError(w, r, log, opGetInterview, err)
+			respondError(w, r, log, FnGetInterview, err)
 			return
 		}
 		log = log.With("sessionId", id, "sub", actor.Sub)
@@ -156,7 +156,7 @@ func handleGetInterview(logger *slog.Logger, store InterviewReader) http.Handler
 			err = interview.Authorize(s, actor)
 		}
 		if err != nil {
-			respondError(w, r, log, opGetInterview, err)
+			respondError(w, r, log, FnGetInterview, err)
 			return
 		}
 		w.Header().Set("ETag", etag(s.Version))
@@ -181,18 +181,18 @@ func handleListInterviews(logger *slog.Logger, store InterviewLister) http.Handl
 		log := requestLogger(logger, r)
 		actor, err := actorFrom(r)
 		if err != nil {
-			respondError(w, r, log, opListInterviews, err)
+			respondError(w, r, log, FnListInterviews, err)
 			return
 		}
 		q, err := parseListQuery(r)
 		if err != nil {
-			respondError(w, r, log, opListInterviews, err)
+			respondError(w, r, log, FnListInterviews, err)
 			return
 		}
 		q.Owner = actor.Sub
 		page, err := store.List(r.Context(), q)
 		if err != nil {
-			respondError(w, r, log, opListInterviews, err)
+			respondError(w, r, log, FnListInterviews, err)
 			return
 		}
 		resp := listResponse{Items: make([]sessionJSON, len(page.Items)), NextCursor: page.Next}

@@ -40,23 +40,23 @@ func handleCancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
 		log := requestLogger(logger, r)
 		actor, id, err := jobCaller(r)
 		if err != nil {
-			respondError(w, r, log, opCancelJob, err)
+			respondError(w, r, log, FnCancelJob, err)
 			return
 		}
 		log = log.With("jobId", id, "sub", actor.Sub)
 		var b reasonBody
 		if err := decode(r, &b); err != nil {
-			respondError(w, r, log, opCancelJob, err)
+			respondError(w, r, log, FnCancelJob, err)
 			return
 		}
 		idem, err := idempotency(r, FnCancelJob, actor, id, b.reason())
 		if err != nil {
-			respondError(w, r, log, opCancelJob, err)
+			respondError(w, r, log, FnCancelJob, err)
 			return
 		}
 		j, replay, err := store.Cancel(r.Context(), job.Request{ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r), Idempotency: idem})
 		if err != nil {
-			respondError(w, r, log, opCancelJob, err)
+			respondError(w, r, log, FnCancelJob, err)
 			return
 		}
 		if replay {
@@ -77,13 +77,13 @@ func handleGetJob(logger *slog.Logger, store JobReader) http.Handler {
 		log := requestLogger(logger, r)
 		actor, id, err := jobCaller(r)
 		if err != nil {
-			respondError(w, r, log, opGetJob, err)
+			respondError(w, r, log, FnGetJob, err)
 			return
 		}
 		log = log.With("jobId", id, "sub", actor.Sub)
 		j, err := store.Get(r.Context(), id)
 		if err != nil {
-			respondError(w, r, log, opGetJob, err)
+			respondError(w, r, log, FnGetJob, err)
 			return
 		}
 		w.Header().Set("ETag", etag(j.Version))

@@ -25,9 +25,9 @@ func Lambda(logger *slog.Logger, h http.Handler) LambdaHandler {
 		if err == nil {
 			return resp, nil
 		}
-		status, body := http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL"}
+		status, body := http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: codeInternal}
 		if _, rerr := (&core.RequestAccessorV2{}).EventToRequest(ev); rerr != nil {
-			status, body = http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: "the request path or method could not be read"}
+			status, body = http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: "the request path or method could not be read"}
 		}
 		body.RequestID = ev.RequestContext.RequestID
 		logger.Warn("request refused before routing", "status", status, "err", err.Error(), "correlationId", ev.RequestContext.RequestID)

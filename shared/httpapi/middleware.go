@@ -46,8 +46,8 @@ func withRequest(logger *slog.Logger, next http.Handler) http.Handler {
 			if p := recover(); p != nil {
 				log.Error("panic serving request", "panic", p)
 				if !rec.wroteHeader {
-					rec.code = "INTERNAL"
-					encode(rec, http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL", RequestID: info.correlationID})
+					rec.code = codeInternal
+					encode(rec, http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: codeInternal, RequestID: info.correlationID})
 				}
 			}
 			// The access log line is also the request's metrics (EMF): requests and latency

@@ -59,19 +59,19 @@ func Routes() []Route { return slices.Clone(routeTable) }
 // CancelInterview is the cancel-interview function's handler.
 func CancelInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnCancelInterview,
-		handleInterviewTransition(logger, store, FnCancelInterview, interview.Cancel, opCancelInterview, respondCancelled))
+		handleInterviewTransition(logger, store, FnCancelInterview, interview.Cancel, respondCancelled))
 }
 
 // PauseInterview is the pause-interview function's handler.
 func PauseInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnPauseInterview,
-		handleInterviewTransition(logger, store, FnPauseInterview, interview.Pause, opPauseInterview, respondSession))
+		handleInterviewTransition(logger, store, FnPauseInterview, interview.Pause, respondSession))
 }
 
 // ResumeInterview is the resume-interview function's handler.
 func ResumeInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnResumeInterview,
-		handleInterviewTransition(logger, store, FnResumeInterview, interview.Resume, opResumeInterview, respondSession))
+		handleInterviewTransition(logger, store, FnResumeInterview, interview.Resume, respondSession))
 }
 
 // GetInterview is the get-interview function's handler.
@@ -121,17 +121,17 @@ func handleNoRoute(mux *http.ServeMux) http.Handler {
 			}
 		}
 		if rec, ok := w.(*statusRecorder); ok {
-			rec.code = "ROUTE_NOT_FOUND"
+			rec.code = codeRouteNotFound
 			if len(allow) > 0 {
-				rec.code = "METHOD_NOT_ALLOWED"
+				rec.code = codeMethodNotAllowed
 			}
 		}
 		if len(allow) > 0 {
 			w.Header().Set("Allow", joinComma(allow))
-			encode(w, http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: "METHOD_NOT_ALLOWED"})
+			encode(w, http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: codeMethodNotAllowed})
 			return
 		}
-		encode(w, http.StatusNotFound, errorBody{Error: "Not Found", Code: "ROUTE_NOT_FOUND"})
+		encode(w, http.StatusNotFound, errorBody{Error: "Not Found", Code: codeRouteNotFound})
 	})
 }
 
