@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/lifecycle-api/lifecycle/shared/interview"
@@ -145,19 +144,35 @@ func failure(fn string, err error) (int, errorBody) {
 // retryAfterSeconds is the Retry-After sent with 503s.
 const retryAfterSeconds = "1"
 
-// respondError logs err once, at a level matching who is at fault, and writes its response.
-// Internal errors are logged with their cause but answered with a fixed body.
-func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, fn string, err error) {
-	status, body := failure(fn, err)
-	body.RequestID = correlationID(r)
+// handlerFunc is a route's handler: it writes the success response, or returns the error
+// that stopped it, for serve to answer. It never writes an error response itself.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// serve is the one path from a handler's error to its response: respondError logs it and
+// answers it from the error table.
+func serve(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			respondError(w, r, err)
+		}
+	})
+}
+
+// respondError logs err once, at a level matching who is at fault, with every field the
+// handler added to the request's logger, and writes its response. Internal errors are
+// logged with their cause but answered with a fixed body.
+func respondError(w http.ResponseWriter, r *http.Request, err error) {
+	scope := scopeOf(r)
+	status, body := failure(scope.fn, err)
+	body.RequestID = scope.correlationID
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.code = body.Code
 	}
 	switch {
 	case status >= 500:
-		log.Error("request failed", "status", status, "code", body.Code, "err", err)
+		scope.log.Error("request failed", "status", status, "code", body.Code, "err", err)
 	default:
-		log.Warn("request refused", "status", status, "code", body.Code, "err", err.Error())
+		scope.log.Warn("request refused", "status", status, "code", body.Code, "err", err.Error())
 	}
 	switch status {
 	case http.StatusServiceUnavailable:

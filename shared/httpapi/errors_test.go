@@ -1,6 +1,10 @@
 package httpapi
 
-import "testing"
+import (
+	"log/slog"
+	"net/http"
+	"testing"
+)
 
 // TestRefusalsAreKeyedByFunction: the refusal table is keyed by function name, so a key
 // that is not a function of the route table would never be used.
@@ -13,5 +17,84 @@ func TestRefusalsAreKeyedByFunction(t *testing.T) {
 		if !functions[fn] {
 			t.Errorf("refusals[%q]: no route is served by that function", fn)
 		}
+	}
+}
+
+// linesWithMsg returns the log lines whose message is msg.
+func linesWithMsg(t *testing.T, logs *logBuffer, msg string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range logs.lines(t) {
+		if l["msg"] == msg {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestRefusalIsLoggedOnceWithTheHandlersFields: the error a handler returns is logged
+// exactly once, by the wrapper, with the request-wide fields and the ones the handler
+// added (the entity and the caller); the access line keeps only the request-wide ones.
+func TestRefusalIsLoggedOnceWithTheHandlersFields(t *testing.T) {
+	cases := []struct {
+		name      string
+		h         func(*slog.Logger) http.Handler
+		ev        request
+		entityKey string
+		entity    string
+		code      string
+		level     string
+	}{
+		{
+			name:      "interview transition refused",
+			h:         func(l *slog.Logger) http.Handler { return CancelInterview(l, demoStore()) },
+			ev:        request{id: aliceCompleted, sub: "alice"},
+			entityKey: "sessionId", entity: aliceCompleted, code: codeInvalidTransition, level: "WARN",
+		},
+		{
+			name: "interview read failed",
+			h: func(l *slog.Logger) http.Handler {
+				s := demoStore()
+				s.err = errBoom
+				return GetInterview(l, s)
+			},
+			ev:        request{method: "GET", id: aliceActive, sub: "alice", path: "/interviews/" + aliceActive, routeKey: "GET /interviews/{id}"},
+			entityKey: "sessionId", entity: aliceActive, code: codeInternal, level: "ERROR",
+		},
+		{
+			name:      "job cancel refused",
+			h:         func(l *slog.Logger) http.Handler { return CancelJob(l, demoJobs()) },
+			ev:        jobRequest(jobCompleted, "dana", "[Dispatcher]", ""),
+			entityKey: "jobId", entity: jobCompleted, code: codeInvalidTransition, level: "WARN",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			logger, logs := newLogger()
+			invoke(t, c.h(logger), c.ev.event())
+			var failures []map[string]any
+			for _, l := range logs.lines(t) {
+				if l["level"] == "WARN" || l["level"] == "ERROR" {
+					failures = append(failures, l)
+				}
+			}
+			if len(failures) != 1 {
+				t.Fatalf("the error was logged %d times: %v", len(failures), failures)
+			}
+			l := failures[0]
+			if l["level"] != c.level || l["code"] != c.code || l[c.entityKey] != c.entity || l["sub"] != c.ev.sub {
+				t.Errorf("error line %v, want level %s code %s %s %s sub %s", l, c.level, c.code, c.entityKey, c.entity, c.ev.sub)
+			}
+			if l["correlationId"] != "apigw-req-1" || l["lambdaRequestId"] != "lambda-req-1" {
+				t.Errorf("error line without the request ids: %v", l)
+			}
+			access := linesWithMsg(t, logs, "request")
+			if len(access) != 1 || access[0]["outcome"] != c.code {
+				t.Fatalf("access lines %v", access)
+			}
+			if _, ok := access[0][c.entityKey]; ok {
+				t.Errorf("the access line gained %s: %v", c.entityKey, access[0])
+			}
+		})
 	}
 }

@@ -59,52 +59,52 @@ func Routes() []Route { return slices.Clone(routeTable) }
 // CancelInterview is the cancel-interview function's handler.
 func CancelInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnCancelInterview,
-		handleInterviewTransition(logger, store, FnCancelInterview, interview.Cancel, respondCancelled))
+		handleInterviewTransition(store, FnCancelInterview, interview.Cancel, respondCancelled))
 }
 
 // PauseInterview is the pause-interview function's handler.
 func PauseInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnPauseInterview,
-		handleInterviewTransition(logger, store, FnPauseInterview, interview.Pause, respondSession))
+		handleInterviewTransition(store, FnPauseInterview, interview.Pause, respondSession))
 }
 
 // ResumeInterview is the resume-interview function's handler.
 func ResumeInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnResumeInterview,
-		handleInterviewTransition(logger, store, FnResumeInterview, interview.Resume, respondSession))
+		handleInterviewTransition(store, FnResumeInterview, interview.Resume, respondSession))
 }
 
 // GetInterview is the get-interview function's handler.
 func GetInterview(logger *slog.Logger, store InterviewReader) http.Handler {
-	return newFunction(logger, FnGetInterview, handleGetInterview(logger, store))
+	return newFunction(logger, FnGetInterview, handleGetInterview(store))
 }
 
 // ListInterviews is the list-interviews function's handler.
 func ListInterviews(logger *slog.Logger, store InterviewLister) http.Handler {
-	return newFunction(logger, FnListInterviews, handleListInterviews(logger, store))
+	return newFunction(logger, FnListInterviews, handleListInterviews(store))
 }
 
 // CancelJob is the cancel-job function's handler.
 func CancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
-	return newFunction(logger, FnCancelJob, handleCancelJob(logger, store))
+	return newFunction(logger, FnCancelJob, handleCancelJob(store))
 }
 
 // GetJob is the get-job function's handler.
 func GetJob(logger *slog.Logger, store JobReader) http.Handler {
-	return newFunction(logger, FnGetJob, handleGetJob(logger, store))
+	return newFunction(logger, FnGetJob, handleGetJob(store))
 }
 
 // newFunction mounts h on fn's routes, answers anything else with a JSON 404 or 405, and
 // wraps it all in the request middleware.
-func newFunction(logger *slog.Logger, fn string, h http.Handler) http.Handler {
-	mux := http.NewServeMux()
+func newFunction(logger *slog.Logger, fn string, h handlerFunc) http.Handler {
+	mux, handler := http.NewServeMux(), serve(h)
 	for _, rt := range routeTable {
 		if rt.Function == fn {
-			mux.Handle(rt.Pattern(), h)
+			mux.Handle(rt.Pattern(), handler)
 		}
 	}
 	mux.Handle("/", handleNoRoute(mux))
-	return withRequest(logger, mux)
+	return withRequest(logger, fn, mux)
 }
 
 // handleNoRoute answers requests no route matched: 405 with Allow when the path exists
