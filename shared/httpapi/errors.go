@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
@@ -30,7 +31,19 @@ func invalid(details string) error { return &InvalidRequestError{Details: detail
 var (
 	errBodyTooLarge         = errors.New("request body too large")
 	errUnsupportedMediaType = errors.New("unsupported media type")
+	// errRouteNotFound: no route of the function matches the path, under any method.
+	errRouteNotFound = errors.New("no route matches the path")
 )
+
+// methodNotAllowedError: a route matches the path, but not under the request's method.
+type methodNotAllowedError struct {
+	// allow lists the methods the path takes, for the Allow header.
+	allow []string
+}
+
+func (e *methodNotAllowedError) Error() string {
+	return "method not allowed; the path takes " + strings.Join(e.allow, ", ")
+}
 
 // Error codes: the "code" of every error body, as openapi.yaml's Error schema lists them.
 // The access log's outcome is the code, so dashboards and alarms key on these too.
@@ -98,12 +111,19 @@ var refusals = map[string]refusal{
 	FnGetJob: {notFound: "Job not found"},
 }
 
-// failure maps an error to its HTTP status and body. It is the one place that does so.
+// failure maps an error to its HTTP status and body. It is the one place that does so:
+// handler errors, 404 and 405, a panic, and an event the adapter cannot read all come
+// here. Any error it does not know is a 500 with a fixed body.
 func failure(fn string, err error) (int, errorBody) {
 	ref := refusals[fn]
 	var invalidReq *InvalidRequestError
 	var badTransition *lifecycle.InvalidTransitionError
+	var notAllowed *methodNotAllowedError
 	switch {
+	case errors.Is(err, errRouteNotFound):
+		return http.StatusNotFound, errorBody{Error: "Not Found", Code: codeRouteNotFound}
+	case errors.As(err, &notAllowed):
+		return http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: codeMethodNotAllowed}
 	case errors.As(err, &invalidReq):
 		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: invalidReq.Details}
 	case errors.Is(err, lifecycle.ErrInvalidCursor):
@@ -158,21 +178,28 @@ func serve(h handlerFunc) http.Handler {
 	})
 }
 
-// respondError logs err once, at a level matching who is at fault, with every field the
-// handler added to the request's logger, and writes its response. Internal errors are
+// respondError writes err's response and logs err once, at a level matching who is at
+// fault, with every field the handler added to the request's logger. Internal errors are
 // logged with their cause but answered with a fixed body.
 func respondError(w http.ResponseWriter, r *http.Request, err error) {
 	scope := scopeOf(r)
-	status, body := failure(scope.fn, err)
-	body.RequestID = scope.correlationID
-	if rec, ok := w.(*statusRecorder); ok {
-		rec.code = body.Code
-	}
+	status, code := writeError(w, scope.fn, scope.correlationID, err)
 	switch {
 	case status >= 500:
-		scope.log.Error("request failed", "status", status, "code", body.Code, "err", err)
+		scope.log.Error("request failed", "status", status, "code", code, "err", err)
 	default:
-		scope.log.Warn("request refused", "status", status, "code", body.Code, "err", err.Error())
+		scope.log.Warn("request refused", "status", status, "code", code, "err", err.Error())
+	}
+}
+
+// writeError writes err's response for function fn: the status and body failure maps it
+// to, with requestID in the body when it is not empty, and the headers that go with the
+// status. It records the code for the access log, and returns the status and code.
+func writeError(w http.ResponseWriter, fn, requestID string, err error) (int, string) {
+	status, body := failure(fn, err)
+	body.RequestID = requestID
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.code = body.Code
 	}
 	switch status {
 	case http.StatusServiceUnavailable:
@@ -180,5 +207,9 @@ func respondError(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
+	if e, ok := errors.AsType[*methodNotAllowedError](err); ok {
+		w.Header().Set("Allow", strings.Join(e.allow, ", "))
+	}
 	encode(w, status, body)
+	return status, body.Code
 }

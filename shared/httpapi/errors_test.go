@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -96,5 +98,75 @@ func TestRefusalIsLoggedOnceWithTheHandlersFields(t *testing.T) {
 				t.Errorf("the access line gained %s: %v", c.entityKey, access[0])
 			}
 		})
+	}
+}
+
+// TestErrorBodiesOutsideHandlers: the answers no handler returns (no route, wrong method,
+// a panic, an event the adapter cannot read, a handler that writes nothing) come from the
+// same error table, with the exact bodies and headers they have always had.
+func TestErrorBodiesOutsideHandlers(t *testing.T) {
+	silent := slog.New(slog.DiscardHandler)
+	panicking := demoStore()
+	panicking.panics = true
+	cases := []struct {
+		name    string
+		h       http.Handler
+		ev      request
+		status  int
+		body    string
+		headers map[string]string
+	}{
+		{
+			name: "no route", h: CancelInterview(silent, demoStore()),
+			ev:     request{id: aliceActive, sub: "alice", path: "/nope"},
+			status: 404, body: `{"error":"Not Found","code":"ROUTE_NOT_FOUND"}`,
+		},
+		{
+			name: "wrong method", h: CancelInterview(silent, demoStore()),
+			ev:     request{method: "GET", id: aliceActive, sub: "alice"},
+			status: 405, body: `{"error":"Method Not Allowed","code":"METHOD_NOT_ALLOWED"}`,
+			headers: map[string]string{"Allow": "POST"},
+		},
+		{
+			name: "panic", h: CancelInterview(silent, panicking),
+			ev:     request{id: aliceActive, sub: "alice"},
+			status: 500, body: `{"error":"Internal Server Error","code":"INTERNAL","requestId":"apigw-req-1"}`,
+		},
+		{
+			name: "unreadable event", h: CancelInterview(silent, demoStore()),
+			ev:     request{id: "x", sub: "alice", path: "/interviews/%zz/cancel"},
+			status: 400, body: `{"error":"Invalid request","code":"INVALID_REQUEST","details":"the request path or method could not be read","requestId":"apigw-req-1"}`,
+		},
+		{
+			name: "handler that writes nothing", h: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}),
+			ev:     request{id: aliceActive, sub: "alice"},
+			status: 500, body: `{"error":"Internal Server Error","code":"INTERNAL","requestId":"apigw-req-1"}`,
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := invokeUnchecked(t, c.h, c.ev.event())
+			if resp.StatusCode != c.status || resp.Body != c.body {
+				t.Fatalf("got %d %s, want %d %s", resp.StatusCode, resp.Body, c.status, c.body)
+			}
+			want := map[string]string{
+				"Content-Type": "application/json", "Cache-Control": "no-store",
+				"X-Content-Type-Options": "nosniff", "X-Correlation-Id": "apigw-req-1",
+			}
+			maps.Copy(want, c.headers)
+			if !maps.Equal(resp.Headers, want) {
+				t.Errorf("headers %v, want %v", resp.Headers, want)
+			}
+		})
+	}
+}
+
+// TestUnencodableResponseIsTheTablesInternalError: should a response fail to marshal,
+// encode answers with the error table's 500 body.
+func TestUnencodableResponseIsTheTablesInternalError(t *testing.T) {
+	w := httptest.NewRecorder()
+	encode(w, http.StatusOK, map[string]any{"bad": func() {}})
+	if w.Code != http.StatusInternalServerError || w.Body.String() != `{"error":"Internal Server Error","code":"INTERNAL"}` {
+		t.Fatalf("got %d %s", w.Code, w.Body)
 	}
 }

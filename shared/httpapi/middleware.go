@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"path"
@@ -54,8 +55,7 @@ func withRequest(logger *slog.Logger, fn string, next http.Handler) http.Handler
 			if p := recover(); p != nil {
 				log.Error("panic serving request", "panic", p)
 				if !rec.wroteHeader {
-					rec.code = codeInternal
-					encode(rec, http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: codeInternal, RequestID: scope.correlationID})
+					writeError(rec, fn, scope.correlationID, fmt.Errorf("panic: %v", p))
 				}
 			}
 			// The access log line is also the request's metrics (EMF): requests and latency

@@ -120,28 +120,12 @@ func handleNoRoute(mux *http.ServeMux) http.Handler {
 				allow = append(allow, m)
 			}
 		}
-		if rec, ok := w.(*statusRecorder); ok {
-			rec.code = codeRouteNotFound
-			if len(allow) > 0 {
-				rec.code = codeMethodNotAllowed
-			}
-		}
+		err := errRouteNotFound
 		if len(allow) > 0 {
-			w.Header().Set("Allow", joinComma(allow))
-			encode(w, http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: codeMethodNotAllowed})
-			return
+			err = &methodNotAllowedError{allow: allow}
 		}
-		encode(w, http.StatusNotFound, errorBody{Error: "Not Found", Code: codeRouteNotFound})
+		// Not logged beyond the access line, whose outcome is the code. These bodies have
+		// never carried a requestId; the correlation id is in the response header.
+		writeError(w, scopeOf(r).fn, "", err)
 	})
-}
-
-func joinComma(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
 }
