@@ -1,6 +1,7 @@
 // Package httpapi is the HTTP face of the lifecycle functions: one net/http handler per
 // Lambda function, wrapped for API Gateway by aws-lambda-go-api-proxy in each main and
-// served directly by the local server. Routes are listed once, in routeTable.
+// served directly by the local server. Routes are listed once, in routeTable, and the
+// functions once, in Handlers.
 package httpapi
 
 import (
@@ -92,6 +93,47 @@ func CancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
 // GetJob is the get-job function's handler.
 func GetJob(logger *slog.Logger, store JobReader) http.Handler {
 	return newFunction(logger, FnGetJob, handleGetJob(store))
+}
+
+// InterviewStore is what the interview functions ask of their store; shared/dynamo's
+// Interviews implements it.
+type InterviewStore interface {
+	InterviewTransitioner
+	InterviewReader
+	InterviewLister
+}
+
+// JobStore is what the job functions ask of their store; shared/dynamo's Jobs implements it.
+type JobStore interface {
+	JobCanceller
+	JobReader
+}
+
+// Stores are the stores behind the HTTP functions.
+type Stores struct {
+	Interviews InterviewStore
+	Jobs       JobStore
+}
+
+// Handlers returns every HTTP function's handler by function name, wired on s as the
+// function's main wires it, each logging through logger with function=<name> (as config
+// tags a function's own logger). A local server can serve every route from this table
+// and Routes.
+func Handlers(logger *slog.Logger, s Stores) map[string]http.Handler {
+	makers := map[string]func(*slog.Logger) http.Handler{
+		FnCancelInterview: func(l *slog.Logger) http.Handler { return CancelInterview(l, s.Interviews) },
+		FnPauseInterview:  func(l *slog.Logger) http.Handler { return PauseInterview(l, s.Interviews) },
+		FnResumeInterview: func(l *slog.Logger) http.Handler { return ResumeInterview(l, s.Interviews) },
+		FnGetInterview:    func(l *slog.Logger) http.Handler { return GetInterview(l, s.Interviews) },
+		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, s.Interviews) },
+		FnCancelJob:       func(l *slog.Logger) http.Handler { return CancelJob(l, s.Jobs) },
+		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, s.Jobs) },
+	}
+	out := make(map[string]http.Handler, len(makers))
+	for fn, mk := range makers {
+		out[fn] = mk(logger.With("function", fn))
+	}
+	return out
 }
 
 // newFunction mounts h on fn's routes, answers anything else with a JSON 404 or 405, and
