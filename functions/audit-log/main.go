@@ -15,11 +15,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Start("audit-log", "AUDIT_TABLE_NAME")
+	fn, err := config.Start(auditlog.FnAuditLog, config.AuditTableName)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewAuditLog(dynamodb.NewFromConfig(fn.AWS), fn.Env["AUDIT_TABLE_NAME"])
+	store := dynamo.NewAuditLog(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.AuditTableName])
 	lambda.Start(auditlog.Handler(fn.Logger, store, time.Now))
 }

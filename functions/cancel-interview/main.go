@@ -14,11 +14,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Load(httpapi.FnCancelInterview)
+	fn, err := config.Start(httpapi.FnCancelInterview, config.TableName)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Table, time.Now)
+	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now)
 	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.CancelInterview(fn.Logger, store)))
 }

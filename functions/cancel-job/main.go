@@ -15,11 +15,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Load(httpapi.FnCancelJob)
+	fn, err := config.Start(httpapi.FnCancelJob, config.TableName)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewJobs(dynamodb.NewFromConfig(fn.AWS), fn.Table, time.Now, lifecycle.NewID)
+	store := dynamo.NewJobs(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now, lifecycle.NewID)
 	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.CancelJob(fn.Logger, store)))
 }

@@ -13,11 +13,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Start("publish-events", "EVENT_BUS_NAME")
+	fn, err := config.Start(eventbus.FnPublishEvents, config.EventBusName)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	publisher := eventbus.NewPublisher(eventbridge.NewFromConfig(fn.AWS), fn.Env["EVENT_BUS_NAME"], fn.Logger)
+	publisher := eventbus.NewPublisher(eventbridge.NewFromConfig(fn.AWS), fn.Env[config.EventBusName], fn.Logger)
 	lambda.Start(publisher.Handle)
 }

@@ -13,6 +13,10 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/event"
 )
 
+// FnAuditLog is the name of the function that runs Handler, as in functions/<name> and
+// template.yaml.
+const FnAuditLog = "audit-log"
+
 // Record is one audit entry.
 type Record struct {
 	EventID       string

@@ -95,17 +95,29 @@ func (envEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (str
 	return v, v != "", nil
 }
 
+// Environment variables the functions require; template.yaml sets them.
+const (
+	// TableName is the lifecycle table (the HTTP functions).
+	TableName = "TABLE_NAME"
+	// AuditTableName is the audit table (audit-log).
+	AuditTableName = "AUDIT_TABLE_NAME"
+	// EventBusName is the bus the events go to (publish-events).
+	EventBusName = "EVENT_BUS_NAME"
+)
+
 // Base is what every function starts with.
 type Base struct {
 	// Logger is set even when Start fails, so main can log the failure.
 	Logger *slog.Logger
-	// Env holds the required environment variables.
+	// Env holds the required environment variables, by name.
 	Env map[string]string
+	// AWS is the SDK configuration. Each main builds the clients it uses from it, so a
+	// function links only those service clients.
 	AWS aws.Config
 }
 
-// Start builds the logger, reads the required environment variables and loads the SDK
-// configuration.
+// Start is every function's one entry point: it builds the logger of function name,
+// reads the required environment variables and loads the SDK configuration.
 func Start(name string, required ...string) (Base, error) {
 	b := Base{Logger: Logger(name)}
 	env, err := Require(required...)
@@ -117,18 +129,4 @@ func Start(name string, required ...string) (Base, error) {
 		return b, err
 	}
 	return b, nil
-}
-
-// Table is a function that needs TABLE_NAME (the HTTP functions): its base, and the
-// table. Each main builds its own clients from AWS, so a function links only the service
-// clients it uses.
-type Table struct {
-	Base
-	Table string
-}
-
-// Load starts a function that needs TABLE_NAME.
-func Load(name string) (Table, error) {
-	b, err := Start(name, "TABLE_NAME")
-	return Table{Base: b, Table: b.Env["TABLE_NAME"]}, err
 }

@@ -8,28 +8,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 )
 
-func TestLoadNeedsATable(t *testing.T) {
-	t.Setenv("TABLE_NAME", "")
-	f, err := Load("get-interview")
+func TestStartNeedsItsEnvironment(t *testing.T) {
+	t.Setenv(TableName, "")
+	f, err := Start("get-interview", TableName)
 	if err == nil {
-		t.Fatal("Load without TABLE_NAME succeeded")
+		t.Fatal("Start without TABLE_NAME succeeded")
 	}
 	if f.Logger == nil {
-		t.Fatal("Load must return a logger even when it fails")
+		t.Fatal("Start must return a logger even when it fails")
 	}
 }
 
-func TestLoadBuildsTheClient(t *testing.T) {
-	t.Setenv("TABLE_NAME", "lifecycle")
+func TestStartBuildsTheConfig(t *testing.T) {
+	t.Setenv(TableName, "lifecycle")
+	t.Setenv(EventBusName, "bus")
 	t.Setenv("AWS_REGION", "eu-west-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "x")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
-	f, err := Load("get-interview")
+	f, err := Start("get-interview", TableName, EventBusName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Table != "lifecycle" || f.AWS.Region != "eu-west-1" {
-		t.Fatalf("loaded %+v", f)
+	if f.Env[TableName] != "lifecycle" || f.Env[EventBusName] != "bus" || f.AWS.Region != "eu-west-1" {
+		t.Fatalf("started %+v", f)
 	}
 }
 

@@ -11,12 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
-
-// Item type tags, stored in the "type" attribute.
-const typeInterview = "interview"
 
 // API is the part of the DynamoDB client the stores use.
 type API interface {
@@ -39,8 +37,8 @@ func NewInterviews(db API, table string, now func() time.Time) *Interviews {
 
 func interviewKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		attrPK: sAV("INTERVIEW#" + id),
-		attrSK: sAV("INTERVIEW"),
+		attr.PK: sAV("INTERVIEW#" + id),
+		attr.SK: sAV("INTERVIEW"),
 	}
 }
 
@@ -104,8 +102,8 @@ func (s *Interviews) transitionInput(t interview.Transition, req interview.Reque
 		w.reason = req.Reason
 	}
 	w.apply(e)
-	e.set(attrOwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
-	cond := and(e.equals(attrOwnerID, sAV(req.Actor.Sub)), e.in("status", strs(t.From)))
+	e.set(attr.OwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
+	cond := and(e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
 	if na := notApplied(e, req.Idempotency); na != "" {
 		cond = and(cond, na)
 	}
@@ -124,8 +122,8 @@ func (s *Interviews) transitionInput(t interview.Transition, req interview.Reque
 
 func actorAV(a lifecycle.Actor) types.AttributeValue {
 	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-		"sub":   sAV(a.Sub),
-		"roles": listAV(a.Roles),
+		attr.ActorSub:   sAV(a.Sub),
+		attr.ActorRoles: listAV(a.Roles),
 	}}
 }
 
@@ -133,8 +131,8 @@ func actorAV(a lifecycle.Actor) types.AttributeValue {
 func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, error) {
 	it := &item{m: m}
 	s := interview.Session{
-		ID:                it.str("id"),
-		OwnerID:           it.str(attrOwnerID),
+		ID:                it.str(attr.ID),
+		OwnerID:           it.str(attr.OwnerID),
 		TopicIDs:          it.strings("topicIds"),
 		TopicLabels:       it.strings("topicLabels"),
 		Title:             it.str("title"),
@@ -142,20 +140,20 @@ func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, erro
 		Score:             it.num("score"),
 		TargetScore:       it.optNum("targetScore"),
 		CreatedAt:         it.time("createdAt"),
-		UpdatedAt:         it.time(attrUpdatedAt),
+		UpdatedAt:         it.time(attr.UpdatedAt),
 		LastInteractionAt: it.time("lastInteractionAt"),
 		InterviewerID:     it.str("interviewerId"),
 		ConversationID:    it.str("conversationId"),
-		Status:            interview.Status(it.str("status")),
+		Status:            interview.Status(it.str(attr.Status)),
 		Labels:            it.strings("labels"),
 		Notes:             it.str("notes"),
 		Language:          it.str("language"),
 		Difficulty:        int(it.int("difficulty")),
-		Version:           it.int("version"),
+		Version:           it.int(attr.Version),
 		PreviousStatus:    interview.Status(it.str("previousStatus")),
 		CancelledAt:       it.time("cancelledAt"),
 		CancelledBy:       it.str("cancelledBy"),
-		CancelReason:      it.str("cancelReason"),
+		CancelReason:      it.str(attr.CancelReason),
 		PausedAt:          it.time("pausedAt"),
 		ResumedAt:         it.time("resumedAt"),
 	}
@@ -189,10 +187,10 @@ func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, erro
 // this is for loading sessions (demo data, tests, imports).
 func SessionItem(s interview.Session) map[string]types.AttributeValue {
 	w := itemWriter(interviewKey(s.ID))
-	w["type"] = sAV(typeInterview)
-	w["id"] = sAV(s.ID)
-	w.str(attrOwnerID, s.OwnerID)
-	w.str(attrOwnerStatus, ownerStatus(s.OwnerID, s.Status))
+	w[attr.Type] = sAV(attr.TypeInterview)
+	w[attr.ID] = sAV(s.ID)
+	w.str(attr.OwnerID, s.OwnerID)
+	w.str(attr.OwnerStatus, ownerStatus(s.OwnerID, s.Status))
 	w["topicIds"] = listAV(s.TopicIDs)
 	w.list("topicLabels", s.TopicLabels)
 	w["title"] = sAV(s.Title)
@@ -200,11 +198,11 @@ func SessionItem(s interview.Session) map[string]types.AttributeValue {
 	w["score"] = nAV(s.Score)
 	w.optNum("targetScore", s.TargetScore)
 	w.time("createdAt", s.CreatedAt)
-	w.time(attrUpdatedAt, s.UpdatedAt)
+	w.time(attr.UpdatedAt, s.UpdatedAt)
 	w.time("lastInteractionAt", s.LastInteractionAt)
 	w["interviewerId"] = sAV(s.InterviewerID)
 	w.str("conversationId", s.ConversationID)
-	w["status"] = sAV(string(s.Status))
+	w[attr.Status] = sAV(string(s.Status))
 	if rp := s.RetryPolicy; rp != nil {
 		m := itemWriter{}
 		m.optNum("minCooldownHours", rp.MinCooldownHours)
@@ -220,11 +218,11 @@ func SessionItem(s interview.Session) map[string]types.AttributeValue {
 	if len(s.RecentMessages) > 0 {
 		w["recentMessages"] = sAV(string(s.RecentMessages))
 	}
-	w["version"] = iAV(s.Version)
+	w[attr.Version] = iAV(s.Version)
 	w.str("previousStatus", string(s.PreviousStatus))
 	w.time("cancelledAt", s.CancelledAt)
 	w.str("cancelledBy", s.CancelledBy)
-	w.str("cancelReason", s.CancelReason)
+	w.str(attr.CancelReason, s.CancelReason)
 	w.time("pausedAt", s.PausedAt)
 	w.time("resumedAt", s.ResumedAt)
 	return w

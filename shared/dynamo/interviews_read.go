@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
@@ -35,9 +36,9 @@ func (s *Interviews) Get(ctx context.Context, id string) (interview.Session, err
 // Query on byOwner (or byOwnerStatus when a status is asked for). The query's partition
 // is always the caller's own; a cursor only says where in it to continue.
 func (s *Interviews) List(ctx context.Context, q interview.ListQuery) (interview.Page, error) {
-	index, partAttr, partValue := IndexByOwner, attrOwnerID, q.Owner
+	index, partAttr, partValue := IndexByOwner, attr.OwnerID, q.Owner
 	if q.Status != "" {
-		index, partAttr, partValue = IndexByOwnerStatus, attrOwnerStatus, ownerStatus(q.Owner, q.Status)
+		index, partAttr, partValue = IndexByOwnerStatus, attr.OwnerStatus, ownerStatus(q.Owner, q.Status)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
@@ -57,7 +58,7 @@ func (s *Interviews) List(ctx context.Context, q interview.ListQuery) (interview
 		}
 		start := interviewKey(c.ID)
 		start[partAttr] = sAV(partValue)
-		start[attrUpdatedAt] = sAV(c.UpdatedAt)
+		start[attr.UpdatedAt] = sAV(c.UpdatedAt)
 		in.ExclusiveStartKey = start
 	}
 	out, err := s.db.Query(ctx, in)

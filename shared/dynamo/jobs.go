@@ -11,15 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 const (
-	typeJob        = "job"
-	typeAssignment = "assignment"
-	skJob          = "JOB"
-	skAssignment   = "ASSIGNMENT#"
+	skJob        = "JOB"
+	skAssignment = "ASSIGNMENT#"
 )
 
 // JobsAPI is the part of the DynamoDB client the job store uses.
@@ -46,11 +45,11 @@ func NewJobs(db JobsAPI, table string, now func() time.Time, newToken func() str
 func jobPK(id string) types.AttributeValue { return sAV("JOB#" + id) }
 
 func jobKey(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: jobPK(id), attrSK: sAV(skJob)}
+	return map[string]types.AttributeValue{attr.PK: jobPK(id), attr.SK: sAV(skJob)}
 }
 
 func assignmentKey(jobID, id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: jobPK(jobID), attrSK: sAV(skAssignment + id)}
+	return map[string]types.AttributeValue{attr.PK: jobPK(jobID), attr.SK: sAV(skAssignment + id)}
 }
 
 // Get reads a job with its current assignment: one strongly consistent Query of its
@@ -65,7 +64,7 @@ func (s *Jobs) read(ctx context.Context, id string) (job.Job, map[string]types.A
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
+		ExpressionAttributeNames:  map[string]string{"#pk": attr.PK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": jobPK(id)},
 		ConsistentRead:            aws.Bool(true),
 	})
@@ -79,7 +78,7 @@ func (s *Jobs) read(ctx context.Context, id string) (job.Job, map[string]types.A
 		assignments = map[string]job.Assignment{}
 	)
 	for _, it := range out.Items {
-		sk := (&item{m: it}).str(attrSK)
+		sk := (&item{m: it}).str(attr.SK)
 		switch {
 		case sk == skJob:
 			if j, err = JobFromItem(it); err != nil {
@@ -201,15 +200,15 @@ func (s *Jobs) refused(old map[string]types.AttributeValue, req job.Request, kee
 // cancel ended; nil when it ended none.
 func cancelledAssignmentOf(j job.Job, old map[string]types.AttributeValue) *job.Assignment {
 	it := &item{m: old}
-	snap, ok := it.mapAttr("cancelledAssignment")
+	snap, ok := it.mapAttr(attr.CancelledAssignment)
 	if !ok {
 		return nil
 	}
 	sn := &item{m: snap}
 	a := &job.Assignment{
-		ID: sn.str("id"), JobID: j.ID, TechnicianID: sn.str("technicianId"),
-		ScheduledStart: sn.time("scheduledStart"), ScheduledEnd: sn.time("scheduledEnd"),
-		Status: job.AssignmentCanceled, Version: sn.int("version"),
+		ID: sn.str(attr.ID), JobID: j.ID, TechnicianID: sn.str(attr.TechnicianID),
+		ScheduledStart: sn.time(attr.ScheduledStart), ScheduledEnd: sn.time(attr.ScheduledEnd),
+		Status: job.AssignmentCanceled, Version: sn.int(attr.Version),
 		UpdatedAt: j.UpdatedAt, CancelledAt: j.CancelledAt, CancelledBy: j.CancelledBy, CancelReason: j.CancelReason,
 	}
 	if sn.err != nil {
@@ -229,15 +228,15 @@ func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types
 	}.apply(e)
 	if a := j.CurrentAssignment(); a != nil {
 		snap := itemWriter{}
-		snap["id"] = sAV(a.ID)
-		snap.str("technicianId", a.TechnicianID)
-		snap.time("scheduledStart", a.ScheduledStart)
-		snap.time("scheduledEnd", a.ScheduledEnd)
-		snap.str("status", string(a.Status))
-		snap["version"] = iAV(a.Version + 1)
-		e.set("cancelledAssignment", &types.AttributeValueMemberM{Value: snap})
+		snap[attr.ID] = sAV(a.ID)
+		snap.str(attr.TechnicianID, a.TechnicianID)
+		snap.time(attr.ScheduledStart, a.ScheduledStart)
+		snap.time(attr.ScheduledEnd, a.ScheduledEnd)
+		snap.str(attr.Status, string(a.Status))
+		snap[attr.Version] = iAV(a.Version + 1)
+		e.set(attr.CancelledAssignment, &types.AttributeValueMemberM{Value: snap})
 	}
-	cond := and(e.equals("version", iAV(j.Version)), e.in("status", strs(job.Cancel.From)))
+	cond := and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Cancel.From)))
 	if na := notApplied(e, req.Idempotency); na != "" {
 		cond = and(cond, na)
 	}
@@ -253,7 +252,7 @@ func (s *Jobs) cancelAssignmentUpdate(a job.Assignment, req job.Request, now tim
 		actor: req.Actor, corr: req.CorrelationID,
 		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
 	}.apply(e)
-	cond := and(e.equals("version", iAV(a.Version)), e.in("status", strs(job.CancelAssignment.From)))
+	cond := and(e.equals(attr.Version, iAV(a.Version)), e.in(attr.Status, strs(job.CancelAssignment.From)))
 	return guardedUpdate(s.table, assignmentKey(a.JobID, a.ID), e, cond)
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 )
 
@@ -13,18 +14,18 @@ import (
 func JobFromItem(m map[string]types.AttributeValue) (job.Job, error) {
 	it := &item{m: m}
 	j := job.Job{
-		ID:             it.str("id"),
+		ID:             it.str(attr.ID),
 		Title:          it.str("title"),
 		CustomerID:     it.str("customerId"),
 		Address:        it.str("address"),
-		Status:         job.Status(it.str("status")),
+		Status:         job.Status(it.str(attr.Status)),
 		PreviousStatus: job.Status(it.str("previousStatus")),
-		Version:        it.int("version"),
+		Version:        it.int(attr.Version),
 		CreatedAt:      it.time("createdAt"),
-		UpdatedAt:      it.time(attrUpdatedAt),
+		UpdatedAt:      it.time(attr.UpdatedAt),
 		CancelledAt:    it.time("cancelledAt"),
 		CancelledBy:    it.str("cancelledBy"),
-		CancelReason:   it.str("cancelReason"),
+		CancelReason:   it.str(attr.CancelReason),
 	}
 	if it.err == nil && (j.ID == "" || j.Status == "") {
 		it.err = errors.New("item has no id or status")
@@ -39,18 +40,18 @@ func JobFromItem(m map[string]types.AttributeValue) (job.Job, error) {
 func AssignmentFromItem(m map[string]types.AttributeValue) (job.Assignment, error) {
 	it := &item{m: m}
 	a := job.Assignment{
-		ID:             it.str("id"),
+		ID:             it.str(attr.ID),
 		JobID:          it.str("jobId"),
-		TechnicianID:   it.str("technicianId"),
-		ScheduledStart: it.time("scheduledStart"),
-		ScheduledEnd:   it.time("scheduledEnd"),
-		Status:         job.AssignmentStatus(it.str("status")),
-		Version:        it.int("version"),
+		TechnicianID:   it.str(attr.TechnicianID),
+		ScheduledStart: it.time(attr.ScheduledStart),
+		ScheduledEnd:   it.time(attr.ScheduledEnd),
+		Status:         job.AssignmentStatus(it.str(attr.Status)),
+		Version:        it.int(attr.Version),
 		CreatedAt:      it.time("createdAt"),
-		UpdatedAt:      it.time(attrUpdatedAt),
+		UpdatedAt:      it.time(attr.UpdatedAt),
 		CancelledAt:    it.time("cancelledAt"),
 		CancelledBy:    it.str("cancelledBy"),
-		CancelReason:   it.str("cancelReason"),
+		CancelReason:   it.str(attr.CancelReason),
 	}
 	if it.err == nil && (a.ID == "" || a.JobID == "" || a.Status == "") {
 		it.err = errors.New("item has no id, jobId or status")
@@ -66,19 +67,19 @@ func AssignmentFromItem(m map[string]types.AttributeValue) (job.Assignment, erro
 // for loading jobs (demo data, tests, imports).
 func JobItem(j job.Job) map[string]types.AttributeValue {
 	w := itemWriter(jobKey(j.ID))
-	w["type"] = sAV(typeJob)
-	w["id"] = sAV(j.ID)
+	w[attr.Type] = sAV(attr.TypeJob)
+	w[attr.ID] = sAV(j.ID)
 	w["title"] = sAV(j.Title)
 	w.str("customerId", j.CustomerID)
 	w.str("address", j.Address)
-	w["status"] = sAV(string(j.Status))
+	w[attr.Status] = sAV(string(j.Status))
 	w.str("previousStatus", string(j.PreviousStatus))
-	w["version"] = iAV(j.Version)
+	w[attr.Version] = iAV(j.Version)
 	w.time("createdAt", j.CreatedAt)
-	w.time(attrUpdatedAt, j.UpdatedAt)
+	w.time(attr.UpdatedAt, j.UpdatedAt)
 	w.time("cancelledAt", j.CancelledAt)
 	w.str("cancelledBy", j.CancelledBy)
-	w.str("cancelReason", j.CancelReason)
+	w.str(attr.CancelReason, j.CancelReason)
 	if j.Assignment != nil {
 		w["assignmentId"] = sAV(j.Assignment.ID)
 	}
@@ -88,18 +89,18 @@ func JobItem(j job.Job) map[string]types.AttributeValue {
 // AssignmentItem encodes an assignment as stored.
 func AssignmentItem(a job.Assignment) map[string]types.AttributeValue {
 	w := itemWriter(assignmentKey(a.JobID, a.ID))
-	w["type"] = sAV(typeAssignment)
-	w["id"] = sAV(a.ID)
+	w[attr.Type] = sAV(attr.TypeAssignment)
+	w[attr.ID] = sAV(a.ID)
 	w["jobId"] = sAV(a.JobID)
-	w.str("technicianId", a.TechnicianID)
-	w.time("scheduledStart", a.ScheduledStart)
-	w.time("scheduledEnd", a.ScheduledEnd)
-	w["status"] = sAV(string(a.Status))
-	w["version"] = iAV(a.Version)
+	w.str(attr.TechnicianID, a.TechnicianID)
+	w.time(attr.ScheduledStart, a.ScheduledStart)
+	w.time(attr.ScheduledEnd, a.ScheduledEnd)
+	w[attr.Status] = sAV(string(a.Status))
+	w[attr.Version] = iAV(a.Version)
 	w.time("createdAt", a.CreatedAt)
-	w.time(attrUpdatedAt, a.UpdatedAt)
+	w.time(attr.UpdatedAt, a.UpdatedAt)
 	w.time("cancelledAt", a.CancelledAt)
 	w.str("cancelledBy", a.CancelledBy)
-	w.str("cancelReason", a.CancelReason)
+	w.str(attr.CancelReason, a.CancelReason)
 	return w
 }

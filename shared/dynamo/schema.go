@@ -8,17 +8,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 )
 
-// Key and index attribute names. template.yaml declares the same table; a test keeps the
-// two in step.
+// Index names. template.yaml declares the same table; a test keeps the two in step.
 const (
-	attrPK          = "pk"
-	attrSK          = "sk"
-	attrOwnerID     = "ownerId"
-	attrOwnerStatus = "ownerStatus"
-	attrUpdatedAt   = "updatedAt"
-
 	// IndexByOwner lists one owner's items, newest updatedAt first.
 	IndexByOwner = "byOwner"
 	// IndexByOwnerStatus lists one owner's items in one status, newest updatedAt first.
@@ -35,30 +30,30 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(attrPK), AttributeType: s},
-			{AttributeName: aws.String(attrSK), AttributeType: s},
-			{AttributeName: aws.String(attrOwnerID), AttributeType: s},
-			{AttributeName: aws.String(attrOwnerStatus), AttributeType: s},
-			{AttributeName: aws.String(attrUpdatedAt), AttributeType: s},
+			{AttributeName: aws.String(attr.PK), AttributeType: s},
+			{AttributeName: aws.String(attr.SK), AttributeType: s},
+			{AttributeName: aws.String(attr.OwnerID), AttributeType: s},
+			{AttributeName: aws.String(attr.OwnerStatus), AttributeType: s},
+			{AttributeName: aws.String(attr.UpdatedAt), AttributeType: s},
 		},
 		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+			{AttributeName: aws.String(attr.PK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attr.SK), KeyType: types.KeyTypeRange},
 		},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			{
 				IndexName: aws.String(IndexByOwner),
 				KeySchema: []types.KeySchemaElement{
-					{AttributeName: aws.String(attrOwnerID), KeyType: types.KeyTypeHash},
-					{AttributeName: aws.String(attrUpdatedAt), KeyType: types.KeyTypeRange},
+					{AttributeName: aws.String(attr.OwnerID), KeyType: types.KeyTypeHash},
+					{AttributeName: aws.String(attr.UpdatedAt), KeyType: types.KeyTypeRange},
 				},
 				Projection: all,
 			},
 			{
 				IndexName: aws.String(IndexByOwnerStatus),
 				KeySchema: []types.KeySchemaElement{
-					{AttributeName: aws.String(attrOwnerStatus), KeyType: types.KeyTypeHash},
-					{AttributeName: aws.String(attrUpdatedAt), KeyType: types.KeyTypeRange},
+					{AttributeName: aws.String(attr.OwnerStatus), KeyType: types.KeyTypeHash},
+					{AttributeName: aws.String(attr.UpdatedAt), KeyType: types.KeyTypeRange},
 				},
 				Projection: all,
 			},

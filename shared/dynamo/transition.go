@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -28,21 +29,21 @@ type transitionWrite struct {
 }
 
 func (w transitionWrite) apply(e *expr) {
-	e.setFrom("previousStatus", "status")
-	e.set("status", sAV(w.to))
-	e.increment("version")
-	e.set(attrUpdatedAt, sAV(w.now))
+	e.setFrom("previousStatus", attr.Status)
+	e.set(attr.Status, sAV(w.to))
+	e.increment(attr.Version)
+	e.set(attr.UpdatedAt, sAV(w.now))
 	e.set(w.stampedAt, sAV(w.now))
 	if w.stampedBy != "" {
 		e.set(w.stampedBy, sAV(w.actor.Sub))
 	}
 	if w.reason != "" {
-		e.set("cancelReason", sAV(w.reason))
+		e.set(attr.CancelReason, sAV(w.reason))
 	}
 	e.set("lastAction", sAV(w.action))
-	e.set("actor", actorAV(w.actor))
+	e.set(attr.Actor, actorAV(w.actor))
 	if w.corr != "" {
-		e.set("correlationId", sAV(w.corr))
+		e.set(attr.CorrelationID, sAV(w.corr))
 	}
 	if w.idem.Key != "" {
 		e.set("idempotencyKey", sAV(w.idem.Key))

@@ -1,6 +1,8 @@
 // Package eventbus publishes the lifecycle events. Events are derived from the table's
 // stream (the committed change), never sent beside the write, so a function that dies
 // right after its write still has its event published. docs/events.md is the catalog.
+// Items are read with shared/dynamo/attr's names and the domain's statuses, never with
+// shared/dynamo itself, which would link the DynamoDB client into the publisher.
 package eventbus
 
 import (
@@ -11,7 +13,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/event"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 )
 
 // Entry is one event to publish, derived from one stream record.
@@ -122,38 +127,38 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		return Entry{}, false, nil
 	}
 	nw, old := &image{m: rec.Change.NewImage}, &image{m: rec.Change.OldImage}
-	kind, to, from := nw.str("type"), nw.str("status"), old.str("status")
+	kind, to, from := nw.str(attr.Type), nw.str(attr.Status), old.str(attr.Status)
 	if err := firstErr(nw.err, old.err); err != nil {
 		return Entry{}, false, err
 	}
-	if to == from || (kind != "interview" && kind != "job") {
+	if to == from || (kind != attr.TypeInterview && kind != attr.TypeJob) {
 		return Entry{}, false, nil
 	}
 
 	t := event.Transition{
-		OccurredAt:     nw.time("updatedAt"),
-		CorrelationID:  nw.str("correlationId"),
-		Version:        nw.int("version"),
+		OccurredAt:     nw.time(attr.UpdatedAt),
+		CorrelationID:  nw.str(attr.CorrelationID),
+		Version:        nw.int(attr.Version),
 		PreviousStatus: from,
 		Status:         to,
-		Reason:         nw.str("cancelReason"),
+		Reason:         nw.str(attr.CancelReason),
 	}
-	if a := nw.sub("actor"); a != nil {
-		t.Actor = event.Actor{Sub: a.str("sub"), Roles: a.strings("roles")}
+	if a := nw.sub(attr.Actor); a != nil {
+		t.Actor = event.Actor{Sub: a.str(attr.ActorSub), Roles: a.strings(attr.ActorRoles)}
 		nw.err = firstErr(nw.err, a.err)
 	}
-	id := nw.str("id")
+	id := nw.str(attr.ID)
 	t.EventID = event.ID(kind, id, t.Version)
 
 	var detail any
 	switch {
-	case kind == "interview":
-		switch {
-		case to == "cancelled":
+	case kind == attr.TypeInterview:
+		switch st, prev := interview.Status(to), interview.Status(from); {
+		case st == interview.Cancelled:
 			e.DetailType = event.TypeInterviewCancelled
-		case to == "paused":
+		case st == interview.Paused:
 			e.DetailType = event.TypeInterviewPaused
-		case to == "active" && from == "paused":
+		case st == interview.Active && prev == interview.Paused:
 			e.DetailType = event.TypeInterviewResumed
 		default:
 			return Entry{}, false, nil
@@ -161,17 +166,17 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		if e.DetailType != event.TypeInterviewCancelled {
 			t.Reason = ""
 		}
-		detail = event.Interview{Transition: t, SessionID: id, OwnerID: nw.str("ownerId")}
-	case kind == "job" && to == "Cancelled":
+		detail = event.Interview{Transition: t, SessionID: id, OwnerID: nw.str(attr.OwnerID)}
+	case kind == attr.TypeJob && job.Status(to) == job.Cancelled:
 		e.DetailType = event.TypeJobCancelled
 		j := event.Job{Transition: t, JobID: id}
-		if a := nw.sub("cancelledAssignment"); a != nil {
+		if a := nw.sub(attr.CancelledAssignment); a != nil {
 			j.Assignment = &event.Assignment{
-				ID:             a.str("id"),
-				TechnicianID:   a.str("technicianId"),
-				ScheduledStart: a.time("scheduledStart"),
-				ScheduledEnd:   a.time("scheduledEnd"),
-				PreviousStatus: a.str("status"),
+				ID:             a.str(attr.ID),
+				TechnicianID:   a.str(attr.TechnicianID),
+				ScheduledStart: a.time(attr.ScheduledStart),
+				ScheduledEnd:   a.time(attr.ScheduledEnd),
+				PreviousStatus: a.str(attr.Status),
 			}
 			nw.err = firstErr(nw.err, a.err)
 		}

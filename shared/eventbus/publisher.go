@@ -13,6 +13,10 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/metrics"
 )
 
+// FnPublishEvents is the name of the function that runs the Publisher, as in
+// functions/<name> and template.yaml.
+const FnPublishEvents = "publish-events"
+
 // MaxEntries is the most entries one PutEvents call takes.
 const MaxEntries = 10
 

@@ -19,9 +19,11 @@ const MaxBodyBytes = 16 << 10
 func encode(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		// Only our own response types are encoded; they always marshal.
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":"Internal Server Error","code":"INTERNAL"}`)
+		// Only our own response types are encoded; they always marshal. Should one not,
+		// the answer is the error table's 500, whose body always does.
+		var body errorBody
+		status, body = failure("", err)
+		b, _ = json.Marshal(body)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

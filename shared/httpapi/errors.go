@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
+	"strings"
 
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -29,22 +31,40 @@ func invalid(details string) error { return &InvalidRequestError{Details: detail
 var (
 	errBodyTooLarge         = errors.New("request body too large")
 	errUnsupportedMediaType = errors.New("unsupported media type")
+	// errRouteNotFound: no route of the function matches the path, under any method.
+	errRouteNotFound = errors.New("no route matches the path")
 )
 
-// operation is an API operation; the seeds give each its own error texts.
-type operation string
+// methodNotAllowedError: a route matches the path, but not under the request's method.
+type methodNotAllowedError struct {
+	// allow lists the methods the path takes, for the Allow header.
+	allow []string
+}
 
+func (e *methodNotAllowedError) Error() string {
+	return "method not allowed; the path takes " + strings.Join(e.allow, ", ")
+}
+
+// Error codes: the "code" of every error body, as openapi.yaml's Error schema lists them.
+// The access log's outcome is the code, so dashboards and alarms key on these too.
 const (
-	opCancelInterview operation = "cancel-interview"
-	opPauseInterview  operation = "pause-interview"
-	opResumeInterview operation = "resume-interview"
-	opGetInterview    operation = "get-interview"
-	opListInterviews  operation = "list-interviews"
-	opCancelJob       operation = "cancel-job"
-	opGetJob          operation = "get-job"
+	codeInvalidRequest       = "INVALID_REQUEST"
+	codePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
+	codeUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	codeUnauthorized         = "UNAUTHORIZED"
+	codeForbidden            = "FORBIDDEN"
+	codeNotFound             = "NOT_FOUND"
+	codeInvalidTransition    = "INVALID_TRANSITION"
+	codeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+	codeConflict             = "CONFLICT"
+	codeUnavailable          = "UNAVAILABLE"
+	codeRouteNotFound        = "ROUTE_NOT_FOUND"
+	codeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	codeInternal             = "INTERNAL"
 )
 
-// refusal is how an operation words "not found" and "not allowed from this status".
+// refusal is how a function words "not found" and "not allowed from this status"; the
+// seeds give each function its own texts.
 type refusal struct {
 	notFound string
 	// invalidStatus is the HTTP status for an illegal transition (seed 001 says 404 for
@@ -55,62 +75,69 @@ type refusal struct {
 	invalidDefault string
 }
 
-// refusals is the per-operation half of the error table.
-var refusals = map[operation]refusal{
-	opCancelInterview: {
+// refusals is the per-function half of the error table, by function name (Fn*).
+var refusals = map[string]refusal{
+	FnCancelInterview: {
 		notFound:      "Interview session not found",
 		invalidStatus: http.StatusBadRequest,
 		invalid: map[string]string{
-			"completed": "Cannot cancel a completed interview",
-			"cancelled": "Interview is already cancelled",
+			string(interview.Completed): "Cannot cancel a completed interview",
+			string(interview.Cancelled): "Interview is already cancelled",
 		},
 		invalidDefault: "Interview cannot be cancelled",
 	},
 	// Seed 001: a session that does not exist or is not in the right status is a 404 with
 	// one message; the code and currentStatus tell the two apart.
-	opPauseInterview: {
+	FnPauseInterview: {
 		notFound:       "Failed to pause interview",
 		invalidStatus:  http.StatusNotFound,
 		invalidDefault: "Failed to pause interview",
 	},
-	opResumeInterview: {
+	FnResumeInterview: {
 		notFound:       "Failed to resume interview",
 		invalidStatus:  http.StatusNotFound,
 		invalidDefault: "Failed to resume interview",
 	},
-	opGetInterview: {notFound: "Interview session not found"},
-	opCancelJob: {
+	FnGetInterview: {notFound: "Interview session not found"},
+	FnCancelJob: {
 		notFound:      "Job not found",
 		invalidStatus: http.StatusBadRequest,
 		invalid: map[string]string{
-			"Completed": "Cannot cancel a completed job",
-			"Cancelled": "Job is already cancelled",
+			string(job.Completed): "Cannot cancel a completed job",
+			string(job.Cancelled): "Job is already cancelled",
 		},
 		invalidDefault: "Job cannot be cancelled",
 	},
-	opGetJob: {notFound: "Job not found"},
+	FnGetJob: {notFound: "Job not found"},
 }
 
-// failure maps an error to its HTTP status and body. It is the one place that does so.
-func failure(op operation, err error) (int, errorBody) {
-	ref := refusals[op]
+// failure maps an error to its HTTP status and body. It is the one place that does so:
+// handler errors, 404 and 405, a panic, and an event the adapter cannot read all come
+// here. Any error it does not know is a 500 with a fixed body.
+func failure(fn string, err error) (int, errorBody) {
+	ref := refusals[fn]
 	var invalidReq *InvalidRequestError
 	var badTransition *lifecycle.InvalidTransitionError
+	var notAllowed *methodNotAllowedError
 	switch {
+	case errors.Is(err, errRouteNotFound):
+		return http.StatusNotFound, errorBody{Error: "Not Found", Code: codeRouteNotFound}
+	case errors.As(err, &notAllowed):
+		return http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: codeMethodNotAllowed}
 	case errors.As(err, &invalidReq):
-		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: invalidReq.Details}
+		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: invalidReq.Details}
 	case errors.Is(err, lifecycle.ErrInvalidCursor):
-		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: "cursor is not one this listing issued"}
+		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: "cursor is not one this listing issued"}
 	case errors.Is(err, errBodyTooLarge):
-		return http.StatusRequestEntityTooLarge, errorBody{Error: "Request body too large", Code: "PAYLOAD_TOO_LARGE", Details: "the body must be at most 16384 bytes"}
+		return http.StatusRequestEntityTooLarge, errorBody{Error: "Request body too large", Code: codePayloadTooLarge, Details: "the body must be at most 16384 bytes"}
 	case errors.Is(err, errUnsupportedMediaType):
-		return http.StatusUnsupportedMediaType, errorBody{Error: "Unsupported media type", Code: "UNSUPPORTED_MEDIA_TYPE", Details: "send the body as application/json"}
+		return http.StatusUnsupportedMediaType, errorBody{Error: "Unsupported media type", Code: codeUnsupportedMediaType, Details: "send the body as application/json"}
 	case errors.Is(err, lifecycle.ErrUnauthenticated):
-		return http.StatusUnauthorized, errorBody{Error: "Unauthorized", Code: "UNAUTHORIZED"}
+		return http.StatusUnauthorized, errorBody{Error: "Unauthorized", Code: codeUnauthorized}
 	case errors.Is(err, lifecycle.ErrForbidden):
-		return http.StatusForbidden, errorBody{Error: "Forbidden", Code: "FORBIDDEN"}
+		return http.StatusForbidden, errorBody{Error: "Forbidden", Code: codeForbidden}
 	case errors.Is(err, lifecycle.ErrNotFound):
-		return http.StatusNotFound, errorBody{Error: ref.notFound, Code: "NOT_FOUND"}
+		return http.StatusNotFound, errorBody{Error: ref.notFound, Code: codeNotFound}
 	case errors.As(err, &badTransition):
 		msg, ok := ref.invalid[badTransition.Current]
 		if !ok {
@@ -118,38 +145,61 @@ func failure(op operation, err error) (int, errorBody) {
 		}
 		return ref.invalidStatus, errorBody{
 			Error:         msg,
-			Code:          "INVALID_TRANSITION",
+			Code:          codeInvalidTransition,
 			Details:       "current status is " + badTransition.Current,
 			CurrentStatus: badTransition.Current,
 		}
 	case errors.Is(err, lifecycle.ErrIdempotencyKeyReused):
-		return http.StatusUnprocessableEntity, errorBody{Error: "Idempotency-Key was already used for a different request", Code: "IDEMPOTENCY_KEY_REUSED",
+		return http.StatusUnprocessableEntity, errorBody{Error: "Idempotency-Key was already used for a different request", Code: codeIdempotencyKeyReused,
 			Details: "send a new key for a new request; reuse a key only to retry the same request"}
 	case errors.Is(err, lifecycle.ErrConflict):
-		return http.StatusConflict, errorBody{Error: "Conflict", Code: "CONFLICT", Details: "the record changed while the request was processed; retry"}
+		return http.StatusConflict, errorBody{Error: "Conflict", Code: codeConflict, Details: "the record changed while the request was processed; retry"}
 	case errors.Is(err, lifecycle.ErrUnavailable):
-		return http.StatusServiceUnavailable, errorBody{Error: "Service Unavailable", Code: "UNAVAILABLE"}
+		return http.StatusServiceUnavailable, errorBody{Error: "Service Unavailable", Code: codeUnavailable}
 	default:
-		return http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL"}
+		return http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: codeInternal}
 	}
 }
 
 // retryAfterSeconds is the Retry-After sent with 503s.
 const retryAfterSeconds = "1"
 
-// respondError logs err once, at a level matching who is at fault, and writes its response.
-// Internal errors are logged with their cause but answered with a fixed body.
-func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, op operation, err error) {
-	status, body := failure(op, err)
-	body.RequestID = correlationID(r)
-	if rec, ok := w.(*statusRecorder); ok {
-		rec.code = body.Code
-	}
+// handlerFunc is a route's handler: it writes the success response, or returns the error
+// that stopped it, for serve to answer. It never writes an error response itself.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// serve is the one path from a handler's error to its response: respondError logs it and
+// answers it from the error table.
+func serve(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			respondError(w, r, err)
+		}
+	})
+}
+
+// respondError writes err's response and logs err once, at a level matching who is at
+// fault, with every field the handler added to the request's logger. Internal errors are
+// logged with their cause but answered with a fixed body.
+func respondError(w http.ResponseWriter, r *http.Request, err error) {
+	scope := scopeOf(r)
+	status, code := writeError(w, scope.fn, scope.correlationID, err)
 	switch {
 	case status >= 500:
-		log.Error("request failed", "status", status, "code", body.Code, "err", err)
+		scope.log.Error("request failed", "status", status, "code", code, "err", err)
 	default:
-		log.Warn("request refused", "status", status, "code", body.Code, "err", err.Error())
+		scope.log.Warn("request refused", "status", status, "code", code, "err", err.Error())
+	}
+}
+
+// writeError writes err's response for function fn: the status and body failure maps it
+// to, with requestID in the body when it is not empty, and the headers that go with the
+// status. It records the code for the access log, and returns the status and code.
+func writeError(w http.ResponseWriter, fn, requestID string, err error) (int, string) {
+	status, body := failure(fn, err)
+	body.RequestID = requestID
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.code = body.Code
 	}
 	switch status {
 	case http.StatusServiceUnavailable:
@@ -157,5 +207,9 @@ func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, op o
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
+	if e, ok := errors.AsType[*methodNotAllowedError](err); ok {
+		w.Header().Set("Allow", strings.Join(e.allow, ", "))
+	}
 	encode(w, status, body)
+	return status, body.Code
 }

@@ -15,30 +15,11 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 )
 
-// functionHandlers builds each interview function's handler on one store, as its main does.
-var functionHandlers = map[string]func(*slog.Logger, *memStore) http.Handler{
-	FnCancelInterview: func(l *slog.Logger, s *memStore) http.Handler { return CancelInterview(l, s) },
-	FnPauseInterview:  func(l *slog.Logger, s *memStore) http.Handler { return PauseInterview(l, s) },
-	FnResumeInterview: func(l *slog.Logger, s *memStore) http.Handler { return ResumeInterview(l, s) },
-	FnGetInterview:    func(l *slog.Logger, s *memStore) http.Handler { return GetInterview(l, s) },
-	FnListInterviews:  func(l *slog.Logger, s *memStore) http.Handler { return ListInterviews(l, s) },
-}
-
-// jobHandlers builds each job function's handler.
-var jobHandlers = map[string]func(*slog.Logger, *memJobs) http.Handler{
-	FnCancelJob: func(l *slog.Logger, s *memJobs) http.Handler { return CancelJob(l, s) },
-	FnGetJob:    func(l *slog.Logger, s *memJobs) http.Handler { return GetJob(l, s) },
-}
-
-// handlerFor returns the function's handler on fresh stores holding the demo ids.
+// handlerFor returns the function's handler from Handlers, on fresh stores holding the
+// demo ids.
 func handlerFor(fn string, logger *slog.Logger) (http.Handler, bool) {
-	if mk, ok := functionHandlers[fn]; ok {
-		return mk(logger, eventStore()), true
-	}
-	if mk, ok := jobHandlers[fn]; ok {
-		return mk(logger, demoJobs()), true
-	}
-	return nil, false
+	h, ok := Handlers(logger, Stores{Interviews: eventStore(), Jobs: demoJobs()})[fn]
+	return h, ok
 }
 
 // sampleEventErrors is every file in events/: its expected status is in its name, and

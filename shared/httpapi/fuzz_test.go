@@ -120,7 +120,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		status, eb := failure(opCancelInterview, err)
+		status, eb := failure(FnCancelInterview, err)
 		switch status {
 		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
 		default:

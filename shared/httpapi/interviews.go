@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -89,40 +88,34 @@ func respondSession(w http.ResponseWriter, s interview.Session) {
 
 // handleInterviewTransition serves one interview transition: caller, id, body, one
 // conditional write, then respond with the updated session in the route's shape.
-func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner, fn string, t interview.Transition, op operation, respond func(http.ResponseWriter, interview.Session)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log := requestLogger(logger, r)
+func handleInterviewTransition(store InterviewTransitioner, fn string, t interview.Transition, respond func(http.ResponseWriter, interview.Session)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := actorFrom(r)
 		if err != nil {
-			respondError(w, r, log, op, err)
-			return
+			return err
 		}
 		id, err := parseID("id", r.PathValue("id"))
 		if err != nil {
-			respondError(w, r, log, op, err)
-			return
+			return err
 		}
-		log = log.With("sessionId", id, "sub", actor.Sub)
+		log := addLogAttrs(r, "sessionId", id, "sub", actor.Sub)
 		var b reasonBody
 		var dst body = &b
 		if !t.TakesReason {
 			dst = &emptyBody{}
 		}
 		if err := decode(r, dst); err != nil {
-			respondError(w, r, log, op, err)
-			return
+			return err
 		}
 		idem, err := idempotency(r, fn, actor, id, b.reason())
 		if err != nil {
-			respondError(w, r, log, op, err)
-			return
+			return err
 		}
 		s, replay, err := store.Apply(r.Context(), t, interview.Request{
 			ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r), Idempotency: idem,
 		})
 		if err != nil {
-			respondError(w, r, log, op, err)
-			return
+			return err
 		}
 		if replay {
 			w.Header().Set(ReplayedHeader, "true")
@@ -134,34 +127,32 @@ func handleInterviewTransition(logger *slog.Logger, store InterviewTransitioner,
 		log.Info("interview "+string(t.To), attrs...)
 		w.Header().Set("ETag", etag(s.Version))
 		respond(w, s)
-	})
+		return nil
+	}
 }
 
-func handleGetInterview(logger *slog.Logger, store InterviewReader) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log := requestLogger(logger, r)
+func handleGetInterview(store InterviewReader) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := actorFrom(r)
 		if err != nil {
-			respondError(w, r, log, opGetInterview, err)
-			return
+			return err
 		}
 		id, err := parseID("id", r.PathValue("id"))
 		if err != nil {
-			respondError(w, r, log, opGetInterview, err)
-			return
+			return err
 		}
-		log = log.With("sessionId", id, "sub", actor.Sub)
+		addLogAttrs(r, "sessionId", id, "sub", actor.Sub)
 		s, err := store.Get(r.Context(), id)
 		if err == nil {
 			err = interview.Authorize(s, actor)
 		}
 		if err != nil {
-			respondError(w, r, log, opGetInterview, err)
-			return
+			return err
 		}
 		w.Header().Set("ETag", etag(s.Version))
 		respondSession(w, s)
-	})
+		return nil
+	}
 }
 
 // List paging bounds.
@@ -176,31 +167,28 @@ type listResponse struct {
 	NextCursor string        `json:"nextCursor,omitempty"`
 }
 
-func handleListInterviews(logger *slog.Logger, store InterviewLister) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log := requestLogger(logger, r)
+func handleListInterviews(store InterviewLister) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := actorFrom(r)
 		if err != nil {
-			respondError(w, r, log, opListInterviews, err)
-			return
+			return err
 		}
 		q, err := parseListQuery(r)
 		if err != nil {
-			respondError(w, r, log, opListInterviews, err)
-			return
+			return err
 		}
 		q.Owner = actor.Sub
 		page, err := store.List(r.Context(), q)
 		if err != nil {
-			respondError(w, r, log, opListInterviews, err)
-			return
+			return err
 		}
 		resp := listResponse{Items: make([]sessionJSON, len(page.Items)), NextCursor: page.Next}
 		for i, s := range page.Items {
 			resp.Items[i] = newSessionJSON(s)
 		}
 		encode(w, http.StatusOK, resp)
-	})
+		return nil
+	}
 }
 
 // parseListQuery reads status, limit and cursor; each may appear at most once.

@@ -40,7 +40,7 @@ func TestPauseAndResumeContract(t *testing.T) {
 			logger, _ := newLogger()
 			verb := strings.TrimSuffix(c.fn, "-interview")
 			ev := request{id: c.id, sub: c.sub, body: c.body, path: "/interviews/" + c.id + "/" + verb, routeKey: "POST /interviews/{id}/" + verb}.event()
-			resp := invoke(t, functionHandlers[c.fn](logger, store), ev)
+			resp := invoke(t, Handlers(logger, Stores{Interviews: store})[c.fn], ev)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 
 	"github.com/lifecycle-api/lifecycle/shared/job"
@@ -35,29 +34,24 @@ func jobCaller(r *http.Request) (lifecycle.Actor, string, error) {
 	return actor, id, err
 }
 
-func handleCancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log := requestLogger(logger, r)
+func handleCancelJob(store JobCanceller) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, id, err := jobCaller(r)
 		if err != nil {
-			respondError(w, r, log, opCancelJob, err)
-			return
+			return err
 		}
-		log = log.With("jobId", id, "sub", actor.Sub)
+		log := addLogAttrs(r, "jobId", id, "sub", actor.Sub)
 		var b reasonBody
 		if err := decode(r, &b); err != nil {
-			respondError(w, r, log, opCancelJob, err)
-			return
+			return err
 		}
 		idem, err := idempotency(r, FnCancelJob, actor, id, b.reason())
 		if err != nil {
-			respondError(w, r, log, opCancelJob, err)
-			return
+			return err
 		}
 		j, replay, err := store.Cancel(r.Context(), job.Request{ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r), Idempotency: idem})
 		if err != nil {
-			respondError(w, r, log, opCancelJob, err)
-			return
+			return err
 		}
 		if replay {
 			w.Header().Set(ReplayedHeader, "true")
@@ -69,26 +63,25 @@ func handleCancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
 		log.Info("job cancelled", attrs...)
 		w.Header().Set("ETag", etag(j.Version))
 		encode(w, http.StatusOK, newJobJSON(j))
-	})
+		return nil
+	}
 }
 
-func handleGetJob(logger *slog.Logger, store JobReader) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log := requestLogger(logger, r)
+func handleGetJob(store JobReader) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, id, err := jobCaller(r)
 		if err != nil {
-			respondError(w, r, log, opGetJob, err)
-			return
+			return err
 		}
-		log = log.With("jobId", id, "sub", actor.Sub)
+		addLogAttrs(r, "jobId", id, "sub", actor.Sub)
 		j, err := store.Get(r.Context(), id)
 		if err != nil {
-			respondError(w, r, log, opGetJob, err)
-			return
+			return err
 		}
 		w.Header().Set("ETag", etag(j.Version))
 		encode(w, http.StatusOK, newJobJSON(j))
-	})
+		return nil
+	}
 }
 
 // jobJSON is a job as the API returns it, with its current assignment (absent when none).

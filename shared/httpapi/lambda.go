@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 
@@ -25,20 +24,15 @@ func Lambda(logger *slog.Logger, h http.Handler) LambdaHandler {
 		if err == nil {
 			return resp, nil
 		}
-		status, body := http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL"}
+		refusal := err // the error table answers what it does not know with a 500
 		if _, rerr := (&core.RequestAccessorV2{}).EventToRequest(ev); rerr != nil {
-			status, body = http.StatusBadRequest, errorBody{Error: "Invalid request", Code: "INVALID_REQUEST", Details: "the request path or method could not be read"}
+			refusal = invalid("the request path or method could not be read")
 		}
-		body.RequestID = ev.RequestContext.RequestID
-		logger.Warn("request refused before routing", "status", status, "err", err.Error(), "correlationId", ev.RequestContext.RequestID)
-		b, _ := json.Marshal(body)
-		return events.APIGatewayV2HTTPResponse{
-			StatusCode: status,
-			Headers: map[string]string{
-				"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
-				CorrelationHeader: ev.RequestContext.RequestID,
-			},
-			Body: string(b),
-		}, nil
+		id := ev.RequestContext.RequestID
+		w := core.NewProxyResponseWriterV2()
+		w.Header().Set(CorrelationHeader, id)
+		status, _ := writeError(w, "", id, refusal)
+		logger.Warn("request refused before routing", "status", status, "err", err.Error(), "correlationId", id)
+		return w.GetProxyResponse()
 	}
 }

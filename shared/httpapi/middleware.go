@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"path"
@@ -17,37 +18,44 @@ import (
 // CorrelationHeader carries the correlation id in and out.
 const CorrelationHeader = "X-Correlation-Id"
 
-type requestInfoKey struct{}
+type requestScopeKey struct{}
 
-// requestInfo is what the middleware learns once per request.
-type requestInfo struct {
-	correlationID   string
-	lambdaRequestID string
+// requestScope is what the middleware settles once per request: the function serving it,
+// its correlation id, and its logger. A handler adds the entity and the caller to that
+// logger once it knows them (addLogAttrs), so the error it returns is logged with them.
+type requestScope struct {
+	fn            string
+	correlationID string
+	log           *slog.Logger
 }
 
 // withRequest is the middleware every function shares: it settles the correlation id
 // (the caller's X-Correlation-Id when it is sane, else API Gateway's request id) and
-// echoes it, caps the body, turns a panic into a logged 500, and writes one access log line.
-func withRequest(logger *slog.Logger, next http.Handler) http.Handler {
+// echoes it, puts the request's logger in its context, caps the body, turns a panic into
+// a logged 500, and writes one access log line.
+func withRequest(logger *slog.Logger, fn string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := requestInfo{correlationID: pickCorrelationID(r)}
+		scope := &requestScope{fn: fn, correlationID: pickCorrelationID(r)}
+		lambdaRequestID := ""
 		if lc, ok := lambdacontext.FromContext(r.Context()); ok {
-			info.lambdaRequestID = lc.AwsRequestID
+			lambdaRequestID = lc.AwsRequestID
 		}
-		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
-		w.Header().Set(CorrelationHeader, info.correlationID)
+		// The access line and a panic are logged with the request-wide fields only, not
+		// with what a handler adds.
+		log := logger.With("correlationId", scope.correlationID, "lambdaRequestId", lambdaRequestID)
+		scope.log = log
+		r = r.WithContext(context.WithValue(r.Context(), requestScopeKey{}, scope))
+		w.Header().Set(CorrelationHeader, scope.correlationID)
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
 		rec := &statusRecorder{ResponseWriter: w}
-		log := requestLogger(logger, r)
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("panic serving request", "panic", p)
 				if !rec.wroteHeader {
-					rec.code = "INTERNAL"
-					encode(rec, http.StatusInternalServerError, errorBody{Error: "Internal Server Error", Code: "INTERNAL", RequestID: info.correlationID})
+					writeError(rec, fn, scope.correlationID, fmt.Errorf("panic: %v", p))
 				}
 			}
 			// The access log line is also the request's metrics (EMF): requests and latency
@@ -65,24 +73,32 @@ func withRequest(logger *slog.Logger, next http.Handler) http.Handler {
 		if p := r.URL.Path; p == "" || path.Clean(p) != p {
 			// net/http would answer with a redirect to the cleaned path; an API refuses
 			// dot segments and empty segments outright.
-			respondError(rec, r, log, "", invalid("the path must not contain empty or dot segments"))
+			respondError(rec, r, invalid("the path must not contain empty or dot segments"))
 			return
 		}
 		next.ServeHTTP(rec, r)
 	})
 }
 
-// requestLogger is logger with the request-wide fields.
-func requestLogger(logger *slog.Logger, r *http.Request) *slog.Logger {
-	info, _ := r.Context().Value(requestInfoKey{}).(requestInfo)
-	return logger.With("correlationId", info.correlationID, "lambdaRequestId", info.lambdaRequestID)
+// scopeOf returns the request's scope, as settled by the middleware. Every function's
+// handler runs behind the middleware; a request without a scope logs nowhere.
+func scopeOf(r *http.Request) *requestScope {
+	if s, ok := r.Context().Value(requestScopeKey{}).(*requestScope); ok {
+		return s
+	}
+	return &requestScope{log: slog.New(slog.DiscardHandler)}
+}
+
+// addLogAttrs adds args to the request's logger for the rest of the request (the
+// handler's own lines, and the line for the error it returns) and returns that logger.
+func addLogAttrs(r *http.Request, args ...any) *slog.Logger {
+	s := scopeOf(r)
+	s.log = s.log.With(args...)
+	return s.log
 }
 
 // correlationID returns the request's correlation id, as settled by the middleware.
-func correlationID(r *http.Request) string {
-	info, _ := r.Context().Value(requestInfoKey{}).(requestInfo)
-	return info.correlationID
-}
+func correlationID(r *http.Request) string { return scopeOf(r).correlationID }
 
 func pickCorrelationID(r *http.Request) string {
 	if h := r.Header.Get(CorrelationHeader); validCorrelationID(h) {

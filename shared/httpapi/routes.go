@@ -1,6 +1,7 @@
 // Package httpapi is the HTTP face of the lifecycle functions: one net/http handler per
 // Lambda function, wrapped for API Gateway by aws-lambda-go-api-proxy in each main and
-// served directly by the local server. Routes are listed once, in routeTable.
+// served directly by the local server. Routes are listed once, in routeTable, and the
+// functions once, in Handlers.
 package httpapi
 
 import (
@@ -59,52 +60,93 @@ func Routes() []Route { return slices.Clone(routeTable) }
 // CancelInterview is the cancel-interview function's handler.
 func CancelInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnCancelInterview,
-		handleInterviewTransition(logger, store, FnCancelInterview, interview.Cancel, opCancelInterview, respondCancelled))
+		handleInterviewTransition(store, FnCancelInterview, interview.Cancel, respondCancelled))
 }
 
 // PauseInterview is the pause-interview function's handler.
 func PauseInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnPauseInterview,
-		handleInterviewTransition(logger, store, FnPauseInterview, interview.Pause, opPauseInterview, respondSession))
+		handleInterviewTransition(store, FnPauseInterview, interview.Pause, respondSession))
 }
 
 // ResumeInterview is the resume-interview function's handler.
 func ResumeInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, FnResumeInterview,
-		handleInterviewTransition(logger, store, FnResumeInterview, interview.Resume, opResumeInterview, respondSession))
+		handleInterviewTransition(store, FnResumeInterview, interview.Resume, respondSession))
 }
 
 // GetInterview is the get-interview function's handler.
 func GetInterview(logger *slog.Logger, store InterviewReader) http.Handler {
-	return newFunction(logger, FnGetInterview, handleGetInterview(logger, store))
+	return newFunction(logger, FnGetInterview, handleGetInterview(store))
 }
 
 // ListInterviews is the list-interviews function's handler.
 func ListInterviews(logger *slog.Logger, store InterviewLister) http.Handler {
-	return newFunction(logger, FnListInterviews, handleListInterviews(logger, store))
+	return newFunction(logger, FnListInterviews, handleListInterviews(store))
 }
 
 // CancelJob is the cancel-job function's handler.
 func CancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
-	return newFunction(logger, FnCancelJob, handleCancelJob(logger, store))
+	return newFunction(logger, FnCancelJob, handleCancelJob(store))
 }
 
 // GetJob is the get-job function's handler.
 func GetJob(logger *slog.Logger, store JobReader) http.Handler {
-	return newFunction(logger, FnGetJob, handleGetJob(logger, store))
+	return newFunction(logger, FnGetJob, handleGetJob(store))
+}
+
+// InterviewStore is what the interview functions ask of their store; shared/dynamo's
+// Interviews implements it.
+type InterviewStore interface {
+	InterviewTransitioner
+	InterviewReader
+	InterviewLister
+}
+
+// JobStore is what the job functions ask of their store; shared/dynamo's Jobs implements it.
+type JobStore interface {
+	JobCanceller
+	JobReader
+}
+
+// Stores are the stores behind the HTTP functions.
+type Stores struct {
+	Interviews InterviewStore
+	Jobs       JobStore
+}
+
+// Handlers returns every HTTP function's handler by function name, wired on s as the
+// function's main wires it, each logging through logger with function=<name> (as config
+// tags a function's own logger). A local server can serve every route from this table
+// and Routes.
+func Handlers(logger *slog.Logger, s Stores) map[string]http.Handler {
+	makers := map[string]func(*slog.Logger) http.Handler{
+		FnCancelInterview: func(l *slog.Logger) http.Handler { return CancelInterview(l, s.Interviews) },
+		FnPauseInterview:  func(l *slog.Logger) http.Handler { return PauseInterview(l, s.Interviews) },
+		FnResumeInterview: func(l *slog.Logger) http.Handler { return ResumeInterview(l, s.Interviews) },
+		FnGetInterview:    func(l *slog.Logger) http.Handler { return GetInterview(l, s.Interviews) },
+		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, s.Interviews) },
+		FnCancelJob:       func(l *slog.Logger) http.Handler { return CancelJob(l, s.Jobs) },
+		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, s.Jobs) },
+	}
+	out := make(map[string]http.Handler, len(makers))
+	for fn, mk := range makers {
+		out[fn] = mk(logger.With("function", fn))
+	}
+	return out
 }
 
 // newFunction mounts h on fn's routes, answers anything else with a JSON 404 or 405, and
 // wraps it all in the request middleware.
-func newFunction(logger *slog.Logger, fn string, h http.Handler) http.Handler {
-	mux := http.NewServeMux()
+func newFunction(logger *slog.Logger, fn string, h handlerFunc) http.Handler {
+	mux, handler := http.NewServeMux(), serve(h)
 	for _, rt := range routeTable {
 		if rt.Function == fn {
-			mux.Handle(rt.Pattern(), h)
+			mux.Handle(rt.Pattern(), handler)
 		}
 	}
 	mux.Handle("/", handleNoRoute(mux))
-	return withRequest(logger, mux)
+	return withRequest(logger, fn, mux)
 }
 
 // handleNoRoute answers requests no route matched: 405 with Allow when the path exists
@@ -120,28 +162,12 @@ func handleNoRoute(mux *http.ServeMux) http.Handler {
 				allow = append(allow, m)
 			}
 		}
-		if rec, ok := w.(*statusRecorder); ok {
-			rec.code = "ROUTE_NOT_FOUND"
-			if len(allow) > 0 {
-				rec.code = "METHOD_NOT_ALLOWED"
-			}
-		}
+		err := errRouteNotFound
 		if len(allow) > 0 {
-			w.Header().Set("Allow", joinComma(allow))
-			encode(w, http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: "METHOD_NOT_ALLOWED"})
-			return
+			err = &methodNotAllowedError{allow: allow}
 		}
-		encode(w, http.StatusNotFound, errorBody{Error: "Not Found", Code: "ROUTE_NOT_FOUND"})
+		// Not logged beyond the access line, whose outcome is the code. These bodies have
+		// never carried a requestId; the correlation id is in the response header.
+		writeError(w, scopeOf(r).fn, "", err)
 	})
-}
-
-func joinComma(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
 }

@@ -1,0 +1,54 @@
+// Package attr names the attributes of the lifecycle table's items that are read outside
+// shared/dynamo: the keys, and what the table's stream turns into events (shared/eventbus).
+// shared/dynamo writes its items with these names, so renaming one breaks every reader at
+// compile time. It imports nothing: a stream reader links it without linking the DynamoDB
+// client. docs/data-model.md describes the items.
+package attr
+
+// Key and index attributes. template.yaml declares the same table; a test keeps the two
+// in step.
+const (
+	PK          = "pk"
+	SK          = "sk"
+	OwnerID     = "ownerId"
+	OwnerStatus = "ownerStatus"
+	UpdatedAt   = "updatedAt"
+)
+
+// Attributes of every item.
+const (
+	// Type is the item's type: TypeInterview, TypeJob or TypeAssignment.
+	Type = "type"
+	ID   = "id"
+	// Status is the entity's status, as the domain packages name it.
+	Status  = "status"
+	Version = "version"
+)
+
+// Item types, the values of Type.
+const (
+	TypeInterview  = "interview"
+	TypeJob        = "job"
+	TypeAssignment = "assignment"
+)
+
+// What every transition writes beside Status, Version and UpdatedAt.
+const (
+	CorrelationID = "correlationId"
+	// CancelReason is the caller's reason, when a cancel was given one.
+	CancelReason = "cancelReason"
+	// Actor is a map of ActorSub and ActorRoles: who asked for the transition.
+	Actor      = "actor"
+	ActorSub   = "sub"
+	ActorRoles = "roles"
+)
+
+// Assignment attributes. A cancelled job keeps CancelledAssignment, a map of the
+// assignment its cancel ended: ID, TechnicianID, ScheduledStart, ScheduledEnd, Status
+// (before the cancel) and Version.
+const (
+	TechnicianID        = "technicianId"
+	ScheduledStart      = "scheduledStart"
+	ScheduledEnd        = "scheduledEnd"
+	CancelledAssignment = "cancelledAssignment"
+)
