@@ -154,3 +154,31 @@ func TestDependencyDirection(t *testing.T) {
 		}
 	}
 }
+
+// serviceClients is the SDK service clients each function may link: only those it calls,
+// since every extra client adds to the binary and to each cold start's package init.
+var serviceClients = map[string][]string{
+	"publish-events": {"eventbridge"},
+	"audit-log":      {"dynamodb"},
+	"*":              {"dynamodb"}, // the HTTP functions
+}
+
+func TestFunctionsLinkOnlyTheClientsTheyCall(t *testing.T) {
+	for pkg, ds := range deps(t, "./functions/...") {
+		fn := pkg[strings.LastIndex(pkg, "/")+1:]
+		want, ok := serviceClients[fn]
+		if !ok {
+			want = serviceClients["*"]
+		}
+		var got []string
+		for _, d := range ds {
+			if svc, ok := strings.CutPrefix(d, "github.com/aws/aws-sdk-go-v2/service/"); ok && !strings.Contains(svc, "/") {
+				got = append(got, svc)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("functions/%s links the SDK clients %v, want %v", fn, got, want)
+		}
+	}
+}

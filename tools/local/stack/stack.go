@@ -184,7 +184,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		fnEB = eventbridge.NewFromConfig(cfg, func(opt *eventbridge.Options) { opt.BaseEndpoint = aws.String(ebVia) })
 	}
 	s.DB = db
-	publisher := eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", "publish-events"))
+	publisher := eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", eventbus.FnPublishEvents))
 	poller := &streampoller.Poller{
 		Streams:    dynamodbstreams.NewFromConfig(cfg, func(opt *dynamodbstreams.Options) { opt.BaseEndpoint = aws.String(ddb.Endpoint) }),
 		StreamARN:  aws.ToString(desc.Table.LatestStreamArn),
@@ -200,7 +200,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if !o.ManualPoll {
 		go poller.Run(ctx, 300*time.Millisecond)
 	}
-	audit := auditlog.Handler(o.Logger.With("function", "audit-log"), dynamo.NewAuditLog(db, o.AuditTable), time.Now)
+	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), dynamo.NewAuditLog(db, o.AuditTable), time.Now)
 	go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
 	go s.Feed.Drain(ctx, sq, map[string]string{
 		"InterviewEventsQueue": s.Events.Queues["InterviewEventsQueue"],

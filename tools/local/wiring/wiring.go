@@ -1,6 +1,7 @@
-// Package wiring wires every function the way its main does and mounts them behind the
-// local API Gateway stand-in. The local server (`make run`) and the integration tests
-// both serve through it.
+// Package wiring wires every HTTP function the way its main does, from httpapi's table of
+// functions, and mounts them behind the local API Gateway stand-in. The local server
+// (`make run`) and the integration tests both serve through it; a new function in that
+// table is served here with no change.
 package wiring
 
 import (
@@ -27,19 +28,15 @@ type Config struct {
 
 // Functions returns each function's Lambda handler, wired as in functions/<name>/main.go.
 func Functions(c Config) map[string]gateway.Handler {
-	interviews := dynamo.NewInterviews(c.DB, c.Table, c.Now)
-	jobs := dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID)
-	lambda := func(h http.Handler) gateway.Handler { return gateway.Handler(httpapi.Lambda(c.Logger, h)) }
-	log := func(fn string) *slog.Logger { return c.Logger.With("function", fn) }
-	return map[string]gateway.Handler{
-		httpapi.FnCancelInterview: lambda(httpapi.CancelInterview(log(httpapi.FnCancelInterview), interviews)),
-		httpapi.FnPauseInterview:  lambda(httpapi.PauseInterview(log(httpapi.FnPauseInterview), interviews)),
-		httpapi.FnResumeInterview: lambda(httpapi.ResumeInterview(log(httpapi.FnResumeInterview), interviews)),
-		httpapi.FnGetInterview:    lambda(httpapi.GetInterview(log(httpapi.FnGetInterview), interviews)),
-		httpapi.FnListInterviews:  lambda(httpapi.ListInterviews(log(httpapi.FnListInterviews), interviews)),
-		httpapi.FnCancelJob:       lambda(httpapi.CancelJob(log(httpapi.FnCancelJob), jobs)),
-		httpapi.FnGetJob:          lambda(httpapi.GetJob(log(httpapi.FnGetJob), jobs)),
+	stores := httpapi.Stores{
+		Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now),
+		Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
 	}
+	out := map[string]gateway.Handler{}
+	for fn, h := range httpapi.Handlers(c.Logger, stores) {
+		out[fn] = gateway.Handler(httpapi.Lambda(c.Logger, h))
+	}
+	return out
 }
 
 // New returns the local API: every route of httpapi.Routes through its function.
