@@ -109,3 +109,34 @@ func TestNoInitTimeSchemaTables(t *testing.T) {
 		}
 	}
 }
+
+// TestNoBuildOutputInTheRepository: a `go build` run in the wrong folder leaves a binary
+// beside the sources, and `git add -A` would commit it. Nothing git tracks is an executable
+// binary or larger than 1 MiB (build output belongs in bin/, fetched tools in .tools/).
+func TestNoBuildOutputInTheRepository(t *testing.T) {
+	cmd := exec.Command("git", "ls-files", "-z")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		path := filepath.Join("../..", f)
+		info, err := os.Stat(path)
+		if err != nil {
+			continue // deleted in the working tree, not yet committed
+		}
+		if info.Size() > 1<<20 {
+			t.Errorf("%s is %d bytes: build output or data does not belong in the repository", f, info.Size())
+			continue
+		}
+		head := make([]byte, 4)
+		if fh, err := os.Open(path); err == nil {
+			_, _ = fh.Read(head)
+			fh.Close()
+		}
+		if string(head) == "\x7fELF" {
+			t.Errorf("%s is an executable: build output does not belong in the repository", f)
+		}
+	}
+}
