@@ -15,11 +15,15 @@ import (
 )
 
 func main() {
-	fn, err := config.Start(auditlog.FnAuditLog, config.AuditTableName)
+	fn, err := config.Start(auditlog.FnAuditLog, config.AuditTableName, config.AuditRetentionDays)
+	var retention time.Duration
+	if err == nil {
+		retention, err = config.Days(fn.Env, config.AuditRetentionDays)
+	}
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewAuditLog(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.AuditTableName])
+	store := dynamo.NewAuditLog(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.AuditTableName], retention)
 	lambda.Start(auditlog.Handler(fn.Logger, store, time.Now))
 }

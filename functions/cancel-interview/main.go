@@ -14,11 +14,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Start(httpapi.FnCancelInterview, config.TableName)
+	fn, settings, err := config.StartHTTP(httpapi.FnCancelInterview)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
 	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now)
-	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.CancelInterview(fn.Logger, store)))
+	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.CancelInterview(fn.Logger, settings, store)))
 }

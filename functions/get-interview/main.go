@@ -14,11 +14,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Start(httpapi.FnGetInterview, config.TableName)
+	fn, settings, err := config.StartHTTP(httpapi.FnGetInterview)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
 	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now)
-	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.GetInterview(fn.Logger, store)))
+	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.GetInterview(fn.Logger, settings, store)))
 }

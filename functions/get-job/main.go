@@ -15,11 +15,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Start(httpapi.FnGetJob, config.TableName)
+	fn, settings, err := config.StartHTTP(httpapi.FnGetJob)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
 	store := dynamo.NewJobs(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now, lifecycle.NewID)
-	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.GetJob(fn.Logger, store)))
+	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.GetJob(fn.Logger, settings, store)))
 }

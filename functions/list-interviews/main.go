@@ -14,11 +14,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Start(httpapi.FnListInterviews, config.TableName)
+	fn, settings, err := config.StartHTTP(httpapi.FnListInterviews)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
 	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now)
-	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.ListInterviews(fn.Logger, store)))
+	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.ListInterviews(fn.Logger, settings, store)))
 }

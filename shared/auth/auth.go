@@ -1,64 +1,58 @@
 // Package auth turns verified JWT claims into a lifecycle.Actor. The token itself is
-// verified before we see it (by the HTTP API's JWT authorizer in AWS, by the dev server
-// locally); this package only reads the claims. It has no AWS imports.
+// verified before we see it (by the HTTP API's JWT authorizer in AWS, by the local gateway
+// with a dev key locally); this package only reads the claims, in the shape the authorizer
+// delivers them. It has no AWS imports.
 package auth
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
+// DefaultRolesClaim is the claim the caller's roles come from unless the template's
+// RolesClaim parameter names another: Cognito puts a user's groups there.
+const DefaultRolesClaim = "cognito:groups"
+
 // maxRoles bounds how many roles we accept from one claim.
 const maxRoles = 64
 
-// ActorFromClaims reads the caller from API Gateway's flattened claims map. The subject
-// comes from "sub"; roles from "cognito:groups" and "roles". A missing subject is
-// lifecycle.ErrUnauthenticated. Roles in a shape we cannot read are ignored (the caller
-// then simply has no roles), never an error: a malformed claim must not become a 500.
-func ActorFromClaims(claims map[string]string) (lifecycle.Actor, error) {
-	sub := strings.TrimSpace(claims["sub"])
+// ActorFromClaims reads the caller from API Gateway's claims map. The subject is "sub",
+// exactly as issued (never trimmed or rewritten: it is what ownership compares); roles
+// come from rolesClaim alone. A missing or empty subject is lifecycle.ErrUnauthenticated.
+// A roles claim in a shape we cannot read gives no roles, never an error: a malformed
+// claim must not become a 500.
+func ActorFromClaims(claims map[string]string, rolesClaim string) (lifecycle.Actor, error) {
+	sub := claims["sub"]
 	if sub == "" {
 		return lifecycle.Actor{}, lifecycle.ErrUnauthenticated
 	}
-	var roles []string
-	for _, key := range []string{"cognito:groups", "roles"} {
-		for _, r := range ParseRoles(claims[key]) {
-			if len(roles) < maxRoles && !slices.Contains(roles, r) {
-				roles = append(roles, r)
-			}
-		}
-	}
-	return lifecycle.Actor{Sub: sub, Roles: roles}, nil
+	return lifecycle.Actor{Sub: sub, Roles: ParseRoles(claims[rolesClaim])}, nil
 }
 
-// ParseRoles reads a role claim in any of the shapes it arrives in: API Gateway's
-// flattening of a JSON array ("[Admin Dispatcher]"), a JSON array string
-// (`["Admin","Dispatcher"]`), a comma- or space-separated list, or a single role.
+// ParseRoles reads a roles claim as the HTTP API's JWT authorizer delivers it. Every claim
+// reaches a function as one string: an array claim is flattened to its elements joined by
+// single spaces inside brackets ("[Admin Dispatcher]", "[Admin]", "[]"), so a role name
+// can never contain a space; any other claim is its plain value ("Admin"), which is one
+// role. Nothing else is split: a comma is part of a role's name. Duplicates are dropped,
+// order is kept, and at most 64 roles are read.
 func ParseRoles(v string) []string {
-	v = strings.TrimSpace(v)
 	if v == "" {
 		return nil
 	}
-	if strings.HasPrefix(v, "[") {
-		var arr []string
-		if err := json.Unmarshal([]byte(v), &arr); err == nil {
-			return clean(arr)
-		}
-		v = strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+	inner, ok := strings.CutPrefix(v, "[")
+	if ok {
+		inner, ok = strings.CutSuffix(inner, "]")
 	}
-	return clean(strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }))
-}
-
-func clean(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		s = strings.Trim(strings.TrimSpace(s), `"`)
-		if s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
+	if !ok {
+		return []string{v}
+	}
+	var roles []string
+	for _, r := range strings.Split(inner, " ") {
+		if r != "" && !slices.Contains(roles, r) && len(roles) < maxRoles {
+			roles = append(roles, r)
 		}
 	}
-	return out
+	return roles
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,7 +104,47 @@ const (
 	AuditTableName = "AUDIT_TABLE_NAME"
 	// EventBusName is the bus the events go to (publish-events).
 	EventBusName = "EVENT_BUS_NAME"
+	// RolesClaim names the JWT claim that carries the caller's roles (the HTTP functions;
+	// the RolesClaim parameter).
+	RolesClaim = "ROLES_CLAIM"
+	// LogReasons is "true" to log a cancellation's reason in full, "false" to log only its
+	// length (the HTTP functions; the LogCancelReasons parameter).
+	LogReasons = "LOG_REASONS"
+	// AuditRetentionDays is how many days an audit record is kept; 0 keeps it for ever
+	// (audit-log; the AuditRetentionDays parameter).
+	AuditRetentionDays = "AUDIT_RETENTION_DAYS"
 )
+
+// HTTP is what every function behind the HTTP API reads beyond its table.
+type HTTP struct {
+	// RolesClaim names the claim the caller's roles come from.
+	RolesClaim string
+	// LogReasons logs a cancellation's free-text reason; off, only its length.
+	LogReasons bool
+}
+
+// StartHTTP is Start for a function behind the HTTP API: it requires TABLE_NAME,
+// ROLES_CLAIM and LOG_REASONS, and returns the latter two read.
+func StartHTTP(name string) (Base, HTTP, error) {
+	b, err := Start(name, TableName, RolesClaim, LogReasons)
+	if err != nil {
+		return b, HTTP{}, err
+	}
+	h := HTTP{RolesClaim: b.Env[RolesClaim]}
+	if h.LogReasons, err = strconv.ParseBool(b.Env[LogReasons]); err != nil {
+		return b, h, fmt.Errorf("%s must be true or false, got %q", LogReasons, b.Env[LogReasons])
+	}
+	return b, h, nil
+}
+
+// Days reads the environment variable name of env as a whole number of days, 0 or more.
+func Days(env map[string]string, name string) (time.Duration, error) {
+	n, err := strconv.Atoi(env[name])
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s must be a whole number of days, got %q", name, env[name])
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
 
 // Base is what every function starts with.
 type Base struct {

@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -71,5 +72,43 @@ func TestEndpointOverrides(t *testing.T) {
 	creds, err := cfg.Credentials.Retrieve(context.Background())
 	if err != nil || creds.AccessKeyID != "x" || creds.SessionToken != "z" {
 		t.Fatalf("credentials %+v %v", creds, err)
+	}
+}
+
+func TestStartHTTPReadsItsSettings(t *testing.T) {
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "x")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "y")
+	t.Setenv(TableName, "lifecycle")
+	for _, tc := range []struct {
+		claim, logReasons string
+		want              HTTP
+		ok                bool
+	}{
+		{"cognito:groups", "true", HTTP{RolesClaim: "cognito:groups", LogReasons: true}, true},
+		{"roles", "false", HTTP{RolesClaim: "roles"}, true},
+		{"cognito:groups", "", HTTP{}, false},
+		{"", "true", HTTP{}, false},
+		{"cognito:groups", "no", HTTP{}, false},
+	} {
+		t.Setenv(RolesClaim, tc.claim)
+		t.Setenv(LogReasons, tc.logReasons)
+		_, got, err := StartHTTP("cancel-interview")
+		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("ROLES_CLAIM=%q LOG_REASONS=%q: %+v, %v", tc.claim, tc.logReasons, got, err)
+		}
+	}
+}
+
+func TestDays(t *testing.T) {
+	for v, want := range map[string]time.Duration{"0": 0, "365": 365 * 24 * time.Hour} {
+		if got, err := Days(map[string]string{AuditRetentionDays: v}, AuditRetentionDays); err != nil || got != want {
+			t.Errorf("Days(%q) = %v, %v", v, got, err)
+		}
+	}
+	for _, v := range []string{"", "-1", "1.5", "x"} {
+		if _, err := Days(map[string]string{AuditRetentionDays: v}, AuditRetentionDays); err == nil {
+			t.Errorf("Days(%q) accepted", v)
+		}
 	}
 }

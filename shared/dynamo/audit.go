@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,14 +17,23 @@ type PutItemAPI interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 }
 
+// AuditExpiresAt is the audit table's time-to-live attribute (template.yaml's
+// TimeToLiveSpecification): epoch seconds after which DynamoDB deletes the record.
+const AuditExpiresAt = "expiresAt"
+
 // AuditLog is the audit table: one item per event id.
 type AuditLog struct {
-	db    PutItemAPI
-	table string
+	db        PutItemAPI
+	table     string
+	retention time.Duration
 }
 
-// NewAuditLog returns the audit log on table.
-func NewAuditLog(db PutItemAPI, table string) *AuditLog { return &AuditLog{db: db, table: table} }
+// NewAuditLog returns the audit log on table. With a retention, each record expires that
+// long after its event occurred (DynamoDB's TTL deletes it within days after); 0 keeps
+// records for ever.
+func NewAuditLog(db PutItemAPI, table string, retention time.Duration) *AuditLog {
+	return &AuditLog{db: db, table: table, retention: retention}
+}
 
 // CreateAuditTableInput describes the audit table for local use and tests; template.yaml
 // declares the same.
@@ -48,6 +58,13 @@ func (a *AuditLog) Put(ctx context.Context, r auditlog.Record) (bool, error) {
 	w.str("correlationId", r.CorrelationID)
 	w.str("actorSub", r.ActorSub)
 	w["detail"] = sAV(string(r.Detail))
+	if a.retention > 0 {
+		from := r.OccurredAt
+		if from.IsZero() {
+			from = r.ReceivedAt
+		}
+		w[AuditExpiresAt] = iAV(from.Add(a.retention).Unix())
+	}
 	_, err := a.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(a.table),
 		Item:                w,

@@ -15,7 +15,7 @@ import (
 func TestCancelInterviewSuccess(t *testing.T) {
 	store := demoStore()
 	logger, logs := newLogger()
-	resp := invoke(t, CancelInterview(logger, store), request{
+	resp := invoke(t, CancelInterview(logger, defaults, store), request{
 		id: aliceActive, sub: "alice", body: `{"reason":"  Candidate asked to reschedule  "}`,
 		headers: map[string]string{"x-correlation-id": "corr-123"},
 	}.event())
@@ -158,7 +158,7 @@ func TestCancelInterviewBodies(t *testing.T) {
 				delete(ev.Headers, "content-type")
 			}
 			logger, _ := newLogger()
-			resp := invoke(t, CancelInterview(logger, store), ev)
+			resp := invoke(t, CancelInterview(logger, defaults, store), ev)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}
@@ -206,7 +206,7 @@ func TestCancelInterviewIDs(t *testing.T) {
 		t.Run(c.id, func(t *testing.T) {
 			store := demoStore()
 			logger, _ := newLogger()
-			resp := invoke(t, CancelInterview(logger, store), request{id: c.id, sub: "alice", path: "/interviews/" + c.id + "/cancel"}.event())
+			resp := invoke(t, CancelInterview(logger, defaults, store), request{id: c.id, sub: "alice", path: "/interviews/" + c.id + "/cancel"}.event())
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}
@@ -221,17 +221,17 @@ func TestCancelInterviewRoutes(t *testing.T) {
 	for _, path := range []string{"/interviews/%s/cancel", "/api/interviews/%s/cancel", "/api/interview/%s/cancel"} {
 		p := fmt.Sprintf(path, aliceActive)
 		logger, _ := newLogger()
-		resp := invoke(t, CancelInterview(logger, demoStore()), request{id: aliceActive, sub: "alice", path: p}.event())
+		resp := invoke(t, CancelInterview(logger, defaults, demoStore()), request{id: aliceActive, sub: "alice", path: p}.event())
 		if resp.StatusCode != 200 {
 			t.Errorf("POST %s = %d: %s", p, resp.StatusCode, resp.Body)
 		}
 	}
 	logger, _ := newLogger()
-	resp := invoke(t, CancelInterview(logger, demoStore()), request{method: "GET", id: aliceActive, sub: "alice"}.event())
+	resp := invoke(t, CancelInterview(logger, defaults, demoStore()), request{method: "GET", id: aliceActive, sub: "alice"}.event())
 	if resp.StatusCode != http.StatusMethodNotAllowed || header(resp, "Allow") != "POST" {
 		t.Errorf("GET on the cancel route = %d, Allow %q", resp.StatusCode, header(resp, "Allow"))
 	}
-	resp = invoke(t, CancelInterview(logger, demoStore()), request{id: aliceActive, sub: "alice", path: "/nope"}.event())
+	resp = invoke(t, CancelInterview(logger, defaults, demoStore()), request{id: aliceActive, sub: "alice", path: "/nope"}.event())
 	if resp.StatusCode != http.StatusNotFound || decodeBody(t, resp)["code"] != "ROUTE_NOT_FOUND" {
 		t.Errorf("unknown path = %d %s", resp.StatusCode, resp.Body)
 	}
@@ -256,7 +256,7 @@ func TestCancelInterviewFailures(t *testing.T) {
 			store := demoStore()
 			store.err, store.panics = c.storeErr, c.panics
 			logger, logs := newLogger()
-			resp := invoke(t, CancelInterview(logger, store), request{id: aliceActive, sub: "alice"}.event())
+			resp := invoke(t, CancelInterview(logger, defaults, store), request{id: aliceActive, sub: "alice"}.event())
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d", resp.StatusCode, c.status)
 			}
@@ -291,7 +291,9 @@ func TestCancelInterviewAuth(t *testing.T) {
 		status int
 	}{
 		{"no claims", "", aliceActive, 401},
-		{"blank sub", " ", aliceActive, 401},
+		// sub is compared exactly as issued: a padded or blank one is another subject.
+		{"blank sub", " ", aliceActive, 403},
+		{"padded owner's sub", " alice", aliceActive, 403},
 		{"other owner", "bob", aliceActive, 403},
 		{"other owner of a completed session", "bob", aliceCompleted, 403},
 		{"owner", "alice", alicePaused, 200},
@@ -299,7 +301,7 @@ func TestCancelInterviewAuth(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			logger, _ := newLogger()
-			resp := invoke(t, CancelInterview(logger, demoStore()), request{id: c.id, sub: c.sub}.event())
+			resp := invoke(t, CancelInterview(logger, defaults, demoStore()), request{id: c.id, sub: c.sub}.event())
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}
@@ -310,25 +312,37 @@ func TestCancelInterviewAuth(t *testing.T) {
 	}
 }
 
-func TestCorrelationID(t *testing.T) {
-	cases := []struct{ header, want string }{
+// TestRequestAndCorrelationIDs: the requestId of error bodies and logs is always API
+// Gateway's request id; the caller's X-Correlation-Id, when sane, is kept beside it
+// (echoed, logged, and carried to the store), else the request id stands in for it.
+func TestRequestAndCorrelationIDs(t *testing.T) {
+	cases := []struct{ header, wantCorrelation string }{
 		{"abc-123", "abc-123"},
 		{"", "apigw-req-1"},
 		{"bad value\nwith newline", "apigw-req-1"},
 		{strings.Repeat("a", 129), "apigw-req-1"},
 	}
 	for _, c := range cases {
-		logger, _ := newLogger()
+		logger, logs := newLogger()
 		h := map[string]string{}
 		if c.header != "" {
 			h["x-correlation-id"] = c.header
 		}
-		resp := invoke(t, CancelInterview(logger, demoStore()), request{id: missing, sub: "alice", headers: h}.event())
-		if got := header(resp, "X-Correlation-Id"); got != c.want {
-			t.Errorf("header %q: X-Correlation-Id = %q, want %q", c.header, got, c.want)
+		store := demoStore()
+		resp := invoke(t, CancelInterview(logger, defaults, store), request{id: alicePaused, sub: "bob", headers: h}.event())
+		if got := header(resp, "X-Correlation-Id"); got != c.wantCorrelation {
+			t.Errorf("header %q: X-Correlation-Id = %q, want %q", c.header, got, c.wantCorrelation)
 		}
-		if decodeBody(t, resp)["requestId"] != c.want {
-			t.Errorf("header %q: requestId in body = %v", c.header, decodeBody(t, resp)["requestId"])
+		if got := decodeBody(t, resp)["requestId"]; got != "apigw-req-1" {
+			t.Errorf("header %q: requestId in body = %v, want API Gateway's request id", c.header, got)
+		}
+		for _, l := range logs.lines(t) {
+			if l["requestId"] != "apigw-req-1" || l["correlationId"] != c.wantCorrelation {
+				t.Errorf("header %q: log line %v has requestId %v, correlationId %v", c.header, l["msg"], l["requestId"], l["correlationId"])
+			}
+		}
+		if len(store.calls) != 1 || store.calls[0].CorrelationID != c.wantCorrelation {
+			t.Errorf("header %q: the store was given correlation ids %+v", c.header, store.calls)
 		}
 	}
 }

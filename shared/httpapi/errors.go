@@ -12,7 +12,7 @@ import (
 
 // errorBody is every error response: the seeds' "error" text, plus a machine-readable
 // code, optional details, the entity's current status when a transition was refused, and
-// the correlation id to quote when asking for help.
+// the request id to quote when asking for help (API Gateway's, as in its access log).
 type errorBody struct {
 	Error         string `json:"error"`
 	Code          string `json:"code,omitempty"`
@@ -183,7 +183,7 @@ func serve(h handlerFunc) http.Handler {
 // logged with their cause but answered with a fixed body.
 func respondError(w http.ResponseWriter, r *http.Request, err error) {
 	scope := scopeOf(r)
-	status, code := writeError(w, scope.fn, scope.correlationID, err)
+	status, code := writeError(w, scope.fn, scope.ids.requestID, err)
 	switch {
 	case status >= 500:
 		scope.log.Error("request failed", "status", status, "code", code, "err", err)

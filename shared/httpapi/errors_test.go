@@ -49,7 +49,7 @@ func TestRefusalIsLoggedOnceWithTheHandlersFields(t *testing.T) {
 	}{
 		{
 			name:      "interview transition refused",
-			h:         func(l *slog.Logger) http.Handler { return CancelInterview(l, demoStore()) },
+			h:         func(l *slog.Logger) http.Handler { return CancelInterview(l, defaults, demoStore()) },
 			ev:        request{id: aliceCompleted, sub: "alice"},
 			entityKey: "sessionId", entity: aliceCompleted, code: codeInvalidTransition, level: "WARN",
 		},
@@ -58,14 +58,14 @@ func TestRefusalIsLoggedOnceWithTheHandlersFields(t *testing.T) {
 			h: func(l *slog.Logger) http.Handler {
 				s := demoStore()
 				s.err = errBoom
-				return GetInterview(l, s)
+				return GetInterview(l, defaults, s)
 			},
 			ev:        request{method: "GET", id: aliceActive, sub: "alice", path: "/interviews/" + aliceActive, routeKey: "GET /interviews/{id}"},
 			entityKey: "sessionId", entity: aliceActive, code: codeInternal, level: "ERROR",
 		},
 		{
 			name:      "job cancel refused",
-			h:         func(l *slog.Logger) http.Handler { return CancelJob(l, demoJobs()) },
+			h:         func(l *slog.Logger) http.Handler { return CancelJob(l, defaults, demoJobs()) },
 			ev:        jobRequest(jobCompleted, "dana", "[Dispatcher]", ""),
 			entityKey: "jobId", entity: jobCompleted, code: codeInvalidTransition, level: "WARN",
 		},
@@ -117,23 +117,23 @@ func TestErrorBodiesOutsideHandlers(t *testing.T) {
 		headers map[string]string
 	}{
 		{
-			name: "no route", h: CancelInterview(silent, demoStore()),
+			name: "no route", h: CancelInterview(silent, defaults, demoStore()),
 			ev:     request{id: aliceActive, sub: "alice", path: "/nope"},
 			status: 404, body: `{"error":"Not Found","code":"ROUTE_NOT_FOUND"}`,
 		},
 		{
-			name: "wrong method", h: CancelInterview(silent, demoStore()),
+			name: "wrong method", h: CancelInterview(silent, defaults, demoStore()),
 			ev:     request{method: "GET", id: aliceActive, sub: "alice"},
 			status: 405, body: `{"error":"Method Not Allowed","code":"METHOD_NOT_ALLOWED"}`,
 			headers: map[string]string{"Allow": "POST"},
 		},
 		{
-			name: "panic", h: CancelInterview(silent, panicking),
+			name: "panic", h: CancelInterview(silent, defaults, panicking),
 			ev:     request{id: aliceActive, sub: "alice"},
 			status: 500, body: `{"error":"Internal Server Error","code":"INTERNAL","requestId":"apigw-req-1"}`,
 		},
 		{
-			name: "unreadable event", h: CancelInterview(silent, demoStore()),
+			name: "unreadable event", h: CancelInterview(silent, defaults, demoStore()),
 			ev:     request{id: "x", sub: "alice", path: "/interviews/%zz/cancel"},
 			status: 400, body: `{"error":"Invalid request","code":"INVALID_REQUEST","details":"the request path or method could not be read","requestId":"apigw-req-1"}`,
 		},

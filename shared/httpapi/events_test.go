@@ -18,7 +18,7 @@ import (
 // handlerFor returns the function's handler from Handlers, on fresh stores holding the
 // demo ids.
 func handlerFor(fn string, logger *slog.Logger) (http.Handler, bool) {
-	h, ok := Handlers(logger, Stores{Interviews: eventStore(), Jobs: demoJobs()})[fn]
+	h, ok := Handlers(logger, defaults, Stores{Interviews: eventStore(), Jobs: demoJobs()})[fn]
 	return h, ok
 }
 

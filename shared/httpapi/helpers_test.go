@@ -20,10 +20,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/lifecycle-api/lifecycle/shared/auth"
+	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/openapicheck"
 )
+
+// defaults are the functions' settings as the template's parameter defaults give them.
+var defaults = config.HTTP{RolesClaim: auth.DefaultRolesClaim, LogReasons: true}
 
 // memStore is an in-process InterviewStore for handler tests: it applies the domain's
 // own rules to a map. The DynamoDB store is tested against DynamoDB Local in tests/integration.

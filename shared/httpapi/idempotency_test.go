@@ -9,7 +9,7 @@ import (
 func TestIdempotencyKeyOnTransitions(t *testing.T) {
 	store := demoStore()
 	logger, _ := newLogger()
-	h := CancelInterview(logger, store)
+	h := CancelInterview(logger, defaults, store)
 	send := func(key, body string) (int, string, string) {
 		hs := map[string]string{}
 		if key != "" {

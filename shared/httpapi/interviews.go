@@ -122,7 +122,7 @@ func handleInterviewTransition(store InterviewTransitioner, fn string, t intervi
 		}
 		attrs := []any{"action", t.Action, "from", s.PreviousStatus, "to", s.Status, "version", s.Version, "replayed", replay}
 		if t.TakesReason {
-			attrs = append(attrs, "reason", b.reason())
+			attrs = append(attrs, reasonAttr(r, b.reason()))
 		}
 		log.Info("interview "+string(t.To), attrs...)
 		w.Header().Set("ETag", etag(s.Version))

@@ -40,7 +40,7 @@ func TestPauseAndResumeContract(t *testing.T) {
 			logger, _ := newLogger()
 			verb := strings.TrimSuffix(c.fn, "-interview")
 			ev := request{id: c.id, sub: c.sub, body: c.body, path: "/interviews/" + c.id + "/" + verb, routeKey: "POST /interviews/{id}/" + verb}.event()
-			resp := invoke(t, Handlers(logger, Stores{Interviews: store})[c.fn], ev)
+			resp := invoke(t, Handlers(logger, defaults, Stores{Interviews: store})[c.fn], ev)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}
@@ -93,7 +93,7 @@ func TestGetInterview(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			logger, _ := newLogger()
 			ev := request{method: "GET", id: c.id, sub: c.sub, path: "/interviews/" + c.id, routeKey: "GET /interviews/{id}"}.event()
-			resp := invoke(t, GetInterview(logger, demoStore()), ev)
+			resp := invoke(t, GetInterview(logger, defaults, demoStore()), ev)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}
@@ -142,7 +142,7 @@ func TestListInterviewsQuery(t *testing.T) {
 			ev := listEvent("alice", c.query).event()
 			ev.RawQueryString = c.query
 			ev.PathParameters = nil
-			resp := invoke(t, ListInterviews(logger, store), ev)
+			resp := invoke(t, ListInterviews(logger, defaults, store), ev)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}
@@ -177,7 +177,7 @@ func TestListInterviewsQuery(t *testing.T) {
 func TestListInterviewsPages(t *testing.T) {
 	store := demoStore()
 	logger, _ := newLogger()
-	h := ListInterviews(logger, store)
+	h := ListInterviews(logger, defaults, store)
 	var got []string
 	cursor := ""
 	for page := 0; page < 10; page++ {
@@ -211,7 +211,7 @@ func TestListInterviewsEmptyIsAnArray(t *testing.T) {
 	logger, _ := newLogger()
 	ev := listEvent("carol", "").event()
 	ev.PathParameters = nil
-	resp := invoke(t, ListInterviews(logger, demoStore()), ev)
+	resp := invoke(t, ListInterviews(logger, defaults, demoStore()), ev)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"items":[]`) || strings.Contains(resp.Body, "nextCursor") {
 		t.Fatalf("empty list = %d %s", resp.StatusCode, resp.Body)
 	}

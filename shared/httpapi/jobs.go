@@ -56,7 +56,7 @@ func handleCancelJob(store JobCanceller) handlerFunc {
 		if replay {
 			w.Header().Set(ReplayedHeader, "true")
 		}
-		attrs := []any{"from", j.PreviousStatus, "version", j.Version, "reason", b.reason(), "replayed", replay}
+		attrs := []any{"from", j.PreviousStatus, "version", j.Version, reasonAttr(r, b.reason()), "replayed", replay}
 		if j.Assignment != nil {
 			attrs = append(attrs, "assignmentId", j.Assignment.ID, "assignmentStatus", j.Assignment.Status)
 		}

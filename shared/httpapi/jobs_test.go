@@ -84,23 +84,30 @@ func jobRequest(id, sub, roles, body string) request {
 	return request{id: id, sub: sub, roles: roles, body: body, path: "/jobs/" + id + "/cancel", routeKey: "POST /jobs/{id}/cancel"}
 }
 
+// TestCancelJobRoles: roles come from the one claim the function's settings name, in the
+// exact shapes the HTTP API's JWT authorizer delivers (an array flattened to "[a b]", or a
+// plain value).
 func TestCancelJobRoles(t *testing.T) {
 	cases := []struct {
 		name, sub, roles string
-		claim            string // roles claim name; default cognito:groups
+		claim            string // the claim the token carries the roles in; default cognito:groups
+		rolesClaim       string // the claim the settings name; default cognito:groups
 		status           int
 	}{
-		{"dispatcher", "dana", "[Dispatcher]", "", 200},
-		{"admin", "adam", "[Admin]", "", 200},
-		{"admin among others", "adam", "[Technician Admin]", "", 200},
-		{"roles claim as JSON", "adam", `["Admin"]`, "roles", 200},
-		{"roles claim as a list", "dana", "Technician,Dispatcher", "roles", 200},
-		{"technician", "tom", "[Technician]", "", 403},
-		{"no roles", "alice", "", "", 403},
-		{"lower-case role", "dana", "[dispatcher]", "", 403},
-		{"roles claim as an object", "dana", `{"Dispatcher":true}`, "roles", 403},
-		{"roles claim as numbers", "dana", `[1,2]`, "roles", 403},
-		{"no claims", "", "", "", 401},
+		{"dispatcher", "dana", "[Dispatcher]", "", "", 200},
+		{"admin", "adam", "[Admin]", "", "", 200},
+		{"admin among others", "adam", "[Technician Admin]", "", "", 200},
+		{"a single plain value", "adam", "Admin", "", "", 200},
+		{"another claim, named by the settings", "adam", "[Admin]", "roles", "roles", 200},
+		{"another claim, not named by the settings", "adam", "[Admin]", "roles", "", 403},
+		{"cognito:groups when the settings name another", "adam", "[Admin]", "", "roles", 403},
+		{"comma-separated is one role", "dana", "Technician,Dispatcher", "", "", 403},
+		{"JSON text is not read", "adam", `["Admin"]`, "", "", 403},
+		{"technician", "tom", "[Technician]", "", "", 403},
+		{"no roles", "alice", "", "", "", 403},
+		{"lower-case role", "dana", "[dispatcher]", "", "", 403},
+		{"roles claim as an object", "dana", `{"Dispatcher":true}`, "", "", 403},
+		{"no claims", "", "", "", "", 401},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,8 +120,12 @@ func TestCancelJobRoles(t *testing.T) {
 				}
 				ev.RequestContext.Authorizer.JWT.Claims[claim] = c.roles
 			}
+			settings := defaults
+			if c.rolesClaim != "" {
+				settings.RolesClaim = c.rolesClaim
+			}
 			logger, _ := newLogger()
-			resp := invoke(t, CancelJob(logger, store), ev)
+			resp := invoke(t, CancelJob(logger, settings, store), ev)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}
@@ -128,7 +139,7 @@ func TestCancelJobRoles(t *testing.T) {
 func TestCancelJobForbiddenBeforeValidation(t *testing.T) {
 	// A caller without the role learns nothing about ids or bodies.
 	logger, _ := newLogger()
-	resp := invoke(t, CancelJob(logger, demoJobs()), jobRequest("not-an-id", "tom", "[Technician]", `{"reason":5}`).event())
+	resp := invoke(t, CancelJob(logger, defaults, demoJobs()), jobRequest("not-an-id", "tom", "[Technician]", `{"reason":5}`).event())
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("status = %d: %s", resp.StatusCode, resp.Body)
 	}
@@ -157,7 +168,7 @@ func TestCancelJobResponses(t *testing.T) {
 			store := demoJobs()
 			store.err = c.storeErr
 			logger, _ := newLogger()
-			resp := invoke(t, CancelJob(logger, store), jobRequest(c.id, "dana", "[Dispatcher]", c.body).event())
+			resp := invoke(t, CancelJob(logger, defaults, store), jobRequest(c.id, "dana", "[Dispatcher]", c.body).event())
 			if resp.StatusCode != c.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
 			}
@@ -190,14 +201,14 @@ func TestCancelJobResponses(t *testing.T) {
 func TestGetJob(t *testing.T) {
 	logger, _ := newLogger()
 	ev := request{method: "GET", id: jobConfirmed, sub: "dana", roles: "[Dispatcher]", path: "/jobs/" + jobConfirmed, routeKey: "GET /jobs/{id}"}.event()
-	resp := invoke(t, GetJob(logger, demoJobs()), ev)
+	resp := invoke(t, GetJob(logger, defaults, demoJobs()), ev)
 	body := decodeBody(t, resp)
 	a, _ := body["assignment"].(map[string]any)
 	if resp.StatusCode != 200 || body["status"] != "Assigned" || a == nil || a["status"] != "Confirmed" || a["scheduledStart"] != "2026-11-02T09:00:00.000Z" {
 		t.Fatalf("get = %d %s", resp.StatusCode, resp.Body)
 	}
 	ev.RequestContext.Authorizer.JWT.Claims["cognito:groups"] = "[Technician]"
-	if resp := invoke(t, GetJob(logger, demoJobs()), ev); resp.StatusCode != 403 {
+	if resp := invoke(t, GetJob(logger, defaults, demoJobs()), ev); resp.StatusCode != 403 {
 		t.Fatalf("technician get = %d", resp.StatusCode)
 	}
 }

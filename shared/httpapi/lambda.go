@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -28,11 +29,21 @@ func Lambda(logger *slog.Logger, h http.Handler) LambdaHandler {
 		if _, rerr := (&core.RequestAccessorV2{}).EventToRequest(ev); rerr != nil {
 			refusal = invalid("the request path or method could not be read")
 		}
-		id := ev.RequestContext.RequestID
+		ids := newRequestIDs(ev.RequestContext.RequestID, headerOf(ev, CorrelationHeader))
 		w := core.NewProxyResponseWriterV2()
-		w.Header().Set(CorrelationHeader, id)
-		status, _ := writeError(w, "", id, refusal)
-		logger.Warn("request refused before routing", "status", status, "err", err.Error(), "correlationId", id)
+		w.Header().Set(CorrelationHeader, ids.correlationID)
+		status, _ := writeError(w, "", ids.requestID, refusal)
+		logger.Warn("request refused before routing", "status", status, "err", err.Error(), "requestId", ids.requestID, "correlationId", ids.correlationID)
 		return w.GetProxyResponse()
 	}
+}
+
+// headerOf returns ev's header name, whatever its case (API Gateway lower-cases them).
+func headerOf(ev events.APIGatewayV2HTTPRequest, name string) string {
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }

@@ -11,7 +11,7 @@ import (
 // TestLambdaAnswersEventsTheAdapterCannotRead: a path with a bad percent escape or an
 // encoded control character is the client's mistake: 400, not a failed invocation.
 func TestLambdaAnswersEventsTheAdapterCannotRead(t *testing.T) {
-	h := CancelInterview(slog.New(slog.NewJSONHandler(io.Discard, nil)), demoStore())
+	h := CancelInterview(slog.New(slog.NewJSONHandler(io.Discard, nil)), defaults, demoStore())
 	for _, path := range []string{"/interviews/%zz/cancel", "/interviews/a\nb/cancel", "/interviews/%/cancel"} {
 		ev := request{id: "x", sub: "alice", path: path}.event()
 		resp, err := Lambda(slog.New(slog.NewJSONHandler(io.Discard, nil)), h)(context.Background(), ev)

@@ -11,42 +11,71 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
+	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/shared/metrics"
 )
 
-// CorrelationHeader carries the correlation id in and out.
+// CorrelationHeader carries the caller's correlation id in and out.
 const CorrelationHeader = "X-Correlation-Id"
 
 type requestScopeKey struct{}
 
-// requestScope is what the middleware settles once per request: the function serving it,
-// its correlation id, and its logger. A handler adds the entity and the caller to that
-// logger once it knows them (addLogAttrs), so the error it returns is logged with them.
+// requestScope is what the middleware settles once per request: the function serving it
+// and its settings, the request's ids, and its logger. A handler adds the entity and the
+// caller to that logger once it knows them (addLogAttrs), so the error it returns is
+// logged with them.
 type requestScope struct {
-	fn            string
-	correlationID string
-	log           *slog.Logger
+	fn       string
+	settings config.HTTP
+	ids      requestIDs
+	log      *slog.Logger
 }
 
-// withRequest is the middleware every function shares: it settles the correlation id
-// (the caller's X-Correlation-Id when it is sane, else API Gateway's request id) and
-// echoes it, puts the request's logger in its context, caps the body, turns a panic into
-// a logged 500, and writes one access log line.
-func withRequest(logger *slog.Logger, fn string, next http.Handler) http.Handler {
+// requestIDs are a request's two ids. requestID is always API Gateway's request id (the
+// one in its access log and its apigw-requestid header): the requestId of every error
+// body and log line. correlationID is the caller's X-Correlation-Id when it sent a sane
+// one, else the request id: it is echoed, logged beside the request id, and carried on
+// the item and its event.
+type requestIDs struct {
+	requestID     string
+	correlationID string
+}
+
+// newRequestIDs settles a request's ids from API Gateway's request id (a fresh id when
+// there is none, outside API Gateway) and the caller's X-Correlation-Id header.
+func newRequestIDs(apiRequestID, header string) requestIDs {
+	ids := requestIDs{requestID: apiRequestID, correlationID: header}
+	if ids.requestID == "" {
+		ids.requestID = lifecycle.NewID()
+	}
+	if !validCorrelationID(ids.correlationID) {
+		ids.correlationID = ids.requestID
+	}
+	return ids
+}
+
+// withRequest is the middleware every function shares: it settles the request's ids and
+// echoes the correlation id, puts the request's logger in its context, caps the body,
+// turns a panic into a logged 500, and writes one access log line.
+func withRequest(logger *slog.Logger, fn string, settings config.HTTP, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		scope := &requestScope{fn: fn, correlationID: pickCorrelationID(r)}
+		apiRequestID := ""
+		if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
+			apiRequestID = rc.RequestID
+		}
+		scope := &requestScope{fn: fn, settings: settings, ids: newRequestIDs(apiRequestID, r.Header.Get(CorrelationHeader))}
 		lambdaRequestID := ""
 		if lc, ok := lambdacontext.FromContext(r.Context()); ok {
 			lambdaRequestID = lc.AwsRequestID
 		}
 		// The access line and a panic are logged with the request-wide fields only, not
 		// with what a handler adds.
-		log := logger.With("correlationId", scope.correlationID, "lambdaRequestId", lambdaRequestID)
+		log := logger.With("requestId", scope.ids.requestID, "correlationId", scope.ids.correlationID, "lambdaRequestId", lambdaRequestID)
 		scope.log = log
 		r = r.WithContext(context.WithValue(r.Context(), requestScopeKey{}, scope))
-		w.Header().Set(CorrelationHeader, scope.correlationID)
+		w.Header().Set(CorrelationHeader, scope.ids.correlationID)
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
@@ -55,11 +84,12 @@ func withRequest(logger *slog.Logger, fn string, next http.Handler) http.Handler
 			if p := recover(); p != nil {
 				log.Error("panic serving request", "panic", p)
 				if !rec.wroteHeader {
-					writeError(rec, fn, scope.correlationID, fmt.Errorf("panic: %v", p))
+					writeError(rec, fn, scope.ids.requestID, fmt.Errorf("panic: %v", p))
 				}
 			}
 			// The access log line is also the request's metrics (EMF): requests and latency
-			// by function and outcome (OK, or the error code).
+			// by function and outcome (OK, or the error code), and by outcome alone over
+			// every function (what the deployment's rollback alarm watches).
 			outcome := rec.code
 			if outcome == "" {
 				outcome = "OK"
@@ -67,7 +97,7 @@ func withRequest(logger *slog.Logger, fn string, next http.Handler) http.Handler
 			log.Info("request",
 				"method", r.Method, "path", r.URL.Path, "status", rec.status,
 				"outcome", outcome, "requests", 1, "durationMs", float64(time.Since(start).Microseconds())/1000,
-				metrics.EMF(time.Now(), []string{"function", "outcome"},
+				metrics.EMFSets(time.Now(), [][]string{{"function", "outcome"}, {"outcome"}},
 					metrics.Metric{Name: "requests", Unit: "Count"}, metrics.Metric{Name: "durationMs", Unit: "Milliseconds"}))
 		}()
 		if p := r.URL.Path; p == "" || path.Clean(p) != p {
@@ -98,17 +128,7 @@ func addLogAttrs(r *http.Request, args ...any) *slog.Logger {
 }
 
 // correlationID returns the request's correlation id, as settled by the middleware.
-func correlationID(r *http.Request) string { return scopeOf(r).correlationID }
-
-func pickCorrelationID(r *http.Request) string {
-	if h := r.Header.Get(CorrelationHeader); validCorrelationID(h) {
-		return h
-	}
-	if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && validCorrelationID(rc.RequestID) {
-		return rc.RequestID
-	}
-	return lifecycle.NewID()
-}
+func correlationID(r *http.Request) string { return scopeOf(r).ids.correlationID }
 
 // validCorrelationID accepts 1–128 characters of letters, digits and -_.:, so a header
 // cannot inject anything into logs or responses.

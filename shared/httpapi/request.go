@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"log/slog"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
 
@@ -10,13 +12,23 @@ import (
 )
 
 // actorFrom reads the caller from the JWT claims API Gateway's authorizer put in the
-// request context. No claims, or no subject, is lifecycle.ErrUnauthenticated.
+// request context, roles from the function's roles claim. No claims, or no subject, is
+// lifecycle.ErrUnauthenticated.
 func actorFrom(r *http.Request) (lifecycle.Actor, error) {
 	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
 	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil {
 		return lifecycle.Actor{}, lifecycle.ErrUnauthenticated
 	}
-	return auth.ActorFromClaims(rc.Authorizer.JWT.Claims)
+	return auth.ActorFromClaims(rc.Authorizer.JWT.Claims, scopeOf(r).settings.RolesClaim)
+}
+
+// reasonAttr is how a cancellation's reason is logged: in full, or, when the function's
+// settings say so, only its length in characters (the text stays on the item and event).
+func reasonAttr(r *http.Request, reason string) slog.Attr {
+	if scopeOf(r).settings.LogReasons {
+		return slog.String("reason", reason)
+	}
+	return slog.Int("reasonLength", utf8.RuneCountInString(reason))
 }
 
 // parseID validates a path id (see lifecycle.ParseID) and returns its stored form.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 )
 
@@ -58,41 +59,41 @@ var routeTable = []Route{
 func Routes() []Route { return slices.Clone(routeTable) }
 
 // CancelInterview is the cancel-interview function's handler.
-func CancelInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
-	return newFunction(logger, FnCancelInterview,
+func CancelInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
+	return newFunction(logger, settings, FnCancelInterview,
 		handleInterviewTransition(store, FnCancelInterview, interview.Cancel, respondCancelled))
 }
 
 // PauseInterview is the pause-interview function's handler.
-func PauseInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
-	return newFunction(logger, FnPauseInterview,
+func PauseInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
+	return newFunction(logger, settings, FnPauseInterview,
 		handleInterviewTransition(store, FnPauseInterview, interview.Pause, respondSession))
 }
 
 // ResumeInterview is the resume-interview function's handler.
-func ResumeInterview(logger *slog.Logger, store InterviewTransitioner) http.Handler {
-	return newFunction(logger, FnResumeInterview,
+func ResumeInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
+	return newFunction(logger, settings, FnResumeInterview,
 		handleInterviewTransition(store, FnResumeInterview, interview.Resume, respondSession))
 }
 
 // GetInterview is the get-interview function's handler.
-func GetInterview(logger *slog.Logger, store InterviewReader) http.Handler {
-	return newFunction(logger, FnGetInterview, handleGetInterview(store))
+func GetInterview(logger *slog.Logger, settings config.HTTP, store InterviewReader) http.Handler {
+	return newFunction(logger, settings, FnGetInterview, handleGetInterview(store))
 }
 
 // ListInterviews is the list-interviews function's handler.
-func ListInterviews(logger *slog.Logger, store InterviewLister) http.Handler {
-	return newFunction(logger, FnListInterviews, handleListInterviews(store))
+func ListInterviews(logger *slog.Logger, settings config.HTTP, store InterviewLister) http.Handler {
+	return newFunction(logger, settings, FnListInterviews, handleListInterviews(store))
 }
 
 // CancelJob is the cancel-job function's handler.
-func CancelJob(logger *slog.Logger, store JobCanceller) http.Handler {
-	return newFunction(logger, FnCancelJob, handleCancelJob(store))
+func CancelJob(logger *slog.Logger, settings config.HTTP, store JobCanceller) http.Handler {
+	return newFunction(logger, settings, FnCancelJob, handleCancelJob(store))
 }
 
 // GetJob is the get-job function's handler.
-func GetJob(logger *slog.Logger, store JobReader) http.Handler {
-	return newFunction(logger, FnGetJob, handleGetJob(store))
+func GetJob(logger *slog.Logger, settings config.HTTP, store JobReader) http.Handler {
+	return newFunction(logger, settings, FnGetJob, handleGetJob(store))
 }
 
 // InterviewStore is what the interview functions ask of their store; shared/dynamo's
@@ -115,19 +116,19 @@ type Stores struct {
 	Jobs       JobStore
 }
 
-// Handlers returns every HTTP function's handler by function name, wired on s as the
-// function's main wires it, each logging through logger with function=<name> (as config
-// tags a function's own logger). A local server can serve every route from this table
-// and Routes.
-func Handlers(logger *slog.Logger, s Stores) map[string]http.Handler {
+// Handlers returns every HTTP function's handler by function name, wired on s with
+// settings as the function's main wires it, each logging through logger with
+// function=<name> (as config tags a function's own logger). A local server can serve
+// every route from this table and Routes.
+func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]http.Handler {
 	makers := map[string]func(*slog.Logger) http.Handler{
-		FnCancelInterview: func(l *slog.Logger) http.Handler { return CancelInterview(l, s.Interviews) },
-		FnPauseInterview:  func(l *slog.Logger) http.Handler { return PauseInterview(l, s.Interviews) },
-		FnResumeInterview: func(l *slog.Logger) http.Handler { return ResumeInterview(l, s.Interviews) },
-		FnGetInterview:    func(l *slog.Logger) http.Handler { return GetInterview(l, s.Interviews) },
-		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, s.Interviews) },
-		FnCancelJob:       func(l *slog.Logger) http.Handler { return CancelJob(l, s.Jobs) },
-		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, s.Jobs) },
+		FnCancelInterview: func(l *slog.Logger) http.Handler { return CancelInterview(l, settings, s.Interviews) },
+		FnPauseInterview:  func(l *slog.Logger) http.Handler { return PauseInterview(l, settings, s.Interviews) },
+		FnResumeInterview: func(l *slog.Logger) http.Handler { return ResumeInterview(l, settings, s.Interviews) },
+		FnGetInterview:    func(l *slog.Logger) http.Handler { return GetInterview(l, settings, s.Interviews) },
+		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },
+		FnCancelJob:       func(l *slog.Logger) http.Handler { return CancelJob(l, settings, s.Jobs) },
+		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
 	}
 	out := make(map[string]http.Handler, len(makers))
 	for fn, mk := range makers {
@@ -138,7 +139,7 @@ func Handlers(logger *slog.Logger, s Stores) map[string]http.Handler {
 
 // newFunction mounts h on fn's routes, answers anything else with a JSON 404 or 405, and
 // wraps it all in the request middleware.
-func newFunction(logger *slog.Logger, fn string, h handlerFunc) http.Handler {
+func newFunction(logger *slog.Logger, settings config.HTTP, fn string, h handlerFunc) http.Handler {
 	mux, handler := http.NewServeMux(), serve(h)
 	for _, rt := range routeTable {
 		if rt.Function == fn {
@@ -146,7 +147,7 @@ func newFunction(logger *slog.Logger, fn string, h handlerFunc) http.Handler {
 		}
 	}
 	mux.Handle("/", handleNoRoute(mux))
-	return withRequest(logger, fn, mux)
+	return withRequest(logger, fn, settings, mux)
 }
 
 // handleNoRoute answers requests no route matched: 405 with Allow when the path exists

@@ -12,7 +12,7 @@ import (
 // each serves its own routes, and each logs as its function.
 func TestHandlersServeEveryFunction(t *testing.T) {
 	logger, logs := newLogger()
-	handlers := Handlers(logger, Stores{Interviews: demoStore(), Jobs: demoJobs()})
+	handlers := Handlers(logger, defaults, Stores{Interviews: demoStore(), Jobs: demoJobs()})
 	var fromRoutes []string
 	for _, r := range Routes() {
 		if !slices.Contains(fromRoutes, r.Function) {

@@ -22,6 +22,13 @@ type Metric struct {
 // EMF returns the "_aws" attribute declaring metrics, dimensioned by the top-level fields
 // named in dimensions. The line must also carry every dimension and metric as a field.
 func EMF(now time.Time, dimensions []string, ms ...Metric) slog.Attr {
+	return EMFSets(now, [][]string{dimensions}, ms...)
+}
+
+// EMFSets is EMF with several dimension sets: CloudWatch extracts each metric once per
+// set (a set of fewer dimensions aggregates over the others, for an alarm that must not
+// list every function).
+func EMFSets(now time.Time, sets [][]string, ms ...Metric) slog.Attr {
 	defs := make([]map[string]string, len(ms))
 	for i, m := range ms {
 		defs[i] = map[string]string{"Name": m.Name, "Unit": m.Unit}
@@ -30,7 +37,7 @@ func EMF(now time.Time, dimensions []string, ms ...Metric) slog.Attr {
 		slog.Int64("Timestamp", now.UnixMilli()),
 		slog.Any("CloudWatchMetrics", []map[string]any{{
 			"Namespace":  Namespace,
-			"Dimensions": [][]string{dimensions},
+			"Dimensions": sets,
 			"Metrics":    defs,
 		}}),
 	)

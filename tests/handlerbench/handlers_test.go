@@ -34,6 +34,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/shared/logging"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 )
 
 // wire renders an item in DynamoDB's JSON wire format.
@@ -215,44 +216,44 @@ func interviews(b *testing.B) *dynamo.Interviews {
 
 func BenchmarkCancelInterview(b *testing.B) {
 	log, logs := logger()
-	h := httpapi.Lambda(log, httpapi.CancelInterview(log, interviews(b)))
+	h := httpapi.Lambda(log, httpapi.CancelInterview(log, wiring.Defaults(), interviews(b)))
 	run(b, h, logs, event("POST", "/interviews/"+demodata.AliceActive+"/cancel", "POST /interviews/{id}/cancel", demodata.AliceActive, "alice", "", `{"reason":"bench"}`), 200)
 }
 
 func BenchmarkPauseInterview(b *testing.B) {
 	log, logs := logger()
-	h := httpapi.Lambda(log, httpapi.PauseInterview(log, interviews(b)))
+	h := httpapi.Lambda(log, httpapi.PauseInterview(log, wiring.Defaults(), interviews(b)))
 	run(b, h, logs, event("POST", "/interviews/"+demodata.AliceActive+"/pause", "POST /interviews/{id}/pause", demodata.AliceActive, "alice", "", ""), 200)
 }
 
 func BenchmarkResumeInterview(b *testing.B) {
 	log, logs := logger()
-	h := httpapi.Lambda(log, httpapi.ResumeInterview(log, interviews(b)))
+	h := httpapi.Lambda(log, httpapi.ResumeInterview(log, wiring.Defaults(), interviews(b)))
 	run(b, h, logs, event("POST", "/interviews/"+demodata.AliceActive+"/resume", "POST /interviews/{id}/resume", demodata.AliceActive, "alice", "", ""), 200)
 }
 
 func BenchmarkGetInterview(b *testing.B) {
 	log, logs := logger()
-	h := httpapi.Lambda(log, httpapi.GetInterview(log, interviews(b)))
+	h := httpapi.Lambda(log, httpapi.GetInterview(log, wiring.Defaults(), interviews(b)))
 	run(b, h, logs, event("GET", "/interviews/"+demodata.AliceActive, "GET /interviews/{id}", demodata.AliceActive, "alice", "", ""), 200)
 }
 
 func BenchmarkListInterviews(b *testing.B) {
 	log, logs := logger()
-	h := httpapi.Lambda(log, httpapi.ListInterviews(log, interviews(b)))
+	h := httpapi.Lambda(log, httpapi.ListInterviews(log, wiring.Defaults(), interviews(b)))
 	run(b, h, logs, event("GET", "/interviews", "GET /interviews", "", "alice", "", ""), 200)
 }
 
 func BenchmarkCancelJob(b *testing.B) {
 	log, logs := logger()
 	jobs := dynamo.NewJobs(client(b), "bench", time.Now, lifecycle.NewID)
-	h := httpapi.Lambda(log, httpapi.CancelJob(log, jobs))
+	h := httpapi.Lambda(log, httpapi.CancelJob(log, wiring.Defaults(), jobs))
 	run(b, h, logs, event("POST", "/jobs/"+demodata.JobAssignedConfirmed+"/cancel", "POST /jobs/{id}/cancel", demodata.JobAssignedConfirmed, "dana", "[Dispatcher]", `{"reason":"bench"}`), 200)
 }
 
 func BenchmarkGetJob(b *testing.B) {
 	log, logs := logger()
 	jobs := dynamo.NewJobs(client(b), "bench", time.Now, lifecycle.NewID)
-	h := httpapi.Lambda(log, httpapi.GetJob(log, jobs))
+	h := httpapi.Lambda(log, httpapi.GetJob(log, wiring.Defaults(), jobs))
 	run(b, h, logs, event("GET", "/jobs/"+demodata.JobAssignedConfirmed, "GET /jobs/{id}", demodata.JobAssignedConfirmed, "dana", "[Dispatcher]", ""), 200)
 }

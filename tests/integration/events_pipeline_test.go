@@ -469,7 +469,7 @@ func TestAuditConsumerRecordsEachEventOnce(t *testing.T) {
 		sqsEvent.Records = append(sqsEvent.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), Body: aws.ToString(m.Body)})
 	}
 	sqsEvent.Records = append(sqsEvent.Records, events.SQSMessage{MessageId: "garbage", Body: `{"detail-type":"Nope"}`})
-	handler := auditlog.Handler(discardLogger(), dynamo.NewAuditLog(s.db, auditTable), time.Now)
+	handler := auditlog.Handler(discardLogger(), dynamo.NewAuditLog(s.db, auditTable, 0), time.Now)
 	for round := range 2 {
 		resp, err := handler(ctx, sqsEvent)
 		if err != nil {

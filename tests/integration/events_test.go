@@ -142,7 +142,7 @@ func TestStreamAndQueueSampleEvents(t *testing.T) {
 			if _, err := s.db.CreateTable(context.Background(), dynamo.CreateAuditTableInput(table)); err != nil {
 				t.Fatal(err)
 			}
-			h := auditlog.Handler(discardLogger(), dynamo.NewAuditLog(s.db, table), time.Now)
+			h := auditlog.Handler(discardLogger(), dynamo.NewAuditLog(s.db, table, 0), time.Now)
 			resp, err := h(context.Background(), readEvent[events.SQSEvent](t, f))
 			if err != nil || len(resp.BatchItemFailures) != want[0] {
 				t.Fatalf("failures %v (want %d), err %v", resp.BatchItemFailures, want[0], err)

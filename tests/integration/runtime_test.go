@@ -18,6 +18,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
 
@@ -29,6 +30,7 @@ func lambdaEnv(extra ...string) []string {
 		"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_EVENTBRIDGE", "AWS_ENDPOINT_URL_SQS"} {
 		env = append(env, k+"="+os.Getenv(k))
 	}
+	env = append(env, wiring.Env(wiring.Defaults())...)
 	return append(env, extra...)
 }
 
@@ -66,7 +68,7 @@ func TestBootstrapsOnTheRuntimeAPI(t *testing.T) {
 			var logs bytes.Buffer
 			rt, err := lambdaruntime.Start(lambdaruntime.Options{
 				Bootstrap: bootstrap(t, fn), Name: fn, Output: &logs,
-				Env: lambdaEnv("TABLE_NAME="+s.table, "EVENT_BUS_NAME="+p.es.BusName, "AUDIT_TABLE_NAME="+auditTable),
+				Env: lambdaEnv("TABLE_NAME="+s.table, "EVENT_BUS_NAME="+p.es.BusName, "AUDIT_TABLE_NAME="+auditTable, "AUDIT_RETENTION_DAYS=0"),
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -37,6 +37,7 @@ func run(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address (loopback only)")
 	table := fs.String("table", "lifecycle-local", "table name")
 	logLevel := fs.String("log-level", "info", "function log level")
+	corsOrigins := fs.String("cors-origins", "", "comma-separated origins the API admits cross-origin calls from, as the CorsAllowedOrigins parameter does in AWS")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,13 +58,14 @@ func run(args []string) error {
 	}
 	logger := logging.New(os.Stderr, *logLevel)
 	stack, err := stack.Start(ctx, stack.Options{
-		Table:      *table,
-		AuditTable: *table + "-audit",
-		LogDir:     filepath.Join(root, ".local"),
-		Logger:     logger,
-		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
-		Progress:   os.Stdout,
-		Docs:       true,
+		Table:       *table,
+		AuditTable:  *table + "-audit",
+		LogDir:      filepath.Join(root, ".local"),
+		Logger:      logger,
+		Verify:      func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+		Progress:    os.Stdout,
+		Docs:        true,
+		CORSOrigins: strings.FieldsFunc(*corsOrigins, func(r rune) bool { return r == ',' || r == ' ' }),
 		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 			return devauth.Mint(key, sub, roles, ttl, now)
 		},

@@ -115,7 +115,7 @@ func TestTokenSignsWhatWasAskedFor(t *testing.T) {
 	if err != nil {
 		t.Fatalf("token does not verify: %v", err)
 	}
-	if claims["sub"] != "dana" || claims["roles"] != "[Dispatcher]" {
+	if claims["sub"] != "dana" || claims["cognito:groups"] != "[Dispatcher]" {
 		t.Errorf("claims %v", claims)
 	}
 	if _, err := devauth.Verify(testKey, resp.Token, t0.Add(61*time.Second)); err == nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/lifecycle-api/lifecycle/shared/auth"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
 
@@ -64,7 +65,9 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-// Mint signs a token for sub with roles, valid for ttl from now.
+// Mint signs a token for sub with roles, valid for ttl from now. The roles go in the claim
+// Cognito puts a user's groups in (auth.DefaultRolesClaim, the RolesClaim parameter's
+// default), as an array, so the gateway delivers them as the authorizer does: "[a b]".
 func Mint(key []byte, sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 	claims := jwt.MapClaims{
 		"iss": Issuer,
@@ -74,7 +77,7 @@ func Mint(key []byte, sub string, roles []string, ttl time.Duration, now time.Ti
 		"exp": now.Add(ttl).Unix(),
 	}
 	if len(roles) > 0 {
-		claims["roles"] = roles
+		claims[auth.DefaultRolesClaim] = roles
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 }

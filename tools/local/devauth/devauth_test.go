@@ -59,12 +59,12 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 		t.Fatalf("Verify: %v", err)
 	}
 	want := map[string]string{
-		"sub":   "user-1",
-		"iss":   "lifecycle-local",
-		"aud":   "lifecycle-api",
-		"roles": "[Dispatcher Admin]",
-		"exp":   "1714568400", // 2024-05-01T13:00:00Z
-		"iat":   "1714564800", // 2024-05-01T12:00:00Z
+		"sub":            "user-1",
+		"iss":            "lifecycle-local",
+		"aud":            "lifecycle-api",
+		"cognito:groups": "[Dispatcher Admin]",
+		"exp":            "1714568400", // 2024-05-01T13:00:00Z
+		"iat":            "1714564800", // 2024-05-01T12:00:00Z
 	}
 	for k, v := range want {
 		if got, ok := claims[k]; !ok || got != v {
@@ -116,7 +116,7 @@ func TestMintVerifyRoles(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
-			got, ok := claims["roles"]
+			got, ok := claims["cognito:groups"]
 			if ok != tt.present || got != tt.wantRoles {
 				t.Errorf("roles = %q (present %v), want %q (present %v)", got, ok, tt.wantRoles, tt.present)
 			}

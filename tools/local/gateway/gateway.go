@@ -39,8 +39,9 @@ const functionTimeout = 10 * time.Second
 
 // New returns the local gateway. Unknown routes get API Gateway's own 404. A missing or
 // invalid token reaches the function with no claims, so the function's own 401 answers
-// (in AWS the authorizer answers first, with {"message":"Unauthorized"}).
-func New(routes []httpapi.Route, fns map[string]Handler, verify Verifier, logger *slog.Logger) (http.Handler, error) {
+// (in AWS the authorizer answers first, with {"message":"Unauthorized"}). With cors, it
+// answers preflights and sets CORS headers as API Gateway does (see CORS).
+func New(routes []httpapi.Route, fns map[string]Handler, verify Verifier, cors *CORS, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		fn, ok := fns[rt.Function]
@@ -55,7 +56,7 @@ func New(routes []httpapi.Route, fns map[string]Handler, verify Verifier, logger
 		io.WriteString(w, `{"message":"Not Found"}`)
 	})
 	mux.Handle("/", notFound)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return withCORS(cors, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A route matches the path as sent. net/http's mux would clean "//a/../b" and
 		// route it; API Gateway matches no route for it, and neither do we. (Encoded
 		// characters stay encoded here and reach the function, which validates them.)
@@ -64,7 +65,7 @@ func New(routes []httpapi.Route, fns map[string]Handler, verify Verifier, logger
 			return
 		}
 		mux.ServeHTTP(w, r)
-	}), nil
+	})), nil
 }
 
 var paramName = regexp.MustCompile(`\{([A-Za-z0-9_]+)\}`)
@@ -103,6 +104,8 @@ func invoke(rt httpapi.Route, fn Handler, verify Verifier, logger *slog.Logger) 
 			AwsRequestID:       lifecycle.NewID(),
 			InvokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:" + rt.Function,
 		})
+		// API Gateway names its request id in every response's apigw-requestid header.
+		w.Header().Set("Apigw-Requestid", ev.RequestContext.RequestID)
 		resp, err := fn(ctx, ev)
 		if err != nil {
 			logger.Error("function returned an error", "function", rt.Function, "err", err)

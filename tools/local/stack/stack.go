@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -64,6 +65,10 @@ type Options struct {
 	// Docs mounts the API's documentation at /docs (Swagger UI from web/node_modules, which
 	// `make tools` installs).
 	Docs bool
+	// CORSOrigins, when set, are the origins the API admits cross-origin requests from,
+	// with the rest of template.yaml's CorsConfiguration (the CorsAllowedOrigins
+	// parameter's part in AWS).
+	CORSOrigins []string
 	// Mint, when set, mounts the web console at /console with its local-only endpoints:
 	// /_local/token signs dev tokens with Mint, /_local/demo lists the demo data.
 	Mint func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error)
@@ -200,7 +205,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if !o.ManualPoll {
 		go poller.Run(ctx, 300*time.Millisecond)
 	}
-	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), dynamo.NewAuditLog(db, o.AuditTable), time.Now)
+	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), dynamo.NewAuditLog(db, o.AuditTable, 0), time.Now)
 	go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
 	go s.Feed.Drain(ctx, sq, map[string]string{
 		"InterviewEventsQueue": s.Events.Queues["InterviewEventsQueue"],
@@ -212,7 +217,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if len(o.DynamoDBOptions) > 0 {
 		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
 	}
-	api, err := wiring.New(wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, Now: time.Now, Verify: o.Verify})
+	fns := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, Now: time.Now, Verify: o.Verify}
+	if len(o.CORSOrigins) > 0 {
+		fns.CORS = corsFromTemplate(tpl, o.CORSOrigins)
+	}
+	api, err := wiring.New(fns)
 	if err != nil {
 		return nil, err
 	}
@@ -284,12 +293,13 @@ type Info struct {
 // Env is the environment a function process needs to run against the stack described by
 // i: fake credentials, the endpoints, and its tables and bus.
 func (i Info) Env() []string {
-	return []string{
+	return append([]string{
 		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + i.DynamoDB, "AWS_ENDPOINT_URL_DYNAMODB_STREAMS=" + i.DynamoDB,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + i.Moto, "AWS_ENDPOINT_URL_SQS=" + i.Moto,
 		"TABLE_NAME=" + i.Table, "AUDIT_TABLE_NAME=" + i.AuditTable, "EVENT_BUS_NAME=" + i.Bus,
-	}
+		"AUDIT_RETENTION_DAYS=0",
+	}, wiring.Env(wiring.Defaults())...)
 }
 
 // ErrNotRunning is returned by clients of a local stack that is not up.
@@ -309,4 +319,18 @@ func consoleConfig(o Options) console.Config {
 		c.Jobs = append(c.Jobs, console.Job{ID: j.Job.ID, Title: j.Job.Title})
 	}
 	return c
+}
+
+// corsFromTemplate is the HttpApi's CorsConfiguration in template.yaml, with origins in
+// place of the parameter that gives them in AWS.
+func corsFromTemplate(tpl *cfntemplate.Template, origins []string) *gateway.CORS {
+	c := cfntemplate.Get(tpl.Root, "Resources", "HttpApi", "Properties", "CorsConfiguration")
+	maxAge, _ := strconv.Atoi(cfntemplate.Scalar(cfntemplate.Get(c, "MaxAge")))
+	return &gateway.CORS{
+		AllowOrigins:  origins,
+		AllowHeaders:  cfntemplate.Scalars(cfntemplate.Get(c, "AllowHeaders")),
+		AllowMethods:  cfntemplate.Scalars(cfntemplate.Get(c, "AllowMethods")),
+		ExposeHeaders: cfntemplate.Scalars(cfntemplate.Get(c, "ExposeHeaders")),
+		MaxAge:        maxAge,
+	}
 }

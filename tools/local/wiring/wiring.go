@@ -7,10 +7,13 @@ package wiring
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/lifecycle-api/lifecycle/shared/auth"
+	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
@@ -24,6 +27,22 @@ type Config struct {
 	Table  string
 	Now    func() time.Time
 	Verify gateway.Verifier
+	// Settings are the HTTP functions' settings; nil gives Defaults.
+	Settings *config.HTTP
+	// CORS is the API's CORS configuration; nil answers no preflight.
+	CORS *gateway.CORS
+}
+
+// Defaults are the HTTP functions' settings as template.yaml's parameter defaults give
+// them (tests/template holds the two together): roles from cognito:groups, reasons logged.
+func Defaults() config.HTTP {
+	return config.HTTP{RolesClaim: auth.DefaultRolesClaim, LogReasons: true}
+}
+
+// Env is the environment that gives a function process settings s, as template.yaml
+// sets it.
+func Env(s config.HTTP) []string {
+	return []string{config.RolesClaim + "=" + s.RolesClaim, config.LogReasons + "=" + strconv.FormatBool(s.LogReasons)}
 }
 
 // Functions returns each function's Lambda handler, wired as in functions/<name>/main.go.
@@ -32,8 +51,12 @@ func Functions(c Config) map[string]gateway.Handler {
 		Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now),
 		Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
 	}
+	settings := Defaults()
+	if c.Settings != nil {
+		settings = *c.Settings
+	}
 	out := map[string]gateway.Handler{}
-	for fn, h := range httpapi.Handlers(c.Logger, stores) {
+	for fn, h := range httpapi.Handlers(c.Logger, settings, stores) {
 		out[fn] = gateway.Handler(httpapi.Lambda(c.Logger, h))
 	}
 	return out
@@ -41,5 +64,5 @@ func Functions(c Config) map[string]gateway.Handler {
 
 // New returns the local API: every route of httpapi.Routes through its function.
 func New(c Config) (http.Handler, error) {
-	return gateway.New(httpapi.Routes(), Functions(c), c.Verify, c.Logger)
+	return gateway.New(httpapi.Routes(), Functions(c), c.Verify, c.CORS, c.Logger)
 }
