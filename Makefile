@@ -9,6 +9,8 @@ DDB_DIR     := $(TOOLS)/dynamodb-local
 DDB_READY   := $(DDB_DIR)/launcher/LoopbackDynamoDBLocal.class
 VENV        := $(TOOLS)/venv
 VENV_READY  := $(VENV)/.installed
+CHECKOV     := $(TOOLS)/checkov
+CHECKOV_READY := $(CHECKOV)/.installed
 WEB_READY   := web/node_modules/.package-lock.json
 CONSOLE_DIR := tools/local/console/dist
 CONSOLE_READY := $(CONSOLE_DIR)/index.html
@@ -31,7 +33,7 @@ help: ## list the targets
 ## ---- tools (fetched on first use into .tools/) ----
 
 .PHONY: tools
-tools: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CHROMIUM) ## fetch DynamoDB Local, the Python tools (SAM, cfn-lint, moto), web assets and chromium
+tools: $(DDB_READY) $(VENV_READY) $(CHECKOV_READY) $(WEB_READY) $(CHROMIUM) ## fetch DynamoDB Local, the Python tools (SAM, cfn-lint, checkov, moto), web assets and chromium
 
 $(DDB_READY): tools/local/dynamodblocal/pom.xml tools/local/dynamodblocal/LoopbackDynamoDBLocal.java
 	@echo "==> fetching DynamoDB Local from Maven Central into $(DDB_DIR) (first run only)"
@@ -47,13 +49,21 @@ $(DDB_READY): tools/local/dynamodblocal/pom.xml tools/local/dynamodblocal/Loopba
 	javac -d $(DDB_DIR)/launcher -cp '$(DDB_DIR)/lib/*' tools/local/dynamodblocal/LoopbackDynamoDBLocal.java
 	@echo "==> DynamoDB Local ready in $(DDB_DIR)"
 
+# The venv is created once; a change to tools/requirements.txt installs what it adds.
 $(VENV_READY): tools/requirements.txt
-	@echo "==> installing Python tools (aws-sam-cli, cfn-lint, openapi-spec-validator, moto) from PyPI into $(VENV) (first run only)"
-	@rm -rf $(VENV)
-	python3 -m venv $(VENV)
+	@echo "==> installing Python tools (aws-sam-cli, cfn-lint with the serverless rules, openapi-spec-validator, moto) from PyPI into $(VENV) (first run only)"
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -q -r tools/requirements.txt
 	@touch $@
 	@echo "==> Python tools ready"
+
+# checkov pins versions of boto3 and others that aws-sam-cli's pins exclude: its own venv.
+$(CHECKOV_READY): tools/requirements-checkov.txt
+	@echo "==> installing checkov from PyPI into $(CHECKOV) (first run only; a few minutes)"
+	@test -x $(CHECKOV)/bin/python || python3 -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install --disable-pip-version-check --progress-bar off -q -r tools/requirements-checkov.txt
+	@touch $@
+	@echo "==> checkov ready"
 
 $(WEB_READY): web/package.json web/package-lock.json
 	@echo "==> installing the console toolchain (TypeScript, Vite, Preact), the docs renderer (swagger-ui-dist) and playwright-core from the npm registry into web/node_modules (first run only)"
@@ -108,8 +118,8 @@ $(CMD_BIN)/%: $(GO_SOURCES)
 	@go build -o $@ ./tools/cmd/$*
 
 .PHONY: run
-run: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops)
-	@$(CMD_BIN)/run -addr 127.0.0.1:$(PORT)
+run: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops; CORS_ORIGINS=http://localhost:5173 admits a page on another origin)
+	@$(CMD_BIN)/run -addr 127.0.0.1:$(PORT) $(if $(CORS_ORIGINS),-cors-origins "$(CORS_ORIGINS)")
 
 .PHONY: invoke
 invoke: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/invoke ## run a function's real bootstrap on an event: make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
@@ -134,6 +144,11 @@ events: $(CMD_BIN)/events ## print the events the running `make run` received on
 .PHONY: token
 token: $(CMD_BIN)/token ## print a dev token: make token SUB=alice [ROLES=Dispatcher,Admin] [TTL=12h]
 	@$(CMD_BIN)/token -sub "$(SUB)" -roles "$(ROLES)" -ttl "$(or $(TTL),12h)"
+
+.PHONY: smoke
+smoke: $(CMD_BIN)/smoke ## check a deployed stage (or make run): make smoke URL=<ApiUrl> TOKEN=<JWT> [ORIGIN=<frontend origin>] [SESSION=<id> TRANSITION=pause|resume|cancel]
+	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo "usage: make smoke URL=<ApiUrl output> TOKEN=<a user's JWT> [ORIGIN=https://app.example.com] [SESSION=<session id> TRANSITION=pause]"; exit 2; }
+	@$(CMD_BIN)/smoke -url "$(URL)" -token "$(TOKEN)" -origin "$(ORIGIN)" -session "$(SESSION)" -transition "$(or $(TRANSITION),pause)"
 
 ## ---- checks ----
 

@@ -4,6 +4,7 @@
 package template
 
 import (
+	"maps"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -186,7 +187,8 @@ func TestTablesMatchTheCodeSchemas(t *testing.T) {
 }
 
 // grants is each function's least privilege: every action it may perform and the exact
-// resources it may perform it on. Nothing else may be granted.
+// resources it may perform it on, beside what every function gets (ownGrants). Nothing
+// else may be granted.
 var grants = map[string]map[string][]string{
 	httpapi.FnCancelInterview: {"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnPauseInterview:  {"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
@@ -196,16 +198,39 @@ var grants = map[string]map[string][]string{
 	httpapi.FnCancelJob:       {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetJob:          {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	"publish-events": {
-		"dynamodb:DescribeStream":   {"!Sub ${Table.Arn}/stream/*"},
-		"dynamodb:GetRecords":       {"!Sub ${Table.Arn}/stream/*"},
-		"dynamodb:GetShardIterator": {"!Sub ${Table.Arn}/stream/*"},
-		"dynamodb:ListStreams":      {"!Sub ${Table.Arn}/stream/*"},
+		"dynamodb:DescribeStream":   {"!GetAtt Table.StreamArn"},
+		"dynamodb:GetRecords":       {"!GetAtt Table.StreamArn"},
+		"dynamodb:GetShardIterator": {"!GetAtt Table.StreamArn"},
+		"dynamodb:ListStreams":      {"*"},
 		"events:PutEvents":          {"!GetAtt EventBus.Arn"},
 		"sqs:SendMessage":           {"!GetAtt PublishEventsFailures.Arn"},
-		"logs:CreateLogStream":      {"!GetAtt PublishEventsLogs.Arn"},
-		"logs:PutLogEvents":         {"!GetAtt PublishEventsLogs.Arn"},
 	},
-	"audit-log": {"dynamodb:PutItem": {"!GetAtt AuditTable.Arn"}},
+	"audit-log": {
+		"sqs:ReceiveMessage":     {"!GetAtt AuditQueue.Arn"},
+		"sqs:DeleteMessage":      {"!GetAtt AuditQueue.Arn"},
+		"sqs:GetQueueAttributes": {"!GetAtt AuditQueue.Arn"},
+		"dynamodb:PutItem":       {"!GetAtt AuditTable.Arn"},
+	},
+}
+
+// ownGrants is what every function needs beside its work: writing to its own log group
+// (<Name>Logs), and, traced actively, sending its segments to X-Ray.
+func ownGrants(logicalName string) map[string][]string {
+	logs := "!GetAtt " + logicalName + "Logs.Arn"
+	return map[string][]string{
+		"logs:CreateLogStream":     {logs},
+		"logs:PutLogEvents":        {logs},
+		"xray:PutTraceSegments":    {"*"},
+		"xray:PutTelemetryRecords": {"*"},
+	}
+}
+
+// unscoped are the actions IAM lets no policy scope to a resource, each with why a
+// function needs it: the only ones a function's role may grant on "*".
+var unscoped = map[string]string{
+	"xray:PutTraceSegments":    "active tracing sends the function's segments; X-Ray's actions take no resource",
+	"xray:PutTelemetryRecords": "active tracing reports the X-Ray SDK's telemetry; X-Ray's actions take no resource",
+	"dynamodb:ListStreams":     "Lambda's stream poller lists the table's streams; ListStreams is an account-level action with no resource type",
 }
 
 // leadingKeys is the partition-key prefix each item-level function is confined to with a
@@ -246,21 +271,28 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 			t.Errorf("%s: no grants listed in this test", name)
 			continue
 		}
+		id, _ := cfntemplate.GetAttTarget(get(fn, "Properties", "Role"))
+		if id == "" {
+			t.Errorf("%s has no role of its own (SAM's generated roles carry managed policies on every resource)", name)
+			continue
+		}
+		logical := strings.TrimSuffix(id, "Role")
+		want = maps.Clone(want)
+		maps.Copy(want, ownGrants(logical))
 		got := map[string][]string{}
 		for _, st := range statements(tpl, fn) {
 			if scalar(get(st, "Effect")) != "Allow" {
 				continue
 			}
 			resources := cfntemplate.Scalars(get(st, "Resource"))
-			for _, r := range resources {
-				if r == "*" {
-					t.Errorf("%s: a statement on every resource", name)
+			actions := cfntemplate.Scalars(get(st, "Action"))
+			for _, a := range actions {
+				if slices.Contains(resources, "*") && unscoped[a] == "" {
+					t.Errorf("%s: %s on every resource, but it can be scoped", name, a)
 				}
-			}
-			for _, a := range cfntemplate.Scalars(get(st, "Action")) {
 				got[a] = append(got[a], resources...)
 			}
-			if prefix := leadingKeys[name]; prefix != "" {
+			if prefix := leadingKeys[name]; prefix != "" && strings.HasPrefix(actions[0], "dynamodb:") {
 				lk := get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")
 				if lk == nil || len(lk.Content) != 1 || lk.Content[0].Value != prefix {
 					t.Errorf("%s: statement must be confined to partitions %s", name, prefix)

@@ -145,3 +145,15 @@ func inRepo(what string, elem ...string) error {
 	}
 	return nil
 }
+
+// Venv is the Python tools venv (aws-sam-cli with aws-sam-translator, cfn-lint with the
+// serverless rules), as `make tools` installs it.
+func Venv() error {
+	return inRepo("the Python tools venv (make tools)", ".tools", "venv", ".installed")
+}
+
+// Checkov is checkov in its own venv (its pins conflict with aws-sam-cli's), as `make
+// tools` installs it.
+func Checkov() error {
+	return inRepo("checkov (make tools)", ".tools", "checkov", ".installed")
+}

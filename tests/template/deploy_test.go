@@ -1,0 +1,296 @@
+package template
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+	"gopkg.in/yaml.v3"
+
+	"github.com/lifecycle-api/lifecycle/shared/auth"
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
+)
+
+// environment is one deployable environment of samconfig.toml: what `sam deploy
+// --config-env <name>` is given.
+type environment struct {
+	name, stack, region, capabilities, tags string
+	params                                  map[string]string
+}
+
+// environments reads samconfig.toml's environments that deploy (those with a stack name).
+func environments(t *testing.T) []environment {
+	t.Helper()
+	var raw map[string]any
+	if _, err := toml.DecodeFile("../../samconfig.toml", &raw); err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]map[string]map[string]any{}
+	for name, v := range raw {
+		cmds, ok := v.(map[string]any)
+		if !ok {
+			continue // version
+		}
+		cfg[name] = map[string]map[string]any{}
+		for cmd, c := range cmds {
+			cfg[name][cmd], _ = c.(map[string]any)
+		}
+	}
+	var out []environment
+	for name, cmds := range cfg {
+		if name == "version" {
+			continue
+		}
+		merged := map[string]any{}
+		for _, cmd := range []string{"global", "deploy"} {
+			ps, _ := cmds[cmd]["parameters"].(map[string]any)
+			for k, v := range ps {
+				merged[k] = v
+			}
+		}
+		str := func(k string) string { s, _ := merged[k].(string); return s }
+		if str("stack_name") == "" {
+			if cmds["deploy"] != nil {
+				t.Errorf("samconfig.toml [%s] has deploy parameters but no stack_name", name)
+			}
+			continue
+		}
+		env := environment{name: name, stack: str("stack_name"), region: str("region"), capabilities: str("capabilities"), tags: str("tags"), params: map[string]string{}}
+		for _, kv := range strings.Fields(str("parameter_overrides")) {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				t.Errorf("[%s] parameter_overrides: %q is not Name=Value", name, kv)
+			}
+			env.params[k] = v
+		}
+		out = append(out, env)
+	}
+	slices.SortFunc(out, func(a, b environment) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// parameters returns the template's parameters by name.
+func parameters(tpl *cfntemplate.Template) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	ps := get(tpl.Root, "Parameters")
+	for i := 0; i+1 < len(ps.Content); i += 2 {
+		out[ps.Content[i].Value] = ps.Content[i+1]
+	}
+	return out
+}
+
+// checkValue reports why v is not a value parameter p accepts ("" when it is).
+func checkValue(p *yaml.Node, v string) string {
+	values := []string{v}
+	if scalar(get(p, "Type")) == "CommaDelimitedList" {
+		values = strings.Split(v, ",")
+	}
+	for _, v := range values {
+		if allowed := cfntemplate.Scalars(get(p, "AllowedValues")); allowed != nil && !slices.Contains(allowed, v) {
+			return "not one of " + strings.Join(allowed, ", ")
+		}
+		if pat := scalar(get(p, "AllowedPattern")); pat != "" && !regexp.MustCompile("^(?:"+pat+")$").MatchString(v) {
+			return "does not match " + pat
+		}
+		if min := scalar(get(p, "MinValue")); min != "" {
+			n, err := strconv.Atoi(v)
+			m, _ := strconv.Atoi(min)
+			if err != nil || n < m {
+				return "below " + min
+			}
+		}
+	}
+	return ""
+}
+
+// TestEveryEnvironmentDeploysAFreshStack (issue 13, fault 2): a first `sam deploy
+// --config-env <env>` reuses no previous values, so every parameter without a default has
+// one in every environment, every value is one the template accepts, and the
+// environments are distinct stacks with a region, the capabilities the template needs and
+// cost-allocation tags.
+func TestEveryEnvironmentDeploysAFreshStack(t *testing.T) {
+	tpl := load(t)
+	params := parameters(tpl)
+	envs := environments(t)
+	if len(envs) < 2 {
+		t.Fatalf("samconfig.toml deploys %d environments, want dev and prod", len(envs))
+	}
+	stacks := map[string]string{}
+	for _, env := range envs {
+		if other, ok := stacks[env.stack]; ok {
+			t.Errorf("[%s] and [%s] both deploy stack %s", env.name, other, env.stack)
+		}
+		stacks[env.stack] = env.name
+		if env.region == "" {
+			t.Errorf("[%s] names no region", env.name)
+		}
+		caps := strings.Fields(env.capabilities)
+		if !slices.Contains(caps, "CAPABILITY_IAM") || !slices.Contains(caps, "CAPABILITY_AUTO_EXPAND") {
+			t.Errorf("[%s] capabilities %q: the stack creates roles (CAPABILITY_IAM) and uses AWS::LanguageExtensions (CAPABILITY_AUTO_EXPAND)", env.name, env.capabilities)
+		}
+		tags := map[string]string{}
+		for _, kv := range strings.Fields(env.tags) {
+			k, v, _ := strings.Cut(kv, "=")
+			tags[k] = v
+		}
+		if tags["project"] != "lifecycle" || tags["environment"] != env.params["Stage"] || tags["cost-center"] == "" {
+			t.Errorf("[%s] tags %q: want project=lifecycle, environment=<Stage> and a cost-center", env.name, env.tags)
+		}
+		for name, p := range params {
+			v, set := env.params[name]
+			if !set && get(p, "Default") == nil {
+				t.Errorf("[%s] gives no value for %s, which has no default: a first deploy fails", env.name, name)
+			}
+			if set {
+				if why := checkValue(p, v); why != "" {
+					t.Errorf("[%s] %s=%s: %s", env.name, name, v, why)
+				}
+			}
+		}
+		for name := range env.params {
+			if params[name] == nil {
+				t.Errorf("[%s] sets %s, which the template does not have", env.name, name)
+			}
+		}
+		if env.name == "prod" && env.params["AlarmEmail"] == "" {
+			t.Error("[prod] subscribes no AlarmEmail: its alarms would reach no one")
+		}
+	}
+	if pat := scalar(get(params["JwtIssuer"], "AllowedPattern")); pat == "" {
+		t.Error("JwtIssuer has no AllowedPattern")
+	}
+	for v, ok := range map[string]bool{
+		"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123":  true,
+		"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/": false, // iss never ends in a slash
+		"http://issuer.example.com":                                     false,
+		"cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123":          false,
+		"": false,
+	} {
+		if (checkValue(params["JwtIssuer"], v) == "") != ok {
+			t.Errorf("JwtIssuer %q accepted = %v, want %v", v, !ok, ok)
+		}
+	}
+}
+
+// TestPerEnvironmentChoices: the choices issue 13 asks to make per environment are made in
+// each, and prod's protect it.
+func TestPerEnvironmentChoices(t *testing.T) {
+	for _, env := range environments(t) {
+		for _, p := range []string{"PublisherReservedConcurrency", "CorsAllowedOrigins", "LogCancelReasons", "AuditRetentionDays", "CreateExampleQueues", "DeploymentType"} {
+			if _, ok := env.params[p]; !ok {
+				t.Errorf("[%s] does not choose %s", env.name, p)
+			}
+		}
+		gradual := strings.HasPrefix(env.params["DeploymentType"], "Canary") || strings.HasPrefix(env.params["DeploymentType"], "Linear")
+		if env.params["Stage"] == "prod" && (!gradual || env.params["CreateExampleQueues"] != "false") {
+			t.Errorf("[%s] must shift traffic gradually (canary or linear) and create no example queues", env.name)
+		}
+	}
+}
+
+// TestFunctionSettingsComeFromParameters (faults 6 and 8): the roles claim and the reason
+// logging switch reach every function as environment variables from parameters whose
+// defaults are what the local stack runs with.
+func TestFunctionSettingsComeFromParameters(t *testing.T) {
+	tpl := load(t)
+	params := parameters(tpl)
+	vars := get(tpl.Root, "Globals", "Function", "Environment", "Variables")
+	d := wiring.Defaults()
+	for env, want := range map[string]struct{ param, def string }{
+		"ROLES_CLAIM": {"RolesClaim", d.RolesClaim},
+		"LOG_REASONS": {"LogCancelReasons", strconv.FormatBool(d.LogReasons)},
+	} {
+		if got := scalar(get(vars, env)); got != "!Ref "+want.param {
+			t.Errorf("Globals: %s = %q, want !Ref %s", env, got, want.param)
+		}
+		if got := scalar(get(params[want.param], "Default")); got != want.def {
+			t.Errorf("%s defaults to %q, the local stack runs with %q", want.param, got, want.def)
+		}
+	}
+	if d.RolesClaim != auth.DefaultRolesClaim || !d.LogReasons {
+		t.Errorf("the local defaults %+v are not the documented ones (cognito:groups, reasons logged)", d)
+	}
+	for id, fn := range tpl.Resources("AWS::Serverless::Function") {
+		if v := get(fn, "Properties", "Environment", "Variables"); get(v, "ROLES_CLAIM") != nil || get(v, "LOG_REASONS") != nil {
+			t.Errorf("%s overrides a setting every function shares", id)
+		}
+	}
+	// The audit table expires records by the attribute the code writes, after the days
+	// AuditRetentionDays gives the consumer.
+	ttl := get(tpl.Root, "Resources", "AuditTable", "Properties", "TimeToLiveSpecification")
+	if scalar(get(ttl, "AttributeName")) != dynamo.AuditExpiresAt || scalar(get(ttl, "Enabled")) != "true" {
+		t.Errorf("AuditTable TTL %v, want %s enabled", ttl, dynamo.AuditExpiresAt)
+	}
+	if got := scalar(get(tpl.Root, "Resources", "AuditLogFunction", "Properties", "Environment", "Variables", "AUDIT_RETENTION_DAYS")); got != "!Ref AuditRetentionDays" {
+		t.Errorf("audit-log's AUDIT_RETENTION_DAYS = %q", got)
+	}
+	ops, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"LogCancelReasons", "AuditRetentionDays", "LogRetentionDays", "RolesClaim"} {
+		if !strings.Contains(string(ops), p) {
+			t.Errorf("docs/operations.md does not document %s", p)
+		}
+	}
+}
+
+// readDoc returns a repository file's text.
+func readDoc(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestRollbackAlarmsWatchEveryFunction (Go further): the deployments' rollback alarms see
+// a crash of any function (Lambda Errors of each, by name) and any 5xx the HTTP functions
+// answer (their request metric by outcome alone, the dimension set the middleware emits
+// for it), with Tracing on every function.
+func TestRollbackAlarmsWatchEveryFunction(t *testing.T) {
+	tpl := load(t)
+	g := get(tpl.Root, "Globals", "Function")
+	if scalar(get(g, "Tracing")) != "Active" || scalar(get(g, "AutoPublishAlias")) != "live" {
+		t.Error("Globals: every function must be traced actively and published behind the alias live")
+	}
+	alarms := cfntemplate.Scalars(get(g, "DeploymentPreference", "Alarms"))
+	if !slices.Equal(alarms, []string{"!Ref FunctionServerErrorsAlarm", "!Ref FunctionErrorsAlarm"}) || scalar(get(g, "DeploymentPreference", "Type")) != "!Ref DeploymentType" {
+		t.Errorf("Globals DeploymentPreference: alarms %v", alarms)
+	}
+	watched := map[string]bool{}
+	for _, m := range get(tpl.Root, "Resources", "FunctionErrorsAlarm", "Properties", "Metrics").Content {
+		metric := get(m, "MetricStat", "Metric")
+		if scalar(get(metric, "MetricName")) == "Errors" {
+			watched[refTarget(get(metric, "Dimensions").Content[0].Content[3])] = true
+		}
+	}
+	for id := range tpl.Resources("AWS::Serverless::Function") {
+		if !watched[id] {
+			t.Errorf("FunctionErrorsAlarm does not watch %s", id)
+		}
+	}
+	var outcomes []string
+	for _, m := range get(tpl.Root, "Resources", "FunctionServerErrorsAlarm", "Properties", "Metrics").Content {
+		metric := get(m, "MetricStat", "Metric")
+		if metric == nil {
+			continue
+		}
+		dims := get(metric, "Dimensions").Content
+		if scalar(get(metric, "Namespace")) != "Lifecycle" || scalar(get(metric, "MetricName")) != "requests" || len(dims) != 1 || scalar(get(dims[0], "Name")) != "outcome" {
+			t.Errorf("FunctionServerErrorsAlarm watches %s/%s by %d dimensions, want Lifecycle/requests by outcome alone", scalar(get(metric, "Namespace")), scalar(get(metric, "MetricName")), len(dims))
+			continue
+		}
+		outcomes = append(outcomes, scalar(get(dims[0], "Value")))
+	}
+	if slices.Sort(outcomes); !slices.Equal(outcomes, []string{"INTERNAL", "UNAVAILABLE"}) {
+		t.Errorf("FunctionServerErrorsAlarm watches outcomes %v, want the 5xx ones", outcomes)
+	}
+}
