@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
@@ -40,13 +42,26 @@ func TestBrowser(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	key := []byte("browser-test-signing-key-0123456789")
+	// A second loopback origin for web/tests/cors.test.mjs: the API admits it, as the
+	// CorsAllowedOrigins parameter admits a frontend's origin; the same page under
+	// localhost is an origin it does not admit.
+	crossOrigin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<!doctype html><title>a frontend on another origin</title>")
+	}))
+	defer crossOrigin.Close()
+	corsToken, err := devauth.Mint(key, "alice", nil, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, err := stack.Start(ctx, stack.Options{
-		Table:      "browser",
-		AuditTable: "browser-audit",
-		LogDir:     filepath.Join(root, "test-output", "browser"),
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
-		Docs:       true,
+		CORSOrigins: []string{crossOrigin.URL},
+		Table:       "browser",
+		AuditTable:  "browser-audit",
+		LogDir:      filepath.Join(root, "test-output", "browser"),
+		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Verify:      func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+		Docs:        true,
 		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 			return devauth.Mint(key, sub, roles, ttl, now)
 		},
@@ -75,6 +90,11 @@ func TestBrowser(t *testing.T) {
 		"OUTPUT_DIR="+filepath.Join(root, "test-output", "browser"),
 		"CHROMIUM="+chromium,
 		"ROUTES="+string(routesJSON),
+		"CORS_PAGE_URL="+crossOrigin.URL,
+		"CORS_OTHER_URL="+strings.Replace(crossOrigin.URL, "127.0.0.1", "localhost", 1),
+		"CORS_TOKEN="+corsToken,
+		"CORS_SESSION="+demodata.AliceCompleted,
+		"CORS_MISSING="+demodata.MissingSession,
 	)
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)
