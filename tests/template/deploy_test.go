@@ -179,8 +179,19 @@ func TestEveryEnvironmentDeploysAFreshStack(t *testing.T) {
 }
 
 // TestPerEnvironmentChoices: the choices issue 13 asks to make per environment are made in
-// each, and prod's protect it.
+// each, and prod's protect it. PublisherReservedConcurrency 0 leaves the publisher
+// unreserved (an account at the minimum concurrency quota can reserve none).
 func TestPerEnvironmentChoices(t *testing.T) {
+	tpl := load(t)
+	rc := flow(get(tpl.Root, "Resources", "PublishEventsFunction", "Properties", "ReservedConcurrentExecutions"))
+	cond := get(tpl.Root, "Conditions", "HasPublisherConcurrency")
+	if rc != "!If [HasPublisherConcurrency, !Ref PublisherReservedConcurrency, !Ref AWS::NoValue]" ||
+		cond.Tag != "!Not" || flow(cond.Content[0]) != "!Equals [!Ref PublisherReservedConcurrency, 0]" {
+		t.Errorf("publish-events' reserved concurrency %q: 0 must mean none reserved", rc)
+	}
+	if scalar(get(parameters(tpl)["PublisherReservedConcurrency"], "MinValue")) != "0" {
+		t.Error("PublisherReservedConcurrency must accept 0")
+	}
 	for _, env := range environments(t) {
 		for _, p := range []string{"PublisherReservedConcurrency", "CorsAllowedOrigins", "LogCancelReasons", "AuditRetentionDays", "CreateExampleQueues", "DeploymentType"} {
 			if _, ok := env.params[p]; !ok {
