@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
@@ -12,18 +13,30 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/samtranslate"
 )
 
+// translations caches translated's results by environment: the translator takes seconds.
+var (
+	translationsMu sync.Mutex
+	translations   = map[string]map[string]any{}
+)
+
 // translated is template.yaml as SAM's translator turns it into CloudFormation for
-// environment env of samconfig.toml.
+// environment env of samconfig.toml. Callers must not modify it.
 func translated(t *testing.T, env string) map[string]any {
 	t.Helper()
 	prereq.Need(t, prereq.Venv)
+	translationsMu.Lock()
+	defer translationsMu.Unlock()
+	if res, ok := translations[env]; ok {
+		return res
+	}
 	for _, e := range environments(t) {
 		if e.name == env {
 			out, err := samtranslate.Translate("../../template.yaml", e.params)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return out["Resources"].(map[string]any)
+			translations[env] = out["Resources"].(map[string]any)
+			return translations[env]
 		}
 	}
 	t.Fatalf("samconfig.toml has no environment %s", env)
