@@ -47,7 +47,7 @@ $(DDB_READY): tools/local/dynamodblocal/pom.xml tools/local/dynamodblocal/Loopba
 	@cp $(DDB_DIR)/lib/libsqlite4java-linux-amd64-*.so $(DDB_DIR)/native/libsqlite4java-linux-amd64.so
 	@for f in $(DDB_DIR)/lib/libsqlite4java-linux-aarch64-*.so; do [ -e "$$f" ] && cp "$$f" $(DDB_DIR)/native/libsqlite4java-linux-aarch64.so; done; true
 	javac -d $(DDB_DIR)/launcher -cp '$(DDB_DIR)/lib/*' tools/local/dynamodblocal/LoopbackDynamoDBLocal.java
-	@echo "==> DynamoDB Local ready in $(DDB_DIR)"
+	@echo "==> DynamoDB Local installed in $(DDB_DIR)"
 
 # The venv is created once; a change to tools/requirements.txt installs what it adds.
 $(VENV_READY): tools/requirements.txt
@@ -55,7 +55,7 @@ $(VENV_READY): tools/requirements.txt
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -q -r tools/requirements.txt
 	@touch $@
-	@echo "==> Python tools ready"
+	@echo "==> Python tools installed"
 
 # checkov pins versions of boto3 and others that aws-sam-cli's pins exclude: its own venv.
 $(CHECKOV_READY): tools/requirements-checkov.txt
@@ -108,6 +108,8 @@ console: $(CONSOLE_READY) ## build the web console that make run serves at /cons
 
 PORT ?= 3000
 CMD_BIN := bin/cmd
+# When this make began, in Unix milliseconds: `make run`'s ready line counts the set-up from here.
+RUN_STARTED := $(shell date +%s%3N)
 
 # The developer commands (tools/cmd/<name>: run, token, events, invoke, bench, reliability),
 # built once and rebuilt only when Go code changes, so `make token` answers at once.
@@ -119,7 +121,7 @@ $(CMD_BIN)/%: $(GO_SOURCES)
 
 .PHONY: run
 run: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops; CORS_ORIGINS=http://localhost:5173 admits a page on another origin)
-	@$(CMD_BIN)/run -addr 127.0.0.1:$(PORT) $(if $(CORS_ORIGINS),-cors-origins "$(CORS_ORIGINS)")
+	@$(CMD_BIN)/run -addr 127.0.0.1:$(PORT) -started $(RUN_STARTED) $(if $(CORS_ORIGINS),-cors-origins "$(CORS_ORIGINS)")
 
 .PHONY: invoke
 invoke: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/invoke ## run a function's real bootstrap on an event: make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
@@ -139,7 +141,11 @@ bench: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, han
 
 .PHONY: events
 events: $(CMD_BIN)/events ## print the events the running `make run` received on its example queues, newest first
-	@$(CMD_BIN)/events -addr 127.0.0.1:$(PORT) $(if $(JSON),-json)
+	@$(CMD_BIN)/events $(if $(filter command line,$(origin PORT)),-addr 127.0.0.1:$(PORT)) $(if $(JSON),-json)
+
+.PHONY: reset
+reset: $(CMD_BIN)/reset ## put the running `make run`'s demo data back as it started, in place
+	@$(CMD_BIN)/reset
 
 .PHONY: token
 token: $(CMD_BIN)/token ## print a dev token: make token SUB=alice [ROLES=Dispatcher,Admin] [TTL=12h]

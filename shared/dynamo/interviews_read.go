@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"time"
@@ -53,8 +54,8 @@ func (s *Interviews) List(ctx context.Context, q interview.ListQuery) (interview
 	}
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor)
-		if err != nil {
-			return interview.Page{}, err
+		if err != nil || c.Listing != listingOf(q) {
+			return interview.Page{}, lifecycle.ErrInvalidCursor
 		}
 		start := interviewKey(c.ID)
 		start[partAttr] = sAV(partValue)
@@ -79,16 +80,25 @@ func (s *Interviews) List(ctx context.Context, q interview.ListQuery) (interview
 	// More remains when the extra item came back, or when DynamoDB stopped early (1 MB).
 	if len(out.Items) > q.Limit || (len(out.LastEvaluatedKey) > 0 && len(page.Items) > 0) {
 		last := page.Items[len(page.Items)-1]
-		page.Next = encodeCursor(cursor{UpdatedAt: lifecycle.FormatTime(last.UpdatedAt), ID: last.ID})
+		page.Next = encodeCursor(cursor{UpdatedAt: lifecycle.FormatTime(last.UpdatedAt), ID: last.ID, Listing: listingOf(q)})
 	}
 	return page, nil
 }
 
-// cursor is where a listing stopped: the last item's sort key and id. It is opaque to
-// clients (base64url JSON); the partition always comes from the caller, never from it.
+// cursor is where a listing stopped: the last item's sort key and id, and which listing
+// (caller and status filter) issued it. It is opaque to clients (base64url JSON); the
+// partition always comes from the caller, never from it, and a cursor another listing
+// issued is refused rather than silently continuing this one from a foreign position.
 type cursor struct {
 	UpdatedAt string `json:"u"`
 	ID        string `json:"i"`
+	Listing   string `json:"l"`
+}
+
+// listingOf names the listing q asks for, as its cursors carry it.
+func listingOf(q interview.ListQuery) string {
+	sum := sha256.Sum256([]byte(q.Owner + "\x00" + string(q.Status)))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
 func encodeCursor(c cursor) string {

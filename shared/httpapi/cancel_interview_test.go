@@ -65,20 +65,23 @@ func TestCancelInterviewSuccess(t *testing.T) {
 	}
 }
 
-// sessionFields are the fields seed 001 lists for the session object.
+// sessionFields are the fields seed 001 lists for the session object, and the three a
+// cancel records (seed 000: a cancel "with optional reason", which users read back).
 var sessionFields = []string{
 	"id", "topicIds", "topicLabels", "title", "progress", "score", "targetScore", "createdAt",
 	"updatedAt", "lastInteractionAt", "interviewerId", "conversationId", "status", "retryPolicy",
 	"labels", "notes", "language", "difficulty", "recentMessages",
+	"cancelledAt", "cancelledBy", "cancelReason",
 }
 
-func TestSessionJSONHasExactlySeedFields(t *testing.T) {
+func TestSessionJSONHasExactlyTheDocumentedFields(t *testing.T) {
 	full := session(aliceActive, "alice", interview.Active)
 	full.TopicLabels, full.Labels = []string{"Go"}, []string{"demo"}
 	full.TargetScore = new(80.0)
 	full.LastInteractionAt = full.UpdatedAt
 	full.RetryPolicy = &interview.RetryPolicy{MinCooldownHours: new(24.0)}
 	full.Notes, full.Language, full.Difficulty = "n", "en", 3
+	full.CancelledAt, full.CancelledBy, full.CancelReason = full.UpdatedAt, "alice", "moved"
 	b, _ := json.Marshal(newSessionJSON(full))
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
@@ -218,7 +221,7 @@ func TestCancelInterviewIDs(t *testing.T) {
 }
 
 func TestCancelInterviewRoutes(t *testing.T) {
-	for _, path := range []string{"/interviews/%s/cancel", "/api/interviews/%s/cancel", "/api/interview/%s/cancel"} {
+	for _, path := range []string{"/interviews/%s/cancel", "/api/interviews/%s/cancel", "/api/interview/%s/cancel", "/interview/%s/cancel"} {
 		p := fmt.Sprintf(path, aliceActive)
 		logger, _ := newLogger()
 		resp := invoke(t, CancelInterview(logger, defaults, demoStore()), request{id: aliceActive, sub: "alice", path: p}.event())
@@ -228,8 +231,8 @@ func TestCancelInterviewRoutes(t *testing.T) {
 	}
 	logger, _ := newLogger()
 	resp := invoke(t, CancelInterview(logger, defaults, demoStore()), request{method: "GET", id: aliceActive, sub: "alice"}.event())
-	if resp.StatusCode != http.StatusMethodNotAllowed || header(resp, "Allow") != "POST" {
-		t.Errorf("GET on the cancel route = %d, Allow %q", resp.StatusCode, header(resp, "Allow"))
+	if resp.StatusCode != http.StatusNotFound || header(resp, "Allow") != "" || decodeBody(t, resp)["code"] != "ROUTE_NOT_FOUND" {
+		t.Errorf("GET on the cancel route = %d, Allow %q: %s", resp.StatusCode, header(resp, "Allow"), resp.Body)
 	}
 	resp = invoke(t, CancelInterview(logger, defaults, demoStore()), request{id: aliceActive, sub: "alice", path: "/nope"}.event())
 	if resp.StatusCode != http.StatusNotFound || decodeBody(t, resp)["code"] != "ROUTE_NOT_FOUND" {
@@ -321,6 +324,8 @@ func TestRequestAndCorrelationIDs(t *testing.T) {
 		{"", "apigw-req-1"},
 		{"bad value\nwith newline", "apigw-req-1"},
 		{strings.Repeat("a", 129), "apigw-req-1"},
+		// API Gateway's event carries "abc,def" as one value; it must not be read as "abc".
+		{"abc,def", "apigw-req-1"},
 	}
 	for _, c := range cases {
 		logger, logs := newLogger()

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
@@ -35,16 +34,6 @@ var (
 	errRouteNotFound = errors.New("no route matches the path")
 )
 
-// methodNotAllowedError: a route matches the path, but not under the request's method.
-type methodNotAllowedError struct {
-	// allow lists the methods the path takes, for the Allow header.
-	allow []string
-}
-
-func (e *methodNotAllowedError) Error() string {
-	return "method not allowed; the path takes " + strings.Join(e.allow, ", ")
-}
-
 // Error codes: the "code" of every error body, as openapi.yaml's Error schema lists them.
 // The access log's outcome is the code, so dashboards and alarms key on these too.
 const (
@@ -59,7 +48,6 @@ const (
 	codeConflict             = "CONFLICT"
 	codeUnavailable          = "UNAVAILABLE"
 	codeRouteNotFound        = "ROUTE_NOT_FOUND"
-	codeMethodNotAllowed     = "METHOD_NOT_ALLOWED"
 	codeInternal             = "INTERNAL"
 )
 
@@ -112,22 +100,19 @@ var refusals = map[string]refusal{
 }
 
 // failure maps an error to its HTTP status and body. It is the one place that does so:
-// handler errors, 404 and 405, a panic, and an event the adapter cannot read all come
+// handler errors, a request outside the function's routes, a panic, and an event the adapter cannot read all come
 // here. Any error it does not know is a 500 with a fixed body.
 func failure(fn string, err error) (int, errorBody) {
 	ref := refusals[fn]
 	var invalidReq *InvalidRequestError
 	var badTransition *lifecycle.InvalidTransitionError
-	var notAllowed *methodNotAllowedError
 	switch {
 	case errors.Is(err, errRouteNotFound):
 		return http.StatusNotFound, errorBody{Error: "Not Found", Code: codeRouteNotFound}
-	case errors.As(err, &notAllowed):
-		return http.StatusMethodNotAllowed, errorBody{Error: "Method Not Allowed", Code: codeMethodNotAllowed}
 	case errors.As(err, &invalidReq):
 		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: invalidReq.Details}
 	case errors.Is(err, lifecycle.ErrInvalidCursor):
-		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: "cursor is not one this listing issued"}
+		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: "cursor is malformed or was issued for another listing (another caller or status filter)"}
 	case errors.Is(err, errBodyTooLarge):
 		return http.StatusRequestEntityTooLarge, errorBody{Error: "Request body too large", Code: codePayloadTooLarge, Details: "the body must be at most 16384 bytes"}
 	case errors.Is(err, errUnsupportedMediaType):
@@ -206,9 +191,6 @@ func writeError(w http.ResponseWriter, fn, requestID string, err error) (int, st
 		w.Header().Set("Retry-After", retryAfterSeconds)
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", "Bearer")
-	}
-	if e, ok := errors.AsType[*methodNotAllowedError](err); ok {
-		w.Header().Set("Allow", strings.Join(e.allow, ", "))
 	}
 	encode(w, status, body)
 	return status, body.Code

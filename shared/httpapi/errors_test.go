@@ -124,8 +124,7 @@ func TestErrorBodiesOutsideHandlers(t *testing.T) {
 		{
 			name: "wrong method", h: CancelInterview(silent, defaults, demoStore()),
 			ev:     request{method: "GET", id: aliceActive, sub: "alice"},
-			status: 405, body: `{"error":"Method Not Allowed","code":"METHOD_NOT_ALLOWED"}`,
-			headers: map[string]string{"Allow": "POST"},
+			status: 404, body: `{"error":"Not Found","code":"ROUTE_NOT_FOUND"}`,
 		},
 		{
 			name: "panic", h: CancelInterview(silent, defaults, panicking),

@@ -26,9 +26,8 @@ const ReplayedHeader = "Idempotent-Replayed"
 func idempotency(r *http.Request, fn string, actor lifecycle.Actor, id, reason string) (lifecycle.Idempotency, error) {
 	sum := sha256.Sum256([]byte(fn + "\x00" + actor.Sub + "\x00" + id + "\x00" + reason))
 	idem := lifecycle.Idempotency{Fingerprint: hex.EncodeToString(sum[:16])}
-	if values := r.Header.Values(IdempotencyHeader); len(values) > 0 {
-		key := values[0]
-		if len(values) > 1 || !validIdempotencyKey(key) {
+	if key, n := clientHeader(r, IdempotencyHeader); n > 0 {
+		if n > 1 || !validIdempotencyKey(key) {
 			return idem, invalid("Idempotency-Key must be one value of 1 to 255 visible ASCII characters")
 		}
 		idem.Key = "key:" + key

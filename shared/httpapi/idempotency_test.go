@@ -90,3 +90,23 @@ func TestIdempotencyKeyValidation(t *testing.T) {
 		t.Error("two Idempotency-Key headers accepted")
 	}
 }
+
+// TestIdempotencyKeyWithACommaIsOneKey: behind API Gateway a key is read from the event
+// whole; aws-lambda-go-api-proxy's split of header values on commas must not turn the key
+// "k,1" into two values (refused) or into "k" (another request's key).
+func TestIdempotencyKeyWithACommaIsOneKey(t *testing.T) {
+	store := demoStore()
+	logger, _ := newLogger()
+	h := CancelInterview(logger, defaults, store)
+	ev := request{id: aliceActive, sub: "alice", headers: map[string]string{"idempotency-key": "k,1"}}.event()
+	if resp := invoke(t, h, ev); resp.StatusCode != 200 {
+		t.Fatalf("first: %d %s", resp.StatusCode, resp.Body)
+	}
+	resp := invoke(t, h, ev)
+	if resp.StatusCode != 200 || header(resp, ReplayedHeader) != "true" {
+		t.Fatalf("retry with the same key: %d %q %s", resp.StatusCode, header(resp, ReplayedHeader), resp.Body)
+	}
+	if len(store.calls) != 2 || store.calls[0].Idempotency.Key != "key:k,1" {
+		t.Fatalf("keys passed to the store: %+v", store.calls)
+	}
+}

@@ -33,7 +33,9 @@ type InterviewLister interface {
 // MaxReasonLength is the longest cancellation reason accepted, in characters.
 const MaxReasonLength = 500
 
-// reasonBody is the optional body of the cancel routes: { "reason"?: string }.
+// reasonBody is the optional body of the cancel routes: { "reason"?: string | null }; a
+// null reason, like an absent or blank one, means none (frontends send null for an empty
+// field).
 type reasonBody struct {
 	Reason *string `json:"reason"`
 }
@@ -200,8 +202,9 @@ func parseListQuery(r *http.Request) (interview.ListQuery, error) {
 			return q, invalid(k + " must be given at most once")
 		}
 	}
-	if v := values.Get("status"); v != "" {
-		st, ok := interview.ParseStatus(v)
+	// A parameter that is present must be valid: "status=" is not "no filter".
+	if v, ok := values["status"]; ok {
+		st, ok := interview.ParseStatus(v[0])
 		if !ok {
 			return q, invalid("status must be one of active, paused, completed, cancelled")
 		}
@@ -214,7 +217,12 @@ func parseListQuery(r *http.Request) (interview.ListQuery, error) {
 		}
 		q.Limit = n
 	}
-	q.Cursor = values.Get("cursor")
+	if v, ok := values["cursor"]; ok {
+		if v[0] == "" {
+			return q, invalid("cursor must not be empty; leave it out for the first page")
+		}
+		q.Cursor = v[0]
+	}
 	return q, nil
 }
 
@@ -229,8 +237,8 @@ func optTime(t time.Time) string {
 // etag is the entity tag of a version.
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
-// sessionJSON is the session object exactly as seed 001 lists it; optional fields are
-// left out when empty.
+// sessionJSON is the session object as seed 001 lists it, with what a cancel recorded;
+// optional fields are left out when empty.
 type sessionJSON struct {
 	ID                string           `json:"id"`
 	TopicIDs          []string         `json:"topicIds"`
@@ -251,6 +259,10 @@ type sessionJSON struct {
 	Language          string           `json:"language,omitempty"`
 	Difficulty        int              `json:"difficulty,omitempty"`
 	RecentMessages    json.RawMessage  `json:"recentMessages,omitempty"`
+	// What a cancel recorded, once there is one.
+	CancelledAt  string `json:"cancelledAt,omitempty"`
+	CancelledBy  string `json:"cancelledBy,omitempty"`
+	CancelReason string `json:"cancelReason,omitempty"`
 }
 
 type retryPolicyJSON struct {
@@ -277,6 +289,9 @@ func newSessionJSON(s interview.Session) sessionJSON {
 		Language:       s.Language,
 		Difficulty:     s.Difficulty,
 		RecentMessages: s.RecentMessages,
+		CancelledAt:    optTime(s.CancelledAt),
+		CancelledBy:    s.CancelledBy,
+		CancelReason:   s.CancelReason,
 	}
 	if out.TopicIDs == nil {
 		out.TopicIDs = []string{}

@@ -21,7 +21,7 @@ type LambdaHandler func(context.Context, events.APIGatewayV2HTTPRequest) (events
 func Lambda(logger *slog.Logger, h http.Handler) LambdaHandler {
 	adapter := httpadapter.NewV2(h)
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		resp, err := adapter.ProxyWithContext(ctx, ev)
+		resp, err := adapter.ProxyWithContext(context.WithValue(ctx, eventHeadersKey{}, ev.Headers), ev)
 		if err == nil {
 			return resp, nil
 		}
@@ -40,10 +40,36 @@ func Lambda(logger *slog.Logger, h http.Handler) LambdaHandler {
 
 // headerOf returns ev's header name, whatever its case (API Gateway lower-cases them).
 func headerOf(ev events.APIGatewayV2HTTPRequest, name string) string {
-	for k, v := range ev.Headers {
+	v, _ := lookup(ev.Headers, name)
+	return v
+}
+
+func lookup(headers map[string]string, name string) (string, bool) {
+	for k, v := range headers {
 		if strings.EqualFold(k, name) {
-			return v
+			return v, true
 		}
 	}
-	return ""
+	return "", false
+}
+
+type eventHeadersKey struct{}
+
+// clientHeader returns the value of a request header as the client sent it, and how many
+// values it has. Behind API Gateway that is the event's own value: the payload 2.0 event
+// joins repeated headers with commas, and aws-lambda-go-api-proxy splits every value on
+// commas again, which would break a single value that contains one (an Idempotency-Key
+// "a,b" would read as two keys). Elsewhere (a plain net/http server) it is the request's.
+func clientHeader(r *http.Request, name string) (string, int) {
+	if hs, ok := r.Context().Value(eventHeadersKey{}).(map[string]string); ok {
+		if v, ok := lookup(hs, name); ok {
+			return v, 1
+		}
+		return "", 0
+	}
+	vs := r.Header.Values(name)
+	if len(vs) == 0 {
+		return "", 0
+	}
+	return vs[0], len(vs)
 }

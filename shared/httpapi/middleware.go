@@ -65,7 +65,11 @@ func withRequest(logger *slog.Logger, fn string, settings config.HTTP, next http
 		if rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok {
 			apiRequestID = rc.RequestID
 		}
-		scope := &requestScope{fn: fn, settings: settings, ids: newRequestIDs(apiRequestID, r.Header.Get(CorrelationHeader))}
+		correlation, n := clientHeader(r, CorrelationHeader)
+		if n != 1 {
+			correlation = "" // repeated headers: the request id stands in
+		}
+		scope := &requestScope{fn: fn, settings: settings, ids: newRequestIDs(apiRequestID, correlation)}
 		lambdaRequestID := ""
 		if lc, ok := lambdacontext.FromContext(r.Context()); ok {
 			lambdaRequestID = lc.AwsRequestID

@@ -40,6 +40,7 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 var routeTable = []Route{
 	{FnCancelInterview, http.MethodPost, "/interviews/{id}/cancel"},
 	{FnCancelInterview, http.MethodPost, "/api/interviews/{id}/cancel"},
+	{FnCancelInterview, http.MethodPost, "/interview/{id}/cancel"},     // seed 000's path, bare
 	{FnCancelInterview, http.MethodPost, "/api/interview/{id}/cancel"}, // seed 000's path
 	{FnPauseInterview, http.MethodPost, "/interviews/{id}/pause"},
 	{FnPauseInterview, http.MethodPost, "/api/interviews/{id}/pause"},
@@ -137,7 +138,7 @@ func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]ht
 	return out
 }
 
-// newFunction mounts h on fn's routes, answers anything else with a JSON 404 or 405, and
+// newFunction mounts h on fn's routes, answers anything else with a JSON 404, and
 // wraps it all in the request middleware.
 func newFunction(logger *slog.Logger, settings config.HTTP, fn string, h handlerFunc) http.Handler {
 	mux, handler := http.NewServeMux(), serve(h)
@@ -146,29 +147,18 @@ func newFunction(logger *slog.Logger, settings config.HTTP, fn string, h handler
 			mux.Handle(rt.Pattern(), handler)
 		}
 	}
-	mux.Handle("/", handleNoRoute(mux))
+	mux.Handle("/", handleNoRoute())
 	return withRequest(logger, fn, settings, mux)
 }
 
-// handleNoRoute answers requests no route matched: 405 with Allow when the path exists
-// under another method, else 404.
-func handleNoRoute(mux *http.ServeMux) http.Handler {
-	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+// handleNoRoute answers requests no route of the function matches, whatever the method,
+// with a 404. API Gateway never sends a function such a request (a method or path no route
+// has gets the gateway's own 404); this only keeps a misrouted request from reaching a
+// handler.
+func handleNoRoute() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var allow []string
-		for _, m := range methods {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
-				allow = append(allow, m)
-			}
-		}
-		err := errRouteNotFound
-		if len(allow) > 0 {
-			err = &methodNotAllowedError{allow: allow}
-		}
 		// Not logged beyond the access line, whose outcome is the code. These bodies have
 		// never carried a requestId; the correlation id is in the response header.
-		writeError(w, scopeOf(r).fn, "", err)
+		writeError(w, scopeOf(r).fn, "", errRouteNotFound)
 	})
 }

@@ -40,7 +40,8 @@ var (
 	// ErrConflict: the entity changed between the read and the guarded write;
 	// the caller may retry.
 	ErrConflict = errors.New("concurrent modification")
-	// ErrInvalidCursor: a pagination cursor that this API did not issue.
+	// ErrInvalidCursor: a pagination cursor that is malformed or that another listing (another
+	// caller, another status filter) issued.
 	ErrInvalidCursor = errors.New("invalid cursor")
 	// ErrIdempotencyKeyReused: an idempotency key came back with a different request.
 	ErrIdempotencyKeyReused = errors.New("idempotency key reused for a different request")

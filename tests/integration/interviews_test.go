@@ -2,12 +2,14 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -229,8 +231,21 @@ func TestListInterviewsContract(t *testing.T) {
 		t.Errorf("after pausing, first paused = %v (next %v)", got, r.body["nextCursor"])
 	}
 
-	// Bad parameters.
-	for _, q := range []string{"status=archived", "limit=0", "limit=101", "limit=x", "cursor=bogus", "cursor=" + url.QueryEscape("eyJ1IjoiMjAyNi0xMS0wMVQwOTowMDowMC4wMDBaIiwiaSI6Ii4uIn0")} {
+	// A cursor belongs to the listing that issued it: not another caller's, not another
+	// status filter's.
+	r = s.do(t, http.MethodGet, "/interviews?limit=1", alice, "")
+	aliceCursor, _ := r.body["nextCursor"].(string)
+	for name, c := range map[string]struct{ query, token string }{
+		"bob with alice's cursor":             {"/interviews?limit=1&cursor=", bob},
+		"alice's cursor with a status filter": {"/interviews?status=active&limit=1&cursor=", alice},
+	} {
+		if r := s.do(t, http.MethodGet, c.query+url.QueryEscape(aliceCursor), c.token, ""); r.status != 400 || !strings.Contains(fmt.Sprint(r.body["details"]), "another listing") {
+			t.Errorf("%s: %d %s", name, r.status, r.raw)
+		}
+	}
+
+	// Bad parameters (an empty one is not an absent one).
+	for _, q := range []string{"status=archived", "status=", "cursor=", "limit=", "limit=0", "limit=101", "limit=x", "cursor=bogus", "cursor=" + url.QueryEscape("eyJ1IjoiMjAyNi0xMS0wMVQwOTowMDowMC4wMDBaIiwiaSI6Ii4uIn0")} {
 		if r := s.do(t, http.MethodGet, "/interviews?"+q, alice, ""); r.status != 400 || r.body["error"] != "Invalid request" {
 			t.Errorf("%s: %d %s", q, r.status, r.raw)
 		}

@@ -24,15 +24,24 @@ func main() {
 // events prints the events the running local stack received on its example queues.
 func events(args []string) error {
 	fs := flag.NewFlagSet("events", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:3000", "the local API's address")
+	addr := fs.String("addr", "", "the local API's address (default: the running `make run`, whatever its port)")
 	asJSON := fs.Bool("json", false, "print each event's full detail")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	resp, err := http.Get("http://" + *addr + "/_local/events")
+	api := "http://" + *addr
+	if *addr == "" {
+		info, err := stack.Running()
+		if err != nil {
+			return err
+		}
+		api = info.API
+	}
+	resp, err := http.Get(api + "/_local/events")
 	if err != nil {
 		return fmt.Errorf("%w: %v", stack.ErrNotRunning, err)
 	}
+	fmt.Fprintf(os.Stderr, "==> events received by the local stack at %s\n", api)
 	defer resp.Body.Close()
 	var body struct {
 		Events []eventfeed.Received `json:"events"`

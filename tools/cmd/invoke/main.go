@@ -11,11 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -58,8 +56,8 @@ func invoke(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var info stack.Info
-	if raw, err := os.ReadFile(filepath.Join(root, ".local", "stack.json")); err == nil && json.Unmarshal(raw, &info) == nil && reachable(info.DynamoDB) {
+	info, err := stack.Running()
+	if err == nil {
 		fmt.Fprintf(os.Stderr, "==> invoking against the running make run stack (%s)\n", info.DynamoDB)
 	} else {
 		fmt.Fprintln(os.Stderr, "==> no make run stack is up: starting a fresh one with the demo data")
@@ -67,7 +65,7 @@ func invoke(args []string) error {
 		if err != nil {
 			return err
 		}
-		stack, err := stack.Start(ctx, stack.Options{
+		st, err := stack.Start(ctx, stack.Options{
 			Table: "lifecycle-invoke", AuditTable: "lifecycle-invoke-audit", LogDir: filepath.Join(root, ".local", "invoke"),
 			Logger: logging.New(io.Discard, "error"), Progress: os.Stderr,
 			Verify: func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
@@ -75,8 +73,8 @@ func invoke(args []string) error {
 		if err != nil {
 			return err
 		}
-		defer stack.Close()
-		info = stack.Info
+		defer st.Close()
+		info = st.Info
 	}
 	rt, err := lambdaruntime.Start(lambdaruntime.Options{
 		Bootstrap: filepath.Join(root, "bin", "amd64", *fn, "bootstrap"),
@@ -106,13 +104,4 @@ func invoke(args []string) error {
 		return errors.New("the function returned an error")
 	}
 	return nil
-}
-
-func reachable(endpoint string) bool {
-	host := strings.TrimPrefix(endpoint, "http://")
-	conn, err := net.DialTimeout("tcp", host, 300*time.Millisecond)
-	if err == nil {
-		conn.Close()
-	}
-	return err == nil
 }

@@ -38,8 +38,13 @@ func run(args []string) error {
 	table := fs.String("table", "lifecycle-local", "table name")
 	logLevel := fs.String("log-level", "info", "function log level")
 	corsOrigins := fs.String("cors-origins", "", "comma-separated origins the API admits cross-origin calls from, as the CorsAllowedOrigins parameter does in AWS")
+	startedAt := fs.Int64("started", 0, "when set-up began, in Unix milliseconds (the Makefile passes when `make run` started, so the ready line counts the tools' set-up too)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	started := time.Now()
+	if *startedAt > 0 {
+		started = time.UnixMilli(*startedAt)
 	}
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil || !net.ParseIP(host).IsLoopback() {
@@ -57,7 +62,7 @@ func run(args []string) error {
 		return err
 	}
 	logger := logging.New(os.Stderr, *logLevel)
-	stack, err := stack.Start(ctx, stack.Options{
+	st, err := stack.Start(ctx, stack.Options{
 		Table:       *table,
 		AuditTable:  *table + "-audit",
 		LogDir:      filepath.Join(root, ".local"),
@@ -73,25 +78,31 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer stack.Close()
-
-	// make invoke runs functions against this stack while it is up.
-	info, _ := json.Marshal(stack.Info)
-	infoPath := filepath.Join(root, ".local", "stack.json")
-	if err := os.WriteFile(infoPath, info, 0o600); err != nil {
-		return err
-	}
-	defer os.Remove(infoPath)
+	defer st.Close()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another `make run` running?)", *addr, err)
 	}
-	srv := &http.Server{Handler: stack.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: st.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
-	printBanner(*addr, stack, *table, key)
+	// make invoke, make events and make reset find this stack through this file.
+	st.Info.API = "http://" + *addr
+	info, _ := json.Marshal(st.Info)
+	infoPath, err := stack.InfoFile()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(infoPath, info, 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(infoPath)
+
+	printBanner(*addr, st, *table, key)
+	fmt.Printf("\n==> READY: the lifecycle local API is serving on %s (set-up took %s). Console: %s/console. Ctrl-C stops it.\n",
+		st.Info.API, time.Since(started).Round(100*time.Millisecond), st.Info.API)
 
 	select {
 	case <-ctx.Done():
@@ -106,10 +117,10 @@ func run(args []string) error {
 	return srv.Shutdown(shutdown)
 }
 
-func printBanner(addr string, stack *stack.Stack, table string, key []byte) {
+func printBanner(addr string, st *stack.Stack, table string, key []byte) {
 	base := "http://" + addr
-	fmt.Printf("\nlifecycle local API ready on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
-		base, stack.DynamoDBEndpoint, table, stack.MotoEndpoint, stack.Events.BusName)
+	fmt.Printf("\nlifecycle local API on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
+		base, st.DynamoDBEndpoint, table, st.MotoEndpoint, st.Events.BusName)
 	fmt.Printf("Console: %s/console (sign in as a demo user; pause, resume and cancel, and watch the events)\n", base)
 	fmt.Printf("API docs: %s/docs (the document itself: %s/openapi.yaml)\n\n", base, base)
 	fmt.Println("Dev tokens (valid 12h; `make token SUB=<sub> ROLES=<r1,r2>` mints others):")
@@ -153,7 +164,7 @@ Try (after the exports above):
 
 Events: every transition is published from the table's stream to the bus; the example
 queues' events appear with "make events" (or GET %[1]s/_local/events).
-
-Press Ctrl-C to stop (DynamoDB Local and moto stop with it).
+"make reset" (or the console's "Reset demo data") puts the demo data back as it started.
+Ctrl-C stops everything (DynamoDB Local and moto stop with it).
 `, base, demodata.AliceActive, demodata.AliceCompleted, demodata.BobActive, demodata.MissingSession, demodata.AliceActive2, demodata.JobAssignedConfirmed, demodata.JobAssignedPending, demodata.JobCompleted)
 }

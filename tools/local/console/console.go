@@ -5,6 +5,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,8 @@ type Config struct {
 	Users  []User
 	Jobs   []Job
 	Logger *slog.Logger
+	// Reset, when set, puts the demo data back (POST /_local/reset).
+	Reset func(context.Context) error
 }
 
 // Limits of the token endpoint.
@@ -68,6 +71,24 @@ func Mount(mux *http.ServeMux, c Config) {
 	mux.Handle("GET /console/assets/", handleAssets(c.Assets))
 	mux.Handle("POST /_local/token", localOnly(handleToken(c)))
 	mux.Handle("GET /_local/demo", handleDemo(c))
+	if c.Reset != nil {
+		mux.Handle("POST /_local/reset", localOnly(handleReset(c)))
+	}
+}
+
+// handleReset puts the demo data back; the console and `make reset` call it.
+func handleReset(c Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := c.Reset(r.Context()); err != nil {
+			c.Logger.Error("reset the demo data", "err", err)
+			writeError(w, http.StatusInternalServerError, "the demo data could not be reset; see the server's log")
+			return
+		}
+		c.Logger.Info("demo data reset")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = io.WriteString(w, `{"reset":true}`)
+	})
 }
 
 // csp allows the console's own script, styles and API calls, and nothing else.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 )
@@ -230,10 +232,40 @@ func Load(ctx context.Context, db *dynamodb.Client, table string) error {
 	if err := EnsureTable(ctx, db, table); err != nil {
 		return err
 	}
-	put := func(item map[string]types.AttributeValue) error {
+	return each(func(item map[string]types.AttributeValue) error {
 		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item})
 		return err
-	}
+	})
+}
+
+// Reset puts every demo session, job and assignment back as Load wrote it, in place, while
+// the stack runs (`make reset`). Each item is deleted and written anew, so the table's
+// stream carries a REMOVE and an INSERT, which announce no transition; and each gets a
+// version one above the one it had, so that the next transition's eventId (entity, id,
+// version) can never repeat one consumers have already seen.
+func Reset(ctx context.Context, db *dynamodb.Client, table string) error {
+	return each(func(item map[string]types.AttributeValue) error {
+		key := map[string]types.AttributeValue{attr.PK: item[attr.PK], attr.SK: item[attr.SK]}
+		out, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(table), Key: key, ReturnValues: types.ReturnValueAllOld,
+		})
+		if err != nil {
+			return err
+		}
+		if old, ok := out.Attributes[attr.Version].(*types.AttributeValueMemberN); ok {
+			v, err := strconv.ParseInt(old.Value, 10, 64)
+			if err != nil {
+				return fmt.Errorf("version %q: %w", old.Value, err)
+			}
+			item[attr.Version] = &types.AttributeValueMemberN{Value: strconv.FormatInt(v+1, 10)}
+		}
+		_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item})
+		return err
+	})
+}
+
+// each calls put with every demo item: sessions, then each job and its assignments.
+func each(put func(map[string]types.AttributeValue) error) error {
 	for _, s := range Sessions() {
 		if err := put(dynamo.SessionItem(s)); err != nil {
 			return fmt.Errorf("load session %s: %w", s.ID, err)

@@ -82,15 +82,17 @@ func Mint(key []byte, sub string, roles []string, ttl time.Duration, now time.Ti
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 }
 
-// Verify checks signature, algorithm, issuer, audience and expiry, and returns the claims
-// flattened the way API Gateway hands them to a function: every value a string, arrays
-// as "[a b]".
+// Verify checks a token the way the HTTP API's JWT authorizer does: the signature and
+// algorithm, iss, aud, exp (required, after now), nbf and iat (when present, not after
+// now: a token from the future is refused). It returns the claims flattened the way API
+// Gateway hands them to a function: every value a string, arrays as "[a b]".
 func Verify(key []byte, token string, now time.Time) (map[string]string, error) {
 	parsed, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(Issuer),
 		jwt.WithAudience(Audience),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil {

@@ -175,6 +175,8 @@ func TestVerifyRejects(t *testing.T) {
 		{"wrong audience", signClaims(t, testKey, with(func(c jwt.MapClaims) { c["aud"] = "other-api" })), testNow},
 		{"missing audience", signClaims(t, testKey, with(func(c jwt.MapClaims) { delete(c, "aud") })), testNow},
 		{"missing exp", signClaims(t, testKey, with(func(c jwt.MapClaims) { delete(c, "exp") })), testNow},
+		{"issued in the future", signClaims(t, testKey, with(func(c jwt.MapClaims) { c["iat"] = testNow.Add(time.Minute).Unix() })), testNow},
+		{"not valid yet", signClaims(t, testKey, with(func(c jwt.MapClaims) { c["nbf"] = testNow.Add(time.Minute).Unix() })), testNow},
 		{"tampered payload", tamperedPayload, testNow},
 		{"stripped signature", parts[0] + "." + parts[1] + ".", testNow},
 		{"garbage", "not-a-token", testNow},

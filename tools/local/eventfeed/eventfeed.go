@@ -45,6 +45,13 @@ func (f *Feed) add(r Received) {
 	}
 }
 
+// Clear forgets the history (the demo data was reset).
+func (f *Feed) Clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = nil
+}
+
 // Events returns the history, newest first.
 func (f *Feed) Events() []Received {
 	f.mu.Lock()

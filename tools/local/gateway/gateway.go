@@ -8,6 +8,8 @@ package gateway
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,6 +39,17 @@ const maxPayload = 10 << 20
 // functionTimeout mirrors the functions' Timeout in template.yaml.
 const functionTimeout = 10 * time.Second
 
+// bodyReadTimeout bounds how long a request body may take to arrive.
+const bodyReadTimeout = 10 * time.Second
+
+// gatewayError writes one of API Gateway's own answers: {"message": …}.
+func gatewayError(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{"message": message})
+	w.Write(b)
+}
+
 // New returns the local gateway. Unknown routes get API Gateway's own 404. A missing or
 // invalid token reaches the function with no claims, so the function's own 401 answers
 // (in AWS the authorizer answers first, with {"message":"Unauthorized"}). With cors, it
@@ -51,9 +64,7 @@ func New(routes []httpapi.Route, fns map[string]Handler, verify Verifier, cors *
 		mux.Handle(rt.Pattern(), invoke(rt, fn, verify, logger))
 	}
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"message":"Not Found"}`)
+		gatewayError(w, http.StatusNotFound, "Not Found")
 	})
 	mux.Handle("/", notFound)
 	return withCORS(cors, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,11 +85,17 @@ func invoke(rt httpapi.Route, fn Handler, verify Verifier, logger *slog.Logger) 
 	routeKey := rt.Pattern()
 	params := paramName.FindAllStringSubmatch(rt.Path, -1)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A body that stops short of its Content-Length must not hold the connection (and a
+		// goroutine) for ever: it has bodyReadTimeout to arrive.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPayload))
+		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+			gatewayError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+			return
+		}
 		if err != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			io.WriteString(w, `{"message":"Request Entity Too Large"}`)
+			w.Header().Set("Connection", "close")
+			gatewayError(w, http.StatusRequestTimeout, "Request Timeout")
 			return
 		}
 		ev := Event(r, routeKey, body)
@@ -109,9 +126,7 @@ func invoke(rt httpapi.Route, fn Handler, verify Verifier, logger *slog.Logger) 
 		resp, err := fn(ctx, ev)
 		if err != nil {
 			logger.Error("function returned an error", "function", rt.Function, "err", err)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, `{"message":"Internal Server Error"}`)
+			gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
 			return
 		}
 		WriteResponse(w, resp)

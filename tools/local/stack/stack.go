@@ -11,10 +11,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -233,11 +237,33 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 	}
 	if o.Mint != nil {
-		console.Mount(mux, consoleConfig(o))
+		c := consoleConfig(o)
+		c.Reset = s.Reset
+		console.Mount(mux, c)
 	}
-	mux.Handle("/", api)
-	s.Handler = mux
+	s.Handler = splitLocal(mux, api)
 	return s, nil
+}
+
+// splitLocal sends the local pages (/_local/…, /docs, /openapi.yaml, /console) to local and
+// everything else to api untouched. A ServeMux in front of the API would clean paths and
+// answer "//interviews/…" or "/x/../interviews/…" with a redirect, where API Gateway (and
+// the gateway stand-in behind api) matches no route and answers 404.
+func splitLocal(local, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.EscapedPath()
+		isLocal := strings.HasPrefix(p, "/_local/") || p == "/openapi.yaml" ||
+			p == "/docs" || strings.HasPrefix(p, "/docs/") || p == "/console" || strings.HasPrefix(p, "/console/")
+		clean := path.Clean(p)
+		if strings.HasSuffix(p, "/") {
+			clean += "/" // "/console/" is a page; only dot and empty segments are refused
+		}
+		if isLocal && clean == p {
+			local.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 // consume plays Lambda's SQS event source for one queue: batches of up to ten, messages
@@ -272,6 +298,17 @@ func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Con
 	}
 }
 
+// Reset puts the demo data back as it was when the stack started (`make reset`, the
+// console's "Reset demo data"), in place: the server, its tokens and its open pages keep
+// working. The event feed starts again empty.
+func (s *Stack) Reset(ctx context.Context) error {
+	if err := demodata.Reset(ctx, s.DB, s.Info.Table); err != nil {
+		return fmt.Errorf("reset the demo data: %w", err)
+	}
+	s.Feed.Clear()
+	return nil
+}
+
 // Close stops what Start started, in reverse order.
 func (s *Stack) Close() {
 	for i := len(s.stop) - 1; i >= 0; i-- {
@@ -280,9 +317,11 @@ func (s *Stack) Close() {
 	s.stop = nil
 }
 
-// Info is what clients of a running stack need (`make invoke` reads it from
-// .local/stack.json while `make run` runs).
+// Info is what clients of a running stack need (`make invoke`, `make events` and
+// `make reset` read it from .local/stack.json while `make run` runs).
 type Info struct {
+	// API is the local API's base URL, as `make run` serves it.
+	API        string `json:"api,omitempty"`
 	DynamoDB   string `json:"dynamodb"`
 	Moto       string `json:"moto"`
 	Table      string `json:"table"`
@@ -304,6 +343,38 @@ func (i Info) Env() []string {
 
 // ErrNotRunning is returned by clients of a local stack that is not up.
 var ErrNotRunning = errors.New("the local stack is not running (start it with `make run`)")
+
+// InfoFile is where `make run` records the running stack's Info.
+func InfoFile() (string, error) { return repo.Path(".local", "stack.json") }
+
+// Running returns the Info of the stack `make run` is serving, or ErrNotRunning when none
+// answers.
+func Running() (Info, error) {
+	var info Info
+	path, err := InfoFile()
+	if err != nil {
+		return info, err
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(raw, &info) != nil {
+		return info, ErrNotRunning
+	}
+	for _, endpoint := range []string{info.API, info.DynamoDB} {
+		if endpoint == "" {
+			continue
+		}
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			return info, ErrNotRunning
+		}
+		conn, err := net.DialTimeout("tcp", u.Host, 300*time.Millisecond)
+		if err != nil {
+			return info, fmt.Errorf("%w (.local/stack.json names %s, which does not answer)", ErrNotRunning, endpoint)
+		}
+		conn.Close()
+	}
+	return info, nil
+}
 
 // consoleConfig offers the demo users and jobs on the console's sign-in and jobs pages.
 func consoleConfig(o Options) console.Config {

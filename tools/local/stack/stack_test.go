@@ -1,16 +1,30 @@
 package stack
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
+	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
 
@@ -54,4 +68,156 @@ func TestFailedStartStopsWhatItStarted(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+}
+
+// TestTheLocalServerAnswersLikeAPIGateway drives the whole local server (what `make run`
+// serves, local pages included), not the API router alone: paths with empty or dot
+// segments are API Gateway's 404, never a redirect; a body that stops short of its
+// Content-Length is answered, not waited on for ever; the console's pages still serve.
+func TestTheLocalServerAnswersLikeAPIGateway(t *testing.T) {
+	prereq.Need(t, prereq.DynamoDBLocal, prereq.Moto)
+	st, srv := startServed(t)
+	defer st.Close()
+
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{"//interviews/" + demodata.AliceActive, "/x/../interviews", "/interviews/./" + demodata.AliceActive, "/console/../interviews", "//_local/events"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+p, nil)
+		req.URL.Opaque = p // sent as written, dot segments and all
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || string(body) != `{"message":"Not Found"}` || resp.Header.Get("Location") != "" {
+			t.Errorf("GET %s = %d %q (Location %q), want API Gateway's 404", p, resp.StatusCode, body, resp.Header.Get("Location"))
+		}
+	}
+	for _, p := range []string{"/console", "/console/", "/_local/events"} {
+		resp, err := client.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want the local page", p, resp.StatusCode)
+		}
+	}
+
+	// A body shorter than its Content-Length: the gateway answers within its body read
+	// timeout (10 s) instead of holding the connection.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /interviews/%s/cancel HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"re", demodata.AliceActive, strings.TrimPrefix(srv.URL, "http://"))
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a short body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "Request Timeout") {
+		t.Errorf("short body = %d %s, want 408", resp.StatusCode, body)
+	}
+}
+
+// TestResetPutsTheDemoDataBack: `make reset` restores the demo data in place, announces no
+// transition (the stream gets removals and inserts only), and moves each version on, so the
+// next transition's eventId is one no consumer has seen.
+func TestResetPutsTheDemoDataBack(t *testing.T) {
+	prereq.Need(t, prereq.DynamoDBLocal, prereq.Moto)
+	st, srv := startServed(t)
+	defer st.Close()
+	token, err := devauth.Mint(testKey, "alice", nil, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(""))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	if code, m := call(http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause"); code != 200 || m["status"] != "paused" {
+		t.Fatalf("pause = %d %v", code, m)
+	}
+	var announced []string
+	poller := &streampoller.Poller{
+		Streams: st.Poller.Streams, StreamARN: st.Poller.StreamARN, BatchSize: 100, MaxRetries: 1,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Handler: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			for _, r := range ev.Records {
+				if e, ok, err := eventbus.Derive(r); err == nil && ok {
+					announced = append(announced, e.EventID)
+				}
+			}
+			return events.DynamoDBEventResponse{}, nil
+		},
+	}
+	ctx := context.Background()
+	if _, err := poller.Poll(ctx); err != nil || len(announced) != 1 {
+		t.Fatalf("before the reset: %v announced, err %v; want the pause", announced, err)
+	}
+
+	resp, err := http.Post(srv.URL+"/_local/reset", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset = %d", resp.StatusCode)
+	}
+	if _, err := poller.Poll(ctx); err != nil || len(announced) != 1 {
+		t.Fatalf("the reset announced %v (err %v); it must announce nothing", announced[1:], err)
+	}
+	if code, m := call(http.MethodGet, "/interviews/"+demodata.AliceActive); code != 200 || m["status"] != "active" {
+		t.Fatalf("after the reset: %d %v, want the session active again", code, m)
+	}
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.Info.Table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "INTERVIEW#" + demodata.AliceActive}, "sk": &types.AttributeValueMemberS{Value: "INTERVIEW"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := out.Item["version"].(*types.AttributeValueMemberN).Value; v != "3" {
+		t.Errorf("version after pause and reset = %s, want 3 (1, the pause's 2, the reset's 3)", v)
+	}
+	if code, _ := call(http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause"); code != 200 {
+		t.Fatalf("pause after the reset = %d", code)
+	}
+	if _, err := poller.Poll(ctx); err != nil || len(announced) != 2 || announced[0] == announced[1] {
+		t.Fatalf("eventIds %v: the pause after the reset must announce a new one", announced)
+	}
+}
+
+var testKey = []byte("stack-test-signing-key-0123456789")
+
+// startServed starts a stack with the console (and so /_local/reset) mounted, the stream
+// left to the test, and serves it over HTTP as `make run` does.
+func startServed(t *testing.T) (*Stack, *httptest.Server) {
+	t.Helper()
+	st, err := Start(context.Background(), Options{
+		Table: "served", AuditTable: "served-audit", LogDir: filepath.Join(t.TempDir(), "logs"),
+		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(testKey, tok, time.Now()) },
+		ManualPoll: true,
+		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
+			return devauth.Mint(testKey, sub, roles, ttl, now)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(st.Handler)
+	t.Cleanup(srv.Close)
+	return st, srv
 }
