@@ -14,7 +14,7 @@ CHECKOV_READY := $(CHECKOV)/.installed
 WEB_READY   := web/node_modules/.package-lock.json
 CONSOLE_DIR := tools/local/console/dist
 CONSOLE_READY := $(CONSOLE_DIR)/index.html
-CONSOLE_SRC := $(shell find web/console -type f) web/package.json web/package-lock.json
+CONSOLE_SRC := $(shell find web/console web/client -type f) web/package.json web/package-lock.json
 CHROMIUM    ?= /usr/bin/chromium
 FUNCTIONS   := $(notdir $(wildcard functions/*))
 LAMBDA_ARCH ?= arm64
@@ -104,6 +104,18 @@ $(CONSOLE_READY): $(WEB_READY) $(CONSOLE_SRC)
 .PHONY: console
 console: $(CONSOLE_READY) ## build the web console that make run serves at /console
 
+# The typed client for frontends (web/client): types generated from openapi.yaml by
+# openapi-typescript, calls by openapi-fetch. The generated file is committed.
+.PHONY: client
+client: $(WEB_READY) ## regenerate web/client/schema.ts (the typed client's types) from openapi.yaml
+	@cd web && npm run -s generate:client
+
+.PHONY: check-client
+check-client: $(WEB_READY)
+	@echo "==> web/client/schema.ts matches openapi.yaml"
+	@cd web && ./node_modules/.bin/openapi-typescript ../openapi.yaml --output client/schema.ts --check >/dev/null 2>&1 || \
+		{ echo "web/client/schema.ts is stale: run make client and commit it"; exit 1; }
+
 ## ---- run locally ----
 
 PORT ?= 3000
@@ -172,6 +184,7 @@ test: tools $(CONSOLE_READY) ## everything: format, vet, binaries, unit/integrat
 	@$(MAKE) build
 	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, browser)"
 	@$(REQUIRE_TOOLS) go test -race -count=1 ./...
+	@$(MAKE) check-client
 	@$(MAKE) fuzz FUZZTIME=10s
 	@$(MAKE) lint-template
 	@$(MAKE) sam-build
@@ -186,6 +199,12 @@ fuzz: ## run every fuzz target for FUZZTIME (default 1m): ids, body decoding, wh
 		echo "==> go test -fuzz $$name $$pkg ($(or $(FUZZTIME),1m))"; \
 		go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(or $(FUZZTIME),1m) $$pkg 2>&1 | tail -n 3 || exit 1; \
 	done
+
+.PHONY: fuzz-api
+fuzz-api: $(DDB_READY) $(VENV_READY) ## schemathesis against the local API for SECONDS (default 900; make test runs 120)
+	@mkdir -p test-output
+	@LIFECYCLE_FUZZ_API_SECONDS=$(or $(SECONDS),900) $(REQUIRE_TOOLS) go test -count=1 -timeout 0 -v -run '^TestSchemathesis$$' ./tests/apifuzz | tail -n 5
+	@echo "==> report: test-output/apifuzz/schemathesis.txt"
 
 .PHONY: sam-build
 sam-build: $(VENV_READY) ## sam build, and check it produced exactly make build's arm64 bootstraps

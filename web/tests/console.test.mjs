@@ -148,6 +148,12 @@ test('cancel asks for a reason (by keyboard), and a cancelled row offers nothing
   assert.equal(await row.getByRole('button').count(), 0, 'a cancelled interview offers no action');
   const ev = await eventArrives(page, 'InterviewCancelled', alice.active3);
   assert.match(await ev.innerText(), /Candidate asked to stop/);
+
+  // The session reads back who cancelled it, when, and why.
+  await page.goto(`${base}/console#/interviews/${alice.active3}`);
+  await page.locator('[data-field="cancel-reason"]').waitFor();
+  assert.equal(await page.locator('[data-field="cancel-reason"]').innerText(), 'Candidate asked to stop');
+  assert.match(await page.locator('[data-field="cancelled"]').innerText(), /by alice/);
   await page.context().close();
 });
 
@@ -261,5 +267,19 @@ test('a caller without the Dispatcher or Admin role gets no Jobs section', async
   assert.equal(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).count(), 0);
   await page.goto(`${base}/console#/jobs/${assignedJob}`);
   await page.getByText('Jobs are for dispatchers and admins').waitFor();
+  await page.context().close();
+});
+
+// Last: it puts every demo session back, which the tests above rely on not happening.
+test('Reset demo data puts the sessions back as make run started them', async () => {
+  const page = await newPage();
+  await signIn(page, 'alice');
+  // Cancelled by an earlier test; the reset brings it back.
+  await page.goto(`${base}/console#/interviews/${alice.active3}`);
+  await page.locator('[data-field="cancel-reason"]').waitFor();
+  await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Reset demo data' }).click()]);
+  await page.locator('dl.fields').waitFor();
+  assert.equal(await page.locator('[data-field="cancel-reason"]').count(), 0, 'the reset session has no cancel');
+  assert.match(await page.locator('dl.fields').innerText(), /\bactive\b/i);
   await page.context().close();
 });

@@ -98,6 +98,11 @@ func Moto() error {
 	return nil
 }
 
+// Schemathesis is the outside API fuzzer, from the tools venv.
+func Schemathesis() error {
+	return inRepo("schemathesis (pip, in the tools venv)", ".tools", "venv", "bin", "schemathesis")
+}
+
 // Browser is Debian's chromium ($CHROMIUM, else /usr/bin/chromium) and playwright-core in
 // web/node_modules, which drives it.
 func Browser() error {

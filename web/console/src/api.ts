@@ -1,73 +1,17 @@
-// The API as the product frontends call it: under /api, with a bearer token. Every call
-// either returns the response body or throws one of three errors the views tell apart.
+// The API as the product frontends call it: under /api, with a bearer token, through the
+// typed client generated from openapi.yaml (web/client). Every call either returns the
+// response body or throws one of three errors the views tell apart.
+import {
+  createLifecycleClient,
+  type ErrorBody,
+  type GatewayError,
+  type Job,
+  type Session,
+  type SessionPage,
+  type SessionStatus,
+} from '../../client';
 
-export type SessionStatus = 'active' | 'paused' | 'completed' | 'cancelled';
-
-export interface Session {
-  id: string;
-  title: string;
-  status: SessionStatus;
-  topicIds: string[];
-  topicLabels?: string[];
-  progress: number;
-  score: number;
-  targetScore?: number;
-  interviewerId: string;
-  createdAt: string;
-  updatedAt: string;
-  lastInteractionAt?: string;
-  language?: string;
-  difficulty?: number;
-  recentMessages?: unknown[];
-}
-
-export interface SessionPage {
-  items: Session[];
-  nextCursor?: string;
-}
-
-export interface CancelInterviewResponse {
-  success: true;
-  message: string;
-  sessionId: string;
-  session: Session;
-}
-
-export type JobStatus = 'Unassigned' | 'Assigned' | 'InProgress' | 'Completed' | 'Cancelled';
-
-export interface Assignment {
-  id: string;
-  technicianId: string;
-  scheduledStart: string;
-  scheduledEnd: string;
-  status: 'Pending' | 'Confirmed' | 'Cancelled';
-  version: number;
-  cancelledAt?: string;
-}
-
-export interface Job {
-  id: string;
-  title: string;
-  customerId?: string;
-  address?: string;
-  status: JobStatus;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  cancelledAt?: string;
-  cancelledBy?: string;
-  cancelReason?: string;
-  assignment?: Assignment;
-}
-
-/** The error body every route answers with (openapi.yaml: Error). */
-export interface ErrorBody {
-  error: string;
-  code?: string;
-  details?: string;
-  currentStatus?: string;
-  requestId?: string;
-}
+export type { Assignment, ErrorBody, Job, JobStatus, Session, SessionPage, SessionStatus } from '../../client';
 
 /** The API answered with an error status (other than 401). */
 export class ApiError extends Error {
@@ -95,59 +39,63 @@ export interface Api {
   cancelJob(id: string, reason: string, key: string): Promise<Job>;
 }
 
+/** What openapi-fetch resolves to: the body on success, the error body otherwise. */
+interface Result<T> {
+  data?: T;
+  error?: ErrorBody | GatewayError;
+  response: Response;
+}
+
 /**
  * createApi binds the calls to a token. onUnauthorized runs on any 401 (before the call
  * throws Unauthorized), so the app can return to sign-in from wherever it happened.
  */
 export function createApi(token: string, onUnauthorized: () => void): Api {
-  async function call<T>(method: string, path: string, opts: { body?: unknown; key?: string } = {}): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
-    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-    // One key per logical action: a retry of the same action sends the same key, so the
-    // API applies it at most once and answers the retry with the original result.
-    if (opts.key) headers['Idempotency-Key'] = opts.key;
-    let res: Response;
+  const client = createLifecycleClient({ token: () => token });
+
+  async function settle<T>(call: () => Promise<Result<T>>): Promise<T> {
+    let result: Result<T>;
     try {
-      res = await fetch(`/api${path}`, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      });
+      result = await call();
     } catch (err) {
       throw new NetworkError(err instanceof Error ? err.message : String(err));
     }
-    if (res.status === 401) {
+    const { data, error, response } = result;
+    if (response.status === 401) {
       onUnauthorized();
       throw new Unauthorized('Unauthorized');
     }
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch {
-      body = undefined;
+    if (!response.ok || data === undefined) {
+      const body = error && 'error' in error ? error : { error: `Request failed (HTTP ${response.status})` };
+      throw new ApiError(response.status, body);
     }
-    if (!res.ok) {
-      const err = body && typeof body === 'object' && 'error' in body ? (body as ErrorBody) : { error: `Request failed (HTTP ${res.status})` };
-      throw new ApiError(res.status, err);
-    }
-    return body as T;
+    return data;
   }
 
-  const seg = encodeURIComponent;
+  // One key per logical action: a retry of the same action sends the same key, so the API
+  // applies it at most once and answers the retry with the original result.
+  const keyed = (key: string) => ({ 'Idempotency-Key': key });
+  const reasonBody = (reason: string) => (reason ? { reason } : {});
+
   return {
-    listInterviews(status, cursor, limit = 5) {
-      const q = new URLSearchParams({ limit: String(limit) });
-      if (status) q.set('status', status);
-      if (cursor) q.set('cursor', cursor);
-      return call<SessionPage>('GET', `/interviews?${q}`);
-    },
-    getInterview: (id) => call<Session>('GET', `/interviews/${seg(id)}`),
-    pause: (id, key) => call<Session>('POST', `/interviews/${seg(id)}/pause`, { key }),
-    resume: (id, key) => call<Session>('POST', `/interviews/${seg(id)}/resume`, { key }),
+    listInterviews: (status, cursor, limit = 5) =>
+      settle(() =>
+        client.GET('/interviews', {
+          params: { query: { limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
+    getInterview: (id) => settle(() => client.GET('/interviews/{id}', { params: { path: { id } } })),
+    pause: (id, key) => settle(() => client.POST('/interviews/{id}/pause', { params: { path: { id }, header: keyed(key) } })),
+    resume: (id, key) => settle(() => client.POST('/interviews/{id}/resume', { params: { path: { id }, header: keyed(key) } })),
     cancelInterview: async (id, reason, key) =>
-      (await call<CancelInterviewResponse>('POST', `/interviews/${seg(id)}/cancel`, { body: reason ? { reason } : {}, key })).session,
-    getJob: (id) => call<Job>('GET', `/jobs/${seg(id)}`),
-    cancelJob: (id, reason, key) => call<Job>('POST', `/jobs/${seg(id)}/cancel`, { body: reason ? { reason } : {}, key }),
+      (
+        await settle(() =>
+          client.POST('/interviews/{id}/cancel', { params: { path: { id }, header: keyed(key) }, body: reasonBody(reason) }),
+        )
+      ).session,
+    getJob: (id) => settle(() => client.GET('/jobs/{id}', { params: { path: { id } } })),
+    cancelJob: (id, reason, key) =>
+      settle(() => client.POST('/jobs/{id}/cancel', { params: { path: { id }, header: keyed(key) }, body: reasonBody(reason) })),
   };
 }
 

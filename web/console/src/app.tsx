@@ -163,7 +163,8 @@ function Shell({ caller, api, demo, onSignOut }: { caller: Caller; api: Api; dem
           {caller.roles.length > 0 && ` (${caller.roles.join(', ')})`}{' '}
           <button type="button" onClick={onSignOut}>
             Sign out
-          </button>
+          </button>{' '}
+          <ResetDemo />
         </p>
       </header>
       <div class="layout">
@@ -173,6 +174,29 @@ function Shell({ caller, api, demo, onSignOut }: { caller: Caller; api: Api; dem
         <EventFeed />
       </div>
     </>
+  );
+}
+
+/**
+ * ResetDemo puts the local server's demo data back as it started (POST /_local/reset, what
+ * `make reset` calls), then reloads the page so every view shows it.
+ */
+function ResetDemo() {
+  const [state, setState] = useState<'idle' | 'busy' | 'failed'>('idle');
+  async function reset() {
+    setState('busy');
+    try {
+      const res = await fetch('/_local/reset', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      location.reload();
+    } catch {
+      setState('failed');
+    }
+  }
+  return (
+    <button type="button" onClick={reset} disabled={state === 'busy'} aria-busy={state === 'busy'}>
+      {state === 'failed' ? 'Reset failed: retry' : 'Reset demo data'}
+    </button>
   );
 }
 

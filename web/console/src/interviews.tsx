@@ -255,6 +255,17 @@ export function InterviewDetail({ api, id, action }: { api: Api; id: string; act
           <dd>{formatTime(session.updatedAt)}</dd>
           <dt>Recent messages</dt>
           <dd>{session.recentMessages?.length ?? 0}</dd>
+          {session.cancelledAt && (
+            <>
+              <dt>Cancelled</dt>
+              <dd data-field="cancelled">
+                {formatTime(session.cancelledAt)}
+                {session.cancelledBy && ` by ${session.cancelledBy}`}
+              </dd>
+              <dt>Reason</dt>
+              <dd data-field="cancel-reason">{session.cancelReason || '–'}</dd>
+            </>
+          )}
         </dl>
       )}
       {!loading && (session || action) && (
