@@ -184,6 +184,7 @@ test: tools $(CONSOLE_READY) ## everything: format, vet, binaries, unit/integrat
 	@$(MAKE) build
 	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, browser)"
 	@$(REQUIRE_TOOLS) go test -race -count=1 ./...
+	@$(MAKE) fuzz-api SECONDS=120
 	@$(MAKE) check-client
 	@$(MAKE) fuzz FUZZTIME=10s
 	@$(MAKE) lint-template
@@ -203,8 +204,8 @@ fuzz: ## run every fuzz target for FUZZTIME (default 1m): ids, body decoding, wh
 .PHONY: fuzz-api
 fuzz-api: $(DDB_READY) $(VENV_READY) ## schemathesis against the local API for SECONDS (default 900; make test runs 120)
 	@mkdir -p test-output
-	@LIFECYCLE_FUZZ_API_SECONDS=$(or $(SECONDS),900) $(REQUIRE_TOOLS) go test -count=1 -timeout 0 -v -run '^TestSchemathesis$$' ./tests/apifuzz | tail -n 5
-	@echo "==> report: test-output/apifuzz/schemathesis.txt"
+	@echo "==> schemathesis against the local API for $(or $(SECONDS),900) s (report: test-output/apifuzz/schemathesis.txt)"
+	@LIFECYCLE_FUZZ_API_SECONDS=$(or $(SECONDS),900) $(REQUIRE_TOOLS) go test -count=1 -timeout 0 -run '^TestSchemathesis$$' ./tests/apifuzz
 
 .PHONY: sam-build
 sam-build: $(VENV_READY) ## sam build, and check it produced exactly make build's arm64 bootstraps
