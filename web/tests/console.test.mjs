@@ -216,7 +216,9 @@ test('pausing someone else\'s session by URL tampering shows the 403 message', a
 
 test('an expired token returns to sign-in', async () => {
   const page = await newPage();
-  const short = await token('alice', [], 3);
+  // Long enough for the list to load even on a loaded machine (the row waits 15 s at most),
+  // short enough to wait out.
+  const short = await token('alice', [], 20);
   await page.goto(base + '/console');
   await page.getByLabel(/Bearer token/).fill(short.token);
   await page.getByRole('button', { name: 'Use this token' }).click();
