@@ -128,7 +128,7 @@ func TestConcurrentCancelsOfOneSession(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", tok, `{"reason":"race `+strconv.Itoa(i)+`"}`)
+			results[i] = s.doAsAClient(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", tok, `{"reason":"race `+strconv.Itoa(i)+`"}`)
 		}()
 	}
 	close(start)

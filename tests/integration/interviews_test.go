@@ -336,7 +336,7 @@ func TestConcurrentMixedTransitions(t *testing.T) {
 			<-start
 			time.Sleep(jitter[i])
 			corr := "mix-" + strconv.Itoa(i)
-			results[i] = result{plan[i], corr, s.do(t, http.MethodPost, "/interviews/"+id+"/"+plan[i], alice, "", "X-Correlation-Id", corr)}
+			results[i] = result{plan[i], corr, s.doAsAClient(t, http.MethodPost, "/interviews/"+id+"/"+plan[i], alice, "", "X-Correlation-Id", corr)}
 		}()
 	}
 	close(start)

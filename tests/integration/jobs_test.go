@@ -280,7 +280,7 @@ func TestConcurrentJobCancels(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = s.do(t, http.MethodPost, "/jobs/"+demodata.JobAssignedConfirmed+"/cancel", dana, `{"reason":"race `+strconv.Itoa(i)+`"}`)
+			results[i] = s.doAsAClient(t, http.MethodPost, "/jobs/"+demodata.JobAssignedConfirmed+"/cancel", dana, `{"reason":"race `+strconv.Itoa(i)+`"}`)
 		}()
 	}
 	close(start)
