@@ -139,7 +139,8 @@ export interface paths {
         put?: never;
         /**
          * Cancel a job and its assignment
-         * @description Seed 002. Dispatcher or Admin only (roles from the `cognito:groups` or `roles` claim).
+         * @description Seed 002. Dispatcher or Admin only (roles from the one claim the deployment names,
+         *     `cognito:groups` by default).
          *     Allowed from `Unassigned`, `Assigned` and `InProgress`. The job's current assignment is
          *     cancelled in the same atomic write. Returns the updated job with its assignment.
          */
@@ -182,7 +183,7 @@ export interface components {
             details?: string;
             /** @description The entity's status when a transition was refused. */
             currentStatus?: string;
-            /** @description The correlation id. */
+            /** @description API Gateway's request id (its apigw-requestid header and access log), whatever X-Correlation-Id the caller sent. */
             requestId?: string;
         };
         /** @description An answer API Gateway gives itself, before any function runs (unknown route or method, body over 10 MB, rejected token). */
@@ -471,12 +472,7 @@ export interface components {
          *     visible ASCII characters; use a fresh random value (a UUID) per logical request.
          */
         IdempotencyKey: string;
-        /**
-         * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-         *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-         *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-         *     the gateway's request id, which the response then echoes.
-         */
+        /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
         CorrelationId: string;
     };
     requestBodies: {
@@ -499,7 +495,7 @@ export interface components {
         };
     };
     headers: {
-        /** @description The request's correlation id (the caller's, else the gateway request id). */
+        /** @description The request's correlation id (the caller's `X-Correlation-Id`, else the request id). */
         CorrelationId: string;
         /** @description The entity's version, quoted. */
         ETag: string;
@@ -516,12 +512,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-                 *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-                 *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-                 *     the gateway's request id, which the response then echoes.
-                 */
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
@@ -616,12 +607,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-                 *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-                 *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-                 *     the gateway's request id, which the response then echoes.
-                 */
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
@@ -704,12 +690,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-                 *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-                 *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-                 *     the gateway's request id, which the response then echoes.
-                 */
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
@@ -791,12 +772,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-                 *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-                 *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-                 *     the gateway's request id, which the response then echoes.
-                 */
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
@@ -854,12 +830,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-                 *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-                 *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-                 *     the gateway's request id, which the response then echoes.
-                 */
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
@@ -919,12 +890,7 @@ export interface operations {
                 cursor?: string;
             };
             header?: {
-                /**
-                 * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-                 *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-                 *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-                 *     the gateway's request id, which the response then echoes.
-                 */
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path?: never;
@@ -973,12 +939,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-                 *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-                 *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-                 *     the gateway's request id, which the response then echoes.
-                 */
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
@@ -1076,12 +1037,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description Traces the request through logs and events; echoed in the response. A value of 1–128 of
-                 *     `A–Z a–z 0–9 - _ . :` is used as it is; any other value (longer, other characters, or
-                 *     repeated headers, which API Gateway joins with a comma) is not refused but replaced by
-                 *     the gateway's request id, which the response then echoes.
-                 */
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
                 "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
             };
             path: {
