@@ -63,7 +63,17 @@ func TestEndpointOverrides(t *testing.T) {
 	if got := eventbridge.NewFromConfig(cfg).Options().BaseEndpoint; got != nil {
 		t.Fatalf("EventBridge endpoint %v, want the default", *got)
 	}
+	// template.yaml declares the per-service variables empty (for sam local's --env-vars):
+	// empty is the real endpoint.
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+	t.Setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", "")
+	cfg, _ = AWS()
+	if got := dynamodb.NewFromConfig(cfg).Options().BaseEndpoint; got != nil {
+		t.Fatalf("an empty AWS_ENDPOINT_URL_DYNAMODB gave endpoint %s", *got)
+	}
+	if got := eventbridge.NewFromConfig(cfg).Options().BaseEndpoint; got != nil {
+		t.Fatalf("an empty AWS_ENDPOINT_URL_EVENTBRIDGE gave endpoint %s", *got)
+	}
 	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
 	cfg, _ = AWS()
 	if got := eventbridge.NewFromConfig(cfg).Options().BaseEndpoint; got == nil || *got != "http://127.0.0.1:9000" {
