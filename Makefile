@@ -33,7 +33,7 @@ help: ## list the targets
 ## ---- tools (fetched on first use into .tools/) ----
 
 .PHONY: tools
-tools: $(DDB_READY) $(VENV_READY) $(CHECKOV_READY) $(WEB_READY) $(CHROMIUM) ## fetch DynamoDB Local, the Python tools (SAM, cfn-lint, checkov, moto), web assets and chromium
+tools: $(DDB_READY) $(VENV_READY) $(CHECKOV_READY) $(WEB_READY) $(CHROMIUM) docker ## fetch DynamoDB Local, the Python tools (SAM, cfn-lint, checkov, moto, schemathesis), web assets, chromium and Docker
 
 $(DDB_READY): tools/local/dynamodblocal/pom.xml tools/local/dynamodblocal/LoopbackDynamoDBLocal.java
 	@echo "==> fetching DynamoDB Local from Maven Central into $(DDB_DIR) (first run only)"
@@ -77,6 +77,25 @@ $(CHROMIUM):
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 	@$(CHROMIUM) --version
 
+# Docker for sam local (make sam-invoke, make sam-api, the sam local test in make test). An
+# engine that answers is used as it is. Otherwise Debian's docker.io is installed, and the
+# command or test that needs it starts dockerd (root only) and stops it when it ends. The
+# functions' base image is imported locally from Debian's busybox-static (no registry),
+# unless the official public.ecr.aws/lambda/provided:al2023 image is on the machine.
+.PHONY: docker
+docker: ## install Debian's docker.io (unless a Docker engine answers) and busybox-static, for sam local
+	@pkgs=; \
+	docker version >/dev/null 2>&1 || command -v dockerd >/dev/null || pkgs=docker.io; \
+	if command -v dpkg >/dev/null && ! dpkg -s busybox-static >/dev/null 2>&1; then pkgs="$$pkgs busybox-static"; fi; \
+	if [ -n "$$pkgs" ]; then \
+		command -v apt-get >/dev/null || { echo "sam local needs Docker: install it (https://docs.docker.com/engine/install/)"; exit 1; }; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		echo "==> installing Debian's $$pkgs for sam local (first run only)"; \
+		start=$$(date +%s); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; \
+		echo "==> installed $$pkgs in $$(( $$(date +%s) - start ))s"; \
+	fi
+
 ## ---- build ----
 
 BIN := bin
@@ -119,11 +138,12 @@ check-client: $(WEB_READY)
 ## ---- run locally ----
 
 PORT ?= 3000
+SAM_PORT ?= 3001
 CMD_BIN := bin/cmd
 # When this make began, in Unix milliseconds: `make run`'s ready line counts the set-up from here.
 RUN_STARTED := $(shell date +%s%3N)
 
-# The developer commands (tools/cmd/<name>: run, token, events, invoke, bench, reliability),
+# The developer commands (tools/cmd/<name>: run, token, events, invoke, samlocal, bench, reliability),
 # built once and rebuilt only when Go code changes, so `make token` answers at once.
 GO_SOURCES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*' -not -path './web/*') go.mod go.sum
 $(CMD_BIN)/run: $(CONSOLE_READY)
@@ -140,6 +160,15 @@ invoke: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/invoke ## run a function's real bo
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
 	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $(BIN)/amd64/$(FN)/bootstrap ./functions/$(FN)
 	@$(CMD_BIN)/invoke -fn $(FN) -event $(EVENT)
+
+.PHONY: sam-invoke
+sam-invoke: docker $(DDB_READY) $(VENV_READY) $(CMD_BIN)/samlocal ## the real sam build + sam local invoke in Docker: make sam-invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make sam-invoke FN=<function> EVENT=<events/...json>"; exit 2; }
+	@$(CMD_BIN)/samlocal invoke -fn $(FN) -event $(EVENT)
+
+.PHONY: sam-api
+sam-api: docker $(DDB_READY) $(VENV_READY) $(CMD_BIN)/samlocal ## sam local start-api in Docker on 127.0.0.1:3001 (SAM_PORT) over the local stack; no JWT authorizer there (README)
+	@$(CMD_BIN)/samlocal api -port $(SAM_PORT)
 
 .PHONY: reliability
 reliability: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability ## concurrent transitions under injected faults, checked end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 SEED=1)
@@ -176,13 +205,13 @@ REQUIRE_TOOLS := LIFECYCLE_REQUIRE_TOOLS=1
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*')
 
 .PHONY: test
-test: tools $(CONSOLE_READY) ## everything: format, vet, binaries, unit/integration/runtime/browser tests, template checks, sam build
+test: tools $(CONSOLE_READY) ## everything: format, vet, binaries, unit/integration/runtime/sam local/browser tests, template checks, sam build
 	@echo "==> gofmt"
 	@unformatted="$$(gofmt -l $(GO_FILES))"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@echo "==> go vet"
 	@go vet ./...
 	@$(MAKE) build
-	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, browser)"
+	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, sam local in Docker, browser)"
 	@$(REQUIRE_TOOLS) go test -race -count=1 ./...
 	@$(MAKE) fuzz-api SECONDS=120
 	@$(MAKE) check-client

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
+	localstack "github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
@@ -47,82 +49,123 @@ func bootstrap(t *testing.T, fn string) string {
 
 // TestBootstrapsOnTheRuntimeAPI runs every function's real bootstrap (linux/amd64, built
 // with the deployment flags) as Lambda does, through the Runtime API, and invokes it with
-// each of its files in events/: the status and body of HTTP responses (held to
-// openapi.yaml), the events the publisher sends, the audit items the consumer writes.
+// each of its files in events/ (sampleTarget.check says what each must produce).
 func TestBootstrapsOnTheRuntimeAPI(t *testing.T) {
-	root := repoRoot(t)
-	dirs, _ := filepath.Glob(filepath.Join(root, "functions", "*"))
-	if len(dirs) < 9 {
-		t.Fatalf("found %d functions", len(dirs))
-	}
-	for _, dir := range dirs {
-		fn := filepath.Base(dir)
+	for _, fn := range functionNames(t) {
 		t.Run(fn, func(t *testing.T) {
-			s := newStack(t)
-			p := newPipeline(t, s)
-			p.drain(t)
-			auditTable := randomName("audit-")
-			if _, err := s.db.CreateTable(context.Background(), dynamo.CreateAuditTableInput(auditTable)); err != nil {
-				t.Fatal(err)
-			}
+			st := newSampleTarget(t, fn)
 			var logs bytes.Buffer
 			rt, err := lambdaruntime.Start(lambdaruntime.Options{
 				Bootstrap: bootstrap(t, fn), Name: fn, Output: &logs,
-				Env: lambdaEnv("TABLE_NAME="+s.table, "EVENT_BUS_NAME="+p.es.BusName, "AUDIT_TABLE_NAME="+auditTable, "AUDIT_RETENTION_DAYS=0"),
+				Env: lambdaEnv("TABLE_NAME="+st.info.Table, "EVENT_BUS_NAME="+st.info.Bus, "AUDIT_TABLE_NAME="+st.info.AuditTable, "AUDIT_RETENTION_DAYS=0"),
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer rt.Stop()
-			defer func() {
-				if t.Failed() {
-					t.Logf("%s logs:\n%s", fn, logs.String())
-				}
-			}()
-			files, _ := filepath.Glob(filepath.Join(root, "events", fn, "*.json"))
-			if len(files) == 0 {
-				t.Fatalf("no sample events for %s", fn)
-			}
-			for _, f := range files {
-				name := filepath.Base(f)
-				raw, err := os.ReadFile(f)
+			st.check(t, func(ctx context.Context, event []byte) ([]byte, error) {
+				res, err := rt.Invoke(ctx, event)
 				if err != nil {
-					t.Fatal(err)
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				res, err := rt.Invoke(ctx, raw)
-				cancel()
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
+					return nil, err
 				}
 				if res.Error != nil {
-					t.Fatalf("%s: the function failed: %s", name, res.Error)
+					return nil, fmt.Errorf("the function failed: %s", res.Error)
 				}
-				switch fn {
-				case "publish-events":
-					var resp events.DynamoDBEventResponse
-					if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
-						t.Fatalf("%s: %s", name, res.Payload)
-					}
-					if got := len(p.received(t, "AuditQueue")); got != publishedBySample[name] {
-						t.Errorf("%s: %d events published, want %d", name, got, publishedBySample[name])
-					}
-				case "audit-log":
-					var resp events.SQSEventResponse
-					if err := json.Unmarshal(res.Payload, &resp); err != nil || len(resp.BatchItemFailures) != auditFailuresBySample[name][0] {
-						t.Fatalf("%s: %s", name, res.Payload)
-					}
-				default:
-					checkHTTPResult(t, name, raw, res.Payload)
-				}
-			}
-			if fn == "audit-log" {
-				scan, err := s.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(auditTable)})
-				if err != nil || len(scan.Items) != 2 {
-					t.Errorf("%d audit items after the samples, want 2 (%v)", len(scan.Items), err)
-				}
-			}
+				return res.Payload, nil
+			}, logs.String)
 		})
+	}
+}
+
+// functionNames are the folders of functions/.
+func functionNames(t *testing.T) []string {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(repoRoot(t), "functions", "*"))
+	if len(dirs) < 9 {
+		t.Fatalf("found %d functions", len(dirs))
+	}
+	names := make([]string, len(dirs))
+	for i, d := range dirs {
+		names[i] = filepath.Base(d)
+	}
+	return names
+}
+
+// sampleTarget is one function's own stack for its sample events: a table of demo data,
+// the event pipeline (its stream drained) and an audit table. info names them, with the
+// endpoints of DynamoDB Local and moto on loopback.
+type sampleTarget struct {
+	fn   string
+	s    *stack
+	p    *pipeline
+	info localstack.Info
+}
+
+func newSampleTarget(t *testing.T, fn string) *sampleTarget {
+	t.Helper()
+	s := newStack(t)
+	p := newPipeline(t, s)
+	p.drain(t)
+	auditTable := randomName("audit-")
+	if _, err := s.db.CreateTable(context.Background(), dynamo.CreateAuditTableInput(auditTable)); err != nil {
+		t.Fatal(err)
+	}
+	return &sampleTarget{fn: fn, s: s, p: p, info: localstack.Info{
+		DynamoDB: os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), Moto: os.Getenv("AWS_ENDPOINT_URL_EVENTBRIDGE"),
+		Table: s.table, AuditTable: auditTable, Bus: p.es.BusName,
+	}}
+}
+
+// check invokes the function with each of its files in events/ and compares the result
+// with what the file's name promises: the status (its prefix) and openapi.yaml for an
+// HTTP function, the events the publisher sends, the failures the audit consumer reports
+// and the items it writes. logs, shown when the test fails, are the function's.
+func (st *sampleTarget) check(t *testing.T, invoke func(ctx context.Context, event []byte) ([]byte, error), logs func() string) {
+	t.Helper()
+	defer func() {
+		if t.Failed() {
+			t.Logf("%s logs:\n%s", st.fn, logs())
+		}
+	}()
+	files, _ := filepath.Glob(filepath.Join(repoRoot(t), "events", st.fn, "*.json"))
+	if len(files) == 0 {
+		t.Fatalf("no sample events for %s", st.fn)
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		payload, err := invoke(ctx, raw)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		switch st.fn {
+		case "publish-events":
+			var resp events.DynamoDBEventResponse
+			if err := json.Unmarshal(payload, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("%s: %s", name, payload)
+			}
+			if got := len(st.p.received(t, "AuditQueue")); got != publishedBySample[name] {
+				t.Errorf("%s: %d events published, want %d", name, got, publishedBySample[name])
+			}
+		case "audit-log":
+			var resp events.SQSEventResponse
+			if err := json.Unmarshal(payload, &resp); err != nil || len(resp.BatchItemFailures) != auditFailuresBySample[name][0] {
+				t.Fatalf("%s: %s", name, payload)
+			}
+		default:
+			checkHTTPResult(t, name, raw, payload)
+		}
+	}
+	if st.fn == "audit-log" {
+		scan, err := st.s.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(st.info.AuditTable)})
+		if err != nil || len(scan.Items) != 2 {
+			t.Errorf("%d audit items after the samples, want 2 (%v)", len(scan.Items), err)
+		}
 	}
 }
 

@@ -10,15 +10,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
 
-	"github.com/lifecycle-api/lifecycle/shared/logging"
-	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
@@ -56,26 +53,11 @@ func invoke(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	info, err := stack.Running()
-	if err == nil {
-		fmt.Fprintf(os.Stderr, "==> invoking against the running make run stack (%s)\n", info.DynamoDB)
-	} else {
-		fmt.Fprintln(os.Stderr, "==> no make run stack is up: starting a fresh one with the demo data")
-		key, err := devauth.CheckoutKey()
-		if err != nil {
-			return err
-		}
-		st, err := stack.Start(ctx, stack.Options{
-			Table: "lifecycle-invoke", AuditTable: "lifecycle-invoke-audit", LogDir: filepath.Join(root, ".local", "invoke"),
-			Logger: logging.New(io.Discard, "error"), Progress: os.Stderr,
-			Verify: func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
-		})
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		info = st.Info
+	info, closeStack, err := stack.Attach(ctx, root, os.Stderr)
+	if err != nil {
+		return err
 	}
+	defer closeStack()
 	rt, err := lambdaruntime.Start(lambdaruntime.Options{
 		Bootstrap: filepath.Join(root, "bin", "amd64", *fn, "bootstrap"),
 		Name:      *fn,

@@ -21,6 +21,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/logging"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
+	"github.com/lifecycle-api/lifecycle/tools/local/samlocal"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
@@ -80,6 +81,11 @@ func run(args []string) error {
 	}
 	defer st.Close()
 
+	// sam local runs functions against it too, in Docker containers, through relays on
+	// Docker's bridge and the variables of .local/sam-env.json.
+	samEnv, closeSAM := samEnvFile(root, st.Info)
+	defer closeSAM()
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another `make run` running?)", *addr, err)
@@ -100,7 +106,7 @@ func run(args []string) error {
 	}
 	defer os.Remove(infoPath)
 
-	printBanner(*addr, st, *table, key)
+	printBanner(*addr, st, *table, key, samEnv)
 	fmt.Printf("\n==> READY: the lifecycle local API is serving on %s (set-up took %s). Console: %s/console. Ctrl-C stops it.\n",
 		st.Info.API, time.Since(started).Round(100*time.Millisecond), st.Info.API)
 
@@ -117,7 +123,27 @@ func run(args []string) error {
 	return srv.Shutdown(shutdown)
 }
 
-func printBanner(addr string, st *stack.Stack, table string, key []byte) {
+// samEnvFile exposes the stack on Docker's bridge, when this machine has one, and writes
+// the --env-vars file `sam local invoke` needs to use it. It returns the banner's line
+// about it and what stops the relays.
+func samEnvFile(root string, info stack.Info) (string, func()) {
+	bridge, err := samlocal.Expose(info)
+	if err != nil {
+		return fmt.Sprintf("sam local: %v; once Docker runs, restart make run (or use make sam-invoke, which starts Docker)", err), func() {}
+	}
+	path := filepath.Join(root, samlocal.EnvFilePath)
+	if err := (samlocal.EnvFile{samlocal.ForEveryFunction: bridge.Vars(info)}).Write(path); err != nil {
+		bridge.Close()
+		return fmt.Sprintf("sam local: %v", err), func() {}
+	}
+	return fmt.Sprintf("sam local: the functions in Docker reach this stack through %s (DynamoDB Local) and %s (moto) on Docker's bridge with --env-vars %s (README: sam local)",
+			bridge.DynamoDB, bridge.Moto, samlocal.EnvFilePath), func() {
+			bridge.Close()
+			os.Remove(path)
+		}
+}
+
+func printBanner(addr string, st *stack.Stack, table string, key []byte, samLine string) {
 	base := "http://" + addr
 	fmt.Printf("\nlifecycle local API on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
 		base, st.DynamoDBEndpoint, table, st.MotoEndpoint, st.Events.BusName)
@@ -165,6 +191,9 @@ Try (after the exports above):
 Events: every transition is published from the table's stream to the bus; the example
 queues' events appear with "make events" (or GET %[1]s/_local/events).
 "make reset" (or the console's "Reset demo data") puts the demo data back as it started.
+
+%[10]s
+
 Ctrl-C stops everything (DynamoDB Local and moto stop with it).
-`, base, demodata.AliceActive, demodata.AliceCompleted, demodata.BobActive, demodata.MissingSession, demodata.AliceActive2, demodata.JobAssignedConfirmed, demodata.JobAssignedPending, demodata.JobCompleted)
+`, base, demodata.AliceActive, demodata.AliceCompleted, demodata.BobActive, demodata.MissingSession, demodata.AliceActive2, demodata.JobAssignedConfirmed, demodata.JobAssignedPending, demodata.JobCompleted, samLine)
 }

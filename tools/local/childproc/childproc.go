@@ -16,7 +16,8 @@ import (
 // Process is a running child process.
 type Process struct {
 	cmd  *exec.Cmd
-	done chan error
+	done chan struct{} // closed when the process has exited, with err set
+	err  error
 }
 
 // FreePort returns a loopback port that was free a moment ago.
@@ -37,13 +38,16 @@ func Start(ctx context.Context, name string, cmd *exec.Cmd, logw io.Writer, read
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Process{cmd: cmd, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
+	p := &Process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
 	deadline := time.Now().Add(timeout)
 	for !ready() {
 		select {
-		case err := <-p.done:
-			return nil, fmt.Errorf("%s exited before it was ready: %v", name, err)
+		case <-p.done:
+			return nil, fmt.Errorf("%s exited before it was ready: %v", name, p.err)
 		case <-ctx.Done():
 			p.Stop()
 			return nil, ctx.Err()
@@ -57,12 +61,19 @@ func Start(ctx context.Context, name string, cmd *exec.Cmd, logw io.Writer, read
 	return p, nil
 }
 
+// Exited is closed when the process has ended.
+func (p *Process) Exited() <-chan struct{} { return p.done }
+
 // Stop asks the process to end, kills it after 5 s, and waits for it.
-func (p *Process) Stop() {
+func (p *Process) Stop() { p.StopWithin(5 * time.Second) }
+
+// StopWithin is Stop for a process that needs longer than 5 s to end cleanly (dockerd,
+// the SAM CLI stopping its containers).
+func (p *Process) StopWithin(grace time.Duration) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(grace):
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}

@@ -144,7 +144,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	// Local mode never talks to a real account: fixed fake credentials and region, and
 	// every client pointed at the services just started. The process environment is left
 	// alone (tests run several stacks in one process).
-	cfg := config.New("us-east-1", credentials.NewStaticCredentialsProvider("local", "local", ""))
+	cfg := config.New(Region, credentials.NewStaticCredentialsProvider(AccessKey, AccessKey, ""))
 	// DynamoDB Local's CRC32 header does not always match its error bodies; the SDK only
 	// warns about it, on every such response. Local clients skip the check.
 	localDB := func(opt *dynamodb.Options) {
@@ -329,11 +329,19 @@ type Info struct {
 	Bus        string `json:"bus"`
 }
 
+// The local stack's region and fake credentials (the access key is also the secret).
+// DynamoDB Local keeps one database per access key and region: a client with other ones
+// sees none of the stack's tables.
+const (
+	Region    = "us-east-1"
+	AccessKey = "local"
+)
+
 // Env is the environment a function process needs to run against the stack described by
 // i: fake credentials, the endpoints, and its tables and bus.
 func (i Info) Env() []string {
 	return append([]string{
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ACCESS_KEY_ID=" + AccessKey, "AWS_SECRET_ACCESS_KEY=" + AccessKey, "AWS_REGION=" + Region, "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + i.DynamoDB, "AWS_ENDPOINT_URL_DYNAMODB_STREAMS=" + i.DynamoDB,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + i.Moto, "AWS_ENDPOINT_URL_SQS=" + i.Moto,
 		"TABLE_NAME=" + i.Table, "AUDIT_TABLE_NAME=" + i.AuditTable, "EVENT_BUS_NAME=" + i.Bus,

@@ -1,6 +1,6 @@
 // Package prereq decides what a test does when something it needs and `make test` provides
-// is missing: DynamoDB Local, moto, chromium with playwright-core, the built console, the
-// functions' bootstraps. On a laptop, a plain `go test ./...` skips such a test with one
+// is missing: DynamoDB Local, moto, the SAM CLI, a Docker engine, chromium with
+// playwright-core, the built console, the functions' bootstraps. On a laptop, a plain `go test ./...` skips such a test with one
 // line naming what is missing and `make test` as the way to get it (the pattern pkgsite's
 // tests follow). Under `make test`, or wherever CI is set, a missing prerequisite fails
 // the test: CI must never pass by skipping.
@@ -101,6 +101,11 @@ func Moto() error {
 // Schemathesis is the outside API fuzzer, from the tools venv.
 func Schemathesis() error {
 	return inRepo("schemathesis (pip, in the tools venv)", ".tools", "venv", "bin", "schemathesis")
+}
+
+// SAMCLI is the SAM CLI, from the tools venv.
+func SAMCLI() error {
+	return inRepo("the SAM CLI (make tools)", ".tools", "venv", "bin", "sam")
 }
 
 // Browser is Debian's chromium ($CHROMIUM, else /usr/bin/chromium) and playwright-core in
