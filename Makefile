@@ -92,8 +92,10 @@ docker: ## install Debian's docker.io (unless a Docker engine answers) and busyb
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		echo "==> installing Debian's $$pkgs for sam local (first run only)"; \
 		start=$$(date +%s); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; \
-		echo "==> installed $$pkgs in $$(( $$(date +%s) - start ))s"; \
+		log=$$(mktemp); \
+		{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$pkgs; } >$$log 2>&1 \
+			|| { cat $$log; rm -f $$log; exit 1; }; \
+		rm -f $$log; echo "==> installed $$pkgs in $$(( $$(date +%s) - start ))s"; \
 	fi
 
 ## ---- build ----

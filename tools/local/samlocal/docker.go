@@ -22,7 +22,7 @@ import (
 // adds a NAT rule that routes containers to the internet. Published ports (SAM reaches
 // each container's emulator through one on 127.0.0.1) still work through Docker's
 // userland proxy.
-var DockerdArgs = []string{"--iptables=false", "--ip-masq=false"}
+func DockerdArgs() []string { return []string{"--iptables=false", "--ip-masq=false"} }
 
 // Engine is the Docker engine SAM runs the functions in.
 type Engine struct {
@@ -52,8 +52,8 @@ func Docker(ctx context.Context, logw, progress io.Writer) (*Engine, error) {
 	if os.Geteuid() != 0 {
 		return nil, fmt.Errorf("%w: no Docker engine answers and only root can start dockerd: start Docker (for example `sudo systemctl start docker`)", ErrNoDocker)
 	}
-	fmt.Fprintf(progress, "==> starting the Docker daemon (dockerd %s); it stops when this run ends\n", strings.Join(DockerdArgs, " "))
-	p, err := childproc.Start(ctx, "dockerd", exec.Command(dockerd, DockerdArgs...), logw,
+	fmt.Fprintf(progress, "==> starting the Docker daemon (dockerd %s); it stops when this run ends\n", strings.Join(DockerdArgs(), " "))
+	p, err := childproc.Start(ctx, "dockerd", exec.Command(dockerd, DockerdArgs()...), logw,
 		func() bool { return answers(ctx) == nil }, 60*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("%w: dockerd did not start: %v", ErrNoDocker, err)
@@ -98,7 +98,7 @@ func OfficialImage(arch string) string { return "public.ecr.aws/lambda/provided:
 const LocalImage = "lifecycle-lambda-base"
 
 // Busybox is Debian's busybox-static, the local base image's only file.
-var Busybox = "/bin/busybox"
+const Busybox = "/bin/busybox"
 
 // BaseImage returns the image SAM builds its emulator onto (`--invoke-image`, with
 // `--skip-pull-image`): the official provided.al2023 image when it is on this machine,

@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -88,12 +87,16 @@ func Env() []string {
 		"AWS_REGION="+stack.Region, "AWS_DEFAULT_REGION="+stack.Region, "SAM_CLI_TELEMETRY=0")
 }
 
-var wordStart = regexp.MustCompile(`(^|-)([a-z])`)
-
 // LogicalID is the template's resource for a function folder: cancel-interview is
-// CancelInterviewFunction.
+// CancelInterviewFunction (the Makefile's build-<LogicalId> rule reads it back).
 func LogicalID(fn string) string {
-	return wordStart.ReplaceAllStringFunc(fn, func(s string) string { return strings.ToUpper(strings.TrimPrefix(s, "-")) }) + "Function"
+	var b strings.Builder
+	for _, word := range strings.Split(fn, "-") {
+		if word != "" {
+			b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+		}
+	}
+	return b.String() + "Function"
 }
 
 // Bridge makes a local stack's DynamoDB Local and moto, which listen on loopback only,
@@ -135,7 +138,7 @@ func Expose(info stack.Info) (*Bridge, error) {
 func bridgeIP() (string, error) {
 	ifc, err := net.InterfaceByName(BridgeInterface)
 	if err != nil {
-		return "", fmt.Errorf("no Docker bridge (%s) on this machine: %w", BridgeInterface, err)
+		return "", fmt.Errorf("no Docker bridge (%s) on this machine", BridgeInterface)
 	}
 	addrs, err := ifc.Addrs()
 	if err != nil {
@@ -348,4 +351,4 @@ func (c *containerIDs) remove() {
 
 // EnvFilePath is where `make run` writes the --env-vars file for its stack, relative to
 // the repository; it is there while `make run` runs on a machine with Docker's bridge.
-var EnvFilePath = filepath.Join(".local", "sam-env.json")
+const EnvFilePath = ".local/sam-env.json"
