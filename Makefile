@@ -203,6 +203,8 @@ smoke: $(CMD_BIN)/smoke ## check a deployed stage (or make run): make smoke URL=
 
 export SAM_CLI_TELEMETRY := 0
 # Under make test a test whose tools are missing fails; a plain `go test ./...` skips it.
+# -timeout 20m: tests/integration (sam local in Docker included) took 9 of go test's default
+# 10 minutes on a heavily shared 2-core machine.
 REQUIRE_TOOLS := LIFECYCLE_REQUIRE_TOOLS=1
 GO_FILES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*')
 
@@ -214,7 +216,7 @@ test: tools $(CONSOLE_READY) ## everything: format, vet, binaries, unit/integrat
 	@go vet ./...
 	@$(MAKE) build
 	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, sam local in Docker, browser)"
-	@$(REQUIRE_TOOLS) go test -race -count=1 ./...
+	@$(REQUIRE_TOOLS) go test -race -count=1 -timeout 20m ./...
 	@$(MAKE) fuzz-api SECONDS=120
 	@$(MAKE) check-client
 	@$(MAKE) fuzz FUZZTIME=10s

@@ -3,8 +3,11 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/samlocal"
 	localstack "github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
@@ -22,7 +27,8 @@ import (
 // `sam local start-lambda` with one warm container per function (in a Docker engine this
 // test starts, and stops, when none runs) and the Lambda SDK's Invoke. Each function has
 // its own stack, reached over Docker's bridge; the expectations are the Runtime API
-// test's, from the file names.
+// test's, from the file names. Beside them, `sam local start-api` serves the routes
+// (checkStartAPI).
 func TestSampleEventsThroughSAMLocal(t *testing.T) {
 	prereq.Need(t, prereq.SAMCLI)
 	root := repoRoot(t)
@@ -99,7 +105,12 @@ func TestSampleEventsThroughSAMLocal(t *testing.T) {
 	})
 	logs := func() string { raw, _ := os.ReadFile(samLog); return string(raw) }
 	// The functions run side by side, each in its own container; each one's samples in turn.
-	t.Run("events", func(t *testing.T) {
+	// start-api, beside them, serves the routes over the same stacks.
+	t.Run("sam", func(t *testing.T) {
+		t.Run("start-api", func(t *testing.T) {
+			t.Parallel()
+			checkStartAPI(t, l, logFile("sam-api.log"))
+		})
 		for _, fn := range functionNames(t) {
 			t.Run(fn, func(t *testing.T) {
 				t.Parallel()
@@ -116,5 +127,45 @@ func TestSampleEventsThroughSAMLocal(t *testing.T) {
 			})
 		}
 	})
-	took("every sample event")
+	took("every sample event, and start-api")
+}
+
+// checkStartAPI holds what the README says of `sam local start-api`: it serves the
+// template's routes through the functions, but SAM does not run the JWT authorizer, so
+// even a request with a valid token reaches the function without claims and is answered
+// 401; a route the template lacks gets SAM's own 403.
+func checkStartAPI(t *testing.T, l samlocal.Local, logw io.Writer) {
+	api, err := l.Serve(context.Background(), "start-api", 0, logw, 3*time.Minute, "--warm-containers", "LAZY")
+	if err != nil {
+		t.Fatalf("sam local start-api: %v (test-output/sam-api.log)", err)
+	}
+	t.Cleanup(api.Stop)
+	tok, err := devauth.Mint([]byte(randomName("key-0123456789abcdef0123456789")), "alice", nil, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/interviews/" + demodata.AliceActive + "/cancel"
+	req, _ := http.NewRequest(http.MethodPost, api.Endpoint+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"error":"Unauthorized"`) || resp.Header.Get("X-Correlation-Id") == "" {
+		t.Fatalf("POST %s through start-api: %d %s", path, resp.StatusCode, body)
+	}
+	if err := apiContract.Check(http.MethodPost, path, resp.StatusCode, resp.Header, body); err != nil {
+		t.Error(err)
+	}
+	resp, err = http.Get(api.Endpoint + "/no-such-route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "Missing Authentication Token") {
+		t.Errorf("an unknown route through start-api: %d %s", resp.StatusCode, body)
+	}
 }

@@ -75,16 +75,19 @@ func Build(ctx context.Context, root, arch string, out io.Writer) (string, error
 // region, which SAM hands to every function. DynamoDB Local keeps one database per access
 // key and region, so they must be the stack's; no profile may override them.
 func Env() []string {
+	set := []string{"AWS_ACCESS_KEY_ID=" + stack.AccessKey, "AWS_SECRET_ACCESS_KEY=" + stack.AccessKey,
+		"AWS_REGION=" + stack.Region, "AWS_DEFAULT_REGION=" + stack.Region, "SAM_CLI_TELEMETRY=0"}
+	drop := map[string]bool{"AWS_PROFILE": true, "AWS_SESSION_TOKEN": true}
+	for _, kv := range set {
+		drop[strings.SplitN(kv, "=", 2)[0]] = true
+	}
 	var env []string
 	for _, kv := range os.Environ() {
-		switch strings.SplitN(kv, "=", 2)[0] {
-		case "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION":
-			continue
+		if !drop[strings.SplitN(kv, "=", 2)[0]] {
+			env = append(env, kv)
 		}
-		env = append(env, kv)
 	}
-	return append(env, "AWS_ACCESS_KEY_ID="+stack.AccessKey, "AWS_SECRET_ACCESS_KEY="+stack.AccessKey,
-		"AWS_REGION="+stack.Region, "AWS_DEFAULT_REGION="+stack.Region, "SAM_CLI_TELEMETRY=0")
+	return append(env, set...)
 }
 
 // LogicalID is the template's resource for a function folder: cancel-interview is

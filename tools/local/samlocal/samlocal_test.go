@@ -138,6 +138,7 @@ func TestEnvHasTheStacksCredentials(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "prod")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAREAL")
 	t.Setenv("AWS_DEFAULT_REGION", "eu-west-1")
+	t.Setenv("SAM_CLI_TELEMETRY", "1")
 	got := map[string]string{}
 	for _, kv := range Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -146,7 +147,7 @@ func TestEnvHasTheStacksCredentials(t *testing.T) {
 		}
 		got[k] = v
 	}
-	if got["AWS_ACCESS_KEY_ID"] != stack.AccessKey || got["AWS_DEFAULT_REGION"] != stack.Region || got["AWS_PROFILE"] != "" {
+	if got["AWS_ACCESS_KEY_ID"] != stack.AccessKey || got["AWS_DEFAULT_REGION"] != stack.Region || got["AWS_PROFILE"] != "" || got["SAM_CLI_TELEMETRY"] != "0" {
 		t.Fatalf("env %v", got)
 	}
 }
