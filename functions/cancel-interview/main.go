@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	fn, settings, err := config.StartHTTP(httpapi.FnCancelInterview)
+	fn, settings, err := config.StartHTTP(httpapi.FnCancelInterview, config.TableName)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)

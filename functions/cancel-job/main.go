@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	fn, settings, err := config.StartHTTP(httpapi.FnCancelJob)
+	fn, settings, err := config.StartHTTP(httpapi.FnCancelJob, config.TableName)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)

@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	fn, settings, err := config.StartHTTP(httpapi.FnPauseInterview)
+	fn, settings, err := config.StartHTTP(httpapi.FnPauseInterview, config.TableName)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)

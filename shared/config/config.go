@@ -113,6 +113,12 @@ const (
 	// AuditRetentionDays is how many days an audit record is kept; 0 keeps it for ever
 	// (audit-log; the AuditRetentionDays parameter).
 	AuditRetentionDays = "AUDIT_RETENTION_DAYS"
+	// LiveTableName is the live channel's table of tickets and connections (live-*).
+	LiveTableName = "LIVE_TABLE_NAME"
+	// ConnectionsEndpoint is the WebSocket API's @connections management endpoint
+	// (live-notify): its stage URL in AWS, the local server's locally. The SDK's client
+	// reads it as the service's endpoint, like AWS_ENDPOINT_URL_DYNAMODB.
+	ConnectionsEndpoint = "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"
 )
 
 // HTTP is what every function behind the HTTP API reads beyond its table.
@@ -123,10 +129,11 @@ type HTTP struct {
 	LogReasons bool
 }
 
-// StartHTTP is Start for a function behind the HTTP API: it requires TABLE_NAME,
-// ROLES_CLAIM and LOG_REASONS, and returns the latter two read.
-func StartHTTP(name string) (Base, HTTP, error) {
-	b, err := Start(name, TableName, RolesClaim, LogReasons)
+// StartHTTP is Start for a function behind the HTTP API: it requires its table's
+// variable (TABLE_NAME, or LIVE_TABLE_NAME for live-ticket), ROLES_CLAIM and LOG_REASONS,
+// and returns the latter two read.
+func StartHTTP(name, table string) (Base, HTTP, error) {
+	b, err := Start(name, table, RolesClaim, LogReasons)
 	if err != nil {
 		return b, HTTP{}, err
 	}

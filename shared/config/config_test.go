@@ -103,7 +103,7 @@ func TestStartHTTPReadsItsSettings(t *testing.T) {
 	} {
 		t.Setenv(RolesClaim, tc.claim)
 		t.Setenv(LogReasons, tc.logReasons)
-		_, got, err := StartHTTP("cancel-interview")
+		_, got, err := StartHTTP("cancel-interview", TableName)
 		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
 			t.Errorf("ROLES_CLAIM=%q LOG_REASONS=%q: %+v, %v", tc.claim, tc.logReasons, got, err)
 		}

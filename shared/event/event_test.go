@@ -563,6 +563,9 @@ func TestSchemaFilesMatchTypes(t *testing.T) {
 	onDisk := map[string]bool{}
 	for _, f := range files {
 		dt := strings.TrimSuffix(filepath.Base(f), ".json")
+		if dt == "live-message" {
+			continue // the live channel's message (shared/live), which wraps a detail
+		}
 		onDisk[dt] = true
 		if _, ok := Types[dt]; !ok {
 			t.Errorf("schema %s is not a detail-type of event.Types", f)

@@ -18,7 +18,7 @@ import (
 // handlerFor returns the function's handler from Handlers, on fresh stores holding the
 // demo ids.
 func handlerFor(fn string, logger *slog.Logger) (http.Handler, bool) {
-	h, ok := Handlers(logger, defaults, Stores{Interviews: eventStore(), Jobs: demoJobs()})[fn]
+	h, ok := Handlers(logger, defaults, Stores{Interviews: eventStore(), Jobs: demoJobs(), Tickets: &memTickets{}})[fn]
 	return h, ok
 }
 
@@ -80,6 +80,10 @@ var sampleEventErrors = map[string]string{
 	"get-job/403-technician.json": "Forbidden",
 	"get-job/400-bad-id.json":     "Invalid request",
 	"get-job/401-no-claims.json":  "Unauthorized",
+
+	"live-ticket/201-issued.json":         "",
+	"live-ticket/400-malformed-body.json": "Invalid request",
+	"live-ticket/401-no-claims.json":      "Unauthorized",
 }
 
 // eventStore holds the sessions the sample events name (the demo data's ids).

@@ -41,7 +41,7 @@ func TestReasonLogging(t *testing.T) {
 					length = v
 				}
 			}
-			raw := logs.buf.String()
+			raw := logs.String()
 			switch {
 			case logReasons && logged != reason:
 				t.Errorf("%s, LogReasons on: reason logged as %v, want %q", c.fn, logged, reason)

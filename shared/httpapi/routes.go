@@ -22,6 +22,7 @@ const (
 	FnListInterviews  = "list-interviews"
 	FnCancelJob       = "cancel-job"
 	FnGetJob          = "get-job"
+	FnLiveTicket      = "live-ticket"
 )
 
 // Route is one API route and the Lambda function that serves it. Pattern uses the
@@ -54,6 +55,8 @@ var routeTable = []Route{
 	{FnCancelJob, http.MethodPost, "/api/jobs/{id}/cancel"},
 	{FnGetJob, http.MethodGet, "/jobs/{id}"},
 	{FnGetJob, http.MethodGet, "/api/jobs/{id}"},
+	{FnLiveTicket, http.MethodPost, "/live/tickets"},
+	{FnLiveTicket, http.MethodPost, "/api/live/tickets"},
 }
 
 // Routes returns a copy of the route table.
@@ -97,6 +100,11 @@ func GetJob(logger *slog.Logger, settings config.HTTP, store JobReader) http.Han
 	return newFunction(logger, settings, FnGetJob, handleGetJob(store))
 }
 
+// LiveTicket is the live-ticket function's handler.
+func LiveTicket(logger *slog.Logger, settings config.HTTP, store TicketIssuer) http.Handler {
+	return newFunction(logger, settings, FnLiveTicket, handleLiveTicket(store))
+}
+
 // InterviewStore is what the interview functions ask of their store; shared/dynamo's
 // Interviews implements it.
 type InterviewStore interface {
@@ -115,6 +123,7 @@ type JobStore interface {
 type Stores struct {
 	Interviews InterviewStore
 	Jobs       JobStore
+	Tickets    TicketIssuer
 }
 
 // Handlers returns every HTTP function's handler by function name, wired on s with
@@ -130,6 +139,7 @@ func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]ht
 		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },
 		FnCancelJob:       func(l *slog.Logger) http.Handler { return CancelJob(l, settings, s.Jobs) },
 		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
+		FnLiveTicket:      func(l *slog.Logger) http.Handler { return LiveTicket(l, settings, s.Tickets) },
 	}
 	out := make(map[string]http.Handler, len(makers))
 	for fn, mk := range makers {

@@ -158,9 +158,13 @@ func TestDependencyDirection(t *testing.T) {
 // serviceClients is the SDK service clients each function may link: only those it calls,
 // since every extra client adds to the binary and to each cold start's package init.
 var serviceClients = map[string][]string{
-	"publish-events": {"eventbridge"},
-	"audit-log":      {"dynamodb"},
-	"*":              {"dynamodb"}, // the HTTP functions
+	"publish-events":  {"eventbridge"},
+	"audit-log":       {"dynamodb"},
+	"live-notify":     {"apigatewaymanagementapi", "dynamodb"},
+	"live-connect":    {"dynamodb"},
+	"live-disconnect": {"dynamodb"},
+	"live-default":    {},
+	"*":               {"dynamodb"}, // the HTTP functions
 }
 
 func TestFunctionsLinkOnlyTheClientsTheyCall(t *testing.T) {

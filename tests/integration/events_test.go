@@ -36,7 +36,7 @@ func TestSampleEventsOnDynamoDBLocal(t *testing.T) {
 		}
 		t.Run(fn, func(t *testing.T) {
 			s := newStack(t)
-			handler := wiring.Functions(wiring.Config{Logger: discardLogger(), DB: s.db, Table: s.table, Now: time.Now})[fn]
+			handler := wiring.Functions(wiring.Config{Logger: discardLogger(), DB: s.db, Table: s.table, LiveTable: s.liveTable, Now: time.Now})[fn]
 			files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 			for _, f := range files {
 				t.Run(filepath.Base(f), func(t *testing.T) {

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/event"
+	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	localstack "github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
@@ -57,7 +59,8 @@ func TestBootstrapsOnTheRuntimeAPI(t *testing.T) {
 			var logs bytes.Buffer
 			rt, err := lambdaruntime.Start(lambdaruntime.Options{
 				Bootstrap: bootstrap(t, fn), Name: fn, Output: &logs,
-				Env: lambdaEnv("TABLE_NAME="+st.info.Table, "EVENT_BUS_NAME="+st.info.Bus, "AUDIT_TABLE_NAME="+st.info.AuditTable, "AUDIT_RETENTION_DAYS=0"),
+				Env: lambdaEnv("TABLE_NAME="+st.info.Table, "EVENT_BUS_NAME="+st.info.Bus, "AUDIT_TABLE_NAME="+st.info.AuditTable, "AUDIT_RETENTION_DAYS=0",
+					"LIVE_TABLE_NAME="+st.info.LiveTable, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI="+st.info.Connections),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -92,13 +95,16 @@ func functionNames(t *testing.T) []string {
 }
 
 // sampleTarget is one function's own stack for its sample events: a table of demo data,
-// the event pipeline (its stream drained) and an audit table. info names them, with the
-// endpoints of DynamoDB Local and moto on loopback.
+// the event pipeline (its stream drained), an audit table, and the live channel with its
+// own sample tickets (so $connect's sample redeems a ticket no other run has used). info
+// names them, with the endpoints of DynamoDB Local, moto and the @connections endpoint on
+// loopback. For live-notify, alice and dana are connected: the samples' audiences.
 type sampleTarget struct {
-	fn   string
-	s    *stack
-	p    *pipeline
-	info localstack.Info
+	fn      string
+	s       *stack
+	p       *pipeline
+	info    localstack.Info
+	clients map[string]*liveClient
 }
 
 func newSampleTarget(t *testing.T, fn string) *sampleTarget {
@@ -110,16 +116,22 @@ func newSampleTarget(t *testing.T, fn string) *sampleTarget {
 	if _, err := s.db.CreateTable(context.Background(), dynamo.CreateAuditTableInput(auditTable)); err != nil {
 		t.Fatal(err)
 	}
-	return &sampleTarget{fn: fn, s: s, p: p, info: localstack.Info{
+	l := newLiveChannel(t, s, p)
+	st := &sampleTarget{fn: fn, s: s, p: p, info: localstack.Info{
 		DynamoDB: os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), Moto: os.Getenv("AWS_ENDPOINT_URL_EVENTBRIDGE"),
-		Table: s.table, AuditTable: auditTable, Bus: p.es.BusName,
+		Table: s.table, AuditTable: auditTable, Bus: p.es.BusName, LiveTable: s.liveTable, Connections: l.connections,
 	}}
+	if fn == live.FnNotify {
+		st.clients = map[string]*liveClient{"alice": l.connect(t, s, "alice"), "dana": l.connect(t, s, "dana", "Dispatcher")}
+	}
+	return st
 }
 
 // check invokes the function with each of its files in events/ and compares the result
 // with what the file's name promises: the status (its prefix) and openapi.yaml for an
 // HTTP function, the events the publisher sends, the failures the audit consumer reports
-// and the items it writes. logs, shown when the test fails, are the function's.
+// and the items it writes, a WebSocket route's answer, the connections the notifier
+// reaches. logs, shown when the test fails, are the function's.
 func (st *sampleTarget) check(t *testing.T, invoke func(ctx context.Context, event []byte) ([]byte, error), logs func() string) {
 	t.Helper()
 	defer func() {
@@ -157,6 +169,10 @@ func (st *sampleTarget) check(t *testing.T, invoke func(ctx context.Context, eve
 			if err := json.Unmarshal(payload, &resp); err != nil || len(resp.BatchItemFailures) != auditFailuresBySample[name][0] {
 				t.Fatalf("%s: %s", name, payload)
 			}
+		case live.FnNotify:
+			checkNotified(t, name, raw, st.clients)
+		case live.FnConnect, live.FnDisconnect, live.FnDefault:
+			checkRouteResult(t, st.s, name, raw, payload)
 		default:
 			checkHTTPResult(t, name, raw, payload)
 		}
@@ -196,6 +212,56 @@ func checkHTTPResult(t *testing.T, name string, rawEvent, payload []byte) {
 	}
 	if err := apiContract.Check(ev.RequestContext.HTTP.Method, target, resp.StatusCode, header, []byte(resp.Body)); err != nil {
 		t.Error(err)
+	}
+}
+
+// checkNotified: the sample's event reached the connection entitled to it, and no other.
+func checkNotified(t *testing.T, name string, rawEvent []byte, clients map[string]*liveClient) {
+	t.Helper()
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(rawEvent, &ev); err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		EventID string `json:"eventId"`
+	}
+	_ = json.Unmarshal(ev.Detail, &d)
+	entitled := "alice"
+	if ev.DetailType == event.TypeJobCancelled {
+		entitled = "dana"
+	}
+	for sub, c := range clients {
+		got := c.received(t)
+		if sub == entitled && (len(got) != 1 || got[0].EventID != d.EventID) {
+			t.Errorf("%s: %s received %+v, want event %s", name, sub, got, d.EventID)
+		}
+		if sub != entitled && len(got) != 0 {
+			t.Errorf("%s: %s received %+v", name, sub, got)
+		}
+	}
+}
+
+// checkRouteResult compares a WebSocket route's answer with the sample's expected status
+// (its name's prefix); a connection accepted selects the channel's subprotocol and is
+// recorded.
+func checkRouteResult(t *testing.T, s *stack, name string, rawEvent, payload []byte) {
+	t.Helper()
+	var ev events.APIGatewayWebsocketProxyRequest
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(rawEvent, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(payload, &resp); err != nil {
+		t.Fatalf("%s: not a proxy response: %s", name, payload)
+	}
+	want, _ := strconv.Atoi(strings.SplitN(name, "-", 2)[0])
+	if resp.StatusCode != want {
+		t.Errorf("%s: status %d, want %d: %s", name, resp.StatusCode, want, resp.Body)
+	}
+	if ev.RequestContext.EventType == "CONNECT" && want == http.StatusOK {
+		if resp.Headers["Sec-WebSocket-Protocol"] != live.Subprotocol || s.connectionRecords(t) != 1 {
+			t.Errorf("%s: headers %v, %d connection records", name, resp.Headers, s.connectionRecords(t))
+		}
 	}
 }
 

@@ -27,7 +27,10 @@ type stack struct {
 	url   string
 	db    *dynamodb.Client
 	table string
-	key   []byte
+	// liveTable holds the live channel's tickets and connections (with the sample tickets).
+	liveTable string
+	key       []byte
+	cfg       wiring.Config
 }
 
 type stackOption func(*wiring.Config)
@@ -45,19 +48,25 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	}
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
 	s := &stack{db: db, table: randomName("it-"), key: []byte(randomName("key-0123456789abcdef0123456789"))}
+	s.liveTable = s.table + "-live"
 	if err := demodata.Load(ctx, db, s.table); err != nil {
 		t.Fatalf("load demo data: %v", err)
 	}
+	if err := demodata.LoadLive(ctx, db, s.liveTable); err != nil {
+		t.Fatalf("create the live table: %v", err)
+	}
 	cfg := wiring.Config{
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		DB:     db,
-		Table:  s.table,
-		Now:    time.Now,
-		Verify: func(tok string) (map[string]string, error) { return devauth.Verify(s.key, tok, time.Now()) },
+		Logger:    slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		DB:        db,
+		Table:     s.table,
+		LiveTable: s.liveTable,
+		Now:       time.Now,
+		Verify:    func(tok string) (map[string]string, error) { return devauth.Verify(s.key, tok, time.Now()) },
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	s.cfg = cfg
 	h, err := wiring.New(cfg)
 	if err != nil {
 		t.Fatal(err)

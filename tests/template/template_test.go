@@ -17,6 +17,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
@@ -130,7 +131,8 @@ func keys(n *yaml.Node) string {
 }
 
 // sameTable compares a template table with the CreateTableInput the code uses locally.
-func sameTable(t *testing.T, logicalID string, tbl *yaml.Node, in *dynamodb.CreateTableInput) {
+// Tables of lasting records must have point-in-time recovery; short-lived ones need not.
+func sameTable(t *testing.T, logicalID string, tbl *yaml.Node, in *dynamodb.CreateTableInput, lasting bool) {
 	t.Helper()
 	var attrs, wantAttrs []string
 	for _, a := range get(tbl, "AttributeDefinitions").Content {
@@ -154,7 +156,8 @@ func sameTable(t *testing.T, logicalID string, tbl *yaml.Node, in *dynamodb.Crea
 	gsis := map[string]string{}
 	if g := get(tbl, "GlobalSecondaryIndexes"); g != nil {
 		for _, g := range g.Content {
-			gsis[scalar(get(g, "IndexName"))] = keys(get(g, "KeySchema")) + "/" + scalar(get(g, "Projection", "ProjectionType"))
+			gsis[scalar(get(g, "IndexName"))] = keys(get(g, "KeySchema")) + "/" + scalar(get(g, "Projection", "ProjectionType")) +
+				strings.Join(cfntemplate.Scalars(get(g, "Projection", "NonKeyAttributes")), ",")
 		}
 	}
 	for _, g := range in.GlobalSecondaryIndexes {
@@ -162,7 +165,7 @@ func sameTable(t *testing.T, logicalID string, tbl *yaml.Node, in *dynamodb.Crea
 		for _, k := range g.KeySchema {
 			ks = append(ks, *k.AttributeName+":"+string(k.KeyType))
 		}
-		want := strings.Join(ks, ",") + "/" + string(g.Projection.ProjectionType)
+		want := strings.Join(ks, ",") + "/" + string(g.Projection.ProjectionType) + strings.Join(g.Projection.NonKeyAttributes, ",")
 		if gsis[*g.IndexName] != want {
 			t.Errorf("%s index %s: template %q, code %q", logicalID, *g.IndexName, gsis[*g.IndexName], want)
 		}
@@ -171,19 +174,31 @@ func sameTable(t *testing.T, logicalID string, tbl *yaml.Node, in *dynamodb.Crea
 	if len(gsis) > 0 {
 		t.Errorf("%s: template indexes the code does not create: %v", logicalID, gsis)
 	}
-	if scalar(get(tbl, "BillingMode")) != "PAY_PER_REQUEST" || scalar(get(tbl, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) != "true" {
-		t.Errorf("%s must be on-demand with point-in-time recovery", logicalID)
+	if scalar(get(tbl, "BillingMode")) != "PAY_PER_REQUEST" {
+		t.Errorf("%s must be on-demand", logicalID)
+	}
+	if lasting && scalar(get(tbl, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")) != "true" {
+		t.Errorf("%s must have point-in-time recovery", logicalID)
 	}
 }
 
 func TestTablesMatchTheCodeSchemas(t *testing.T) {
 	tpl := load(t)
 	tbl := get(tpl.Root, "Resources", "Table", "Properties")
-	sameTable(t, "Table", tbl, dynamo.CreateTableInput("x"))
+	sameTable(t, "Table", tbl, dynamo.CreateTableInput("x"), true)
 	if scalar(get(tbl, "StreamSpecification", "StreamViewType")) != "NEW_AND_OLD_IMAGES" {
 		t.Error("the table stream must carry NEW_AND_OLD_IMAGES")
 	}
-	sameTable(t, "AuditTable", get(tpl.Root, "Resources", "AuditTable", "Properties"), dynamo.CreateAuditTableInput("x"))
+	sameTable(t, "AuditTable", get(tpl.Root, "Resources", "AuditTable", "Properties"), dynamo.CreateAuditTableInput("x"), true)
+	liveTbl := get(tpl.Root, "Resources", "LiveTable", "Properties")
+	sameTable(t, "LiveTable", liveTbl, dynamo.CreateLiveTableInput("x"), false)
+	if scalar(get(liveTbl, "TimeToLiveSpecification", "AttributeName")) != dynamo.LiveTTLAttribute ||
+		scalar(get(liveTbl, "TimeToLiveSpecification", "Enabled")) != "true" {
+		t.Errorf("LiveTable must expire its items by TTL on %s", dynamo.LiveTTLAttribute)
+	}
+	if get(liveTbl, "StreamSpecification") != nil {
+		t.Error("LiveTable must have no stream: its tickets and connections are not events")
+	}
 }
 
 // grants is each function's least privilege: every action it may perform and the exact
@@ -211,6 +226,16 @@ var grants = map[string]map[string][]string{
 		"sqs:GetQueueAttributes": {"!GetAtt AuditQueue.Arn"},
 		"dynamodb:PutItem":       {"!GetAtt AuditTable.Arn"},
 	},
+	httpapi.FnLiveTicket: {"dynamodb:PutItem": {"!GetAtt LiveTable.Arn"}},
+	live.FnConnect:       {"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"}, "dynamodb:PutItem": {"!GetAtt LiveTable.Arn"}},
+	live.FnDisconnect:    {"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"}},
+	live.FnDefault:       {},
+	live.FnNotify: {
+		"dynamodb:Query":                {"!Sub ${LiveTable.Arn}/index/byUser", "!Sub ${LiveTable.Arn}/index/byJobReader"},
+		"dynamodb:DeleteItem":           {"!GetAtt LiveTable.Arn"},
+		"execute-api:ManageConnections": {"!Sub arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${Stage}/POST/@connections/*"},
+		"sqs:SendMessage":               {"!GetAtt LiveNotifyDLQ.Arn"},
+	},
 }
 
 // ownGrants is what every function needs beside its work: writing to its own log group
@@ -233,15 +258,33 @@ var unscoped = map[string]string{
 	"dynamodb:ListStreams":     "Lambda's stream poller lists the table's streams; ListStreams is an account-level action with no resource type",
 }
 
-// leadingKeys is the partition-key prefix each item-level function is confined to with a
-// dynamodb:LeadingKeys condition.
-var leadingKeys = map[string]string{
-	httpapi.FnCancelInterview: "INTERVIEW#*",
-	httpapi.FnPauseInterview:  "INTERVIEW#*",
-	httpapi.FnResumeInterview: "INTERVIEW#*",
-	httpapi.FnGetInterview:    "INTERVIEW#*",
-	httpapi.FnCancelJob:       "JOB#*",
-	httpapi.FnGetJob:          "JOB#*",
+// leadingKeys is the partition-key prefix each item-level action of a function is
+// confined to with a dynamodb:LeadingKeys condition ("*": every action of the function).
+var leadingKeys = map[string]map[string]string{
+	httpapi.FnCancelInterview: {"*": "INTERVIEW#*"},
+	httpapi.FnPauseInterview:  {"*": "INTERVIEW#*"},
+	httpapi.FnResumeInterview: {"*": "INTERVIEW#*"},
+	httpapi.FnGetInterview:    {"*": "INTERVIEW#*"},
+	httpapi.FnCancelJob:       {"*": "JOB#*"},
+	httpapi.FnGetJob:          {"*": "JOB#*"},
+	httpapi.FnLiveTicket:      {"*": "TICKET#*"},
+	// $connect deletes the ticket it redeems and puts the connection.
+	live.FnConnect:    {"dynamodb:DeleteItem": "TICKET#*", "dynamodb:PutItem": "CONN#*"},
+	live.FnDisconnect: {"*": "CONN#*"},
+	live.FnNotify:     {"dynamodb:DeleteItem": "CONN#*"},
+}
+
+// confinedTo returns the prefix a statement of fn granting actions must be confined to.
+func confinedTo(fn string, actions []string) string {
+	if p := leadingKeys[fn]["*"]; p != "" {
+		return p
+	}
+	for _, a := range actions {
+		if p := leadingKeys[fn][a]; p != "" {
+			return p
+		}
+	}
+	return ""
 }
 
 // statements returns a function's policy statements: its inline Policies, or those of
@@ -292,7 +335,7 @@ func TestPoliciesAreLeastPrivilege(t *testing.T) {
 				}
 				got[a] = append(got[a], resources...)
 			}
-			if prefix := leadingKeys[name]; prefix != "" && strings.HasPrefix(actions[0], "dynamodb:") {
+			if prefix := confinedTo(name, actions); prefix != "" && strings.HasPrefix(actions[0], "dynamodb:") {
 				lk := get(st, "Condition", "ForAllValues:StringLike", "dynamodb:LeadingKeys")
 				if lk == nil || len(lk.Content) != 1 || lk.Content[0].Value != prefix {
 					t.Errorf("%s: statement must be confined to partitions %s", name, prefix)
@@ -335,11 +378,20 @@ func TestEventPlumbing(t *testing.T) {
 	if get(tpl.Root, "Resources", "EventArchive", "Properties", "SourceArn") == nil {
 		t.Error("the bus needs an archive for replay")
 	}
+	fns := tpl.Resources("AWS::Serverless::Function")
 	for id, rule := range tpl.Resources("AWS::Events::Rule") {
 		for _, target := range get(rule, "Properties", "Targets").Content {
 			q, _ := cfntemplate.GetAttTarget(get(target, "Arn"))
 			if get(target, "DeadLetterConfig", "Arn") == nil {
 				t.Errorf("rule %s target %s has no dead-letter queue", id, q)
+			}
+			if fn := fns[q]; fn != nil {
+				// A function target is invoked asynchronously: what fails its retries goes to
+				// its own on-failure queue.
+				if get(fn, "Properties", "EventInvokeConfig", "DestinationConfig", "OnFailure", "Destination") == nil {
+					t.Errorf("function %s (target of %s) has no on-failure destination", q, id)
+				}
+				continue
 			}
 			if get(tpl.Root, "Resources", q, "Properties", "RedrivePolicy") == nil {
 				t.Errorf("queue %s (target of %s) has no dead-letter queue", q, id)

@@ -18,6 +18,8 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/shared/live"
 )
 
 // User is a demo caller.
@@ -63,6 +65,11 @@ const (
 	MissingJob            = "0b000000-0000-4000-8000-00000000dead"
 	InterviewerAria       = "interviewer-aria"
 	InterviewerKai        = "interviewer-kai"
+
+	// Live-channel tickets of alice for events/live-connect, loaded by LoadLive: one a
+	// stack's $connect can redeem once, one that has expired.
+	SampleTicket        = "sample-ticket-alice-for-events-live-connect"
+	SampleExpiredTicket = "sample-ticket-alice-expired-live-connect-00"
 )
 
 var base = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
@@ -279,6 +286,25 @@ func each(put func(map[string]types.AttributeValue) error) error {
 			if err := put(dynamo.AssignmentItem(a)); err != nil {
 				return fmt.Errorf("load assignment %s: %w", a.ID, err)
 			}
+		}
+	}
+	return nil
+}
+
+// LoadLive creates the live channel's table and stores the sample tickets in it.
+func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
+	if _, err := db.CreateTable(ctx, dynamo.CreateLiveTableInput(table)); err != nil {
+		return fmt.Errorf("create live table %s: %w", table, err)
+	}
+	now := time.Now()
+	store := dynamo.NewLive(db, table, func() time.Time { return now }, live.NewTicketSecret)
+	alice := lifecycle.Actor{Sub: "alice"}
+	for _, t := range []live.Ticket{
+		{Secret: SampleTicket, ExpiresAt: now.Add(24 * time.Hour)},
+		{Secret: SampleExpiredTicket, ExpiresAt: now.Add(-time.Minute)},
+	} {
+		if err := store.StoreTicket(ctx, alice, t); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,6 +1,9 @@
 // Package eventplumbing creates the template's event plumbing in moto: the bus, the queues
-// (with their redrive policies) and the rules with their queue targets, read from
-// template.yaml itself, so local runs and tests route events exactly as AWS will.
+// (with their redrive policies) and the rules with their targets, read from template.yaml
+// itself, so local runs and tests route events exactly as AWS will. moto runs no Lambda
+// functions: a rule targeting a function delivers to a stand-in queue instead, which the
+// local stack drains into the function's handler as Lambda's asynchronous invocation would
+// (tools/local/asyncinvoke).
 package eventplumbing
 
 import (
@@ -25,12 +28,26 @@ type Stack struct {
 	Queues map[string]string
 	// QueueARNs by logical id.
 	QueueARNs map[string]string
+	// Functions are the rule targets that are functions, by logical id
+	// (LiveNotifyFunction).
+	Functions map[string]FunctionTarget
+}
+
+// FunctionTarget is a function a rule targets: the stand-in queue its events arrive on,
+// and its asynchronous invocation settings (template.yaml: EventInvokeConfig).
+type FunctionTarget struct {
+	Queue string
+	// MaxRetries is how often Lambda retries an invocation that failed.
+	MaxRetries int
+	// OnFailure is the logical id of the queue that receives events whose invocations
+	// failed every retry ("" when none).
+	OnFailure string
 }
 
 // Setup creates the plumbing, names prefixed with prefix so several stacks can share
 // one moto.
 func Setup(ctx context.Context, tpl *cfntemplate.Template, eb *eventbridge.Client, sq *sqs.Client, prefix string) (*Stack, error) {
-	s := &Stack{BusName: prefix + "lifecycle", Queues: map[string]string{}, QueueARNs: map[string]string{}}
+	s := &Stack{BusName: prefix + "lifecycle", Queues: map[string]string{}, QueueARNs: map[string]string{}, Functions: map[string]FunctionTarget{}}
 
 	queues := tpl.Resources("AWS::SQS::Queue")
 	// Dead-letter queues first, so redrive policies can name them.
@@ -55,18 +72,11 @@ func Setup(ctx context.Context, tpl *cfntemplate.Template, eb *eventbridge.Clien
 		if vt := cfntemplate.Scalar(cfntemplate.Get(queues[id], "Properties", "VisibilityTimeout")); vt != "" {
 			attrs[string(sqstypes.QueueAttributeNameVisibilityTimeout)] = vt
 		}
-		out, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(prefix + id), Attributes: attrs})
+		url, arn, err := createQueue(ctx, sq, prefix+id, attrs)
 		if err != nil {
 			return nil, fmt.Errorf("create queue %s: %w", id, err)
 		}
-		s.Queues[id] = aws.ToString(out.QueueUrl)
-		a, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-			QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
-		})
-		if err != nil {
-			return nil, err
-		}
-		s.QueueARNs[id] = a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+		s.Queues[id], s.QueueARNs[id] = url, arn
 	}
 
 	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(s.BusName)}); err != nil {
@@ -92,8 +102,13 @@ func Setup(ctx context.Context, tpl *cfntemplate.Template, eb *eventbridge.Clien
 		var targets []ebtypes.Target
 		for _, tn := range cfntemplate.Get(props, "Targets").Content {
 			q, ok := cfntemplate.GetAttTarget(cfntemplate.Get(tn, "Arn"))
+			if ok && s.QueueARNs[q] == "" && tpl.Resources("AWS::Serverless::Function")[q] != nil {
+				if err := s.standIn(ctx, tpl, sq, prefix, q); err != nil {
+					return nil, fmt.Errorf("rule %s: %w", id, err)
+				}
+			}
 			if !ok || s.QueueARNs[q] == "" {
-				return nil, fmt.Errorf("rule %s: target %q is not a queue of the template", id, cfntemplate.Scalar(cfntemplate.Get(tn, "Arn")))
+				return nil, fmt.Errorf("rule %s: target %q is neither a queue nor a function of the template", id, cfntemplate.Scalar(cfntemplate.Get(tn, "Arn")))
 			}
 			t := ebtypes.Target{Id: aws.String(cfntemplate.Scalar(cfntemplate.Get(tn, "Id"))), Arn: aws.String(s.QueueARNs[q])}
 			if dlq, ok := cfntemplate.GetAttTarget(cfntemplate.Get(tn, "DeadLetterConfig", "Arn")); ok {
@@ -106,6 +121,47 @@ func Setup(ctx context.Context, tpl *cfntemplate.Template, eb *eventbridge.Clien
 		}
 	}
 	return s, nil
+}
+
+// standIn creates the queue standing in for function fn as a rule target, and reads its
+// asynchronous invocation settings.
+func (s *Stack) standIn(ctx context.Context, tpl *cfntemplate.Template, sq *sqs.Client, prefix, fn string) error {
+	url, arn, err := createQueue(ctx, sq, prefix+fn+"-invocations", nil)
+	if err != nil {
+		return fmt.Errorf("stand-in queue for %s: %w", fn, err)
+	}
+	s.QueueARNs[fn] = arn
+	cfg := cfntemplate.Get(tpl.Resources("AWS::Serverless::Function")[fn], "Properties", "EventInvokeConfig")
+	// Lambda retries a failed asynchronous invocation twice unless told otherwise.
+	t := FunctionTarget{Queue: url, MaxRetries: 2}
+	if n := cfntemplate.Scalar(cfntemplate.Get(cfg, "MaximumRetryAttempts")); n != "" {
+		if _, err := fmt.Sscan(n, &t.MaxRetries); err != nil {
+			return fmt.Errorf("%s: MaximumRetryAttempts %q: %w", fn, n, err)
+		}
+	}
+	if dest, ok := cfntemplate.GetAttTarget(cfntemplate.Get(cfg, "DestinationConfig", "OnFailure", "Destination")); ok {
+		if s.Queues[dest] == "" {
+			return fmt.Errorf("%s: on-failure destination %q is not a queue of the template", fn, dest)
+		}
+		t.OnFailure = dest
+	}
+	s.Functions[fn] = t
+	return nil
+}
+
+// createQueue creates a queue and returns its URL and ARN.
+func createQueue(ctx context.Context, sq *sqs.Client, name string, attrs map[string]string) (string, string, error) {
+	out, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if err != nil {
+		return "", "", err
+	}
+	a, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return aws.ToString(out.QueueUrl), a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
 }
 
 // toJSON renders a YAML mapping (an event pattern) as JSON.

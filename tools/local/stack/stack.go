@@ -1,7 +1,8 @@
 // Package stack starts everything `make run` serves: DynamoDB Local with the demo
 // data, moto with the template's event plumbing, the publisher on the table's stream, the
-// example audit consumer on its queue, and the event feed; and wires the functions behind
-// the local API Gateway stand-in.
+// example audit consumer on its queue, the event feed, and the live channel (its WebSocket
+// at /live, its @connections endpoint, the notifier on its rule); and wires the functions
+// behind the local API Gateway stand-ins.
 package stack
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -33,6 +35,9 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/live/push"
+	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 	"github.com/lifecycle-api/lifecycle/tools/local/console"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/docsite"
@@ -40,6 +45,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/eventfeed"
 	"github.com/lifecycle-api/lifecycle/tools/local/eventplumbing"
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
+	"github.com/lifecycle-api/lifecycle/tools/local/livegateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
 	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
@@ -64,8 +70,12 @@ type Options struct {
 	// middleware counting requests).
 	DynamoDBOptions []func(*dynamodb.Options)
 	// ManualPoll leaves the stream poller to the caller (Stack.Poller.Poll) instead of
-	// running it every 300 ms.
+	// running it every PollInterval.
 	ManualPoll bool
+	// StreamTap and NotifyTap, when set, wrap the publisher's and the notifier's handlers
+	// (to time them: make bench).
+	StreamTap func(streampoller.Handler) streampoller.Handler
+	NotifyTap func(asyncinvoke.Handler) asyncinvoke.Handler
 	// Docs mounts the API's documentation at /docs (Swagger UI from web/node_modules, which
 	// `make tools` installs).
 	Docs bool
@@ -89,6 +99,8 @@ type Stack struct {
 	DB *dynamodb.Client
 	// Poller publishes the stream's records.
 	Poller *streampoller.Poller
+	// Live is the live channel's WebSocket API stand-in (served at /live by Handler).
+	Live *livegateway.Gateway
 	// Handler serves the API routes, GET /_local/events, /openapi.yaml and /docs.
 	Handler http.Handler
 
@@ -158,6 +170,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if _, err := db.CreateTable(ctx, dynamo.CreateAuditTableInput(o.AuditTable)); err != nil {
 		return nil, fmt.Errorf("create audit table: %w", err)
 	}
+	liveTable := o.Table + "-live"
+	if err := demodata.LoadLive(ctx, db, liveTable); err != nil {
+		return nil, err
+	}
 
 	step("creating the event bus, rules and queues from template.yaml")
 	root, err := repo.Root()
@@ -194,10 +210,14 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s.DB = db
 	publisher := eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", eventbus.FnPublishEvents))
+	var publish streampoller.Handler = publisher.Handle
+	if o.StreamTap != nil {
+		publish = o.StreamTap(publish)
+	}
 	poller := &streampoller.Poller{
 		Streams:    dynamodbstreams.NewFromConfig(cfg, func(opt *dynamodbstreams.Options) { opt.BaseEndpoint = aws.String(ddb.Endpoint) }),
 		StreamARN:  aws.ToString(desc.Table.LatestStreamArn),
-		Handler:    publisher.Handle,
+		Handler:    publish,
 		BatchSize:  100,
 		MaxRetries: 10,
 		Logger:     o.Logger.With("component", "stream-poller"),
@@ -207,7 +227,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		},
 	}
 	if !o.ManualPoll {
-		go poller.Run(ctx, 300*time.Millisecond)
+		go poller.Run(ctx, PollInterval)
 	}
 	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), dynamo.NewAuditLog(db, o.AuditTable, 0), time.Now)
 	go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
@@ -216,20 +236,44 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
 	}, o.Logger.With("component", "event-feed"))
 
-	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, Bus: s.Events.BusName}
 	s.Poller = poller
 	if len(o.DynamoDBOptions) > 0 {
 		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
 	}
-	fns := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, Now: time.Now, Verify: o.Verify}
+	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify}
 	if len(o.CORSOrigins) > 0 {
-		fns.CORS = corsFromTemplate(tpl, o.CORSOrigins)
+		wc.CORS = corsFromTemplate(tpl, o.CORSOrigins)
 	}
-	api, err := wiring.New(fns)
+	api, err := wiring.New(wc)
 	if err != nil {
 		return nil, err
 	}
+
+	step("starting the live channel (WebSocket at /live, its @connections endpoint, the notifier)")
+	s.Live = livegateway.New(wiring.LiveRoutes(wc), o.Logger.With("component", "live-gateway"))
+	connections, err := serveLocal(s.Live.Management())
+	if err != nil {
+		return nil, err
+	}
+	s.stop = append(s.stop, func() { s.Live.Close(); connections.Close() })
+	notify := asyncinvoke.Handler(wiring.Notifier(wc, push.NewClient(cfg, live.DefaultLimits.Concurrency, func(opt *apigatewaymanagementapi.Options) {
+		opt.BaseEndpoint = aws.String(connections.URL)
+	}), live.DefaultLimits).Handle)
+	if o.NotifyTap != nil {
+		notify = o.NotifyTap(notify)
+	}
+	target := s.Events.Functions["LiveNotifyFunction"]
+	notifier := &asyncinvoke.Invoker{
+		SQS: sq, Queue: target.Queue, Function: live.FnNotify, Handler: notify, MaxRetries: target.MaxRetries,
+		Delays: []time.Duration{200 * time.Millisecond, time.Second}, OnFailure: s.Events.Queues[target.OnFailure],
+		Timeout: 30 * time.Second, Logger: o.Logger.With("component", "rule-target"),
+	}
+	go notifier.Run(ctx)
+
+	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, LiveTable: liveTable,
+		Bus: s.Events.BusName, Connections: connections.URL}
 	mux := http.NewServeMux()
+	mux.Handle("GET /live", s.Live)
 	mux.Handle("GET /_local/events", s.Feed.Handler())
 	if o.Docs {
 		if err := docsite.Mount(mux, root); err != nil {
@@ -245,15 +289,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	return s, nil
 }
 
-// splitLocal sends the local pages (/_local/…, /docs, /openapi.yaml, /console) to local and
-// everything else to api untouched. A ServeMux in front of the API would clean paths and
-// answer "//interviews/…" or "/x/../interviews/…" with a redirect, where API Gateway (and
+// splitLocal sends the local pages (/_local/…, /docs, /openapi.yaml, /console, and the live
+// channel's WebSocket at /live) to local and everything else to api untouched. A ServeMux
+// in front of the API would clean paths and answer "//interviews/…" or "/x/../interviews/…" with a redirect, where API Gateway (and
 // the gateway stand-in behind api) matches no route and answers 404.
 func splitLocal(local, api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.EscapedPath()
 		isLocal := strings.HasPrefix(p, "/_local/") || p == "/openapi.yaml" ||
-			p == "/docs" || strings.HasPrefix(p, "/docs/") || p == "/console" || strings.HasPrefix(p, "/console/")
+			p == "/docs" || strings.HasPrefix(p, "/docs/") || p == "/console" || strings.HasPrefix(p, "/console/") || p == "/live"
 		clean := path.Clean(p)
 		if strings.HasSuffix(p, "/") {
 			clean += "/" // "/console/" is a page; only dot and empty segments are refused
@@ -265,6 +309,29 @@ func splitLocal(local, api http.Handler) http.Handler {
 		api.ServeHTTP(w, r)
 	})
 }
+
+// PollInterval is how often the local stream poller reads the table's stream: as Lambda's
+// event source polls each shard, four times a second.
+const PollInterval = 250 * time.Millisecond
+
+// localServer is an HTTP server of the stack's own on a free loopback port.
+type localServer struct {
+	URL string
+	srv *http.Server
+}
+
+func serveLocal(h http.Handler) (*localServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &localServer{URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops the server.
+func (s *localServer) Close() { _ = s.srv.Close() }
 
 // consume plays Lambda's SQS event source for one queue: batches of up to ten, messages
 // reported as failures stay on the queue (and reach its dead-letter queue in time).
@@ -326,7 +393,10 @@ type Info struct {
 	Moto       string `json:"moto"`
 	Table      string `json:"table"`
 	AuditTable string `json:"auditTable"`
+	LiveTable  string `json:"liveTable"`
 	Bus        string `json:"bus"`
+	// Connections is the live channel's @connections management endpoint.
+	Connections string `json:"connections"`
 }
 
 // The local stack's region and fake credentials (the access key is also the secret).
@@ -346,6 +416,7 @@ func (i Info) Env() []string {
 		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + i.Moto, "AWS_ENDPOINT_URL_SQS=" + i.Moto,
 		"TABLE_NAME=" + i.Table, "AUDIT_TABLE_NAME=" + i.AuditTable, "EVENT_BUS_NAME=" + i.Bus,
 		"AUDIT_RETENTION_DAYS=0",
+		"LIVE_TABLE_NAME=" + i.LiveTable, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI=" + i.Connections,
 	}, wiring.Env(wiring.Defaults())...)
 }
 

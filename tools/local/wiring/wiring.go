@@ -1,7 +1,8 @@
 // Package wiring wires every HTTP function the way its main does, from httpapi's table of
-// functions, and mounts them behind the local API Gateway stand-in. The local server
-// (`make run`) and the integration tests both serve through it; a new function in that
-// table is served here with no change.
+// functions, and mounts them behind the local API Gateway stand-in; and wires the live
+// channel's functions (the WebSocket routes and the notifier) as their mains do. The local
+// server (`make run`) and the integration tests both serve through it; a new function in
+// httpapi's table is served here with no change.
 package wiring
 
 import (
@@ -17,7 +18,10 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/live/push"
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
+	"github.com/lifecycle-api/lifecycle/tools/local/livegateway"
 )
 
 // Config is what the local stack needs.
@@ -25,8 +29,10 @@ type Config struct {
 	Logger *slog.Logger
 	DB     *dynamodb.Client
 	Table  string
-	Now    func() time.Time
-	Verify gateway.Verifier
+	// LiveTable holds the live channel's tickets and connections.
+	LiveTable string
+	Now       func() time.Time
+	Verify    gateway.Verifier
 	// Settings are the HTTP functions' settings; nil gives Defaults.
 	Settings *config.HTTP
 	// CORS is the API's CORS configuration; nil answers no preflight.
@@ -50,6 +56,7 @@ func Functions(c Config) map[string]gateway.Handler {
 	stores := httpapi.Stores{
 		Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now),
 		Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
+		Tickets:    LiveStore(c),
 	}
 	settings := Defaults()
 	if c.Settings != nil {
@@ -65,4 +72,28 @@ func Functions(c Config) map[string]gateway.Handler {
 // New returns the local API: every route of httpapi.Routes through its function.
 func New(c Config) (http.Handler, error) {
 	return gateway.New(httpapi.Routes(), Functions(c), c.Verify, c.CORS, c.Logger)
+}
+
+// LiveStore is the live channel's store (tickets and connections), as the live functions
+// build it.
+func LiveStore(c Config) *dynamo.Live {
+	return dynamo.NewLive(c.DB, c.LiveTable, c.Now, live.NewTicketSecret)
+}
+
+// LiveRoutes returns the WebSocket routes' handlers, wired as in functions/live-connect,
+// live-disconnect and live-default.
+func LiveRoutes(c Config) livegateway.Functions {
+	tag := func(fn string) *slog.Logger { return c.Logger.With("function", fn) }
+	store := LiveStore(c)
+	return livegateway.Functions{
+		Connect:    live.Connect(tag(live.FnConnect), store, c.Now),
+		Disconnect: live.Disconnect(tag(live.FnDisconnect), store, c.Now),
+		Default:    live.Default(tag(live.FnDefault), c.Now),
+	}
+}
+
+// Notifier returns the live-notify handler, wired as in functions/live-notify, pushing
+// through connections (the management API client, pointed at a livegateway).
+func Notifier(c Config, connections push.PostToConnectionAPI, limits live.Limits) *live.Notifier {
+	return live.NewNotifier(LiveStore(c), push.New(connections), c.Logger.With("function", live.FnNotify), limits, c.Now)
 }

@@ -1,0 +1,26 @@
+// Command live-ticket is the Lambda function behind POST /live/tickets: a single-use
+// ticket for the live channel's WebSocket.
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/lifecycle-api/lifecycle/shared/config"
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/live"
+)
+
+func main() {
+	fn, settings, err := config.StartHTTP(httpapi.FnLiveTicket, config.LiveTableName)
+	if err != nil {
+		fn.Logger.Error("start", "err", err)
+		os.Exit(1)
+	}
+	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret)
+	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.LiveTicket(fn.Logger, settings, store)))
+}

@@ -1,0 +1,80 @@
+// Package live is the real-time channel: every committed transition reaches the open
+// screens of the people it concerns. An API Gateway WebSocket API carries it; this package
+// holds its rules and its functions' handlers, on ports the adapters implement:
+//
+//   - tickets: a browser cannot send Authorization on a WebSocket, so it first asks the
+//     authenticated HTTP route POST /live/tickets (shared/httpapi) for a short-lived,
+//     single-use ticket and offers it as a WebSocket subprotocol; $connect (Connect)
+//     redeems it with one conditional write and records the connection;
+//   - entitlement (Audience): an interview event goes to its owner's connections only,
+//     JobCancelled to the connections of callers who may read jobs;
+//   - the message a client receives (Message): the event's detail with its eventId, type
+//     and entity version;
+//   - fan-out (Notifier): the EventBridge rule's target, sending each event to exactly the
+//     entitled connections, concurrently within a bound, removing gone ones, and failing
+//     the invocation when an entitled connection could not be reached.
+//
+// docs/live.md describes the channel and its protocol; schemas/live-message.json is the
+// message's JSON Schema.
+package live
+
+import (
+	"errors"
+	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// Function names, as in functions/<name> and template.yaml. The ticket route is an HTTP
+// function (httpapi.FnLiveTicket).
+const (
+	FnConnect    = "live-connect"
+	FnDisconnect = "live-disconnect"
+	FnDefault    = "live-default"
+	FnNotify     = "live-notify"
+)
+
+// Subprotocol is the channel's WebSocket subprotocol. A client offers it together with its
+// ticket, as TicketProtocolPrefix+ticket, and the server selects it:
+//
+//	new WebSocket(url, ["lifecycle.live.v1", "ticket." + ticket])
+//
+// so the ticket travels in the Sec-WebSocket-Protocol header, never in a URL.
+const Subprotocol = "lifecycle.live.v1"
+
+// TicketProtocolPrefix marks the offered subprotocol that carries the ticket.
+const TicketProtocolPrefix = "ticket."
+
+// TicketTTL is how long a ticket may wait to be redeemed.
+const TicketTTL = 30 * time.Second
+
+// ConnectionTTL is how long a connection record outlives a $disconnect that never came:
+// API Gateway closes every WebSocket connection after two hours.
+const ConnectionTTL = 2*time.Hour + 5*time.Minute
+
+// Ticket is an issued ticket: the secret the client presents, and when it stops working.
+type Ticket struct {
+	Secret    string
+	ExpiresAt time.Time
+}
+
+// Connection is an open WebSocket connection and the caller who opened it (from the
+// ticket it redeemed, so from the caller's verified token).
+type Connection struct {
+	ID          string
+	Sub         string
+	Roles       []string
+	ConnectedAt time.Time
+}
+
+// Actor is the connection's caller.
+func (c Connection) Actor() lifecycle.Actor { return lifecycle.Actor{Sub: c.Sub, Roles: c.Roles} }
+
+var (
+	// ErrTicketUnknown: no such ticket: never issued, forged, or already redeemed.
+	ErrTicketUnknown = errors.New("ticket unknown or already used")
+	// ErrTicketExpired: the ticket was issued but not redeemed in time.
+	ErrTicketExpired = errors.New("ticket expired")
+	// ErrGone: the connection no longer exists (API Gateway's 410 GoneException).
+	ErrGone = errors.New("connection gone")
+)

@@ -1,0 +1,179 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lifecycle-api/lifecycle/shared/event"
+	"github.com/lifecycle-api/lifecycle/shared/metrics"
+)
+
+// Connections is what the notifier asks of the store.
+type Connections interface {
+	// Audience returns every open connection of the audience.
+	Audience(ctx context.Context, a Audience) ([]Connection, error)
+	Closer
+}
+
+// Pusher sends data to one connection (API Gateway's @connections management API). A
+// connection that no longer exists is ErrGone.
+type Pusher interface {
+	Push(ctx context.Context, connectionID string, data []byte) error
+}
+
+// Limits bound the notifier's fan-out.
+type Limits struct {
+	// Concurrency is the most sends in flight at once.
+	Concurrency int
+	// Attempts is how often a send is tried before its connection counts as unreachable
+	// (a gone connection is not retried).
+	Attempts int
+	// Backoff is the wait before the first retry; it doubles with each one.
+	Backoff time.Duration
+}
+
+// DefaultLimits suit a 30 s function timeout: 64 sends in flight, three attempts each.
+var DefaultLimits = Limits{Concurrency: 64, Attempts: 3, Backoff: 50 * time.Millisecond}
+
+// Notifier is the target of the bus rule for live updates.
+type Notifier struct {
+	store  Connections
+	pusher Pusher
+	logger *slog.Logger
+	limits Limits
+	now    func() time.Time
+}
+
+// NewNotifier returns a notifier sending through pusher to the connections store holds.
+func NewNotifier(store Connections, pusher Pusher, logger *slog.Logger, limits Limits, now func() time.Time) *Notifier {
+	return &Notifier{store: store, pusher: pusher, logger: logger, limits: limits, now: now}
+}
+
+// UnreachableError: some entitled connections could not be reached after every attempt.
+// The invocation fails with it, so Lambda retries the event and then hands it to the
+// notifier's on-failure queue: nothing entitled is dropped silently.
+type UnreachableError struct {
+	EventID          string
+	Failed, Entitled int
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("event %s: %d of %d entitled connections could not be reached", e.EventID, e.Failed, e.Entitled)
+}
+
+// tally counts the outcome of one event's sends.
+type tally struct {
+	sent, gone, failed, skipped atomic.Int64
+}
+
+// Handle sends one event to every connection entitled to it. An event it cannot read or
+// route, a store that cannot list the audience, or any entitled connection it could not
+// reach fails the invocation (the event is then retried, whole: connections already
+// reached may receive it again, with the same eventId). A gone connection (410) is
+// forgotten and does not count as a failure.
+func (n *Notifier) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
+	start := n.now()
+	log := n.logger.With("eventBridgeId", ev.ID, "detailType", ev.DetailType)
+	if want, ok := event.Types[ev.DetailType]; !ok || want != ev.Source {
+		log.Error("event of an unknown detail-type or source", "source", ev.Source)
+		return fmt.Errorf("%w %q from %q", event.ErrUnknownType, ev.DetailType, ev.Source)
+	}
+	audience, msg, err := Route(ev.DetailType, ev.Detail)
+	if err != nil {
+		log.Error("cannot route event", "err", err)
+		return err
+	}
+	log = log.With("eventId", msg.EventID, "entityId", msg.EntityID, "version", msg.Version)
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	conns, err := n.store.Audience(ctx, audience)
+	if err != nil {
+		log.Error("cannot list the audience's connections", "err", err)
+		return err
+	}
+	var t tally
+	n.fanOut(ctx, log, audience, conns, data, &t)
+	entitled := len(conns) - int(t.skipped.Load())
+	// One EMF line per event: connections entitled, reached, gone and unreachable.
+	log.Info("event delivered",
+		"connections", entitled, "sent", t.sent.Load(), "gone", t.gone.Load(), "unreachable", t.failed.Load(),
+		"durationMs", float64(n.now().Sub(start).Microseconds())/1000,
+		metrics.EMF(n.now(), []string{"function"},
+			metrics.Metric{Name: "connections", Unit: "Count"}, metrics.Metric{Name: "sent", Unit: "Count"},
+			metrics.Metric{Name: "gone", Unit: "Count"}, metrics.Metric{Name: "unreachable", Unit: "Count"},
+			metrics.Metric{Name: "durationMs", Unit: "Milliseconds"}))
+	if f := int(t.failed.Load()); f > 0 {
+		return &UnreachableError{EventID: msg.EventID, Failed: f, Entitled: entitled}
+	}
+	return nil
+}
+
+// fanOut sends data to every admitted connection, at most limits.Concurrency at once.
+func (n *Notifier) fanOut(ctx context.Context, log *slog.Logger, a Audience, conns []Connection, data []byte, t *tally) {
+	slots := make(chan struct{}, max(1, n.limits.Concurrency))
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		if !a.Admits(c) {
+			// The store's indexes list only the audience; a row that is not is a bug to see,
+			// never a message to send.
+			log.Warn("the store listed a connection outside the audience", "connection", c.ID, "sub", c.Sub)
+			t.skipped.Add(1)
+			continue
+		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			n.send(ctx, log, c, data, t)
+		})
+	}
+	wg.Wait()
+}
+
+// send delivers data to one connection, retrying what is not a 410 with backoff.
+func (n *Notifier) send(ctx context.Context, log *slog.Logger, c Connection, data []byte, t *tally) {
+	wait := n.limits.Backoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = n.pusher.Push(ctx, c.ID, data)
+		switch {
+		case err == nil:
+			t.sent.Add(1)
+			return
+		case errors.Is(err, ErrGone):
+			t.gone.Add(1)
+			if cerr := n.store.Close(ctx, c.ID); cerr != nil {
+				// Its TTL removes it; until then each event finds it gone again.
+				log.Warn("cannot forget a gone connection", "connection", c.ID, "err", cerr)
+			}
+			return
+		}
+		if attempt >= n.limits.Attempts || sleep(ctx, wait) != nil {
+			break
+		}
+		wait *= 2
+	}
+	t.failed.Add(1)
+	log.Error("connection unreachable", "connection", c.ID, "sub", c.Sub, "attempts", n.limits.Attempts, "err", err)
+}
+
+// sleep waits d, or until ctx ends (its error).
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}

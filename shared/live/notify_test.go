@@ -1,0 +1,259 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lifecycle-api/lifecycle/shared/event"
+)
+
+// memPusher records what each connection received; gone connections answer 410, failing
+// ones fail their first failures[id] attempts (-1: every attempt).
+type memPusher struct {
+	mu       sync.Mutex
+	got      map[string][][]byte
+	gone     map[string]bool
+	failures map[string]int
+	attempts map[string]int
+	// inFlight and peak measure concurrency; hold, when set, makes each push wait until
+	// release is closed or enough pushes are in flight.
+	inFlight, peak atomic.Int64
+	hold           int64
+	release        chan struct{}
+}
+
+func newPusher() *memPusher {
+	return &memPusher{got: map[string][][]byte{}, gone: map[string]bool{}, failures: map[string]int{}, attempts: map[string]int{}}
+}
+
+func (p *memPusher) Push(_ context.Context, id string, data []byte) error {
+	n := p.inFlight.Add(1)
+	defer p.inFlight.Add(-1)
+	for {
+		peak := p.peak.Load()
+		if n <= peak || p.peak.CompareAndSwap(peak, n) {
+			break
+		}
+	}
+	if p.hold > 0 {
+		if n >= p.hold {
+			p.mu.Lock()
+			select {
+			case <-p.release:
+			default:
+				close(p.release)
+			}
+			p.mu.Unlock()
+		}
+		select {
+		case <-p.release:
+		case <-time.After(2 * time.Second):
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.attempts[id]++
+	switch {
+	case p.gone[id]:
+		return fmt.Errorf("%w: GoneException", ErrGone)
+	case p.failures[id] < 0 || p.attempts[id] <= p.failures[id]:
+		return errors.New("post to connection: LimitExceededException")
+	}
+	p.got[id] = append(p.got[id], data)
+	return nil
+}
+
+func ebEvent(dt string, detail json.RawMessage) events.EventBridgeEvent {
+	return events.EventBridgeEvent{ID: "eb-1", DetailType: dt, Source: event.Types[dt], Detail: detail}
+}
+
+func fastLimits(concurrency int) Limits {
+	return Limits{Concurrency: concurrency, Attempts: 3, Backoff: time.Millisecond}
+}
+
+func connected(store *memTickets, conns ...Connection) {
+	for _, c := range conns {
+		store.conns[c.ID] = c
+	}
+}
+
+var (
+	aliceTab1 = Connection{ID: "alice-1", Sub: "alice"}
+	aliceTab2 = Connection{ID: "alice-2", Sub: "alice"}
+	bobTab    = Connection{ID: "bob-1", Sub: "bob"}
+	danaTab   = Connection{ID: "dana-1", Sub: "dana", Roles: []string{"Dispatcher"}}
+	adamTab   = Connection{ID: "adam-1", Sub: "adam", Roles: []string{"Admin"}}
+	tomTab    = Connection{ID: "tom-1", Sub: "tom", Roles: []string{"Technician"}}
+)
+
+func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
+	cases := []struct {
+		name string
+		ev   events.EventBridgeEvent
+		want []string
+	}{
+		{"alice's pause", ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2)), []string{"alice-1", "alice-2"}},
+		{"bob's resume", ebEvent(event.TypeInterviewResumed, interviewEvent(event.TypeInterviewResumed, "bob", 3)), []string{"bob-1"}},
+		{"a job cancel", ebEvent(event.TypeJobCancelled, jobEvent(3)), []string{"adam-1", "dana-1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store, pusher := newMemTickets(), newPusher()
+			connected(store, aliceTab1, aliceTab2, bobTab, danaTab, adamTab, tomTab)
+			logger, logs := newLogger()
+			if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), c.ev); err != nil {
+				t.Fatal(err)
+			}
+			for _, conn := range []Connection{aliceTab1, aliceTab2, bobTab, danaTab, adamTab, tomTab} {
+				entitled := false
+				for _, id := range c.want {
+					entitled = entitled || id == conn.ID
+				}
+				got := pusher.got[conn.ID]
+				if entitled != (len(got) == 1) || len(got) > 1 {
+					t.Errorf("%s received %d messages, entitled %v", conn.ID, len(got), entitled)
+				}
+				for _, data := range got {
+					var m Message
+					if err := json.Unmarshal(data, &m); err != nil || m.Type != c.ev.DetailType || string(m.Detail) != string(c.ev.Detail) {
+						t.Errorf("%s received %s", conn.ID, data)
+					}
+				}
+			}
+			last := logs.Lines(t)[len(logs.Lines(t))-1]
+			if last["msg"] != "event delivered" || last["connections"] != float64(len(c.want)) || last["sent"] != float64(len(c.want)) {
+				t.Errorf("summary line %v", last)
+			}
+		})
+	}
+}
+
+func TestNotifierSkipsWhatTheStoreListsOutsideTheAudience(t *testing.T) {
+	// A store whose index went wrong: it lists bob and tom for alice's event.
+	store, pusher := &fixedAudience{conns: []Connection{aliceTab1, bobTab, tomTab}}, newPusher()
+	logger, _ := newLogger()
+	err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(),
+		ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pusher.got) != 1 || len(pusher.got["alice-1"]) != 1 {
+		t.Errorf("sent to %v; only alice-1 is entitled", pusher.got)
+	}
+}
+
+type fixedAudience struct{ conns []Connection }
+
+func (f *fixedAudience) Audience(context.Context, Audience) ([]Connection, error) {
+	return f.conns, nil
+}
+func (f *fixedAudience) Close(context.Context, string) error { return nil }
+
+func TestNotifierForgetsGoneConnections(t *testing.T) {
+	store, pusher := newMemTickets(), newPusher()
+	connected(store, aliceTab1, aliceTab2)
+	pusher.gone["alice-2"] = true
+	logger, _ := newLogger()
+	err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(),
+		ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2)))
+	if err != nil {
+		t.Fatalf("a gone connection failed the event: %v", err)
+	}
+	if _, ok := store.conns["alice-2"]; ok || len(store.closed) != 1 || store.closed[0] != "alice-2" {
+		t.Errorf("gone connection not forgotten: closed %v", store.closed)
+	}
+	if pusher.attempts["alice-2"] != 1 {
+		t.Errorf("a 410 was retried %d times", pusher.attempts["alice-2"]-1)
+	}
+	if len(pusher.got["alice-1"]) != 1 {
+		t.Error("the live connection did not receive the event")
+	}
+	// Forgetting it failing is logged, not an event failure: its TTL removes it.
+	store, pusher = newMemTickets(), newPusher()
+	connected(store, aliceTab1)
+	pusher.gone["alice-1"], store.closeErr = true, errors.New("throttled")
+	if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(),
+		ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2))); err != nil {
+		t.Errorf("a failed cleanup failed the event: %v", err)
+	}
+}
+
+func TestNotifierRetriesThenReportsUnreachableConnections(t *testing.T) {
+	store, pusher := newMemTickets(), newPusher()
+	connected(store, danaTab, adamTab, aliceTab1)
+	pusher.failures["dana-1"] = 2  // fails twice, then gets through on the third attempt
+	pusher.failures["adam-1"] = -1 // never gets through
+	logger, logs := newLogger()
+	err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3)))
+	var unreachable *UnreachableError
+	if !errors.As(err, &unreachable) || unreachable.Failed != 1 || unreachable.Entitled != 2 || unreachable.EventID != event.ID("job", "0b000000-0000-4000-8000-000000000003", 3) {
+		t.Fatalf("error %v, want 1 of 2 entitled connections unreachable", err)
+	}
+	if len(pusher.got["dana-1"]) != 1 || pusher.attempts["dana-1"] != 3 {
+		t.Errorf("dana: %d messages after %d attempts; want 1 after 3", len(pusher.got["dana-1"]), pusher.attempts["dana-1"])
+	}
+	if pusher.attempts["adam-1"] != 3 {
+		t.Errorf("adam's connection was tried %d times, want 3", pusher.attempts["adam-1"])
+	}
+	if _, ok := store.conns["adam-1"]; !ok {
+		t.Error("an unreachable (not gone) connection was forgotten")
+	}
+	found := false
+	for _, l := range logs.Lines(t) {
+		found = found || (l["msg"] == "connection unreachable" && l["connection"] == "adam-1")
+	}
+	if !found {
+		t.Error("the unreachable connection is not logged")
+	}
+}
+
+func TestNotifierBoundsItsConcurrency(t *testing.T) {
+	const limit, conns = 8, 200
+	store, pusher := newMemTickets(), newPusher()
+	for i := range conns {
+		connected(store, Connection{ID: fmt.Sprintf("alice-%03d", i), Sub: "alice"})
+	}
+	// The first pushes wait until `limit` are in flight together: the bound is reached,
+	// and the peak shows it is never passed.
+	pusher.hold, pusher.release = limit, make(chan struct{})
+	logger, _ := newLogger()
+	if err := NewNotifier(store, pusher, logger, fastLimits(limit), clock).Handle(context.Background(),
+		ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2))); err != nil {
+		t.Fatal(err)
+	}
+	if got := pusher.peak.Load(); got != limit {
+		t.Errorf("peak of %d sends in flight, want exactly the bound %d", got, limit)
+	}
+	if len(pusher.got) != conns {
+		t.Errorf("%d connections reached, want %d", len(pusher.got), conns)
+	}
+}
+
+func TestNotifierFailsWhatItCannotRoute(t *testing.T) {
+	logger, _ := newLogger()
+	store := newMemTickets()
+	n := NewNotifier(store, newPusher(), logger, fastLimits(4), clock)
+	for name, ev := range map[string]events.EventBridgeEvent{
+		"unknown type":  {DetailType: "InterviewArchived", Source: event.SourceInterviews, Detail: interviewEvent(event.TypeInterviewPaused, "alice", 2)},
+		"wrong source":  {DetailType: event.TypeJobCancelled, Source: event.SourceInterviews, Detail: jobEvent(2)},
+		"no owner":      ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "", 2)),
+		"unreadable":    ebEvent(event.TypeJobCancelled, json.RawMessage(`{"jobId":`)),
+		"missing event": ebEvent(event.TypeJobCancelled, json.RawMessage(`{"jobId":"0b000000-0000-4000-8000-000000000003"}`)),
+	} {
+		if err := n.Handle(context.Background(), ev); err == nil {
+			t.Errorf("%s: handled without error", name)
+		}
+	}
+	store.err = errors.New("throttled")
+	if err := n.Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3))); err == nil {
+		t.Error("an audience the store could not list did not fail the event")
+	}
+}

@@ -1,0 +1,159 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/shared/metrics"
+)
+
+// RouteHandler is a Lambda handler of a WebSocket API route ($connect, $disconnect,
+// $default) with the Lambda proxy integration.
+type RouteHandler func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// Opener is what $connect asks of the store.
+type Opener interface {
+	// Redeem consumes the ticket whose secret is given, in one conditional write, and
+	// returns the caller it was issued to. A ticket unknown, forged or already redeemed is
+	// ErrTicketUnknown; one past its expiry is ErrTicketExpired.
+	Redeem(ctx context.Context, secret string) (lifecycle.Actor, error)
+	// Open records the connection, with its caller and a TTL.
+	Open(ctx context.Context, c Connection) error
+}
+
+// Closer forgets a connection; forgetting one the store does not hold is not an error.
+type Closer interface {
+	Close(ctx context.Context, connectionID string) error
+}
+
+// protocolHeader is the WebSocket handshake header that carries the ticket.
+const protocolHeader = "Sec-WebSocket-Protocol"
+
+// Connect is the $connect route: it accepts the connection when the client offers the
+// channel's subprotocol with a ticket it can redeem, and records it. Refused: 401 (no
+// ticket, or one unknown, used or expired; the log says which). A failing store: 503 or
+// 500, and the client reconnects with a new ticket.
+func Connect(logger *slog.Logger, store Opener, now func() time.Time) RouteHandler {
+	return serveRoute(logger, now, func(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
+		secret, ok := TicketFromSubprotocols(protocolValues(req))
+		if !ok {
+			return respond(http.StatusUnauthorized, ""), "noTicket"
+		}
+		actor, err := store.Redeem(ctx, secret)
+		switch {
+		case errors.Is(err, ErrTicketUnknown):
+			return respond(http.StatusUnauthorized, ""), "ticketUnknown"
+		case errors.Is(err, ErrTicketExpired):
+			return respond(http.StatusUnauthorized, ""), "ticketExpired"
+		case err != nil:
+			log.Error("redeeming a ticket failed", "err", err)
+			return respond(storeStatus(err), ""), "failed"
+		}
+		c := Connection{ID: req.RequestContext.ConnectionID, Sub: actor.Sub, Roles: actor.Roles, ConnectedAt: now()}
+		if err := store.Open(ctx, c); err != nil {
+			log.Error("recording the connection failed", "sub", actor.Sub, "err", err)
+			return respond(storeStatus(err), ""), "failed"
+		}
+		log.Info("connection opened", "sub", actor.Sub, "roles", actor.Roles)
+		resp := respond(http.StatusOK, "")
+		resp.Headers = map[string]string{protocolHeader: Subprotocol}
+		return resp, "connected"
+	})
+}
+
+// Disconnect is the $disconnect route: it forgets the connection. API Gateway does not
+// wait for its answer; a record it fails to delete expires with its TTL, and the notifier
+// removes it on its first 410 before that.
+func Disconnect(logger *slog.Logger, store Closer, now func() time.Time) RouteHandler {
+	return serveRoute(logger, now, func(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
+		if err := store.Close(ctx, req.RequestContext.ConnectionID); err != nil {
+			log.Error("forgetting the connection failed", "err", err)
+			return respond(storeStatus(err), ""), "failed"
+		}
+		return respond(http.StatusOK, ""), "disconnected"
+	})
+}
+
+// clientMessage is what a client may send: {"type":"ping"}.
+type clientMessage struct {
+	Type string `json:"type"`
+}
+
+// Default is the $default route, which receives whatever a client sends. The channel
+// only sends; a client may ping it ({"type":"ping"}, answered {"type":"pong"}) to keep an
+// idle connection open (API Gateway closes one after 10 minutes of silence). Anything else
+// is answered with an error message; the connection stays open.
+func Default(logger *slog.Logger, now func() time.Time) RouteHandler {
+	return serveRoute(logger, now, func(_ context.Context, _ *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
+		var m clientMessage
+		if err := json.Unmarshal([]byte(req.Body), &m); err != nil || m.Type != "ping" {
+			return respond(http.StatusBadRequest, `{"type":"error","error":"Unknown message: this channel only sends; send {\"type\":\"ping\"} to keep it open"}`), "unknownMessage"
+		}
+		return respond(http.StatusOK, `{"type":"pong"}`), "pong"
+	})
+}
+
+// routeFunc serves one route: the response, and the outcome its access line reports.
+type routeFunc func(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string)
+
+// serveRoute wraps a route with what every route does: a logger tagged with the
+// connection and request, and one access line per call, which is also its metrics (EMF):
+// requests and latency by function and outcome. A route never returns an error to Lambda:
+// its status is its answer.
+func serveRoute(logger *slog.Logger, now func() time.Time, f routeFunc) RouteHandler {
+	return func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+		start := now()
+		lambdaRequestID := ""
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			lambdaRequestID = lc.AwsRequestID
+		}
+		log := logger.With("connectionId", req.RequestContext.ConnectionID, "correlationId", req.RequestContext.RequestID, "lambdaRequestId", lambdaRequestID)
+		resp, outcome := f(ctx, log, req)
+		log.Info("route", "routeKey", req.RequestContext.RouteKey, "status", resp.StatusCode, "outcome", outcome, "requests", 1,
+			"durationMs", float64(now().Sub(start).Microseconds())/1000,
+			metrics.EMF(now(), []string{"function", "outcome"},
+				metrics.Metric{Name: "requests", Unit: "Count"}, metrics.Metric{Name: "durationMs", Unit: "Milliseconds"}))
+		return resp, nil
+	}
+}
+
+// respond is a route's answer; a refusal's body is API Gateway's own {"message": …}.
+func respond(status int, body string) events.APIGatewayProxyResponse {
+	if body == "" && status != http.StatusOK {
+		body = `{"message":"` + http.StatusText(status) + `"}`
+	}
+	return events.APIGatewayProxyResponse{StatusCode: status, Body: body}
+}
+
+// storeStatus is the status a route answers when its store failed.
+func storeStatus(err error) int {
+	if errors.Is(err, lifecycle.ErrUnavailable) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// protocolValues returns the Sec-WebSocket-Protocol header's values, however API Gateway
+// delivered it (header names arrive as the client sent them).
+func protocolValues(req events.APIGatewayWebsocketProxyRequest) []string {
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, protocolHeader) {
+			return vs
+		}
+	}
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, protocolHeader) {
+			return []string{v}
+		}
+	}
+	return nil
+}

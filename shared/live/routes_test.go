@@ -1,0 +1,244 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/logcapture"
+)
+
+var t0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+func clock() time.Time { return t0 }
+
+// memTickets is an in-process store of tickets and connections with the store's rules: a
+// ticket redeems once, and not after it expires.
+type memTickets struct {
+	mu       sync.Mutex
+	tickets  map[string]memTicket
+	conns    map[string]Connection
+	redeems  int
+	closed   []string
+	err      error // returned by every call when set
+	openErr  error // returned by Open when set
+	closeErr error // returned by Close when set
+}
+
+type memTicket struct {
+	actor   lifecycle.Actor
+	expires time.Time
+}
+
+func newMemTickets() *memTickets {
+	return &memTickets{tickets: map[string]memTicket{}, conns: map[string]Connection{}}
+}
+
+func (m *memTickets) issue(actor lifecycle.Actor, expires time.Time) string {
+	s := NewTicketSecret()
+	m.tickets[TicketKey(s)] = memTicket{actor, expires}
+	return s
+}
+
+func (m *memTickets) Redeem(_ context.Context, secret string) (lifecycle.Actor, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.redeems++
+	if m.err != nil {
+		return lifecycle.Actor{}, m.err
+	}
+	t, ok := m.tickets[TicketKey(secret)]
+	switch {
+	case !ok:
+		return lifecycle.Actor{}, ErrTicketUnknown
+	case !t.expires.After(t0):
+		return lifecycle.Actor{}, ErrTicketExpired
+	}
+	delete(m.tickets, TicketKey(secret))
+	return t.actor, nil
+}
+
+func (m *memTickets) Open(_ context.Context, c Connection) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.openErr != nil {
+		return m.openErr
+	}
+	m.conns[c.ID] = c
+	return nil
+}
+
+func (m *memTickets) Close(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = append(m.closed, id)
+	if m.closeErr != nil {
+		return m.closeErr
+	}
+	delete(m.conns, id)
+	return nil
+}
+
+func (m *memTickets) Audience(_ context.Context, a Audience) ([]Connection, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return nil, m.err
+	}
+	var out []Connection
+	for _, c := range m.conns {
+		if a.Admits(c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func newLogger() (*slog.Logger, *logcapture.Buffer) { return logcapture.New() }
+
+func connectEvent(id string, headers map[string]string) events.APIGatewayWebsocketProxyRequest {
+	return events.APIGatewayWebsocketProxyRequest{
+		Headers: headers,
+		RequestContext: events.APIGatewayWebsocketProxyRequestContext{
+			RouteKey: "$connect", EventType: "CONNECT", ConnectionID: id, RequestID: "req-" + id,
+		},
+	}
+}
+
+func TestConnectRedeemsTheTicketOnceAndRecordsTheConnection(t *testing.T) {
+	store := newMemTickets()
+	secret := store.issue(lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}, t0.Add(time.Second))
+	logger, logs := newLogger()
+	connect := Connect(logger, store, clock)
+	// Header names arrive as the client sent them.
+	resp, err := connect(context.Background(), connectEvent("conn-1", map[string]string{"sec-websocket-protocol": Subprotocol + ", ticket." + secret}))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("connect: %d %v", resp.StatusCode, err)
+	}
+	if resp.Headers["Sec-WebSocket-Protocol"] != Subprotocol {
+		t.Errorf("the handshake must select %q, got headers %v", Subprotocol, resp.Headers)
+	}
+	c := store.conns["conn-1"]
+	if c.Sub != "dana" || len(c.Roles) != 1 || c.Roles[0] != "Dispatcher" || !c.ConnectedAt.Equal(t0) {
+		t.Errorf("recorded %+v, want dana with the ticket's roles", c)
+	}
+	// The same ticket again, for another connection: refused.
+	resp, _ = connect(context.Background(), connectEvent("conn-2", map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + secret}))
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a reused ticket: %d", resp.StatusCode)
+	}
+	if _, ok := store.conns["conn-2"]; ok {
+		t.Error("a reused ticket opened a connection")
+	}
+	outcomes := []any{}
+	for _, l := range logs.Lines(t) {
+		if l["msg"] == "route" {
+			outcomes = append(outcomes, l["outcome"])
+			if l["connectionId"] == nil || l["_aws"] == nil {
+				t.Errorf("the access line lacks the connection or its metrics: %v", l)
+			}
+		}
+	}
+	if len(outcomes) != 2 || outcomes[0] != "connected" || outcomes[1] != "ticketUnknown" {
+		t.Errorf("outcomes logged %v", outcomes)
+	}
+}
+
+func TestConnectRefusals(t *testing.T) {
+	cases := []struct {
+		name    string
+		headers func(s *memTickets) map[string]string
+		err     error
+		openErr error
+		status  int
+		redeems int
+	}{
+		{"no protocol header", func(*memTickets) map[string]string { return nil }, nil, nil, http.StatusUnauthorized, 0},
+		{"channel without a ticket", func(*memTickets) map[string]string {
+			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol}
+		}, nil, nil, http.StatusUnauthorized, 0},
+		{"malformed ticket", func(*memTickets) map[string]string {
+			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket.abc"}
+		}, nil, nil, http.StatusUnauthorized, 0},
+		{"forged ticket", func(*memTickets) map[string]string {
+			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + NewTicketSecret()}
+		}, nil, nil, http.StatusUnauthorized, 1},
+		{"expired ticket", func(s *memTickets) map[string]string {
+			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0)}
+		}, nil, nil, http.StatusUnauthorized, 1},
+		{"store throttled", func(s *memTickets) map[string]string {
+			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + NewTicketSecret()}
+		}, lifecycle.ErrUnavailable, nil, http.StatusServiceUnavailable, 1},
+		{"connection not recorded", func(s *memTickets) map[string]string {
+			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
+		}, nil, errors.New("boom"), http.StatusInternalServerError, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store := newMemTickets()
+			h := c.headers(store)
+			store.err, store.openErr = c.err, c.openErr
+			logger, _ := newLogger()
+			resp, err := Connect(logger, store, clock)(context.Background(), connectEvent("conn-x", h))
+			if err != nil || resp.StatusCode != c.status {
+				t.Fatalf("status %d (%v), want %d", resp.StatusCode, err, c.status)
+			}
+			if resp.Headers["Sec-WebSocket-Protocol"] != "" {
+				t.Error("a refused handshake selected a subprotocol")
+			}
+			if store.redeems != c.redeems {
+				t.Errorf("%d redeem calls, want %d", store.redeems, c.redeems)
+			}
+			if len(store.conns) != 0 {
+				t.Error("a refused connection was recorded")
+			}
+		})
+	}
+}
+
+func TestDisconnectForgetsTheConnection(t *testing.T) {
+	store := newMemTickets()
+	store.conns["conn-1"] = Connection{ID: "conn-1", Sub: "alice"}
+	logger, _ := newLogger()
+	ev := connectEvent("conn-1", nil)
+	ev.RequestContext.RouteKey, ev.RequestContext.EventType = "$disconnect", "DISCONNECT"
+	resp, err := Disconnect(logger, store, clock)(context.Background(), ev)
+	if err != nil || resp.StatusCode != http.StatusOK || len(store.conns) != 0 {
+		t.Fatalf("status %d, err %v, left %v", resp.StatusCode, err, store.conns)
+	}
+	store.closeErr = lifecycle.ErrUnavailable
+	resp, _ = Disconnect(logger, store, clock)(context.Background(), ev)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a failed delete answered %d", resp.StatusCode)
+	}
+}
+
+func TestDefaultAnswersPingsOnly(t *testing.T) {
+	logger, _ := newLogger()
+	h := Default(logger, clock)
+	for body, want := range map[string]struct {
+		status int
+		typ    string
+	}{
+		`{"type":"ping"}`:                  {http.StatusOK, "pong"},
+		`{"type":"subscribe","to":"jobs"}`: {http.StatusBadRequest, "error"},
+		`not json`:                         {http.StatusBadRequest, "error"},
+		``:                                 {http.StatusBadRequest, "error"},
+	} {
+		ev := connectEvent("conn-1", nil)
+		ev.RequestContext.RouteKey, ev.Body = "$default", body
+		resp, err := h(context.Background(), ev)
+		var m map[string]any
+		if err != nil || resp.StatusCode != want.status || json.Unmarshal([]byte(resp.Body), &m) != nil || m["type"] != want.typ {
+			t.Errorf("%q: %d %s (%v), want %d with type %s", body, resp.StatusCode, resp.Body, err, want.status, want.typ)
+		}
+	}
+}
