@@ -107,8 +107,9 @@ type routeFunc func(ctx context.Context, log *slog.Logger, req events.APIGateway
 
 // serveRoute wraps a route with what every route does: a logger tagged with the
 // connection and request, and one access line per call, which is also its metrics (EMF):
-// requests and latency by function and outcome. A route never returns an error to Lambda:
-// its status is its answer.
+// requests and latency by function and outcome. An event without a connection id is not
+// one API Gateway sends, and is refused before anything is called. A route never returns
+// an error to Lambda: its status is its answer.
 func serveRoute(logger *slog.Logger, now func() time.Time, f routeFunc) RouteHandler {
 	return func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		start := now()
@@ -117,7 +118,10 @@ func serveRoute(logger *slog.Logger, now func() time.Time, f routeFunc) RouteHan
 			lambdaRequestID = lc.AwsRequestID
 		}
 		log := logger.With("connectionId", req.RequestContext.ConnectionID, "correlationId", req.RequestContext.RequestID, "lambdaRequestId", lambdaRequestID)
-		resp, outcome := f(ctx, log, req)
+		resp, outcome := respond(http.StatusBadRequest, ""), "noConnectionId"
+		if req.RequestContext.ConnectionID != "" {
+			resp, outcome = f(ctx, log, req)
+		}
 		log.Info("route", "routeKey", req.RequestContext.RouteKey, "status", resp.StatusCode, "outcome", outcome, "requests", 1,
 			"durationMs", float64(now().Sub(start).Microseconds())/1000,
 			metrics.EMF(now(), []string{"function", "outcome"},

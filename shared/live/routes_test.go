@@ -242,3 +242,20 @@ func TestDefaultAnswersPingsOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutesRefuseEventsWithoutAConnection(t *testing.T) {
+	store := newMemTickets()
+	secret := store.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))
+	logger, _ := newLogger()
+	ev := connectEvent("", map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + secret})
+	for name, h := range map[string]RouteHandler{
+		"connect": Connect(logger, store, clock), "disconnect": Disconnect(logger, store, clock), "default": Default(logger, clock),
+	} {
+		if resp, _ := h(context.Background(), ev); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: %d", name, resp.StatusCode)
+		}
+	}
+	if store.redeems != 0 || len(store.closed) != 0 {
+		t.Error("the store was called for an event without a connection")
+	}
+}
