@@ -5,6 +5,7 @@ import { type Caller, type Demo, canManageJobs, demo, devToken, isExpired, parse
 import { EventFeed } from './events';
 import { InterviewDetail, InterviewList } from './interviews';
 import { Jobs } from './jobs';
+import { LiveChannel, LiveContext } from './live';
 import { type Route, href, useRoute } from './route';
 
 const expiredNotice = 'Your session has expired or is no longer valid. Sign in again.';
@@ -27,6 +28,12 @@ export function App() {
     setNotice(message);
   };
   const api = useMemo(() => (caller ? createApi(caller.token, () => signOut(expiredNotice)) : null), [caller?.token]);
+  // One live connection per signed-in token, for every view.
+  const live = useMemo(() => (caller ? new LiveChannel(caller.token, () => signOut(expiredNotice)) : null), [caller?.token]);
+  useEffect(() => {
+    live?.start();
+    return () => live?.stop();
+  }, [live]);
 
   if (!caller || !api) {
     return (
@@ -42,7 +49,11 @@ export function App() {
       />
     );
   }
-  return <Shell caller={caller} api={api} demo={demoData} onSignOut={() => signOut('You have signed out.')} />;
+  return (
+    <LiveContext.Provider value={live}>
+      <Shell caller={caller} api={api} demo={demoData} onSignOut={() => signOut('You have signed out.')} />
+    </LiveContext.Provider>
+  );
 }
 
 function SignIn(props: { notice: string; demo: Demo | null; demoError: boolean; onSignedIn: (c: Caller) => void }) {

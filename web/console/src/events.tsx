@@ -1,74 +1,45 @@
-// The event feed: what arrived on the example queues (GET /_local/events, newest first),
-// polled while the console is open, so a person sees each action's event appear.
-import { useEffect, useState } from 'preact/hooks';
+// The event feed: each event the live channel sends this caller (their own sessions'; for
+// dispatchers and admins, every job cancel), newest first, as it arrives. No polling: it
+// is the same channel every view follows.
+import { useState } from 'preact/hooks';
+import { type LiveMessage, useLive, useLiveStatus } from './live';
 
-interface Received {
-  queue: string;
+interface Received extends LiveMessage {
   receivedAt: string;
-  id: string;
-  detailType: string;
-  time: string;
-  detail: {
-    eventId?: string;
-    sessionId?: string;
-    jobId?: string;
-    previousStatus?: string;
-    status?: string;
-    reason?: string;
-    actor?: { sub?: string };
-    // The assignment cancelled with a job (always Cancelled afterwards).
-    assignment?: { id: string; technicianId?: string; previousStatus?: string };
-  };
 }
 
-const pollMs = 1500;
 const shown = 25;
+
+const statusText = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  offline: 'Reconnecting…',
+};
 
 export function EventFeed() {
   const [events, setEvents] = useState<Received[]>([]);
-  const [down, setDown] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const poll = async () => {
-      try {
-        const res = await fetch('/_local/events', { cache: 'no-store' });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const body = (await res.json()) as { events: Received[] };
-        if (live) {
-          setEvents(body.events ?? []);
-          setDown(false);
-        }
-      } catch {
-        if (live) setDown(true);
-      }
-      if (live) timer = setTimeout(poll, pollMs);
-    };
-    void poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, []);
+  const status = useLiveStatus();
+  useLive((m) => setEvents((prev) => [{ ...m, receivedAt: new Date().toISOString() }, ...prev].slice(0, shown)));
 
   return (
     <aside class="feed" aria-labelledby="feed-title">
       <h2 id="feed-title">Events</h2>
-      <p class="hint">As they arrive on the example queues, newest first.</p>
-      {down && <p class="hint">The event feed is not answering; it retries every few seconds.</p>}
-      {!down && events.length === 0 && <p class="hint">No events yet: pause, resume or cancel something.</p>}
+      <p class="live-status" data-live-status={status} role="status">
+        <span class="dot" aria-hidden="true" /> {statusText[status]}
+      </p>
+      <p class="hint">Each transition that concerns you, the moment it happens, newest first.</p>
+      {status === 'offline' && <p class="hint">The live channel is down; it reconnects by itself and the views catch up.</p>}
+      {events.length === 0 && <p class="hint">No events yet: pause, resume or cancel something (here, in another tab, or with curl).</p>}
       <ol class="events" aria-label="Events, newest first">
-        {events.slice(0, shown).map((e) => {
-          const d = e.detail ?? {};
-          const entity = d.sessionId ?? d.jobId ?? '';
+        {events.map((e) => {
+          const d = e.detail;
           return (
-            <li key={e.id} data-event-type={e.detailType} data-entity-id={entity}>
+            <li key={e.eventId} data-event-type={e.type} data-entity-id={e.entityId} data-version={e.version}>
               <p>
-                <strong>{e.detailType}</strong> <time dateTime={e.time}>{new Date(e.time).toLocaleTimeString()}</time>
+                <strong>{e.type}</strong> <time dateTime={d.occurredAt}>{new Date(d.occurredAt).toLocaleTimeString()}</time>
               </p>
               <p>
-                <code title={entity}>{entity.slice(0, 8)}…</code> {d.previousStatus} → {d.status}
+                <code title={e.entityId}>{e.entityId.slice(0, 8)}…</code> {d.previousStatus} → {d.status}
                 {d.actor?.sub && ` by ${d.actor.sub}`}
               </p>
               {d.assignment && (

@@ -1,10 +1,12 @@
 // Interviews: the caller's sessions, one session, and the actions seed 001 describes:
 // Pause only when active, Resume only when paused, Cancel (with an optional reason) when
 // active or paused; each button disabled and busy during its call; the row updated from
-// the response.
+// the response. Both views follow the live channel: a transition made anywhere (another
+// tab, another device, curl) shows at once, and after a reconnection they refetch.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, type Session, type SessionStatus, describe, Unauthorized } from './api';
 import { OutcomeView, ReasonDialog, formatTime, useAction } from './action';
+import { type LiveMessage, newer, useLive } from './live';
 import { type SessionAction, href } from './route';
 
 const statuses: SessionStatus[] = ['active', 'paused', 'completed', 'cancelled'];
@@ -119,6 +121,25 @@ function SessionCard({ api, session, onUpdated }: { api: Api; session: Session; 
 
 const pageSize = 5;
 
+/** applyMessage returns the session as a live message about it leaves it. */
+function applyMessage(s: Session, m: LiveMessage): Session {
+  return { ...s, status: m.detail.status as SessionStatus, updatedAt: m.detail.occurredAt };
+}
+
+/**
+ * mergeRefreshed takes a refetch of the first `window` sessions: they replace the view's,
+ * except a row the view already shows in a later state (its own response, or a message
+ * that overtook the refetch); rows loaded beyond the window stay.
+ */
+function mergeRefreshed(prev: Session[], fresh: Session[], window: number): Session[] {
+  const shown = new Map(prev.map((p) => [p.id, p]));
+  const merged = fresh.map((f) => {
+    const p = shown.get(f.id);
+    return p && Date.parse(p.updatedAt) > Date.parse(f.updatedAt) ? p : f;
+  });
+  return [...merged, ...prev.slice(window).filter((p) => !fresh.some((f) => f.id === p.id))];
+}
+
 export function InterviewList({ api }: { api: Api }) {
   const [status, setStatus] = useState<SessionStatus | ''>('');
   const [items, setItems] = useState<Session[]>([]);
@@ -126,6 +147,8 @@ export function InterviewList({ api }: { api: Api }) {
   const [loading, setLoading] = useState<'first' | 'more' | null>('first');
   const [error, setError] = useState<{ text: string; retry: () => void } | null>(null);
   const generation = useRef(0);
+  const shown = useRef<Session[]>([]);
+  shown.current = items;
 
   async function load(first: boolean) {
     const gen = first ? ++generation.current : generation.current;
@@ -147,6 +170,37 @@ export function InterviewList({ api }: { api: Api }) {
   useEffect(() => {
     void load(true);
   }, [status]);
+
+  /** refresh refetches the rows on show, quietly (after a reconnection, or for a new row). */
+  async function refresh() {
+    const gen = generation.current;
+    const window = Math.min(100, Math.max(pageSize, shown.current.length));
+    try {
+      const page = await api.listInterviews(status, undefined, window);
+      if (gen !== generation.current) return;
+      setItems((prev) => mergeRefreshed(prev, page.items, window));
+      if (shown.current.length <= window) setCursor(page.nextCursor);
+    } catch {
+      // The next message or reconnection refreshes again; Refresh is there meanwhile.
+    }
+  }
+
+  useLive(
+    (m) => {
+      if (m.entity !== 'interview') return;
+      const current = shown.current.find((p) => p.id === m.entityId);
+      if (!current) {
+        // Not on show: it belongs here now if it is in the filter's status.
+        if (!status || status === m.detail.status) void refresh();
+        return;
+      }
+      if (!newer(m, current.updatedAt)) return; // the row already shows a later state
+      const updated = applyMessage(current, m);
+      // Newest first: the transition makes it the newest; out of the filter, it leaves.
+      setItems((prev) => [...(status && status !== updated.status ? [] : [updated]), ...prev.filter((p) => p.id !== updated.id)]);
+    },
+    () => void refresh(),
+  );
 
   const replace = (s: Session) => setItems((prev) => prev.map((p) => (p.id === s.id ? s : p)));
 
@@ -199,6 +253,18 @@ export function InterviewDetail({ api, id, action }: { api: Api; id: string; act
   const [session, setSession] = useState<Session | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
+
+  useLive(
+    (m) => {
+      if (m.entity === 'interview' && m.entityId === id) setSession((s) => (s && newer(m, s.updatedAt) ? applyMessage(s, m) : s));
+    },
+    () => {
+      api
+        .getInterview(id)
+        .then((fresh) => setSession((s) => (!s || Date.parse(fresh.updatedAt) >= Date.parse(s.updatedAt) ? fresh : s)))
+        .catch(() => {});
+    },
+  );
 
   useEffect(() => {
     let live = true;

@@ -1,9 +1,11 @@
 // Jobs (Dispatcher and Admin): look a job up by id, see it with its assignment, cancel it
-// with an optional reason. The API cancels the assignment in the same write.
+// with an optional reason. The API cancels the assignment in the same write. The card
+// follows the live channel: a cancel made anywhere shows at once.
 import { useEffect, useState } from 'preact/hooks';
 import { type Api, type Job, type JobStatus, describe, Unauthorized } from './api';
 import type { DemoJob } from './auth';
 import { OutcomeView, ReasonDialog, formatTime, useAction } from './action';
+import { type LiveMessage, useLive } from './live';
 import { StatusBadge } from './interviews';
 import { href } from './route';
 
@@ -72,11 +74,31 @@ export function Jobs({ api, id, demoJobs }: { api: Api; id?: string; demoJobs: D
   );
 }
 
+/** cancelledBy returns the job as a JobCancelled message leaves it. */
+function cancelledBy(j: Job, m: LiveMessage): Job {
+  const d = m.detail;
+  const a = j.assignment && d.assignment?.id === j.assignment.id ? { ...j.assignment, status: 'Cancelled' as const, cancelledAt: d.occurredAt } : j.assignment;
+  return { ...j, status: 'Cancelled', version: m.version, updatedAt: d.occurredAt, cancelledAt: d.occurredAt, cancelledBy: d.actor?.sub, cancelReason: d.reason, assignment: a };
+}
+
 function JobCard({ api, id }: { api: Api; id: string }) {
   const [job, setJob] = useState<Job | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [asking, setAsking] = useState(false);
   const { busy, outcome, run } = useAction();
+
+  useLive(
+    (m) => {
+      // Versions order one job's transitions: an older or repeated message changes nothing.
+      if (m.type === 'JobCancelled' && m.entityId === id) setJob((j) => (j && m.version > j.version ? cancelledBy(j, m) : j));
+    },
+    () => {
+      api
+        .getJob(id)
+        .then((fresh) => setJob((j) => (!j || fresh.version >= j.version ? fresh : j)))
+        .catch(() => {});
+    },
+  );
 
   useEffect(() => {
     let live = true;
