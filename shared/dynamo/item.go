@@ -89,6 +89,14 @@ func (it *item) time(name string) time.Time {
 	return t
 }
 
+// epoch reads a time stored as whole seconds since the epoch (zero when absent).
+func (it *item) epoch(name string) time.Time {
+	if _, ok := it.m[name]; !ok {
+		return time.Time{}
+	}
+	return time.Unix(it.int(name), 0).UTC()
+}
+
 // strings reads a string set or a list of strings.
 func (it *item) strings(name string) []string {
 	switch v := it.m[name].(type) {
@@ -156,6 +164,13 @@ func (w itemWriter) str(name, v string) {
 func (w itemWriter) time(name string, t time.Time) {
 	if !t.IsZero() {
 		w[name] = sAV(lifecycle.FormatTime(t))
+	}
+}
+
+// epoch writes t as whole seconds since the epoch (a TTL attribute's form).
+func (w itemWriter) epoch(name string, t time.Time) {
+	if !t.IsZero() {
+		w[name] = iAV(t.Unix())
 	}
 }
 

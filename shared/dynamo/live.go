@@ -33,6 +33,7 @@ const (
 	liveJobReader   = "jobReader"
 	liveRoles       = "roles"
 	liveExpiresAt   = "expiresAt" // the table's TTL attribute: epoch seconds
+	liveUntil       = "until"     // when the caller's token expires: epoch seconds
 	liveIssuedAt    = "issuedAt"
 	liveConnectedAt = "connectedAt"
 
@@ -40,6 +41,9 @@ const (
 	connectionPrefix = "CONN#"
 	// jobReaderKey is the one value of the byJobReader index's key.
 	jobReaderKey = "jobs"
+	// connectionGrace is how long a connection's record outlives the connection's end (a
+	// $disconnect that never came); the notifier retires it at its first event before then.
+	connectionGrace = 5 * time.Minute
 )
 
 // LiveAPI is the part of the DynamoDB client the live store uses.
@@ -80,12 +84,12 @@ func CreateLiveTableInput(name string) *dynamodb.CreateTableInput {
 			{
 				IndexName:  aws.String(IndexByUser),
 				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String(liveUserID), KeyType: types.KeyTypeHash}},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{liveRoles}},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{liveRoles, liveUntil}},
 			},
 			{
 				IndexName:  aws.String(IndexByJobReader),
 				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String(liveJobReader), KeyType: types.KeyTypeHash}},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{liveUserID, liveRoles}},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{liveUserID, liveRoles, liveUntil}},
 			},
 		},
 	}
@@ -94,17 +98,18 @@ func CreateLiveTableInput(name string) *dynamodb.CreateTableInput {
 // LiveTTLAttribute is the live table's TTL attribute.
 const LiveTTLAttribute = liveExpiresAt
 
-// IssueTicket stores a new ticket for actor and returns it.
-func (l *Live) IssueTicket(ctx context.Context, actor lifecycle.Actor) (live.Ticket, error) {
+// IssueTicket stores a new ticket for actor, whose token expires at until (zero: no
+// expiry), and returns it.
+func (l *Live) IssueTicket(ctx context.Context, actor lifecycle.Actor, until time.Time) (live.Ticket, error) {
 	t := live.Ticket{Secret: l.newSecret(), ExpiresAt: l.now().Add(live.TicketTTL).Truncate(time.Second)}
-	if err := l.StoreTicket(ctx, actor, t); err != nil {
+	if err := l.StoreTicket(ctx, actor, until, t); err != nil {
 		return live.Ticket{}, err
 	}
 	return t, nil
 }
 
 // StoreTicket stores ticket t of actor, keyed by its secret's hash (never the secret).
-func (l *Live) StoreTicket(ctx context.Context, actor lifecycle.Actor, t live.Ticket) error {
+func (l *Live) StoreTicket(ctx context.Context, actor lifecycle.Actor, until time.Time, t live.Ticket) error {
 	w := itemWriter{
 		livePK:        sAV(ticketPrefix + live.TicketKey(t.Secret)),
 		liveSub:       sAV(actor.Sub),
@@ -112,6 +117,7 @@ func (l *Live) StoreTicket(ctx context.Context, actor lifecycle.Actor, t live.Ti
 	}
 	w.list(liveRoles, actor.Roles)
 	w.time(liveIssuedAt, l.now())
+	w.epoch(liveUntil, until)
 	_, err := l.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(l.table),
 		Item:                w,
@@ -126,7 +132,7 @@ func (l *Live) StoreTicket(ctx context.Context, actor lifecycle.Actor, t live.Ti
 // Redeem consumes a ticket in one conditional delete that returns it: the ticket exists
 // and has not expired. So a ticket opens at most one connection, however many clients
 // race with it.
-func (l *Live) Redeem(ctx context.Context, secret string) (lifecycle.Actor, error) {
+func (l *Live) Redeem(ctx context.Context, secret string) (live.Connection, error) {
 	out, err := l.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                           aws.String(l.table),
 		Key:                                 map[string]types.AttributeValue{livePK: sAV(ticketPrefix + live.TicketKey(secret))},
@@ -138,29 +144,31 @@ func (l *Live) Redeem(ctx context.Context, secret string) (lifecycle.Actor, erro
 	if err != nil {
 		if ccf, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 			if len(ccf.Item) > 0 {
-				return lifecycle.Actor{}, live.ErrTicketExpired
+				return live.Connection{}, live.ErrTicketExpired
 			}
-			return lifecycle.Actor{}, live.ErrTicketUnknown
+			return live.Connection{}, live.ErrTicketUnknown
 		}
-		return lifecycle.Actor{}, storeError("redeem ticket", err)
+		return live.Connection{}, storeError("redeem ticket", err)
 	}
 	it := item{m: out.Attributes}
-	actor := lifecycle.Actor{Sub: it.str(liveSub), Roles: it.strings(liveRoles)}
-	if it.err != nil || actor.Sub == "" {
-		return lifecycle.Actor{}, fmt.Errorf("redeem ticket: unreadable ticket item: %v", it.err)
+	c := live.Connection{Sub: it.str(liveSub), Roles: it.strings(liveRoles), Until: it.epoch(liveUntil)}
+	if it.err != nil || c.Sub == "" {
+		return live.Connection{}, fmt.Errorf("redeem ticket: unreadable ticket item: %v", it.err)
 	}
-	return actor, nil
+	return c, nil
 }
 
-// Open records a connection: its caller, its roles, and the index keys that put it in
-// its audiences (its caller's; the job readers' when the caller may read jobs).
+// Open records a connection: its caller, its roles, its token's expiry, and the index keys
+// that put it in its audiences (its caller's; the job readers' when the caller may read
+// jobs). The record expires shortly after the connection's end.
 func (l *Live) Open(ctx context.Context, c live.Connection) error {
 	w := itemWriter{
 		livePK:        sAV(connectionPrefix + c.ID),
 		liveUserID:    sAV(c.Sub),
-		liveExpiresAt: iAV(c.ConnectedAt.Add(live.ConnectionTTL).Unix()),
+		liveExpiresAt: iAV(c.End().Add(connectionGrace).Unix()),
 	}
 	w.list(liveRoles, c.Roles)
+	w.epoch(liveUntil, c.Until)
 	w.time(liveConnectedAt, c.ConnectedAt)
 	if job.Authorize(c.Actor()) == nil {
 		w[liveJobReader] = sAV(jobReaderKey)
@@ -208,7 +216,7 @@ func (l *Live) Audience(ctx context.Context, a live.Audience) ([]live.Connection
 		for _, m := range page.Items {
 			it := item{m: m}
 			id, _ := strings.CutPrefix(it.str(livePK), connectionPrefix)
-			c := live.Connection{ID: id, Sub: it.str(liveUserID), Roles: it.strings(liveRoles)}
+			c := live.Connection{ID: id, Sub: it.str(liveUserID), Roles: it.strings(liveRoles), Until: it.epoch(liveUntil)}
 			if it.err != nil || c.ID == "" {
 				return nil, fmt.Errorf("list connections: unreadable connection item: %v", it.err)
 			}

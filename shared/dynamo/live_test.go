@@ -72,7 +72,7 @@ func s(v types.AttributeValue) string {
 
 func TestIssueTicketStoresOnlyItsHash(t *testing.T) {
 	api := &liveAPI{}
-	tk, err := newTestLive(api).IssueTicket(context.Background(), lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}})
+	tk, err := newTestLive(api).IssueTicket(context.Background(), lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}, liveT0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestIssueTicketStoresOnlyItsHash(t *testing.T) {
 			t.Errorf("attribute %s holds the secret", k)
 		}
 	}
-	if s(in.Item["sub"]) != "dana" || s(in.Item["expiresAt"]) != "1795255230" || in.Item["userId"] != nil || in.Item["jobReader"] != nil {
+	if s(in.Item["sub"]) != "dana" || s(in.Item["expiresAt"]) != "1795255230" || s(in.Item["until"]) != "1795258800" || in.Item["userId"] != nil || in.Item["jobReader"] != nil {
 		t.Errorf("ticket item %v: want sub and TTL, and no index key (a ticket is no connection)", in.Item)
 	}
 	if aws.ToString(in.ConditionExpression) != "attribute_not_exists(pk)" {
@@ -98,12 +98,12 @@ func TestIssueTicketStoresOnlyItsHash(t *testing.T) {
 
 func TestRedeemIsOneConditionalDelete(t *testing.T) {
 	stored := map[string]types.AttributeValue{
-		"pk": sAV("TICKET#x"), "sub": sAV("dana"), "roles": listAV([]string{"Dispatcher"}), "expiresAt": iAV(liveT0.Unix() + 10),
+		"pk": sAV("TICKET#x"), "sub": sAV("dana"), "roles": listAV([]string{"Dispatcher"}), "expiresAt": iAV(liveT0.Unix() + 10), "until": iAV(liveT0.Unix() + 3600),
 	}
 	api := &liveAPI{delOut: &dynamodb.DeleteItemOutput{Attributes: stored}}
-	actor, err := newTestLive(api).Redeem(context.Background(), secret)
-	if err != nil || actor.Sub != "dana" || len(actor.Roles) != 1 {
-		t.Fatalf("actor %+v, err %v", actor, err)
+	caller, err := newTestLive(api).Redeem(context.Background(), secret)
+	if err != nil || caller.Sub != "dana" || len(caller.Roles) != 1 || !caller.Until.Equal(liveT0.Add(time.Hour)) {
+		t.Fatalf("caller %+v, err %v", caller, err)
 	}
 	in := api.deletes[0]
 	if len(api.deletes) != 1 || s(in.Key["pk"]) != "TICKET#"+live.TicketKey(secret) ||
@@ -128,6 +128,25 @@ func TestRedeemIsOneConditionalDelete(t *testing.T) {
 	}
 	if _, err := newTestLive(&liveAPI{delOut: &dynamodb.DeleteItemOutput{Attributes: map[string]types.AttributeValue{"sub": iAV(1)}}}).Redeem(context.Background(), secret); err == nil {
 		t.Error("an unreadable ticket item was redeemed")
+	}
+}
+
+func TestOpenExpiresTheRecordWithTheConnection(t *testing.T) {
+	for _, c := range []struct {
+		until time.Time
+		want  string
+	}{
+		{time.Time{}, "1795262700"},                  // API Gateway's 2 h, plus 5 min
+		{liveT0.Add(30 * time.Minute), "1795257300"}, // the token's expiry, plus 5 min
+		{liveT0.Add(3 * time.Hour), "1795262700"},    // a token outliving the connection
+	} {
+		api := &liveAPI{}
+		if err := newTestLive(api).Open(context.Background(), live.Connection{ID: "c", Sub: "alice", ConnectedAt: liveT0, Until: c.until}); err != nil {
+			t.Fatal(err)
+		}
+		if got := s(api.puts[0].Item["expiresAt"]); got != c.want {
+			t.Errorf("until %v: record expires at %s, want %s", c.until, got, c.want)
+		}
 	}
 }
 
@@ -157,14 +176,14 @@ func TestOpenIndexesTheConnectionForItsAudiences(t *testing.T) {
 
 func TestAudienceQueriesItsIndexPageByPage(t *testing.T) {
 	conn := func(id, sub string) map[string]types.AttributeValue {
-		return map[string]types.AttributeValue{"pk": sAV("CONN#" + id), "userId": sAV(sub), "roles": listAV([]string{"Dispatcher"})}
+		return map[string]types.AttributeValue{"pk": sAV("CONN#" + id), "userId": sAV(sub), "roles": listAV([]string{"Dispatcher"}), "until": iAV(liveT0.Unix())}
 	}
 	api := &liveAPI{pages: []*dynamodb.QueryOutput{
 		{Items: []map[string]types.AttributeValue{conn("a", "dana")}, LastEvaluatedKey: map[string]types.AttributeValue{"pk": sAV("CONN#a")}},
 		{Items: []map[string]types.AttributeValue{conn("b", "dana")}},
 	}}
 	got, err := newTestLive(api).Audience(context.Background(), live.Audience{JobReaders: true})
-	if err != nil || len(got) != 2 || got[0].ID != "a" || got[1].ID != "b" || got[1].Sub != "dana" || got[1].Roles[0] != "Dispatcher" {
+	if err != nil || len(got) != 2 || got[0].ID != "a" || got[1].ID != "b" || got[1].Sub != "dana" || got[1].Roles[0] != "Dispatcher" || !got[1].Until.Equal(liveT0) {
 		t.Fatalf("got %+v, %v", got, err)
 	}
 	if aws.ToString(api.queries[0].IndexName) != IndexByJobReader || api.queries[1].ExclusiveStartKey == nil {

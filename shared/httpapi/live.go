@@ -3,14 +3,20 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"time"
 
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+
+	"github.com/lifecycle-api/lifecycle/shared/auth"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 )
 
 // TicketIssuer issues live-channel tickets; shared/dynamo's Live implements it.
 type TicketIssuer interface {
-	IssueTicket(ctx context.Context, actor lifecycle.Actor) (live.Ticket, error)
+	// IssueTicket issues a ticket for actor, whose token expires at until (zero: never);
+	// the connection it opens ends then.
+	IssueTicket(ctx context.Context, actor lifecycle.Actor, until time.Time) (live.Ticket, error)
 }
 
 // ticketJSON is a new ticket: the secret to offer as the WebSocket subprotocol
@@ -33,7 +39,7 @@ func handleLiveTicket(store TicketIssuer) handlerFunc {
 		if err := decode(r, &emptyBody{}); err != nil {
 			return err
 		}
-		t, err := store.IssueTicket(r.Context(), actor)
+		t, err := store.IssueTicket(r.Context(), actor, tokenExpiry(r))
 		if err != nil {
 			return err
 		}
@@ -41,4 +47,14 @@ func handleLiveTicket(store TicketIssuer) handlerFunc {
 		encode(w, http.StatusCreated, ticketJSON{Ticket: t.Secret, ExpiresAt: lifecycle.FormatTime(t.ExpiresAt)})
 		return nil
 	}
+}
+
+// tokenExpiry is when the request's verified token expires (zero when it does not say).
+func tokenExpiry(r *http.Request) time.Time {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil {
+		return time.Time{}
+	}
+	exp, _ := auth.TokenExpiry(rc.Authorizer.JWT.Claims)
+	return exp
 }

@@ -11,20 +11,21 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/live"
 )
 
-// memTickets is an in-process ticket issuer: it records who asked.
+// memTickets is an in-process ticket issuer: it records who asked, and their token's expiry.
 type memTickets struct {
 	mu     sync.Mutex
 	issued []lifecycle.Actor
+	until  []time.Time
 	err    error
 }
 
-func (m *memTickets) IssueTicket(_ context.Context, actor lifecycle.Actor) (live.Ticket, error) {
+func (m *memTickets) IssueTicket(_ context.Context, actor lifecycle.Actor, until time.Time) (live.Ticket, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
 		return live.Ticket{}, m.err
 	}
-	m.issued = append(m.issued, actor)
+	m.issued, m.until = append(m.issued, actor), append(m.until, until)
 	return live.Ticket{Secret: live.NewTicketSecret(), ExpiresAt: time.Date(2026, 11, 21, 10, 0, 30, 0, time.UTC)}, nil
 }
 
@@ -36,7 +37,9 @@ func TestLiveTicketIssuesOneTicketToTheCaller(t *testing.T) {
 	for _, path := range []string{"/live/tickets", "/api/live/tickets"} {
 		store := &memTickets{}
 		logger, _ := newLogger()
-		resp := invoke(t, LiveTicket(logger, defaults, store), ticketRequest(path, "dana", "[Dispatcher]", "").event())
+		ev := ticketRequest(path, "dana", "[Dispatcher]", "").event()
+		ev.RequestContext.Authorizer.JWT.Claims["exp"] = "1795273200"
+		resp := invoke(t, LiveTicket(logger, defaults, store), ev)
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("%s: status %d: %s", path, resp.StatusCode, resp.Body)
 		}
@@ -52,6 +55,9 @@ func TestLiveTicketIssuesOneTicketToTheCaller(t *testing.T) {
 		}
 		if len(store.issued) != 1 || store.issued[0].Sub != "dana" || len(store.issued[0].Roles) != 1 || store.issued[0].Roles[0] != "Dispatcher" {
 			t.Errorf("%s: issued to %+v, want dana with her roles from the token", path, store.issued)
+		}
+		if !store.until[0].Equal(time.Unix(1795273200, 0)) {
+			t.Errorf("%s: the ticket ends with the token at %v, want its exp", path, store.until[0])
 		}
 	}
 }

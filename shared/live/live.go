@@ -48,9 +48,8 @@ const TicketProtocolPrefix = "ticket."
 // TicketTTL is how long a ticket may wait to be redeemed.
 const TicketTTL = 30 * time.Second
 
-// ConnectionTTL is how long a connection record outlives a $disconnect that never came:
-// API Gateway closes every WebSocket connection after two hours.
-const ConnectionTTL = 2*time.Hour + 5*time.Minute
+// ConnectionLife is how long API Gateway keeps a WebSocket connection open, at most.
+const ConnectionLife = 2 * time.Hour
 
 // Ticket is an issued ticket: the secret the client presents, and when it stops working.
 type Ticket struct {
@@ -65,6 +64,23 @@ type Connection struct {
 	Sub         string
 	Roles       []string
 	ConnectedAt time.Time
+	// Until is when the token that got the ticket expires (zero when it had no expiry): a
+	// connection never outlives its token, so a caller whose roles or access changed since
+	// gets nothing more on it than a new token would give them.
+	Until time.Time
+}
+
+// Expired reports whether the connection's token has expired at now.
+func (c Connection) Expired(now time.Time) bool { return !c.Until.IsZero() && !now.Before(c.Until) }
+
+// End is when the connection is over at the latest: API Gateway's limit, or its token's
+// expiry when that comes first.
+func (c Connection) End() time.Time {
+	end := c.ConnectedAt.Add(ConnectionLife)
+	if !c.Until.IsZero() && c.Until.Before(end) {
+		return c.Until
+	}
+	return end
 }
 
 // Actor is the connection's caller.

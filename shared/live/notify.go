@@ -23,10 +23,11 @@ type Connections interface {
 	Closer
 }
 
-// Pusher sends data to one connection (API Gateway's @connections management API). A
-// connection that no longer exists is ErrGone.
+// Pusher sends data to one connection, or closes it (API Gateway's @connections
+// management API). A connection that no longer exists is ErrGone.
 type Pusher interface {
 	Push(ctx context.Context, connectionID string, data []byte) error
+	Disconnect(ctx context.Context, connectionID string) error
 }
 
 // Limits bound the notifier's fan-out.
@@ -71,14 +72,15 @@ func (e *UnreachableError) Error() string {
 
 // tally counts the outcome of one event's sends.
 type tally struct {
-	sent, gone, failed, skipped atomic.Int64
+	sent, gone, failed, skipped, expired atomic.Int64
 }
 
 // Handle sends one event to every connection entitled to it. An event it cannot read or
 // route, a store that cannot list the audience, or any entitled connection it could not
 // reach fails the invocation (the event is then retried, whole: connections already
 // reached may receive it again, with the same eventId). A gone connection (410) is
-// forgotten and does not count as a failure.
+// forgotten and does not count as a failure. A connection whose token has expired gets
+// nothing: it is closed (its client reconnects, and needs a fresh token to) and forgotten.
 func (n *Notifier) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
 	start := n.now()
 	log := n.logger.With("eventBridgeId", ev.ID, "detailType", ev.DetailType)
@@ -103,14 +105,15 @@ func (n *Notifier) Handle(ctx context.Context, ev events.EventBridgeEvent) error
 	}
 	var t tally
 	n.fanOut(ctx, log, audience, conns, data, &t)
-	entitled := len(conns) - int(t.skipped.Load())
+	entitled := len(conns) - int(t.skipped.Load()) - int(t.expired.Load())
 	// One EMF line per event: connections entitled, reached, gone and unreachable.
 	log.Info("event delivered",
-		"connections", entitled, "sent", t.sent.Load(), "gone", t.gone.Load(), "unreachable", t.failed.Load(),
+		"connections", entitled, "sent", t.sent.Load(), "gone", t.gone.Load(), "unreachable", t.failed.Load(), "expired", t.expired.Load(),
 		"durationMs", float64(n.now().Sub(start).Microseconds())/1000,
 		metrics.EMF(n.now(), []string{"function"},
 			metrics.Metric{Name: "connections", Unit: "Count"}, metrics.Metric{Name: "sent", Unit: "Count"},
 			metrics.Metric{Name: "gone", Unit: "Count"}, metrics.Metric{Name: "unreachable", Unit: "Count"},
+			metrics.Metric{Name: "expired", Unit: "Count"},
 			metrics.Metric{Name: "durationMs", Unit: "Milliseconds"}))
 	if f := int(t.failed.Load()); f > 0 {
 		return &UnreachableError{EventID: msg.EventID, Failed: f, Entitled: entitled}
@@ -122,6 +125,7 @@ func (n *Notifier) Handle(ctx context.Context, ev events.EventBridgeEvent) error
 func (n *Notifier) fanOut(ctx context.Context, log *slog.Logger, a Audience, conns []Connection, data []byte, t *tally) {
 	slots := make(chan struct{}, max(1, n.limits.Concurrency))
 	var wg sync.WaitGroup
+	now := n.now()
 	for _, c := range conns {
 		if !a.Admits(c) {
 			// The store's indexes list only the audience; a row that is not is a bug to see,
@@ -133,10 +137,27 @@ func (n *Notifier) fanOut(ctx context.Context, log *slog.Logger, a Audience, con
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
+			if c.Expired(now) {
+				n.retire(ctx, log, c, t)
+				return
+			}
 			n.send(ctx, log, c, data, t)
 		})
 	}
 	wg.Wait()
+}
+
+// retire closes a connection whose token has expired, and forgets it. Should either step
+// fail, the next event retires it again (and its TTL removes the record in any case).
+func (n *Notifier) retire(ctx context.Context, log *slog.Logger, c Connection, t *tally) {
+	t.expired.Add(1)
+	if err := n.pusher.Disconnect(ctx, c.ID); err != nil && !errors.Is(err, ErrGone) {
+		log.Warn("cannot close a connection whose token expired", "connection", c.ID, "sub", c.Sub, "err", err)
+		return
+	}
+	if err := n.store.Close(ctx, c.ID); err != nil {
+		log.Warn("cannot forget a connection whose token expired", "connection", c.ID, "err", err)
+	}
 }
 
 // send delivers data to one connection, retrying what is not a 410 with backoff.

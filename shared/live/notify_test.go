@@ -23,6 +23,7 @@ type memPusher struct {
 	gone     map[string]bool
 	failures map[string]int
 	attempts map[string]int
+	closed   []string
 	// inFlight and peak measure concurrency; hold, when set, makes each push wait until
 	// release is closed or enough pushes are in flight.
 	inFlight, peak atomic.Int64
@@ -68,6 +69,16 @@ func (p *memPusher) Push(_ context.Context, id string, data []byte) error {
 		return errors.New("post to connection: LimitExceededException")
 	}
 	p.got[id] = append(p.got[id], data)
+	return nil
+}
+
+func (p *memPusher) Disconnect(_ context.Context, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = append(p.closed, id)
+	if p.gone[id] {
+		return fmt.Errorf("%w: GoneException", ErrGone)
+	}
 	return nil
 }
 
@@ -255,5 +266,29 @@ func TestNotifierFailsWhatItCannotRoute(t *testing.T) {
 	store.err = errors.New("throttled")
 	if err := n.Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3))); err == nil {
 		t.Error("an audience the store could not list did not fail the event")
+	}
+}
+
+func TestNotifierRetiresConnectionsWhoseTokenExpired(t *testing.T) {
+	store, pusher := newMemTickets(), newPusher()
+	stale := Connection{ID: "dana-old", Sub: "dana", Roles: []string{"Dispatcher"}, Until: t0}
+	fresh := Connection{ID: "dana-new", Sub: "dana", Roles: []string{"Dispatcher"}, Until: t0.Add(time.Minute)}
+	connected(store, stale, fresh, adamTab)
+	logger, logs := newLogger()
+	if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3))); err != nil {
+		t.Fatal(err)
+	}
+	if len(pusher.got["dana-old"]) != 0 || len(pusher.got["dana-new"]) != 1 || len(pusher.got["adam-1"]) != 1 {
+		t.Errorf("received: %v; a connection past its token's expiry must get nothing", pusher.got)
+	}
+	if len(pusher.closed) != 1 || pusher.closed[0] != "dana-old" {
+		t.Errorf("closed %v, want the expired connection closed", pusher.closed)
+	}
+	if _, ok := store.conns["dana-old"]; ok {
+		t.Error("the expired connection was not forgotten")
+	}
+	last := logs.Lines(t)[len(logs.Lines(t))-1]
+	if last["expired"] != float64(1) || last["connections"] != float64(2) {
+		t.Errorf("summary %v", last)
 	}
 }

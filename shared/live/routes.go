@@ -23,9 +23,9 @@ type RouteHandler func(context.Context, events.APIGatewayWebsocketProxyRequest) 
 // Opener is what $connect asks of the store.
 type Opener interface {
 	// Redeem consumes the ticket whose secret is given, in one conditional write, and
-	// returns the caller it was issued to. A ticket unknown, forged or already redeemed is
-	// ErrTicketUnknown; one past its expiry is ErrTicketExpired.
-	Redeem(ctx context.Context, secret string) (lifecycle.Actor, error)
+	// returns the caller it was issued to (Sub, Roles, Until). A ticket unknown, forged or
+	// already redeemed is ErrTicketUnknown; one past its expiry is ErrTicketExpired.
+	Redeem(ctx context.Context, secret string) (Connection, error)
 	// Open records the connection, with its caller and a TTL.
 	Open(ctx context.Context, c Connection) error
 }
@@ -48,7 +48,7 @@ func Connect(logger *slog.Logger, store Opener, now func() time.Time) RouteHandl
 		if !ok {
 			return respond(http.StatusUnauthorized, ""), "noTicket"
 		}
-		actor, err := store.Redeem(ctx, secret)
+		c, err := store.Redeem(ctx, secret)
 		switch {
 		case errors.Is(err, ErrTicketUnknown):
 			return respond(http.StatusUnauthorized, ""), "ticketUnknown"
@@ -58,12 +58,12 @@ func Connect(logger *slog.Logger, store Opener, now func() time.Time) RouteHandl
 			log.Error("redeeming a ticket failed", "err", err)
 			return respond(storeStatus(err), ""), "failed"
 		}
-		c := Connection{ID: req.RequestContext.ConnectionID, Sub: actor.Sub, Roles: actor.Roles, ConnectedAt: now()}
+		c.ID, c.ConnectedAt = req.RequestContext.ConnectionID, now()
 		if err := store.Open(ctx, c); err != nil {
-			log.Error("recording the connection failed", "sub", actor.Sub, "err", err)
+			log.Error("recording the connection failed", "sub", c.Sub, "err", err)
 			return respond(storeStatus(err), ""), "failed"
 		}
-		log.Info("connection opened", "sub", actor.Sub, "roles", actor.Roles)
+		log.Info("connection opened", "sub", c.Sub, "roles", c.Roles, "until", c.Until)
 		resp := respond(http.StatusOK, "")
 		resp.Headers = map[string]string{protocolHeader: Subprotocol}
 		return resp, "connected"

@@ -34,8 +34,8 @@ type memTickets struct {
 }
 
 type memTicket struct {
-	actor   lifecycle.Actor
-	expires time.Time
+	actor          lifecycle.Actor
+	expires, until time.Time
 }
 
 func newMemTickets() *memTickets {
@@ -44,26 +44,26 @@ func newMemTickets() *memTickets {
 
 func (m *memTickets) issue(actor lifecycle.Actor, expires time.Time) string {
 	s := NewTicketSecret()
-	m.tickets[TicketKey(s)] = memTicket{actor, expires}
+	m.tickets[TicketKey(s)] = memTicket{actor: actor, expires: expires, until: t0.Add(time.Hour)}
 	return s
 }
 
-func (m *memTickets) Redeem(_ context.Context, secret string) (lifecycle.Actor, error) {
+func (m *memTickets) Redeem(_ context.Context, secret string) (Connection, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.redeems++
 	if m.err != nil {
-		return lifecycle.Actor{}, m.err
+		return Connection{}, m.err
 	}
 	t, ok := m.tickets[TicketKey(secret)]
 	switch {
 	case !ok:
-		return lifecycle.Actor{}, ErrTicketUnknown
+		return Connection{}, ErrTicketUnknown
 	case !t.expires.After(t0):
-		return lifecycle.Actor{}, ErrTicketExpired
+		return Connection{}, ErrTicketExpired
 	}
 	delete(m.tickets, TicketKey(secret))
-	return t.actor, nil
+	return Connection{Sub: t.actor.Sub, Roles: t.actor.Roles, Until: t.until}, nil
 }
 
 func (m *memTickets) Open(_ context.Context, c Connection) error {
@@ -127,8 +127,8 @@ func TestConnectRedeemsTheTicketOnceAndRecordsTheConnection(t *testing.T) {
 		t.Errorf("the handshake must select %q, got headers %v", Subprotocol, resp.Headers)
 	}
 	c := store.conns["conn-1"]
-	if c.Sub != "dana" || len(c.Roles) != 1 || c.Roles[0] != "Dispatcher" || !c.ConnectedAt.Equal(t0) {
-		t.Errorf("recorded %+v, want dana with the ticket's roles", c)
+	if c.ID != "conn-1" || c.Sub != "dana" || len(c.Roles) != 1 || c.Roles[0] != "Dispatcher" || !c.ConnectedAt.Equal(t0) || !c.Until.Equal(t0.Add(time.Hour)) {
+		t.Errorf("recorded %+v, want dana with the ticket's roles and token expiry", c)
 	}
 	// The same ticket again, for another connection: refused.
 	resp, _ = connect(context.Background(), connectEvent("conn-2", map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + secret}))

@@ -83,7 +83,9 @@ func TestBrowser(t *testing.T) {
 	}
 	routesJSON, _ := json.Marshal(routes)
 
-	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "tests/")
+	// One file at a time: the files share the demo users, and a live test's events would
+	// reach another file's pages of the same user.
+	cmd := exec.CommandContext(ctx, "node", "--test", "--test-concurrency=1", "--test-reporter=spec", "tests/")
 	cmd.Dir = filepath.Join(root, "web")
 	cmd.Env = append(os.Environ(),
 		"BASE_URL="+srv.URL,

@@ -25,6 +25,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/livegateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/schemacheck"
@@ -321,6 +322,51 @@ func TestLiveTickets(t *testing.T) {
 	// The route needs a verified token.
 	if r := s.do(t, "POST", "/api/live/tickets", "", ""); r.status != http.StatusUnauthorized {
 		t.Errorf("a ticket without a token: %d", r.status)
+	}
+}
+
+// TestLiveConnectionEndsWithItsToken: a connection opened with a short-lived token gets no
+// event once the token has expired; the notifier closes it (so its client must come back
+// with a fresh token) and forgets it.
+func TestLiveConnectionEndsWithItsToken(t *testing.T) {
+	s := newStack(t)
+	p := newPipeline(t, s)
+	p.drain(t)
+	l := newLiveChannel(t, s, p)
+	short, err := devauth.Mint(s.key, "dana", []string{"Dispatcher"}, 2*time.Second, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.do(t, "POST", "/api/live/tickets", short, "")
+	if r.status != http.StatusCreated {
+		t.Fatalf("ticket: %d", r.status)
+	}
+	c, status, err := l.dialWith(live.Subprotocol, live.TicketProtocolPrefix+r.body["ticket"].(string))
+	if err != nil {
+		t.Fatalf("connect: %d %v", status, err)
+	}
+	defer c.CloseNow()
+	adam := l.connect(t, s, "adam", "Admin")
+	time.Sleep(2100 * time.Millisecond) // dana's token expires
+
+	if r := s.do(t, "POST", "/jobs/"+demodata.JobUnassigned+"/cancel", s.token(t, "adam", "Admin"), ""); r.status != http.StatusOK {
+		t.Fatalf("cancel: %d", r.status)
+	}
+	l.deliver(t, p)
+	if got := adam.received(t); len(got) != 1 {
+		t.Fatalf("adam received %d messages, want 1", len(got))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, data, err := c.Read(ctx)
+	if err == nil {
+		t.Fatalf("the expired connection received %s", data)
+	}
+	if websocket.CloseStatus(err) == -1 {
+		t.Errorf("the expired connection was not closed by the server: %v", err)
+	}
+	if n := s.connectionRecords(t); n != 1 {
+		t.Errorf("%d connection records, want only adam's", n)
 	}
 }
 

@@ -231,10 +231,13 @@ var grants = map[string]map[string][]string{
 	live.FnDisconnect:    {"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"}},
 	live.FnDefault:       {},
 	live.FnNotify: {
-		"dynamodb:Query":                {"!Sub ${LiveTable.Arn}/index/byUser", "!Sub ${LiveTable.Arn}/index/byJobReader"},
-		"dynamodb:DeleteItem":           {"!GetAtt LiveTable.Arn"},
-		"execute-api:ManageConnections": {"!Sub arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${Stage}/POST/@connections/*"},
-		"sqs:SendMessage":               {"!GetAtt LiveNotifyDLQ.Arn"},
+		"dynamodb:Query":      {"!Sub ${LiveTable.Arn}/index/byUser", "!Sub ${LiveTable.Arn}/index/byJobReader"},
+		"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"},
+		"execute-api:ManageConnections": {
+			"!Sub arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${Stage}/POST/@connections/*",
+			"!Sub arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${Stage}/DELETE/@connections/*",
+		},
+		"sqs:SendMessage": {"!GetAtt LiveNotifyDLQ.Arn"},
 	},
 }
 

@@ -19,16 +19,17 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/live"
 )
 
-// PostToConnectionAPI is the part of the management API client the pusher uses.
-type PostToConnectionAPI interface {
+// ConnectionsAPI is the part of the management API client the pusher uses.
+type ConnectionsAPI interface {
 	PostToConnection(ctx context.Context, in *apigatewaymanagementapi.PostToConnectionInput, opts ...func(*apigatewaymanagementapi.Options)) (*apigatewaymanagementapi.PostToConnectionOutput, error)
+	DeleteConnection(ctx context.Context, in *apigatewaymanagementapi.DeleteConnectionInput, opts ...func(*apigatewaymanagementapi.Options)) (*apigatewaymanagementapi.DeleteConnectionOutput, error)
 }
 
 // Pusher posts to connections.
-type Pusher struct{ api PostToConnectionAPI }
+type Pusher struct{ api ConnectionsAPI }
 
 // New returns a pusher over api.
-func New(api PostToConnectionAPI) *Pusher { return &Pusher{api: api} }
+func New(api ConnectionsAPI) *Pusher { return &Pusher{api: api} }
 
 // NewClient returns the management API client for cfg, shaped for a fan-out of up to
 // concurrency sends at once: that many pooled connections to the endpoint, and one attempt
@@ -46,11 +47,21 @@ func NewClient(cfg aws.Config, concurrency int, optFns ...func(*apigatewaymanage
 // Push sends data to the connection; a 410 (GoneException) is live.ErrGone.
 func (p *Pusher) Push(ctx context.Context, connectionID string, data []byte) error {
 	_, err := p.api.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{ConnectionId: aws.String(connectionID), Data: data})
+	return connectionError("post to connection", err)
+}
+
+// Disconnect closes the connection; one already gone is live.ErrGone.
+func (p *Pusher) Disconnect(ctx context.Context, connectionID string) error {
+	_, err := p.api.DeleteConnection(ctx, &apigatewaymanagementapi.DeleteConnectionInput{ConnectionId: aws.String(connectionID)})
+	return connectionError("delete connection", err)
+}
+
+func connectionError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, gone := errors.AsType[*types.GoneException](err); gone {
 		return fmt.Errorf("%w: %w", live.ErrGone, err)
 	}
-	return fmt.Errorf("post to connection: %w", err)
+	return fmt.Errorf("%s: %w", op, err)
 }

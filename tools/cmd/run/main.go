@@ -148,6 +148,7 @@ func printBanner(addr string, st *stack.Stack, table string, key []byte, samLine
 	fmt.Printf("\nlifecycle local API on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
 		base, st.DynamoDBEndpoint, table, st.MotoEndpoint, st.Events.BusName)
 	fmt.Printf("Console: %s/console (sign in as a demo user; pause, resume and cancel, and watch the events)\n", base)
+	fmt.Printf("Live updates: ws://%s/live (the console's channel; tickets from POST %s/api/live/tickets)\n", addr, base)
 	fmt.Printf("API docs: %s/docs (the document itself: %s/openapi.yaml)\n\n", base, base)
 	fmt.Println("Dev tokens (valid 12h; `make token SUB=<sub> ROLES=<r1,r2>` mints others):")
 	for _, u := range demodata.Users {
@@ -158,6 +159,10 @@ func printBanner(addr string, st *stack.Stack, table string, key []byte, samLine
 		fmt.Printf("  # %s: %s\n  export %s_TOKEN=%s\n", u.Sub, u.About, strings.ToUpper(u.Sub), tok)
 	}
 	fmt.Printf(`
+Live updates: open %[1]s/console as alice, then pause one of her sessions from here;
+its card turns "paused" and the event shows in the page's feed within a second, no reload:
+  curl -s -X POST %[1]s/interviews/%[6]s/pause -H "Authorization: Bearer $ALICE_TOKEN"
+
 Try (after the exports above):
   # cancel alice's active session with a reason -> 200 {"success":true,...}
   curl -s -X POST %[1]s/interviews/%[2]s/cancel -H "Authorization: Bearer $ALICE_TOKEN" -H 'Content-Type: application/json' -d '{"reason":"Candidate asked to reschedule"}'

@@ -303,7 +303,7 @@ func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
 		{Secret: SampleTicket, ExpiresAt: now.Add(24 * time.Hour)},
 		{Secret: SampleExpiredTicket, ExpiresAt: now.Add(-time.Minute)},
 	} {
-		if err := store.StoreTicket(ctx, alice, t); err != nil {
+		if err := store.StoreTicket(ctx, alice, time.Time{}, t); err != nil {
 			return err
 		}
 	}

@@ -94,6 +94,6 @@ func LiveRoutes(c Config) livegateway.Functions {
 
 // Notifier returns the live-notify handler, wired as in functions/live-notify, pushing
 // through connections (the management API client, pointed at a livegateway).
-func Notifier(c Config, connections push.PostToConnectionAPI, limits live.Limits) *live.Notifier {
+func Notifier(c Config, connections push.ConnectionsAPI, limits live.Limits) *live.Notifier {
 	return live.NewNotifier(LiveStore(c), push.New(connections), c.Logger.With("function", live.FnNotify), limits, c.Now)
 }
