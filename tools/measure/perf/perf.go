@@ -79,6 +79,7 @@ type Report struct {
 	Handlers     []Handler
 	Routes       []Route
 	RequestsCall map[string]float64
+	Live         []Live
 }
 
 // Function is one function's start-up and footprint.
@@ -175,6 +176,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// The functions' DynamoDB requests are counted by a middleware on their client: every
 	// HTTP request it sends (retries included), with no extra hop on the way.
 	var sent atomic.Int64
+	probe := &liveProbe{}
 	count := func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 			return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("countRequests",
@@ -190,11 +192,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Verify:          func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		ManualPoll:      true,
 		DynamoDBOptions: []func(*dynamodb.Options){count},
+		StreamTap:       probe.streamTap,
+		NotifyTap:       probe.notifyTap,
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
+	// The live channel first, while the stream holds nothing to publish (live.go).
+	if rep.Live, err = measureLive(ctx, st, key, probe, &sent, progress); err != nil {
+		return nil, err
+	}
 	env := append(st.Info.Env(), "LOG_LEVEL=info")
 
 	// Cold starts: rounds in which hello-world and every function start once each (with
@@ -291,6 +299,12 @@ func coldStartEvents(root string) map[string][2]string {
 		"get-job":          {e("get-job", "401-no-claims.json"), e("get-job", "200-found.json")},
 		"publish-events":   {e("publish-events", "ignored-records.json"), e("publish-events", "interview-cancelled.json")},
 		"audit-log":        {filepath.Join(root, "tools", "measure", "perf", "empty-sqs-event.json"), e("audit-log", "interview-cancelled.json")},
+		// The live channel ("": the event {}, which each refuses before any call).
+		"live-ticket":     {e("live-ticket", "401-no-claims.json"), e("live-ticket", "201-issued.json")},
+		"live-connect":    {e("live-connect", "401-no-ticket.json"), e("live-connect", "401-forged-ticket.json")},
+		"live-disconnect": {"", e("live-disconnect", "200-disconnected.json")},
+		"live-default":    {e("live-default", "200-ping.json"), e("live-default", "200-ping.json")},
+		"live-notify":     {"", e("live-notify", "sent-interview-paused.json")},
 	}
 }
 
@@ -582,5 +596,6 @@ func (r *Report) Table() string {
 		}
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.2f %s | %s |\n", rt.Name, rt.Concurrency, ms(rt.P50), ms(rt.P99), ms(rt.BareP50), ms(rt.BareP99), ratio, ok(ratio <= LatencyTarget), calls)
 	}
+	b.WriteString(liveTable(r.Live, ok))
 	return b.String()
 }
