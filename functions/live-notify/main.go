@@ -22,6 +22,7 @@ func main() {
 		os.Exit(1)
 	}
 	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret)
-	pusher := push.New(push.NewClient(fn.AWS, live.DefaultLimits.Concurrency))
-	lambda.Start(live.NewNotifier(store, pusher, fn.Logger, live.DefaultLimits, time.Now).Handle)
+	limits := live.DefaultLimits()
+	pusher := push.New(push.NewClient(fn.AWS, limits.Concurrency))
+	lambda.Start(live.NewNotifier(store, pusher, fn.Logger, limits, time.Now).Handle)
 }

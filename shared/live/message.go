@@ -74,8 +74,6 @@ func Route(detailType string, detail json.RawMessage) (Audience, Message, error)
 		a, t, m.Entity, m.EntityID = Audience{Owner: d.OwnerID}, d.Transition, EntityInterview, d.SessionID
 	case *event.Job:
 		a, t, m.Entity, m.EntityID = Audience{JobReaders: true}, d.Transition, EntityJob, d.JobID
-	default:
-		return Audience{}, Message{}, fmt.Errorf("%w %q", event.ErrUnknownType, detailType)
 	}
 	if t.EventID == "" || m.EntityID == "" {
 		return Audience{}, Message{}, fmt.Errorf("%s event without an eventId or entity id", detailType)

@@ -42,7 +42,9 @@ type Limits struct {
 }
 
 // DefaultLimits suit a 30 s function timeout: 64 sends in flight, three attempts each.
-var DefaultLimits = Limits{Concurrency: 64, Attempts: 3, Backoff: 50 * time.Millisecond}
+func DefaultLimits() Limits {
+	return Limits{Concurrency: 64, Attempts: 3, Backoff: 50 * time.Millisecond}
+}
 
 // Notifier is the target of the bus rule for live updates.
 type Notifier struct {

@@ -8,11 +8,11 @@ import (
 	"strings"
 )
 
-// ticketBytes is a ticket secret's entropy: 256 bits.
-const ticketBytes = 32
-
-// ticketLength is a secret's length once encoded (unpadded base64url).
-var ticketLength = base64.RawURLEncoding.EncodedLen(ticketBytes)
+// A ticket secret is 256 random bits, 43 characters once encoded (unpadded base64url).
+const (
+	ticketBytes  = 32
+	ticketLength = 43
+)
 
 // NewTicketSecret returns a fresh ticket secret: 256 random bits, base64url without
 // padding, so it is a valid subprotocol token.

@@ -62,7 +62,7 @@ func newLiveChannel(t *testing.T, s *stack, p *pipeline, opts ...liveOption) *li
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := push.NewClient(awsCfg, live.DefaultLimits.Concurrency, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(l.connections) })
+	client := push.NewClient(awsCfg, live.DefaultLimits().Concurrency, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(l.connections) })
 	target, ok := p.es.Functions["LiveNotifyFunction"]
 	if !ok {
 		t.Fatal("template.yaml's LiveNotifyRule has no function target")

@@ -110,7 +110,7 @@ func (v *Invoker) invoke(ctx context.Context, body []byte) {
 	v.giveUp(ctx, body, attempts, err)
 }
 
-func (v *Invoker) call(ctx context.Context, ev events.EventBridgeEvent) (err error) {
+func (v *Invoker) call(ctx context.Context, ev events.EventBridgeEvent) error {
 	ctx, cancel := context.WithTimeout(ctx, v.Timeout)
 	defer cancel()
 	return v.Handler(ctx, ev)

@@ -256,9 +256,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.stop = append(s.stop, func() { s.Live.Close(); connections.Close() })
-	notify := asyncinvoke.Handler(wiring.Notifier(wc, push.NewClient(cfg, live.DefaultLimits.Concurrency, func(opt *apigatewaymanagementapi.Options) {
+	limits := live.DefaultLimits()
+	notify := asyncinvoke.Handler(wiring.Notifier(wc, push.NewClient(cfg, limits.Concurrency, func(opt *apigatewaymanagementapi.Options) {
 		opt.BaseEndpoint = aws.String(connections.URL)
-	}), live.DefaultLimits).Handle)
+	}), limits).Handle)
 	if o.NotifyTap != nil {
 		notify = o.NotifyTap(notify)
 	}
