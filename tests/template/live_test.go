@@ -66,4 +66,9 @@ func TestLiveChannel(t *testing.T) {
 	if res("LiveStage")("Properties", "StageName") != "!Ref Stage" {
 		t.Error("LiveStage must be named after the Stage parameter the notifier's endpoint uses")
 	}
+	// A WebSocket stage's access log needs the account-wide API Gateway CloudWatch role: the
+	// first deploy into an account without one fails.
+	if get(tpl.Root, "Resources", "LiveStage", "Properties", "AccessLogSettings") != nil && len(tpl.Resources("AWS::ApiGateway::Account")) == 0 {
+		t.Error("LiveStage logs access without the account's API Gateway CloudWatch role: its first deploy would fail")
+	}
 }
