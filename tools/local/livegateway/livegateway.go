@@ -76,11 +76,11 @@ func (g *Gateway) Open() int {
 	return len(g.conns)
 }
 
-// Close closes every connection (each gets its $disconnect) and waits for them.
+// Close closes every connection at once (each gets its $disconnect) and waits for them.
 func (g *Gateway) Close() {
 	g.mu.Lock()
 	for _, c := range g.conns {
-		_ = c.ws.Close(websocket.StatusGoingAway, "server shutting down")
+		go func() { _ = c.ws.Close(websocket.StatusGoingAway, "server shutting down") }()
 	}
 	g.mu.Unlock()
 	g.wg.Wait()
