@@ -101,7 +101,8 @@ type Stack struct {
 	Poller *streampoller.Poller
 	// Live is the live channel's WebSocket API stand-in (served at /live by Handler).
 	Live *livegateway.Gateway
-	// Handler serves the API routes, GET /_local/events, /openapi.yaml and /docs.
+	// Handler serves the API routes, the live WebSocket at /live, GET /_local/events,
+	// /openapi.yaml and /docs.
 	Handler http.Handler
 
 	stop []func()
