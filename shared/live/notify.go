@@ -108,7 +108,7 @@ func (n *Notifier) Handle(ctx context.Context, ev events.EventBridgeEvent) error
 	var t tally
 	n.fanOut(ctx, log, audience, conns, data, &t)
 	entitled := len(conns) - int(t.skipped.Load()) - int(t.expired.Load())
-	// One EMF line per event: connections entitled, reached, gone and unreachable.
+	// One EMF line per event: connections entitled, reached, gone, unreachable and expired.
 	log.Info("event delivered",
 		"connections", entitled, "sent", t.sent.Load(), "gone", t.gone.Load(), "unreachable", t.failed.Load(), "expired", t.expired.Load(),
 		"durationMs", float64(n.now().Sub(start).Microseconds())/1000,
