@@ -31,15 +31,17 @@ func TestLiveChannel(t *testing.T) {
 		if route("Properties", "Target") != "!Sub integrations/${"+name+"Integration}" {
 			t.Errorf("%s must target %sIntegration", key, name)
 		}
+		// Like the HTTP API's routes, each calls its function's alias live, so a deploy
+		// shifts the route's traffic under the rollback alarms.
 		integration := res(name + "Integration")
 		if integration("Properties", "IntegrationType") != "AWS_PROXY" ||
-			!strings.Contains(integration("Properties", "IntegrationUri"), "${"+name+"Function.Arn}") {
-			t.Errorf("%sIntegration must proxy to %sFunction", name, name)
+			!strings.Contains(integration("Properties", "IntegrationUri"), "${"+name+"FunctionAliaslive}") {
+			t.Errorf("%sIntegration must proxy to %sFunction's alias", name, name)
 		}
 		perm := res(name + "Permission")
-		if perm("Properties", "FunctionName") != "!Ref "+name+"Function" || perm("Properties", "Principal") != "apigateway.amazonaws.com" ||
+		if perm("Properties", "FunctionName") != "!Ref "+name+"Function.Alias" || perm("Properties", "Principal") != "apigateway.amazonaws.com" ||
 			!strings.HasSuffix(perm("Properties", "SourceArn"), "${LiveApi}/*/"+key) {
-			t.Errorf("%sPermission must let only LiveApi's %s route invoke %sFunction", name, key, name)
+			t.Errorf("%sPermission must let only LiveApi's %s route invoke %sFunction's alias", name, key, name)
 		}
 	}
 	if res("LiveConnectRoute")("Properties", "AuthorizationType") != "NONE" {
@@ -59,8 +61,13 @@ func TestLiveChannel(t *testing.T) {
 	if want := slices.Sorted(maps.Keys(event.Types)); !slices.Equal(types, want) {
 		t.Errorf("LiveNotifyRule delivers %v, want every detail-type %v", types, want)
 	}
+	targets := get(tpl.Root, "Resources", "LiveNotifyRule", "Properties", "Targets").Content
+	if len(targets) != 1 || scalar(get(targets[0], "Arn")) != "!Ref LiveNotifyFunction.Alias" ||
+		res("LiveNotifyPermission")("Properties", "FunctionName") != "!Ref LiveNotifyFunction.Alias" {
+		t.Error("LiveNotifyRule must invoke live-notify's alias live, and only it may")
+	}
 	endpoint := res("LiveNotifyFunction")("Properties", "Environment", "Variables", config.ConnectionsEndpoint)
-	if endpoint != "!Sub https://${LiveApi}.execute-api.${AWS::Region}.amazonaws.com/${Stage}" {
+	if endpoint != "!Sub https://${LiveApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}" {
 		t.Errorf("live-notify must post to LiveApi's stage, not %q", endpoint)
 	}
 	if res("LiveStage")("Properties", "StageName") != "!Ref Stage" {

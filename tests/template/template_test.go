@@ -385,6 +385,9 @@ func TestEventPlumbing(t *testing.T) {
 	for id, rule := range tpl.Resources("AWS::Events::Rule") {
 		for _, target := range get(rule, "Properties", "Targets").Content {
 			q, _ := cfntemplate.GetAttTarget(get(target, "Arn"))
+			if fn, ok := cfntemplate.AliasTarget(get(target, "Arn")); ok {
+				q = fn
+			}
 			if get(target, "DeadLetterConfig", "Arn") == nil {
 				t.Errorf("rule %s target %s has no dead-letter queue", id, q)
 			}

@@ -156,8 +156,27 @@ func TestDeploymentsRollBackOnTheirAlarms(t *testing.T) {
 			}
 		}
 		for id, r := range res {
-			if r.(map[string]any)["Type"] == "AWS::ApiGatewayV2::Api" && !strings.Contains(flowJSON(props(r)["Body"]), "Aliaslive") {
+			if r.(map[string]any)["Type"] == "AWS::ApiGatewayV2::Api" && props(r)["ProtocolType"] != "WEBSOCKET" && !strings.Contains(flowJSON(props(r)["Body"]), "Aliaslive") {
 				t.Errorf("%s: API %s does not call the functions' live aliases", env, id)
+			}
+			// A WebSocket API's routes are integrations of their own, and a rule's target
+			// and the permissions that let them call are resources of their own.
+			typ := r.(map[string]any)["Type"]
+			var calls any
+			switch typ {
+			case "AWS::ApiGatewayV2::Integration":
+				calls = props(r)["IntegrationUri"]
+			case "AWS::Lambda::Permission":
+				calls = props(r)["FunctionName"]
+			case "AWS::Events::Rule":
+				for _, target := range asList(props(r)["Targets"]) {
+					if arn := flowJSON(target.(map[string]any)["Arn"]); strings.Contains(arn, "Function") {
+						calls = target.(map[string]any)["Arn"]
+					}
+				}
+			}
+			if calls != nil && strings.Contains(flowJSON(calls), "Function") && !strings.Contains(flowJSON(calls), "Aliaslive") {
+				t.Errorf("%s: %s %s calls a function, not its alias live: %s", env, typ, id, flowJSON(calls))
 			}
 		}
 		if cycle := dependencyCycle(res); cycle != nil {

@@ -102,6 +102,9 @@ func Setup(ctx context.Context, tpl *cfntemplate.Template, eb *eventbridge.Clien
 		var targets []ebtypes.Target
 		for _, tn := range cfntemplate.Get(props, "Targets").Content {
 			q, ok := cfntemplate.GetAttTarget(cfntemplate.Get(tn, "Arn"))
+			if fn, isAlias := cfntemplate.AliasTarget(cfntemplate.Get(tn, "Arn")); isAlias {
+				q, ok = fn, true // a function's alias live: its function stands in
+			}
 			if ok && s.QueueARNs[q] == "" && tpl.Resources("AWS::Serverless::Function")[q] != nil {
 				if err := s.standIn(ctx, tpl, sq, prefix, q); err != nil {
 					return nil, fmt.Errorf("rule %s: %w", id, err)

@@ -109,3 +109,13 @@ func GetAttTarget(n *yaml.Node) (string, bool) {
 	id, _, _ := strings.Cut(v, ".")
 	return id, true
 }
+
+// AliasTarget returns the function whose alias "!Ref X.Alias" names: SAM's reference to
+// the alias AutoPublishAlias publishes, which routes and rules call.
+func AliasTarget(n *yaml.Node) (string, bool) {
+	v, ok := strings.CutPrefix(Scalar(n), "!Ref ")
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(v, ".Alias")
+}
