@@ -82,7 +82,9 @@ func TestSampleEventsThroughSAMLocal(t *testing.T) {
 	env := samlocal.EnvFile{}
 	for _, fn := range functionNames(t) {
 		targets[fn] = newSampleTarget(t, fn)
-		env[samlocal.LogicalID(fn)] = bridge.Vars(targets[fn].info)
+		if env[samlocal.LogicalID(fn)], err = bridge.Vars(targets[fn].info); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := env.Write(l.EnvFile); err != nil {
 		t.Fatal(err)

@@ -132,7 +132,11 @@ func samEnvFile(root string, info stack.Info) (string, func()) {
 		return fmt.Sprintf("sam local: %v; once Docker runs, restart make run (or use make sam-invoke, which starts Docker)", err), func() {}
 	}
 	path := filepath.Join(root, samlocal.EnvFilePath)
-	if err := (samlocal.EnvFile{samlocal.ForEveryFunction: bridge.Vars(info)}).Write(path); err != nil {
+	vars, err := bridge.Vars(info)
+	if err == nil {
+		err = samlocal.EnvFile{samlocal.ForEveryFunction: vars}.Write(path)
+	}
+	if err != nil {
 		bridge.Close()
 		return fmt.Sprintf("sam local: %v", err), func() {}
 	}

@@ -131,7 +131,11 @@ func prepare(ctx context.Context) (samlocal.Local, func(), error) {
 		return fail(err)
 	}
 	undo = append(undo, bridge.Close)
-	if err := (samlocal.EnvFile{samlocal.ForEveryFunction: bridge.Vars(info)}).Write(l.EnvFile); err != nil {
+	vars, err := bridge.Vars(info)
+	if err != nil {
+		return fail(err)
+	}
+	if err := (samlocal.EnvFile{samlocal.ForEveryFunction: vars}).Write(l.EnvFile); err != nil {
 		return fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "==> the functions reach DynamoDB Local at %s and moto at %s (Docker's bridge); --env-vars %s\n",

@@ -102,16 +102,20 @@ func LogicalID(fn string) string {
 	return b.String() + "Function"
 }
 
-// Bridge makes a local stack's DynamoDB Local and moto, which listen on loopback only,
-// reachable from the functions' containers on Docker's default bridge: a relay for each
-// on the bridge's own address on this machine (docker0's), which only this machine and
-// its containers reach. (A container on the host's network would see the loopback
-// services directly, but SAM reaches each container's emulator through a published port,
-// which host networking does not have.)
+// Bridge makes a local stack's DynamoDB Local and moto, and its live channel's
+// @connections endpoint, which listen on loopback only, reachable from the functions'
+// containers on Docker's default bridge: a relay for each on the bridge's own address on
+// this machine (docker0's), which only this machine and its containers reach. (A
+// container on the host's network would see the loopback services directly, but SAM
+// reaches each container's emulator through a published port, which host networking does
+// not have.)
 type Bridge struct {
 	// DynamoDB and Moto are the endpoints the functions in containers use.
 	DynamoDB, Moto string
-	lns            []net.Listener
+	ip             string
+	// relayed holds each endpoint relayed so far, by the loopback URL it relays to.
+	relayed map[string]string
+	lns     []net.Listener
 }
 
 // BridgeInterface is Docker's default bridge on Linux.
@@ -123,19 +127,31 @@ func Expose(info stack.Info) (*Bridge, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bridge{}
+	b := &Bridge{ip: ip, relayed: map[string]string{}}
 	for _, r := range []struct {
 		target string
 		into   *string
 	}{{info.DynamoDB, &b.DynamoDB}, {info.Moto, &b.Moto}} {
-		addr, err := b.relay(ip, strings.TrimPrefix(r.target, "http://"))
-		if err != nil {
+		if *r.into, err = b.Reach(r.target); err != nil {
 			b.Close()
 			return nil, err
 		}
-		*r.into = "http://" + addr
 	}
 	return b, nil
+}
+
+// Reach returns the endpoint on the bridge that relays to the loopback URL target
+// ("http://127.0.0.1:<port>"), starting its relay on first use.
+func (b *Bridge) Reach(target string) (string, error) {
+	if u, ok := b.relayed[target]; ok {
+		return u, nil
+	}
+	addr, err := b.relay(b.ip, strings.TrimPrefix(target, "http://"))
+	if err != nil {
+		return "", err
+	}
+	b.relayed[target] = "http://" + addr
+	return b.relayed[target], nil
 }
 
 func bridgeIP() (string, error) {
@@ -204,16 +220,26 @@ func (b *Bridge) Close() {
 	b.lns = nil
 }
 
-// Vars are the variables that point a function in a container at info's tables and bus
-// through the bridge. SAM passes a function only those its template entry declares.
-func (b *Bridge) Vars(info stack.Info) map[string]string {
-	return map[string]string{
+// Vars are the variables that point a function in a container at info's tables and bus,
+// and at its live channel's @connections endpoint (relayed on first use), through the
+// bridge. SAM passes a function only those its template entry declares.
+func (b *Bridge) Vars(info stack.Info) (map[string]string, error) {
+	vars := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB":    b.DynamoDB,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE": b.Moto,
 		"TABLE_NAME":                   info.Table,
 		"AUDIT_TABLE_NAME":             info.AuditTable,
 		"EVENT_BUS_NAME":               info.Bus,
+		"LIVE_TABLE_NAME":              info.LiveTable,
 	}
+	if info.Connections != "" {
+		u, err := b.Reach(info.Connections)
+		if err != nil {
+			return nil, err
+		}
+		vars["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] = u
+	}
+	return vars, nil
 }
 
 // EnvFile is an --env-vars document: variables by function logical id, or under

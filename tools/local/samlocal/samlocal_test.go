@@ -6,8 +6,11 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -171,8 +174,11 @@ func TestContainerIDsFromSAMsOutput(t *testing.T) {
 func TestEnvFileIsSAMsFormat(t *testing.T) {
 	b := &Bridge{DynamoDB: "http://172.17.0.1:1", Moto: "http://172.17.0.1:2"}
 	path := filepath.Join(t.TempDir(), "sub", "env.json")
-	err := EnvFile{ForEveryFunction: b.Vars(stack.Info{Table: "t", AuditTable: "a", Bus: "bus"})}.Write(path)
+	vars, err := b.Vars(stack.Info{Table: "t", AuditTable: "a", Bus: "bus", LiveTable: "l"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (EnvFile{ForEveryFunction: vars}).Write(path); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(path)
@@ -182,8 +188,46 @@ func TestEnvFileIsSAMsFormat(t *testing.T) {
 	}
 	p := got["Parameters"]
 	if p["AWS_ENDPOINT_URL_DYNAMODB"] != b.DynamoDB || p["AWS_ENDPOINT_URL_EVENTBRIDGE"] != b.Moto || p["TABLE_NAME"] != "t" ||
-		p["AUDIT_TABLE_NAME"] != "a" || p["EVENT_BUS_NAME"] != "bus" {
+		p["AUDIT_TABLE_NAME"] != "a" || p["EVENT_BUS_NAME"] != "bus" || p["LIVE_TABLE_NAME"] != "l" {
 		t.Fatalf("env file %s", raw)
+	}
+	if _, set := p["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"]; set {
+		t.Fatalf("a stack without a live channel got an @connections endpoint: %s", raw)
+	}
+}
+
+// TestVarsRelayTheConnectionsEndpoint: a stack's @connections endpoint, on loopback, is
+// relayed once and named in the variables; another stack's gets its own relay.
+func TestVarsRelayTheConnectionsEndpoint(t *testing.T) {
+	b := &Bridge{ip: "127.0.0.1", relayed: map[string]string{}}
+	defer b.Close()
+	endpoint := func(name string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, name) }))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	one, two := endpoint("one"), endpoint("two")
+	var got []string
+	for _, target := range []string{one, two, one} {
+		vars, err := b.Vars(stack.Info{Connections: target})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, vars["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"])
+	}
+	if got[0] == "" || got[0] == one || got[0] == got[1] || got[0] != got[2] {
+		t.Fatalf("relays %q for %s, %s, %s", got, one, two, one)
+	}
+	for i, want := range []string{"one", "two"} {
+		resp, err := http.Get(got[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != want {
+			t.Errorf("relay %s answered %q, want %q", got[i], body, want)
+		}
 	}
 }
 
