@@ -22,6 +22,10 @@ export type CancelInterviewResponse = components['schemas']['CancelInterviewResp
 export type Job = components['schemas']['Job'];
 export type JobStatus = components['schemas']['JobStatus'];
 export type Assignment = components['schemas']['Assignment'];
+/** A single-use ticket for the live WebSocket (docs/live.md). */
+export type LiveTicket = components['schemas']['LiveTicket'];
+/** A message of the live WebSocket; its detail is the event's, as on the bus. */
+export type LiveMessage = components['schemas']['LiveMessage'];
 /** The body of every error a function answers with. */
 export type ErrorBody = components['schemas']['Error'];
 /** An answer API Gateway gives itself (unknown route, body over 10 MB, rejected token). */

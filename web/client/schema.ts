@@ -171,6 +171,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/live/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a single-use ticket for the live WebSocket
+         * @description A ticket opens one WebSocket connection that receives the caller's events (and, for a
+         *     Dispatcher or Admin, every `JobCancelled`), with the roles of this request's token. It
+         *     must be redeemed within 30 seconds, once: offer it as the subprotocol
+         *     `ticket.<ticket>` beside `lifecycle.live.v1`. A ticket unknown, used or expired is
+         *     refused with 401 at the handshake. Each call issues a new ticket (a retry simply gets
+         *     another; unused tickets expire), so `Idempotency-Key` is not read.
+         */
+        post: operations["createLiveTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -296,6 +321,35 @@ export interface components {
             version: number;
             /** Format: date-time */
             cancelledAt?: string;
+        };
+        LiveTicket: {
+            /** @description The secret to offer as the WebSocket subprotocol `ticket.<ticket>`; 256 random bits, base64url. */
+            ticket: string;
+            /**
+             * Format: date-time
+             * @description When the ticket stops working (30 seconds after it was issued).
+             */
+            expiresAt: string;
+        };
+        /**
+         * @description What the live WebSocket sends for each event: the event's detail as published on the
+         *     bus (schemas/<type>.json), with its eventId, detail-type and the entity it is about at
+         *     which version. schemas/live-message.json is the same contract as a JSON Schema.
+         *     Delivery is at least once and may reorder: deduplicate on `eventId`, and keep per
+         *     entity the highest `version`.
+         */
+        LiveMessage: {
+            /** @enum {string} */
+            type: "InterviewCancelled" | "InterviewPaused" | "InterviewResumed" | "JobCancelled";
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            entity: "interview" | "job";
+            /** Format: uuid */
+            entityId: string;
+            version: number;
+            /** @description The event's detail, exactly as on the bus. */
+            detail: Record<string, never>;
         };
     };
     responses: {
@@ -1079,6 +1133,42 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOrGateway"];
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createLiveTicket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: components["requestBodies"]["Empty"];
+        responses: {
+            /** @description A new ticket */
+            201: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ticket": "3q0x9vQ2cJ7o1aB8kT5yW4eR6uI0pL2sD9fG7hJ3kZx",
+                     *       "expiresAt": "2026-11-21T10:00:30.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LiveTicket"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

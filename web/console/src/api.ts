@@ -6,12 +6,13 @@ import {
   type ErrorBody,
   type GatewayError,
   type Job,
+  type LiveTicket,
   type Session,
   type SessionPage,
   type SessionStatus,
 } from '../../client';
 
-export type { Assignment, ErrorBody, Job, JobStatus, Session, SessionPage, SessionStatus } from '../../client';
+export type { Assignment, ErrorBody, Job, JobStatus, LiveMessage, LiveTicket, Session, SessionPage, SessionStatus } from '../../client';
 
 /** The API answered with an error status (other than 401). */
 export class ApiError extends Error {
@@ -37,6 +38,8 @@ export interface Api {
   cancelInterview(id: string, reason: string, key: string): Promise<Session>;
   getJob(id: string): Promise<Job>;
   cancelJob(id: string, reason: string, key: string): Promise<Job>;
+  /** A single-use ticket for the live channel (a retry simply gets another). */
+  liveTicket(): Promise<LiveTicket>;
 }
 
 /** What openapi-fetch resolves to: the body on success, the error body otherwise. */
@@ -96,6 +99,7 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
     getJob: (id) => settle(() => client.GET('/jobs/{id}', { params: { path: { id } } })),
     cancelJob: (id, reason, key) =>
       settle(() => client.POST('/jobs/{id}/cancel', { params: { path: { id }, header: keyed(key) }, body: reasonBody(reason) })),
+    liveTicket: () => settle(() => client.POST('/live/tickets')),
   };
 }
 

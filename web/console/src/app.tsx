@@ -29,7 +29,7 @@ export function App() {
   };
   const api = useMemo(() => (caller ? createApi(caller.token, () => signOut(expiredNotice)) : null), [caller?.token]);
   // One live connection per signed-in token, for every view.
-  const live = useMemo(() => (caller ? new LiveChannel(caller.token, () => signOut(expiredNotice)) : null), [caller?.token]);
+  const live = useMemo(() => (api ? new LiveChannel(api) : null), [api]);
   useEffect(() => {
     live?.start();
     return () => live?.stop();

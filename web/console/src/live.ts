@@ -1,10 +1,12 @@
 // The live channel (docs/live.md): a WebSocket that sends each transition to the screens
-// of the people it concerns. The console asks the API for a single-use ticket, offers it
-// as a subprotocol (never in the URL), and passes every message to the views. On a lost
-// connection it reconnects with backoff and a fresh ticket, then tells the views to
-// refetch what they show: anything sent while it was away is in what they fetch.
+// of the people it concerns. The console asks the API for a single-use ticket (through the
+// typed client, like every call), offers it as a subprotocol (never in the URL), and passes
+// every message to the views. On a lost connection it reconnects with backoff and a fresh
+// ticket, then tells the views to refetch what they show: anything sent while it was away
+// is in what they fetch.
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { type Api, type LiveMessage as Message, Unauthorized } from './api';
 
 /** The detail of a lifecycle event, as published on the bus (schemas/<type>.json). */
 export interface EventDetail {
@@ -22,15 +24,8 @@ export interface EventDetail {
   assignment?: { id: string; technicianId?: string; previousStatus?: string };
 }
 
-/** A message of the channel (schemas/live-message.json). */
-export interface LiveMessage {
-  type: 'InterviewCancelled' | 'InterviewPaused' | 'InterviewResumed' | 'JobCancelled';
-  eventId: string;
-  entity: 'interview' | 'job';
-  entityId: string;
-  version: number;
-  detail: EventDetail;
-}
+/** A message of the channel (schemas/live-message.json; LiveMessage in openapi.yaml). */
+export type LiveMessage = Omit<Message, 'detail'> & { detail: EventDetail };
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 
@@ -62,10 +57,8 @@ export class LiveChannel {
   private resyncs = new Set<Listener<void>>();
   private statuses = new Set<Listener<LiveStatus>>();
 
-  constructor(
-    private readonly token: string,
-    private readonly onUnauthorized: () => void,
-  ) {}
+  /** api asks for the tickets; its 401 handling signs the caller out, and the channel stops. */
+  constructor(private readonly api: Pick<Api, 'liveTicket'>) {}
 
   start() {
     void this.connect();
@@ -103,15 +96,12 @@ export class LiveChannel {
     this.setStatus('connecting');
     let ticket: string;
     try {
-      const res = await fetch('/api/live/tickets', { method: 'POST', headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' } });
-      if (res.status === 401) {
+      ticket = (await this.api.liveTicket()).ticket;
+    } catch (err) {
+      if (err instanceof Unauthorized) {
         this.stopped = true;
-        this.onUnauthorized();
         return;
       }
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      ticket = ((await res.json()) as { ticket: string }).ticket;
-    } catch {
       this.retry();
       return;
     }
