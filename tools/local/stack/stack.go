@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -33,6 +34,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/tools/local/console"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/docsite"
@@ -76,6 +78,21 @@ type Options struct {
 	// Mint, when set, mounts the web console at /console with its local-only endpoints:
 	// /_local/token signs dev tokens with Mint, /_local/demo lists the demo data.
 	Mint func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error)
+	// Stores, when set, builds the stores of the in-process functions (see
+	// wiring.Config.Stores).
+	Stores func(db *dynamodb.Client, table string) httpapi.Stores
+	// Elsewhere, when set, is called once the services are up, with what a function
+	// process needs to reach them; the functions it returns replace the in-process ones
+	// (`make reliability` runs the real bootstraps under the Runtime API this way).
+	Elsewhere func(Info) (Elsewhere, error)
+}
+
+// Elsewhere are functions the stack serves from outside its own process.
+type Elsewhere struct {
+	// HTTP replaces HTTP functions, by name.
+	HTTP map[string]gateway.Handler
+	// Publisher, when set, replaces the publisher on the table's stream.
+	Publisher streampoller.Handler
 }
 
 // Stack is a running local stack.
@@ -91,8 +108,34 @@ type Stack struct {
 	Poller *streampoller.Poller
 	// Handler serves the API routes, GET /_local/events, /openapi.yaml and /docs.
 	Handler http.Handler
+	// Audit counts what the audit consumer was delivered.
+	Audit *AuditCounts
 
 	stop []func()
+}
+
+// AuditCounts are the deliveries the audit consumer handled: every message it recorded
+// or found already recorded (the bus and the queue deliver at least once).
+type AuditCounts struct {
+	Recorded, Duplicates atomic.Int64
+}
+
+// countingAudit counts the audit store's outcomes.
+type countingAudit struct {
+	auditlog.Store
+	counts *AuditCounts
+}
+
+func (c countingAudit) Put(ctx context.Context, r auditlog.Record) (bool, error) {
+	inserted, err := c.Store.Put(ctx, r)
+	switch {
+	case err != nil:
+	case inserted:
+		c.counts.Recorded.Add(1)
+	default:
+		c.counts.Duplicates.Add(1)
+	}
+	return inserted, err
 }
 
 // Start brings the stack up; Close takes it down. The background work (stream poller,
@@ -193,11 +236,21 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		fnEB = eventbridge.NewFromConfig(cfg, func(opt *eventbridge.Options) { opt.BaseEndpoint = aws.String(ebVia) })
 	}
 	s.DB = db
-	publisher := eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", eventbus.FnPublishEvents))
+	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, Bus: s.Events.BusName}
+	var elsewhere Elsewhere
+	if o.Elsewhere != nil {
+		if elsewhere, err = o.Elsewhere(s.Info); err != nil {
+			return nil, err
+		}
+	}
+	publish := eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", eventbus.FnPublishEvents)).Handle
+	if elsewhere.Publisher != nil {
+		publish = elsewhere.Publisher
+	}
 	poller := &streampoller.Poller{
 		Streams:    dynamodbstreams.NewFromConfig(cfg, func(opt *dynamodbstreams.Options) { opt.BaseEndpoint = aws.String(ddb.Endpoint) }),
 		StreamARN:  aws.ToString(desc.Table.LatestStreamArn),
-		Handler:    publisher.Handle,
+		Handler:    publish,
 		BatchSize:  100,
 		MaxRetries: 10,
 		Logger:     o.Logger.With("component", "stream-poller"),
@@ -209,19 +262,19 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if !o.ManualPoll {
 		go poller.Run(ctx, 300*time.Millisecond)
 	}
-	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), dynamo.NewAuditLog(db, o.AuditTable, 0), time.Now)
+	s.Audit = &AuditCounts{}
+	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), countingAudit{dynamo.NewAuditLog(db, o.AuditTable, 0), s.Audit}, time.Now)
 	go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
 	go s.Feed.Drain(ctx, sq, map[string]string{
 		"InterviewEventsQueue": s.Events.Queues["InterviewEventsQueue"],
 		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
 	}, o.Logger.With("component", "event-feed"))
 
-	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, Bus: s.Events.BusName}
 	s.Poller = poller
 	if len(o.DynamoDBOptions) > 0 {
 		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
 	}
-	fns := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, Now: time.Now, Verify: o.Verify}
+	fns := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: elsewhere.HTTP}
 	if len(o.CORSOrigins) > 0 {
 		fns.CORS = corsFromTemplate(tpl, o.CORSOrigins)
 	}
