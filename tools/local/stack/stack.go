@@ -110,6 +110,9 @@ type Stack struct {
 	Handler http.Handler
 	// Audit counts what the audit consumer was delivered.
 	Audit *AuditCounts
+	// GivenUp counts the stream records the poller gave up on after its retries and sent
+	// to the on-failure queue (PublishEventsFailures).
+	GivenUp atomic.Int64
 
 	stop []func()
 }
@@ -255,6 +258,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		MaxRetries: 10,
 		Logger:     o.Logger.With("component", "stream-poller"),
 		OnFailure: func(ctx context.Context, recs []events.DynamoDBEventRecord) {
+			s.GivenUp.Add(int64(len(recs)))
 			b, _ := json.Marshal(map[string]any{"records": recs})
 			_, _ = sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(s.Events.Queues["PublishEventsFailures"]), MessageBody: aws.String(string(b))})
 		},
@@ -264,7 +268,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s.Audit = &AuditCounts{}
 	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), countingAudit{dynamo.NewAuditLog(db, o.AuditTable, 0), s.Audit}, time.Now)
-	go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
+	// Lambda polls a queue with several batches at once (five to begin with).
+	for range auditPollers {
+		go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
+	}
 	go s.Feed.Drain(ctx, sq, map[string]string{
 		"InterviewEventsQueue": s.Events.Queues["InterviewEventsQueue"],
 		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
@@ -319,8 +326,11 @@ func splitLocal(local, api http.Handler) http.Handler {
 	})
 }
 
-// consume plays Lambda's SQS event source for one queue: batches of up to ten, messages
-// reported as failures stay on the queue (and reach its dead-letter queue in time).
+// auditPollers is how many batches of the audit queue are handled at once.
+const auditPollers = 5
+
+// consume plays one poller of Lambda's SQS event source for a queue: batches of up to ten,
+// messages reported as failures stay on the queue (and reach its dead-letter queue in time).
 func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), logger *slog.Logger) {
 	for ctx.Err() == nil {
 		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
@@ -343,11 +353,13 @@ func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Con
 		for _, f := range resp.BatchItemFailures {
 			failed[f.ItemIdentifier] = true
 		}
+		var done []string
 		for _, m := range ev.Records {
 			if err == nil && !failed[m.MessageId] {
-				_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle)})
+				done = append(done, m.ReceiptHandle)
 			}
 		}
+		eventfeed.Delete(ctx, sq, url, done)
 	}
 }
 
