@@ -172,10 +172,23 @@ sam-invoke: docker $(DDB_READY) $(VENV_READY) $(CMD_BIN)/samlocal ## the real sa
 sam-api: docker $(DDB_READY) $(VENV_READY) $(CMD_BIN)/samlocal ## sam local start-api in Docker on 127.0.0.1:3001 (SAM_PORT) over the local stack; no JWT authorizer there (README)
 	@$(CMD_BIN)/samlocal api -port $(SAM_PORT)
 
+# make reliability and make soak run these functions as their real linux/amd64 bootstraps
+# under the Runtime API, and kill them.
+RELIABILITY_BOOTSTRAPS := $(foreach fn,pause-interview resume-interview cancel-interview cancel-job publish-events,$(BIN)/amd64/$(fn)/bootstrap)
+RELIABILITY_FLAGS = -clients $(or $(CLIENTS),32) -sessions $(or $(SESSIONS),64) -fault-rate $(or $(FAULT_RATE),0.05) \
+	-crash-rate $(or $(CRASH_RATE),0.02) -publisher-crash-rate $(or $(PUBLISHER_CRASH_RATE),0.25) -seed $(or $(SEED),1)
+
+$(BIN)/amd64/%/bootstrap: $(GO_SOURCES)
+	@echo "==> building $* (linux/amd64 bootstrap)"
+	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $@ ./functions/$*
+
 .PHONY: reliability
-reliability: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability ## concurrent transitions under injected faults, checked end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 SEED=1)
-	@$(CMD_BIN)/reliability -clients $(or $(CLIENTS),32) -requests $(or $(REQUESTS),3000) \
-		-sessions $(or $(SESSIONS),64) -fault-rate $(or $(FAULT_RATE),0.05) -seed $(or $(SEED),1)
+reliability: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## concurrent transitions under faults and SIGKILLed bootstraps, checked with porcupine and end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 CRASH_RATE=0.02 PUBLISHER_CRASH_RATE=0.25 SEED=1)
+	@$(CMD_BIN)/reliability $(RELIABILITY_FLAGS) -requests $(or $(REQUESTS),3000)
+
+.PHONY: soak
+soak: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## the reliability mix at a steady RATE (10/s) for DURATION (30m), new entities and the table every minute
+	@$(CMD_BIN)/reliability $(RELIABILITY_FLAGS) -duration $(or $(DURATION),30m) -rate $(or $(RATE),10)
 
 .PHONY: bench
 bench: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU, latency vs the bare write, requests per call: one table

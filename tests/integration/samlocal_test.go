@@ -132,7 +132,7 @@ func TestSampleEventsThroughSAMLocal(t *testing.T) {
 	took("every sample event, and start-api")
 }
 
-// checkStartAPI holds what the README says of `sam local start-api`: it serves the
+// checkStartAPI holds what docs/local.md says of `sam local start-api`: it serves the
 // template's routes through the functions, but SAM does not run the JWT authorizer, so
 // even a request with a valid token reaches the function without claims and is answered
 // 401; a route the template lacks gets SAM's own 403.

@@ -140,7 +140,7 @@ func samEnvFile(root string, info stack.Info) (string, func()) {
 		bridge.Close()
 		return fmt.Sprintf("sam local: %v", err), func() {}
 	}
-	return fmt.Sprintf("sam local: the functions in Docker reach this stack through %s (DynamoDB Local) and %s (moto) on Docker's bridge with --env-vars %s (README: sam local)",
+	return fmt.Sprintf("sam local: the functions in Docker reach this stack through %s (DynamoDB Local) and %s (moto) on Docker's bridge with --env-vars %s (docs/local.md: sam local)",
 			bridge.DynamoDB, bridge.Moto, samlocal.EnvFilePath), func() {
 			bridge.Close()
 			os.Remove(path)

@@ -55,7 +55,7 @@ func run(args []string) error {
 			return err
 		}
 		defer srv.Stop()
-		fmt.Fprintf(os.Stderr, "==> sam local start-api serves %s (Ctrl-C stops). SAM does not run the JWT authorizer: every route answers 401 (README: sam local)\n", srv.Endpoint)
+		fmt.Fprintf(os.Stderr, "==> sam local start-api serves %s (Ctrl-C stops). SAM does not run the JWT authorizer: every route answers 401 (docs/local.md: sam local)\n", srv.Endpoint)
 		select {
 		case <-ctx.Done():
 			return nil

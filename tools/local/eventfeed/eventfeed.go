@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
 )
@@ -80,6 +82,7 @@ func (f *Feed) Drain(ctx context.Context, client *sqs.Client, queues map[string]
 					}
 					continue
 				}
+				var handles []string
 				for _, m := range out.Messages {
 					env, _, err := event.DecodeEnvelope([]byte(aws.ToString(m.Body)))
 					if err != nil {
@@ -88,12 +91,26 @@ func (f *Feed) Drain(ctx context.Context, client *sqs.Client, queues map[string]
 						f.add(Received{Queue: name, ReceivedAt: time.Now().UTC(), ID: env.ID, Source: env.Source, DetailType: env.DetailType, Time: env.Time, Detail: env.Detail})
 						logger.Info("event received", "queue", name, "detailType", env.DetailType)
 					}
-					_, _ = client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle})
+					handles = append(handles, aws.ToString(m.ReceiptHandle))
 				}
+				Delete(ctx, client, url, handles)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// Delete removes handled messages (by receipt handle, at most ten) from a queue in one
+// call, as Lambda's queue pollers do.
+func Delete(ctx context.Context, client *sqs.Client, url string, handles []string) {
+	if len(handles) == 0 {
+		return
+	}
+	entries := make([]types.DeleteMessageBatchRequestEntry, len(handles))
+	for i, h := range handles {
+		entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(h)}
+	}
+	_, _ = client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
 }
 
 // Handler serves the history as {"events": [...]}, newest first.

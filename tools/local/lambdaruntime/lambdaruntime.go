@@ -160,19 +160,38 @@ func (r *Runtime) exitError() error {
 }
 
 // PeakRSS is the process's peak resident set size so far, in bytes (Linux: VmHWM).
-func (r *Runtime) PeakRSS() (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(r.cmd.Process.Pid) + "/status")
+func (r *Runtime) PeakRSS() (int64, error) { return ProcessMemory(r.cmd.Process.Pid, "VmHWM") }
+
+// RSS is the process's resident set size now, in bytes (Linux: VmRSS).
+func (r *Runtime) RSS() (int64, error) { return ProcessMemory(r.cmd.Process.Pid, "VmRSS") }
+
+// ProcessMemory reads one memory figure (VmRSS, VmHWM, …) of process pid from
+// /proc/<pid>/status, in bytes.
+func ProcessMemory(pid int, field string) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc status")
+	return 0, fmt.Errorf("no %s in /proc status", field)
 }
+
+// Kill ends the process with SIGKILL, as a sandbox dies (out of memory, a crash): no
+// chance to finish the invocation or answer it. It returns once the process has exited.
+func (r *Runtime) Kill() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Kill()
+		<-r.exited
+	}
+}
+
+// Exited is closed when the process has exited.
+func (r *Runtime) Exited() <-chan struct{} { return r.exited }
 
 // Stop ends the process and the Runtime API.
 func (r *Runtime) Stop() {

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -35,6 +36,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
@@ -86,6 +88,21 @@ type Options struct {
 	// Mint, when set, mounts the web console at /console with its local-only endpoints:
 	// /_local/token signs dev tokens with Mint, /_local/demo lists the demo data.
 	Mint func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error)
+	// Stores, when set, builds the stores of the in-process functions (see
+	// wiring.Config.Stores).
+	Stores func(db *dynamodb.Client, table string) httpapi.Stores
+	// Elsewhere, when set, is called once the services are up, with what a function
+	// process needs to reach them; the functions it returns replace the in-process ones
+	// (`make reliability` runs the real bootstraps under the Runtime API this way).
+	Elsewhere func(Info) (Elsewhere, error)
+}
+
+// Elsewhere are functions the stack serves from outside its own process.
+type Elsewhere struct {
+	// HTTP replaces HTTP functions, by name.
+	HTTP map[string]gateway.Handler
+	// Publisher, when set, replaces the publisher on the table's stream.
+	Publisher streampoller.Handler
 }
 
 // Stack is a running local stack.
@@ -104,8 +121,37 @@ type Stack struct {
 	// Handler serves the API routes, the live WebSocket at /live, GET /_local/events,
 	// /openapi.yaml and /docs.
 	Handler http.Handler
+	// Audit counts what the audit consumer was delivered.
+	Audit *AuditCounts
+	// GivenUp counts the stream records the poller gave up on after its retries and sent
+	// to the on-failure queue (PublishEventsFailures).
+	GivenUp atomic.Int64
 
 	stop []func()
+}
+
+// AuditCounts are the deliveries the audit consumer handled: every message it recorded
+// or found already recorded (the bus and the queue deliver at least once).
+type AuditCounts struct {
+	Recorded, Duplicates atomic.Int64
+}
+
+// countingAudit counts the audit store's outcomes.
+type countingAudit struct {
+	auditlog.Store
+	counts *AuditCounts
+}
+
+func (c countingAudit) Put(ctx context.Context, r auditlog.Record) (bool, error) {
+	inserted, err := c.Store.Put(ctx, r)
+	switch {
+	case err != nil:
+	case inserted:
+		c.counts.Recorded.Add(1)
+	default:
+		c.counts.Duplicates.Add(1)
+	}
+	return inserted, err
 }
 
 // Start brings the stack up; Close takes it down. The background work (stream poller,
@@ -210,8 +256,17 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		fnEB = eventbridge.NewFromConfig(cfg, func(opt *eventbridge.Options) { opt.BaseEndpoint = aws.String(ebVia) })
 	}
 	s.DB = db
-	publisher := eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", eventbus.FnPublishEvents))
-	var publish streampoller.Handler = publisher.Handle
+	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, LiveTable: liveTable, Bus: s.Events.BusName}
+	var elsewhere Elsewhere
+	if o.Elsewhere != nil {
+		if elsewhere, err = o.Elsewhere(s.Info); err != nil {
+			return nil, err
+		}
+	}
+	var publish streampoller.Handler = eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", eventbus.FnPublishEvents)).Handle
+	if elsewhere.Publisher != nil {
+		publish = elsewhere.Publisher
+	}
 	if o.StreamTap != nil {
 		publish = o.StreamTap(publish)
 	}
@@ -223,6 +278,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		MaxRetries: 10,
 		Logger:     o.Logger.With("component", "stream-poller"),
 		OnFailure: func(ctx context.Context, recs []events.DynamoDBEventRecord) {
+			s.GivenUp.Add(int64(len(recs)))
 			b, _ := json.Marshal(map[string]any{"records": recs})
 			_, _ = sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(s.Events.Queues["PublishEventsFailures"]), MessageBody: aws.String(string(b))})
 		},
@@ -230,8 +286,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if !o.ManualPoll {
 		go poller.Run(ctx, PollInterval)
 	}
-	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), dynamo.NewAuditLog(db, o.AuditTable, 0), time.Now)
-	go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
+	s.Audit = &AuditCounts{}
+	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), countingAudit{dynamo.NewAuditLog(db, o.AuditTable, 0), s.Audit}, time.Now)
+	// Lambda polls a queue with several batches at once (five to begin with).
+	for range auditPollers {
+		go consume(ctx, sq, s.Events.Queues["AuditQueue"], audit, o.Logger)
+	}
 	go s.Feed.Drain(ctx, sq, map[string]string{
 		"InterviewEventsQueue": s.Events.Queues["InterviewEventsQueue"],
 		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
@@ -241,7 +301,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if len(o.DynamoDBOptions) > 0 {
 		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
 	}
-	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify}
+	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: elsewhere.HTTP}
 	if len(o.CORSOrigins) > 0 {
 		wc.CORS = corsFromTemplate(tpl, o.CORSOrigins)
 	}
@@ -272,8 +332,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	go notifier.Run(ctx)
 
-	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, LiveTable: liveTable,
-		Bus: s.Events.BusName, Connections: connections.URL}
+	s.Info.Connections = connections.URL
 	mux := http.NewServeMux()
 	mux.Handle("GET /live", s.Live)
 	mux.Handle("GET /_local/events", s.Feed.Handler())
@@ -335,8 +394,11 @@ func serveLocal(h http.Handler) (*localServer, error) {
 // Close stops the server.
 func (s *localServer) Close() { _ = s.srv.Close() }
 
-// consume plays Lambda's SQS event source for one queue: batches of up to ten, messages
-// reported as failures stay on the queue (and reach its dead-letter queue in time).
+// auditPollers is how many batches of the audit queue are handled at once.
+const auditPollers = 5
+
+// consume plays one poller of Lambda's SQS event source for a queue: batches of up to ten,
+// messages reported as failures stay on the queue (and reach its dead-letter queue in time).
 func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), logger *slog.Logger) {
 	for ctx.Err() == nil {
 		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
@@ -359,11 +421,13 @@ func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Con
 		for _, f := range resp.BatchItemFailures {
 			failed[f.ItemIdentifier] = true
 		}
+		var done []string
 		for _, m := range ev.Records {
 			if err == nil && !failed[m.MessageId] {
-				_, _ = sq.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: aws.String(m.ReceiptHandle)})
+				done = append(done, m.ReceiptHandle)
 			}
 		}
+		eventfeed.Delete(ctx, sq, url, done)
 	}
 }
 

@@ -37,6 +37,13 @@ type Config struct {
 	Settings *config.HTTP
 	// CORS is the API's CORS configuration; nil answers no preflight.
 	CORS *gateway.CORS
+	// Stores, when set, builds the stores the functions are wired on, in place of
+	// shared/dynamo's (a test puts a deliberately broken store there, to prove that a
+	// checker catches it).
+	Stores func(db *dynamodb.Client, table string) httpapi.Stores
+	// Replace serves these functions with other handlers than their in-process ones (for
+	// example their real bootstraps under the Runtime API).
+	Replace map[string]gateway.Handler
 }
 
 // Defaults are the HTTP functions' settings as template.yaml's parameter defaults give
@@ -53,10 +60,17 @@ func Env(s config.HTTP) []string {
 
 // Functions returns each function's Lambda handler, wired as in functions/<name>/main.go.
 func Functions(c Config) map[string]gateway.Handler {
-	stores := httpapi.Stores{
-		Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now),
-		Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
-		Tickets:    LiveStore(c),
+	var stores httpapi.Stores
+	if c.Stores != nil {
+		stores = c.Stores(c.DB, c.Table)
+	} else {
+		stores = httpapi.Stores{
+			Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now),
+			Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
+		}
+	}
+	if stores.Tickets == nil {
+		stores.Tickets = LiveStore(c)
 	}
 	settings := Defaults()
 	if c.Settings != nil {
@@ -65,6 +79,9 @@ func Functions(c Config) map[string]gateway.Handler {
 	out := map[string]gateway.Handler{}
 	for fn, h := range httpapi.Handlers(c.Logger, settings, stores) {
 		out[fn] = gateway.Handler(httpapi.Lambda(c.Logger, h))
+	}
+	for fn, h := range c.Replace {
+		out[fn] = h
 	}
 	return out
 }

@@ -1,15 +1,19 @@
 // Package robustness hammers the local API with concurrent random transitions while a
-// fault-injecting proxy sits between the functions and DynamoDB Local and moto, then checks
-// what the clients were told against what was committed and what was published:
+// fault-injecting proxy sits between the functions and DynamoDB Local and moto, and (with
+// Options.Bootstraps) runs the functions as their real bootstraps and kills them with
+// SIGKILL at chosen points. Then it checks what the clients were told against what was
+// committed and what was published:
 //
-//   - every 200 is one committed transition, and it chains: its previousStatus is the
-//     status the previous success on that entity left, its version is one more, and nothing
-//     succeeds after a terminal status;
-//   - the final stored item is the last success;
-//   - the published events are exactly the committed transitions, one per eventId;
-//   - a refused request (4xx) committed nothing; a job and its assignment change together.
+//   - the history of every HTTP attempt (call and return times, action, entity, key,
+//     answer) is linearizable against a model of the lifecycle (model.go), checked with
+//     porcupine; a history that is not is written as porcupine's HTML visualisation;
+//   - every committed transition has exactly its event in the audit table and every event
+//     its committed transition; a request told 200 has its event, a refused one none; a job
+//     and its assignment change together (check.go);
+//   - no client got an answer outside the contract.
 //
-// `make reliability` runs it at full size; `make test` runs a small one.
+// `make reliability` runs it at full size, `make soak` for a duration at a steady rate,
+// `make test` a small run and a broken store the checker must catch.
 package robustness
 
 import (
@@ -18,26 +22,31 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-
+	"os"
 	"path/filepath"
-	"sort"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/anishathalye/porcupine"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
+	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
@@ -45,17 +54,40 @@ import (
 
 // Options size a run.
 type Options struct {
-	Clients  int
+	Clients int
+	// Requests is the size of a fixed run (Run).
 	Requests int
+	// Sessions and Jobs are the entities the load works on (per round, in a soak).
 	Sessions int
 	Jobs     int
 	// FaultRate is the chance that a request from a function to DynamoDB or EventBridge
 	// meets a fault (spread evenly over throttling, 5xx, reset, slow, lost answer).
 	FaultRate float64
-	// ClientRetries is how often a client retries a 503 or a transport error, with the
-	// same Idempotency-Key.
+	// ClientRetries is how often a client sends a request again, with the same
+	// Idempotency-Key, when its answer said nothing (503, a failed invocation, no answer).
 	ClientRetries int
 	Seed          uint64
+	// Bootstraps runs the load's HTTP functions (pause, resume and cancel an interview,
+	// cancel a job) and the publisher as their real bootstraps (bin/amd64, `make build`)
+	// under the Runtime API, in place of in-process handlers. Crashes need it.
+	Bootstraps bool
+	// CrashRate is the chance that an invocation of a load function is killed (SIGKILL),
+	// half of them before their write and half after it, before the answer.
+	CrashRate float64
+	// PublisherCrashRate is the chance that a publisher invocation is killed at one of its
+	// PutEvents calls (before or after it is applied).
+	PublisherCrashRate float64
+	// BatchWindow is how long stream records gather before the publisher gets them
+	// (template.yaml: MaximumBatchingWindowInSeconds, 1 s).
+	BatchWindow time.Duration
+	// Duration, Rate and Round make a soak (Soak): Rate requests a second for Duration,
+	// each Round on new entities, checked and reported while the next one runs.
+	Duration time.Duration
+	Rate     float64
+	Round    time.Duration
+	// Stores builds the stores of the in-process functions (Bootstraps false): a test puts
+	// a deliberately broken store there, which the checker must catch.
+	Stores func(db *dynamodb.Client, table string) httpapi.Stores
 	// Progress receives start-up lines.
 	Progress io.Writer
 }
@@ -64,444 +96,560 @@ type Options struct {
 type Report struct {
 	Options       Options
 	Duration      time.Duration
+	Load          time.Duration // from the first request sent to the last answer received
+	Rounds        int
 	Requests      int            // logical requests
 	Attempts      int            // HTTP requests sent, retries included
 	ClientRetries int            // attempts beyond the first
-	Outcomes      map[string]int // final status and code: "200", "200 replayed", "404 INVALID_TRANSITION", …
+	Outcomes      map[string]int // final answers: "200", "200 replayed", "404 INVALID_TRANSITION", …
 	Successes     int
+	Lost          int            // attempts whose answer said nothing (crash, 503, connection)
 	Faults        map[string]int // injected, by "operation fault"
+	Crashes       map[string]int // sandboxes killed, by "function: where"
+	ColdStarts    int            // sandboxes started
 	Committed     int            // transitions committed (version steps on the items)
-	Events        int            // distinct events published (audit table, one per eventId)
+	Events        int            // events in the audit table (one per eventId)
+	BusAccepted   int            // event entries the bus accepted, copies included
+	BusTwice      int            // events the bus accepted more than once
+	AuditRepeats  int            // deliveries the audit consumer found already recorded
+	GivenUp       int            // stream records the poller gave up on (the failure queue)
+	Operations    int            // operations porcupine checked
+	CheckTime     time.Duration
+	Linearizable  string // "yes", "no", "unknown (timed out)"
+	History       string // porcupine's visualisation of the histories that are not linearizable
+	Memory        []MemorySample
 	Violations    []string
 }
 
-type request struct {
-	n              int
-	entity, kind   string // kind: "interview" or "job"
-	verb, key, cor string
-	status         int
-	code           string
-	etag           string
-	replayed       bool
-	attempts       int
+// MemorySample is the local API's memory at one moment.
+type MemorySample struct {
+	At time.Duration
+	// RSS and Heap are the harness process's (the API Gateway stand-in, the stream poller,
+	// the audit consumer, the in-process functions): resident set, and live Go heap
+	// after a collection.
+	RSS, Heap int64
+	// Sandboxes is the resident memory of the function processes alive then, summed.
+	Sandboxes int64
+	// Goroutines in the harness.
+	Goroutines int
 }
 
-// Run runs the check.
-func Run(ctx context.Context, o Options) (Report, error) {
-	start := time.Now()
-	rep := Report{Options: o, Outcomes: map[string]int{}, Faults: map[string]int{}}
-	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
-	var rngMu sync.Mutex
-	faults := []faultproxy.Fault{faultproxy.Throttle, faultproxy.ServerError, faultproxy.Reset, faultproxy.Slow, faultproxy.DropAfterApply}
-	var faulting sync.Mutex
-	on := true
-	plan := func(op string) faultproxy.Fault {
-		faulting.Lock()
-		active := on
-		faulting.Unlock()
-		rngMu.Lock()
-		defer rngMu.Unlock()
-		if !active || rng.Float64() >= o.FaultRate {
-			return faultproxy.None
-		}
-		return faults[rng.IntN(len(faults))]
-	}
-	var proxies []*faultproxy.Proxy
-	defer func() {
-		for _, p := range proxies {
-			p.Close()
-		}
-	}()
+// round is a set of entities, the requests made on them, and their history.
+type round struct {
+	n        int
+	sessions []string
+	ents     []*entity
+	mu       sync.Mutex
+	reqs     []*request
+	inflight sync.WaitGroup
+}
 
+// harness is a running stack with the load's clients, faults and crashes.
+type harness struct {
+	o      Options
+	logDir string
+	start  time.Time
+	st     *stack.Stack
+	srv    *httptest.Server
+	client *http.Client
+	token  string
+	sb     *sandboxes
+
+	rngMu  sync.Mutex
+	rng    *rand.Rand
+	faults atomic.Bool // the proxies' random faults are on (the crashes always are)
+
+	loadStart, loadEnd atomic.Int64 // on the history's clock
+
+	proxyMu sync.Mutex
+	proxies []*faultproxy.Proxy
+
+	busMu sync.Mutex
+	bus   map[string]int // eventId → entries the bus accepted
+
+	repMu sync.Mutex
+	rep   Report
+}
+
+var injected = []faultproxy.Fault{faultproxy.Throttle, faultproxy.ServerError, faultproxy.Reset, faultproxy.Slow, faultproxy.DropAfterApply}
+
+func (h *harness) chance(p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	h.rngMu.Lock()
+	defer h.rngMu.Unlock()
+	return h.rng.Float64() < p
+}
+
+func (h *harness) intn(n int) int {
+	h.rngMu.Lock()
+	defer h.rngMu.Unlock()
+	return h.rng.IntN(n)
+}
+
+// fault is the random fault plan every proxy follows.
+func (h *harness) fault(string) faultproxy.Fault {
+	if !h.faults.Load() || !h.chance(h.o.FaultRate) {
+		return faultproxy.None
+	}
+	return injected[h.intn(len(injected))]
+}
+
+// proxy starts a fault proxy that counts the events the bus accepts.
+func (h *harness) proxy(c faultproxy.Config) (*faultproxy.Proxy, error) {
+	c.SlowDelay, c.Applied = 50*time.Millisecond, h.accepted
+	p, err := faultproxy.New(c)
+	if err != nil {
+		return nil, err
+	}
+	h.proxyMu.Lock()
+	h.proxies = append(h.proxies, p)
+	h.proxyMu.Unlock()
+	return p, nil
+}
+
+// accepted counts, per eventId, the entries of a PutEvents call the bus answered 200.
+func (h *harness) accepted(op string, body []byte, status int) {
+	if op != "PutEvents" || status != http.StatusOK {
+		return
+	}
+	var in struct{ Entries []struct{ Detail string } }
+	if json.Unmarshal(body, &in) != nil {
+		return
+	}
+	h.busMu.Lock()
+	defer h.busMu.Unlock()
+	for _, e := range in.Entries {
+		var d struct {
+			EventID string `json:"eventId"`
+		}
+		if json.Unmarshal([]byte(e.Detail), &d) == nil {
+			h.bus[d.EventID]++
+		}
+	}
+}
+
+func (h *harness) now() int64 { return time.Since(h.start).Nanoseconds() }
+
+func (h *harness) progress(format string, args ...any) {
+	if h.o.Progress != nil {
+		fmt.Fprintf(h.o.Progress, "==> "+format+"\n", args...)
+	}
+}
+
+// setup starts the stack (and the sandboxes) and mints the load's token.
+func setup(ctx context.Context, o Options) (_ *harness, err error) {
+	if o.CrashRate+o.PublisherCrashRate > 0 && !o.Bootstraps {
+		return nil, fmt.Errorf("crashes need the real bootstraps (Bootstraps)")
+	}
+	if o.BatchWindow == 0 {
+		o.BatchWindow = time.Second
+	}
 	root, err := repo.Root()
 	if err != nil {
-		return rep, err
+		return nil, err
+	}
+	h := &harness{o: o, logDir: filepath.Join(root, "test-output", "reliability"), start: time.Now(),
+		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), bus: map[string]int{},
+		rep: Report{Options: o, Outcomes: map[string]int{}, Faults: map[string]int{}, Crashes: map[string]int{}}}
+	h.faults.Store(true)
+	defer func() {
+		if err != nil {
+			h.close()
+		}
+	}()
+	if err := os.MkdirAll(h.logDir, 0o755); err != nil {
+		return nil, err
 	}
 	key := []byte("reliability-signing-key-0123456789abcdef")
-	st, err := stack.Start(ctx, stack.Options{
+	so := stack.Options{
 		Table: "reliability", AuditTable: "reliability-audit",
-		LogDir:     filepath.Join(root, "test-output", "reliability"),
+		LogDir:     h.logDir,
 		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Progress:   o.Progress,
 		ManualPoll: true,
+		Stores:     o.Stores,
 		Via: func(service, endpoint string) (string, error) {
-			p, err := faultproxy.Start(endpoint, plan, 50*time.Millisecond)
+			p, err := h.proxy(faultproxy.Config{Target: endpoint, Plan: h.fault})
 			if err != nil {
 				return "", err
 			}
-			proxies = append(proxies, p)
 			return p.URL, nil
 		},
-	})
-	if err != nil {
-		return rep, err
 	}
-	defer st.Close()
-	srv := httptest.NewServer(st.Handler)
-	defer srv.Close()
-
-	sessions, jobs, err := seed(ctx, st.DB, o)
-	if err != nil {
-		return rep, err
-	}
-	token, _ := devauth.Mint(key, "load", []string{"Dispatcher"}, time.Hour, time.Now())
-
-	// The plan of logical requests, fixed by the seed.
-	reqs := make([]*request, o.Requests)
-	for i := range reqs {
-		r := &request{n: i, key: lifecycle.NewID(), cor: "rel-" + strconv.Itoa(i)}
-		// Mostly pauses and resumes, so sessions live through long chains of transitions;
-		// a few cancels end them; one request in twenty cancels a job.
-		if len(jobs) > 0 && rng.IntN(20) == 0 {
-			r.kind, r.entity, r.verb = "job", jobs[rng.IntN(len(jobs))], "cancel"
-		} else {
-			r.kind, r.entity = "interview", sessions[rng.IntN(len(sessions))]
-			switch x := rng.IntN(100); {
-			case x < 49:
-				r.verb = "pause"
-			case x < 98:
-				r.verb = "resume"
-			default:
-				r.verb = "cancel"
-			}
+	if o.Bootstraps {
+		if h.sb, err = newSandboxes(h); err != nil {
+			return nil, err
 		}
-		reqs[i] = r
+		so.Elsewhere = h.sb.elsewhere(root)
 	}
-	// Publish while the load runs, as the stream's event source mapping would.
-	pollCtx, stopPolling := context.WithCancel(ctx)
-	polled := make(chan struct{})
-	go func() {
-		defer close(polled)
-		for pollCtx.Err() == nil {
-			_, _ = st.Poller.Poll(pollCtx)
-			select {
-			case <-pollCtx.Done():
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}()
-	work := make(chan *request)
-	var wg sync.WaitGroup
-	client := &http.Client{Timeout: 30 * time.Second}
-	for range o.Clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range work {
-				send(ctx, client, srv.URL, token, r, o.ClientRetries)
-			}
-		}()
+	if h.st, err = stack.Start(ctx, so); err != nil {
+		return nil, err
 	}
-	for _, r := range reqs {
-		work <- r
-	}
-	close(work)
-	wg.Wait()
-	stopPolling()
-	<-polled
-
-	// Faults off; let the stream, the publisher and the audit consumer finish.
-	faulting.Lock()
-	on = false
-	faulting.Unlock()
-	for _, p := range proxies {
-		for k, v := range p.Counts() {
-			if !strings.HasSuffix(k, " none") {
-				rep.Faults[k] += v
-			}
-		}
-	}
-	events, err := settle(ctx, st)
-	if err != nil {
-		return rep, err
-	}
-
-	for _, r := range reqs {
-		rep.Requests++
-		rep.Attempts += r.attempts
-		rep.ClientRetries += r.attempts - 1
-		outcome := strconv.Itoa(r.status)
-		if r.code != "" {
-			outcome += " " + r.code
-		}
-		if r.replayed {
-			outcome += " replayed"
-		}
-		rep.Outcomes[outcome]++
-		if r.status == 200 {
-			rep.Successes++
-		}
-	}
-	rep.Events = len(events)
-	rep.Violations, rep.Committed = verify(ctx, st.DB, reqs, events, sessions, jobs)
-	rep.Duration = time.Since(start)
-	return rep, nil
+	h.progress("stack up after %s", time.Since(h.start).Round(100*time.Millisecond))
+	h.srv = httptest.NewServer(h.st.Handler)
+	h.client = &http.Client{Timeout: 30 * time.Second}
+	h.token, err = devauth.Mint(key, "load", []string{"Dispatcher"}, 48*time.Hour, time.Now())
+	return h, err
 }
 
-// send makes one logical request, retrying 503s and transport errors with its key.
-func send(ctx context.Context, client *http.Client, base, token string, r *request, retries int) {
-	path := "/interviews/" + r.entity + "/" + r.verb
-	if r.kind == "job" {
-		path = "/jobs/" + r.entity + "/cancel"
+func (h *harness) close() {
+	if h.srv != nil {
+		h.srv.Close()
 	}
-	for attempt := 0; attempt <= retries; attempt++ {
-		r.attempts++
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Idempotency-Key", r.key)
-		req.Header.Set("X-Correlation-Id", r.cor)
-		resp, err := client.Do(req)
-		if err != nil {
-			r.status, r.code = 0, "TRANSPORT"
-			time.Sleep(20 * time.Millisecond)
-			continue
+	if h.sb != nil {
+		h.sb.close()
+	}
+	if h.st != nil {
+		h.st.Close()
+	}
+	h.proxyMu.Lock()
+	for _, p := range h.proxies {
+		p.Close()
+	}
+	h.proxyMu.Unlock()
+}
+
+// poll plays the stream's event source mapping until ctx ends: a batch every BatchWindow.
+func (h *harness) poll(ctx context.Context) {
+	for ctx.Err() == nil {
+		_, _ = h.st.Poller.Poll(ctx)
+		select {
+		case <-ctx.Done():
+		case <-time.After(h.o.BatchWindow):
 		}
-		var body struct {
-			Code string `json:"code"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
-		r.status, r.code = resp.StatusCode, body.Code
-		r.etag = strings.Trim(resp.Header.Get("ETag"), `"`)
-		r.replayed = resp.Header.Get("Idempotent-Replayed") == "true"
-		if resp.StatusCode != http.StatusServiceUnavailable {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// seed writes the sessions (active) and jobs (assigned, with a pending assignment) the
-// run hammers, all at version 1.
-func seed(ctx context.Context, db *dynamodb.Client, o Options) (sessions, jobs []string, err error) {
+// newRound loads round n's sessions (active) and jobs (assigned, with a pending
+// assignment), all at version 1.
+func (h *harness) newRound(ctx context.Context, n int) (*round, error) {
+	rd := &round{n: n}
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	put := func(item map[string]types.AttributeValue) error {
-		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("reliability"), Item: item})
+		_, err := h.st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("reliability"), Item: item})
 		return err
 	}
-	for i := range o.Sessions {
-		id := fmt.Sprintf("5e550000-0000-4000-8000-%012d", i+1)
+	for i := range h.o.Sessions {
+		id := fmt.Sprintf("5e55%04x-0000-4000-8000-%012x", n, i+1)
 		s := interview.Session{ID: id, OwnerID: "load", Title: "Load " + strconv.Itoa(i), TopicIDs: []string{"t"}, InterviewerID: "i",
 			Status: interview.Active, Version: 1, CreatedAt: t0, UpdatedAt: t0}
 		if err := put(dynamo.SessionItem(s)); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		sessions = append(sessions, id)
+		rd.sessions = append(rd.sessions, id)
+		rd.ents = append(rd.ents, &entity{kind: kindInterview, id: id, seeded: state{Status: string(interview.Active), Version: 1}, seededAt: h.now()})
 	}
-	for i := range o.Jobs {
-		id := fmt.Sprintf("0b5e0000-0000-4000-8000-%012d", i+1)
-		a := job.Assignment{ID: fmt.Sprintf("a55e0000-0000-4000-8000-%012d", i+1), JobID: id, TechnicianID: "tech", Status: job.Pending, Version: 1,
+	for i := range h.o.Jobs {
+		id := fmt.Sprintf("0b5e%04x-0000-4000-8000-%012x", n, i+1)
+		a := job.Assignment{ID: fmt.Sprintf("a55e%04x-0000-4000-8000-%012x", n, i+1), JobID: id, TechnicianID: "tech", Status: job.Pending, Version: 1,
 			ScheduledStart: t0.Add(24 * time.Hour), ScheduledEnd: t0.Add(26 * time.Hour), CreatedAt: t0, UpdatedAt: t0}
 		j := job.Job{ID: id, Title: "Load job", Status: job.Assigned, Version: 1, CreatedAt: t0, UpdatedAt: t0, Assignment: &a}
 		if err := put(dynamo.JobItem(j)); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := put(dynamo.AssignmentItem(a)); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		jobs = append(jobs, id)
+		rd.ents = append(rd.ents, &entity{kind: kindJob, id: id, assignment: a.ID, seeded: state{Status: string(job.Assigned), Version: 1}, seededAt: h.now()})
 	}
-	return sessions, jobs, nil
+	return rd, nil
 }
 
-// published is one event as the audit table recorded it.
-type published struct {
-	EventID        string `json:"eventId"`
-	CorrelationID  string `json:"correlationId"`
-	Version        int64  `json:"version"`
-	PreviousStatus string `json:"previousStatus"`
-	Status         string `json:"status"`
-	SessionID      string `json:"sessionId"`
-	JobID          string `json:"jobId"`
-}
-
-// settle drains the stream into the bus until the audit table stops growing, and returns
-// its events (one per eventId).
-func settle(ctx context.Context, st *stack.Stack) ([]published, error) {
-	last, stable := -1, 0
-	var events []published
-	for stable < 4 {
-		if _, err := st.Poller.Poll(ctx); err != nil {
-			return nil, err
+// next draws the round's next request: mostly pauses and resumes, so sessions live
+// through long chains of transitions; a few cancels end them; one in twenty cancels a job.
+func (h *harness) next(rd *round) *request {
+	jobs := rd.ents[len(rd.sessions):]
+	r := &request{key: lifecycle.NewID()}
+	h.rngMu.Lock()
+	if len(jobs) > 0 && h.rng.IntN(20) == 0 {
+		r.ent, r.action = jobs[h.rng.IntN(len(jobs))], "cancel"
+	} else {
+		r.ent = rd.ents[h.rng.IntN(len(rd.sessions))]
+		switch x := h.rng.IntN(100); {
+		case x < 49:
+			r.action = "pause"
+		case x < 98:
+			r.action = "resume"
+		default:
+			r.action = "cancel"
 		}
+	}
+	h.rngMu.Unlock()
+	rd.mu.Lock()
+	r.cor = fmt.Sprintf("rel-%d-%d", rd.n, len(rd.reqs))
+	rd.reqs = append(rd.reqs, r)
+	rd.mu.Unlock()
+	rd.inflight.Add(1)
+	return r
+}
+
+// work is a request for a worker.
+type work struct {
+	rd *round
+	r  *request
+}
+
+// workers starts the load's clients; close the channel to stop them.
+func (h *harness) workers(ctx context.Context) (chan<- work, *sync.WaitGroup) {
+	ch := make(chan work)
+	var wg sync.WaitGroup
+	for w := range h.o.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				h.loadStart.CompareAndSwap(0, h.now())
+				send(ctx, h.client, h.srv.URL, h.token, w, j.r, h.o.ClientRetries, h.now)
+				h.loadEnd.Store(h.now())
+				j.rd.inflight.Done()
+			}
+		}()
+	}
+	return ch, &wg
+}
+
+// Run runs a fixed number of requests, then stops the proxies' faults (the publisher
+// keeps crashing at its rate), lets the stream and the audit consumer catch up, and checks
+// everything.
+func Run(ctx context.Context, o Options) (Report, error) {
+	h, err := setup(ctx, o)
+	if err != nil {
+		return Report{Options: o}, err
+	}
+	defer h.close()
+	rd, err := h.newRound(ctx, 0)
+	if err != nil {
+		return h.rep, err
+	}
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	go h.poll(pollCtx)
+	h.sample()
+	h.progress("%d requests from %d clients", o.Requests, o.Clients)
+	ch, wg := h.workers(ctx)
+	for range o.Requests {
+		ch <- work{rd, h.next(rd)}
+	}
+	close(ch)
+	wg.Wait()
+	h.faults.Store(false)
+	h.progress("load done after %s; faults off (the publisher still crashes), waiting for the events, then checking", time.Since(h.start).Round(time.Second))
+	if err := h.finish(ctx, rd); err != nil {
+		return h.rep, err
+	}
+	h.sample()
+	return h.report(), nil
+}
+
+// Soak runs the mix at Options.Rate requests a second for Options.Duration, with faults
+// and crashes throughout. Every Options.Round the load moves to new entities and the
+// round just ended is checked (while the next one runs) and reported to each.
+func Soak(ctx context.Context, o Options, each func(Report)) (Report, error) {
+	h, err := setup(ctx, o)
+	if err != nil {
+		return Report{Options: o}, err
+	}
+	defer h.close()
+	pollCtx, stopPolling := context.WithCancel(ctx)
+	defer stopPolling()
+	go h.poll(pollCtx)
+	ch, wg := h.workers(ctx)
+	ended := make(chan *round, 2)
+	checked := make(chan error, 1)
+	go func() {
+		var first error
+		for rd := range ended {
+			rd.inflight.Wait()
+			if err := h.finish(ctx, rd); err != nil && first == nil {
+				first = err
+			}
+			h.sample()
+			each(h.report())
+		}
+		checked <- first
+	}()
+	end := time.Now().Add(o.Duration)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / o.Rate))
+	defer tick.Stop()
+	for n := 0; time.Now().Before(end) && ctx.Err() == nil; n++ {
+		rd, err := h.newRound(ctx, n)
+		if err != nil {
+			close(ch)
+			close(ended)
+			return h.rep, err
+		}
+		roundEnd := time.Now().Add(o.Round)
+		for time.Now().Before(roundEnd) && time.Now().Before(end) && ctx.Err() == nil {
+			select {
+			case <-tick.C:
+				ch <- work{rd, h.next(rd)}
+			case <-ctx.Done():
+			}
+		}
+		ended <- rd
+	}
+	close(ch)
+	wg.Wait()
+	close(ended)
+	if err := <-checked; err != nil {
+		return h.report(), err
+	}
+	return h.report(), ctx.Err()
+}
+
+// settleTimeout bounds how long a round's events may take to reach the audit table.
+const settleTimeout = 3 * time.Minute
+
+// finish waits until the round's events are all in the audit table (or settleTimeout),
+// then checks the round and adds it to the report.
+func (h *harness) finish(ctx context.Context, rd *round) error {
+	want := map[string]bool{}
+	for _, e := range rd.ents {
+		want[e.id] = true
+	}
+	var (
+		st     map[string]stored
+		events []published
+		last   = -1
+	)
+	deadline := time.Now().Add(settleTimeout)
+	for {
 		var err error
-		if events, err = auditEvents(ctx, st.DB); err != nil {
-			return nil, err
+		if st, err = readStored(ctx, h.st.DB, "reliability", rd.ents); err != nil {
+			return err
 		}
-		if len(events) == last {
-			stable++
-		} else {
-			stable, last = 0, len(events)
+		if events, err = auditEvents(ctx, h.st.DB, "reliability-audit", want); err != nil {
+			return err
 		}
+		// Complete, and nothing more arrived in the last look.
+		if complete(rd.ents, st, events) && len(events) == last || time.Now().After(deadline) {
+			break
+		}
+		last = len(events)
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(400 * time.Millisecond):
+			return ctx.Err()
+		case <-time.After(h.o.BatchWindow + 500*time.Millisecond):
 		}
 	}
-	return events, nil
-}
-
-func auditEvents(ctx context.Context, db *dynamodb.Client) ([]published, error) {
-	var out []published
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String("reliability-audit")})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range page.Items {
-			d, _ := it["detail"].(*types.AttributeValueMemberS)
-			if d == nil {
-				continue
-			}
-			var e published
-			if err := json.Unmarshal([]byte(d.Value), &e); err != nil {
-				return nil, err
-			}
-			out = append(out, e)
-		}
+	final := map[string]state{}
+	for id, s := range st {
+		final[id] = s.state
 	}
-	return out, nil
-}
-
-func attr(m map[string]types.AttributeValue, k string) string {
-	switch v := m[k].(type) {
-	case *types.AttributeValueMemberS:
-		return v.Value
-	case *types.AttributeValueMemberN:
-		return v.Value
-	}
-	return ""
-}
-
-// verify checks the run; it returns the violations and the committed transitions.
-func verify(ctx context.Context, db *dynamodb.Client, reqs []*request, events []published, sessions, jobs []string) ([]string, int) {
-	var v []string
-	byCorr := map[string]*request{}
-	for _, r := range reqs {
-		byCorr[r.cor] = r
-	}
-	eventsOf := map[string][]published{}
-	seenCorr := map[string]int{}
-	for _, e := range events {
-		eventsOf[e.SessionID+e.JobID] = append(eventsOf[e.SessionID+e.JobID], e)
-		seenCorr[e.CorrelationID]++
-	}
-	// Every 200 is exactly one committed, published transition with the version it was told.
-	for _, r := range reqs {
-		n := seenCorr[r.cor]
-		switch {
-		case r.status == 200 && n != 1:
-			v = append(v, fmt.Sprintf("%s %s %s answered 200 but has %d events", r.cor, r.verb, r.entity, n))
-		case r.status >= 400 && r.status < 500 && n != 0:
-			v = append(v, fmt.Sprintf("%s %s %s answered %d %s but committed a transition", r.cor, r.verb, r.entity, r.status, r.code))
-		case r.status != 200 && r.status != http.StatusServiceUnavailable && r.status != 0 && (r.status < 400 || r.status >= 500):
-			v = append(v, fmt.Sprintf("%s %s %s answered %d %s", r.cor, r.verb, r.entity, r.status, r.code))
-		}
-	}
-	terminal := map[string]bool{"cancelled": true, "Cancelled": true}
-	committed := 0
-	check := func(id, pk, sk, initial string) map[string]types.AttributeValue {
-		es := eventsOf[id]
-		sort.Slice(es, func(i, j int) bool { return es[i].Version < es[j].Version })
-		prev, version := initial, int64(1)
-		for _, e := range es {
-			if e.Version != version+1 {
-				v = append(v, fmt.Sprintf("%s: event version %d after %d", id, e.Version, version))
-			}
-			if e.PreviousStatus != prev {
-				v = append(v, fmt.Sprintf("%s v%d: previousStatus %q but the previous success left %q", id, e.Version, e.PreviousStatus, prev))
-			}
-			if terminal[prev] {
-				v = append(v, fmt.Sprintf("%s v%d: a transition after the terminal status %q", id, e.Version, prev))
-			}
-			if r := byCorr[e.CorrelationID]; r == nil {
-				v = append(v, fmt.Sprintf("%s v%d: an event nobody asked for (%s)", id, e.Version, e.CorrelationID))
-			} else if r.status == 200 && !toldVersion(r, e.Version) {
-				v = append(v, fmt.Sprintf("%s: %s was told version %s, the event says %d", id, r.cor, r.etag, e.Version))
-			}
-			prev, version = e.Status, e.Version
-		}
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("reliability"), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}}})
-		if err != nil {
-			v = append(v, fmt.Sprintf("%s: read: %v", id, err))
-			return nil
-		}
-		stored, _ := strconv.ParseInt(attr(out.Item, "version"), 10, 64)
-		committed += int(stored - 1)
-		if stored != version || attr(out.Item, "status") != prev {
-			v = append(v, fmt.Sprintf("%s: stored v%d %s, but the last event is v%d %s (a committed write without its event, or the reverse)", id, stored, attr(out.Item, "status"), version, prev))
-		}
-		return out.Item
-	}
-	for _, id := range sessions {
-		check(id, "INTERVIEW#"+id, "INTERVIEW", "active")
-	}
-	for i, id := range jobs {
-		j := check(id, "JOB#"+id, "JOB", "Assigned")
-		aid := fmt.Sprintf("a55e0000-0000-4000-8000-%012d", i+1)
-		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("reliability"), ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "JOB#" + id}, "sk": &types.AttributeValueMemberS{Value: "ASSIGNMENT#" + aid}}})
-		if err != nil || j == nil {
-			continue
-		}
-		if (attr(j, "status") == "Cancelled") != (attr(out.Item, "status") == "Cancelled") {
-			v = append(v, fmt.Sprintf("%s: job %s but assignment %s (not atomic)", id, attr(j, "status"), attr(out.Item, "status")))
-		}
-	}
-	return v, committed
-}
-
-// toldVersion checks the version a 200 reported: the one its transition produced, or, for a
-// replayed answer, possibly a later one (the entity moved on before the retry).
-func toldVersion(r *request, version int64) bool {
-	told, err := strconv.ParseInt(r.etag, 10, 64)
+	ops := operations(rd.ents, rd.reqs, final, h.now(), h.o.Clients)
+	lz, err := checkLinearizable(ops, h.logDir, fmt.Sprintf("linearizability-seed%d-round%d.html", h.o.Seed, rd.n))
 	if err != nil {
-		return false
+		return err
 	}
-	return told == version || (r.replayed && told > version)
+	violations, committed := verifyEvents(rd.ents, rd.reqs, st, events)
+	h.busMu.Lock()
+	accepted, twice := 0, 0
+	for _, e := range events {
+		n := h.bus[e.EventID]
+		accepted += n
+		if n > 1 {
+			twice++
+		}
+		if n == 0 {
+			violations = append(violations, fmt.Sprintf("%s v%d: recorded by the consumer, never accepted by the bus", e.entity(), e.Version))
+		}
+		delete(h.bus, e.EventID)
+	}
+	h.busMu.Unlock()
+
+	h.repMu.Lock()
+	defer h.repMu.Unlock()
+	r := &h.rep
+	r.Rounds++
+	for _, q := range rd.reqs {
+		r.Requests++
+		r.Attempts += len(q.attempts)
+		r.ClientRetries += len(q.attempts) - 1
+		last := q.attempts[len(q.attempts)-1]
+		r.Outcomes[last.answer()]++
+		if last.outcome() == applied {
+			r.Successes++
+		}
+		for _, a := range q.attempts {
+			if a.outcome() == lost {
+				r.Lost++
+			}
+		}
+		for _, u := range q.unexpected {
+			violations = append(violations, fmt.Sprintf("%s %s %s: answered %s", q.cor, q.action, q.ent.id, u))
+		}
+		if q.crashAnswer > 0 && h.sb == nil {
+			violations = append(violations, fmt.Sprintf("%s %s %s: a failed invocation, with no crash injected", q.cor, q.action, q.ent.id))
+		}
+	}
+	switch lz.result {
+	case porcupine.Ok:
+		if r.Linearizable == "" {
+			r.Linearizable = "yes"
+		}
+	case porcupine.Illegal:
+		r.Linearizable = "no"
+		r.History = lz.html
+		violations = append(violations, fmt.Sprintf("the history of %d entities is not linearizable (%s): see %s",
+			len(lz.failing), strings.Join(lz.failing, ", "), lz.html))
+	default:
+		r.Linearizable = "unknown (timed out)"
+		violations = append(violations, "the linearizability check timed out")
+	}
+	r.Operations += len(ops)
+	r.CheckTime += lz.took
+	r.Committed += committed
+	r.Events += len(events)
+	r.BusAccepted += accepted
+	r.BusTwice += twice
+	r.Violations = append(r.Violations, violations...)
+	return nil
 }
 
-// Table renders the report.
-func (r Report) Table() string {
-	var b strings.Builder
-	row := func(k string, v any) { fmt.Fprintf(&b, "| %-44s | %12v |\n", k, v) }
-	fmt.Fprintf(&b, "| %-44s | %12s |\n|%s|%s|\n", "measure", "value", strings.Repeat("-", 46), strings.Repeat("-", 14))
-	row("clients", r.Options.Clients)
-	row("entities (sessions + jobs)", fmt.Sprintf("%d + %d", r.Options.Sessions, r.Options.Jobs))
-	row("fault rate per DynamoDB/EventBridge request", fmt.Sprintf("%.0f%%", r.Options.FaultRate*100))
-	row("logical requests", r.Requests)
-	row("HTTP attempts (client retries)", fmt.Sprintf("%d (%d)", r.Attempts, r.ClientRetries))
-	keys := make([]string, 0, len(r.Outcomes))
-	for k := range r.Outcomes {
-		keys = append(keys, k)
+// sample records the local API's memory now.
+func (h *harness) sample() {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss, _ := lambdaruntime.ProcessMemory(os.Getpid(), "VmRSS")
+	s := MemorySample{At: time.Since(h.start), RSS: rss, Heap: int64(ms.HeapAlloc), Goroutines: runtime.NumGoroutine()}
+	if h.sb != nil {
+		s.Sandboxes = h.sb.rss()
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		row("  final answer "+k, r.Outcomes[k])
+	h.repMu.Lock()
+	h.rep.Memory = append(h.rep.Memory, s)
+	h.repMu.Unlock()
+}
+
+// report is the report so far, with the counters that live elsewhere.
+func (h *harness) report() Report {
+	faults := map[string]int{}
+	h.proxyMu.Lock()
+	for _, p := range h.proxies {
+		for k, v := range p.Counts() {
+			if !strings.HasSuffix(k, " "+string(faultproxy.None)) && !strings.Contains(k, " kill-") {
+				faults[k] += v
+			}
+		}
 	}
-	row("successes (200)", r.Successes)
-	fkeys := make([]string, 0, len(r.Faults))
-	total := 0
-	for k, n := range r.Faults {
-		fkeys = append(fkeys, k)
-		total += n
+	h.proxyMu.Unlock()
+	h.repMu.Lock()
+	defer h.repMu.Unlock()
+	r := h.rep
+	r.Outcomes = maps.Clone(r.Outcomes)
+	r.Memory = append([]MemorySample(nil), r.Memory...)
+	r.Violations = append([]string(nil), r.Violations...)
+	r.Faults = faults
+	r.Duration = time.Since(h.start)
+	r.Load = time.Duration(h.loadEnd.Load() - h.loadStart.Load())
+	r.AuditRepeats = int(h.st.Audit.Duplicates.Load())
+	r.GivenUp = int(h.st.GivenUp.Load())
+	if h.sb != nil {
+		r.Crashes = h.sb.crashes()
+		r.ColdStarts = h.sb.starts()
 	}
-	sort.Strings(fkeys)
-	row("faults injected", total)
-	for _, k := range fkeys {
-		row("  "+k, r.Faults[k])
-	}
-	row("transitions committed", r.Committed)
-	row("events published (distinct eventIds)", r.Events)
-	row("events expected (= transitions committed)", r.Committed)
-	row("violations", len(r.Violations))
-	row("duration", r.Duration.Round(time.Millisecond))
-	for _, v := range r.Violations {
-		fmt.Fprintf(&b, "VIOLATION: %s\n", v)
-	}
-	return b.String()
+	return r
 }

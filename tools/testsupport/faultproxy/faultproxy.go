@@ -1,7 +1,8 @@
 // Package faultproxy is a fault-injecting HTTP proxy for the AWS JSON protocols, run on
 // 127.0.0.1 between the functions and DynamoDB Local or moto. For each request a plan picks
-// a fault: a throttling error, a 5xx, a connection reset, a slow response, or the nastiest
-// one, the request applied upstream and its response dropped.
+// a fault: a throttling error, a 5xx, a connection reset, a slow response, the request
+// applied upstream and its response dropped, or the caller killed (a crashed Lambda
+// sandbox) before its request is forwarded or after it was applied.
 package faultproxy
 
 import (
@@ -25,24 +26,45 @@ const (
 	Reset          Fault = "reset"            // connection reset before forwarding
 	Slow           Fault = "slow"             // forwarded after a delay
 	DropAfterApply Fault = "drop-after-apply" // forwarded and applied, then the connection reset
+	// KillBefore and KillAfterApply need Config.Kill: the caller dies (SIGKILL) before its
+	// request is forwarded, or after it was applied and before the answer reaches it.
+	KillBefore     Fault = "kill-before-forward"
+	KillAfterApply Fault = "kill-after-apply"
 )
 
 // Faults lists every fault.
-var Faults = []Fault{None, Throttle, ServerError, Reset, Slow, DropAfterApply}
+var Faults = []Fault{None, Throttle, ServerError, Reset, Slow, DropAfterApply, KillBefore, KillAfterApply}
 
 // Plan picks the fault for a request to op (the operation from X-Amz-Target, such as
 // "UpdateItem" or "PutEvents").
 type Plan func(op string) Fault
 
+// Config configures a proxy.
+type Config struct {
+	// Target is the upstream endpoint (http://…).
+	Target string
+	Plan   Plan
+	// SlowDelay is how long a Slow request waits before it is forwarded.
+	SlowDelay time.Duration
+	// Kill, for the Kill faults, kills the process that sent the request and returns
+	// once it is dead.
+	Kill func()
+	// Applied, when set, is told of every request the upstream answered, with its
+	// operation, body and the upstream's status (whether or not the answer was dropped).
+	Applied func(op string, body []byte, status int)
+}
+
 // Proxy is a running proxy.
 type Proxy struct {
-	URL    string
-	target string
-	plan   Plan
-	delay  time.Duration
-	ln     net.Listener
-	srv    *http.Server
-	client *http.Client
+	URL     string
+	target  string
+	plan    Plan
+	delay   time.Duration
+	kill    func()
+	applied func(op string, body []byte, status int)
+	ln      net.Listener
+	srv     *http.Server
+	client  *http.Client
 
 	mu     sync.Mutex
 	counts map[string]int // "op fault" -> n
@@ -50,12 +72,18 @@ type Proxy struct {
 
 // Start listens on a free loopback port and forwards to target (an http:// endpoint).
 func Start(target string, plan Plan, slowDelay time.Duration) (*Proxy, error) {
+	return New(Config{Target: target, Plan: plan, SlowDelay: slowDelay})
+}
+
+// New starts a proxy as c describes.
+func New(c Config) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	p := &Proxy{
-		URL: "http://" + ln.Addr().String(), target: strings.TrimSuffix(target, "/"), plan: plan, delay: slowDelay, ln: ln,
+		URL: "http://" + ln.Addr().String(), target: strings.TrimSuffix(c.Target, "/"), plan: c.Plan, delay: c.SlowDelay,
+		kill: c.Kill, applied: c.Applied, ln: ln,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second},
 		counts: map[string]int{},
 	}
@@ -117,6 +145,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	case Reset:
 		reset(w)
 		return
+	case KillBefore:
+		p.killCaller()
+		reset(w)
+		return
 	case Slow:
 		time.Sleep(p.delay)
 	}
@@ -128,7 +160,15 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(resp.Body)
-	if fault == DropAfterApply {
+	if p.applied != nil {
+		p.applied(op, body, resp.StatusCode)
+	}
+	switch fault {
+	case KillAfterApply:
+		p.killCaller()
+		reset(w)
+		return
+	case DropAfterApply:
 		reset(w) // the upstream applied the request; its answer never arrives
 		return
 	}
@@ -139,6 +179,14 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(respBody)
+}
+
+// killCaller kills the process that sent the request (without Config.Kill, nobody dies
+// and the request just loses its answer).
+func (p *Proxy) killCaller() {
+	if p.kill != nil {
+		p.kill()
+	}
 }
 
 func (p *Proxy) forward(r *http.Request, body []byte) (*http.Response, error) {

@@ -1,0 +1,253 @@
+package robustness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
+	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
+	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
+)
+
+// loadFunctions are the HTTP functions the load calls.
+var loadFunctions = []string{httpapi.FnPauseInterview, httpapi.FnResumeInterview, httpapi.FnCancelInterview, httpapi.FnCancelJob}
+
+// sandboxes runs the load's functions and the publisher as their real bootstraps
+// (bin/amd64/<name>/bootstrap) under the Runtime API, each invocation in a sandbox of its
+// own (lambdaruntime.Pool), and kills them with SIGKILL at chosen points. Every sandbox
+// slot reaches DynamoDB or EventBridge through a fault proxy of its own, so the proxy knows
+// whose request it holds and can kill exactly that process:
+//
+//   - an HTTP function at its first request, before its write (nothing written), or after
+//     its write was applied and before DynamoDB's answer reaches it (written, never
+//     answered): API Gateway answers the client 500 and the next invocation gets a new
+//     sandbox;
+//   - the publisher at one of its PutEvents calls, always with part of its batch already
+//     on the bus: the stream retries the whole batch and the bus receives those events
+//     again (the audit consumer must record them once).
+type sandboxes struct {
+	h      *harness
+	pools  map[string]*lambdaruntime.Pool
+	logs   io.WriteCloser
+	mu     sync.Mutex
+	slots  map[string][]*slot
+	killed map[string]int // "function: where" → crashes
+}
+
+// slot is one sandbox slot of a function: its proxy, and the crash its current
+// invocation is to meet.
+type slot struct {
+	mu    sync.Mutex
+	proxy *faultproxy.Proxy
+	// kill is the kill the current invocation meets: at its first request (KillBefore) or
+	// its write (KillAfterApply) for HTTP functions, at PutEvents call killAt for the
+	// publisher; faultproxy.None when it meets none.
+	kill   faultproxy.Fault
+	killAt int
+	calls  int // PutEvents calls in the current invocation
+	expect int // PutEvents calls the current batch needs
+	// armedAt is the first sequence number of the last batch armed to die: its retry is
+	// let through, so every batch gets published in the end.
+	armedAt string
+}
+
+func newSandboxes(h *harness) (*sandboxes, error) {
+	logs, err := os.Create(filepath.Join(h.logDir, "sandboxes.log"))
+	if err != nil {
+		return nil, err
+	}
+	return &sandboxes{h: h, logs: logs, pools: map[string]*lambdaruntime.Pool{}, slots: map[string][]*slot{}, killed: map[string]int{}}, nil
+}
+
+// elsewhere is the stack's hook: the functions it serves from the sandboxes.
+func (s *sandboxes) elsewhere(root string) func(stack.Info) (stack.Elsewhere, error) {
+	return func(info stack.Info) (stack.Elsewhere, error) {
+		out := stack.Elsewhere{HTTP: map[string]gateway.Handler{}}
+		for _, fn := range append(append([]string(nil), loadFunctions...), eventbus.FnPublishEvents) {
+			bin := filepath.Join(root, "bin", "amd64", fn, "bootstrap")
+			if _, err := os.Stat(bin); err != nil {
+				return out, fmt.Errorf("%w: %s", lambdaruntime.ErrNoBootstrap, bin)
+			}
+			size := s.h.o.Clients
+			if fn == eventbus.FnPublishEvents {
+				size = 1 // one batch per shard at a time, as the event source mapping does
+			}
+			s.pools[fn] = s.pool(fn, bin, size, info)
+		}
+		for _, fn := range loadFunctions {
+			pool := s.pools[fn]
+			out.HTTP[fn] = func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+				return lambdaruntime.Call[events.APIGatewayV2HTTPResponse](ctx, pool, ev)
+			}
+		}
+		publisher := s.pools[eventbus.FnPublishEvents]
+		out.Publisher = func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			return lambdaruntime.Call[events.DynamoDBEventResponse](ctx, publisher, ev)
+		}
+		return out, nil
+	}
+}
+
+// pool is fn's sandboxes: each slot gets its proxy on its first start and keeps it.
+func (s *sandboxes) pool(fn, bin string, size int, info stack.Info) *lambdaruntime.Pool {
+	s.slots[fn] = make([]*slot, size)
+	for i := range size {
+		s.slots[fn][i] = &slot{kill: faultproxy.None}
+	}
+	publisher := fn == eventbus.FnPublishEvents
+	pool := &lambdaruntime.Pool{Size: size}
+	pool.Start = func(i int) (*lambdaruntime.Runtime, error) {
+		sl := s.slots[fn][i]
+		sl.mu.Lock()
+		p := sl.proxy
+		sl.mu.Unlock()
+		if p == nil {
+			target := info.DynamoDB
+			if publisher {
+				target = info.Moto
+			}
+			var err error
+			p, err = s.h.proxy(faultproxy.Config{Target: target, Plan: s.plan(fn, sl), Kill: func() { pool.Kill(i) }})
+			if err != nil {
+				return nil, err
+			}
+			sl.mu.Lock()
+			sl.proxy = p
+			sl.mu.Unlock()
+		}
+		// The later of two settings wins (os/exec keeps the last).
+		env := append(info.Env(), "LOG_LEVEL=warn", "AWS_ENDPOINT_URL_DYNAMODB="+p.URL)
+		if publisher {
+			env = append(info.Env(), "LOG_LEVEL=warn", "AWS_ENDPOINT_URL_EVENTBRIDGE="+p.URL)
+		}
+		return lambdaruntime.Start(lambdaruntime.Options{Bootstrap: bin, Name: fn, Env: env, Output: s.logs})
+	}
+	pool.Before = func(i int, event []byte) { s.arm(fn, s.slots[fn][i], event) }
+	return pool
+}
+
+// arm decides, before an invocation, whether and where its sandbox dies.
+func (s *sandboxes) arm(fn string, sl *slot, event []byte) {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	sl.kill, sl.killAt, sl.calls = faultproxy.None, 0, 0
+	if fn == eventbus.FnPublishEvents {
+		s.armPublisher(sl, event)
+		return
+	}
+	if s.h.chance(s.h.o.CrashRate) {
+		sl.kill = faultproxy.KillBefore
+		if s.h.chance(0.5) {
+			sl.kill = faultproxy.KillAfterApply
+		}
+	}
+}
+
+// armPublisher picks where a publisher invocation dies: after one of its PutEvents calls
+// was applied, or before any call but the first, so always with part of its batch already
+// on the bus. A batch is killed at most once: its retry goes through.
+func (s *sandboxes) armPublisher(sl *slot, event []byte) {
+	var ev struct {
+		Records []struct {
+			EventName string
+			DynamoDB  struct{ SequenceNumber string } `json:"dynamodb"`
+		}
+	}
+	_ = json.Unmarshal(event, &ev)
+	n := 0 // events: one per modification (the load's modifications are all transitions)
+	for _, r := range ev.Records {
+		if r.EventName == "MODIFY" {
+			n++
+		}
+	}
+	sl.expect = (n + eventbus.MaxEntries - 1) / eventbus.MaxEntries
+	if sl.expect == 0 || ev.Records[0].DynamoDB.SequenceNumber == sl.armedAt || !s.h.chance(s.h.o.PublisherCrashRate) {
+		return
+	}
+	sl.armedAt = ev.Records[0].DynamoDB.SequenceNumber
+	i := s.h.intn(2*sl.expect - 1)
+	sl.kill, sl.killAt = faultproxy.KillAfterApply, i+1
+	if i >= sl.expect {
+		sl.kill, sl.killAt = faultproxy.KillBefore, i-sl.expect+2
+	}
+}
+
+// plan is the fault plan of one slot's proxy: the armed kill at its moment, else the
+// run's random faults.
+func (s *sandboxes) plan(fn string, sl *slot) faultproxy.Plan {
+	return func(op string) faultproxy.Fault {
+		sl.mu.Lock()
+		kill, where := faultproxy.None, ""
+		switch {
+		case fn == eventbus.FnPublishEvents && op == "PutEvents":
+			sl.calls++
+			if sl.kill != faultproxy.None && sl.calls == sl.killAt {
+				kill, where = sl.kill, "mid-batch, after part of it was published"
+				if kill == faultproxy.KillAfterApply && sl.calls == sl.expect {
+					where = "after all of its batch was published, before its answer"
+				}
+			}
+		case fn == eventbus.FnPublishEvents:
+		case sl.kill == faultproxy.KillBefore:
+			// At its first request: the write, or the read cancel-job makes before it.
+			kill, where = sl.kill, "before its write"
+		case sl.kill == faultproxy.KillAfterApply && (op == "UpdateItem" || op == "TransactWriteItems"):
+			kill, where = sl.kill, "after its write, before the answer"
+		}
+		if kill != faultproxy.None {
+			sl.kill = faultproxy.None
+		}
+		sl.mu.Unlock()
+		if kill == faultproxy.None {
+			return s.h.fault(op)
+		}
+		s.mu.Lock()
+		s.killed[fn+": "+where]++
+		s.mu.Unlock()
+		return kill
+	}
+}
+
+// crashes returns the kills so far, by "function: where".
+func (s *sandboxes) crashes() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.killed)
+}
+
+// starts is the sandboxes started (cold starts), over every function.
+func (s *sandboxes) starts() int {
+	n := 0
+	for _, p := range s.pools {
+		st, _ := p.Stats()
+		n += st
+	}
+	return n
+}
+
+// rss is the resident memory of the live sandboxes, summed.
+func (s *sandboxes) rss() int64 {
+	var n int64
+	for _, p := range s.pools {
+		n += p.RSS()
+	}
+	return n
+}
+
+func (s *sandboxes) close() {
+	for _, p := range s.pools {
+		p.Close()
+	}
+	s.logs.Close()
+}
