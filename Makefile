@@ -193,7 +193,7 @@ soak: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS
 .PHONY: bench
 bench: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU, latency vs the bare write, requests per call: one table
 	@mkdir -p test-output
-	@$(CMD_BIN)/bench -out test-output/bench.md $(if $(PREBUILT),-prebuilt $(PREBUILT))
+	@$(CMD_BIN)/bench -out test-output/bench.md $(if $(PREBUILT),-prebuilt $(PREBUILT)) $(if $(ONLY),-only $(ONLY))
 
 .PHONY: events
 events: $(CMD_BIN)/events ## print the events the running `make run` received on its example queues, newest first

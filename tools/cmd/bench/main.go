@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/lifecycle-api/lifecycle/tools/measure/perf"
@@ -29,8 +30,12 @@ func benchRun(args []string) error {
 	fs.IntVar(&o.Requests, "requests", 800, "requests per latency measurement")
 	fs.StringVar(&o.Prebuilt, "prebuilt", "", "measure the bootstraps in this folder (<arch>/<function>/bootstrap) instead of building them")
 	out := fs.String("out", "", "also write the table to this file")
+	only := fs.String("only", "", "run only these parts, comma-separated: starts, cpu, latency, units, live")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *only != "" {
+		o.Only = strings.Split(*only, ",")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

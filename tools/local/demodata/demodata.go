@@ -76,7 +76,9 @@ var base = time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 
 func f(v float64) *float64 { return &v }
 
-func messages(conversationID string, n int) json.RawMessage {
+// RecentMessages is a conversation of n messages shaped as seed 001's recentMessages (about 300
+// bytes each).
+func RecentMessages(conversationID string, n int) json.RawMessage {
 	type msg struct {
 		ID             string         `json:"id"`
 		ConversationID string         `json:"conversationId"`
@@ -152,7 +154,7 @@ func Sessions() []interview.Session {
 			Labels:            []string{"demo"},
 			Language:          "en",
 			Difficulty:        i%5 + 1,
-			RecentMessages:    messages(conv, 2),
+			RecentMessages:    RecentMessages(conv, 2),
 			Version:           1,
 		}
 		if i%2 == 1 {

@@ -292,6 +292,9 @@ func (l Live) CostPerEvent() float64 {
 
 // liveTable renders the live channel's rows.
 func liveTable(rows []Live, ok func(bool) string) string {
+	if len(rows) == 0 {
+		return ""
+	}
 	var b strings.Builder
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintf(&b, "\n| live channel: connections of one user | events | commit-to-screen p50 (≤ %s at 1,000) | p99 | stream poll p50 (share of p50) | missed (0) | notifier p50 per event | DynamoDB requests per event | notifier cost per event (per million events) |\n|---|---|---|---|---|---|---|---|---|\n", ms(LiveTarget))

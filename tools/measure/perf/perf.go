@@ -40,6 +40,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/measure/capacity"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
 
@@ -51,7 +52,13 @@ type Options struct {
 	Starts   int // cold starts per function (median reported)
 	Requests int // requests per latency measurement
 	Progress io.Writer
+	// Only, when not empty, runs just these parts: "starts" (cold start, size, RSS), "cpu"
+	// (handler benchmarks), "latency" (routes against the bare write), "units" (capacity
+	// units per call).
+	Only []string
 }
+
+func (o Options) runs(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 
 // Targets the report checks.
 const (
@@ -80,6 +87,7 @@ type Report struct {
 	Routes       []Route
 	RequestsCall map[string]float64
 	Live         []Live
+	Units        []UnitRow
 }
 
 // Function is one function's start-up and footprint.
@@ -133,42 +141,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, f := range fns {
 		names = append(names, filepath.Base(f))
 	}
-	progress("building %d functions and hello-world for arm64 and amd64", len(names))
-	pkgs := map[string]string{"hello": "./tools/measure/perf/hello"}
-	for _, n := range names {
-		pkgs[n] = "./functions/" + n
-	}
-	if o.Prebuilt != "" {
-		// Only hello-world is built; the functions are measured as given.
-		pkgs = map[string]string{"hello": "./tools/measure/perf/hello"}
-		for _, n := range names {
-			for _, arch := range []string{"arm64", "amd64"} {
-				dst := filepath.Join(bin, arch, n, "bootstrap")
-				_ = os.MkdirAll(filepath.Dir(dst), 0o755)
-				b, err := os.ReadFile(filepath.Join(o.Prebuilt, arch, n, "bootstrap"))
-				if err != nil {
-					return nil, err
-				}
-				if err := os.WriteFile(dst, b, 0o755); err != nil {
-					return nil, err
-				}
-			}
+	if o.runs("starts") {
+		progress("building %d functions and hello-world for arm64 and amd64", len(names))
+		if err := buildBinaries(root, bin, o.Prebuilt, names); err != nil {
+			return nil, err
 		}
-	}
-	for name, pkg := range pkgs {
-		for _, arch := range []string{"arm64", "amd64"} {
-			out := filepath.Join(bin, arch, name, "bootstrap")
-			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s", "-buildvcs=false", "-o", out, pkg)
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-			if b, err := cmd.CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("build %s %s: %v\n%s", name, arch, err, b)
-			}
-		}
-	}
-	size := func(arch, name string) int64 {
-		st, _ := os.Stat(filepath.Join(bin, arch, name, "bootstrap"))
-		return st.Size()
 	}
 
 	progress("starting the local stack (DynamoDB Local, moto) for the measurements")
@@ -177,6 +154,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// HTTP request it sends (retries included), with no extra hop on the way.
 	var sent atomic.Int64
 	probe := &liveProbe{}
+	meter := &capacity.Meter{}
 	count := func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 			return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("countRequests",
@@ -191,7 +169,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Logger:          slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Verify:          func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		ManualPoll:      true,
-		DynamoDBOptions: []func(*dynamodb.Options){count},
+		DynamoDBOptions: []func(*dynamodb.Options){count, meter.Option},
 		StreamTap:       probe.streamTap,
 		NotifyTap:       probe.notifyTap,
 	})
@@ -200,70 +178,43 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer st.Close()
 	// The live channel first, while the stream holds nothing to publish (live.go).
-	if rep.Live, err = measureLive(ctx, st, key, probe, &sent, progress); err != nil {
-		return nil, err
+	if o.runs("live") {
+		if rep.Live, err = measureLive(ctx, st, key, probe, &sent, progress); err != nil {
+			return nil, err
+		}
 	}
 	env := append(st.Info.Env(), "LOG_LEVEL=info")
 
-	// Cold starts: rounds in which hello-world and every function start once each (with
-	// either event), so each ratio compares starts made under the same conditions.
-	events := coldStartEvents(root)
-	type startKind struct{ name, event string }
-	kinds := []startKind{{"hello", ""}}
-	for _, n := range names {
-		kinds = append(kinds, startKind{n, events[n][0]}, startKind{n, events[n][1]})
-	}
-	payloads := map[startKind][]byte{}
-	for _, k := range kinds {
-		payloads[k] = []byte(`{}`)
-		if k.event != "" {
-			if payloads[k], err = os.ReadFile(k.event); err != nil {
-				return nil, err
-			}
-		}
-	}
-	samples := map[startKind][]time.Duration{}
-	progress("cold starts: %d rounds of hello-world and every function", o.Starts)
-	order := slices.Clone(kinds)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range o.Starts {
-		// A new order each round, so no function always starts right after another.
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, k := range order {
-			rt, err := lambdaruntime.Start(lambdaruntime.Options{Bootstrap: filepath.Join(bin, "amd64", k.name, "bootstrap"), Name: k.name, Env: env, Output: io.Discard})
-			if err != nil {
-				return nil, err
-			}
-			if _, err := rt.Invoke(ctx, payloads[k]); err != nil {
-				rt.Stop()
-				return nil, fmt.Errorf("%s: %w", k.name, err)
-			}
-			samples[k] = append(samples[k], time.Since(rt.Started))
-			rt.Stop()
-		}
-	}
-	rep.Hello = Function{Name: "hello-world", ColdStart: median(samples[kinds[0]]), SizeARM64: size("arm64", "hello"), SizeAMD64: size("amd64", "hello")}
-	if rep.Hello.PeakRSS, err = serve("hello", bin, env, `{}`, 200); err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		f := Function{Name: n, SizeARM64: size("arm64", n), SizeAMD64: size("amd64", n),
-			ColdStart: median(samples[startKind{n, events[n][0]}]), ColdStartIO: median(samples[startKind{n, events[n][1]}])}
-		if f.PeakRSS, err = serve(n, bin, env, string(payloads[startKind{n, events[n][1]}]), 500); err != nil {
+	if o.runs("starts") {
+		if err := rep.measureStarts(ctx, o.Starts, root, bin, names, env, progress); err != nil {
 			return nil, err
 		}
-		rep.Functions = append(rep.Functions, f)
 	}
 
-	progress("handler benchmarks (go test -bench ./tests/handlerbench)")
-	if rep.Handlers, err = handlerBenchmarks(root); err != nil {
-		return nil, err
+	if o.runs("cpu") {
+		progress("handler benchmarks (go test -bench ./tests/handlerbench)")
+		if rep.Handlers, err = handlerBenchmarks(root); err != nil {
+			return nil, err
+		}
 	}
 
-	progress("latency of each POST route against the bare DynamoDB write, %d requests each", o.Requests)
 	srv := httptest.NewServer(st.Handler)
 	defer srv.Close()
-	token, _ := devauth.Mint(key, "bench", []string{"Dispatcher"}, time.Hour, time.Now())
+	mint := func(sub string, roles ...string) string {
+		tok, _ := devauth.Mint(key, sub, roles, time.Hour, time.Now())
+		return tok
+	}
+	if o.runs("units") {
+		progress("capacity units of every route on a 1 KB session, an 8 KB conversation and a job")
+		if rep.Units, err = measureUnits(ctx, unitsRun{base: srv.URL, token: mint, db: st.DB, table: "bench", meter: meter}); err != nil {
+			return nil, err
+		}
+	}
+	if !o.runs("latency") {
+		return rep, nil
+	}
+	progress("latency of each POST route against the bare DynamoDB write, %d requests each", o.Requests)
+	token := mint("bench", "Dispatcher")
 	direct := dynamodb.NewFromConfig(config.New("us-east-1", credentials.NewStaticCredentialsProvider("local", "local", "")),
 		func(opt *dynamodb.Options) {
 			opt.BaseEndpoint, opt.DisableValidateResponseChecksum = aws.String(st.Info.DynamoDB), true
@@ -284,6 +235,105 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// buildBinaries builds every function and hello-world for arm64 (the size deployed) and
+// amd64 (to run here) into bin; with prebuilt, it copies the functions from there instead.
+func buildBinaries(root, bin, prebuilt string, names []string) error {
+	pkgs := map[string]string{"hello": "./tools/measure/perf/hello"}
+	for _, n := range names {
+		pkgs[n] = "./functions/" + n
+	}
+	if prebuilt != "" {
+		// Only hello-world is built; the functions are measured as given.
+		pkgs = map[string]string{"hello": "./tools/measure/perf/hello"}
+		for _, n := range names {
+			for _, arch := range []string{"arm64", "amd64"} {
+				dst := filepath.Join(bin, arch, n, "bootstrap")
+				_ = os.MkdirAll(filepath.Dir(dst), 0o755)
+				b, err := os.ReadFile(filepath.Join(prebuilt, arch, n, "bootstrap"))
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(dst, b, 0o755); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for name, pkg := range pkgs {
+		for _, arch := range []string{"arm64", "amd64"} {
+			out := filepath.Join(bin, arch, name, "bootstrap")
+			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s", "-buildvcs=false", "-o", out, pkg)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("build %s %s: %v\n%s", name, arch, err, b)
+			}
+		}
+	}
+	return nil
+}
+
+// measureStarts measures cold starts, binary sizes and peak RSS of hello-world and every
+// function.
+func (rep *Report) measureStarts(ctx context.Context, starts int, root, bin string, names, env []string, progress func(string, ...any)) error {
+	size := func(arch, name string) int64 {
+		st, _ := os.Stat(filepath.Join(bin, arch, name, "bootstrap"))
+		return st.Size()
+	}
+	var err error
+	// Cold starts: rounds in which hello-world and every function start once each (with
+	// either event), so each ratio compares starts made under the same conditions.
+	events := coldStartEvents(root)
+	type startKind struct{ name, event string }
+	kinds := []startKind{{"hello", ""}}
+	for _, n := range names {
+		kinds = append(kinds, startKind{n, events[n][0]}, startKind{n, events[n][1]})
+	}
+	payloads := map[startKind][]byte{}
+	for _, k := range kinds {
+		payloads[k] = []byte(`{}`)
+		if k.event != "" {
+			if payloads[k], err = os.ReadFile(k.event); err != nil {
+				return err
+			}
+		}
+	}
+	samples := map[startKind][]time.Duration{}
+	progress("cold starts: %d rounds of hello-world and every function", starts)
+	order := slices.Clone(kinds)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range starts {
+		// A new order each round, so no function always starts right after another.
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, k := range order {
+			rt, err := lambdaruntime.Start(lambdaruntime.Options{Bootstrap: filepath.Join(bin, "amd64", k.name, "bootstrap"), Name: k.name, Env: env, Output: io.Discard})
+			if err != nil {
+				return err
+			}
+			if _, err := rt.Invoke(ctx, payloads[k]); err != nil {
+				rt.Stop()
+				return fmt.Errorf("%s: %w", k.name, err)
+			}
+			samples[k] = append(samples[k], time.Since(rt.Started))
+			rt.Stop()
+		}
+	}
+	rep.Hello = Function{Name: "hello-world", ColdStart: median(samples[kinds[0]]), SizeARM64: size("arm64", "hello"), SizeAMD64: size("amd64", "hello")}
+	if rep.Hello.PeakRSS, err = serve("hello", bin, env, `{}`, 200); err != nil {
+		return err
+	}
+	for _, n := range names {
+		f := Function{Name: n, SizeARM64: size("arm64", n), SizeAMD64: size("amd64", n),
+			ColdStart: median(samples[startKind{n, events[n][0]}]), ColdStartIO: median(samples[startKind{n, events[n][1]}])}
+		if f.PeakRSS, err = serve(n, bin, env, string(payloads[startKind{n, events[n][1]}]), 500); err != nil {
+			return err
+		}
+		rep.Functions = append(rep.Functions, f)
+	}
+
+	return nil
 }
 
 // coldStartEvents are, per function, an event needing no I/O and one making its call.
@@ -574,27 +624,36 @@ func (r *Report) Table() string {
 		return "MISSED"
 	}
 	fmt.Fprintf(&b, "Machine: %s\n\n", r.Machine)
-	fmt.Fprintf(&b, "| function | cold start (no I/O) | × hello (≤ %.2f) | cold start (first DynamoDB/EventBridge call) | bootstrap arm64 | × hello (≤ %.1f) | peak RSS serving (≤ 40 MB) |\n|---|---|---|---|---|---|---|\n", ColdStartTarget, SizeTarget)
-	fmt.Fprintf(&b, "| %s | %s | 1.00 | – | %s | 1.00 | %s |\n", r.Hello.Name, ms(r.Hello.ColdStart), mb(r.Hello.SizeARM64), mb(r.Hello.PeakRSS))
-	for _, f := range r.Functions {
-		cr := float64(f.ColdStart) / float64(r.Hello.ColdStart)
-		sr := float64(f.SizeARM64) / float64(r.Hello.SizeARM64)
-		fmt.Fprintf(&b, "| %s | %s | %.2f %s | %s | %s | %.2f %s | %s %s |\n", f.Name, ms(f.ColdStart), cr, ok(cr <= ColdStartTarget),
-			ms(f.ColdStartIO), mb(f.SizeARM64), sr, ok(sr <= SizeTarget), mb(f.PeakRSS), ok(f.PeakRSS <= RSSTarget))
-	}
-	fmt.Fprintf(&b, "\n| handler (in process, DynamoDB answering at once) | wall µs/op | CPU µs/op (≤ %.0f) | B/op | allocs/op | log bytes/op |\n|---|---|---|---|---|---|\n", CPUTarget)
-	for _, h := range r.Handlers {
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f %s | %.0f | %.0f | %.0f |\n", h.Name, h.NsPerOp/1000, h.CPUµsPerOp, ok(h.CPUµsPerOp <= CPUTarget), h.BytesPerOp, h.AllocsPerOp, h.LogBytesPerOp)
-	}
-	fmt.Fprintf(&b, "\n| POST route (local API on DynamoDB Local) | concurrency | p50 | p99 | bare write p50 | bare write p99 | p50 ÷ bare p50 (≤ %.1f) | DynamoDB requests per call |\n|---|---|---|---|---|---|---|---|\n", LatencyTarget)
-	for _, rt := range r.Routes {
-		ratio := float64(rt.P50) / float64(rt.BareP50)
-		calls := "–"
-		if rt.Concurrency == 1 {
-			n := r.RequestsCall[rt.Name]
-			calls = fmt.Sprintf("%.2f (≤ %.0f) %s", n, RequestsTarget(rt.Name), ok(n <= RequestsTarget(rt.Name)))
+	if len(r.Functions) > 0 {
+		fmt.Fprintf(&b, "| function | cold start (no I/O) | × hello (≤ %.2f) | cold start (first DynamoDB/EventBridge call) | bootstrap arm64 | × hello (≤ %.1f) | peak RSS serving (≤ 40 MB) |\n|---|---|---|---|---|---|---|\n", ColdStartTarget, SizeTarget)
+		fmt.Fprintf(&b, "| %s | %s | 1.00 | – | %s | 1.00 | %s |\n", r.Hello.Name, ms(r.Hello.ColdStart), mb(r.Hello.SizeARM64), mb(r.Hello.PeakRSS))
+		for _, f := range r.Functions {
+			cr := float64(f.ColdStart) / float64(r.Hello.ColdStart)
+			sr := float64(f.SizeARM64) / float64(r.Hello.SizeARM64)
+			fmt.Fprintf(&b, "| %s | %s | %.2f %s | %s | %s | %.2f %s | %s %s |\n", f.Name, ms(f.ColdStart), cr, ok(cr <= ColdStartTarget),
+				ms(f.ColdStartIO), mb(f.SizeARM64), sr, ok(sr <= SizeTarget), mb(f.PeakRSS), ok(f.PeakRSS <= RSSTarget))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.2f %s | %s |\n", rt.Name, rt.Concurrency, ms(rt.P50), ms(rt.P99), ms(rt.BareP50), ms(rt.BareP99), ratio, ok(ratio <= LatencyTarget), calls)
+	}
+	if len(r.Handlers) > 0 {
+		fmt.Fprintf(&b, "\n| handler (in process, DynamoDB answering at once) | wall µs/op | CPU µs/op (≤ %.0f) | B/op | allocs/op | log bytes/op |\n|---|---|---|---|---|---|\n", CPUTarget)
+		for _, h := range r.Handlers {
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f %s | %.0f | %.0f | %.0f |\n", h.Name, h.NsPerOp/1000, h.CPUµsPerOp, ok(h.CPUµsPerOp <= CPUTarget), h.BytesPerOp, h.AllocsPerOp, h.LogBytesPerOp)
+		}
+	}
+	if len(r.Routes) > 0 {
+		fmt.Fprintf(&b, "\n| POST route (local API on DynamoDB Local) | concurrency | p50 | p99 | bare write p50 | bare write p99 | p50 ÷ bare p50 (≤ %.1f) | DynamoDB requests per call |\n|---|---|---|---|---|---|---|---|\n", LatencyTarget)
+		for _, rt := range r.Routes {
+			ratio := float64(rt.P50) / float64(rt.BareP50)
+			calls := "–"
+			if rt.Concurrency == 1 {
+				n := r.RequestsCall[rt.Name]
+				calls = fmt.Sprintf("%.2f (≤ %.0f) %s", n, RequestsTarget(rt.Name), ok(n <= RequestsTarget(rt.Name)))
+			}
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.2f %s | %s |\n", rt.Name, rt.Concurrency, ms(rt.P50), ms(rt.P99), ms(rt.BareP50), ms(rt.BareP99), ratio, ok(ratio <= LatencyTarget), calls)
+		}
+	}
+	if len(r.Units) > 0 {
+		unitsTable(&b, r.Units)
 	}
 	b.WriteString(liveTable(r.Live, ok))
 	return b.String()

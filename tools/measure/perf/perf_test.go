@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lifecycle-api/lifecycle/tools/measure/capacity"
 )
 
 func TestParseBenchmarks(t *testing.T) {
@@ -79,5 +81,38 @@ func TestTableVerdicts(t *testing.T) {
 				t.Errorf("row %q lacks %q: %s", name, w, rows[name])
 			}
 		}
+	}
+}
+
+// TestUnitVerdicts checks the write targets of transitions and the cost from units.
+func TestUnitVerdicts(t *testing.T) {
+	u := func(table, byOwner, byStatus float64) capacity.Units {
+		return capacity.Units{TableWrite: table, IndexWrite: map[string]float64{"byOwner": byOwner, "byOwnerStatus": byStatus}}
+	}
+	for _, c := range []struct {
+		row  UnitRow
+		want bool
+	}{
+		{UnitRow{Entity: smallSession, Units: u(2, 1, 2), TableWant: 2}, true},
+		{UnitRow{Entity: smallSession, Units: u(2, 2, 2), TableWant: 2}, false},
+		{UnitRow{Entity: largeSession, Units: u(10, 1, 2), TableWant: 10}, true},
+		{UnitRow{Entity: largeSession, Units: u(10, 2, 2), TableWant: 10}, false},
+		{UnitRow{Entity: largeSession, Units: u(11, 1, 2), TableWant: 10}, false},
+	} {
+		if _, ok := c.row.Verdict(); ok != c.want {
+			t.Errorf("%s %+v: verdict %v, want %v", c.row.Entity, c.row.Units, ok, c.want)
+		}
+	}
+	if want, _ := (UnitRow{Route: "get-interview", Units: u(0, 0, 0)}).Verdict(); want != "" {
+		t.Errorf("a read has a write target: %q", want)
+	}
+	job := UnitRow{Units: capacity.Units{TableWrite: 2, TransactionWrite: 2, TableRead: 1}}
+	if job.BilledWrite() != 4 || job.Cost() != 4*WriteUnitPrice+1*ReadUnitPrice {
+		t.Errorf("a transaction of 2 reported units: billed %v, cost %v", job.BilledWrite(), job.Cost())
+	}
+	var b strings.Builder
+	unitsTable(&b, []UnitRow{{Route: "pause-interview", Entity: smallSession, ItemBytes: 1500, Units: u(2, 1, 2), TableWant: 2}})
+	if !strings.Contains(b.String(), "| pause-interview | 1 KB session | 1500 | 2 | 1 | 2 | 5 | 0 | 3.12 | ≤ 5 in all ok |") {
+		t.Errorf("units table:\n%s", b.String())
 	}
 }

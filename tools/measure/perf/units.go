@@ -1,0 +1,351 @@
+package perf
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
+	"github.com/lifecycle-api/lifecycle/tools/measure/capacity"
+)
+
+// DynamoDB on-demand list prices, us-east-1, per million request units.
+const (
+	WriteUnitPrice = 0.625
+	ReadUnitPrice  = 0.125
+)
+
+// Write-unit targets of a transition: on a session of about 1 KB, every unit together; on
+// a session with a long conversation, the units of all indexes together (the table's are
+// what the item's size requires).
+const (
+	SmallSessionWriteTarget = 5
+	IndexWriteTarget        = 3
+)
+
+// The sessions the units are measured on.
+const (
+	smallSession = "1 KB session"
+	largeSession = "8 KB recentMessages"
+	// largeMessages is the least conversation history the large session carries.
+	largeMessages = 8 << 10
+	// warmTransitions is how many keyed transitions each session has been through before
+	// it is measured: a session in use, not one fresh from its creator.
+	warmTransitions = 16
+	// unitCalls is how many calls of each route are measured.
+	unitCalls = 5
+)
+
+// UnitRow is what one call of a route consumed, on one kind of entity.
+type UnitRow struct {
+	Route, Entity string
+	// ItemBytes is the size of the item the call wrote or read, after it (for a list, of
+	// one listed session).
+	ItemBytes int
+	// Units is what one call consumed (the mean over the calls measured).
+	Units capacity.Units
+	// Varied reports that not every call consumed the same.
+	Varied bool
+	// TableWant is, for a transition, the table write units the item's size requires:
+	// its larger size, before or after the write, in 1 KB units. 0 for other routes.
+	TableWant int
+}
+
+// BilledWrite is the write units DynamoDB bills: as reported, with transactional writes
+// twice (DynamoDB Local reports them once; DynamoDB bills a prepare and a commit).
+func (r UnitRow) BilledWrite() float64 { return r.Units.Write() + r.Units.TransactionWrite }
+
+// Cost is the route's DynamoDB cost per million calls, from its billed units.
+func (r UnitRow) Cost() float64 { return r.BilledWrite()*WriteUnitPrice + r.Units.Read()*ReadUnitPrice }
+
+// Verdict checks a transition against the write targets: "" for other routes.
+func (r UnitRow) Verdict() (string, bool) {
+	if r.TableWant == 0 {
+		return "", true
+	}
+	if r.Entity == smallSession {
+		return fmt.Sprintf("≤ %d in all", SmallSessionWriteTarget), r.Units.Write() <= SmallSessionWriteTarget
+	}
+	return fmt.Sprintf("table %d, indexes ≤ %d", r.TableWant, IndexWriteTarget),
+		r.Units.TableWrite <= float64(r.TableWant) && r.Units.IndexWrites() <= IndexWriteTarget
+}
+
+// unitsRun is what measureUnits needs from the run: the local API, a token maker, a client
+// of DynamoDB Local for fixtures, and the meter on the functions' client.
+type unitsRun struct {
+	base  string
+	token func(sub string, roles ...string) string
+	db    *dynamodb.Client
+	table string
+	meter *capacity.Meter
+}
+
+// measureUnits calls every route through the local API, on a session of about 1 KB and
+// one with a long conversation (and on a job), and records the capacity units DynamoDB
+// Local reports for each call.
+func measureUnits(ctx context.Context, u unitsRun) ([]UnitRow, error) {
+	var rows []UnitRow
+	for k, entity := range []string{smallSession, largeSession} {
+		r, err := u.sessionRoutes(ctx, k, entity)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r...)
+	}
+	r, err := u.jobRoutes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, r...), nil
+}
+
+// sizedSession is a realistic session (the demo's fields) whose conversation history is
+// one message, or at least largeMessages bytes.
+func sizedSession(id, owner, entity string, created time.Time) interview.Session {
+	s := demodata.Sessions()[0]
+	s.ID, s.OwnerID, s.Status, s.Version = id, owner, interview.Active, 1
+	s.CreatedAt, s.UpdatedAt, s.LastInteractionAt = created, created, created
+	s.ConversationID = "conv-" + id[len(id)-12:]
+	n := 1
+	if entity == largeSession {
+		for len(demodata.RecentMessages(s.ConversationID, n)) < largeMessages {
+			n++
+		}
+	}
+	s.RecentMessages = demodata.RecentMessages(s.ConversationID, n)
+	return s
+}
+
+func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]UnitRow, error) {
+	owner := fmt.Sprintf("units-%d", k)
+	tok := u.token(owner)
+	// A page of 20 and one more, created a minute apart, each through warmTransitions
+	// keyed pause/resume pairs (ending active).
+	const n = 21
+	t0 := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	ids := make([]string, n)
+	store := dynamo.NewInterviews(u.db, u.table, time.Now)
+	actor := lifecycle.Actor{Sub: owner}
+	for i := range ids {
+		ids[i] = fmt.Sprintf("0417%04d-0000-4000-8000-%012d", k, i)
+		s := sizedSession(ids[i], owner, entity, t0.Add(time.Duration(i)*time.Minute))
+		if _, err := u.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(u.table), Item: dynamo.SessionItem(s)}); err != nil {
+			return nil, err
+		}
+		for w := range warmTransitions {
+			t := interview.Pause
+			if w%2 == 1 {
+				t = interview.Resume
+			}
+			key := lifecycle.Idempotency{Key: fmt.Sprintf("key:warm-%s-%d", ids[i], w), Fingerprint: "0123456789abcdef0123456789abcdef"}
+			if _, _, err := store.Apply(ctx, t, interview.Request{ID: ids[i], Actor: actor, CorrelationID: lifecycle.NewID(), Idempotency: key}); err != nil {
+				return nil, fmt.Errorf("warm %s: %w", ids[i], err)
+			}
+		}
+	}
+	u.meter.Take()
+	var rows []UnitRow
+	steps := []struct {
+		route, method string
+		ids           []string
+		path          func(string) string
+		transition    bool
+	}{
+		{"get-interview", http.MethodGet, ids[:unitCalls], func(id string) string { return "/interviews/" + id }, false},
+		{"list-interviews", http.MethodGet, ids[:1], func(string) string { return "/interviews?limit=20" }, false},
+		{"list-interviews ?status", http.MethodGet, ids[:1], func(string) string { return "/interviews?status=active&limit=20" }, false},
+		{"pause-interview", http.MethodPost, ids[:unitCalls], func(id string) string { return "/interviews/" + id + "/pause" }, true},
+		{"resume-interview", http.MethodPost, ids[:unitCalls], func(id string) string { return "/interviews/" + id + "/resume" }, true},
+		{"cancel-interview", http.MethodPost, ids[:unitCalls], func(id string) string { return "/interviews/" + id + "/cancel" }, true},
+	}
+	for _, st := range steps {
+		row, err := u.measure(ctx, call{route: st.route, entity: entity, method: st.method, token: tok, ids: st.ids, path: st.path, key: sessionKey, transition: st.transition})
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// call is one route measured on some entities.
+type call struct {
+	route, entity, method, token string
+	ids                          []string
+	path                         func(id string) string
+	// key is the key of the item a call on id writes or reads.
+	key func(id string) map[string]types.AttributeValue
+	// transition marks a write whose table units are checked against the item's size.
+	transition bool
+}
+
+// measure makes the call on each of its ids and returns the mean units per call.
+func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
+	row := UnitRow{Route: c.route, Entity: c.entity}
+	var first capacity.Units
+	for i, id := range c.ids {
+		before := u.itemSize(ctx, c.key(id))
+		if err := u.send(ctx, c.method, c.path(id), c.token); err != nil {
+			return row, fmt.Errorf("%s on the %s: %w", c.route, c.entity, err)
+		}
+		got := u.meter.Take()
+		if i == 0 {
+			first = got
+		} else if !sameUnits(first, got) {
+			row.Varied = true
+		}
+		row.Units = addUnits(row.Units, got)
+		row.ItemBytes = u.itemSize(ctx, c.key(id))
+		if c.transition {
+			row.TableWant = max(row.TableWant, capacity.UnitsFor(max(before, row.ItemBytes), 1024))
+		}
+	}
+	row.Units = scaleUnits(row.Units, 1/float64(len(c.ids)))
+	return row, nil
+}
+
+func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
+	tok := u.token("units-dispatcher", "Dispatcher")
+	t0 := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+	tpl := demodata.Jobs()[2] // assigned, with a confirmed assignment
+	var ids []string
+	for i := range unitCalls {
+		j := tpl.Job
+		j.ID = fmt.Sprintf("0417b000-0000-4000-8000-%012d", i)
+		a := *j.Assignment
+		a.ID, a.JobID = fmt.Sprintf("0417a000-0000-4000-8000-%012d", i), j.ID
+		j.Assignment, j.CreatedAt, j.UpdatedAt = &a, t0, t0
+		for _, it := range []map[string]types.AttributeValue{dynamo.JobItem(j), dynamo.AssignmentItem(a)} {
+			if _, err := u.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(u.table), Item: it}); err != nil {
+				return nil, err
+			}
+		}
+		ids = append(ids, j.ID)
+	}
+	u.meter.Take()
+	var rows []UnitRow
+	for _, st := range []struct{ route, method, suffix string }{
+		{"get-job", http.MethodGet, ""},
+		{"cancel-job", http.MethodPost, "/cancel"},
+	} {
+		row, err := u.measure(ctx, call{route: st.route, entity: "job + assignment", method: st.method, token: tok, ids: ids,
+			path: func(id string) string { return "/jobs/" + id + st.suffix }, key: jobKey})
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func sessionKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "INTERVIEW#" + id}, "sk": &types.AttributeValueMemberS{Value: "INTERVIEW"}}
+}
+
+func jobKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "JOB#" + id}, "sk": &types.AttributeValueMemberS{Value: "JOB"}}
+}
+
+// send sends one request through the local API and wants a 200.
+func (u unitsRun) send(ctx context.Context, method, path, token string) error {
+	req, err := http.NewRequestWithContext(ctx, method, u.base+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if method == http.MethodPost {
+		req.Header.Set("Idempotency-Key", lifecycle.NewID())
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, body)
+	}
+	return nil
+}
+
+func (u unitsRun) itemSize(ctx context.Context, key map[string]types.AttributeValue) int {
+	out, err := u.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(u.table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return 0
+	}
+	return capacity.ItemSize(out.Item)
+}
+
+func sameUnits(a, b capacity.Units) bool {
+	if a.TableWrite != b.TableWrite || a.TableRead != b.TableRead || len(a.IndexWrite) != len(b.IndexWrite) {
+		return false
+	}
+	for k, v := range a.IndexWrite {
+		if b.IndexWrite[k] != v || b.IndexRead[k] != a.IndexRead[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func addUnits(a, b capacity.Units) capacity.Units {
+	out := capacity.Units{TableWrite: a.TableWrite + b.TableWrite, TableRead: a.TableRead + b.TableRead, Requests: a.Requests + b.Requests,
+		TransactionWrite: a.TransactionWrite + b.TransactionWrite,
+		IndexWrite:       map[string]float64{}, IndexRead: map[string]float64{}}
+	for _, m := range []capacity.Units{a, b} {
+		for k, v := range m.IndexWrite {
+			out.IndexWrite[k] += v
+		}
+		for k, v := range m.IndexRead {
+			out.IndexRead[k] += v
+		}
+	}
+	return out
+}
+
+func scaleUnits(a capacity.Units, f float64) capacity.Units {
+	out := addUnits(a, capacity.Units{})
+	out.TableWrite *= f
+	out.TableRead *= f
+	out.TransactionWrite *= f
+	for k := range out.IndexWrite {
+		out.IndexWrite[k] *= f
+	}
+	for k := range out.IndexRead {
+		out.IndexRead[k] *= f
+	}
+	return out
+}
+
+// unitsTable renders the units rows.
+func unitsTable(b *strings.Builder, rows []UnitRow) {
+	fmt.Fprintf(b, "\n| route (DynamoDB Local, ReturnConsumedCapacity INDEXES) | entity | item bytes | table WCU | %s WCU | %s WCU | WCU billed | RCU (table + indexes) | DynamoDB $ per million calls | target |\n|---|---|---|---|---|---|---|---|---|---|\n",
+		dynamo.IndexByOwner, dynamo.IndexByOwnerStatus)
+	num := func(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".") }
+	for _, r := range rows {
+		verdict := "–"
+		if want, ok := r.Verdict(); want != "" {
+			verdict = want + " " + map[bool]string{true: "ok", false: "MISSED"}[ok]
+		}
+		if r.Varied {
+			verdict += " (calls varied)"
+		}
+		billed := num(r.BilledWrite())
+		if r.Units.TransactionWrite > 0 {
+			billed += " (a transaction: twice)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s | %.2f | %s |\n", r.Route, r.Entity, r.ItemBytes,
+			num(r.Units.TableWrite), num(r.Units.IndexWrite[dynamo.IndexByOwner]), num(r.Units.IndexWrite[dynamo.IndexByOwnerStatus]),
+			billed, num(r.Units.Read()), r.Cost(), verdict)
+	}
+}
