@@ -139,7 +139,7 @@ func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, erro
 		Progress:          it.num("progress"),
 		Score:             it.num("score"),
 		TargetScore:       it.optNum("targetScore"),
-		CreatedAt:         it.time("createdAt"),
+		CreatedAt:         it.time(attr.CreatedAt),
 		UpdatedAt:         it.time(attr.UpdatedAt),
 		LastInteractionAt: it.time("lastInteractionAt"),
 		InterviewerID:     it.str("interviewerId"),
@@ -197,7 +197,7 @@ func SessionItem(s interview.Session) map[string]types.AttributeValue {
 	w["progress"] = nAV(s.Progress)
 	w["score"] = nAV(s.Score)
 	w.optNum("targetScore", s.TargetScore)
-	w.time("createdAt", s.CreatedAt)
+	w.time(attr.CreatedAt, s.CreatedAt)
 	w.time(attr.UpdatedAt, s.UpdatedAt)
 	w.time("lastInteractionAt", s.LastInteractionAt)
 	w["interviewerId"] = sAV(s.InterviewerID)

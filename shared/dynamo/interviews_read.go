@@ -33,9 +33,10 @@ func (s *Interviews) Get(ctx context.Context, id string) (interview.Session, err
 	return SessionFromItem(out.Item)
 }
 
-// List returns one page of an owner's sessions, newest updatedAt first, with a single
-// Query on byOwner (or byOwnerStatus when a status is asked for). The query's partition
-// is always the caller's own; a cursor only says where in it to continue.
+// List returns one page of an owner's sessions, newest createdAt first, with a single
+// Query on byOwner (or byOwnerStatus when a status is asked for). The indexes hold session
+// summaries (SummaryAttributes), so the sessions listed have no RecentMessages. The
+// query's partition is always the caller's own; a cursor only says where in it to continue.
 func (s *Interviews) List(ctx context.Context, q interview.ListQuery) (interview.Page, error) {
 	index, partAttr, partValue := IndexByOwner, attr.OwnerID, q.Owner
 	if q.Status != "" {
@@ -59,7 +60,7 @@ func (s *Interviews) List(ctx context.Context, q interview.ListQuery) (interview
 		}
 		start := interviewKey(c.ID)
 		start[partAttr] = sAV(partValue)
-		start[attr.UpdatedAt] = sAV(c.UpdatedAt)
+		start[attr.CreatedAt] = sAV(c.CreatedAt)
 		in.ExclusiveStartKey = start
 	}
 	out, err := s.db.Query(ctx, in)
@@ -80,7 +81,7 @@ func (s *Interviews) List(ctx context.Context, q interview.ListQuery) (interview
 	// More remains when the extra item came back, or when DynamoDB stopped early (1 MB).
 	if len(out.Items) > q.Limit || (len(out.LastEvaluatedKey) > 0 && len(page.Items) > 0) {
 		last := page.Items[len(page.Items)-1]
-		page.Next = encodeCursor(cursor{UpdatedAt: lifecycle.FormatTime(last.UpdatedAt), ID: last.ID, Listing: listingOf(q)})
+		page.Next = encodeCursor(cursor{CreatedAt: lifecycle.FormatTime(last.CreatedAt), ID: last.ID, Listing: listingOf(q)})
 	}
 	return page, nil
 }
@@ -89,8 +90,10 @@ func (s *Interviews) List(ctx context.Context, q interview.ListQuery) (interview
 // (caller and status filter) issued it. It is opaque to clients (base64url JSON); the
 // partition always comes from the caller, never from it, and a cursor another listing
 // issued is refused rather than silently continuing this one from a foreign position.
+// (Cursors of the earlier design, sorted by updatedAt, had "u" instead of "c"; they are
+// refused as invalid rather than read as a creation time.)
 type cursor struct {
-	UpdatedAt string `json:"u"`
+	CreatedAt string `json:"c"`
 	ID        string `json:"i"`
 	Listing   string `json:"l"`
 }
@@ -115,7 +118,7 @@ func decodeCursor(s string) (cursor, error) {
 	if err != nil || json.Unmarshal(b, &c) != nil {
 		return c, lifecycle.ErrInvalidCursor
 	}
-	if _, err := time.Parse(lifecycle.TimeLayout, c.UpdatedAt); err != nil || !isStoredID(c.ID) {
+	if _, err := time.Parse(lifecycle.TimeLayout, c.CreatedAt); err != nil || !isStoredID(c.ID) {
 		return c, lifecycle.ErrInvalidCursor
 	}
 	return c, nil

@@ -21,7 +21,7 @@ func JobFromItem(m map[string]types.AttributeValue) (job.Job, error) {
 		Status:         job.Status(it.str(attr.Status)),
 		PreviousStatus: job.Status(it.str("previousStatus")),
 		Version:        it.int(attr.Version),
-		CreatedAt:      it.time("createdAt"),
+		CreatedAt:      it.time(attr.CreatedAt),
 		UpdatedAt:      it.time(attr.UpdatedAt),
 		CancelledAt:    it.time("cancelledAt"),
 		CancelledBy:    it.str("cancelledBy"),
@@ -47,7 +47,7 @@ func AssignmentFromItem(m map[string]types.AttributeValue) (job.Assignment, erro
 		ScheduledEnd:   it.time(attr.ScheduledEnd),
 		Status:         job.AssignmentStatus(it.str(attr.Status)),
 		Version:        it.int(attr.Version),
-		CreatedAt:      it.time("createdAt"),
+		CreatedAt:      it.time(attr.CreatedAt),
 		UpdatedAt:      it.time(attr.UpdatedAt),
 		CancelledAt:    it.time("cancelledAt"),
 		CancelledBy:    it.str("cancelledBy"),
@@ -75,7 +75,7 @@ func JobItem(j job.Job) map[string]types.AttributeValue {
 	w[attr.Status] = sAV(string(j.Status))
 	w.str("previousStatus", string(j.PreviousStatus))
 	w[attr.Version] = iAV(j.Version)
-	w.time("createdAt", j.CreatedAt)
+	w.time(attr.CreatedAt, j.CreatedAt)
 	w.time(attr.UpdatedAt, j.UpdatedAt)
 	w.time("cancelledAt", j.CancelledAt)
 	w.str("cancelledBy", j.CancelledBy)
@@ -97,7 +97,7 @@ func AssignmentItem(a job.Assignment) map[string]types.AttributeValue {
 	w.time(attr.ScheduledEnd, a.ScheduledEnd)
 	w[attr.Status] = sAV(string(a.Status))
 	w[attr.Version] = iAV(a.Version)
-	w.time("createdAt", a.CreatedAt)
+	w.time(attr.CreatedAt, a.CreatedAt)
 	w.time(attr.UpdatedAt, a.UpdatedAt)
 	w.time("cancelledAt", a.CancelledAt)
 	w.str("cancelledBy", a.CancelledBy)

@@ -14,18 +14,35 @@ import (
 
 // Index names. template.yaml declares the same table; a test keeps the two in step.
 const (
-	// IndexByOwner lists one owner's items, newest updatedAt first.
+	// IndexByOwner lists one owner's sessions, newest createdAt first.
 	IndexByOwner = "byOwner"
-	// IndexByOwnerStatus lists one owner's items in one status, newest updatedAt first.
+	// IndexByOwnerStatus lists one owner's sessions in one status, newest createdAt first.
 	IndexByOwnerStatus = "byOwnerStatus"
 )
+
+// SummaryAttributes are what the listing indexes hold of a session besides their keys:
+// the session as a listing returns it, seed 001's fields without the conversation
+// history (recentMessages). An index entry is therefore small whatever the history, and
+// of what a transition writes only status and updatedAt are in it.
+func SummaryAttributes() []string {
+	return []string{
+		attr.ID, attr.Status, attr.UpdatedAt, "title", "topicIds", "topicLabels", "progress", "score", "targetScore",
+		"lastInteractionAt", "interviewerId", "conversationId", "retryPolicy", "labels", "notes", "language", "difficulty",
+	}
+}
 
 // CreateTableInput describes the table for local use and tests: on-demand billing, the
 // key schema, both listing indexes and a NEW_AND_OLD_IMAGES stream. template.yaml declares
 // the same for AWS.
+//
+// The indexes are sorted by createdAt, which no transition changes, so a transition
+// updates a session's byOwner entry in place (one write unit) and moves only its
+// byOwnerStatus entry (a delete and a put); they project the session's summary, so those
+// writes cost one unit each however long the conversation is. docs/data-model.md has the
+// figures and the migration from the earlier design.
 func CreateTableInput(name string) *dynamodb.CreateTableInput {
 	s := types.ScalarAttributeTypeS
-	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	summary := &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: SummaryAttributes()}
 	return &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
@@ -34,7 +51,7 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(attr.SK), AttributeType: s},
 			{AttributeName: aws.String(attr.OwnerID), AttributeType: s},
 			{AttributeName: aws.String(attr.OwnerStatus), AttributeType: s},
-			{AttributeName: aws.String(attr.UpdatedAt), AttributeType: s},
+			{AttributeName: aws.String(attr.CreatedAt), AttributeType: s},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(attr.PK), KeyType: types.KeyTypeHash},
@@ -45,17 +62,17 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 				IndexName: aws.String(IndexByOwner),
 				KeySchema: []types.KeySchemaElement{
 					{AttributeName: aws.String(attr.OwnerID), KeyType: types.KeyTypeHash},
-					{AttributeName: aws.String(attr.UpdatedAt), KeyType: types.KeyTypeRange},
+					{AttributeName: aws.String(attr.CreatedAt), KeyType: types.KeyTypeRange},
 				},
-				Projection: all,
+				Projection: summary,
 			},
 			{
 				IndexName: aws.String(IndexByOwnerStatus),
 				KeySchema: []types.KeySchemaElement{
 					{AttributeName: aws.String(attr.OwnerStatus), KeyType: types.KeyTypeHash},
-					{AttributeName: aws.String(attr.UpdatedAt), KeyType: types.KeyTypeRange},
+					{AttributeName: aws.String(attr.CreatedAt), KeyType: types.KeyTypeRange},
 				},
-				Projection: all,
+				Projection: summary,
 			},
 		},
 		StreamSpecification: &types.StreamSpecification{

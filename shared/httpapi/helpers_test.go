@@ -102,7 +102,7 @@ func (m *memStore) Get(_ context.Context, id string) (interview.Session, error) 
 	return s, nil
 }
 
-// List pages through the owner's sessions, newest first; its cursor is an offset.
+// List pages through the owner's sessions, newest createdAt first; its cursor is an offset.
 func (m *memStore) List(_ context.Context, q interview.ListQuery) (interview.Page, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -116,7 +116,7 @@ func (m *memStore) List(_ context.Context, q interview.ListQuery) (interview.Pag
 			all = append(all, s)
 		}
 	}
-	slices.SortFunc(all, func(a, b interview.Session) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+	slices.SortFunc(all, func(a, b interview.Session) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	start := 0
 	if q.Cursor != "" {
 		n, err := strconv.Atoi(q.Cursor)
@@ -142,7 +142,7 @@ const (
 	missing        = "00000000-0000-4000-8000-00000000dead"
 )
 
-// sessionAge makes each test session's updatedAt distinct, newest first in the order created.
+// sessionAge makes each test session's createdAt distinct, newest first in this order.
 var sessionAge = map[string]int{aliceActive: 1, alicePaused: 2, aliceCompleted: 3, aliceCancelled: 4, bobActive: 1}
 
 func session(id, owner string, st interview.Status) interview.Session {

@@ -163,7 +163,8 @@ const (
 	MaxListLimit     = 100
 )
 
-// listResponse is one page of sessions.
+// listResponse is one page of session summaries: each session without its conversation
+// history (recentMessages), which GET /interviews/{id} returns.
 type listResponse struct {
 	Items      []sessionJSON `json:"items"`
 	NextCursor string        `json:"nextCursor,omitempty"`
@@ -187,6 +188,7 @@ func handleListInterviews(store InterviewLister) handlerFunc {
 		resp := listResponse{Items: make([]sessionJSON, len(page.Items)), NextCursor: page.Next}
 		for i, s := range page.Items {
 			resp.Items[i] = newSessionJSON(s)
+			resp.Items[i].RecentMessages = nil
 		}
 		encode(w, http.StatusOK, resp)
 		return nil

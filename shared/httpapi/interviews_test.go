@@ -169,6 +169,9 @@ func TestListInterviewsQuery(t *testing.T) {
 				if m["id"] == bobActive {
 					t.Error("bob's session listed for alice")
 				}
+				if _, ok := m["recentMessages"]; ok {
+					t.Errorf("a listing returns summaries, without recentMessages: %v", m["id"])
+				}
 			}
 		})
 	}

@@ -137,7 +137,7 @@ type Request struct {
 	Idempotency   lifecycle.Idempotency
 }
 
-// ListQuery asks for one owner's sessions, newest updatedAt first.
+// ListQuery asks for one owner's sessions, newest createdAt first.
 type ListQuery struct {
 	Owner string
 	// Status, when set, keeps only sessions in that status.
@@ -149,6 +149,7 @@ type ListQuery struct {
 }
 
 // Page is one page of sessions; Next is the cursor of the following page, "" at the end.
+// A listing holds summaries: its sessions carry no RecentMessages.
 type Page struct {
 	Items []Session
 	Next  string

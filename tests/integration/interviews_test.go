@@ -170,20 +170,26 @@ func TestListInterviewsContract(t *testing.T) {
 	s := newStack(t)
 	alice, bob := s.token(t, "alice"), s.token(t, "bob")
 
-	// Newest updatedAt first, only the caller's.
+	// Newest createdAt first, only the caller's.
 	var aliceIDs []string
 	for _, sess := range demodata.Sessions() {
 		if sess.OwnerID == "alice" {
 			aliceIDs = append(aliceIDs, sess.ID)
 		}
 	}
-	slices.SortFunc(aliceIDs, func(a, b string) int { return updatedOf(a).Compare(updatedOf(b)) * -1 })
+	slices.SortFunc(aliceIDs, func(a, b string) int { return createdOf(a).Compare(createdOf(b)) * -1 })
 	r := s.do(t, http.MethodGet, "/interviews", alice, "")
 	if r.status != 200 || !slices.Equal(listIDs(t, r), aliceIDs) {
 		t.Fatalf("list = %d %v, want %v", r.status, listIDs(t, r), aliceIDs)
 	}
 	if _, ok := r.body["nextCursor"]; ok {
 		t.Error("a complete listing has no nextCursor")
+	}
+	// Summaries: the indexes hold no conversation history, and a listing returns none.
+	for _, it := range r.body["items"].([]any) {
+		if _, ok := it.(map[string]any)["recentMessages"]; ok {
+			t.Errorf("listed with recentMessages: %v", it.(map[string]any)["id"])
+		}
 	}
 
 	// Status filter.
@@ -224,11 +230,15 @@ func TestListInterviewsContract(t *testing.T) {
 		t.Errorf("walked %v in %d pages, want %v in 4", walked, pages, aliceIDs)
 	}
 
-	// A pause moves the session to the top of the paused listing.
+	// A pause puts the session into the paused listing at its place by creation, and leaves
+	// its place in the full listing as it was.
 	s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive3+"/pause", alice, "")
-	r = s.do(t, http.MethodGet, "/interviews?status=paused&limit=1", alice, "")
-	if got := listIDs(t, r); !slices.Equal(got, []string{demodata.AliceActive3}) || r.body["nextCursor"] == nil {
-		t.Errorf("after pausing, first paused = %v (next %v)", got, r.body["nextCursor"])
+	r = s.do(t, http.MethodGet, "/interviews?status=paused", alice, "")
+	if got := listIDs(t, r); !slices.Equal(got, []string{demodata.AlicePaused, demodata.AliceActive3, demodata.AlicePaused2}) {
+		t.Errorf("after pausing, paused = %v", got)
+	}
+	if r = s.do(t, http.MethodGet, "/interviews", alice, ""); !slices.Equal(listIDs(t, r), aliceIDs) {
+		t.Errorf("after pausing, list = %v, want %v", listIDs(t, r), aliceIDs)
 	}
 
 	// A cursor belongs to the listing that issued it: not another caller's, not another
@@ -244,8 +254,10 @@ func TestListInterviewsContract(t *testing.T) {
 		}
 	}
 
-	// Bad parameters (an empty one is not an absent one).
-	for _, q := range []string{"status=archived", "status=", "cursor=", "limit=", "limit=0", "limit=101", "limit=x", "cursor=bogus", "cursor=" + url.QueryEscape("eyJ1IjoiMjAyNi0xMS0wMVQwOTowMDowMC4wMDBaIiwiaSI6Ii4uIn0")} {
+	// Bad parameters (an empty one is not an absent one). The last: a cursor of the earlier
+	// design, sorted by updatedAt ("u"), is refused.
+	for _, q := range []string{"status=archived", "status=", "cursor=", "limit=", "limit=0", "limit=101", "limit=x", "cursor=bogus", "cursor=" + url.QueryEscape("eyJ1IjoiMjAyNi0xMS0wMVQwOTowMDowMC4wMDBaIiwiaSI6Ii4uIn0"),
+		"cursor=eyJ1IjoiMjAyNi0xMC0yOVQwOTowMDowMC4wMDBaIiwiaSI6ImExMWNlMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMyJ9"} {
 		if r := s.do(t, http.MethodGet, "/interviews?"+q, alice, ""); r.status != 400 || r.body["error"] != "Invalid request" {
 			t.Errorf("%s: %d %s", q, r.status, r.raw)
 		}
@@ -259,10 +271,10 @@ func TestListInterviewsContract(t *testing.T) {
 	}
 }
 
-func updatedOf(id string) time.Time {
+func createdOf(id string) time.Time {
 	for _, s := range demodata.Sessions() {
 		if s.ID == id {
-			return s.UpdatedAt
+			return s.CreatedAt
 		}
 	}
 	return time.Time{}

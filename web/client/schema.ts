@@ -115,9 +115,12 @@ export interface paths {
         };
         /**
          * List the caller's interview sessions, newest first
-         * @description Only the caller's own sessions, newest `updatedAt` first, optionally in one status. Pass
-         *     `nextCursor` back as `cursor` for the next page; it is absent on the last page. A
-         *     transition shows in listings a moment after it is made.
+         * @description Only the caller's own sessions, newest `createdAt` first (with `status`, the same order:
+         *     a filtered listing is the unfiltered one without the other statuses), optionally in one
+         *     status. Each item is a session summary: the session without its conversation history
+         *     (`recentMessages`), which `GET /interviews/{id}` returns. Pass `nextCursor` back as
+         *     `cursor` for the next page; it is absent on the last page. A transition shows in
+         *     listings a moment after it is made; it does not move the session within the listing.
          */
         get: operations["listInterviews"];
         put?: never;
@@ -282,8 +285,38 @@ export interface components {
             sessionId: string;
             session: components["schemas"]["Session"];
         };
+        /** @description An interview session as a listing returns it, seed 001's object without the optional conversation history (`recentMessages`). Optional fields are absent when empty. */
+        SessionSummary: {
+            /** Format: uuid */
+            id: string;
+            topicIds: string[];
+            topicLabels?: string[];
+            title: string;
+            progress: number;
+            score: number;
+            targetScore?: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            lastInteractionAt?: string;
+            interviewerId: string;
+            conversationId?: string;
+            status: components["schemas"]["SessionStatus"];
+            retryPolicy?: {
+                minCooldownHours?: number;
+                autoSuggestIfBelow?: number;
+            };
+            labels?: string[];
+            notes?: string;
+            /** @enum {string} */
+            language?: "ko" | "en" | "ja";
+            /** @enum {integer} */
+            difficulty?: 1 | 2 | 3 | 4 | 5;
+        };
         SessionPage: {
-            items: components["schemas"]["Session"][];
+            items: components["schemas"]["SessionSummary"][];
             /** @description Absent on the last page. */
             nextCursor?: string;
         };
@@ -520,10 +553,12 @@ export interface components {
          * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
          *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
          *     even though the entity has since changed; the same key with a different request is a 422.
-         *     The key is kept on the entity by the transition's own write, and a key the entity has seen
-         *     never applies again. Until the entity's next transition a retry gets the original
-         *     response exactly; after it, the entity's current state (still marked replayed). 1–255
-         *     visible ASCII characters; use a fresh random value (a UUID) per logical request.
+         *     The key is kept on the entity by the transition's own write. The entity remembers the
+         *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
+         *     while fewer than 8 later requests have transitioned the same entity; after that it is a
+         *     new request. Until the entity's next transition a retry gets the original response
+         *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
+         *     ASCII characters; use a fresh random value (a UUID) per logical request.
          */
         IdempotencyKey: string;
         /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
@@ -572,10 +607,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write, and a key the entity has seen
-                 *     never applies again. Until the entity's next transition a retry gets the original
-                 *     response exactly; after it, the entity's current state (still marked replayed). 1–255
-                 *     visible ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The key is kept on the entity by the transition's own write. The entity remembers the
+                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
+                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
+                 *     new request. Until the entity's next transition a retry gets the original response
+                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
+                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -667,10 +704,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write, and a key the entity has seen
-                 *     never applies again. Until the entity's next transition a retry gets the original
-                 *     response exactly; after it, the entity's current state (still marked replayed). 1–255
-                 *     visible ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The key is kept on the entity by the transition's own write. The entity remembers the
+                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
+                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
+                 *     new request. Until the entity's next transition a retry gets the original response
+                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
+                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -750,10 +789,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write, and a key the entity has seen
-                 *     never applies again. Until the entity's next transition a retry gets the original
-                 *     response exactly; after it, the entity's current state (still marked replayed). 1–255
-                 *     visible ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The key is kept on the entity by the transition's own write. The entity remembers the
+                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
+                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
+                 *     new request. Until the entity's next transition a retry gets the original response
+                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
+                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -832,10 +873,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write, and a key the entity has seen
-                 *     never applies again. Until the entity's next transition a retry gets the original
-                 *     response exactly; after it, the entity's current state (still marked replayed). 1–255
-                 *     visible ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The key is kept on the entity by the transition's own write. The entity remembers the
+                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
+                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
+                 *     new request. Until the entity's next transition a retry gets the original response
+                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
+                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -977,7 +1020,7 @@ export interface operations {
                      *           "status": "paused"
                      *         }
                      *       ],
-                     *       "nextCursor": "eyJ1IjoiMjAyNi0xMS0wMVQwNjowMDowMC4wMDBaIiwiaSI6ImExMWNlMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMyJ9"
+                     *       "nextCursor": "eyJjIjoiMjAyNi0xMC0yOVQwOTowMDowMC4wMDBaIiwiaSI6ImExMWNlMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMyIsImwiOiJ2LXZ2aU9TemFIVHUifQ"
                      *     }
                      */
                     "application/json": components["schemas"]["SessionPage"];
@@ -999,10 +1042,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write, and a key the entity has seen
-                 *     never applies again. Until the entity's next transition a retry gets the original
-                 *     response exactly; after it, the entity's current state (still marked replayed). 1–255
-                 *     visible ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The key is kept on the entity by the transition's own write. The entity remembers the
+                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
+                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
+                 *     new request. Until the entity's next transition a retry gets the original response
+                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
+                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };

@@ -12,7 +12,10 @@ const (
 	SK          = "sk"
 	OwnerID     = "ownerId"
 	OwnerStatus = "ownerStatus"
-	UpdatedAt   = "updatedAt"
+	// CreatedAt is the listing indexes' sort key: it never changes, so a transition does
+	// not move a session in them.
+	CreatedAt = "createdAt"
+	UpdatedAt = "updatedAt"
 )
 
 // Attributes of every item.
