@@ -183,12 +183,18 @@ $(BIN)/amd64/%/bootstrap: $(GO_SOURCES)
 	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $@ ./functions/$*
 
 .PHONY: reliability
-reliability: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## concurrent transitions under faults and SIGKILLed bootstraps, checked with porcupine and end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 CRASH_RATE=0.02 PUBLISHER_CRASH_RATE=0.25 SEED=1)
+reliability: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## concurrent transitions under faults and SIGKILLed bootstraps, checked with porcupine and end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 CRASH_RATE=0.02 PUBLISHER_CRASH_RATE=0.25 SEED=1); then one session through 10,000 keyed pauses and resumes (make item-bound)
 	@$(CMD_BIN)/reliability $(RELIABILITY_FLAGS) -requests $(or $(REQUESTS),3000)
+	@$(MAKE) --no-print-directory item-bound
 
 .PHONY: soak
 soak: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## the reliability mix at a steady RATE (10/s) for DURATION (30m), new entities and the table every minute
 	@$(CMD_BIN)/reliability $(RELIABILITY_FLAGS) -duration $(or $(DURATION),30m) -rate $(or $(RATE),10)
+
+.PHONY: item-bound
+item-bound: $(DDB_READY) $(VENV_READY) ## one session through TRANSITIONS (10000) keyed pause/resume requests: its item stays bounded, every write costs the same units
+	@echo "==> $(or $(TRANSITIONS),10000) alternating keyed pause/resume requests through one session (TestItemStaysBounded)"
+	@LIFECYCLE_BOUNDED_TRANSITIONS=$(or $(TRANSITIONS),10000) $(REQUIRE_TOOLS) go test -count=1 -v -run '^TestItemStaysBounded$$' ./tests/integration | grep -E '^(---|ok|FAIL|PASS)|bounded_test'
 
 .PHONY: bench
 bench: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU, latency vs the bare write, requests per call: one table

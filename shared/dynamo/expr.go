@@ -11,10 +11,10 @@ import (
 // through a #placeholder, so reserved words (status, version, …) never need thought, and
 // every value through a :placeholder. It does no reflection.
 type expr struct {
-	names  map[string]string
-	values map[string]types.AttributeValue
-	sets   []string
-	adds   []string
+	names   map[string]string
+	values  map[string]types.AttributeValue
+	sets    []string
+	removes []string
 }
 
 func newExpr() *expr {
@@ -45,22 +45,28 @@ func (e *expr) setFrom(attr, other string) {
 	e.sets = append(e.sets, e.name(attr)+" = "+e.name(other))
 }
 
+// setFromOr adds "attr = if_not_exists(other, fallback)": another attribute's value before
+// the update, or the value placeholder fallback when the item has no such attribute.
+func (e *expr) setFromOr(attr, other, fallback string) {
+	e.sets = append(e.sets, e.name(attr)+" = if_not_exists("+e.name(other)+", "+fallback+")")
+}
+
 // increment adds "attr = attr + 1" to the SET clause.
 func (e *expr) increment(attr string) {
 	n := e.name(attr)
 	e.sets = append(e.sets, n+" = "+n+" + "+e.value(&types.AttributeValueMemberN{Value: "1"}))
 }
 
-// add adds "attr v" to the ADD clause (a number to add, or set members to add).
-func (e *expr) add(attr string, v types.AttributeValue) {
-	e.adds = append(e.adds, e.name(attr)+" "+e.value(v))
+// remove adds attr to the REMOVE clause.
+func (e *expr) remove(attr string) {
+	e.removes = append(e.removes, e.name(attr))
 }
 
-// update renders the SET and ADD clauses.
+// update renders the SET and REMOVE clauses.
 func (e *expr) update() string {
 	u := "SET " + strings.Join(e.sets, ", ")
-	if len(e.adds) > 0 {
-		u += " ADD " + strings.Join(e.adds, ", ")
+	if len(e.removes) > 0 {
+		u += " REMOVE " + strings.Join(e.removes, ", ")
 	}
 	return u
 }

@@ -113,6 +113,16 @@ func TestExprSetFrom(t *testing.T) {
 	}
 }
 
+func TestExprSetFromOr(t *testing.T) {
+	e := newExpr()
+	empty := e.value(sAV(""))
+	e.setFromOr("applied1", "applied0", empty)
+	e.remove("appliedRequests")
+	if got, want := e.update(), "SET #applied1 = if_not_exists(#applied0, :v0) REMOVE #appliedRequests"; got != want {
+		t.Errorf("update() = %q, want %q", got, want)
+	}
+}
+
 func TestExprIncrement(t *testing.T) {
 	e := newExpr()
 	e.increment("version")

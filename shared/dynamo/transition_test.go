@@ -11,11 +11,25 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
-func TestReplayed(t *testing.T) {
-	applied := func(members ...string) map[string]types.AttributeValue {
-		return map[string]types.AttributeValue{attrAppliedRequests: &types.AttributeValueMemberSS{Value: members}}
+// slots is an item whose applied slots hold the given requests, latest first.
+func slots(reqs ...lifecycle.Idempotency) map[string]types.AttributeValue {
+	m := map[string]types.AttributeValue{}
+	for i := range IdempotencyWindow {
+		m[slotName(i)] = sAV("")
+		if i < len(reqs) {
+			m[slotName(i)] = sAV(appliedID(reqs[i]))
+		}
 	}
+	return m
+}
+
+func TestReplayed(t *testing.T) {
 	idem := lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}
+	other := func(k string) lifecycle.Idempotency { return lifecycle.Idempotency{Key: "key:" + k, Fingerprint: "f"} }
+	oldest := slots(other("a"), other("b"), other("c"), other("d"), other("e"), other("f"), other("g"), idem)
+	legacy := func(members ...string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{legacyApplied: &types.AttributeValueMemberSS{Value: members}}
+	}
 	cases := []struct {
 		name   string
 		old    map[string]types.AttributeValue
@@ -23,13 +37,17 @@ func TestReplayed(t *testing.T) {
 		replay bool
 		err    error
 	}{
-		{"same key and request", applied("key:k", "key:k|f"), idem, true, nil},
-		{"among later requests", applied("key:a", "key:a|x", "key:k", "key:k|f", "key:z", "key:z|y"), idem, true, nil},
-		{"same key, other request", applied("key:k", "key:k|g"), idem, false, lifecycle.ErrIdempotencyKeyReused},
-		{"other keys", applied("key:z", "key:z|f"), idem, false, nil},
-		{"no set on the item", map[string]types.AttributeValue{"status": sAV("cancelled")}, idem, false, nil},
-		{"no key on the request", applied("key:k", "key:k|f"), lifecycle.Idempotency{}, false, nil},
+		{"the latest request", slots(idem), idem, true, nil},
+		{"the oldest the item remembers", oldest, idem, true, nil},
+		{"same key, other request", slots(other("a"), lifecycle.Idempotency{Key: "key:k", Fingerprint: "g"}), idem, false, lifecycle.ErrIdempotencyKeyReused},
+		{"other keys", slots(other("a"), other("b")), idem, false, nil},
+		{"a key that only shares a prefix", slots(lifecycle.Idempotency{Key: "key:kk", Fingerprint: "f"}), idem, false, nil},
+		{"no slots on the item", map[string]types.AttributeValue{"status": sAV("cancelled")}, idem, false, nil},
+		{"no key on the request", slots(idem), lifecycle.Idempotency{}, false, nil},
 		{"no item", nil, idem, false, nil},
+		{"the earlier design's set", legacy("key:a", "key:a|x", "key:k", "key:k|f"), idem, true, nil},
+		{"the earlier design's set, other request", legacy("key:k", "key:k|g"), idem, false, lifecycle.ErrIdempotencyKeyReused},
+		{"the earlier design's set, other keys", legacy("key:z", "key:z|f"), idem, false, nil},
 	}
 	for _, c := range cases {
 		got, err := replayed(c.old, c.idem)
@@ -41,35 +59,78 @@ func TestReplayed(t *testing.T) {
 
 func TestNotApplied(t *testing.T) {
 	e := newExpr()
-	cond := notApplied(e, lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"})
-	if !strings.HasPrefix(cond, "NOT contains(#appliedRequests, :v") || e.names["#appliedRequests"] != attrAppliedRequests {
-		t.Fatalf("condition %q names %v", cond, e.names)
+	idem := lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}
+	clauses := strings.Split(notApplied(e, idem), " AND ")
+	if len(clauses) != IdempotencyWindow+1 {
+		t.Fatalf("%d clauses, want one per slot and one for the earlier set: %q", len(clauses), clauses)
+	}
+	for i, c := range clauses[:IdempotencyWindow] {
+		name, value, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(c, "NOT begins_with("), ")"), ", ")
+		if !ok || e.names[name] != slotName(i) || sVal(t, e.values[value]) != appliedID(idem)[:appliedIDLength] {
+			t.Errorf("clause %d: %q (names %v)", i, c, e.names)
+		}
+	}
+	if last := clauses[IdempotencyWindow]; !strings.HasPrefix(last, "NOT contains(#"+legacyApplied+", :v") {
+		t.Errorf("last clause %q", last)
 	}
 	if notApplied(newExpr(), lifecycle.Idempotency{}) != "" {
 		t.Fatal("no key, no condition")
 	}
 }
 
-func TestTransitionWriteStoresTheIdempotencyKey(t *testing.T) {
+// TestRememberShiftsTheSlots checks the write: each slot takes the one before it (or an
+// empty string), the first takes this request, and the earlier design's attributes go.
+func TestRememberShiftsTheSlots(t *testing.T) {
 	e := newExpr()
+	idem := lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}
 	transitionWrite{to: "cancelled", now: "2026-11-21T10:00:00.000Z", action: "cancel", actor: lifecycle.Actor{Sub: "a"},
-		stampedAt: "cancelledAt", idem: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}}.apply(e)
-	got := map[string]string{}
+		stampedAt: "cancelledAt", idem: idem}.apply(e)
+	shifts := map[string]string{}
 	for _, set := range e.sets {
 		lhs, rhs, _ := strings.Cut(set, " = ")
-		if v, ok := e.values[rhs].(*types.AttributeValueMemberS); ok {
-			got[e.names[lhs]] = v.Value
+		if name := e.names[lhs]; strings.HasPrefix(name, appliedSlot) {
+			shifts[name] = rhs
+		}
+		if name := e.names[lhs]; strings.HasPrefix(name, "idempotency") {
+			t.Errorf("%s is still written", name)
 		}
 	}
-	for k, v := range map[string]string{"idempotencyKey": "key:k", "idempotencyFingerprint": "f", "idempotencyAt": "2026-11-21T10:00:00.000Z"} {
-		if got[k] != v {
-			t.Errorf("%s = %q, want %q", k, got[k], v)
+	if len(shifts) != IdempotencyWindow {
+		t.Fatalf("%d slots written, want %d: %v", len(shifts), IdempotencyWindow, shifts)
+	}
+	if v := sVal(t, e.values[shifts[slotName(0)]]); v != appliedID(idem) || len(v) != 2*appliedIDLength {
+		t.Errorf("%s = %q, want %q", slotName(0), v, appliedID(idem))
+	}
+	for i := 1; i < IdempotencyWindow; i++ {
+		prev, empty, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(shifts[slotName(i)], "if_not_exists("), ")"), ", ")
+		if !ok || e.names[prev] != slotName(i-1) || sVal(t, e.values[empty]) != "" {
+			t.Errorf("%s = %q, want if_not_exists(%s, \"\")", slotName(i), shifts[slotName(i)], slotName(i-1))
 		}
 	}
-	if len(e.adds) != 1 || !strings.HasPrefix(e.adds[0], "#appliedRequests :v") {
-		t.Fatalf("ADD clause %v", e.adds)
+	var removed []string
+	for _, r := range e.removes {
+		removed = append(removed, e.names[r])
 	}
-	if ss, ok := e.values[strings.TrimPrefix(e.adds[0], "#appliedRequests ")].(*types.AttributeValueMemberSS); !ok || !slices.Equal(ss.Value, []string{"key:k", "key:k|f"}) {
-		t.Fatalf("applied requests %#v", e.values)
+	if want := []string{legacyApplied, "idempotencyKey", "idempotencyFingerprint", "idempotencyAt"}; !slices.Equal(removed, want) {
+		t.Errorf("removed %v, want %v", removed, want)
+	}
+	if u := e.update(); !strings.Contains(u, " REMOVE #"+legacyApplied+", ") {
+		t.Errorf("update %q", u)
+	}
+}
+
+// TestAppliedRequestsBytes checks the stated bound against full slots, by DynamoDB's
+// size rules for strings: the name's bytes and the value's.
+func TestAppliedRequestsBytes(t *testing.T) {
+	var reqs []lifecycle.Idempotency
+	for i := range IdempotencyWindow {
+		reqs = append(reqs, lifecycle.Idempotency{Key: "key:" + strings.Repeat("x", 255) + string(rune('a'+i)), Fingerprint: strings.Repeat("f", 64)})
+	}
+	size := 0
+	for name, v := range slots(reqs...) {
+		size += len(name) + len(sVal(t, v))
+	}
+	if size != AppliedRequestsBytes {
+		t.Errorf("full slots take %d bytes, AppliedRequestsBytes says %d", size, AppliedRequestsBytes)
 	}
 }
