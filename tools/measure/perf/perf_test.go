@@ -12,7 +12,8 @@ func TestParseBenchmarks(t *testing.T) {
 	out := []byte(`goos: linux
 goarch: amd64
 pkg: github.com/lifecycle-api/lifecycle/tests/handlerbench
-BenchmarkCancelInterview-2   	    3000	    401313 ns/op	       378.4 cpu-µs/op	       801.7 log-B/op	   84338 B/op	     880 allocs/op
+BenchmarkCancelInterview/handler-2   	    3000	    401313 ns/op	       378.4 cpu-µs/op	       801.7 log-B/op	   84338 B/op	     880 allocs/op
+BenchmarkCancelInterview/sdk-2       	    3000	    301313 ns/op	       300.5 cpu-µs/op	   64338 B/op	     615 allocs/op
 BenchmarkGetJob-2            	    3000	    342150 ns/op	       315.9 cpu-µs/op	       480.8 log-B/op	   56809 B/op	     691 allocs/op
 PASS
 ok  	github.com/lifecycle-api/lifecycle/tests/handlerbench	3.1s
@@ -22,6 +23,7 @@ ok  	github.com/lifecycle-api/lifecycle/tests/handlerbench	3.1s
 		t.Fatalf("got %d handlers, want 2: %+v", len(hs), hs)
 	}
 	want := Handler{Name: "cancel-interview", NsPerOp: 401313, CPUµsPerOp: 378.4, LogBytesPerOp: 801.7, BytesPerOp: 84338, AllocsPerOp: 880}
+	want.SDK.CPUµsPerOp, want.SDK.AllocsPerOp = 300.5, 615
 	if hs[0] != want {
 		t.Errorf("got %+v, want %+v", hs[0], want)
 	}
@@ -62,6 +64,7 @@ func TestTableVerdicts(t *testing.T) {
 		},
 		RequestsCall: map[string]float64{"cancel-interview": 2, "cancel-job": 2},
 	}
+	r.Handlers[0].SDK.CPUµsPerOp, r.Handlers[1].SDK.CPUµsPerOp = 80, 200
 	rows := map[string]string{}
 	for _, l := range strings.Split(r.Table(), "\n") {
 		if f := strings.Split(l, "|"); len(f) > 2 {
@@ -71,8 +74,8 @@ func TestTableVerdicts(t *testing.T) {
 	for name, want := range map[string][]string{
 		"fast":             {"1.20 ok", "1.40 ok", "14.00 MB ok"},
 		"slow":             {"1.30 MISSED", "1.60 MISSED", "50.00 MB MISSED"},
-		"cheap":            {"90 ok"},
-		"dear":             {"300 MISSED"},
+		"cheap":            {"90 ok", "| 80 | 10 | 12% ok"},
+		"dear":             {"300 MISSED", "| 200 | 100 | 50% MISSED"},
 		"cancel-interview": {"1.20 ok", "2.00 (≤ 1) MISSED"},
 		"cancel-job":       {"1.40 MISSED", "2.00 (≤ 2) ok"},
 	} {
