@@ -30,11 +30,14 @@ type Publisher struct {
 	api    PutEventsAPI
 	bus    string
 	logger *slog.Logger
+	emf    metrics.EMF
 }
 
 // NewPublisher returns a publisher to bus.
 func NewPublisher(api PutEventsAPI, bus string, logger *slog.Logger) *Publisher {
-	return &Publisher{api: api, bus: bus, logger: logger}
+	return &Publisher{api: api, bus: bus, logger: logger, emf: metrics.NewEMF([]string{"function"},
+		metrics.Metric{Name: "records", Unit: "Count"}, metrics.Metric{Name: "eventsPublished", Unit: "Count"},
+		metrics.Metric{Name: "failedRecords", Unit: "Count"})}
 }
 
 type pending struct {
@@ -54,9 +57,7 @@ func (p *Publisher) Handle(ctx context.Context, ev events.DynamoDBEvent) (resp e
 		// One EMF line per batch: records read, events published, records failed.
 		p.logger.Info("batch",
 			"records", len(ev.Records), "eventsPublished", published, "failedRecords", len(resp.BatchItemFailures),
-			metrics.EMF(time.Now(), []string{"function"},
-				metrics.Metric{Name: "records", Unit: "Count"}, metrics.Metric{Name: "eventsPublished", Unit: "Count"},
-				metrics.Metric{Name: "failedRecords", Unit: "Count"}))
+			p.emf.Attr(time.Now()))
 	}()
 	var batch []pending
 	for _, rec := range ev.Records {

@@ -18,9 +18,14 @@ const MaxBodyBytes = 16 << 10
 // encode writes v as the JSON response body with status.
 func encode(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
+	write(w, status, b, err)
+}
+
+// write sends b, a JSON document, as the response body with status; when err says b could
+// not be made, the error table's 500 instead. Only our own response types are encoded; they
+// always marshal, and should one not, the 500's body always does.
+func write(w http.ResponseWriter, status int, b []byte, err error) {
 	if err != nil {
-		// Only our own response types are encoded; they always marshal. Should one not,
-		// the answer is the error table's 500, whose body always does.
 		var body errorBody
 		status, body = failure("", err)
 		b, _ = json.Marshal(body)
@@ -31,6 +36,24 @@ func encode(w http.ResponseWriter, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// withRawField returns obj, an object as json.Marshal renders it, with the field name: raw
+// added at its end. raw must be a JSON document: it is copied as it is, where encoding/json
+// would scan and copy it again (a conversation history of several kilobytes, for each
+// response).
+func withRawField(obj []byte, name string, raw []byte) []byte {
+	end := len(obj) - 1 // the closing brace
+	out := make([]byte, 0, len(obj)+len(name)+len(raw)+4)
+	out = append(out, obj[:end]...)
+	if obj[end-1] != '{' {
+		out = append(out, ',')
+	}
+	out = append(out, '"')
+	out = append(out, name...)
+	out = append(out, '"', ':')
+	out = append(out, raw...)
+	return append(out, obj[end:]...)
 }
 
 // body is a request body type: the top-level fields it accepts, and its own validation,

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,26 +67,36 @@ type emptyBody struct{}
 func (emptyBody) fields() []string { return nil }
 func (emptyBody) valid() error     { return nil }
 
-// cancelInterviewResponse is seed 000's success body, plus the updated session.
+// cancelInterviewResponse is seed 000's success body; the updated session is added to it as
+// "session" (sessionBody).
 type cancelInterviewResponse struct {
-	Success   bool        `json:"success"`
-	Message   string      `json:"message"`
-	SessionID string      `json:"sessionId"`
-	Session   sessionJSON `json:"session"`
+	Success   bool   `json:"success"`
+	Message   string `json:"message"`
+	SessionID string `json:"sessionId"`
 }
 
 func respondCancelled(w http.ResponseWriter, s interview.Session) {
-	encode(w, http.StatusOK, cancelInterviewResponse{
-		Success:   true,
-		Message:   "Interview cancelled successfully",
-		SessionID: s.ID,
-		Session:   newSessionJSON(s),
-	})
+	envelope, err := json.Marshal(cancelInterviewResponse{Success: true, Message: "Interview cancelled successfully", SessionID: s.ID})
+	session, serr := sessionBody(s)
+	write(w, http.StatusOK, withRawField(envelope, "session", session), errors.Join(err, serr))
 }
 
 // respondSession answers with the session object itself (seed 001).
 func respondSession(w http.ResponseWriter, s interview.Session) {
-	encode(w, http.StatusOK, newSessionJSON(s))
+	b, err := sessionBody(s)
+	write(w, http.StatusOK, b, err)
+}
+
+// sessionBody is the session's JSON, seed 001's object. Its conversation history is added
+// as it was stored (withRawField): the store checked that it is JSON when it read it.
+func sessionBody(s interview.Session) ([]byte, error) {
+	j := newSessionJSON(s)
+	j.RecentMessages = nil
+	b, err := json.Marshal(j)
+	if err != nil || len(s.RecentMessages) == 0 {
+		return b, err
+	}
+	return withRawField(b, "recentMessages", s.RecentMessages), nil
 }
 
 // handleInterviewTransition serves one interview transition: caller, id, body, one
@@ -122,7 +133,8 @@ func handleInterviewTransition(store InterviewTransitioner, fn string, t intervi
 		if replay {
 			w.Header().Set(ReplayedHeader, "true")
 		}
-		attrs := []any{"action", t.Action, "from", s.PreviousStatus, "to", s.Status, "version", s.Version, "replayed", replay}
+		// Statuses as plain strings: slog would marshal a named string type by reflection.
+		attrs := []any{"action", t.Action, "from", string(s.PreviousStatus), "to", string(s.Status), "version", s.Version, "replayed", replay}
 		if t.TakesReason {
 			attrs = append(attrs, reasonAttr(r, b.reason()))
 		}

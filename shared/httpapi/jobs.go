@@ -56,9 +56,10 @@ func handleCancelJob(store JobCanceller) handlerFunc {
 		if replay {
 			w.Header().Set(ReplayedHeader, "true")
 		}
-		attrs := []any{"from", j.PreviousStatus, "version", j.Version, reasonAttr(r, b.reason()), "replayed", replay}
+		// Statuses as plain strings: slog would marshal a named string type by reflection.
+		attrs := []any{"from", string(j.PreviousStatus), "version", j.Version, reasonAttr(r, b.reason()), "replayed", replay}
 		if j.Assignment != nil {
-			attrs = append(attrs, "assignmentId", j.Assignment.ID, "assignmentStatus", j.Assignment.Status)
+			attrs = append(attrs, "assignmentId", j.Assignment.ID, "assignmentStatus", string(j.Assignment.Status))
 		}
 		log.Info("job cancelled", attrs...)
 		w.Header().Set("ETag", etag(j.Version))

@@ -59,6 +59,8 @@ func newRequestIDs(apiRequestID, header string) requestIDs {
 // echoes the correlation id, puts the request's logger in its context, caps the body,
 // turns a panic into a logged 500, and writes one access log line.
 func withRequest(logger *slog.Logger, fn string, settings config.HTTP, next http.Handler) http.Handler {
+	emf := metrics.NewEMFSets([][]string{{"function", "outcome"}, {"outcome"}},
+		metrics.Metric{Name: "requests", Unit: "Count"}, metrics.Metric{Name: "durationMs", Unit: "Milliseconds"})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		apiRequestID := ""
@@ -101,8 +103,7 @@ func withRequest(logger *slog.Logger, fn string, settings config.HTTP, next http
 			log.Info("request",
 				"method", r.Method, "path", r.URL.Path, "status", rec.status,
 				"outcome", outcome, "requests", 1, "durationMs", float64(time.Since(start).Microseconds())/1000,
-				metrics.EMFSets(time.Now(), [][]string{{"function", "outcome"}, {"outcome"}},
-					metrics.Metric{Name: "requests", Unit: "Count"}, metrics.Metric{Name: "durationMs", Unit: "Milliseconds"}))
+				emf.Attr(time.Now()))
 		}()
 		if p := r.URL.Path; p == "" || path.Clean(p) != p {
 			// net/http would answer with a redirect to the cleaned path; an API refuses

@@ -64,7 +64,8 @@ type Session struct {
 	Language          string
 	Difficulty        int
 	// RecentMessages is the conversation history, an opaque JSON array owned by the
-	// conversation service; transitions never change it.
+	// conversation service; transitions never change it. A store returns it only when it
+	// is a JSON document (the HTTP layer writes it out as it is).
 	RecentMessages json.RawMessage
 	Version        int64
 	// PreviousStatus is the status the last transition left.

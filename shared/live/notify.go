@@ -53,11 +53,17 @@ type Notifier struct {
 	logger *slog.Logger
 	limits Limits
 	now    func() time.Time
+	emf    metrics.EMF
 }
 
 // NewNotifier returns a notifier sending through pusher to the connections store holds.
 func NewNotifier(store Connections, pusher Pusher, logger *slog.Logger, limits Limits, now func() time.Time) *Notifier {
-	return &Notifier{store: store, pusher: pusher, logger: logger, limits: limits, now: now}
+	return &Notifier{store: store, pusher: pusher, logger: logger, limits: limits, now: now,
+		emf: metrics.NewEMF([]string{"function"},
+			metrics.Metric{Name: "connections", Unit: "Count"}, metrics.Metric{Name: "sent", Unit: "Count"},
+			metrics.Metric{Name: "gone", Unit: "Count"}, metrics.Metric{Name: "unreachable", Unit: "Count"},
+			metrics.Metric{Name: "expired", Unit: "Count"},
+			metrics.Metric{Name: "durationMs", Unit: "Milliseconds"})}
 }
 
 // UnreachableError: some entitled connections could not be reached after every attempt.
@@ -112,11 +118,7 @@ func (n *Notifier) Handle(ctx context.Context, ev events.EventBridgeEvent) error
 	log.Info("event delivered",
 		"connections", entitled, "sent", t.sent.Load(), "gone", t.gone.Load(), "unreachable", t.failed.Load(), "expired", t.expired.Load(),
 		"durationMs", float64(n.now().Sub(start).Microseconds())/1000,
-		metrics.EMF(n.now(), []string{"function"},
-			metrics.Metric{Name: "connections", Unit: "Count"}, metrics.Metric{Name: "sent", Unit: "Count"},
-			metrics.Metric{Name: "gone", Unit: "Count"}, metrics.Metric{Name: "unreachable", Unit: "Count"},
-			metrics.Metric{Name: "expired", Unit: "Count"},
-			metrics.Metric{Name: "durationMs", Unit: "Milliseconds"}))
+		n.emf.Attr(n.now()))
 	if f := int(t.failed.Load()); f > 0 {
 		return &UnreachableError{EventID: msg.EventID, Failed: f, Entitled: entitled}
 	}

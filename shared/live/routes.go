@@ -111,6 +111,8 @@ type routeFunc func(ctx context.Context, log *slog.Logger, req events.APIGateway
 // one API Gateway sends, and is refused before anything is called. A route never returns
 // an error to Lambda: its status is its answer.
 func serveRoute(logger *slog.Logger, now func() time.Time, f routeFunc) RouteHandler {
+	emf := metrics.NewEMF([]string{"function", "outcome"},
+		metrics.Metric{Name: "requests", Unit: "Count"}, metrics.Metric{Name: "durationMs", Unit: "Milliseconds"})
 	return func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		start := now()
 		lambdaRequestID := ""
@@ -124,8 +126,7 @@ func serveRoute(logger *slog.Logger, now func() time.Time, f routeFunc) RouteHan
 		}
 		log.Info("route", "routeKey", req.RequestContext.RouteKey, "status", resp.StatusCode, "outcome", outcome, "requests", 1,
 			"durationMs", float64(now().Sub(start).Microseconds())/1000,
-			metrics.EMF(now(), []string{"function", "outcome"},
-				metrics.Metric{Name: "requests", Unit: "Count"}, metrics.Metric{Name: "durationMs", Unit: "Milliseconds"}))
+			emf.Attr(now()))
 		return resp, nil
 	}
 }
