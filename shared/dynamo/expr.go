@@ -10,11 +10,20 @@ import (
 // expr collects the placeholders of one request's expressions. Every attribute name goes
 // through a #placeholder, so reserved words (status, version, …) never need thought, and
 // every value through a :placeholder. It does no reflection.
+//
+// An expression's strings and names depend only on its shape (which clauses it has), its
+// values on the request. An expr made by replaying a compiled expression of the same shape
+// collects the values alone, under the compiled placeholders, and renders nothing: what a
+// store compiled once is not built again for every request (compiled).
 type expr struct {
 	names   map[string]string
 	values  map[string]types.AttributeValue
 	sets    []string
 	removes []string
+	// keys, when replaying, are the compiled expression's value placeholders in the order
+	// its values were made.
+	keys      []string
+	replaying bool
 }
 
 func newExpr() *expr {
@@ -23,6 +32,9 @@ func newExpr() *expr {
 
 // name returns the placeholder for attribute a.
 func (e *expr) name(a string) string {
+	if e.replaying {
+		return ""
+	}
 	k := "#" + a
 	e.names[k] = a
 	return k
@@ -30,6 +42,10 @@ func (e *expr) name(a string) string {
 
 // value returns a fresh placeholder for v.
 func (e *expr) value(v types.AttributeValue) string {
+	if e.replaying {
+		e.values[e.keys[len(e.values)]] = v
+		return ""
+	}
 	k := ":v" + strconv.Itoa(len(e.values))
 	e.values[k] = v
 	return k
@@ -37,29 +53,40 @@ func (e *expr) value(v types.AttributeValue) string {
 
 // set adds "attr = v" to the SET clause.
 func (e *expr) set(attr string, v types.AttributeValue) {
-	e.sets = append(e.sets, e.name(attr)+" = "+e.value(v))
+	n, p := e.name(attr), e.value(v)
+	if !e.replaying {
+		e.sets = append(e.sets, n+" = "+p)
+	}
 }
 
 // setFrom adds "attr = other", copying another attribute's value before the update.
 func (e *expr) setFrom(attr, other string) {
-	e.sets = append(e.sets, e.name(attr)+" = "+e.name(other))
+	if !e.replaying {
+		e.sets = append(e.sets, e.name(attr)+" = "+e.name(other))
+	}
 }
 
 // setFromOr adds "attr = if_not_exists(other, fallback)": another attribute's value before
 // the update, or the value placeholder fallback when the item has no such attribute.
 func (e *expr) setFromOr(attr, other, fallback string) {
-	e.sets = append(e.sets, e.name(attr)+" = if_not_exists("+e.name(other)+", "+fallback+")")
+	if !e.replaying {
+		e.sets = append(e.sets, e.name(attr)+" = if_not_exists("+e.name(other)+", "+fallback+")")
+	}
 }
 
 // increment adds "attr = attr + 1" to the SET clause.
 func (e *expr) increment(attr string) {
-	n := e.name(attr)
-	e.sets = append(e.sets, n+" = "+n+" + "+e.value(&types.AttributeValueMemberN{Value: "1"}))
+	n, one := e.name(attr), e.value(&types.AttributeValueMemberN{Value: "1"})
+	if !e.replaying {
+		e.sets = append(e.sets, n+" = "+n+" + "+one)
+	}
 }
 
 // remove adds attr to the REMOVE clause.
 func (e *expr) remove(attr string) {
-	e.removes = append(e.removes, e.name(attr))
+	if !e.replaying {
+		e.removes = append(e.removes, e.name(attr))
+	}
 }
 
 // update renders the SET and REMOVE clauses.
@@ -73,16 +100,30 @@ func (e *expr) update() string {
 
 // notContains renders "NOT contains(attr, v)" (true when attr is absent).
 func (e *expr) notContains(attr string, v types.AttributeValue) string {
-	return "NOT contains(" + e.name(attr) + ", " + e.value(v) + ")"
+	n, p := e.name(attr), e.value(v)
+	if e.replaying {
+		return ""
+	}
+	return "NOT contains(" + n + ", " + p + ")"
 }
 
 // equals renders "attr = v".
 func (e *expr) equals(attr string, v types.AttributeValue) string {
-	return e.name(attr) + " = " + e.value(v)
+	n, p := e.name(attr), e.value(v)
+	if e.replaying {
+		return ""
+	}
+	return n + " = " + p
 }
 
 // in renders "attr IN (v1, v2, …)" over string values.
 func (e *expr) in(attr string, vals []string) string {
+	if e.replaying {
+		for _, v := range vals {
+			e.value(&types.AttributeValueMemberS{Value: v})
+		}
+		return ""
+	}
 	ph := make([]string, len(vals))
 	for i, v := range vals {
 		ph[i] = e.value(&types.AttributeValueMemberS{Value: v})
@@ -90,4 +131,33 @@ func (e *expr) in(attr string, vals []string) string {
 	return e.name(attr) + " IN (" + strings.Join(ph, ", ") + ")"
 }
 
-func and(conds ...string) string { return strings.Join(conds, " AND ") }
+// and renders its conditions joined by AND.
+func (e *expr) and(conds ...string) string {
+	if e.replaying {
+		return ""
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// compiled is an expression rendered once for its shape: the strings and names every
+// request of that shape shares (DynamoDB's client only reads them), and the placeholders
+// its values take.
+type compiled struct {
+	update, condition string
+	names             map[string]string
+	keys              []string
+}
+
+// compile keeps what e rendered, with cond its condition.
+func compile(e *expr, cond string) *compiled {
+	c := &compiled{update: e.update(), condition: cond, names: e.names, keys: make([]string, len(e.values))}
+	for i := range c.keys {
+		c.keys[i] = ":v" + strconv.Itoa(i)
+	}
+	return c
+}
+
+// replay returns an expr that collects the values of a request of c's shape.
+func (c *compiled) replay() *expr {
+	return &expr{values: make(map[string]types.AttributeValue, len(c.keys)), keys: c.keys, replaying: true}
+}

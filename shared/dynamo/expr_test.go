@@ -199,7 +199,7 @@ func TestAnd(t *testing.T) {
 		{[]string{"x", "y", "z"}, "x AND y AND z"},
 	}
 	for _, tt := range tests {
-		if got := and(tt.in...); got != tt.want {
+		if got := newExpr().and(tt.in...); got != tt.want {
 			t.Errorf("and(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

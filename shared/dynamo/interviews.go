@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,11 +29,38 @@ type Interviews struct {
 	db    API
 	table string
 	now   func() time.Time
+	// compiled holds the expressions of every shape of every transition in
+	// interview.Transitions, rendered once (see transitionInput).
+	compiled map[writeShape]*compiled
 }
 
 // NewInterviews returns the interview store on table, stamping writes with now().
 func NewInterviews(db API, table string, now func() time.Time) *Interviews {
-	return &Interviews{db: db, table: table, now: now}
+	s := &Interviews{db: db, table: table, now: now, compiled: map[writeShape]*compiled{}}
+	sample := lifecycle.Actor{Sub: "owner"}
+	for _, t := range interview.Transitions {
+		for _, shape := range []struct{ reason, corr, idem string }{
+			{"", "", ""}, {"", "", "k"}, {"", "c", ""}, {"", "c", "k"},
+			{"r", "", ""}, {"r", "", "k"}, {"r", "c", ""}, {"r", "c", "k"},
+		} {
+			req := interview.Request{Actor: sample, Reason: shape.reason, CorrelationID: shape.corr, Idempotency: lifecycle.Idempotency{Key: shape.idem}}
+			e, cond := transitionExpr(newExpr(), t, req, "")
+			s.compiled[shapeOf(t, req)] = compile(e, cond)
+		}
+	}
+	return s
+}
+
+// writeShape is what decides the strings of a transition's write: the transition, and
+// whether the request brings a reason (for a transition that records one), a correlation
+// id and a request key.
+type writeShape struct {
+	action, to        string
+	reason, corr, key bool
+}
+
+func shapeOf(t interview.Transition, req interview.Request) writeShape {
+	return writeShape{action: t.Action, to: string(t.To), reason: t.TakesReason && req.Reason != "", corr: req.CorrelationID != "", key: req.Idempotency.Key != ""}
 }
 
 func interviewKey(id string) map[string]types.AttributeValue {
@@ -86,11 +114,39 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 
 // transitionInput builds the UpdateItem for t from the lifecycle table: the target state,
 // the version step, the timestamps the row names, and the audit fields the events need.
+// The expression's strings and names come from the store's compiled transitions when t is
+// one of them (only the values are made per request), or are rendered afresh.
 func (s *Interviews) transitionInput(t interview.Transition, req interview.Request) *dynamodb.UpdateItemInput {
-	e := newExpr()
+	now := lifecycle.FormatTime(s.now())
+	var update, cond string
+	var names map[string]string
+	var values map[string]types.AttributeValue
+	if c, ok := s.compiled[shapeOf(t, req)]; ok && sameRule(t, interviewTransition(t.Action)) {
+		e, _ := transitionExpr(c.replay(), t, req, now)
+		update, cond, names, values = c.update, c.condition, c.names, e.values
+	} else {
+		var e *expr
+		e, cond = transitionExpr(newExpr(), t, req, now)
+		update, names, values = e.update(), e.names, e.values
+	}
+	return &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 interviewKey(req.ID),
+		UpdateExpression:                    aws.String(update),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+}
+
+// transitionExpr builds t's write for req at now into e, and returns e with the write's
+// condition.
+func transitionExpr(e *expr, t interview.Transition, req interview.Request, now string) (*expr, string) {
 	w := transitionWrite{
 		to:        string(t.To),
-		now:       lifecycle.FormatTime(s.now()),
+		now:       now,
 		action:    t.Action,
 		actor:     req.Actor,
 		corr:      req.CorrelationID,
@@ -103,21 +159,28 @@ func (s *Interviews) transitionInput(t interview.Transition, req interview.Reque
 	}
 	w.apply(e)
 	e.set(attr.OwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
-	cond := and(e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
+	cond := e.and(e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
 	if na := notApplied(e, req.Idempotency); na != "" {
-		cond = and(cond, na)
+		cond = e.and(cond, na)
 	}
+	return e, cond
+}
 
-	return &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.table),
-		Key:                                 interviewKey(req.ID),
-		UpdateExpression:                    aws.String(e.update()),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            e.names,
-		ExpressionAttributeValues:           e.values,
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+// interviewTransition is the transition of interview.Transitions named action.
+func interviewTransition(action string) interview.Transition {
+	for _, t := range interview.Transitions {
+		if t.Action == action {
+			return t
+		}
 	}
+	return interview.Transition{}
+}
+
+// sameRule reports whether a and b write the same: a compiled write is used only for the
+// very transition it was compiled from.
+func sameRule(a, b interview.Transition) bool {
+	return a.Action == b.Action && a.To == b.To && slices.Equal(a.From, b.From) &&
+		a.StampedAt == b.StampedAt && a.StampedBy == b.StampedBy && a.TakesReason == b.TakesReason
 }
 
 func actorAV(a lifecycle.Actor) types.AttributeValue {

@@ -236,9 +236,9 @@ func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types
 		snap[attr.Version] = iAV(a.Version + 1)
 		e.set(attr.CancelledAssignment, &types.AttributeValueMemberM{Value: snap})
 	}
-	cond := and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Cancel.From)))
+	cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Cancel.From)))
 	if na := notApplied(e, req.Idempotency); na != "" {
-		cond = and(cond, na)
+		cond = e.and(cond, na)
 	}
 	return guardedUpdate(s.table, jobKey(j.ID), e, cond)
 }
@@ -252,7 +252,7 @@ func (s *Jobs) cancelAssignmentUpdate(a job.Assignment, req job.Request, now tim
 		actor: req.Actor, corr: req.CorrelationID,
 		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
 	}.apply(e)
-	cond := and(e.equals(attr.Version, iAV(a.Version)), e.in(attr.Status, strs(job.CancelAssignment.From)))
+	cond := e.and(e.equals(attr.Version, iAV(a.Version)), e.in(attr.Status, strs(job.CancelAssignment.From)))
 	return guardedUpdate(s.table, assignmentKey(a.JobID, a.ID), e, cond)
 }
 

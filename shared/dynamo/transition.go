@@ -99,10 +99,12 @@ func shortHash(s string) string {
 // costs the same, at every transition.
 func remember(e *expr, idem lifecycle.Idempotency) {
 	empty := e.value(sAV(""))
-	for i := IdempotencyWindow - 1; i > 0; i-- {
-		e.setFromOr(slotName(i), slotName(i-1), empty)
+	if !e.replaying {
+		for i := IdempotencyWindow - 1; i > 0; i-- {
+			e.setFromOr(slotName(i), slotName(i-1), empty)
+		}
 	}
-	e.set(slotName(0), sAV(appliedID(idem)))
+	e.set(appliedSlot+"0", sAV(appliedID(idem)))
 	for _, a := range []string{legacyApplied, "idempotencyKey", "idempotencyFingerprint", "idempotencyAt"} {
 		e.remove(a)
 	}
@@ -116,12 +118,15 @@ func notApplied(e *expr, idem lifecycle.Idempotency) string {
 		return ""
 	}
 	key := e.value(sAV(shortHash(idem.Key)))
-	conds := make([]string, 0, IdempotencyWindow+1)
-	for i := range IdempotencyWindow {
-		conds = append(conds, "NOT begins_with("+e.name(slotName(i))+", "+key+")")
+	var conds []string
+	if !e.replaying {
+		conds = make([]string, 0, IdempotencyWindow+1)
+		for i := range IdempotencyWindow {
+			conds = append(conds, "NOT begins_with("+e.name(slotName(i))+", "+key+")")
+		}
 	}
 	conds = append(conds, e.notContains(legacyApplied, sAV(idem.Key)))
-	return and(conds...)
+	return e.and(conds...)
 }
 
 // replayed reports whether this request already transitioned old, the item as a refused

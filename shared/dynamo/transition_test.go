@@ -2,12 +2,17 @@ package dynamo
 
 import (
 	"errors"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -132,5 +137,37 @@ func TestAppliedRequestsBytes(t *testing.T) {
 	}
 	if size != AppliedRequestsBytes {
 		t.Errorf("full slots take %d bytes, AppliedRequestsBytes says %d", size, AppliedRequestsBytes)
+	}
+}
+
+// TestCompiledTransitionsMatchTheFullBuild checks that a write made from a compiled
+// transition is the write built afresh, for every transition and shape of request.
+func TestCompiledTransitionsMatchTheFullBuild(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	s := NewInterviews(nil, "tbl", func() time.Time { return now })
+	actor := lifecycle.Actor{Sub: "alice", Roles: []string{"Admin"}}
+	for _, tr := range interview.Transitions {
+		for _, req := range []interview.Request{
+			{ID: "s-1", Actor: actor},
+			{ID: "s-1", Actor: actor, Reason: "why", CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}},
+			{ID: "s-1", Actor: actor, CorrelationID: "corr"},
+			{ID: "s-1", Actor: actor, Reason: "why", Idempotency: lifecycle.Idempotency{Key: "invocation:i", Fingerprint: "g"}},
+		} {
+			got := s.transitionInput(tr, req)
+			e, cond := transitionExpr(newExpr(), tr, req, lifecycle.FormatTime(now))
+			if aws.ToString(got.UpdateExpression) != e.update() || aws.ToString(got.ConditionExpression) != cond ||
+				!maps.Equal(got.ExpressionAttributeNames, e.names) || !reflect.DeepEqual(got.ExpressionAttributeValues, e.values) {
+				t.Errorf("%s %+v: compiled\n%s\n%s\n%v\n%v\nbuilt\n%s\n%s\n%v\n%v", tr.Action, req,
+					aws.ToString(got.UpdateExpression), aws.ToString(got.ConditionExpression), got.ExpressionAttributeNames, got.ExpressionAttributeValues,
+					e.update(), cond, e.names, e.values)
+			}
+		}
+	}
+	// A transition the store did not compile (here: pause from any status) is built afresh.
+	other := interview.Pause
+	other.From = []interview.Status{interview.Active, interview.Paused}
+	got := s.transitionInput(other, interview.Request{ID: "s-1", Actor: actor})
+	if n := strings.Count(aws.ToString(got.ConditionExpression), ":v"); n != 3 {
+		t.Errorf("condition %q: want the owner and both source statuses", aws.ToString(got.ConditionExpression))
 	}
 }
