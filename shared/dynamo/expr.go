@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 // expr collects the placeholders of one request's expressions. Every attribute name goes
@@ -157,7 +159,40 @@ func compile(e *expr, cond string) *compiled {
 	return c
 }
 
-// replay returns an expr that collects the values of a request of c's shape.
-func (c *compiled) replay() *expr {
+// start returns the expr to build a write of c's shape into: one that replays c, or, when
+// there is no c (a shape nobody compiled), a fresh one.
+func (c *compiled) start() *expr {
+	if c == nil {
+		return newExpr()
+	}
 	return &expr{values: make(map[string]types.AttributeValue, len(c.keys)), keys: c.keys, replaying: true}
+}
+
+// rendered is a write's expressions, as an UpdateItem (or a transaction's Update) takes
+// them.
+type rendered struct {
+	update, condition string
+	names             map[string]string
+	values            map[string]types.AttributeValue
+}
+
+// render returns the write e holds, with cond its condition: the strings and names c
+// rendered and the values e collected, or all of it rendered from e when there is no c.
+func (c *compiled) render(e *expr, cond string) rendered {
+	if c == nil {
+		return rendered{e.update(), cond, e.names, e.values}
+	}
+	return rendered{c.update, c.condition, c.names, e.values}
+}
+
+// requestShapes calls f with a request of every shape: with and without a reason, a
+// correlation id and a request key (sample values; only their presence shapes a write).
+func requestShapes(f func(reason, correlationID string, idem lifecycle.Idempotency)) {
+	for _, reason := range []string{"", "r"} {
+		for _, corr := range []string{"", "c"} {
+			for _, key := range []string{"", "k"} {
+				f(reason, corr, lifecycle.Idempotency{Key: key})
+			}
+		}
+	}
 }

@@ -37,16 +37,12 @@ type Interviews struct {
 // NewInterviews returns the interview store on table, stamping writes with now().
 func NewInterviews(db API, table string, now func() time.Time) *Interviews {
 	s := &Interviews{db: db, table: table, now: now, compiled: map[writeShape]*compiled{}}
-	sample := lifecycle.Actor{Sub: "owner"}
 	for _, t := range interview.Transitions {
-		for _, shape := range []struct{ reason, corr, idem string }{
-			{"", "", ""}, {"", "", "k"}, {"", "c", ""}, {"", "c", "k"},
-			{"r", "", ""}, {"r", "", "k"}, {"r", "c", ""}, {"r", "c", "k"},
-		} {
-			req := interview.Request{Actor: sample, Reason: shape.reason, CorrelationID: shape.corr, Idempotency: lifecycle.Idempotency{Key: shape.idem}}
+		requestShapes(func(reason, corr string, idem lifecycle.Idempotency) {
+			req := interview.Request{Actor: lifecycle.Actor{Sub: "owner"}, Reason: reason, CorrelationID: corr, Idempotency: idem}
 			e, cond := transitionExpr(newExpr(), t, req, "")
 			s.compiled[shapeOf(t, req)] = compile(e, cond)
-		}
+		})
 	}
 	return s
 }
@@ -117,25 +113,18 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 // The expression's strings and names come from the store's compiled transitions when t is
 // one of them (only the values are made per request), or are rendered afresh.
 func (s *Interviews) transitionInput(t interview.Transition, req interview.Request) *dynamodb.UpdateItemInput {
-	now := lifecycle.FormatTime(s.now())
-	var update, cond string
-	var names map[string]string
-	var values map[string]types.AttributeValue
-	if c, ok := s.compiled[shapeOf(t, req)]; ok && sameRule(t, interviewTransition(t.Action)) {
-		e, _ := transitionExpr(c.replay(), t, req, now)
-		update, cond, names, values = c.update, c.condition, c.names, e.values
-	} else {
-		var e *expr
-		e, cond = transitionExpr(newExpr(), t, req, now)
-		update, names, values = e.update(), e.names, e.values
+	c := s.compiled[shapeOf(t, req)]
+	if c != nil && !sameRule(t, interviewTransition(t.Action)) {
+		c = nil
 	}
+	w := c.render(transitionExpr(c.start(), t, req, lifecycle.FormatTime(s.now())))
 	return &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(s.table),
 		Key:                                 interviewKey(req.ID),
-		UpdateExpression:                    aws.String(update),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
+		UpdateExpression:                    aws.String(w.update),
+		ConditionExpression:                 aws.String(w.condition),
+		ExpressionAttributeNames:            w.names,
+		ExpressionAttributeValues:           w.values,
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}

@@ -34,12 +34,42 @@ type Jobs struct {
 	table    string
 	now      func() time.Time
 	newToken func() string
+	// compiled holds the cancel's expressions of every shape, rendered once (see
+	// compiled in expr.go).
+	compiled map[jobShape]*compiled
 }
 
 // NewJobs returns the job store on table. newToken makes each transaction's
 // ClientRequestToken (at most 36 characters).
 func NewJobs(db JobsAPI, table string, now func() time.Time, newToken func() string) *Jobs {
-	return &Jobs{db: db, table: table, now: now, newToken: newToken}
+	s := &Jobs{db: db, table: table, now: now, newToken: newToken, compiled: map[jobShape]*compiled{}}
+	a := job.Assignment{ID: "a", JobID: "j", Status: job.Confirmed}
+	requestShapes(func(reason, corr string, idem lifecycle.Idempotency) {
+		req := job.Request{Actor: lifecycle.Actor{Sub: "dispatcher"}, Reason: reason, CorrelationID: corr, Idempotency: idem}
+		for _, j := range []job.Job{{ID: "j"}, {ID: "j", Assignment: &a}} {
+			e, cond := cancelJobExpr(newExpr(), j, req, "")
+			s.compiled[jobShapeOf(j, req)] = compile(e, cond)
+		}
+		e, cond := cancelAssignmentExpr(newExpr(), a, req, "")
+		s.compiled[assignmentShapeOf(req)] = compile(e, cond)
+	})
+	return s
+}
+
+// jobShape is what decides the strings of a cancel's write: which item (the job, with or
+// without the assignment it cancels, or the assignment), and whether the request brings
+// a reason, a correlation id and a request key.
+type jobShape struct {
+	assignment, withAssignment bool
+	reason, corr, key          bool
+}
+
+func jobShapeOf(j job.Job, req job.Request) jobShape {
+	return jobShape{withAssignment: j.CurrentAssignment() != nil, reason: req.Reason != "", corr: req.CorrelationID != "", key: req.Idempotency.Key != ""}
+}
+
+func assignmentShapeOf(req job.Request) jobShape {
+	return jobShape{assignment: true, reason: req.Reason != "", corr: req.CorrelationID != ""}
 }
 
 func jobPK(id string) types.AttributeValue { return sAV("JOB#" + id) }
@@ -220,9 +250,13 @@ func cancelledAssignmentOf(j job.Job, old map[string]types.AttributeValue) *job.
 // cancelJobUpdate is the job's half of the cancel: guarded by the version read and the
 // legal source states; it records the assignment it cancels (for the JobCancelled event).
 func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types.Update {
-	e := newExpr()
+	c := s.compiled[jobShapeOf(j, req)]
+	return guardedUpdate(s.table, jobKey(j.ID), c.render(cancelJobExpr(c.start(), j, req, lifecycle.FormatTime(now))))
+}
+
+func cancelJobExpr(e *expr, j job.Job, req job.Request, now string) (*expr, string) {
 	transitionWrite{
-		to: string(job.Cancel.To), now: lifecycle.FormatTime(now), action: job.Cancel.Action,
+		to: string(job.Cancel.To), now: now, action: job.Cancel.Action,
 		actor: req.Actor, corr: req.CorrelationID,
 		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason, idem: req.Idempotency,
 	}.apply(e)
@@ -240,32 +274,35 @@ func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types
 	if na := notApplied(e, req.Idempotency); na != "" {
 		cond = e.and(cond, na)
 	}
-	return guardedUpdate(s.table, jobKey(j.ID), e, cond)
+	return e, cond
 }
 
 // cancelAssignmentUpdate is the assignment's half: guarded by its version and its
 // non-cancelled states.
 func (s *Jobs) cancelAssignmentUpdate(a job.Assignment, req job.Request, now time.Time) *types.Update {
-	e := newExpr()
+	c := s.compiled[assignmentShapeOf(req)]
+	return guardedUpdate(s.table, assignmentKey(a.JobID, a.ID), c.render(cancelAssignmentExpr(c.start(), a, req, lifecycle.FormatTime(now))))
+}
+
+func cancelAssignmentExpr(e *expr, a job.Assignment, req job.Request, now string) (*expr, string) {
 	transitionWrite{
-		to: string(job.CancelAssignment.To), now: lifecycle.FormatTime(now), action: job.CancelAssignment.Action,
+		to: string(job.CancelAssignment.To), now: now, action: job.CancelAssignment.Action,
 		actor: req.Actor, corr: req.CorrelationID,
 		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
 	}.apply(e)
-	cond := e.and(e.equals(attr.Version, iAV(a.Version)), e.in(attr.Status, strs(job.CancelAssignment.From)))
-	return guardedUpdate(s.table, assignmentKey(a.JobID, a.ID), e, cond)
+	return e, e.and(e.equals(attr.Version, iAV(a.Version)), e.in(attr.Status, strs(job.CancelAssignment.From)))
 }
 
 // guardedUpdate is one conditional update of a transaction, returning the item as it was
 // when its condition fails.
-func guardedUpdate(table string, key map[string]types.AttributeValue, e *expr, cond string) *types.Update {
+func guardedUpdate(table string, key map[string]types.AttributeValue, w rendered) *types.Update {
 	return &types.Update{
 		TableName:                           aws.String(table),
 		Key:                                 key,
-		UpdateExpression:                    aws.String(e.update()),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            e.names,
-		ExpressionAttributeValues:           e.values,
+		UpdateExpression:                    aws.String(w.update),
+		ConditionExpression:                 aws.String(w.condition),
+		ExpressionAttributeNames:            w.names,
+		ExpressionAttributeValues:           w.values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 }

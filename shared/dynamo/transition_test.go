@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -169,5 +171,33 @@ func TestCompiledTransitionsMatchTheFullBuild(t *testing.T) {
 	got := s.transitionInput(other, interview.Request{ID: "s-1", Actor: actor})
 	if n := strings.Count(aws.ToString(got.ConditionExpression), ":v"); n != 3 {
 		t.Errorf("condition %q: want the owner and both source statuses", aws.ToString(got.ConditionExpression))
+	}
+}
+
+// TestCompiledJobWritesMatchTheFullBuild checks the same for both halves of a job cancel.
+func TestCompiledJobWritesMatchTheFullBuild(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	s := NewJobs(nil, "tbl", func() time.Time { return now }, func() string { return "token" })
+	a := job.Assignment{ID: "a-1", JobID: "j-1", TechnicianID: "tech", Status: job.Pending, Version: 3, ScheduledStart: now, ScheduledEnd: now.Add(time.Hour)}
+	actor := lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}
+	same := func(what string, got *types.Update, e *expr, cond string) {
+		t.Helper()
+		if aws.ToString(got.UpdateExpression) != e.update() || aws.ToString(got.ConditionExpression) != cond ||
+			!maps.Equal(got.ExpressionAttributeNames, e.names) || !reflect.DeepEqual(got.ExpressionAttributeValues, e.values) {
+			t.Errorf("%s: compiled %s / %s / %v, built %s / %s / %v", what, aws.ToString(got.UpdateExpression), aws.ToString(got.ConditionExpression),
+				got.ExpressionAttributeValues, e.update(), cond, e.values)
+		}
+	}
+	for _, req := range []job.Request{
+		{ID: "j-1", Actor: actor},
+		{ID: "j-1", Actor: actor, Reason: "why", CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}},
+		{ID: "j-1", Actor: actor, CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "invocation:i", Fingerprint: "g"}},
+	} {
+		for _, j := range []job.Job{{ID: "j-1", Status: job.Unassigned, Version: 2}, {ID: "j-1", Status: job.Assigned, Version: 4, Assignment: &a}} {
+			e, cond := cancelJobExpr(newExpr(), j, req, lifecycle.FormatTime(now))
+			same(fmt.Sprintf("job %+v", req), s.cancelJobUpdate(j, req, now), e, cond)
+		}
+		e, cond := cancelAssignmentExpr(newExpr(), a, req, lifecycle.FormatTime(now))
+		same(fmt.Sprintf("assignment %+v", req), s.cancelAssignmentUpdate(a, req, now), e, cond)
 	}
 }
