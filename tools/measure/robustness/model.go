@@ -14,8 +14,10 @@ import (
 // whose state is its status, its version, and which of its retried requests have applied.
 // An operation is one HTTP attempt; the model says which answers each state allows:
 //
-//   - a request that has applied before (its Idempotency-Key is on the item) is answered
-//     200, marked replayed, with the entity as it is now, and changes nothing;
+//   - a request that has applied before, within the window of the entity's last
+//     idempotencyWindow transitions (its Idempotency-Key is still on the item), is answered
+//     200, marked replayed, with the entity as it is now, and changes nothing; one that
+//     applied before the window is a new request again;
 //   - else a legal transition applies: 200, not replayed, the new status and version + 1;
 //   - else it is refused (400 or 404 INVALID_TRANSITION) with the current status, and
 //     changes nothing; a job cancel that lost a race may also be a 409, changing nothing;
@@ -49,6 +51,11 @@ const (
 	actionSeed    = "seed"
 	actionRead    = "read"
 )
+
+// idempotencyWindow is how many of its latest transitions an entity remembers the requests
+// of (docs/api.md, "The window"): a request applied at version v is recognised while the
+// entity's version is below v + idempotencyWindow.
+const idempotencyWindow = 8
 
 type rule struct {
 	from []string
@@ -92,21 +99,42 @@ type opOutput struct {
 type state struct {
 	Status  string
 	Version int64
-	// Applied has byte i set when the retried request i has applied.
+	// Applied holds, for each retried request i, the version its write made ("" when it has
+	// not applied), comma-separated (a string, so that states compare with ==).
 	Applied string
 }
 
-func (s state) hasApplied(i int) bool { return i >= 0 && i < len(s.Applied) && s.Applied[i] == 1 }
+// appliedAt is the version retried request i's write made, if it has applied.
+func (s state) appliedAt(i int) (int64, bool) {
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Split(s.Applied, ",")
+	if i >= len(f) || f[i] == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(f[i], 10, 64)
+	return v, err == nil
+}
+
+// hasApplied: retried request i has applied, and the entity still remembers it.
+func (s state) hasApplied(i int) bool {
+	v, ok := s.appliedAt(i)
+	return ok && s.Version < v+idempotencyWindow
+}
 
 func (s state) apply(to string, retried int) state {
 	n := state{Status: to, Version: s.Version + 1, Applied: s.Applied}
 	if retried >= 0 {
-		b := []byte(s.Applied)
-		for len(b) <= retried {
-			b = append(b, 0)
+		f := strings.Split(s.Applied, ",")
+		if s.Applied == "" {
+			f = nil
 		}
-		b[retried] = 1
-		n.Applied = string(b)
+		for len(f) <= retried {
+			f = append(f, "")
+		}
+		f[retried] = strconv.FormatInt(n.Version, 10)
+		n.Applied = strings.Join(f, ",")
 	}
 	return n
 }
@@ -196,9 +224,9 @@ var model = porcupine.Model{
 			return "not loaded"
 		}
 		var retried []string
-		for i := range len(s.Applied) {
-			if s.Applied[i] == 1 {
-				retried = append(retried, strconv.Itoa(i))
+		for i := range strings.Count(s.Applied, ",") + 1 {
+			if v, ok := s.appliedAt(i); ok {
+				retried = append(retried, fmt.Sprintf("%d at v%d", i, v))
 			}
 		}
 		d := fmt.Sprintf("%s v%d", s.Status, s.Version)

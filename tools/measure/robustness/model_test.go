@@ -3,6 +3,7 @@ package robustness
 import (
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -159,5 +160,37 @@ func TestAnIllegalHistoryIsVisualised(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "Porcupine") || !strings.Contains(string(b), "pause 000000000001 [key a]") {
 		t.Fatalf("%s is not porcupine's visualisation of the history", lz.html)
+	}
+}
+
+// TestModelForgetsRequestsOutsideTheWindow: an entity remembers the requests of its last
+// idempotencyWindow transitions. A retry after that many other transitions is a new
+// request (it may apply again); one within the window must be replayed.
+func TestModelForgetsRequestsOutsideTheWindow(t *testing.T) {
+	// pause k makes v2; then n other transitions, resume and pause in turn, from t=100 on.
+	history := func(n int, retry attempt) []*request {
+		reqs := []*request{req("pause", "k", at(10, 20, 200, "paused", 2), retry)}
+		status := "paused"
+		for i := range n {
+			action, to := "resume", "active"
+			if status == "active" {
+				action, to = "pause", "paused"
+			}
+			reqs = append(reqs, req(action, "o"+strconv.Itoa(i), at(int64(100+10*i), int64(105+10*i), 200, to, int64(3+i))))
+			status = to
+		}
+		return reqs
+	}
+	// 9 others end active at v11, past the window of v2: the retry pauses again, v12.
+	if got := check(t, state{Status: "paused", Version: 12}, history(9, at(500, 510, 200, "paused", 12))...); got != porcupine.Ok {
+		t.Errorf("a retry after the window, applied as a new request: %s", got)
+	}
+	// 7 others end active at v9, within the window: applying again is a request applied twice.
+	if got := check(t, state{Status: "paused", Version: 10}, history(7, at(500, 510, 200, "paused", 10))...); got != porcupine.Illegal {
+		t.Errorf("a retry within the window applied again: %s, want Illegal", got)
+	}
+	// ...and its replay is what the entity owes it.
+	if got := check(t, state{Status: "active", Version: 9}, history(7, replay(at(500, 510, 200, "active", 9)))...); got != porcupine.Ok {
+		t.Errorf("a retry within the window replayed: %s", got)
 	}
 }
