@@ -90,16 +90,24 @@ type tally struct {
 // forgotten and does not count as a failure. A connection whose token has expired gets
 // nothing: it is closed (its client reconnects, and needs a fresh token to) and forgotten.
 func (n *Notifier) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
-	start := n.now()
 	log := n.logger.With("eventBridgeId", ev.ID, "detailType", ev.DetailType)
+	err := n.deliver(ctx, log, ev)
+	if err != nil {
+		// The one line for a failed invocation: it goes back to Lambda, to retry the event.
+		log.Error("event not delivered", "err", err)
+	}
+	return err
+}
+
+// deliver is Handle's work; its error says why the event failed.
+func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.EventBridgeEvent) error {
+	start := n.now()
 	if want, ok := event.Types[ev.DetailType]; !ok || want != ev.Source {
-		log.Error("event of an unknown detail-type or source", "source", ev.Source)
 		return fmt.Errorf("%w %q from %q", event.ErrUnknownType, ev.DetailType, ev.Source)
 	}
 	audience, msg, err := Route(ev.DetailType, ev.Detail)
 	if err != nil {
-		log.Error("cannot route event", "err", err)
-		return err
+		return fmt.Errorf("cannot route event: %w", err)
 	}
 	log = log.With("eventId", msg.EventID, "entityId", msg.EntityID, "version", msg.Version)
 	data, err := json.Marshal(msg)
@@ -108,8 +116,7 @@ func (n *Notifier) Handle(ctx context.Context, ev events.EventBridgeEvent) error
 	}
 	conns, err := n.store.Audience(ctx, audience)
 	if err != nil {
-		log.Error("cannot list the audience's connections", "err", err)
-		return err
+		return fmt.Errorf("cannot list the audience's connections: %w", err)
 	}
 	var t tally
 	n.fanOut(ctx, log, audience, conns, data, &t)

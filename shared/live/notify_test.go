@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -248,10 +249,13 @@ func TestNotifierBoundsItsConcurrency(t *testing.T) {
 	}
 }
 
+// TestNotifierFailsWhatItCannotRoute: each failed invocation returns its error to Lambda
+// (which retries the event) and logs it once, with the event's ids.
 func TestNotifierFailsWhatItCannotRoute(t *testing.T) {
-	logger, _ := newLogger()
+	logger, logs := newLogger()
 	store := newMemTickets()
 	n := NewNotifier(store, newPusher(), logger, fastLimits(4), clock)
+	failures := 0
 	for name, ev := range map[string]events.EventBridgeEvent{
 		"unknown type":  {DetailType: "InterviewArchived", Source: event.SourceInterviews, Detail: interviewEvent(event.TypeInterviewPaused, "alice", 2)},
 		"wrong source":  {DetailType: event.TypeJobCancelled, Source: event.SourceInterviews, Detail: jobEvent(2)},
@@ -262,10 +266,24 @@ func TestNotifierFailsWhatItCannotRoute(t *testing.T) {
 		if err := n.Handle(context.Background(), ev); err == nil {
 			t.Errorf("%s: handled without error", name)
 		}
+		failures++
 	}
 	store.err = errors.New("throttled")
-	if err := n.Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3))); err == nil {
-		t.Error("an audience the store could not list did not fail the event")
+	if err := n.Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3))); err == nil || !strings.Contains(err.Error(), "cannot list the audience's connections: throttled") {
+		t.Errorf("an audience the store could not list: %v", err)
+	}
+	failures++
+	var errorLines int
+	for _, l := range logs.Lines(t) {
+		if l["level"] == "ERROR" {
+			errorLines++
+			if l["msg"] != "event not delivered" || l["err"] == nil || l["detailType"] == nil {
+				t.Errorf("error line %v, want one \"event not delivered\" with the reason and the event", l)
+			}
+		}
+	}
+	if errorLines != failures {
+		t.Errorf("%d error lines for %d failed invocations, want one each", errorLines, failures)
 	}
 }
 
