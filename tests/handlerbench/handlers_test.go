@@ -372,11 +372,15 @@ func BenchmarkListInterviews(b *testing.B) {
 }
 
 func BenchmarkCancelJob(b *testing.B) {
-	bench(b, route{func(log *slog.Logger, db *dynamodb.Client) http.Handler { return httpapi.CancelJob(log, wiring.Defaults(), jobs(db)) },
+	bench(b, route{func(log *slog.Logger, db *dynamodb.Client) http.Handler {
+		return httpapi.CancelJob(log, wiring.Defaults(), jobs(db))
+	},
 		event("POST", "/jobs/"+demodata.JobAssignedConfirmed+"/cancel", "POST /jobs/{id}/cancel", demodata.JobAssignedConfirmed, "dana", "[Dispatcher]", `{"reason":"bench"}`), 200})
 }
 
 func BenchmarkGetJob(b *testing.B) {
-	bench(b, route{func(log *slog.Logger, db *dynamodb.Client) http.Handler { return httpapi.GetJob(log, wiring.Defaults(), jobs(db)) },
+	bench(b, route{func(log *slog.Logger, db *dynamodb.Client) http.Handler {
+		return httpapi.GetJob(log, wiring.Defaults(), jobs(db))
+	},
 		event("GET", "/jobs/"+demodata.JobAssignedConfirmed, "GET /jobs/{id}", demodata.JobAssignedConfirmed, "dana", "[Dispatcher]", ""), 200})
 }
