@@ -197,7 +197,7 @@ item-bound: $(DDB_READY) $(VENV_READY) ## one session through TRANSITIONS (10000
 	@LIFECYCLE_BOUNDED_TRANSITIONS=$(or $(TRANSITIONS),10000) $(REQUIRE_TOOLS) go test -count=1 -v -run '^TestItemStaysBounded$$' ./tests/integration | grep -E '^(---|ok|FAIL|PASS)|bounded_test'
 
 .PHONY: bench
-bench: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU vs the SDK, latency vs the bare write, requests and capacity units per call: one table (ONLY=units,cpu,...)
+bench: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU vs the SDK, latency vs the bare write, requests and capacity units per call, the live channel: one table (ONLY=starts,cpu,latency,units,live picks parts)
 	@mkdir -p test-output
 	@$(CMD_BIN)/bench -out test-output/bench.md $(if $(PREBUILT),-prebuilt $(PREBUILT)) $(if $(ONLY),-only $(ONLY))
 
