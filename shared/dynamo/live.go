@@ -152,8 +152,11 @@ func (l *Live) Redeem(ctx context.Context, secret string) (live.Connection, erro
 	}
 	it := item{m: out.Attributes}
 	c := live.Connection{Sub: it.str(liveSub), Roles: it.strings(liveRoles), Until: it.epoch(liveUntil)}
-	if it.err != nil || c.Sub == "" {
-		return live.Connection{}, fmt.Errorf("redeem ticket: unreadable ticket item: %v", it.err)
+	if it.err != nil {
+		return live.Connection{}, fmt.Errorf("redeem ticket: unreadable ticket item: %w", it.err)
+	}
+	if c.Sub == "" {
+		return live.Connection{}, errors.New("redeem ticket: the ticket item has no sub")
 	}
 	return c, nil
 }

@@ -126,8 +126,14 @@ func TestRedeemIsOneConditionalDelete(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
-	if _, err := newTestLive(&liveAPI{delOut: &dynamodb.DeleteItemOutput{Attributes: map[string]types.AttributeValue{"sub": iAV(1)}}}).Redeem(context.Background(), secret); err == nil {
-		t.Error("an unreadable ticket item was redeemed")
+	for name, attrs := range map[string]map[string]types.AttributeValue{
+		"sub not a string": {"sub": iAV(1)},
+		"no sub":           {"roles": &types.AttributeValueMemberL{}},
+	} {
+		_, err := newTestLive(&liveAPI{delOut: &dynamodb.DeleteItemOutput{Attributes: attrs}}).Redeem(context.Background(), secret)
+		if err == nil || strings.Contains(err.Error(), "<nil>") {
+			t.Errorf("%s: redeemed, or refused without its reason: %v", name, err)
+		}
 	}
 }
 
