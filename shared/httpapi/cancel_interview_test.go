@@ -124,7 +124,9 @@ func TestCancelInterviewBodies(t *testing.T) {
 		reason                  string // stored reason, for 200s
 	}{
 		{name: "absent body", body: "", status: 200},
-		{name: "whitespace body", body: " \n ", status: 200},
+		{name: "whitespace body", body: " \n\t\r ", status: 200},
+		{name: "form feed body", body: "\f", status: 400, details: "malformed JSON"},
+		{name: "no-break space body", body: "\u00a0", status: 400, details: "malformed JSON"},
 		{name: "empty object", body: "{}", status: 200},
 		{name: "null reason", body: `{"reason":null}`, status: 200},
 		{name: "empty reason", body: `{"reason":""}`, status: 200},

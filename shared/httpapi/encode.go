@@ -63,6 +63,9 @@ type body interface {
 	valid() error
 }
 
+// jsonWhitespace is the whitespace JSON allows around a value (RFC 8259).
+const jsonWhitespace = " \t\n\r"
+
 // decode reads the request body into dst and validates it. An absent or empty body leaves
 // dst at its zero value. The body must be a JSON object (Content-Type application/json or
 // unset) with no unknown and no duplicate fields. Errors: *InvalidRequestError (400),
@@ -75,7 +78,9 @@ func decode(r *http.Request, dst body) error {
 		}
 		return invalid("could not read the request body")
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	// Empty is nothing but JSON's whitespace; any other byte (a form feed, a no-break space,
+	// which bytes.TrimSpace would drop) makes a body that must be JSON.
+	if len(bytes.Trim(data, jsonWhitespace)) == 0 {
 		return dst.valid()
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
