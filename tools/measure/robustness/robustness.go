@@ -119,6 +119,10 @@ type Report struct {
 	History       string // porcupine's visualisation of the histories that are not linearizable
 	Memory        []MemorySample
 	Violations    []string
+	// Traces shows, for each request a violation names (and each eventful request of an
+	// entity whose history is not linearizable), its attempts and the DynamoDB requests
+	// made for it, with the faults they met (trace.go).
+	Traces []string
 }
 
 // MemorySample is the local API's memory at one moment.
@@ -167,6 +171,9 @@ type harness struct {
 	busMu sync.Mutex
 	bus   map[string]int // eventId → entries the bus accepted
 
+	traceMu sync.Mutex
+	traces  map[string][]storeCall // by correlation id
+
 	repMu sync.Mutex
 	rep   Report
 }
@@ -198,7 +205,7 @@ func (h *harness) fault(string) faultproxy.Fault {
 
 // proxy starts a fault proxy that counts the events the bus accepts.
 func (h *harness) proxy(c faultproxy.Config) (*faultproxy.Proxy, error) {
-	c.SlowDelay, c.Applied = 50*time.Millisecond, h.accepted
+	c.SlowDelay, c.Applied, c.Observe = 50*time.Millisecond, h.accepted, h.observe
 	p, err := faultproxy.New(c)
 	if err != nil {
 		return nil, err
@@ -251,7 +258,7 @@ func setup(ctx context.Context, o Options) (_ *harness, err error) {
 		return nil, err
 	}
 	h := &harness{o: o, logDir: filepath.Join(root, "test-output", "reliability"), start: time.Now(),
-		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), bus: map[string]int{},
+		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), bus: map[string]int{}, traces: map[string][]storeCall{},
 		rep: Report{Options: o, Outcomes: map[string]int{}, Faults: map[string]int{}, Crashes: map[string]int{}}}
 	h.faults.Store(true)
 	defer func() {
@@ -563,6 +570,19 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 	h.repMu.Lock()
 	defer h.repMu.Unlock()
 	r := &h.rep
+	for _, q := range rd.reqs {
+		for _, u := range q.unexpected {
+			violations = append(violations, fmt.Sprintf("%s %s %s: answered %s", q.cor, q.action, q.ent.id, u))
+		}
+		if q.crashAnswer > 0 && h.sb == nil {
+			violations = append(violations, fmt.Sprintf("%s %s %s: a failed invocation, with no crash injected", q.cor, q.action, q.ent.id))
+		}
+	}
+	if lz.result == porcupine.Illegal {
+		violations = append(violations, fmt.Sprintf("the history of %d entities is not linearizable (%s): see %s",
+			len(lz.failing), strings.Join(lz.failing, ", "), lz.html))
+	}
+	r.Traces = append(r.Traces, h.tracesOf(rd, violations, lz.failing)...)
 	r.Rounds++
 	for _, q := range rd.reqs {
 		r.Requests++
@@ -578,12 +598,6 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 				r.Lost++
 			}
 		}
-		for _, u := range q.unexpected {
-			violations = append(violations, fmt.Sprintf("%s %s %s: answered %s", q.cor, q.action, q.ent.id, u))
-		}
-		if q.crashAnswer > 0 && h.sb == nil {
-			violations = append(violations, fmt.Sprintf("%s %s %s: a failed invocation, with no crash injected", q.cor, q.action, q.ent.id))
-		}
 	}
 	switch lz.result {
 	case porcupine.Ok:
@@ -593,8 +607,6 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 	case porcupine.Illegal:
 		r.Linearizable = "no"
 		r.History = lz.html
-		violations = append(violations, fmt.Sprintf("the history of %d entities is not linearizable (%s): see %s",
-			len(lz.failing), strings.Join(lz.failing, ", "), lz.html))
 	default:
 		r.Linearizable = "unknown (timed out)"
 		violations = append(violations, "the linearizability check timed out")
@@ -642,6 +654,7 @@ func (h *harness) report() Report {
 	r.Outcomes = maps.Clone(r.Outcomes)
 	r.Memory = append([]MemorySample(nil), r.Memory...)
 	r.Violations = append([]string(nil), r.Violations...)
+	r.Traces = append([]string(nil), r.Traces...)
 	r.Faults = faults
 	r.Duration = time.Since(h.start)
 	r.Load = time.Duration(h.loadEnd.Load() - h.loadStart.Load())

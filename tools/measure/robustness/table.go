@@ -82,6 +82,12 @@ func (r Report) Table() string {
 	for _, v := range r.Violations {
 		fmt.Fprintf(&b, "VIOLATION: %s\n", v)
 	}
+	if len(r.Traces) > 0 {
+		b.WriteString("\nThe requests behind them: each HTTP attempt, and under it the DynamoDB requests made for it (the fault each met: what DynamoDB did)\n")
+		for _, t := range r.Traces {
+			b.WriteString(t)
+		}
+	}
 	return b.String()
 }
 

@@ -52,6 +52,24 @@ type Config struct {
 	// Applied, when set, is told of every request the upstream answered, with its
 	// operation, body and the upstream's status (whether or not the answer was dropped).
 	Applied func(op string, body []byte, status int)
+	// Decide, when set, picks the fault in place of Plan, from the request's body too. It
+	// is called outside the proxy's lock and may block: a test holds one request there
+	// (say, the retry of a write) while others go through.
+	Decide func(op string, body []byte) Fault
+	// Observe, when set, is told of every request once the proxy is done with it: what
+	// it met and, when it was forwarded, what the upstream answered (delivered or not).
+	Observe func(Exchange)
+}
+
+// Exchange is one request as the proxy handled it.
+type Exchange struct {
+	Op      string
+	Fault   Fault
+	Request []byte
+	// Status and Response are the upstream's answer; Status is 0 when the request was
+	// not forwarded (a throttle, a 5xx, a reset, a kill before it).
+	Status   int
+	Response []byte
 }
 
 // Proxy is a running proxy.
@@ -62,6 +80,8 @@ type Proxy struct {
 	delay   time.Duration
 	kill    func()
 	applied func(op string, body []byte, status int)
+	decide  func(op string, body []byte) Fault
+	observe func(Exchange)
 	ln      net.Listener
 	srv     *http.Server
 	client  *http.Client
@@ -83,7 +103,7 @@ func New(c Config) (*Proxy, error) {
 	}
 	p := &Proxy{
 		URL: "http://" + ln.Addr().String(), target: strings.TrimSuffix(c.Target, "/"), plan: c.Plan, delay: c.SlowDelay,
-		kill: c.Kill, applied: c.Applied, ln: ln,
+		kill: c.Kill, applied: c.Applied, decide: c.Decide, observe: c.Observe, ln: ln,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second},
 		counts: map[string]int{},
 	}
@@ -130,10 +150,20 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := operation(r)
+	var fault Fault
+	if p.decide != nil {
+		fault = p.decide(op, body)
+	}
 	p.mu.Lock()
-	fault := p.plan(op)
+	if p.decide == nil {
+		fault = p.plan(op)
+	}
 	p.counts[op+" "+string(fault)]++
 	p.mu.Unlock()
+	ex := Exchange{Op: op, Fault: fault, Request: body}
+	if p.observe != nil {
+		defer func() { p.observe(ex) }()
+	}
 
 	switch fault {
 	case Throttle:
@@ -160,6 +190,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(resp.Body)
+	ex.Status, ex.Response = resp.StatusCode, respBody
 	if p.applied != nil {
 		p.applied(op, body, resp.StatusCode)
 	}

@@ -1,0 +1,127 @@
+package robustness
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
+)
+
+// A trace is what happened to one request on its way to DynamoDB: every write or read
+// that carried its correlation id (a transition writes it on the item), with the fault the
+// proxy gave it and what DynamoDB answered, whether or not that answer reached the
+// function. Beside the request's HTTP attempts it shows where a violation came from: a
+// write applied and its answer dropped, the SDK's retry of it half a second later, a
+// write that landed after the client had given up.
+
+// storeCall is one request to DynamoDB that carried a load request's correlation id.
+type storeCall struct {
+	at     int64 // when the proxy was done with it (the history's clock)
+	op     string
+	fault  faultproxy.Fault
+	status int    // DynamoDB's HTTP status; 0 when the proxy did not forward it
+	result string // what DynamoDB did, read from its answer
+}
+
+var (
+	// correlationIDs are the load's X-Correlation-Id values (rel-<round>-<n>), as they
+	// appear in a write's expression values.
+	correlationID = regexp.MustCompile(`"(rel-\d+-\d+)"`)
+	versionN      = regexp.MustCompile(`"version":\{"N":"(\d+)"\}`)
+	reasonCode    = regexp.MustCompile(`"Code":"(\w+)"`)
+)
+
+// observe records a DynamoDB request that carried a load request's correlation id.
+func (h *harness) observe(ex faultproxy.Exchange) {
+	if ex.Op == "PutEvents" {
+		return // the publisher's batches carry many requests' ids
+	}
+	m := correlationID.FindSubmatch(ex.Request)
+	if m == nil {
+		return
+	}
+	c := storeCall{at: h.now(), op: ex.Op, fault: ex.Fault, status: ex.Status, result: storeResult(ex)}
+	h.traceMu.Lock()
+	h.traces[string(m[1])] = append(h.traces[string(m[1])], c)
+	h.traceMu.Unlock()
+}
+
+// storeResult says what DynamoDB did with a request, from its answer.
+func storeResult(ex faultproxy.Exchange) string {
+	body := string(ex.Response)
+	version := func() string {
+		if m := versionN.FindStringSubmatch(body); m != nil {
+			return " v" + m[1]
+		}
+		return ""
+	}
+	switch {
+	case ex.Status == 0:
+		return "not sent on"
+	case ex.Status == 200 && ex.Op == "TransactWriteItems":
+		return "committed"
+	case ex.Status == 200:
+		return "applied" + version()
+	case strings.Contains(body, "ConditionalCheckFailed") && ex.Op != "TransactWriteItems":
+		return "condition failed (the item was" + version() + ")"
+	case strings.Contains(body, "TransactionCanceled"):
+		var codes []string
+		for _, m := range reasonCode.FindAllStringSubmatch(body, -1) {
+			codes = append(codes, m[1])
+		}
+		return "cancelled " + strings.Join(codes, ",")
+	}
+	return fmt.Sprintf("answered %d", ex.Status)
+}
+
+// tracesOf renders the trace of every request a violation names, and of the requests of
+// an entity whose history is not linearizable that met a fault, a crash or a retry:
+// each HTTP attempt with its answer, and under it the DynamoDB requests made while it was
+// open (or after its answer: a write still on its way).
+func (h *harness) tracesOf(rd *round, violations []string, failing []string) []string {
+	named := map[string]bool{}
+	for _, v := range violations {
+		if f := strings.Fields(v); len(f) > 0 && strings.HasPrefix(f[0], "rel-") {
+			named[f[0]] = true
+		}
+	}
+	h.traceMu.Lock()
+	defer h.traceMu.Unlock()
+	var out []string
+	for _, r := range rd.reqs {
+		calls := h.traces[r.cor]
+		eventful := len(r.attempts) > 1 || slices.ContainsFunc(calls, func(c storeCall) bool { return c.fault != faultproxy.None })
+		if !named[r.cor] && !(eventful && slices.Contains(failing, r.ent.id)) {
+			continue
+		}
+		out = append(out, renderTrace(r, calls))
+	}
+	return out
+}
+
+func renderTrace(r *request, calls []storeCall) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s (Idempotency-Key %s):\n", r.cor, r.action, r.ent.id, r.key)
+	secs := func(ns int64) string { return fmt.Sprintf("%.3fs", float64(ns)/1e9) }
+	sort.SliceStable(calls, func(i, j int) bool { return calls[i].at < calls[j].at })
+	next := 0
+	for i, a := range r.attempts {
+		told := a.answer()
+		if a.outcome() == applied {
+			told += fmt.Sprintf(" %s v%d", a.after, a.version)
+		} else if a.after != "" {
+			told += " (current " + a.after + ")"
+		}
+		fmt.Fprintf(&b, "  attempt %d, client %d, sent %s, answered %s: %s\n", i+1, a.client, secs(a.call), secs(a.ret), told)
+		for ; next < len(calls) && (calls[next].at <= a.ret); next++ {
+			fmt.Fprintf(&b, "    %s %s %s: %s\n", secs(calls[next].at), calls[next].op, calls[next].fault, calls[next].result)
+		}
+	}
+	for ; next < len(calls); next++ {
+		fmt.Fprintf(&b, "    after the last answer: %s %s %s: %s\n", secs(calls[next].at), calls[next].op, calls[next].fault, calls[next].result)
+	}
+	return b.String()
+}
