@@ -30,7 +30,7 @@ func idempotency(r *http.Request, fn string, actor lifecycle.Actor, id, reason s
 		if n > 1 || !validIdempotencyKey(key) {
 			return idem, invalid("Idempotency-Key must be one value of 1 to 255 visible ASCII characters")
 		}
-		idem.Key = "key:" + key
+		idem.Key, idem.Client = "key:"+key, true
 		return idem, nil
 	}
 	if lc, ok := lambdacontext.FromContext(r.Context()); ok && lc.AwsRequestID != "" {

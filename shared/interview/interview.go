@@ -129,6 +129,30 @@ func (t Transition) Check(s Session, actor lifecycle.Actor) error {
 	return t.Rule.Check(s.Status)
 }
 
+// Apply returns s as t leaves it when req applies it at at (a store writes exactly this):
+// the status step, the version step, the time, the field t stamps with the time and the
+// one it stamps with the actor, and the reason when t takes one and req gives one.
+func (t Transition) Apply(s Session, req Request, at time.Time) Session {
+	n := s
+	n.PreviousStatus, n.Status, n.Version, n.UpdatedAt = s.Status, t.To, s.Version+1, at
+	if stamp := n.stamps()[t.StampedAt]; stamp != nil {
+		*stamp = at
+	}
+	if t.StampedBy == "cancelledBy" {
+		n.CancelledBy = req.Actor.Sub
+	}
+	if t.TakesReason && req.Reason != "" {
+		n.CancelReason = req.Reason
+	}
+	return n
+}
+
+// stamps are the session's transition timestamps, by the name a Transition's StampedAt
+// gives them.
+func (s *Session) stamps() map[string]*time.Time {
+	return map[string]*time.Time{"cancelledAt": &s.CancelledAt, "pausedAt": &s.PausedAt, "resumedAt": &s.ResumedAt}
+}
+
 // Request is everything a transition records besides the status change.
 type Request struct {
 	ID            string

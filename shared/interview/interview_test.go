@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
@@ -262,5 +263,47 @@ func TestTransitionFields(t *testing.T) {
 				t.Errorf("TakesReason = %v, want %v", tt.tr.TakesReason, tt.takesReason)
 			}
 		})
+	}
+}
+
+func TestApplyStepsStatusVersionAndStamps(t *testing.T) {
+	at := time.Date(2026, 12, 7, 9, 30, 0, 123e6, time.UTC)
+	before := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	old := Session{ID: "s", OwnerID: "alice", Status: Active, Version: 4, UpdatedAt: before, Title: "kept", CancelReason: "", PausedAt: before}
+	alice := lifecycle.Actor{Sub: "alice"}
+
+	p := Pause.Apply(old, Request{Actor: alice}, at)
+	if p.Status != Paused || p.PreviousStatus != Active || p.Version != 5 || !p.UpdatedAt.Equal(at) || !p.PausedAt.Equal(at) || p.Title != "kept" {
+		t.Errorf("pause: %+v", p)
+	}
+	if old.Status != Active || old.Version != 4 || !old.PausedAt.Equal(before) {
+		t.Errorf("Apply changed the session it was given: %+v", old)
+	}
+	r := Resume.Apply(p, Request{Actor: alice}, at.Add(time.Second))
+	if r.Status != Active || r.PreviousStatus != Paused || r.Version != 6 || !r.ResumedAt.Equal(at.Add(time.Second)) || !r.PausedAt.Equal(at) {
+		t.Errorf("resume: %+v", r)
+	}
+	c := Cancel.Apply(r, Request{Actor: alice, Reason: "changed my mind"}, at)
+	if c.Status != Cancelled || c.CancelledBy != "alice" || c.CancelReason != "changed my mind" || !c.CancelledAt.Equal(at) {
+		t.Errorf("cancel: %+v", c)
+	}
+	if c := Cancel.Apply(r, Request{Actor: alice}, at); c.CancelReason != "" {
+		t.Errorf("cancel without a reason recorded %q", c.CancelReason)
+	}
+	if p := Pause.Apply(old, Request{Actor: alice, Reason: "ignored"}, at); p.CancelReason != "" {
+		t.Errorf("a transition that takes no reason recorded %q", p.CancelReason)
+	}
+}
+
+// Every transition stamps a field Apply knows: a new StampedAt needs its field.
+func TestEveryStampIsAField(t *testing.T) {
+	var s Session
+	for _, tr := range Transitions {
+		if s.stamps()[tr.StampedAt] == nil {
+			t.Errorf("%s stamps %q, which Apply does not set", tr.Action, tr.StampedAt)
+		}
+		if tr.StampedBy != "" && tr.StampedBy != "cancelledBy" {
+			t.Errorf("%s stamps its actor in %q, which Apply does not set", tr.Action, tr.StampedBy)
+		}
 	}
 }

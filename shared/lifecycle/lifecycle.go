@@ -119,9 +119,9 @@ func NewID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// Idempotency identifies one request across its retries. A transition stores it in its own
-// write; a later attempt whose write is refused finds it on the item and is answered with
-// the original outcome instead of a refusal.
+// Idempotency identifies one request across its retries. A transition records it in the
+// same transaction as its write; a later attempt finds the record and is answered with
+// the original outcome instead of being applied again or refused.
 type Idempotency struct {
 	// Key is the client's Idempotency-Key, or a token of the invocation (so the SDK's own
 	// retry of a write whose response was lost is recognised too).
@@ -129,4 +129,8 @@ type Idempotency struct {
 	// Fingerprint summarises the request (caller, entity, action, body): the same key
 	// with a different fingerprint is ErrIdempotencyKeyReused.
 	Fingerprint string
+	// Client is true when Key is the client's own: a retry of it may come in a later
+	// invocation, after the entity has moved on, so a request the entity's status refuses
+	// is first looked up among those already applied.
+	Client bool
 }
