@@ -11,6 +11,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 func main() {
@@ -19,6 +20,6 @@ func main() {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now)
+	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now, lifecycle.NewID)
 	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.ResumeInterview(fn.Logger, settings, store)))
 }

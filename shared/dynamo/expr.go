@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 // expr collects the placeholders of one request's expressions. Every attribute name goes
@@ -185,14 +183,12 @@ func (c *compiled) render(e *expr, cond string) rendered {
 	return rendered{c.update, c.condition, c.names, e.values}
 }
 
-// requestShapes calls f with a request of every shape: with and without a reason, a
-// correlation id and a request key (sample values; only their presence shapes a write).
-func requestShapes(f func(reason, correlationID string, idem lifecycle.Idempotency)) {
+// requestShapes calls f with a request of every shape: with and without a reason and a
+// correlation id (sample values; only their presence shapes a write).
+func requestShapes(f func(reason, correlationID string)) {
 	for _, reason := range []string{"", "r"} {
 		for _, corr := range []string{"", "c"} {
-			for _, key := range []string{"", "k"} {
-				f(reason, corr, lifecycle.Idempotency{Key: key})
-			}
+			f(reason, corr)
 		}
 	}
 }

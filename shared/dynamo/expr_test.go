@@ -228,6 +228,7 @@ type resolved struct {
 	sets    map[string][]term   // attribute -> operands joined by "+"
 	equals  map[string]term     // condition "attr = operand"
 	in      map[string][]string // condition "attr IN (...)" over string values
+	removes []string            // the REMOVE clause's attributes
 	clauses int
 }
 
@@ -276,8 +277,14 @@ func resolveInput(t *testing.T, in *dynamodb.UpdateItemInput) resolved {
 	if !strings.HasPrefix(upd, "SET ") {
 		t.Fatalf("UpdateExpression %q does not start with SET", upd)
 	}
+	upd, removes, _ := strings.Cut(upd, " REMOVE ")
+	for _, tok := range strings.Split(removes, ", ") {
+		if tok != "" {
+			r.removes = append(r.removes, attr(tok))
+		}
+	}
 	if strings.Count(upd, "SET") != 1 || strings.Contains(upd, "REMOVE") || strings.Contains(upd, "ADD ") || strings.Contains(upd, "DELETE") {
-		t.Fatalf("UpdateExpression %q has more than one clause", upd)
+		t.Fatalf("UpdateExpression %q has more than a SET and a REMOVE clause", upd)
 	}
 	for _, a := range strings.Split(strings.TrimPrefix(upd, "SET "), ", ") {
 		lhs, rhs, ok := strings.Cut(a, " = ")
@@ -356,7 +363,7 @@ func TestTransitionInput(t *testing.T) {
 	if lifecycle.FormatTime(fixed) != wantNow {
 		t.Fatalf("FormatTime(fixed) = %q, want %q", lifecycle.FormatTime(fixed), wantNow)
 	}
-	s := NewInterviews(nil, "tbl", func() time.Time { return fixed })
+	s := NewInterviews(nil, "tbl", func() time.Time { return fixed }, func() string { return "tok" })
 
 	actor := lifecycle.Actor{Sub: "user-1", Roles: []string{"Admin", "Dispatcher"}}
 	tests := []struct {
@@ -406,7 +413,25 @@ func TestTransitionInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := s.transitionInput(tt.tr, tt.req)
+			old := interview.Session{ID: tt.req.ID, OwnerID: tt.req.Actor.Sub, Status: tt.tr.From[0], Version: 7}
+			tx := s.transitionInput(tt.tr, old, tt.req, fixed)
+			if aws.ToString(tx.ClientRequestToken) != "tok" {
+				t.Errorf("ClientRequestToken = %q, want the store's token", aws.ToString(tx.ClientRequestToken))
+			}
+			if len(tx.TransactItems) != 2 || tx.TransactItems[0].Update == nil || tx.TransactItems[1].Put == nil {
+				t.Fatalf("transaction %+v, want the session's update and the request's record", tx.TransactItems)
+			}
+			put := tx.TransactItems[1].Put
+			if aws.ToString(put.TableName) != "tbl" || sVal(t, put.Item["pk"]) != "INTERVIEW#"+tt.req.ID || !strings.HasPrefix(sVal(t, put.Item["sk"]), "REQUEST#") {
+				t.Errorf("the request's record is %v in %q, want it beside the session", put.Item, aws.ToString(put.TableName))
+			}
+			if got := nVal(t, put.Item["version"]); got != "8" {
+				t.Errorf("the record's version = %s, want the one the transition makes (8)", got)
+			}
+			if got, want := nVal(t, put.Item["expiresAt"]), strconv.FormatInt(fixed.Add(RequestWindow).Unix(), 10); got != want {
+				t.Errorf("the record expires at %s, want %s (RequestWindow after the write)", got, want)
+			}
+			in := updateAsInput(tx.TransactItems[0].Update)
 
 			if aws.ToString(in.TableName) != "tbl" {
 				t.Errorf("TableName = %q, want tbl", aws.ToString(in.TableName))
@@ -420,18 +445,19 @@ func TestTransitionInput(t *testing.T) {
 			if got := sVal(t, in.Key["sk"]); got != "INTERVIEW" {
 				t.Errorf("sk = %q, want INTERVIEW", got)
 			}
-			if in.ReturnValues != types.ReturnValueAllNew {
-				t.Errorf("ReturnValues = %q, want ALL_NEW", in.ReturnValues)
-			}
 			if in.ReturnValuesOnConditionCheckFailure != types.ReturnValuesOnConditionCheckFailureAllOld {
 				t.Errorf("ReturnValuesOnConditionCheckFailure = %q, want ALL_OLD", in.ReturnValuesOnConditionCheckFailure)
 			}
 
 			r := resolveInput(t, in)
 
-			// Condition: ownerId = caller AND status IN exactly the rule's sources.
-			if r.clauses != 2 {
-				t.Errorf("condition %q has %d clauses, want 2", aws.ToString(in.ConditionExpression), r.clauses)
+			// Condition: the version read, ownerId = caller AND status IN exactly the rule's
+			// sources.
+			if r.clauses != 3 {
+				t.Errorf("condition %q has %d clauses, want 3", aws.ToString(in.ConditionExpression), r.clauses)
+			}
+			if v, ok := r.equals["version"]; !ok || v.val == nil || nVal(t, v.val) != "7" {
+				t.Errorf("condition does not hold the version read (7): %q", aws.ToString(in.ConditionExpression))
 			}
 			owner, ok := r.equals["ownerId"]
 			if !ok || owner.val == nil {
@@ -535,25 +561,10 @@ func TestTransitionInput(t *testing.T) {
 					t.Errorf("unexpected attribute %q in the update", a)
 				}
 			}
+			// Only the earlier design's set and its last request are removed.
+			if got := slices.Sorted(slices.Values(r.removes)); !slices.Equal(got, []string{"appliedRequests", "idempotencyAt", "idempotencyFingerprint", "idempotencyKey"}) {
+				t.Errorf("REMOVE %v", got)
+			}
 		})
-	}
-}
-
-func TestTransitionInputUsesClockPerCall(t *testing.T) {
-	times := []time.Time{
-		time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(2024, 1, 2, 3, 4, 5, 6_000_000, time.UTC),
-	}
-	i := 0
-	s := NewInterviews(nil, "tbl", func() time.Time { tm := times[i]; i++; return tm })
-	req := interview.Request{ID: "x", Actor: lifecycle.Actor{Sub: "u"}}
-	for _, want := range []string{"2024-01-01T00:00:00.000Z", "2024-01-02T03:04:05.006Z"} {
-		r := resolveInput(t, s.transitionInput(interview.Pause, req))
-		if got := r.setString(t, "updatedAt"); got != want {
-			t.Errorf("updatedAt = %q, want %q", got, want)
-		}
-		if got := r.setString(t, "pausedAt"); got != want {
-			t.Errorf("pausedAt = %q, want %q", got, want)
-		}
 	}
 }

@@ -22,25 +22,28 @@ type API interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Interviews stores interview sessions.
 type Interviews struct {
-	db    API
-	table string
-	now   func() time.Time
+	db       API
+	table    string
+	now      func() time.Time
+	newToken func() string
 	// compiled holds the expressions of every shape of every transition in
-	// interview.Transitions, rendered once (see transitionInput).
+	// interview.Transitions, rendered once (see transitionUpdate).
 	compiled map[writeShape]*compiled
 }
 
 // NewInterviews returns the interview store on table, stamping writes with now().
-func NewInterviews(db API, table string, now func() time.Time) *Interviews {
-	s := &Interviews{db: db, table: table, now: now, compiled: map[writeShape]*compiled{}}
+// newToken makes each transaction's ClientRequestToken (at most 36 characters).
+func NewInterviews(db API, table string, now func() time.Time, newToken func() string) *Interviews {
+	s := &Interviews{db: db, table: table, now: now, newToken: newToken, compiled: map[writeShape]*compiled{}}
 	for _, t := range interview.Transitions {
-		requestShapes(func(reason, corr string, idem lifecycle.Idempotency) {
-			req := interview.Request{Actor: lifecycle.Actor{Sub: "owner"}, Reason: reason, CorrelationID: corr, Idempotency: idem}
-			e, cond := transitionExpr(newExpr(), t, req, "")
+		requestShapes(func(reason, corr string) {
+			req := interview.Request{Actor: lifecycle.Actor{Sub: "owner"}, Reason: reason, CorrelationID: corr}
+			e, cond := transitionExpr(newExpr(), t, interview.Session{}, req, "")
 			s.compiled[shapeOf(t, req)] = compile(e, cond)
 		})
 	}
@@ -48,91 +51,131 @@ func NewInterviews(db API, table string, now func() time.Time) *Interviews {
 }
 
 // writeShape is what decides the strings of a transition's write: the transition, and
-// whether the request brings a reason (for a transition that records one), a correlation
-// id and a request key.
+// whether the request brings a reason (for a transition that records one) and a
+// correlation id.
 type writeShape struct {
-	action, to        string
-	reason, corr, key bool
+	action, to   string
+	reason, corr bool
 }
 
 func shapeOf(t interview.Transition, req interview.Request) writeShape {
-	return writeShape{action: t.Action, to: string(t.To), reason: t.TakesReason && req.Reason != "", corr: req.CorrelationID != "", key: req.Idempotency.Key != ""}
+	return writeShape{action: t.Action, to: string(t.To), reason: t.TakesReason && req.Reason != "", corr: req.CorrelationID != ""}
 }
+
+func interviewPK(id string) types.AttributeValue { return sAV("INTERVIEW#" + id) }
 
 func interviewKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		attr.PK: sAV("INTERVIEW#" + id),
+		attr.PK: interviewPK(id),
 		attr.SK: sAV("INTERVIEW"),
 	}
 }
 
 func ownerStatus(owner string, s interview.Status) string { return owner + "#" + string(s) }
 
-// Apply performs transition t on the session req.ID in one conditional UpdateItem. The
-// condition holds the caller's ownership and the transition's legal source states; when it
-// fails, DynamoDB returns the item as it was (ALL_OLD) and the domain's own Check says why:
-// lifecycle.ErrNotFound, lifecycle.ErrForbidden or an *lifecycle.InvalidTransitionError.
-// The condition also holds that this request has not applied already, so a retry never
-// applies twice; when it had (its response was lost), replay is true and the session is
-// returned as it is: as that write left it, or as later transitions have left it since.
-// Throttling and outages that outlast the SDK's retries are lifecycle.ErrUnavailable.
+// maxRaces is how often Apply reads again and retries when another request changed the
+// session between its read and its write; then it answers lifecycle.ErrConflict.
+const maxRaces = 5
+
+// Apply performs transition t on the session req.ID: it reads the session (a strongly
+// consistent GetItem), lets the domain decide (interview.Transition.Check), and writes
+// in one transaction the transition, guarded by the version it read, and the request's
+// record (requests.go), guarded by there being none. So the transition applies exactly as
+// decided or not at all, and a request applies at most once within RequestWindow, however
+// many other requests transition the session in between: a retry of one that has applied
+// (its response was lost) finds its record and gets replay true, with the session as it
+// is now. The answer of a fresh write is the session the domain computed
+// (interview.Transition.Apply), which is what the write stored. Refusals come from the
+// domain: lifecycle.ErrNotFound, lifecycle.ErrForbidden, an *lifecycle.InvalidTransitionError;
+// a session that keeps changing under the request is lifecycle.ErrConflict; throttling and
+// outages that outlast the SDK's retries are lifecycle.ErrUnavailable.
 func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req interview.Request) (sess interview.Session, replay bool, err error) {
-	in := s.transitionInput(t, req)
-	out, err := s.db.UpdateItem(ctx, in)
-	if err != nil {
-		var failed *types.ConditionalCheckFailedException
-		if !errors.As(err, &failed) {
-			return interview.Session{}, false, storeError("update interview", err)
+	for race := 0; ; race++ {
+		old, raw, err := s.read(ctx, req.ID)
+		if err != nil {
+			return interview.Session{}, false, err
 		}
-		if len(failed.Item) == 0 {
-			return interview.Session{}, false, lifecycle.ErrNotFound
+		if err := interview.Authorize(old, req.Actor); err != nil {
+			return interview.Session{}, false, err
 		}
-		old, derr := SessionFromItem(failed.Item)
-		if derr != nil {
-			return interview.Session{}, false, derr
+		if ok, err := replayed(raw, req.Idempotency); err != nil || ok {
+			return old, ok, err
 		}
-		if aerr := interview.Authorize(old, req.Actor); aerr != nil {
-			return interview.Session{}, false, aerr
+		now := s.now().UTC().Truncate(time.Millisecond)
+		if err := t.Check(old, req.Actor); err != nil {
+			// A retry of a request that applied, to a session that has moved on since.
+			if req.Idempotency.Client {
+				if ok, lerr := lookUpRequest(ctx, s.db, s.table, interviewPK(req.ID), req.Idempotency, now); lerr != nil || ok {
+					return old, ok, lerr
+				}
+			}
+			return interview.Session{}, false, err
 		}
-		if ok, rerr := replayed(failed.Item, req.Idempotency); rerr != nil || ok {
-			return old, ok, rerr
+		_, err = s.db.TransactWriteItems(ctx, s.transitionInput(t, old, req, now))
+		if err == nil {
+			return t.Apply(old, req, now), false, nil
 		}
-		if cerr := t.Check(old, req.Actor); cerr != nil {
-			return interview.Session{}, false, cerr
+		canceled, ok := errors.AsType[*types.TransactionCanceledException](err)
+		if !ok {
+			return interview.Session{}, false, storeError("transition interview", err)
 		}
-		// The write's condition and Check disagree: the item must have changed shape
-		// (for example an owner-less record). Report it as a conflict, never as success.
-		return interview.Session{}, false, lifecycle.ErrConflict
+		switch why := explainCanceled(canceled, req.Idempotency, now); {
+		case why.err != nil:
+			return interview.Session{}, false, why.err
+		case why.replay:
+			// Answer with the session as it is now: at or after the version the request
+			// made (the read above may have come before it).
+			cur, _, rerr := s.read(ctx, req.ID)
+			return cur, rerr == nil, rerr
+		case race+1 == maxRaces:
+			return interview.Session{}, false, lifecycle.ErrConflict
+		}
 	}
-	sess, err = SessionFromItem(out.Attributes)
-	return sess, false, err
 }
 
-// transitionInput builds the UpdateItem for t from the lifecycle table: the target state,
-// the version step, the timestamps the row names, and the audit fields the events need.
-// The expression's strings and names come from the store's compiled transitions when t is
-// one of them (only the values are made per request), or are rendered afresh.
-func (s *Interviews) transitionInput(t interview.Transition, req interview.Request) *dynamodb.UpdateItemInput {
+// read is a strongly consistent GetItem of the session, decoded and as stored.
+func (s *Interviews) read(ctx context.Context, id string) (interview.Session, map[string]types.AttributeValue, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            interviewKey(id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return interview.Session{}, nil, storeError("get interview", err)
+	}
+	if len(out.Item) == 0 {
+		return interview.Session{}, nil, lifecycle.ErrNotFound
+	}
+	sess, err := SessionFromItem(out.Item)
+	return sess, out.Item, err
+}
+
+// transitionInput is t's transaction for req on old at now: the session's update, guarded
+// by the version read, and the request's record.
+func (s *Interviews) transitionInput(t interview.Transition, old interview.Session, req interview.Request, now time.Time) *dynamodb.TransactWriteItemsInput {
+	return &dynamodb.TransactWriteItemsInput{
+		ClientRequestToken: aws.String(s.newToken()),
+		TransactItems: []types.TransactWriteItem{
+			{Update: guardedUpdate(s.table, interviewKey(old.ID), s.transitionUpdate(t, old, req, now))},
+			requestPut(s.table, interviewPK(old.ID), req.Idempotency, old.Version+1, now),
+		},
+	}
+}
+
+// transitionUpdate renders t's update of old for req at now. Its strings and names come
+// from the store's compiled transitions when t is one of them (only the values are made
+// per request), or are rendered afresh.
+func (s *Interviews) transitionUpdate(t interview.Transition, old interview.Session, req interview.Request, now time.Time) rendered {
 	c := s.compiled[shapeOf(t, req)]
 	if c != nil && !sameRule(t, interviewTransition(t.Action)) {
 		c = nil
 	}
-	w := c.render(transitionExpr(c.start(), t, req, lifecycle.FormatTime(s.now())))
-	return &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.table),
-		Key:                                 interviewKey(req.ID),
-		UpdateExpression:                    aws.String(w.update),
-		ConditionExpression:                 aws.String(w.condition),
-		ExpressionAttributeNames:            w.names,
-		ExpressionAttributeValues:           w.values,
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}
+	return c.render(transitionExpr(c.start(), t, old, req, lifecycle.FormatTime(now)))
 }
 
-// transitionExpr builds t's write for req at now into e, and returns e with the write's
-// condition.
-func transitionExpr(e *expr, t interview.Transition, req interview.Request, now string) (*expr, string) {
+// transitionExpr builds t's write of old for req at now into e, and returns e with the
+// write's condition: the version read, the caller's ownership and the legal source states.
+func transitionExpr(e *expr, t interview.Transition, old interview.Session, req interview.Request, now string) (*expr, string) {
 	w := transitionWrite{
 		to:        string(t.To),
 		now:       now,
@@ -141,17 +184,13 @@ func transitionExpr(e *expr, t interview.Transition, req interview.Request, now 
 		corr:      req.CorrelationID,
 		stampedAt: t.StampedAt,
 		stampedBy: t.StampedBy,
-		idem:      req.Idempotency,
 	}
 	if t.TakesReason {
 		w.reason = req.Reason
 	}
 	w.apply(e)
 	e.set(attr.OwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
-	cond := e.and(e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
-	if na := notApplied(e, req.Idempotency); na != "" {
-		cond = e.and(cond, na)
-	}
+	cond := e.and(e.equals(attr.Version, iAV(old.Version)), e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
 	return e, cond
 }
 

@@ -21,16 +21,10 @@ const (
 	skAssignment = "ASSIGNMENT#"
 )
 
-// JobsAPI is the part of the DynamoDB client the job store uses.
-type JobsAPI interface {
-	API
-	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
-}
-
 // Jobs stores jobs and their assignments. A job and all its assignments share one
 // partition (pk JOB#<id>), so one Query reads a job with its assignment.
 type Jobs struct {
-	db       JobsAPI
+	db       API
 	table    string
 	now      func() time.Time
 	newToken func() string
@@ -41,11 +35,11 @@ type Jobs struct {
 
 // NewJobs returns the job store on table. newToken makes each transaction's
 // ClientRequestToken (at most 36 characters).
-func NewJobs(db JobsAPI, table string, now func() time.Time, newToken func() string) *Jobs {
+func NewJobs(db API, table string, now func() time.Time, newToken func() string) *Jobs {
 	s := &Jobs{db: db, table: table, now: now, newToken: newToken, compiled: map[jobShape]*compiled{}}
 	a := job.Assignment{ID: "a", JobID: "j", Status: job.Confirmed}
-	requestShapes(func(reason, corr string, idem lifecycle.Idempotency) {
-		req := job.Request{Actor: lifecycle.Actor{Sub: "dispatcher"}, Reason: reason, CorrelationID: corr, Idempotency: idem}
+	requestShapes(func(reason, corr string) {
+		req := job.Request{Actor: lifecycle.Actor{Sub: "dispatcher"}, Reason: reason, CorrelationID: corr}
 		for _, j := range []job.Job{{ID: "j"}, {ID: "j", Assignment: &a}} {
 			e, cond := cancelJobExpr(newExpr(), j, req, "")
 			s.compiled[jobShapeOf(j, req)] = compile(e, cond)
@@ -58,14 +52,14 @@ func NewJobs(db JobsAPI, table string, now func() time.Time, newToken func() str
 
 // jobShape is what decides the strings of a cancel's write: which item (the job, with or
 // without the assignment it cancels, or the assignment), and whether the request brings
-// a reason, a correlation id and a request key.
+// a reason and a correlation id.
 type jobShape struct {
 	assignment, withAssignment bool
-	reason, corr, key          bool
+	reason, corr               bool
 }
 
 func jobShapeOf(j job.Job, req job.Request) jobShape {
-	return jobShape{withAssignment: j.CurrentAssignment() != nil, reason: req.Reason != "", corr: req.CorrelationID != "", key: req.Idempotency.Key != ""}
+	return jobShape{withAssignment: j.CurrentAssignment() != nil, reason: req.Reason != "", corr: req.CorrelationID != ""}
 }
 
 func assignmentShapeOf(req job.Request) jobShape {
@@ -138,113 +132,59 @@ func (s *Jobs) read(ctx context.Context, id string) (job.Job, map[string]types.A
 	return j, raw, nil
 }
 
-// Cancel cancels a job and its current assignment atomically, in at most two requests:
-// the Query that reads them, then one write guarded by the versions read and the legal
-// source states. With an assignment the write is a TransactWriteItems of both updates
-// (with a ClientRequestToken, so an SDK retry cannot apply it twice); without one it is a
-// single conditional UpdateItem. A write that loses a race is explained from the item as
-// it was (ALL_OLD): not found, an illegal status (400), or a concurrent change (409).
-// A job that carries this request's idempotency key was cancelled by an earlier attempt of
-// it: replayed is true and the job is returned as that attempt left it.
+// Cancel cancels a job and its current assignment atomically: it reads them (one
+// strongly consistent Query of the job's partition), lets the domain decide
+// (job.Cancel.Check), and writes in one transaction the job's cancel and its assignment's,
+// each guarded by the version read, with the request's record (requests.go), guarded by
+// there being none. A request applies at most once within RequestWindow: a retry of one
+// that has applied (its response was lost) gets replay true and the job as it is now. A
+// job that changes between the read and the write is read again (up to maxRaces times,
+// then lifecycle.ErrConflict).
 func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, replay bool, err error) {
-	j, raw, err := s.read(ctx, req.ID)
-	if err != nil {
-		return job.Job{}, false, err
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	if ok, err := replayed(raw, req.Idempotency); err != nil || ok {
-		return j, ok, err
-	}
-	if err := job.Cancel.Check(j.Status); err != nil {
-		return job.Job{}, false, err
-	}
-	jobUpdate := s.cancelJobUpdate(j, req, now)
-	a := j.CurrentAssignment()
-	if a == nil {
-		out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                           jobUpdate.TableName,
-			Key:                                 jobUpdate.Key,
-			UpdateExpression:                    jobUpdate.UpdateExpression,
-			ConditionExpression:                 jobUpdate.ConditionExpression,
-			ExpressionAttributeNames:            jobUpdate.ExpressionAttributeNames,
-			ExpressionAttributeValues:           jobUpdate.ExpressionAttributeValues,
-			ReturnValues:                        types.ReturnValueAllNew,
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		})
-		if err != nil {
-			if failed, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-				return s.refused(failed.Item, req, j.Assignment)
-			}
-			return job.Job{}, false, storeError("cancel job", err)
-		}
-		updated, err := JobFromItem(out.Attributes)
+	for race := 0; ; race++ {
+		j, raw, err := s.read(ctx, req.ID)
 		if err != nil {
 			return job.Job{}, false, err
 		}
-		updated.Assignment = j.Assignment
-		return updated, false, nil
-	}
-
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		ClientRequestToken: aws.String(s.newToken()),
-		TransactItems: []types.TransactWriteItem{
-			{Update: jobUpdate},
-			{Update: s.cancelAssignmentUpdate(*a, req, now)},
-		},
-	})
-	if err != nil {
-		if canceled, ok := errors.AsType[*types.TransactionCanceledException](err); ok {
-			if r := canceled.CancellationReasons; len(r) > 0 && aws.ToString(r[0].Code) == "ConditionalCheckFailed" {
-				return s.refused(r[0].Item, req, nil)
-			}
-			return job.Job{}, false, transactionRefusal(canceled)
+		if ok, err := replayed(raw, req.Idempotency); err != nil || ok {
+			return j, ok, err
 		}
-		return job.Job{}, false, storeError("cancel job", err)
+		now := s.now().UTC().Truncate(time.Millisecond)
+		if err := job.Cancel.Check(j.Status); err != nil {
+			// A retry of a request that applied, to a job that has moved on since.
+			if req.Idempotency.Client {
+				if ok, lerr := lookUpRequest(ctx, s.db, s.table, jobPK(req.ID), req.Idempotency, now); lerr != nil || ok {
+					return j, ok, lerr
+				}
+			}
+			return job.Job{}, false, err
+		}
+		items := []types.TransactWriteItem{{Update: s.cancelJobUpdate(j, req, now)}}
+		if a := j.CurrentAssignment(); a != nil {
+			items = append(items, types.TransactWriteItem{Update: s.cancelAssignmentUpdate(*a, req, now)})
+		}
+		items = append(items, requestPut(s.table, jobPK(j.ID), req.Idempotency, j.Version+1, now))
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+			ClientRequestToken: aws.String(s.newToken()),
+			TransactItems:      items,
+		})
+		if err == nil {
+			return j.Cancelled(now, req.Actor.Sub, req.Reason), false, nil
+		}
+		canceled, ok := errors.AsType[*types.TransactionCanceledException](err)
+		if !ok {
+			return job.Job{}, false, storeError("cancel job", err)
+		}
+		switch why := explainCanceled(canceled, req.Idempotency, now); {
+		case why.err != nil:
+			return job.Job{}, false, why.err
+		case why.replay:
+			cur, _, rerr := s.read(ctx, req.ID)
+			return cur, rerr == nil, rerr
+		case race+1 == maxRaces:
+			return job.Job{}, false, lifecycle.ErrConflict
+		}
 	}
-	return j.Cancelled(now, req.Actor.Sub, req.Reason), false, nil
-}
-
-// refused explains a failed condition on the job from the item as it was: this same
-// request's earlier success (a replay, rebuilt from the item and the assignment snapshot it
-// recorded, or keep when it recorded none), or else what jobRefusal says.
-func (s *Jobs) refused(old map[string]types.AttributeValue, req job.Request, keep *job.Assignment) (job.Job, bool, error) {
-	ok, err := replayed(old, req.Idempotency)
-	if err != nil {
-		return job.Job{}, false, err
-	}
-	if !ok {
-		return job.Job{}, false, jobRefusal(old)
-	}
-	j, err := JobFromItem(old)
-	if err != nil {
-		return job.Job{}, false, err
-	}
-	j.Assignment = keep
-	if a := cancelledAssignmentOf(j, old); a != nil {
-		j.Assignment = a
-	}
-	return j, true, nil
-}
-
-// cancelledAssignmentOf rebuilds, from a cancelled job's snapshot, the assignment its
-// cancel ended; nil when it ended none.
-func cancelledAssignmentOf(j job.Job, old map[string]types.AttributeValue) *job.Assignment {
-	it := &item{m: old}
-	snap, ok := it.mapAttr(attr.CancelledAssignment)
-	if !ok {
-		return nil
-	}
-	sn := &item{m: snap}
-	a := &job.Assignment{
-		ID: sn.str(attr.ID), JobID: j.ID, TechnicianID: sn.str(attr.TechnicianID),
-		ScheduledStart: sn.time(attr.ScheduledStart), ScheduledEnd: sn.time(attr.ScheduledEnd),
-		Status: job.AssignmentCanceled, Version: sn.int(attr.Version),
-		UpdatedAt: j.UpdatedAt, CancelledAt: j.CancelledAt, CancelledBy: j.CancelledBy, CancelReason: j.CancelReason,
-	}
-	if sn.err != nil {
-		return nil
-	}
-	return a
 }
 
 // cancelJobUpdate is the job's half of the cancel: guarded by the version read and the
@@ -258,7 +198,7 @@ func cancelJobExpr(e *expr, j job.Job, req job.Request, now string) (*expr, stri
 	transitionWrite{
 		to: string(job.Cancel.To), now: now, action: job.Cancel.Action,
 		actor: req.Actor, corr: req.CorrelationID,
-		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason, idem: req.Idempotency,
+		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
 	}.apply(e)
 	if a := j.CurrentAssignment(); a != nil {
 		snap := itemWriter{}
@@ -270,11 +210,7 @@ func cancelJobExpr(e *expr, j job.Job, req job.Request, now string) (*expr, stri
 		snap[attr.Version] = iAV(a.Version + 1)
 		e.set(attr.CancelledAssignment, &types.AttributeValueMemberM{Value: snap})
 	}
-	cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Cancel.From)))
-	if na := notApplied(e, req.Idempotency); na != "" {
-		cond = e.and(cond, na)
-	}
-	return e, cond
+	return e, e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Cancel.From)))
 }
 
 // cancelAssignmentUpdate is the assignment's half: guarded by its version and its
@@ -305,43 +241,4 @@ func guardedUpdate(table string, key map[string]types.AttributeValue, w rendered
 		ExpressionAttributeValues:           w.values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
-}
-
-// jobRefusal explains a failed job condition from the item as it was.
-func jobRefusal(old map[string]types.AttributeValue) error {
-	if len(old) == 0 {
-		return lifecycle.ErrNotFound
-	}
-	j, err := JobFromItem(old)
-	if err != nil {
-		return err
-	}
-	if err := job.Cancel.Check(j.Status); err != nil {
-		return err
-	}
-	// Still cancellable, so the version moved: someone changed the job since we read it.
-	return lifecycle.ErrConflict
-}
-
-// transactionRefusal maps a cancelled transaction's reasons, in TransactItems order (job,
-// assignment), to a domain error.
-func transactionRefusal(e *types.TransactionCanceledException) error {
-	var codes []string
-	for i, r := range e.CancellationReasons {
-		code := aws.ToString(r.Code)
-		codes = append(codes, code)
-		switch code {
-		case "None", "":
-		case "ConditionalCheckFailed":
-			if i == 0 {
-				return jobRefusal(r.Item)
-			}
-			return lifecycle.ErrConflict // the assignment changed since it was read
-		case "TransactionConflict":
-			return lifecycle.ErrConflict
-		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
-			return fmt.Errorf("cancel job: %w: %v", lifecycle.ErrUnavailable, codes)
-		}
-	}
-	return fmt.Errorf("cancel job: transaction cancelled: %v: %w", codes, e)
 }

@@ -15,7 +15,8 @@ import (
 // transitionWrite is the SET clause every transition writes, whatever the entity: the
 // status step (remembering the one it left), the version step, the time and who did it.
 // Events are derived from these attributes (the table stream), so every entity writes
-// them the same way.
+// them the same way. The request itself is remembered beside the item, in the same
+// transaction (requests.go).
 type transitionWrite struct {
 	to     string
 	now    string
@@ -27,8 +28,6 @@ type transitionWrite struct {
 	stampedAt, stampedBy string
 	// reason, when not empty, is stored as cancelReason.
 	reason string
-	// idem identifies the request, so a retry finds its own write (see replayed).
-	idem lifecycle.Idempotency
 }
 
 func (w transitionWrite) apply(e *expr) {
@@ -48,43 +47,34 @@ func (w transitionWrite) apply(e *expr) {
 	if w.corr != "" {
 		e.set(attr.CorrelationID, sAV(w.corr))
 	}
-	if w.idem.Key != "" {
-		remember(e, w.idem)
+	// The earlier design's every-key set and its last request, so an item that still has
+	// them shrinks at its next transition (the slots of the design after it are kept: they
+	// are bounded, and a retry of a request made before the upgrade still finds itself).
+	for _, a := range []string{legacyApplied, "idempotencyKey", "idempotencyFingerprint", "idempotencyAt"} {
+		e.remove(a)
 	}
 }
 
-// IdempotencyWindow is how many requests an item remembers: the latest ones that
-// transitioned it. A retry is recognised (and never applied twice) while fewer than this
-// many later requests have transitioned the same item; a retry that comes later than that
-// is a new request.
-const IdempotencyWindow = 8
-
-// An item remembers a request in one of IdempotencyWindow fixed-length slots,
-// applied0 (the latest) to applied7: 16 characters identifying the key, then 16 the whole
-// request (key and fingerprint), both from SHA-256 in base64url. Each transition shifts the
-// slots by one in its own write (applied7 = applied6, ..., applied0 = this request), so an
-// item's slots never take more than AppliedRequestsBytes, however many transitions it has
-// been through.
+// Before request records (requests.go), an item remembered the last legacySlots requests
+// that transitioned it in fixed slots, applied0 (the latest) to applied7: 16 characters
+// identifying the key, then 16 the whole request (key and fingerprint), both from SHA-256
+// in base64url. Each transition shifted them by one, so a retry that came after eight
+// other requests had transitioned the item was a new request again (issue 21). Before the
+// slots, a set (legacyApplied) held every key. Transitions no longer write the slots and
+// remove the set (transitionWrite); a retry of a request made before the upgrade still
+// finds itself in either (replayed), and docs/data-model.md says when a later release can
+// drop them.
 const (
+	legacySlots     = 8
 	appliedSlot     = "applied"
 	appliedIDLength = 16
-	// AppliedRequestsBytes is the most the remembered requests take in an item (attribute
-	// names included, by DynamoDB's item-size rules).
-	AppliedRequestsBytes = IdempotencyWindow * (len(appliedSlot) + 1 + 2*appliedIDLength)
+	legacyApplied   = "appliedRequests"
 )
-
-// legacyApplied is the set of the earlier design, to which every request's key was added
-// and never pruned; the last request's idempotencyKey, idempotencyFingerprint and
-// idempotencyAt were kept beside it. A transition still honours the set, so a retry of a
-// request made before the upgrade is recognised, and removes all four, so an old item
-// shrinks to its bounded size at its next transition. Drop this once the release that
-// introduced the slots has run for a day (docs/data-model.md, "Migrating an existing
-// table").
-const legacyApplied = "appliedRequests"
 
 func slotName(i int) string { return appliedSlot + strconv.Itoa(i) }
 
-// appliedID is what a slot holds for idem: the key's id, then the request's.
+// appliedID identifies idem's request: the key's id, then the whole request's. A request
+// record holds it, as a slot did.
 func appliedID(idem lifecycle.Idempotency) string {
 	return shortHash(idem.Key) + shortHash(idem.Key+"\x00"+idem.Fingerprint)
 }
@@ -94,51 +84,16 @@ func shortHash(s string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])[:appliedIDLength]
 }
 
-// remember shifts the slots by one and puts idem in the first: every slot is set (an
-// empty string for a slot the item does not have yet), so the write is the same, and
-// costs the same, at every transition.
-func remember(e *expr, idem lifecycle.Idempotency) {
-	empty := e.value(sAV(""))
-	if !e.replaying {
-		for i := IdempotencyWindow - 1; i > 0; i-- {
-			e.setFromOr(slotName(i), slotName(i-1), empty)
-		}
-	}
-	e.set(appliedSlot+"0", sAV(appliedID(idem)))
-	for _, a := range []string{legacyApplied, "idempotencyKey", "idempotencyFingerprint", "idempotencyAt"} {
-		e.remove(a)
-	}
-}
-
-// notApplied is the condition that this request has not transitioned the item already:
-// no slot holds its key (nor does the earlier design's set). With it, a retry within the
-// window can never apply twice, whatever happened in between.
-func notApplied(e *expr, idem lifecycle.Idempotency) string {
-	if idem.Key == "" {
-		return ""
-	}
-	key := e.value(sAV(shortHash(idem.Key)))
-	var conds []string
-	if !e.replaying {
-		conds = make([]string, 0, IdempotencyWindow+1)
-		for i := range IdempotencyWindow {
-			conds = append(conds, "NOT begins_with("+e.name(slotName(i))+", "+key+")")
-		}
-	}
-	conds = append(conds, e.notContains(legacyApplied, sAV(idem.Key)))
-	return e.and(conds...)
-}
-
-// replayed reports whether this request already transitioned old, the item as a refused
-// write found it (a slot holds its key). The same key with another fingerprint is
-// lifecycle.ErrIdempotencyKeyReused.
+// replayed reports whether this request transitioned old, the item as read, before the
+// upgrade to request records: a slot (or the older set) holds its key. The same key with
+// another fingerprint is lifecycle.ErrIdempotencyKeyReused.
 func replayed(old map[string]types.AttributeValue, idem lifecycle.Idempotency) (bool, error) {
 	if idem.Key == "" || len(old) == 0 {
 		return false, nil
 	}
 	it := &item{m: old}
 	want := appliedID(idem)
-	for i := range IdempotencyWindow {
+	for i := range legacySlots {
 		if got := it.str(slotName(i)); len(got) == len(want) && got[:appliedIDLength] == want[:appliedIDLength] {
 			if got != want {
 				return false, lifecycle.ErrIdempotencyKeyReused

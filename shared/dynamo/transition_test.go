@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ import (
 // slots is an item whose applied slots hold the given requests, latest first.
 func slots(reqs ...lifecycle.Idempotency) map[string]types.AttributeValue {
 	m := map[string]types.AttributeValue{}
-	for i := range IdempotencyWindow {
+	for i := range legacySlots {
 		m[slotName(i)] = sAV("")
 		if i < len(reqs) {
 			m[slotName(i)] = sAV(appliedID(reqs[i]))
@@ -64,89 +63,11 @@ func TestReplayed(t *testing.T) {
 	}
 }
 
-func TestNotApplied(t *testing.T) {
-	e := newExpr()
-	idem := lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}
-	clauses := strings.Split(notApplied(e, idem), " AND ")
-	if len(clauses) != IdempotencyWindow+1 {
-		t.Fatalf("%d clauses, want one per slot and one for the earlier set: %q", len(clauses), clauses)
-	}
-	for i, c := range clauses[:IdempotencyWindow] {
-		name, value, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(c, "NOT begins_with("), ")"), ", ")
-		if !ok || e.names[name] != slotName(i) || sVal(t, e.values[value]) != appliedID(idem)[:appliedIDLength] {
-			t.Errorf("clause %d: %q (names %v)", i, c, e.names)
-		}
-	}
-	if last := clauses[IdempotencyWindow]; !strings.HasPrefix(last, "NOT contains(#"+legacyApplied+", :v") {
-		t.Errorf("last clause %q", last)
-	}
-	if notApplied(newExpr(), lifecycle.Idempotency{}) != "" {
-		t.Fatal("no key, no condition")
-	}
-}
-
-// TestRememberShiftsTheSlots checks the write: each slot takes the one before it (or an
-// empty string), the first takes this request, and the earlier design's attributes go.
-func TestRememberShiftsTheSlots(t *testing.T) {
-	e := newExpr()
-	idem := lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}
-	transitionWrite{to: "cancelled", now: "2026-11-21T10:00:00.000Z", action: "cancel", actor: lifecycle.Actor{Sub: "a"},
-		stampedAt: "cancelledAt", idem: idem}.apply(e)
-	shifts := map[string]string{}
-	for _, set := range e.sets {
-		lhs, rhs, _ := strings.Cut(set, " = ")
-		if name := e.names[lhs]; strings.HasPrefix(name, appliedSlot) {
-			shifts[name] = rhs
-		}
-		if name := e.names[lhs]; strings.HasPrefix(name, "idempotency") {
-			t.Errorf("%s is still written", name)
-		}
-	}
-	if len(shifts) != IdempotencyWindow {
-		t.Fatalf("%d slots written, want %d: %v", len(shifts), IdempotencyWindow, shifts)
-	}
-	if v := sVal(t, e.values[shifts[slotName(0)]]); v != appliedID(idem) || len(v) != 2*appliedIDLength {
-		t.Errorf("%s = %q, want %q", slotName(0), v, appliedID(idem))
-	}
-	for i := 1; i < IdempotencyWindow; i++ {
-		prev, empty, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(shifts[slotName(i)], "if_not_exists("), ")"), ", ")
-		if !ok || e.names[prev] != slotName(i-1) || sVal(t, e.values[empty]) != "" {
-			t.Errorf("%s = %q, want if_not_exists(%s, \"\")", slotName(i), shifts[slotName(i)], slotName(i-1))
-		}
-	}
-	var removed []string
-	for _, r := range e.removes {
-		removed = append(removed, e.names[r])
-	}
-	if want := []string{legacyApplied, "idempotencyKey", "idempotencyFingerprint", "idempotencyAt"}; !slices.Equal(removed, want) {
-		t.Errorf("removed %v, want %v", removed, want)
-	}
-	if u := e.update(); !strings.Contains(u, " REMOVE #"+legacyApplied+", ") {
-		t.Errorf("update %q", u)
-	}
-}
-
-// TestAppliedRequestsBytes checks the stated bound against full slots, by DynamoDB's
-// size rules for strings: the name's bytes and the value's.
-func TestAppliedRequestsBytes(t *testing.T) {
-	var reqs []lifecycle.Idempotency
-	for i := range IdempotencyWindow {
-		reqs = append(reqs, lifecycle.Idempotency{Key: "key:" + strings.Repeat("x", 255) + string(rune('a'+i)), Fingerprint: strings.Repeat("f", 64)})
-	}
-	size := 0
-	for name, v := range slots(reqs...) {
-		size += len(name) + len(sVal(t, v))
-	}
-	if size != AppliedRequestsBytes {
-		t.Errorf("full slots take %d bytes, AppliedRequestsBytes says %d", size, AppliedRequestsBytes)
-	}
-}
-
 // TestCompiledTransitionsMatchTheFullBuild checks that a write made from a compiled
 // transition is the write built afresh, for every transition and shape of request.
 func TestCompiledTransitionsMatchTheFullBuild(t *testing.T) {
 	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	s := NewInterviews(nil, "tbl", func() time.Time { return now })
+	s := NewInterviews(nil, "tbl", func() time.Time { return now }, func() string { return "tok" })
 	actor := lifecycle.Actor{Sub: "alice", Roles: []string{"Admin"}}
 	for _, tr := range interview.Transitions {
 		for _, req := range []interview.Request{
@@ -155,8 +76,9 @@ func TestCompiledTransitionsMatchTheFullBuild(t *testing.T) {
 			{ID: "s-1", Actor: actor, CorrelationID: "corr"},
 			{ID: "s-1", Actor: actor, Reason: "why", Idempotency: lifecycle.Idempotency{Key: "invocation:i", Fingerprint: "g"}},
 		} {
-			got := s.transitionInput(tr, req)
-			e, cond := transitionExpr(newExpr(), tr, req, lifecycle.FormatTime(now))
+			old := interview.Session{ID: req.ID, Version: 5}
+			got := updateAsInput(s.transitionInput(tr, old, req, now).TransactItems[0].Update)
+			e, cond := transitionExpr(newExpr(), tr, old, req, lifecycle.FormatTime(now))
 			if aws.ToString(got.UpdateExpression) != e.update() || aws.ToString(got.ConditionExpression) != cond ||
 				!maps.Equal(got.ExpressionAttributeNames, e.names) || !reflect.DeepEqual(got.ExpressionAttributeValues, e.values) {
 				t.Errorf("%s %+v: compiled\n%s\n%s\n%v\n%v\nbuilt\n%s\n%s\n%v\n%v", tr.Action, req,
@@ -168,9 +90,9 @@ func TestCompiledTransitionsMatchTheFullBuild(t *testing.T) {
 	// A transition the store did not compile (here: pause from any status) is built afresh.
 	other := interview.Pause
 	other.From = []interview.Status{interview.Active, interview.Paused}
-	got := s.transitionInput(other, interview.Request{ID: "s-1", Actor: actor})
-	if n := strings.Count(aws.ToString(got.ConditionExpression), ":v"); n != 3 {
-		t.Errorf("condition %q: want the owner and both source statuses", aws.ToString(got.ConditionExpression))
+	got := updateAsInput(s.transitionInput(other, interview.Session{ID: "s-1", Version: 5}, interview.Request{ID: "s-1", Actor: actor}, now).TransactItems[0].Update)
+	if n := strings.Count(aws.ToString(got.ConditionExpression), ":v"); n != 4 {
+		t.Errorf("condition %q: want the version, the owner and both source statuses", aws.ToString(got.ConditionExpression))
 	}
 }
 

@@ -414,6 +414,12 @@ func TestDeriveIgnores(t *testing.T) {
 		"jobId": s(jobID), "technicianId": s("tech-3"), "status": s("Confirmed"), "version": n("2"), "updatedAt": s(oldAt),
 	}
 	audit := attrs{"pk": s("AUDIT#x"), "sk": s("AUDIT"), "type": s("audit"), "id": s("x"), "status": s("a"), "version": n("1"), "updatedAt": s(oldAt)}
+	// A request's record (shared/dynamo/requests.go): put beside the entity by every
+	// transition, put again over an expired one, deleted by TTL.
+	request := func(version string) attrs {
+		return attrs{"pk": s("INTERVIEW#" + sessionID), "sk": s("REQUEST#abc"), "type": s("request"), "request": s("abcdef"),
+			"version": n(version), "appliedAt": s(oldAt), "expiresAt": n("1796000000")}
+	}
 	cases := []struct {
 		name string
 		rec  events.DynamoDBEventRecord
@@ -431,6 +437,9 @@ func TestDeriveIgnores(t *testing.T) {
 		{"job remove", record("REMOVE", "1", jobItem(jobID, "Cancelled", 3, oldAt), nil)},
 		{"assignment cancelled", record("MODIFY", "1", assignment, transition(assignment, "Cancelled", "cancel"))},
 		{"audit item modified", record("MODIFY", "1", audit, transition(audit, "b", ""))},
+		{"a request's record put", record("INSERT", "1", nil, request("3"))},
+		{"a request's record put over an expired one", record("MODIFY", "1", request("3"), request("9"))},
+		{"a request's record expired (TTL)", record("REMOVE", "1", request("3"), nil)},
 		{"job assigned to in progress", jobChange("Assigned", "InProgress")},
 		{"job unassigned to assigned", jobChange("Unassigned", "Assigned")},
 		{"job completed", jobChange("InProgress", "Completed")},

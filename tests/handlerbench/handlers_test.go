@@ -329,7 +329,7 @@ func cpuTime() time.Duration {
 }
 
 func interviews(db *dynamodb.Client) *dynamo.Interviews {
-	return dynamo.NewInterviews(db, "bench", time.Now)
+	return dynamo.NewInterviews(db, "bench", time.Now, lifecycle.NewID)
 }
 
 func jobs(db *dynamodb.Client) *dynamo.Jobs {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,25 +27,27 @@ import (
 // sends the default, make reliability (make item-bound) 10,000.
 const BoundedTransitionsEnv = "LIFECYCLE_BOUNDED_TRANSITIONS"
 
-// auditBytes is the most a pause or resume adds to a session besides the remembered
-// requests, for the callers of this test: previousStatus, lastAction, actor,
-// correlationId, pausedAt and resumedAt, with their names.
+// auditBytes is the most a pause or resume adds to a session, for the callers of this
+// test: previousStatus, lastAction, actor, correlationId, pausedAt and resumedAt, with
+// their names.
 const auditBytes = 400
+
+// minBoundedTransitions is the fewest requests TestItemStaysBounded makes sense with.
+const minBoundedTransitions = 32
 
 // TestItemStaysBounded drives alternating keyed pause and resume requests through one
 // session and checks that what a transition leaves on the item is bounded: the item never
-// grows past its first size plus dynamo.AppliedRequestsBytes and auditBytes; at the end it
-// is the size it was once its slots had filled, after the same action (but for the
-// version number, a byte more per two more digits); and every write consumes the same
-// capacity units, table and each index, as DynamoDB Local reports them, from the first to
-// the last: 5 in all for this 1 KB-class session (2 on the table, 1 on byOwner, 2 on
-// byOwnerStatus).
+// grows past its first size plus auditBytes (each request's record is an item of its own,
+// beside it); at the end it is the size it was after the same action early on (but for
+// the version number, a byte more per two more digits); and every request costs the same
+// DynamoDB requests and capacity units, table and each index, as DynamoDB Local reports
+// them, from the first to the last.
 func TestItemStaysBounded(t *testing.T) {
 	n := 200
 	if v := lookupEnv(BoundedTransitionsEnv); v != "" {
 		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 4*dynamo.IdempotencyWindow {
-			t.Fatalf("%s=%q: want a number of at least %d", BoundedTransitionsEnv, v, 4*dynamo.IdempotencyWindow)
+		if n, err = strconv.Atoi(v); err != nil || n < minBoundedTransitions {
+			t.Fatalf("%s=%q: want a number of at least %d", BoundedTransitionsEnv, v, minBoundedTransitions)
 		}
 	}
 	cfg, err := config.AWS()
@@ -57,12 +60,12 @@ func TestItemStaysBounded(t *testing.T) {
 	alice := s.token(t, "alice")
 	id := demodata.AliceActive
 	first := capacity.ItemSize(s.session(t, id))
-	limit := first + dynamo.AppliedRequestsBytes + auditBytes
+	limit := first + auditBytes
 	t.Logf("session %s: %d bytes before; limit %d bytes; %d requests", id, first, limit, n)
 
-	// Slots fill in the first IdempotencyWindow transitions; steady is a request well past
-	// them, of the same action as the last.
-	steady := 2*dynamo.IdempotencyWindow + (n-1)%2
+	// steady is an early request (every audit field written), of the same action as the
+	// last.
+	steady := 4 + (n-1)%2
 	var atStart, atSteady capacity.Units
 	steadySize := 0
 	start := time.Now()
@@ -76,8 +79,8 @@ func TestItemStaysBounded(t *testing.T) {
 			t.Fatalf("request %d (%s): %d %s", i, action, r.status, r.raw)
 		}
 		u := meter.Take()
-		if u.Requests != 1 {
-			t.Fatalf("request %d: %d DynamoDB requests reported capacity, want 1", i, u.Requests)
+		if u.Requests != 2 {
+			t.Fatalf("request %d: %d DynamoDB requests reported capacity, want 2 (the read, the transaction)", i, u.Requests)
 		}
 		switch {
 		case i == 0:
@@ -99,13 +102,17 @@ func TestItemStaysBounded(t *testing.T) {
 		t.Errorf("version %s after %d transitions from 1", got, n)
 	}
 	if size := sizeButVersion(final); size != steadySize {
-		t.Errorf("the item is %d bytes at the end (but its version), %d once its slots had filled", size, steadySize)
+		t.Errorf("the item is %d bytes at the end (but its version), %d after request %d", size, steadySize, steady)
 	}
 	if !sameWrite(atStart, atSteady) {
 		t.Errorf("the first write consumed %s, the writes at the end %s", describe(atStart), describe(atSteady))
 	}
-	if atSteady.Write() > 5 || atSteady.IndexWrites() != 3 {
-		t.Errorf("a transition of this session consumed %s: want 3 index units and 5 in all", describe(atSteady))
+	// As DynamoDB Local reports a transaction: every write twice, the session (a 2 KB-class
+	// item, 2 units) and the request's record (1) on the table, its byOwner entry updated
+	// (1) and its byOwnerStatus entry moved (a delete and a put, 2). (DynamoDB doubles the
+	// table's writes only: docs/data-model.md.)
+	if atSteady.Write() > 12 || atSteady.IndexWrites() != 6 {
+		t.Errorf("a transition of this session consumed %s: want 6 index units and 12 in all", describe(atSteady))
 	}
 	t.Logf("%d transitions in %v; item %d bytes at the end (limit %d); every write %s", n, time.Since(start).Round(time.Millisecond), capacity.ItemSize(final), limit, describe(atSteady))
 }
@@ -135,48 +142,54 @@ func describe(u capacity.Units) string {
 		dynamo.IndexByOwner, u.IndexWrite[dynamo.IndexByOwner], dynamo.IndexByOwnerStatus, u.IndexWrite[dynamo.IndexByOwnerStatus])
 }
 
-// TestIdempotencyWindow checks the window the item keeps: a retry is recognised while fewer
-// than dynamo.IdempotencyWindow later requests have transitioned the session, and is a new
-// request after that.
+// TestIdempotencyWindow checks the window a request is remembered for: a retry is
+// recognised for dynamo.RequestWindow after its request applied, however many other
+// requests transition the session in between (21 here, where the earlier design
+// remembered 8), and is a new request after that.
 func TestIdempotencyWindow(t *testing.T) {
-	s := newStack(t)
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	s := newStack(t, withNow(now))
 	alice := s.token(t, "alice")
 	id := demodata.AliceActive2
-	pause := func(key string) response {
-		return s.do(t, http.MethodPost, "/interviews/"+id+"/pause", alice, "", "Idempotency-Key", key)
+	do := func(action, key string) response {
+		return s.do(t, http.MethodPost, "/interviews/"+id+"/"+action, alice, "", "Idempotency-Key", key)
 	}
-	resume := func(key string) response {
-		return s.do(t, http.MethodPost, "/interviews/"+id+"/resume", alice, "", "Idempotency-Key", key)
+	first := do("pause", "window-0")
+	if first.status != 200 {
+		t.Fatalf("pause: %d %s", first.status, first.raw)
 	}
-	if r := pause("window-0"); r.status != 200 {
-		t.Fatalf("pause: %d %s", r.status, r.raw)
-	}
-	// window-0 plus IdempotencyWindow-1 later requests: still remembered.
-	for i := 1; i < dynamo.IdempotencyWindow; i++ {
-		do := resume
-		if i%2 == 0 {
-			do = pause
+	for i := range 21 {
+		action := "resume"
+		if i%2 == 1 {
+			action = "pause"
 		}
-		if r := do(fmt.Sprintf("window-%d", i)); r.status != 200 {
-			t.Fatalf("request %d: %d %s", i, r.status, r.raw)
+		if r := do(action, fmt.Sprintf("window-%d", i+1)); r.status != 200 {
+			t.Fatalf("request %d: %d %s", i+1, r.status, r.raw)
 		}
 	}
-	// The session is active again (an even number of transitions after the first pause).
-	if r := pause("window-0"); r.status != 200 || r.header.Get("Idempotent-Replayed") != "true" || r.body["status"] != "active" {
-		t.Fatalf("a retry within the window: %d replayed=%q %s", r.status, r.header.Get("Idempotent-Replayed"), r.raw)
+	// The session is active again, so a pause would apply: the retry is answered as the
+	// request it is, with the session as it is now, and changes nothing.
+	clock.Add(int64(dynamo.RequestWindow - time.Second))
+	if r := do("pause", "window-0"); r.status != 200 || r.header.Get("Idempotent-Replayed") != "true" || r.body["status"] != "active" || r.header.Get("ETag") != `"23"` {
+		t.Fatalf("a retry within the window: %d replayed=%q ETag %s %s", r.status, r.header.Get("Idempotent-Replayed"), r.header.Get("ETag"), r.body["status"])
 	}
-	// One more request pushes window-0 out: its retry is a new pause.
-	if r := resume("window-x"); r.status != 404 {
-		t.Fatalf("resume of an active session: %d %s", r.status, r.raw)
+	// The same key for another request, within the window.
+	if r := do("resume", "window-0"); r.status != 422 {
+		t.Fatalf("the key reused for a resume: %d %s", r.status, r.raw)
 	}
-	if r := pause("window-8"); r.status != 200 {
-		t.Fatalf("pause: %d %s", r.status, r.raw)
+	// A day after it applied, the request is forgotten: its retry is a new pause.
+	clock.Add(int64(time.Second))
+	if r := do("pause", "window-0"); r.status != 200 || r.header.Get("Idempotent-Replayed") != "" || r.body["status"] != "paused" || r.header.Get("ETag") != `"24"` {
+		t.Fatalf("a retry after the window: %d replayed=%q ETag %s %s", r.status, r.header.Get("Idempotent-Replayed"), r.header.Get("ETag"), r.body["status"])
 	}
-	if r := resume("window-9"); r.status != 200 {
-		t.Fatalf("resume: %d %s", r.status, r.raw)
+	// And that new pause is remembered in turn.
+	if r := do("pause", "window-0"); r.status != 200 || r.header.Get("Idempotent-Replayed") != "true" || r.header.Get("ETag") != `"24"` {
+		t.Fatalf("a retry of the new pause: %d %s", r.status, r.raw)
 	}
-	if r := pause("window-0"); r.status != 200 || r.header.Get("Idempotent-Replayed") != "" || r.body["status"] != "paused" {
-		t.Fatalf("a retry after the window: %d replayed=%q %s", r.status, r.header.Get("Idempotent-Replayed"), r.raw)
+	if v := str(s.session(t, id), "version"); v != "24" {
+		t.Errorf("version %s, want 24: 23 transitions and nothing applied twice", v)
 	}
 }
 
@@ -189,7 +202,7 @@ func TestItemsOfTheEarlierDesignMigrate(t *testing.T) {
 	alice := s.token(t, "alice")
 	id := demodata.AlicePaused
 	old := s.session(t, id)
-	limit := capacity.ItemSize(old) + dynamo.AppliedRequestsBytes + auditBytes
+	limit := capacity.ItemSize(old) + auditBytes
 	// What the earlier code wrote: every key and key|fingerprint, 200 requests' worth, the
 	// last being alice's pause with Idempotency-Key "old-pause". The fingerprint is the
 	// API's (httpapi: the function, caller, entity and reason); a legacy item holds it.

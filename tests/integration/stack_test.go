@@ -39,6 +39,9 @@ type stackOption func(*wiring.Config)
 // demo data still goes through the working one.
 func withDB(db *dynamodb.Client) stackOption { return func(c *wiring.Config) { c.DB = db } }
 
+// withNow gives the functions a clock of the test's.
+func withNow(now func() time.Time) stackOption { return func(c *wiring.Config) { c.Now = now } }
+
 func newStack(t *testing.T, opts ...stackOption) *stack {
 	t.Helper()
 	ctx := context.Background()

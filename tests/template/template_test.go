@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
@@ -197,6 +198,11 @@ func TestTablesMatchTheCodeSchemas(t *testing.T) {
 	if scalar(get(tbl, "StreamSpecification", "StreamViewType")) != "NEW_AND_OLD_IMAGES" {
 		t.Error("the table stream must carry NEW_AND_OLD_IMAGES")
 	}
+	// Request records expire (shared/dynamo/requests.go): without TTL they would pile up.
+	if scalar(get(tbl, "TimeToLiveSpecification", "AttributeName")) != attr.ExpiresAt ||
+		scalar(get(tbl, "TimeToLiveSpecification", "Enabled")) != "true" {
+		t.Errorf("Table must expire request records by TTL on %s", attr.ExpiresAt)
+	}
 	sameTable(t, "AuditTable", get(tpl.Root, "Resources", "AuditTable", "Properties"), dynamo.CreateAuditTableInput("x"), true)
 	liveTbl := get(tpl.Root, "Resources", "LiveTable", "Properties")
 	sameTable(t, "LiveTable", liveTbl, dynamo.CreateLiveTableInput("x"), false)
@@ -213,12 +219,12 @@ func TestTablesMatchTheCodeSchemas(t *testing.T) {
 // resources it may perform it on, beside what every function gets (ownGrants). Nothing
 // else may be granted.
 var grants = map[string]map[string][]string{
-	httpapi.FnCancelInterview: {"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
-	httpapi.FnPauseInterview:  {"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
-	httpapi.FnResumeInterview: {"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnCancelInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnPauseInterview:  {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnResumeInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetInterview:    {"dynamodb:GetItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnListInterviews:  {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byOwner", "!Sub ${Table.Arn}/index/byOwnerStatus"}},
-	httpapi.FnCancelJob:       {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnCancelJob:       {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetJob:          {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	"publish-events": {
 		"dynamodb:DescribeStream":   {"!GetAtt Table.StreamArn"},

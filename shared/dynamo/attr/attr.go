@@ -28,12 +28,19 @@ const (
 	Version = "version"
 )
 
-// Item types, the values of Type.
+// Item types, the values of Type. A request record (TypeRequest) sits beside the entity a
+// request transitioned, so that a retry of the request is never applied again; the stream
+// carries its insert, which is not a transition.
 const (
 	TypeInterview  = "interview"
 	TypeJob        = "job"
 	TypeAssignment = "assignment"
+	TypeRequest    = "request"
 )
+
+// ExpiresAt is the table's TTL attribute (epoch seconds): DynamoDB deletes an item some
+// time after it (template.yaml, TimeToLiveSpecification). Only request records carry it.
+const ExpiresAt = "expiresAt"
 
 // What every transition writes beside Status, Version and UpdatedAt.
 const (

@@ -65,7 +65,7 @@ func Functions(c Config) map[string]gateway.Handler {
 		stores = c.Stores(c.DB, c.Table)
 	} else {
 		stores = httpapi.Stores{
-			Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now),
+			Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now, lifecycle.NewID),
 			Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
 		}
 	}

@@ -425,7 +425,7 @@ func measureRoute(ctx context.Context, route string, c, n, seq int, base, token 
 		return nil
 	}
 	actor := lifecycle.Actor{Sub: "bench", Roles: []string{"Dispatcher"}}
-	interviews := dynamo.NewInterviews(direct, "bench", time.Now)
+	interviews := dynamo.NewInterviews(direct, "bench", time.Now, lifecycle.NewID)
 	jobs := dynamo.NewJobs(direct, "bench", time.Now, lifecycle.NewID)
 	t := map[string]interview.Transition{"cancel-interview": interview.Cancel, "pause-interview": interview.Pause, "resume-interview": interview.Resume}[route]
 	callBare := func(id string) error {

@@ -134,7 +134,7 @@ func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]Un
 	const n = 21
 	t0 := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
 	ids := make([]string, n)
-	store := dynamo.NewInterviews(u.db, u.table, time.Now)
+	store := dynamo.NewInterviews(u.db, u.table, time.Now, lifecycle.NewID)
 	actor := lifecycle.Actor{Sub: owner}
 	for i := range ids {
 		ids[i] = fmt.Sprintf("0417%04d-0000-4000-8000-%012d", k, i)
