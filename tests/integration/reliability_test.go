@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,16 +23,42 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
 
-// TestReliability is `make reliability` at a size that suits `make test`: concurrent random
-// transitions under injected faults, with the functions and the publisher running as their
-// real bootstraps and killed at random points; the history checked for linearizability
-// with porcupine, and every answer against what was committed and published.
+// ReliabilitySeedsEnv names the seeds TestReliability runs, comma-separated: set it to
+// replay a failing run (its table names the seed) as closely as timing allows.
+const ReliabilitySeedsEnv = "RELIABILITY_SEEDS"
+
+// reliabilitySeeds are the seeds make test runs: each a different draw of requests,
+// faults and crashes.
+var reliabilitySeeds = []uint64{7, 11, 23}
+
+// TestReliability is `make reliability` at a size that suits `make test`, once per seed:
+// concurrent random transitions under injected faults, with the functions and the
+// publisher running as their real bootstraps and killed at random points; the history
+// checked for linearizability with porcupine, and every answer against what was committed
+// and published. A violation comes with the trace of each request behind it.
 func TestReliability(t *testing.T) {
 	prereq.Need(t, prereq.Bootstraps)
+	seeds := reliabilitySeeds
+	if v := os.Getenv(ReliabilitySeedsEnv); v != "" {
+		seeds = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				t.Fatalf("%s=%q: want seeds, comma-separated", ReliabilitySeedsEnv, v)
+			}
+			seeds = append(seeds, n)
+		}
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) { reliabilityRun(t, seed) })
+	}
+}
+
+func reliabilityRun(t *testing.T, seed uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	rep, err := robustness.Run(ctx, robustness.Options{
-		Clients: 8, Requests: 300, Sessions: 8, Jobs: 3, FaultRate: 0.08, ClientRetries: 5, Seed: 7,
+		Clients: 8, Requests: 300, Sessions: 8, Jobs: 3, FaultRate: 0.08, ClientRetries: 5, Seed: seed,
 		// Every publisher batch is killed once, part-published, then retried.
 		Bootstraps: true, CrashRate: 0.05, PublisherCrashRate: 1,
 	})
@@ -40,9 +67,9 @@ func TestReliability(t *testing.T) {
 	}
 	table := rep.Table()
 	t.Log("\n" + table)
-	_ = os.WriteFile(filepath.Join(repoRoot(t), "test-output", "reliability.txt"), []byte(table), 0o644)
+	_ = os.WriteFile(filepath.Join(repoRoot(t), "test-output", fmt.Sprintf("reliability-seed%d.txt", seed)), []byte(table), 0o644)
 	if len(rep.Violations) > 0 {
-		t.Fatalf("%d violations", len(rep.Violations))
+		t.Fatalf("%d violations (replay with %s=%d)", len(rep.Violations), ReliabilitySeedsEnv, seed)
 	}
 	if rep.Linearizable != "yes" || rep.Operations < rep.Attempts {
 		t.Fatalf("linearizable %q after checking %d operations for %d attempts", rep.Linearizable, rep.Operations, rep.Attempts)
@@ -84,7 +111,7 @@ func TestReliabilityCatchesALostUpdate(t *testing.T) {
 		Clients: 8, Requests: 80, Sessions: 2, ClientRetries: 5, Seed: 3,
 		Stores: func(db *dynamodb.Client, table string) httpapi.Stores {
 			return httpapi.Stores{
-				Interviews: checkThenAct{InterviewStore: dynamo.NewInterviews(db, table, time.Now), db: db, table: table},
+				Interviews: checkThenAct{InterviewStore: dynamo.NewInterviews(db, table, time.Now, lifecycle.NewID), db: db, table: table},
 				Jobs:       dynamo.NewJobs(db, table, time.Now, lifecycle.NewID),
 			}
 		},

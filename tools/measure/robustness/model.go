@@ -14,10 +14,10 @@ import (
 // whose state is its status, its version, and which of its retried requests have applied.
 // An operation is one HTTP attempt; the model says which answers each state allows:
 //
-//   - a request that has applied before, within the window of the entity's last
-//     idempotencyWindow transitions (its Idempotency-Key is still on the item), is answered
-//     200, marked replayed, with the entity as it is now, and changes nothing; one that
-//     applied before the window is a new request again;
+//   - a request that has applied before (its Idempotency-Key is remembered for a day, and a
+//     run is minutes long: docs/api.md, "Safe retries") is answered 200, marked
+//     replayed, with the entity as it is now, and changes nothing, however many other
+//     transitions came in between;
 //   - else a legal transition applies: 200, not replayed, the new status and version + 1;
 //   - else it is refused (400 or 404 INVALID_TRANSITION) with the current status, and
 //     changes nothing; a job cancel that lost a race may also be a 409, changing nothing;
@@ -51,11 +51,6 @@ const (
 	actionSeed    = "seed"
 	actionRead    = "read"
 )
-
-// idempotencyWindow is how many of its latest transitions an entity remembers the requests
-// of (docs/api.md, "The window"): a request applied at version v is recognised while the
-// entity's version is below v + idempotencyWindow.
-const idempotencyWindow = 8
 
 type rule struct {
 	from []string
@@ -117,10 +112,10 @@ func (s state) appliedAt(i int) (int64, bool) {
 	return v, err == nil
 }
 
-// hasApplied: retried request i has applied, and the entity still remembers it.
+// hasApplied: retried request i has applied.
 func (s state) hasApplied(i int) bool {
-	v, ok := s.appliedAt(i)
-	return ok && s.Version < v+idempotencyWindow
+	_, ok := s.appliedAt(i)
+	return ok
 }
 
 func (s state) apply(to string, retried int) state {

@@ -163,10 +163,10 @@ func TestAnIllegalHistoryIsVisualised(t *testing.T) {
 	}
 }
 
-// TestModelForgetsRequestsOutsideTheWindow: an entity remembers the requests of its last
-// idempotencyWindow transitions. A retry after that many other transitions is a new
-// request (it may apply again); one within the window must be replayed.
-func TestModelForgetsRequestsOutsideTheWindow(t *testing.T) {
+// TestModelAppliesARequestOnce: a request is remembered for longer than any run, so a
+// retry of one that applied is replayed, never applied again, however many other
+// transitions came in between (the window of eight that issue 21 outran included).
+func TestModelAppliesARequestOnce(t *testing.T) {
 	// pause k makes v2; then n other transitions, resume and pause in turn, from t=100 on.
 	history := func(n int, retry attempt) []*request {
 		reqs := []*request{req("pause", "k", at(10, 20, 200, "paused", 2), retry)}
@@ -181,16 +181,16 @@ func TestModelForgetsRequestsOutsideTheWindow(t *testing.T) {
 		}
 		return reqs
 	}
-	// 9 others end active at v11, past the window of v2: the retry pauses again, v12.
-	if got := check(t, state{Status: "paused", Version: 12}, history(9, at(500, 510, 200, "paused", 12))...); got != porcupine.Ok {
-		t.Errorf("a retry after the window, applied as a new request: %s", got)
-	}
-	// 7 others end active at v9, within the window: applying again is a request applied twice.
-	if got := check(t, state{Status: "paused", Version: 10}, history(7, at(500, 510, 200, "paused", 10))...); got != porcupine.Illegal {
-		t.Errorf("a retry within the window applied again: %s, want Illegal", got)
+	// 9 others end active at v11: the retry pausing again is a request applied twice.
+	if got := check(t, state{Status: "paused", Version: 12}, history(9, at(500, 510, 200, "paused", 12))...); got != porcupine.Illegal {
+		t.Errorf("a retry after nine other transitions applied again: %s, want Illegal", got)
 	}
 	// ...and its replay is what the entity owes it.
-	if got := check(t, state{Status: "active", Version: 9}, history(7, replay(at(500, 510, 200, "active", 9)))...); got != porcupine.Ok {
-		t.Errorf("a retry within the window replayed: %s", got)
+	if got := check(t, state{Status: "active", Version: 11}, history(9, replay(at(500, 510, 200, "active", 11)))...); got != porcupine.Ok {
+		t.Errorf("a retry after nine other transitions replayed: %s", got)
+	}
+	// A refusal is wrong too: the request applied.
+	if got := check(t, state{Status: "active", Version: 11}, history(9, at(500, 510, 404, "active", 0))...); got != porcupine.Illegal {
+		t.Errorf("a retry refused after its request applied: %s, want Illegal", got)
 	}
 }
