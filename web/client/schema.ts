@@ -553,12 +553,12 @@ export interface components {
          * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
          *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
          *     even though the entity has since changed; the same key with a different request is a 422.
-         *     The key is kept on the entity by the transition's own write. The entity remembers the
-         *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
-         *     while fewer than 8 later requests have transitioned the same entity; after that it is a
-         *     new request. Until the entity's next transition a retry gets the original response
-         *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
-         *     ASCII characters; use a fresh random value (a UUID) per logical request.
+         *     The transition records the request beside the entity in the same transaction: a retry
+         *     within 24 hours of when the request applied is never applied again, however many other
+         *     requests changed the entity in between; after 24 hours it is a new request. Until the
+         *     entity's next transition a retry gets the original response exactly; after it, the
+         *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+         *     fresh random value (a UUID) per logical request.
          */
         IdempotencyKey: string;
         /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
@@ -607,12 +607,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write. The entity remembers the
-                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
-                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
-                 *     new request. Until the entity's next transition a retry gets the original response
-                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
-                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -704,12 +704,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write. The entity remembers the
-                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
-                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
-                 *     new request. Until the entity's next transition a retry gets the original response
-                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
-                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -789,12 +789,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write. The entity remembers the
-                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
-                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
-                 *     new request. Until the entity's next transition a retry gets the original response
-                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
-                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -873,12 +873,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write. The entity remembers the
-                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
-                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
-                 *     new request. Until the entity's next transition a retry gets the original response
-                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
-                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1042,12 +1042,12 @@ export interface operations {
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
                  *     even though the entity has since changed; the same key with a different request is a 422.
-                 *     The key is kept on the entity by the transition's own write. The entity remembers the
-                 *     last 8 requests that transitioned it: a retry is recognised, and never applies again,
-                 *     while fewer than 8 later requests have transitioned the same entity; after that it is a
-                 *     new request. Until the entity's next transition a retry gets the original response
-                 *     exactly; after it, the entity's current state (still marked replayed). 1–255 visible
-                 *     ASCII characters; use a fresh random value (a UUID) per logical request.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
