@@ -1,8 +1,9 @@
-// Package capacity measures what DynamoDB charges for a request: a Meter is a middleware on
-// a DynamoDB client that asks every request for its consumed capacity
-// (ReturnConsumedCapacity: INDEXES) and adds up the read and write units DynamoDB reports,
-// for the table and for each index. ItemSize computes an item's size by DynamoDB's rules,
-// the size its units are charged on. `make bench` and the bounded-item test use both.
+// Package capacity computes what DynamoDB charges for a request, by its documented rules
+// (calc.go): the local emulator does not report it. A Meter is a middleware on a DynamoDB
+// client that prices every request from the items it wrote (as they were before and
+// after) or read, for the table and for each index. ItemSize computes an item's size by
+// DynamoDB's rules, the size its units are charged on. `make bench` and the bounded-item
+// test use both.
 package capacity
 
 import (
@@ -12,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -22,9 +22,8 @@ type Units struct {
 	TableWrite, TableRead float64
 	// IndexWrite and IndexRead are the units charged on each global secondary index, by name.
 	IndexWrite, IndexRead map[string]float64
-	// TransactionWrite is the part of the write units that transactions consumed, as
-	// reported. DynamoDB bills a transactional write twice (prepare and commit); DynamoDB
-	// Local reports it once.
+	// TransactionWrite is the part of TableWrite that is a transaction's second billing
+	// (DynamoDB bills a transaction's table writes twice: prepare and commit).
 	TransactionWrite float64
 	// Requests is how many requests reported consumed capacity.
 	Requests int
@@ -47,45 +46,37 @@ func sum(m map[string]float64) float64 {
 	return s
 }
 
-// add counts what one request consumed. DynamoDB may report only CapacityUnits, without
-// the read and write split (DynamoDB Local does, and so does DynamoDB for most on-demand
-// operations); then write says which they are, from the operation.
-func (u *Units) add(c types.ConsumedCapacity, write, transaction bool) {
-	u.Requests++
-	before := u.Write()
-	if u.IndexWrite == nil {
-		u.IndexWrite, u.IndexRead = map[string]float64{}, map[string]float64{}
-	}
-	if t := c.Table; t != nil {
-		w, r := split(*t, write)
-		u.TableWrite += w
-		u.TableRead += r
-	}
-	for name, idx := range c.GlobalSecondaryIndexes {
-		w, r := split(idx, write)
-		u.IndexWrite[name] += w
-		u.IndexRead[name] += r
-	}
-	if transaction {
-		u.TransactionWrite += u.Write() - before
-	}
-}
-
-// split returns the write and read units of c.
-func split(c types.Capacity, write bool) (w, r float64) {
-	if c.WriteCapacityUnits != nil || c.ReadCapacityUnits != nil {
-		return aws.ToFloat64(c.WriteCapacityUnits), aws.ToFloat64(c.ReadCapacityUnits)
-	}
-	if write {
-		return aws.ToFloat64(c.CapacityUnits), 0
-	}
-	return 0, aws.ToFloat64(c.CapacityUnits)
-}
-
-// Meter adds up the units its client's requests consumed. Its zero value is ready.
+// Meter adds up what its client's requests would cost on DynamoDB, computed by the
+// calculator (calc.go) from the items as they were before and after each write, and from
+// the items each read returned. It reads the written items itself, before and after the
+// write, through Reader (a client without the meter), so it is meant for requests made one
+// at a time: a measurement, not a load. A request that fails adds nothing.
 type Meter struct {
-	mu    sync.Mutex
-	units Units
+	mu sync.Mutex
+	// reader reads the items a write touches; nil while the meter is off.
+	reader *dynamodb.Client
+	// schemas are the tables' keys and indexes, by table name.
+	schemas map[string]Schema
+	units   Units
+}
+
+// On starts pricing requests: reader (a client without the meter) reads the items a write
+// touches; schemas give the tables' keys and indexes, by name. Until On, and after Off,
+// the meter lets requests through untouched, so it costs nothing where it is installed
+// but not measuring (make bench's latency runs).
+func (m *Meter) On(reader *dynamodb.Client, schemas map[string]Schema) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reader, m.schemas = reader, schemas
+}
+
+// Off stops pricing requests.
+func (m *Meter) Off() { m.On(nil, nil) }
+
+func (m *Meter) state() (*dynamodb.Client, map[string]Schema) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.reader, m.schemas
 }
 
 // Take returns the units consumed since the last Take and starts again from zero.
@@ -98,65 +89,121 @@ func (m *Meter) Take() Units {
 	return u
 }
 
-// Option installs the meter on a DynamoDB client: every request asks for its consumed
-// capacity by index, and what comes back is added up. A request that fails (a refused
-// condition, a throttle) reports none and adds nothing.
+// Option installs the meter on a DynamoDB client.
 func (m *Meter) Option(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("consumedCapacity",
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("capacityCalculator",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				ask(in.Parameters)
-				out, md, err := next.HandleInitialize(ctx, in)
-				if err == nil {
-					m.record(out.Result)
+				reader, schemas := m.state()
+				if reader == nil {
+					return next.HandleInitialize(ctx, in)
 				}
+				p := pricer{reader: reader, schemas: schemas}
+				writes := p.writes(in.Parameters)
+				for i := range writes {
+					writes[i].before = p.read(ctx, writes[i].table, writes[i].key)
+				}
+				out, md, err := next.HandleInitialize(ctx, in)
+				if err != nil {
+					return out, md, err
+				}
+				var u Units
+				for _, w := range writes {
+					u = u.Add(p.schema(w.table).Write(w.before, p.read(ctx, w.table, w.key), w.transactional))
+				}
+				if len(writes) > 0 {
+					u.Requests = 1
+				} else if r, ok := p.reads(in.Parameters, out.Result); ok {
+					u = r
+				}
+				m.mu.Lock()
+				m.units = m.units.Add(u)
+				m.mu.Unlock()
 				return out, md, err
 			}), middleware.Before)
 	})
 }
 
-// ask sets ReturnConsumedCapacity: INDEXES on the operations the stores use.
-func ask(params any) {
-	const idx = types.ReturnConsumedCapacityIndexes
+// written is one item a write touches.
+type written struct {
+	table         string
+	key           Item
+	transactional bool
+	before        Item
+}
+
+// pricer prices requests for a meter that is on.
+type pricer struct {
+	reader  *dynamodb.Client
+	schemas map[string]Schema
+}
+
+func (m pricer) schema(table string) Schema { return m.schemas[table] }
+
+// keyOf is the key of item in table.
+func (m pricer) keyOf(table string, item Item) Item {
+	k := Item{}
+	for _, a := range m.schema(table).Keys {
+		k[a] = item[a]
+	}
+	return k
+}
+
+// writes are the items a write request touches: none for a read.
+func (m pricer) writes(params any) []written {
 	switch in := params.(type) {
 	case *dynamodb.UpdateItemInput:
-		in.ReturnConsumedCapacity = idx
-	case *dynamodb.GetItemInput:
-		in.ReturnConsumedCapacity = idx
-	case *dynamodb.QueryInput:
-		in.ReturnConsumedCapacity = idx
-	case *dynamodb.TransactWriteItemsInput:
-		in.ReturnConsumedCapacity = idx
+		return []written{{table: aws.ToString(in.TableName), key: in.Key}}
 	case *dynamodb.PutItemInput:
-		in.ReturnConsumedCapacity = idx
+		return []written{{table: aws.ToString(in.TableName), key: m.keyOf(aws.ToString(in.TableName), in.Item)}}
+	case *dynamodb.DeleteItemInput:
+		return []written{{table: aws.ToString(in.TableName), key: in.Key}}
+	case *dynamodb.TransactWriteItemsInput:
+		var ws []written
+		for _, it := range in.TransactItems {
+			switch {
+			case it.Update != nil:
+				ws = append(ws, written{table: aws.ToString(it.Update.TableName), key: it.Update.Key, transactional: true})
+			case it.Put != nil:
+				ws = append(ws, written{table: aws.ToString(it.Put.TableName), key: m.keyOf(aws.ToString(it.Put.TableName), it.Put.Item), transactional: true})
+			case it.Delete != nil:
+				ws = append(ws, written{table: aws.ToString(it.Delete.TableName), key: it.Delete.Key, transactional: true})
+			}
+		}
+		return ws
 	}
+	return nil
 }
 
-func (m *Meter) record(result any) {
-	var cs []types.ConsumedCapacity
-	write, transaction := true, false
-	switch out := result.(type) {
-	case *dynamodb.UpdateItemOutput:
-		cs = one(out.ConsumedCapacity)
-	case *dynamodb.PutItemOutput:
-		cs = one(out.ConsumedCapacity)
-	case *dynamodb.TransactWriteItemsOutput:
-		cs, transaction = out.ConsumedCapacity, true
-	case *dynamodb.GetItemOutput:
-		cs, write = one(out.ConsumedCapacity), false
-	case *dynamodb.QueryOutput:
-		cs, write = one(out.ConsumedCapacity), false
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, c := range cs {
-		m.units.add(c, write, transaction)
-	}
-}
-
-func one(c *types.ConsumedCapacity) []types.ConsumedCapacity {
-	if c == nil {
+// read reads one item as it is now, strongly consistent (nil when there is none, or when
+// the meter cannot read it).
+func (m pricer) read(ctx context.Context, table string, key Item) Item {
+	out, err := m.reader.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
 		return nil
 	}
-	return []types.ConsumedCapacity{*c}
+	return out.Item
+}
+
+// reads prices a read request from what it returned.
+func (m pricer) reads(params, result any) (Units, bool) {
+	switch in := params.(type) {
+	case *dynamodb.GetItemInput:
+		out, ok := result.(*dynamodb.GetItemOutput)
+		if !ok {
+			return Units{}, false
+		}
+		var items []Item
+		if out.Item != nil {
+			items = []Item{out.Item}
+		}
+		return m.schema(aws.ToString(in.TableName)).Read(items, aws.ToBool(in.ConsistentRead), ""), true
+	case *dynamodb.QueryInput:
+		out, ok := result.(*dynamodb.QueryOutput)
+		if !ok {
+			return Units{}, false
+		}
+		return m.schema(aws.ToString(in.TableName)).Read(out.Items, aws.ToBool(in.ConsistentRead), aws.ToString(in.IndexName)), true
+	}
+	return Units{}, false
 }

@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,42 +42,47 @@ func TestUnitsFor(t *testing.T) {
 	}
 }
 
-// TestMeterRecords checks that reported units are split into reads and writes by
-// operation when DynamoDB gives only CapacityUnits, and kept as given when it splits them.
-func TestMeterRecords(t *testing.T) {
-	var m Meter
-	m.record(&dynamodb.UpdateItemOutput{ConsumedCapacity: &types.ConsumedCapacity{
-		Table:                  &types.Capacity{CapacityUnits: aws.Float64(2)},
-		GlobalSecondaryIndexes: map[string]types.Capacity{"byOwner": {CapacityUnits: aws.Float64(1)}, "byOwnerStatus": {CapacityUnits: aws.Float64(2)}},
-	}})
-	m.record(&dynamodb.QueryOutput{ConsumedCapacity: &types.ConsumedCapacity{
-		GlobalSecondaryIndexes: map[string]types.Capacity{"byOwner": {CapacityUnits: aws.Float64(0.5)}},
-	}})
-	m.record(&dynamodb.TransactWriteItemsOutput{ConsumedCapacity: []types.ConsumedCapacity{{
-		Table: &types.Capacity{CapacityUnits: aws.Float64(4), WriteCapacityUnits: aws.Float64(4), ReadCapacityUnits: aws.Float64(0)},
-	}}})
-	u := m.Take()
-	if u.TableWrite != 6 || u.TableRead != 0 || u.IndexWrites() != 3 || u.IndexRead["byOwner"] != 0.5 || u.Requests != 3 {
-		t.Errorf("recorded %+v", u)
+// TestMeterFindsWhatARequestTouches: the items each write prices (their keys, and whether
+// in a transaction), and how each read is priced from what it returned.
+func TestMeterFindsWhatARequestTouches(t *testing.T) {
+	m := pricer{schemas: map[string]Schema{"t": {Keys: []string{"pk", "sk"}, Indexes: []Index{{Name: "byOwner", Keys: []string{"owner"}, Projection: types.ProjectionTypeKeysOnly}}}}}
+	key := Item{"pk": str("P"), "sk": str("S")}
+	full := Item{"pk": str("P"), "sk": str("S"), "owner": str("o"), "x": str("y")}
+	cases := []struct {
+		name string
+		in   any
+		want []written
+	}{
+		{"UpdateItem", &dynamodb.UpdateItemInput{TableName: aws.String("t"), Key: key}, []written{{table: "t", key: key}}},
+		{"PutItem: the key of its item", &dynamodb.PutItemInput{TableName: aws.String("t"), Item: full}, []written{{table: "t", key: key}}},
+		{"DeleteItem", &dynamodb.DeleteItemInput{TableName: aws.String("t"), Key: key}, []written{{table: "t", key: key}}},
+		{"TransactWriteItems: each item, transactional", &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{TableName: aws.String("t"), Key: key}},
+			{Put: &types.Put{TableName: aws.String("t"), Item: full}},
+			{ConditionCheck: &types.ConditionCheck{TableName: aws.String("t"), Key: key}},
+		}}, []written{{table: "t", key: key, transactional: true}, {table: "t", key: key, transactional: true}}},
+		{"a read writes nothing", &dynamodb.GetItemInput{TableName: aws.String("t"), Key: key}, nil},
 	}
-	if u.Write() != 9 || u.Read() != 0.5 || u.TransactionWrite != 4 {
-		t.Errorf("write %v read %v, want 9 and 0.5", u.Write(), u.Read())
-	}
-	if again := m.Take(); again.Requests != 0 || again.Write() != 0 {
-		t.Errorf("Take did not start again from zero: %+v", again)
-	}
-}
-
-// TestAskSetsReturnConsumedCapacity checks every operation the stores send asks for it.
-func TestAskSetsReturnConsumedCapacity(t *testing.T) {
-	up, get, q, tx, put := &dynamodb.UpdateItemInput{}, &dynamodb.GetItemInput{}, &dynamodb.QueryInput{}, &dynamodb.TransactWriteItemsInput{}, &dynamodb.PutItemInput{}
-	for _, in := range []any{up, get, q, tx, put} {
-		ask(in)
-	}
-	for name, got := range map[string]types.ReturnConsumedCapacity{"UpdateItem": up.ReturnConsumedCapacity, "GetItem": get.ReturnConsumedCapacity,
-		"Query": q.ReturnConsumedCapacity, "TransactWriteItems": tx.ReturnConsumedCapacity, "PutItem": put.ReturnConsumedCapacity} {
-		if got != types.ReturnConsumedCapacityIndexes {
-			t.Errorf("%s: ReturnConsumedCapacity %q", name, got)
+	for _, c := range cases {
+		got := m.writes(c.in)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: %d items, want %d", c.name, len(got), len(c.want))
+			continue
 		}
+		for i := range got {
+			if got[i].table != c.want[i].table || got[i].transactional != c.want[i].transactional || !maps.EqualFunc(got[i].key, c.want[i].key, sameValue) {
+				t.Errorf("%s: item %d is %+v, want %+v", c.name, i, got[i], c.want[i])
+			}
+		}
+	}
+	// Reads: a strongly consistent GetItem of a 5 KB item is 2 units; an eventually
+	// consistent Query of an index, the total it returned, halved.
+	u, ok := m.reads(&dynamodb.GetItemInput{TableName: aws.String("t"), ConsistentRead: aws.Bool(true)}, &dynamodb.GetItemOutput{Item: sized("a", 5*1024)})
+	if !ok || u.TableRead != 2 || u.Requests != 1 {
+		t.Errorf("GetItem: %+v", u)
+	}
+	u, ok = m.reads(&dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String("byOwner")}, &dynamodb.QueryOutput{Items: repeat(sized("a", 600), 20)})
+	if !ok || u.IndexRead["byOwner"] != 1.5 || u.TableRead != 0 {
+		t.Errorf("Query: %+v", u)
 	}
 }

@@ -78,7 +78,7 @@ func TestTableVerdicts(t *testing.T) {
 			{Name: "cancel-interview", Concurrency: 1, P50: 12 * time.Millisecond, BareP50: 10 * time.Millisecond},
 			{Name: "cancel-job", Concurrency: 1, P50: 14 * time.Millisecond, BareP50: 10 * time.Millisecond},
 		},
-		RequestsCall: map[string]float64{"cancel-interview": 2, "cancel-job": 2},
+		RequestsCall: map[string]float64{"cancel-interview": 3, "cancel-job": 2},
 	}
 	r.Handlers[0].SDK.CPUµsPerOp, r.Handlers[1].SDK.CPUµsPerOp = 80, 200
 	r.Handlers[0].OverheadµsPerOp, r.Handlers[0].Overhead = 10, 0.125
@@ -94,7 +94,7 @@ func TestTableVerdicts(t *testing.T) {
 		"slow":             {"1.30 MISSED", "1.60 MISSED", "50.00 MB MISSED"},
 		"cheap":            {"90 ok", "| 80 | 10 | 12% ok"},
 		"dear":             {"300 MISSED", "| 200 | 100 | 50% MISSED"},
-		"cancel-interview": {"1.20 ok", "2.00 (≤ 1) MISSED"},
+		"cancel-interview": {"1.20 ok", "3.00 (≤ 2) MISSED"},
 		"cancel-job":       {"1.40 MISSED", "2.00 (≤ 2) ok"},
 	} {
 		for _, w := range want {
@@ -114,11 +114,11 @@ func TestUnitVerdicts(t *testing.T) {
 		row  UnitRow
 		want bool
 	}{
-		{UnitRow{Entity: smallSession, Units: u(2, 1, 2), TableWant: 2}, true},
-		{UnitRow{Entity: smallSession, Units: u(2, 2, 2), TableWant: 2}, false},
-		{UnitRow{Entity: largeSession, Units: u(10, 1, 2), TableWant: 10}, true},
-		{UnitRow{Entity: largeSession, Units: u(10, 2, 2), TableWant: 10}, false},
-		{UnitRow{Entity: largeSession, Units: u(11, 1, 2), TableWant: 10}, false},
+		{UnitRow{Entity: smallSession, Units: u(6, 1, 2), TableWant: 6}, true},
+		{UnitRow{Entity: smallSession, Units: u(6, 2, 2), TableWant: 6}, false},
+		{UnitRow{Entity: largeSession, Units: u(20, 1, 2), TableWant: 20}, true},
+		{UnitRow{Entity: largeSession, Units: u(20, 2, 2), TableWant: 20}, false},
+		{UnitRow{Entity: largeSession, Units: u(22, 1, 2), TableWant: 20}, false},
 	} {
 		if _, ok := c.row.Verdict(); ok != c.want {
 			t.Errorf("%s %+v: verdict %v, want %v", c.row.Entity, c.row.Units, ok, c.want)
@@ -127,13 +127,13 @@ func TestUnitVerdicts(t *testing.T) {
 	if want, _ := (UnitRow{Route: "get-interview", Units: u(0, 0, 0)}).Verdict(); want != "" {
 		t.Errorf("a read has a write target: %q", want)
 	}
-	job := UnitRow{Units: capacity.Units{TableWrite: 2, TransactionWrite: 2, TableRead: 1}}
-	if job.BilledWrite() != 4 || job.Cost() != 4*WriteUnitPrice+1*ReadUnitPrice {
-		t.Errorf("a transaction of 2 reported units: billed %v, cost %v", job.BilledWrite(), job.Cost())
+	job := UnitRow{Units: capacity.Units{TableWrite: 4, TransactionWrite: 2, TableRead: 1}}
+	if job.Cost() != 4*WriteUnitPrice+1*ReadUnitPrice {
+		t.Errorf("a transaction of 4 billed units: cost %v", job.Cost())
 	}
 	var b strings.Builder
-	unitsTable(&b, []UnitRow{{Route: "pause-interview", Entity: smallSession, ItemBytes: 1500, Units: u(2, 1, 2), TableWant: 2}})
-	if !strings.Contains(b.String(), "| pause-interview | 1 KB session | 1500 | 2 | 1 | 2 | 5 | 0 | 3.12 | ≤ 5 in all ok |") {
+	unitsTable(&b, []UnitRow{{Route: "pause-interview", Entity: smallSession, ItemBytes: 1500, Units: u(6, 1, 2), TableWant: 6}})
+	if !strings.Contains(b.String(), "| pause-interview | 1 KB session | 1500 | 6 | 1 | 2 | 9 | 0 | 5.62 | ≤ 9 in all ok |") {
 		t.Errorf("units table:\n%s", b.String())
 	}
 }
