@@ -1,4 +1,4 @@
-// Package childproc runs the local services the stack needs (DynamoDB Local, moto) as
+// Package childproc runs the local services the stack needs (moto, dockerd, the SAM CLI) as
 // child processes: on a free loopback port, ready when they answer, dying with this
 // process, stopped gently.
 package childproc
@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -18,6 +19,9 @@ type Process struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited, with err set
 	err  error
+	// stdin is the write end of the child's standard input, held open while this process
+	// lives: a child that watches its input (moto's launcher) ends when it closes.
+	stdin *os.File
 }
 
 // FreePort returns a loopback port that was free a moment ago.
@@ -31,16 +35,32 @@ func FreePort() (int, error) {
 }
 
 // Start runs cmd (its output to logw) and waits until ready reports true, the process
-// exits, ctx ends or timeout passes. The process is killed if this one dies.
+// exits, ctx ends or timeout passes. The process dies with this one: on Linux the kernel
+// kills it (DieWithParent); everywhere, its standard input (a pipe, unless cmd has one)
+// closes, which a child can watch.
 func Start(ctx context.Context, name string, cmd *exec.Cmd, logw io.Writer, ready func() bool, timeout time.Duration) (*Process, error) {
 	cmd.Stdout, cmd.Stderr = logw, logw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	DieWithParent(cmd)
+	p := &Process{cmd: cmd, done: make(chan struct{})}
+	if cmd.Stdin == nil {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		cmd.Stdin, p.stdin = r, w
+		defer r.Close() // the child has its own copy once started
+	}
 	if err := cmd.Start(); err != nil {
+		if p.stdin != nil {
+			p.stdin.Close()
+		}
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &Process{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
+		if p.stdin != nil {
+			p.stdin.Close()
+		}
 		close(p.done)
 	}()
 	deadline := time.Now().Add(timeout)

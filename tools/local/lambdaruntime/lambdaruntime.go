@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/local/childproc"
 )
 
 const prefix = "/2018-06-01/runtime"
@@ -112,7 +113,7 @@ func Start(o Options) (*Runtime, error) {
 		"TZ=:UTC",
 	}, o.Env...)
 	cmd.Stdout, cmd.Stderr = o.Output, o.Output
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	childproc.DieWithParent(cmd)
 	r.Started = time.Now()
 	if err := cmd.Start(); err != nil {
 		r.srv.Close()
@@ -166,7 +167,8 @@ func (r *Runtime) PeakRSS() (int64, error) { return ProcessMemory(r.cmd.Process.
 func (r *Runtime) RSS() (int64, error) { return ProcessMemory(r.cmd.Process.Pid, "VmRSS") }
 
 // ProcessMemory reads one memory figure (VmRSS, VmHWM, …) of process pid from
-// /proc/<pid>/status, in bytes.
+// /proc/<pid>/status, in bytes. Only Linux has it: elsewhere it returns an error, and the
+// figures that need it (make bench's RSS, the reliability run's memory) say "n/a".
 func ProcessMemory(pid int, field string) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
