@@ -5,8 +5,6 @@ SHELL := bash
 MAKEFLAGS += --no-print-directory
 
 TOOLS       := .tools
-DDB_DIR     := $(TOOLS)/dynamodb-local
-DDB_READY   := $(DDB_DIR)/launcher/LoopbackDynamoDBLocal.class
 VENV        := $(TOOLS)/venv
 VENV_READY  := $(VENV)/.installed
 CHECKOV     := $(TOOLS)/checkov
@@ -15,7 +13,11 @@ WEB_READY   := web/node_modules/.package-lock.json
 CONSOLE_DIR := tools/local/console/dist
 CONSOLE_READY := $(CONSOLE_DIR)/index.html
 CONSOLE_SRC := $(shell find web/console web/client -type f) web/package.json web/package-lock.json
-CHROMIUM    ?= /usr/bin/chromium
+# The browser the browser tests drive: $(CHROME_PATH), else the first of the usual places on
+# Linux and macOS (make tools installs Debian's chromium where apt-get is). Google Chrome on
+# a Mac: CHROME_PATH="/Applications/Google Chrome.app/Contents/MacOS/Google Chrome".
+CHROMIUM    ?= $(or $(CHROME_PATH),$(firstword $(foreach c,/usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome /Applications/Chromium.app/Contents/MacOS/Chromium,$(wildcard $(c)))),/usr/bin/chromium)
+export CHROMIUM
 FUNCTIONS   := $(notdir $(wildcard functions/*))
 LAMBDA_ARCH ?= arm64
 GO_LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags=-s -buildvcs=false
@@ -24,7 +26,6 @@ GO_LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags=-s -buildvcs=false
 export AWS_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= local
 export AWS_SECRET_ACCESS_KEY ?= local
-export DYNAMODB_LOCAL_DIR := $(abspath $(DDB_DIR))
 
 .PHONY: help
 help: ## list the targets
@@ -33,25 +34,12 @@ help: ## list the targets
 ## ---- tools (fetched on first use into .tools/) ----
 
 .PHONY: tools
-tools: $(DDB_READY) $(VENV_READY) $(CHECKOV_READY) $(WEB_READY) $(CHROMIUM) docker ## fetch DynamoDB Local, the Python tools (SAM, cfn-lint, checkov, moto, schemathesis), web assets, chromium and Docker
-
-$(DDB_READY): tools/local/dynamodblocal/pom.xml tools/local/dynamodblocal/LoopbackDynamoDBLocal.java
-	@echo "==> fetching DynamoDB Local from Maven Central into $(DDB_DIR) (first run only)"
-	@command -v java >/dev/null || { echo "java (17+) is required for DynamoDB Local"; exit 1; }
-	@command -v mvn >/dev/null || { echo "mvn is required to fetch DynamoDB Local"; exit 1; }
-	@rm -rf $(DDB_DIR) && mkdir -p $(DDB_DIR)/native $(DDB_DIR)/launcher
-	mvn -B -f tools/local/dynamodblocal/pom.xml -Dmaven.repo.local=$(abspath $(TOOLS))/m2 \
-		dependency:copy-dependencies -DoutputDirectory=$(abspath $(DDB_DIR))/lib \
-		| grep -E '^\[(INFO|ERROR)\] (Copying|BUILD|Downloaded from central: .*DynamoDBLocal)|ERROR' || true
-	@ls $(DDB_DIR)/lib/DynamoDBLocal-*.jar >/dev/null
-	@cp $(DDB_DIR)/lib/libsqlite4java-linux-amd64-*.so $(DDB_DIR)/native/libsqlite4java-linux-amd64.so
-	@for f in $(DDB_DIR)/lib/libsqlite4java-linux-aarch64-*.so; do [ -e "$$f" ] && cp "$$f" $(DDB_DIR)/native/libsqlite4java-linux-aarch64.so; done; true
-	javac -d $(DDB_DIR)/launcher -cp '$(DDB_DIR)/lib/*' tools/local/dynamodblocal/LoopbackDynamoDBLocal.java
-	@echo "==> DynamoDB Local installed in $(DDB_DIR)"
+tools: $(VENV_READY) $(CHECKOV_READY) $(WEB_READY) $(CHROMIUM) docker ## fetch the Python tools (moto for DynamoDB, EventBridge and SQS; SAM, cfn-lint, checkov, schemathesis), web assets, chromium and Docker
 
 # The venv is created once; a change to tools/requirements.txt installs what it adds.
 $(VENV_READY): tools/requirements.txt
-	@echo "==> installing Python tools (aws-sam-cli, cfn-lint with the serverless rules, openapi-spec-validator, moto) from PyPI into $(VENV) (first run only)"
+	@command -v python3 >/dev/null || { echo "python3 (3.9 or later) is required: install it (macOS: brew install python, or python.org)"; exit 1; }
+	@echo "==> installing Python tools (moto, aws-sam-cli, cfn-lint with the serverless rules, openapi-spec-validator, schemathesis) from PyPI into $(VENV) (first run only)"
 	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar off -q -r tools/requirements.txt
 	@touch $@
@@ -70,12 +58,17 @@ $(WEB_READY): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Debian's chromium for the browser tests (playwright-core drives it; no browser download).
+# A browser for the browser tests (playwright-core drives it; no browser download): Debian's
+# chromium where apt-get is; elsewhere (macOS) install Chrome or Chromium and, if it is not in
+# /Applications, point CHROME_PATH at its executable.
 $(CHROMIUM):
+	@if ! command -v apt-get >/dev/null; then \
+		echo "no browser at $(CHROMIUM) for the browser tests: install Google Chrome or Chromium (macOS: brew install --cask chromium),"; \
+		echo "or set CHROME_PATH to one's executable (make run does not need it)"; exit 1; fi
 	@echo "==> installing Debian's chromium for the browser tests (first run only)"
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
-	@$(CHROMIUM) --version
+	@"$(CHROMIUM)" --version
 
 # Docker for sam local (make sam-invoke, make sam-api, the sam local test in make test). An
 # engine that answers is used as it is. Otherwise Debian's docker.io is installed, and the
@@ -154,22 +147,22 @@ $(CMD_BIN)/%: $(GO_SOURCES)
 	@go build -o $@ ./tools/cmd/$*
 
 .PHONY: run
-run: $(DDB_READY) $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops; CORS_ORIGINS=http://localhost:5173 admits a page on another origin)
+run: $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops; CORS_ORIGINS=http://localhost:5173 admits a page on another origin)
 	@$(CMD_BIN)/run -addr 127.0.0.1:$(PORT) -started $(RUN_STARTED) $(if $(CORS_ORIGINS),-cors-origins "$(CORS_ORIGINS)")
 
 .PHONY: invoke
-invoke: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/invoke ## run a function's real bootstrap on an event: make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
+invoke: $(VENV_READY) $(CMD_BIN)/invoke ## run a function's real bootstrap on an event: make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
 	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $(BIN)/amd64/$(FN)/bootstrap ./functions/$(FN)
 	@$(CMD_BIN)/invoke -fn $(FN) -event $(EVENT)
 
 .PHONY: sam-invoke
-sam-invoke: docker $(DDB_READY) $(VENV_READY) $(CMD_BIN)/samlocal ## the real sam build + sam local invoke in Docker: make sam-invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
+sam-invoke: docker $(VENV_READY) $(CMD_BIN)/samlocal ## the real sam build + sam local invoke in Docker: make sam-invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make sam-invoke FN=<function> EVENT=<events/...json>"; exit 2; }
 	@$(CMD_BIN)/samlocal invoke -fn $(FN) -event $(EVENT)
 
 .PHONY: sam-api
-sam-api: docker $(DDB_READY) $(VENV_READY) $(CMD_BIN)/samlocal ## sam local start-api in Docker on 127.0.0.1:3001 (SAM_PORT) over the local stack; no JWT authorizer there (README)
+sam-api: docker $(VENV_READY) $(CMD_BIN)/samlocal ## sam local start-api in Docker on 127.0.0.1:3001 (SAM_PORT) over the local stack; no JWT authorizer there (README)
 	@$(CMD_BIN)/samlocal api -port $(SAM_PORT)
 
 # make reliability and make soak run these functions as their real linux/amd64 bootstraps
@@ -183,21 +176,21 @@ $(BIN)/amd64/%/bootstrap: $(GO_SOURCES)
 	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $@ ./functions/$*
 
 .PHONY: reliability
-reliability: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## concurrent transitions under faults and SIGKILLed bootstraps, checked with porcupine and end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 CRASH_RATE=0.02 PUBLISHER_CRASH_RATE=0.25 SEED=1); then one session through 10,000 keyed pauses and resumes (make item-bound)
+reliability: $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## concurrent transitions under faults and SIGKILLed bootstraps, checked with porcupine and end to end (CLIENTS=32 REQUESTS=3000 SESSIONS=64 FAULT_RATE=0.05 CRASH_RATE=0.02 PUBLISHER_CRASH_RATE=0.25 SEED=1); then one session through 10,000 keyed pauses and resumes (make item-bound)
 	@$(CMD_BIN)/reliability $(RELIABILITY_FLAGS) -requests $(or $(REQUESTS),3000)
 	@$(MAKE) --no-print-directory item-bound
 
 .PHONY: soak
-soak: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## the reliability mix at a steady RATE (10/s) for DURATION (30m), new entities and the table every minute
+soak: $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## the reliability mix at a steady RATE (10/s) for DURATION (30m), new entities and the table every minute
 	@$(CMD_BIN)/reliability $(RELIABILITY_FLAGS) -duration $(or $(DURATION),30m) -rate $(or $(RATE),10)
 
 .PHONY: item-bound
-item-bound: $(DDB_READY) $(VENV_READY) ## one session through TRANSITIONS (10000) keyed pause/resume requests: its item stays bounded, every write costs the same units
+item-bound: $(VENV_READY) ## one session through TRANSITIONS (10000) keyed pause/resume requests: its item stays bounded, every write costs the same units
 	@echo "==> $(or $(TRANSITIONS),10000) alternating keyed pause/resume requests through one session (TestItemStaysBounded)"
 	@LIFECYCLE_BOUNDED_TRANSITIONS=$(or $(TRANSITIONS),10000) $(REQUIRE_TOOLS) go test -count=1 -v -run '^TestItemStaysBounded$$' ./tests/integration | grep -E '^(---|ok|FAIL|PASS)|bounded_test'
 
 .PHONY: bench
-bench: $(DDB_READY) $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU vs the SDK, latency vs the bare write, requests and capacity units per call, the live channel: one table (ONLY=starts,cpu,latency,units,live picks parts)
+bench: $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU vs the SDK, latency vs the bare write, requests and capacity units per call, the live channel: one table (ONLY=starts,cpu,latency,units,live picks parts)
 	@mkdir -p test-output
 	@$(CMD_BIN)/bench -out test-output/bench.md $(if $(PREBUILT),-prebuilt $(PREBUILT)) $(if $(ONLY),-only $(ONLY))
 
@@ -234,13 +227,24 @@ test: tools $(CONSOLE_READY) ## everything: format, vet, binaries, unit/integrat
 	@echo "==> go vet"
 	@go vet ./...
 	@$(MAKE) build
-	@echo "==> go test (unit, handler, contract, integration on DynamoDB Local and moto, runtime API, sam local in Docker, browser)"
+	@$(MAKE) cross
+	@echo "==> go test (unit, handler, contract, integration on moto, runtime API, sam local in Docker, browser)"
 	@$(REQUIRE_TOOLS) go test -race -count=1 -timeout 20m ./...
 	@$(MAKE) fuzz-api SECONDS=120
 	@$(MAKE) check-client
 	@$(MAKE) fuzz FUZZTIME=10s
 	@$(MAKE) lint-template
 	@$(MAKE) sam-build
+
+# The developer commands on the laptop most of our users have: a Linux-only call in their
+# path (a Pdeathsig, a /proc read) fails to build here, not on someone's Mac. CROSS adds
+# platforms (make cross CROSS="darwin/arm64 darwin/amd64 linux/arm64").
+CROSS ?= darwin/arm64
+.PHONY: cross
+cross: ## build the developer commands for macOS on Apple silicon (CROSS picks platforms)
+	@for p in $(CROSS); do echo "==> the developer commands build for $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} go build -o /dev/null ./tools/cmd/... || { echo "tools/cmd does not build for $$p"; exit 1; }; \
+	done
 
 # Each fuzz target runs for FUZZTIME on top of its committed seed corpus (testdata/fuzz/),
 # which plain go test always replays.
@@ -263,7 +267,7 @@ fuzz: ## run every fuzz target for FUZZTIME (default 1m): ids, body decoding, wh
 	done
 
 .PHONY: fuzz-api
-fuzz-api: $(DDB_READY) $(VENV_READY) ## schemathesis against the local API for SECONDS (default 900; make test runs 120)
+fuzz-api: $(VENV_READY) ## schemathesis against the local API for SECONDS (default 900; make test runs 120)
 	@mkdir -p test-output
 	@echo "==> schemathesis against the local API for $(or $(SECONDS),900) s (report: test-output/apifuzz/schemathesis.txt)"
 	@LIFECYCLE_FUZZ_API_SECONDS=$(or $(SECONDS),900) $(REQUIRE_TOOLS) go test -count=1 -timeout 0 -run '^TestSchemathesis$$' ./tests/apifuzz

@@ -46,7 +46,7 @@ func Require(names ...string) (map[string]string, error) {
 // AWS is the SDK configuration of a function, from the environment Lambda sets: the
 // region (AWS_REGION), the execution role's credentials (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) and, like the SDK's own environment config,
-// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (DynamoDB Local, moto). It deliberately
+// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (moto, locally). It deliberately
 // does not use config.LoadDefaultConfig: the shared-config files, SSO, STS and IMDS
 // providers it links are never used in Lambda and made every bootstrap 1.3 MB larger and
 // its start slower. Retries suit functions behind a 10 s timeout: up to 4 attempts with at

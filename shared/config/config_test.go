@@ -45,7 +45,7 @@ func TestAWSNeedsLambdaEnvironment(t *testing.T) {
 }
 
 // TestEndpointOverrides: like the SDK's own environment config, AWS_ENDPOINT_URL_<SERVICE>
-// points one client elsewhere (DynamoDB Local, moto) and AWS_ENDPOINT_URL all of them.
+// points one client elsewhere (moto) and AWS_ENDPOINT_URL all of them.
 func TestEndpointOverrides(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "x")

@@ -31,7 +31,7 @@ import (
 var defaults = config.HTTP{RolesClaim: auth.DefaultRolesClaim, LogReasons: true}
 
 // memStore is an in-process InterviewStore for handler tests: it applies the domain's
-// own rules to a map. The DynamoDB store is tested against DynamoDB Local in tests/integration.
+// own rules to a map. The DynamoDB store is tested against moto's DynamoDB in tests/integration.
 type memStore struct {
 	mu       sync.Mutex
 	sessions map[string]interview.Session

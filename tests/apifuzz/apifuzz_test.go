@@ -1,6 +1,6 @@
 // Package apifuzz runs schemathesis, an outside property-based API fuzzer, against the
 // local API (the same stack `make run` serves: the real handlers behind the API Gateway
-// stand-in, DynamoDB Local, moto) from openapi.yaml alone: its examples, its coverage of
+// stand-in, moto) from openapi.yaml alone: its examples, its coverage of
 // every schema edge, random fuzzing, and stateful sequences along the document's links,
 // with every check on, as each demo identity (alice and bob own sessions, dana is a
 // Dispatcher, adam an Admin). Every difference between the document and the behaviour we
@@ -43,11 +43,11 @@ var identities = []struct {
 func TestSchemathesis(t *testing.T) {
 	seconds := os.Getenv("LIFECYCLE_FUZZ_API_SECONDS")
 	if seconds == "" {
-		// Not beside the other suites: on two cores its load would slow their DynamoDB Local
+		// Not beside the other suites: on two cores its load would slow their local DynamoDB
 		// into timeouts. make test runs it as a step of its own, after them.
 		t.Skip("run by `make fuzz-api` (make test runs it as its own step): set LIFECYCLE_FUZZ_API_SECONDS to run it here")
 	}
-	prereq.Need(t, prereq.DynamoDBLocal, prereq.Moto, prereq.Schemathesis)
+	prereq.Need(t, prereq.Moto, prereq.Schemathesis)
 	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,9 @@
 // Package browser runs the browser tests in web/tests (node's test runner, playwright-core
-// driving Debian's headless chromium) against the real local stack: DynamoDB Local, moto,
-// every function behind the local API Gateway stand-in, the docs page and the console. Chromium,
-// playwright-core, the built console, DynamoDB Local and moto are required: under `make test`
-// or CI a missing one fails the test; a plain `go test ./...` skips it with one line saying so.
+// driving a headless Chrome or Chromium, as prereq.BrowserPath finds it) against the real
+// local stack: moto (DynamoDB, EventBridge, SQS), every function behind the local API
+// Gateway stand-in, the docs page and the console. The browser, playwright-core, the built
+// console and moto are required: under `make test` or CI a missing one fails the test; a
+// plain `go test ./...` skips it with one line saying so.
 package browser
 
 import (
@@ -33,11 +34,8 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prereq.Need(t, prereq.DynamoDBLocal, prereq.Moto, prereq.Browser, prereq.Console)
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
+	prereq.Need(t, prereq.Moto, prereq.Browser, prereq.Console)
+	chromium := prereq.BrowserPath()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -107,7 +107,7 @@ func readEvent[T any](t *testing.T, path string) T {
 
 // TestStreamAndQueueSampleEvents runs the publisher with each events/publish-events file
 // (to moto's EventBridge) and the audit consumer with each events/audit-log file (to
-// DynamoDB Local).
+// moto's DynamoDB).
 func TestStreamAndQueueSampleEvents(t *testing.T) {
 	root := repoRoot(t)
 	pubFiles, _ := filepath.Glob(filepath.Join(root, "events", "publish-events", "*.json"))

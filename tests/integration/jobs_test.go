@@ -145,7 +145,7 @@ func TestGetJobContract(t *testing.T) {
 	}
 }
 
-// hookDB is the real DynamoDB Local client with a hook after each Query, to change the
+// hookDB is the real DynamoDB client (of moto) with a hook after each Query, to change the
 // data between a store's read and its write, and a count of requests per operation.
 type hookDB struct {
 	*dynamodb.Client

@@ -1,8 +1,8 @@
-// Package integration runs the functions against DynamoDB Local over real HTTP, through
-// the same local API Gateway stand-in `make run` serves, and the event pipeline on DynamoDB
-// Local's stream and moto's EventBridge and SQS. Both are required: under `make test` or CI
-// a missing one fails the run; a plain `go test ./...` without them skips the package with
-// one line saying so (tools/testsupport/prereq).
+// Package integration runs the functions against moto's DynamoDB (serialised, as the local
+// stack runs it) over real HTTP, through the same local API Gateway stand-in `make run`
+// serves, and the event pipeline on moto's DynamoDB stream, EventBridge and SQS. moto is
+// required: under `make test` or CI its absence fails the run; a plain `go test ./...`
+// without it skips the package with one line saying so (tools/testsupport/prereq).
 package integration
 
 import (
@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lifecycle-api/lifecycle/tools/local/dynamodblocal"
 	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/openapicheck"
@@ -28,43 +27,32 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	if code, ok := prereq.Main("tests/integration", prereq.DynamoDBLocal, prereq.Moto); !ok {
+	if code, ok := prereq.Main("tests/integration", prereq.Moto); !ok {
 		return code
-	}
-	dir, err := dynamodblocal.Dir()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
-		return 1
 	}
 	root, _ := repo.Root()
 	logDir := filepath.Join(root, "test-output")
 	_ = os.MkdirAll(logDir, 0o755)
-	logf, err := os.Create(filepath.Join(logDir, "dynamodb-local.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
-		return 1
-	}
-	defer logf.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	srv, err := dynamodblocal.Start(ctx, dir, logf)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration: DynamoDB Local is required and could not start:", err)
-		return 1
+	var servers [2]*motoserver.Server
+	for i, o := range []motoserver.Options{
+		{Serialise: true, Name: "moto (DynamoDB)"},
+		{Name: "moto (EventBridge, SQS)"},
+	} {
+		logf, err := os.Create(filepath.Join(logDir, []string{"moto-dynamodb.log", "moto.log"}[i]))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "integration:", err)
+			return 1
+		}
+		defer logf.Close()
+		if servers[i], err = motoserver.Start(ctx, logf, o); err != nil {
+			fmt.Fprintf(os.Stderr, "integration: %s is required and could not start: %v\n", o.Name, err)
+			return 1
+		}
+		defer servers[i].Stop()
 	}
-	defer srv.Stop()
-	motoLog, err := os.Create(filepath.Join(logDir, "moto.log"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration:", err)
-		return 1
-	}
-	defer motoLog.Close()
-	mt, err := motoserver.Start(ctx, motoLog)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration: moto (EventBridge, SQS) is required and could not start:", err)
-		return 1
-	}
-	defer mt.Stop()
+	srv, mt := servers[0], servers[1]
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL_EVENTBRIDGE": mt.Endpoint, "AWS_ENDPOINT_URL_SQS": mt.Endpoint,
 		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
@@ -73,6 +61,7 @@ func run(m *testing.M) int {
 	} {
 		os.Setenv(k, v)
 	}
+	var err error
 	if apiContract, err = openapicheck.Load(filepath.Join(root, "openapi.yaml")); err != nil {
 		fmt.Fprintln(os.Stderr, "integration:", err)
 		return 1

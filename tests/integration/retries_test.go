@@ -2,7 +2,9 @@ package integration
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,7 +69,7 @@ func TestIdempotencyKeyReplaysTheOriginalResponse(t *testing.T) {
 	}
 }
 
-// faultyStack is a stack whose functions reach DynamoDB Local through the fault proxy.
+// faultyStack is a stack whose functions reach moto's DynamoDB through the fault proxy.
 func faultyStack(t *testing.T, plan faultproxy.Plan) (*stack, *faultproxy.Proxy) {
 	t.Helper()
 	return faultyStackWith(t, faultproxy.Config{Plan: plan, SlowDelay: 300 * time.Millisecond})
@@ -149,18 +151,21 @@ func TestSlowDynamoDBStillAnswers(t *testing.T) {
 }
 
 // TestResponseLostAfterTheWrite: DynamoDB applies the write but its answer never arrives.
-// The SDK's retry of the transaction, with the same ClientRequestToken, is either taken by
-// DynamoDB as the same transaction (its own 200) or cancelled on the request's record (the
-// 200 replayed); either way the caller gets a 200 and the session one transition.
+// The SDK retries the transaction with the same ClientRequestToken. DynamoDB takes that as
+// the same transaction and answers its success; the local moto runs it again, and it is
+// cancelled on the request's own record, which the store answers as a replay (docs/local.md,
+// "The local DynamoDB: moto"). Either way the caller gets a 200 and the entity one
+// transition: a lost answer never applies a cancel twice.
 func TestResponseLostAfterTheWrite(t *testing.T) {
 	var drops atomic.Int32
+	var tokens tokenLog
 	plan := func(op string) faultproxy.Fault {
 		if (op == "UpdateItem" || op == "TransactWriteItems") && drops.Add(1) == 1 {
 			return faultproxy.DropAfterApply
 		}
 		return faultproxy.None
 	}
-	s, proxy := faultyStack(t, plan)
+	s, proxy := faultyStackWith(t, faultproxy.Config{Plan: plan, Observe: tokens.observe})
 	r := s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/cancel", s.token(t, "alice"), `{"reason":"lost"}`)
 	if sess, _ := r.body["session"].(map[string]any); r.status != 200 || r.header.Get("ETag") != `"2"` || sess["status"] != "cancelled" {
 		t.Fatalf("%d ETag %s %s", r.status, r.header.Get("ETag"), r.raw)
@@ -168,10 +173,12 @@ func TestResponseLostAfterTheWrite(t *testing.T) {
 	if proxy.Counts()["TransactWriteItems drop-after-apply"] != 1 {
 		t.Fatalf("faults: %v", proxy.Counts())
 	}
+	tokens.sameOnEveryAttempt(t, "the interview's cancel")
 	if it := s.session(t, demodata.AliceActive); str(it, "version") != "2" || str(it, "cancelReason") != "lost" {
 		t.Errorf("stored %s %s", str(it, "version"), str(it, "cancelReason"))
 	}
 	drops.Store(0)
+	tokens.reset()
 	r = s.do(t, http.MethodPost, "/jobs/"+demodata.JobAssignedConfirmed+"/cancel", s.token(t, "dana", "Dispatcher"), "")
 	if r.status != 200 {
 		t.Fatalf("job: %d %s", r.status, r.raw)
@@ -180,8 +187,55 @@ func TestResponseLostAfterTheWrite(t *testing.T) {
 	if r.body["status"] != "Cancelled" || a == nil || a["status"] != "Cancelled" {
 		t.Errorf("job response %s", r.raw)
 	}
+	tokens.sameOnEveryAttempt(t, "the job's cancel")
 	if v := str(s.job(t, demodata.JobAssignedConfirmed), "version"); v != "3" {
 		t.Errorf("job version %s, want 3 (one write)", v)
+	}
+}
+
+// tokenLog records the ClientRequestToken of every TransactWriteItems the proxy forwards.
+type tokenLog struct {
+	mu     sync.Mutex
+	tokens []string
+}
+
+var clientRequestToken = regexp.MustCompile(`"ClientRequestToken":"([^"]+)"`)
+
+func (l *tokenLog) observe(ex faultproxy.Exchange) {
+	if ex.Op != "TransactWriteItems" {
+		return
+	}
+	m := clientRequestToken.FindSubmatch(ex.Request)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if m == nil {
+		l.tokens = append(l.tokens, "")
+		return
+	}
+	l.tokens = append(l.tokens, string(m[1]))
+}
+
+func (l *tokenLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tokens = nil
+}
+
+// sameOnEveryAttempt: the request's transaction was sent more than once (its first answer
+// was lost), every time with one token, so DynamoDB can tell the retry from a new one.
+func (l *tokenLog) sameOnEveryAttempt(t *testing.T, what string) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.tokens) < 2 {
+		t.Errorf("%s: %d transactions sent, want the first and the SDK's retry", what, len(l.tokens))
+		return
+	}
+	for _, tok := range l.tokens {
+		if tok == "" || tok != l.tokens[0] {
+			t.Errorf("%s: the SDK's attempts carried the tokens %q, want one on every attempt", what, l.tokens)
+			return
+		}
 	}
 }
 

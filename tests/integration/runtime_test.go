@@ -27,7 +27,7 @@ import (
 )
 
 // lambdaEnv is the environment every function process gets locally: fake credentials and
-// the endpoints of DynamoDB Local and moto.
+// the endpoints of the moto servers.
 func lambdaEnv(extra ...string) []string {
 	env := []string{"LOG_LEVEL=warn"}
 	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED",
@@ -97,7 +97,7 @@ func functionNames(t *testing.T) []string {
 // sampleTarget is one function's own stack for its sample events: a table of demo data,
 // the event pipeline (its stream drained), an audit table, and the live channel with its
 // own sample tickets (so $connect's sample redeems a ticket no other run has used). info
-// names them, with the endpoints of DynamoDB Local, moto and the @connections endpoint on
+// names them, with the endpoints of the moto servers and the @connections endpoint on
 // loopback. For live-notify, alice and dana are connected: the samples' audiences.
 type sampleTarget struct {
 	fn      string

@@ -134,7 +134,7 @@ func (s *stack) do(t *testing.T, method, path, token, body string, headers ...st
 
 // doAsAClient sends a POST as a well-behaved client does: with an Idempotency-Key, and
 // again with the same key after a 503, as openapi.yaml tells clients to. The concurrency
-// tests send dozens of writes at once; on a busy machine DynamoDB Local can miss a
+// tests send dozens of writes at once; on a busy machine the local DynamoDB can miss a
 // function's timeout, and then a 503 is the documented answer. The retry can never apply
 // twice, so the tests' counts of winners and refusals still hold.
 func (s *stack) doAsAClient(t *testing.T, method, path, token, body string, headers ...string) response {

@@ -13,7 +13,7 @@ import (
 )
 
 // streamRecords reads every record of the table's stream so far, in order per shard.
-// DynamoDB Local keeps the stream of an in-memory table, so tests can check each write
+// moto keeps the whole stream of a table, so tests can check each write
 // a request made, with its old and new image.
 func streamRecords(t *testing.T, s *stack) []types.Record {
 	t.Helper()

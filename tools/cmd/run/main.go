@@ -1,5 +1,5 @@
-// Command run is `make run`: it starts the local stack (DynamoDB Local with the demo data,
-// moto with the event plumbing, the stream publisher and the example consumer) and serves
+// Command run is `make run`: it starts the local stack (moto's DynamoDB with the demo data,
+// moto's EventBridge and SQS with the event plumbing, the stream publisher and the example consumer) and serves
 // every route, the console at /console and the API docs at /docs on 127.0.0.1:3000.
 package main
 
@@ -140,7 +140,7 @@ func samEnvFile(root string, info stack.Info) (string, func()) {
 		bridge.Close()
 		return fmt.Sprintf("sam local: %v", err), func() {}
 	}
-	return fmt.Sprintf("sam local: the functions in Docker reach this stack through %s (DynamoDB Local) and %s (moto) on Docker's bridge with --env-vars %s (docs/local.md: sam local)",
+	return fmt.Sprintf("sam local: the functions in Docker reach this stack through %s (moto: DynamoDB) and %s (moto: EventBridge, SQS) on Docker's bridge with --env-vars %s (docs/local.md: sam local)",
 			bridge.DynamoDB, bridge.Moto, samlocal.EnvFilePath), func() {
 			bridge.Close()
 			os.Remove(path)
@@ -149,7 +149,7 @@ func samEnvFile(root string, info stack.Info) (string, func()) {
 
 func printBanner(addr string, st *stack.Stack, table string, key []byte, samLine string) {
 	base := "http://" + addr
-	fmt.Printf("\nlifecycle local API on %s (DynamoDB Local %s, table %s; moto %s, bus %s)\n\n",
+	fmt.Printf("\nlifecycle local API on %s (DynamoDB on moto %s, table %s; EventBridge and SQS on moto %s, bus %s)\n\n",
 		base, st.DynamoDBEndpoint, table, st.MotoEndpoint, st.Events.BusName)
 	fmt.Printf("Console: %s/console (sign in as a demo user; pause, resume and cancel, and watch the events)\n", base)
 	fmt.Printf("Live updates: ws://%s/live (the console's channel; tickets from POST %s/api/live/tickets)\n", addr, base)
@@ -203,6 +203,6 @@ queues' events appear with "make events" (or GET %[1]s/_local/events).
 
 %[10]s
 
-Ctrl-C stops everything (DynamoDB Local and moto stop with it).
+Ctrl-C stops everything (both moto servers stop with it).
 `, base, demodata.AliceActive, demodata.AliceCompleted, demodata.BobActive, demodata.MissingSession, demodata.AliceActive2, demodata.JobAssignedConfirmed, demodata.JobAssignedPending, demodata.JobCompleted, samLine)
 }

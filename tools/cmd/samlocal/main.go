@@ -138,7 +138,7 @@ func prepare(ctx context.Context) (samlocal.Local, func(), error) {
 	if err := (samlocal.EnvFile{samlocal.ForEveryFunction: vars}).Write(l.EnvFile); err != nil {
 		return fail(err)
 	}
-	fmt.Fprintf(os.Stderr, "==> the functions reach DynamoDB Local at %s and moto at %s (Docker's bridge); --env-vars %s\n",
+	fmt.Fprintf(os.Stderr, "==> the functions reach DynamoDB (moto) at %s and EventBridge and SQS (moto) at %s (Docker's bridge); --env-vars %s\n",
 		bridge.DynamoDB, bridge.Moto, filepath.Join(".local", filepath.Base(l.EnvFile)))
 	return l, done, nil
 }

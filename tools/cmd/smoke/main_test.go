@@ -20,7 +20,7 @@ import (
 // (it cannot reach a deployed stage here): every check passes on a healthy API, and each
 // fails when what it checks is wrong.
 func TestSmokeAgainstTheLocalAPI(t *testing.T) {
-	prereq.Need(t, prereq.DynamoDBLocal, prereq.Moto)
+	prereq.Need(t, prereq.Moto)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	key := []byte("smoke-test-signing-key-0123456789abcdef")

@@ -314,7 +314,7 @@ func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
 
 // EnsureTable creates table with the schema from shared/dynamo unless it exists.
 func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) error {
-	// ListTables rather than DescribeTable: DynamoDB Local's not-found error body fails
+	// ListTables rather than DescribeTable: an emulator's not-found error body may fail
 	// the SDK's CRC32 check and logs a warning.
 	p := dynamodb.NewListTablesPaginator(db, &dynamodb.ListTablesInput{})
 	for p.HasMorePages() {

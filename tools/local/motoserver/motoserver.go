@@ -1,5 +1,7 @@
-// Package motoserver runs moto's server (installed by `make tools` into .tools/venv) on a free
-// loopback port: EventBridge and SQS for the local stack and the integration tests.
+// Package motoserver runs moto's server (installed by `make tools` into .tools/venv) on a
+// free loopback port, through our launcher (serve.py): DynamoDB and its streams in one
+// server, serialised, and EventBridge, SQS and Scheduler in another, for the local stack,
+// the integration tests and the measurements.
 package motoserver
 
 import (
@@ -23,30 +25,57 @@ type Server struct {
 	*childproc.Process
 }
 
-// Binary is moto_server in $MOTO_SERVER, else in .tools/venv at the repository root.
-func Binary() (string, error) {
-	if b := os.Getenv("MOTO_SERVER"); b != "" {
+// Python is the interpreter moto is installed in: $MOTO_PYTHON, else .tools/venv's.
+func Python() (string, error) {
+	if b := os.Getenv("MOTO_PYTHON"); b != "" {
 		return b, nil
 	}
 	root, err := repo.Root()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(root, ".tools", "venv", "bin", "moto_server"), nil
+	return filepath.Join(root, ".tools", "venv", venvBin, "python"+exeSuffix), nil
 }
 
-// Start launches moto on 127.0.0.1 and waits until it answers.
-func Start(ctx context.Context, logw io.Writer) (*Server, error) {
-	bin, err := Binary()
+// Options choose how a server runs.
+type Options struct {
+	// Serialise serves every DynamoDB and DynamoDB Streams request one at a time, as
+	// DynamoDB applies an item's writes: the server for the lifecycle's tables.
+	Serialise bool
+	// SwitchInterval, when set, is the interpreter's thread switch interval: a race test
+	// shortens it so that unserialised requests interleave often.
+	SwitchInterval time.Duration
+	// Name is the server's name in errors ("moto (DynamoDB)").
+	Name string
+}
+
+// Start launches moto on 127.0.0.1 as o says and waits until it answers. It ends when
+// Stop is called or this process ends.
+func Start(ctx context.Context, logw io.Writer, o Options) (*Server, error) {
+	python, err := Python()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("moto is not installed at %s (run `make tools`): %w", bin, err)
+	if _, err := os.Stat(python); err != nil {
+		return nil, fmt.Errorf("moto is not installed (no %s: run `make tools`): %w", python, err)
+	}
+	script, err := repo.Path("tools", "local", "motoserver", "serve.py")
+	if err != nil {
+		return nil, err
 	}
 	port, err := childproc.FreePort()
 	if err != nil {
 		return nil, err
+	}
+	args := []string{script, "--port", strconv.Itoa(port)}
+	if o.Serialise {
+		args = append(args, "--serialise")
+	}
+	if o.SwitchInterval > 0 {
+		args = append(args, "--switch-interval", strconv.FormatFloat(o.SwitchInterval.Seconds(), 'g', -1, 64))
+	}
+	if o.Name == "" {
+		o.Name = "moto"
 	}
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 	client := &http.Client{Timeout: time.Second}
@@ -57,7 +86,8 @@ func Start(ctx context.Context, logw io.Writer) (*Server, error) {
 		}
 		return err == nil
 	}
-	p, err := childproc.Start(ctx, "moto", exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port)), logw, ready, 60*time.Second)
+	cmd := exec.Command(python, args...)
+	p, err := childproc.Start(ctx, o.Name, cmd, logw, ready, 60*time.Second)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 // Package samlocal runs the functions as the SAM CLI does for a developer with Docker:
 // `sam build` for this machine's architecture, the Docker engine (started when none
 // runs), the image SAM builds its emulator onto, and the network path and --env-vars
-// document that point the functions in their containers at a local stack's DynamoDB Local
+// document that point the functions in their containers at a local stack's DynamoDB (moto)
 // and moto. `make sam-invoke`, `make sam-api`, `make run` (its .local/sam-env.json) and
 // the integration test that runs every file of events/ through `sam local start-lambda`
 // use it.
@@ -72,7 +72,7 @@ func Build(ctx context.Context, root, arch string, out io.Writer) (string, error
 }
 
 // Env is the SAM CLI's environment: this one with the local stack's fake credentials and
-// region, which SAM hands to every function. DynamoDB Local keeps one database per access
+// region, which SAM hands to every function. moto keeps one set of tables per account
 // key and region, so they must be the stack's; no profile may override them.
 func Env() []string {
 	set := []string{"AWS_ACCESS_KEY_ID=" + stack.AccessKey, "AWS_SECRET_ACCESS_KEY=" + stack.AccessKey,
@@ -102,7 +102,7 @@ func LogicalID(fn string) string {
 	return b.String() + "Function"
 }
 
-// Bridge makes a local stack's DynamoDB Local and moto, and its live channel's
+// Bridge makes a local stack's two moto servers (DynamoDB; EventBridge and SQS), and its live channel's
 // @connections endpoint, which listen on loopback only, reachable from the functions'
 // containers on Docker's default bridge: a relay for each on the bridge's own address on
 // this machine (docker0's), which only this machine and its containers reach. (A

@@ -136,7 +136,7 @@ func TestArgsUseTheBaseImageWithoutPulling(t *testing.T) {
 }
 
 // TestEnvHasTheStacksCredentials: whatever the developer's AWS settings, SAM hands the
-// functions the stack's key and region (DynamoDB Local keeps a database per key).
+// functions the stack's key and region (the local stack's tables are under them).
 func TestEnvHasTheStacksCredentials(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "prod")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAREAL")

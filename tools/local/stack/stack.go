@@ -1,5 +1,5 @@
-// Package stack starts everything `make run` serves: DynamoDB Local with the demo
-// data, moto with the template's event plumbing, the publisher on the table's stream, the
+// Package stack starts everything `make run` serves: moto's DynamoDB (serialised) with the
+// demo data, moto's EventBridge and SQS with the template's event plumbing, the publisher on the table's stream, the
 // example audit consumer on its queue, the event feed, and the live channel (its WebSocket
 // at /live, its @connections endpoint, the notifier on its rule); and wires the functions
 // behind the local API Gateway stand-ins.
@@ -43,7 +43,6 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/console"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/docsite"
-	"github.com/lifecycle-api/lifecycle/tools/local/dynamodblocal"
 	"github.com/lifecycle-api/lifecycle/tools/local/eventfeed"
 	"github.com/lifecycle-api/lifecycle/tools/local/eventplumbing"
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
@@ -59,7 +58,7 @@ import (
 type Options struct {
 	Table      string
 	AuditTable string
-	// LogDir receives dynamodb-local.log and moto.log.
+	// LogDir receives moto-dynamodb.log and moto.log.
 	LogDir string
 	Logger *slog.Logger
 	Verify gateway.Verifier
@@ -112,7 +111,7 @@ type Stack struct {
 	MotoEndpoint     string
 	Events           *eventplumbing.Stack
 	Feed             *eventfeed.Feed
-	// DB is a client of the stack's DynamoDB Local (not through Via).
+	// DB is a client of the stack's DynamoDB (not through Via).
 	DB *dynamodb.Client
 	// Poller publishes the stream's records.
 	Poller *streampoller.Poller
@@ -172,7 +171,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
 		return nil, err
 	}
-	ddbLog, err := os.Create(filepath.Join(o.LogDir, "dynamodb-local.log"))
+	ddbLog, err := os.Create(filepath.Join(o.LogDir, "moto-dynamodb.log"))
 	if err != nil {
 		return nil, err
 	}
@@ -182,30 +181,41 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	s.stop = append(s.stop, func() { ddbLog.Close(); motoLog.Close() })
 
-	dir, err := dynamodblocal.Dir()
-	if err != nil {
+	// Two servers, started together: DynamoDB and its streams, one request at a time as
+	// DynamoDB applies an item's writes (motoserver, serve.py); EventBridge and SQS beside
+	// it, so neither waits on the other's interpreter.
+	step("starting moto: DynamoDB with its streams (serialised), and EventBridge with SQS (loopback only)")
+	type started struct {
+		srv *motoserver.Server
+		err error
+	}
+	ddbDone, motoDone := make(chan started, 1), make(chan started, 1)
+	go func() {
+		srv, err := motoserver.Start(ctx, ddbLog, motoserver.Options{Serialise: true, Name: "moto (DynamoDB)"})
+		ddbDone <- started{srv, err}
+	}()
+	go func() {
+		srv, err := motoserver.Start(ctx, motoLog, motoserver.Options{Name: "moto (EventBridge, SQS)"})
+		motoDone <- started{srv, err}
+	}()
+	d, m := <-ddbDone, <-motoDone
+	for _, x := range []started{d, m} {
+		if x.srv != nil {
+			s.stop = append(s.stop, x.srv.Stop)
+		}
+	}
+	if err := errors.Join(d.err, m.err); err != nil {
 		return nil, err
 	}
-	step("starting DynamoDB Local (in memory, loopback only)")
-	ddb, err := dynamodblocal.Start(ctx, dir, ddbLog)
-	if err != nil {
-		return nil, err
-	}
-	s.stop = append(s.stop, ddb.Stop)
-	step("starting moto (EventBridge and SQS, loopback only)")
-	mt, err := motoserver.Start(ctx, motoLog)
-	if err != nil {
-		return nil, err
-	}
-	s.stop = append(s.stop, mt.Stop)
+	ddb, mt := d.srv, m.srv
 	s.DynamoDBEndpoint, s.MotoEndpoint = ddb.Endpoint, mt.Endpoint
 
 	// Local mode never talks to a real account: fixed fake credentials and region, and
 	// every client pointed at the services just started. The process environment is left
 	// alone (tests run several stacks in one process).
 	cfg := config.New(Region, credentials.NewStaticCredentialsProvider(AccessKey, AccessKey, ""))
-	// DynamoDB Local's CRC32 header does not always match its error bodies; the SDK only
-	// warns about it, on every such response. Local clients skip the check.
+	// The emulator's CRC32 header need not match its bodies; the SDK only warns about it,
+	// on every such response. Local clients skip the check.
 	localDB := func(opt *dynamodb.Options) {
 		opt.BaseEndpoint, opt.DisableValidateResponseChecksum = aws.String(ddb.Endpoint), true
 	}
@@ -466,8 +476,7 @@ type Info struct {
 }
 
 // The local stack's region and fake credentials (the access key is also the secret).
-// DynamoDB Local keeps one database per access key and region: a client with other ones
-// sees none of the stack's tables.
+// moto keeps one set of tables per account and region: every client uses these.
 const (
 	Region    = "us-east-1"
 	AccessKey = "local"

@@ -29,10 +29,10 @@ import (
 )
 
 // TestFailedStartStopsWhatItStarted: a start that fails half-way (here: the fault proxy
-// cannot be set up) returns the error, not a panic, and leaves no DynamoDB Local or moto
+// cannot be set up) returns the error, not a panic, and leaves no moto server
 // running.
 func TestFailedStartStopsWhatItStarted(t *testing.T) {
-	prereq.Need(t, prereq.DynamoDBLocal, prereq.Moto)
+	prereq.Need(t, prereq.Moto)
 	var endpoints []string
 	refused := errors.New("no proxy today")
 	stack, err := Start(context.Background(), Options{
@@ -75,7 +75,7 @@ func TestFailedStartStopsWhatItStarted(t *testing.T) {
 // segments are API Gateway's 404, never a redirect; a body that stops short of its
 // Content-Length is answered, not waited on for ever; the console's pages still serve.
 func TestTheLocalServerAnswersLikeAPIGateway(t *testing.T) {
-	prereq.Need(t, prereq.DynamoDBLocal, prereq.Moto)
+	prereq.Need(t, prereq.Moto)
 	st, srv := startServed(t)
 	defer st.Close()
 
@@ -127,7 +127,7 @@ func TestTheLocalServerAnswersLikeAPIGateway(t *testing.T) {
 // transition (the stream gets removals and inserts only), and moves each version on, so the
 // next transition's eventId is one no consumer has seen.
 func TestResetPutsTheDemoDataBack(t *testing.T) {
-	prereq.Need(t, prereq.DynamoDBLocal, prereq.Moto)
+	prereq.Need(t, prereq.Moto)
 	st, srv := startServed(t)
 	defer st.Close()
 	token, err := devauth.Mint(testKey, "alice", nil, time.Hour, time.Now())

@@ -1,4 +1,4 @@
-// Package streampoller reads a DynamoDB Local table stream and invokes a stream handler
+// Package streampoller reads a local table's stream (moto's DynamoDB Streams) and invokes a stream handler
 // the way Lambda's event source mapping does in AWS: batches in order per shard, a
 // reported batch item failure retries the batch from that record, and a record that
 // keeps failing is handed to the on-failure destination after MaxRetries, so the shard

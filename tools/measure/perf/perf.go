@@ -154,7 +154,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 
-	progress("starting the local stack (DynamoDB Local, moto) for the measurements")
+	progress("starting the local stack (moto) for the measurements")
 	key := []byte("bench-signing-key-0123456789abcdef")
 	// The functions' DynamoDB requests are counted by a middleware on their client: every
 	// HTTP request it sends (retries included), with no extra hop on the way.

@@ -1,5 +1,5 @@
 // Package robustness hammers the local API with concurrent random transitions while a
-// fault-injecting proxy sits between the functions and DynamoDB Local and moto, and (with
+// fault-injecting proxy sits between the functions and moto (DynamoDB, EventBridge), and (with
 // Options.Bootstraps) runs the functions as their real bootstraps and kills them with
 // SIGKILL at chosen points. Then it checks what the clients were told against what was
 // committed and what was published:
@@ -174,6 +174,9 @@ type harness struct {
 	traceMu sync.Mutex
 	traces  map[string][]storeCall // by correlation id
 
+	closeLog func() error
+	logger   *slog.Logger
+
 	repMu sync.Mutex
 	rep   Report
 }
@@ -270,10 +273,18 @@ func setup(ctx context.Context, o Options) (_ *harness, err error) {
 		return nil, err
 	}
 	key := []byte("reliability-signing-key-0123456789abcdef")
+	// The stack's own components (the stream poller, the audit consumer, the notifier)
+	// log their warnings beside the sandboxes' log: a stream that stops moving says why.
+	stackLog, err := os.Create(filepath.Join(h.logDir, "stack.log"))
+	if err != nil {
+		return nil, err
+	}
+	h.closeLog = stackLog.Close
+	h.logger = slog.New(slog.NewJSONHandler(stackLog, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	so := stack.Options{
 		Table: "reliability", AuditTable: "reliability-audit",
 		LogDir:     h.logDir,
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger:     h.logger,
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Progress:   o.Progress,
 		ManualPoll: true,
@@ -306,6 +317,11 @@ func (h *harness) close() {
 	if h.srv != nil {
 		h.srv.Close()
 	}
+	defer func() {
+		if h.closeLog != nil {
+			_ = h.closeLog()
+		}
+	}()
 	if h.sb != nil {
 		h.sb.close()
 	}
@@ -322,7 +338,9 @@ func (h *harness) close() {
 // poll plays the stream's event source mapping until ctx ends: a batch every BatchWindow.
 func (h *harness) poll(ctx context.Context) {
 	for ctx.Err() == nil {
-		_, _ = h.st.Poller.Poll(ctx)
+		if _, err := h.st.Poller.Poll(ctx); err != nil && ctx.Err() == nil {
+			h.logger.Warn("stream poll failed", "component", "stream-poller", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(h.o.BatchWindow):

@@ -1,5 +1,5 @@
 // Package faultproxy is a fault-injecting HTTP proxy for the AWS JSON protocols, run on
-// 127.0.0.1 between the functions and DynamoDB Local or moto. For each request a plan picks
+// 127.0.0.1 between the functions and moto (DynamoDB, EventBridge). For each request a plan picks
 // a fault: a throttling error, a 5xx, a connection reset, a slow response, the request
 // applied upstream and its response dropped, or the caller killed (a crashed Lambda
 // sandbox) before its request is forwarded or after it was applied.

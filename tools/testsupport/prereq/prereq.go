@@ -1,5 +1,5 @@
 // Package prereq decides what a test does when something it needs and `make test` provides
-// is missing: DynamoDB Local, moto, the SAM CLI, a Docker engine, chromium with
+// is missing: moto (DynamoDB, EventBridge, SQS), the SAM CLI, a Docker engine, chromium with
 // playwright-core, the built console, the functions' bootstraps. On a laptop, a plain `go test ./...` skips such a test with one
 // line naming what is missing and `make test` as the way to get it (the pattern pkgsite's
 // tests follow). Under `make test`, or wherever CI is set, a missing prerequisite fails
@@ -10,11 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"github.com/lifecycle-api/lifecycle/tools/local/dynamodblocal"
 	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
@@ -71,31 +69,16 @@ func Main(pkg string, checks ...Check) (code int, ok bool) {
 	return 0, false
 }
 
-// DynamoDBLocal is DynamoDB Local as `make tools` installs it, and java to run it.
-func DynamoDBLocal() error {
-	if _, err := exec.LookPath("java"); err != nil {
-		return errors.New("java (for DynamoDB Local) is not on PATH")
-	}
-	dir, err := dynamodblocal.Dir()
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(filepath.Join(dir, "launcher", "LoopbackDynamoDBLocal.class")); err != nil {
-		return fmt.Errorf("DynamoDB Local is not installed in %s", dir)
-	}
-	return nil
-}
-
-// Moto is moto's server, from the tools venv.
+// Moto is moto's server (DynamoDB and its streams, EventBridge, SQS), in the tools venv.
 func Moto() error {
-	bin, err := motoserver.Binary()
+	python, err := motoserver.Python()
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(bin); err != nil {
-		return fmt.Errorf("moto is not installed at %s", bin)
+	if _, err := os.Stat(python); err != nil {
+		return fmt.Errorf("moto's Python (the tools venv) is not at %s", python)
 	}
-	return nil
+	return inRepo("moto (pip, in the tools venv)", ".tools", "venv", ".installed")
 }
 
 // Schemathesis is the outside API fuzzer, from the tools venv.
@@ -108,15 +91,36 @@ func SAMCLI() error {
 	return inRepo("the SAM CLI (make tools)", ".tools", "venv", "bin", "sam")
 }
 
-// Browser is Debian's chromium ($CHROMIUM, else /usr/bin/chromium) and playwright-core in
-// web/node_modules, which drives it.
-func Browser() error {
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
+// BrowserPath is the browser the browser tests drive: $CHROME_PATH, else $CHROMIUM (the
+// Makefile's), else the first of the usual places on Linux and macOS that exists ("" when
+// none does).
+func BrowserPath() string {
+	for _, env := range []string{"CHROME_PATH", "CHROMIUM"} {
+		if p := os.Getenv(env); p != "" {
+			return p
+		}
 	}
-	if _, err := os.Stat(chromium); err != nil {
-		return fmt.Errorf("chromium is not installed at %s", chromium)
+	for _, p := range []string{
+		"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+		"/Applications/Chromium.app/Contents/MacOS/Chromium",
+		"/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+	} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Browser is a Chrome or Chromium (BrowserPath) and playwright-core in web/node_modules,
+// which drives it.
+func Browser() error {
+	p := BrowserPath()
+	if p == "" {
+		return errors.New("no Chrome or Chromium (set CHROME_PATH to one's executable)")
+	}
+	if _, err := os.Stat(p); err != nil {
+		return fmt.Errorf("no browser at %s", p)
 	}
 	return inRepo("playwright-core (npm)", "web", "node_modules", "playwright-core", "package.json")
 }
