@@ -21,10 +21,10 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 )
 
-// TestSampleEventsOnDynamoDBLocal invokes every HTTP function through the api-proxy with
+// TestSampleEventsOnTheLocalStack invokes every HTTP function through the api-proxy with
 // each of its files in events/, against a fresh table of demo data per function, as
 // `sam local invoke -e` would. The expected status is the file name's prefix.
-func TestSampleEventsOnDynamoDBLocal(t *testing.T) {
+func TestSampleEventsOnTheLocalStack(t *testing.T) {
 	root := repoRoot(t)
 	dirs, _ := filepath.Glob(filepath.Join(root, "events", "*"))
 	probe := wiring.Functions(wiring.Config{Logger: discardLogger(), Now: time.Now})
