@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -119,14 +120,32 @@ func (l *Live) StoreTicket(ctx context.Context, actor lifecycle.Actor, until tim
 	w.time(liveIssuedAt, l.now())
 	w.epoch(liveUntil, until)
 	_, err := l.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(l.table),
-		Item:                w,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		TableName:                           aws.String(l.table),
+		Item:                                w,
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err != nil {
+		// The SDK retried a put whose answer was lost, and met its own ticket: stored.
+		if ccf, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok && sameItem(ccf.Item, w) {
+			return nil
+		}
 		return storeError("store ticket", err)
 	}
 	return nil
+}
+
+// sameItem reports whether a and b hold the same attributes and values.
+func sameItem(a, b map[string]types.AttributeValue) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !reflect.DeepEqual(v, b[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Redeem consumes a ticket in one conditional delete that returns it: the ticket exists

@@ -96,6 +96,27 @@ func TestIssueTicketStoresOnlyItsHash(t *testing.T) {
 	}
 }
 
+// TestATicketRetriedAfterALostAnswerIsStored: the SDK retries a put whose answer was lost
+// and meets the ticket its first attempt stored: that is the ticket stored, not a failure.
+// Another ticket under the same key (a collision of 256 random bits) still fails.
+func TestATicketRetriedAfterALostAnswerIsStored(t *testing.T) {
+	api := &liveAPI{}
+	dana := lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}
+	if _, err := newTestLive(api).IssueTicket(context.Background(), dana, liveT0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if api.puts[0].ReturnValuesOnConditionCheckFailure != types.ReturnValuesOnConditionCheckFailureAllOld {
+		t.Fatal("a refused put must return the item it met")
+	}
+	api.err = &types.ConditionalCheckFailedException{Message: aws.String("exists"), Item: api.puts[0].Item}
+	if _, err := newTestLive(api).IssueTicket(context.Background(), dana, liveT0.Add(time.Hour)); err != nil {
+		t.Errorf("the retry met its own ticket: %v", err)
+	}
+	if _, err := newTestLive(api).IssueTicket(context.Background(), lifecycle.Actor{Sub: "bob"}, liveT0.Add(time.Hour)); err == nil {
+		t.Error("a ticket of someone else under the same key was taken as stored")
+	}
+}
+
 func TestRedeemIsOneConditionalDelete(t *testing.T) {
 	stored := map[string]types.AttributeValue{
 		"pk": sAV("TICKET#x"), "sub": sAV("dana"), "roles": listAV([]string{"Dispatcher"}), "expiresAt": iAV(liveT0.Unix() + 10), "until": iAV(liveT0.Unix() + 3600),
