@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -31,6 +32,8 @@ type Interviews struct {
 	table    string
 	now      func() time.Time
 	newToken func() string
+	// backOff waits between lost races (the package's backOff; a test's no-op).
+	backOff func(ctx context.Context, race int)
 	// compiled holds the expressions of every shape of every transition in
 	// interview.Transitions, rendered once (see transitionUpdate).
 	compiled map[writeShape]*compiled
@@ -39,7 +42,7 @@ type Interviews struct {
 // NewInterviews returns the interview store on table, stamping writes with now().
 // newToken makes each transaction's ClientRequestToken (at most 36 characters).
 func NewInterviews(db API, table string, now func() time.Time, newToken func() string) *Interviews {
-	s := &Interviews{db: db, table: table, now: now, newToken: newToken, compiled: map[writeShape]*compiled{}}
+	s := &Interviews{db: db, table: table, now: now, newToken: newToken, backOff: backOff, compiled: map[writeShape]*compiled{}}
 	for _, t := range interview.Transitions {
 		requestShapes(func(reason, corr string) {
 			req := interview.Request{Actor: lifecycle.Actor{Sub: "owner"}, Reason: reason, CorrelationID: corr}
@@ -74,8 +77,21 @@ func interviewKey(id string) map[string]types.AttributeValue {
 func ownerStatus(owner string, s interview.Status) string { return owner + "#" + string(s) }
 
 // maxRaces is how often Apply reads again and retries when another request changed the
-// session between its read and its write; then it answers lifecycle.ErrConflict.
-const maxRaces = 5
+// session between its read and its write; then it answers lifecycle.ErrConflict. Between
+// tries it waits a random while (backOff), so requests racing for one entity spread out.
+const maxRaces = 8
+
+// backOff waits before the next try after lost race number race (from 0): a random time
+// up to 5 ms doubled per race, at most 160 ms ("full jitter"), or until ctx ends.
+func backOff(ctx context.Context, race int) {
+	limit := min(5*time.Millisecond<<race, 160*time.Millisecond)
+	t := time.NewTimer(rand.N(limit))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
 
 // Apply performs transition t on the session req.ID: it reads the session (a strongly
 // consistent GetItem), lets the domain decide (interview.Transition.Check), and writes
@@ -130,6 +146,7 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 		case race+1 == maxRaces:
 			return interview.Session{}, false, lifecycle.ErrConflict
 		}
+		s.backOff(ctx, race)
 	}
 }
 

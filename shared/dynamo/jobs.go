@@ -28,6 +28,8 @@ type Jobs struct {
 	table    string
 	now      func() time.Time
 	newToken func() string
+	// backOff waits between lost races (the package's backOff; a test's no-op).
+	backOff func(ctx context.Context, race int)
 	// compiled holds the cancel's expressions of every shape, rendered once (see
 	// compiled in expr.go).
 	compiled map[jobShape]*compiled
@@ -36,7 +38,7 @@ type Jobs struct {
 // NewJobs returns the job store on table. newToken makes each transaction's
 // ClientRequestToken (at most 36 characters).
 func NewJobs(db API, table string, now func() time.Time, newToken func() string) *Jobs {
-	s := &Jobs{db: db, table: table, now: now, newToken: newToken, compiled: map[jobShape]*compiled{}}
+	s := &Jobs{db: db, table: table, now: now, newToken: newToken, backOff: backOff, compiled: map[jobShape]*compiled{}}
 	a := job.Assignment{ID: "a", JobID: "j", Status: job.Confirmed}
 	requestShapes(func(reason, corr string) {
 		req := job.Request{Actor: lifecycle.Actor{Sub: "dispatcher"}, Reason: reason, CorrelationID: corr}
@@ -138,8 +140,8 @@ func (s *Jobs) read(ctx context.Context, id string) (job.Job, map[string]types.A
 // each guarded by the version read, with the request's record (requests.go), guarded by
 // there being none. A request applies at most once within RequestWindow: a retry of one
 // that has applied (its response was lost) gets replay true and the job as it is now. A
-// job that changes between the read and the write is read again (up to maxRaces times,
-// then lifecycle.ErrConflict).
+// job that changes between the read and the write is read again, after a random wait (up
+// to maxRaces times, then lifecycle.ErrConflict).
 func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, replay bool, err error) {
 	for race := 0; ; race++ {
 		j, raw, err := s.read(ctx, req.ID)
@@ -184,6 +186,7 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, 
 		case race+1 == maxRaces:
 			return job.Job{}, false, lifecycle.ErrConflict
 		}
+		s.backOff(ctx, race)
 	}
 }
 

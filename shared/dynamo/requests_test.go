@@ -179,6 +179,16 @@ func (s *scripted) TransactWriteItems(_ context.Context, in *dynamodb.TransactWr
 	return &dynamodb.TransactWriteItemsOutput{}, nil
 }
 
+func TestBackOffStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	backOff(ctx, 30) // an ended context does not wait
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("backOff waited %v on an ended context", d)
+	}
+}
+
 func sValOf(av types.AttributeValue) string {
 	if v, ok := av.(*types.AttributeValueMemberS); ok {
 		return v.Value
@@ -201,6 +211,7 @@ func TestApply(t *testing.T) {
 	none := types.CancellationReason{Code: aws.String("None")}
 	pause := func(db *scripted, idem lifecycle.Idempotency) (interview.Session, bool, error) {
 		s := NewInterviews(db, "tbl", func() time.Time { return recordNow }, func() string { return "tok" })
+		s.backOff = func(context.Context, int) {}
 		return s.Apply(context.Background(), interview.Pause, interview.Request{ID: "s-1", Actor: alice, Idempotency: idem})
 	}
 
