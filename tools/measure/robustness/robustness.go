@@ -275,7 +275,7 @@ func setup(ctx context.Context, o Options) (_ *harness, err error) {
 	key := []byte("reliability-signing-key-0123456789abcdef")
 	// The stack's own components (the stream poller, the audit consumer, the notifier)
 	// log their warnings beside the sandboxes' log: a stream that stops moving says why.
-	stackLog, err := os.Create(filepath.Join(h.logDir, "stack.log"))
+	stackLog, err := os.Create(filepath.Join(h.logDir, fmt.Sprintf("stack-seed%d.log", o.Seed)))
 	if err != nil {
 		return nil, err
 	}
