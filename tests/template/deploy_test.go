@@ -333,3 +333,43 @@ func TestAlarmsStayWithinCloudWatchLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestAFirstDeployFitsANewAccount (issue 23): Lambda refuses a reservation of concurrency
+// that leaves the account fewer than 100 unreserved, and a new account's quota is often 10,
+// so nothing reserves any by default: not the template, not an environment. An account with
+// room opts in after the check docs/operations.md gives ("First deploy").
+func TestAFirstDeployFitsANewAccount(t *testing.T) {
+	tpl := load(t)
+	if d := scalar(get(parameters(tpl)["PublisherReservedConcurrency"], "Default")); d != "0" {
+		t.Errorf("PublisherReservedConcurrency defaults to %s: a first deploy into a new account fails", d)
+	}
+	for _, env := range environments(t) {
+		if v := env.params["PublisherReservedConcurrency"]; v != "0" {
+			t.Errorf("[%s] reserves %s: its first deploy fails in an account whose quota cannot spare it (reserve only after the quota check)", env.name, v)
+		}
+	}
+	if !strings.Contains(readDoc(t, "docs/operations.md"), "aws lambda get-account-settings") {
+		t.Error("docs/operations.md's First deploy must say how to check the concurrency quota")
+	}
+}
+
+// TestAFailedCreateCanBeRetried (issue 23): a resource kept when its stack is deleted
+// (DeletionPolicy Retain) is kept too when the stack's first create rolls back, and the
+// retry then fails on a name that already exists. Every resource that is kept is kept
+// except on create.
+func TestAFailedCreateCanBeRetried(t *testing.T) {
+	tpl := load(t)
+	res := get(tpl.Root, "Resources")
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		id, r := res.Content[i].Value, res.Content[i+1]
+		dp := get(r, "DeletionPolicy")
+		if dp == nil {
+			continue
+		}
+		for _, v := range append([]*yaml.Node{dp}, dp.Content...) {
+			if v.Kind == yaml.ScalarNode && v.Value == "Retain" {
+				t.Errorf("%s: DeletionPolicy %s keeps it after a failed create too; use RetainExceptOnCreate", id, flow(dp))
+			}
+		}
+	}
+}

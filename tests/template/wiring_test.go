@@ -186,9 +186,14 @@ func isWebSocketStage(tpl *cfntemplate.Template, stage *yaml.Node) bool {
 	return scalar(get(tpl.Root, "Resources", api, "Properties", "ProtocolType")) == "WEBSOCKET"
 }
 
-// retainedInProd: kept when a prod stack is deleted or the resource replaced, deleted
-// with a dev stack.
-const retainedInProd = "!If [IsProd, Retain, Delete]"
+// retainedInProd: kept when a prod stack is deleted or the resource replaced (but not
+// when the stack's create fails: DeletionPolicy RetainExceptOnCreate, so the create can be
+// retried), deleted with a dev stack.
+const (
+	retainedInProd         = "!If [IsProd, RetainExceptOnCreate, Delete]"
+	replacedKeptInProd     = "!If [IsProd, Retain, Delete]"
+	retainedExceptOnCreate = "RetainExceptOnCreate"
+)
 
 // flowIf renders "!If [a, b, c]" from its node.
 func flow(n *yaml.Node) string {
@@ -245,25 +250,28 @@ var ephemeralTables = map[string]string{
 // but for those that hold only what expires within hours (ephemeralTables).
 func TestWhatFailedIsKeptInProd(t *testing.T) {
 	tpl := load(t)
-	check := func(id string, r *yaml.Node, want ...string) {
-		for _, attr := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
-			if got := flow(get(r, attr)); !slices.Contains(want, got) {
-				t.Errorf("%s %s = %q, want %v", id, attr, got, want)
-			}
+	check := func(id string, r *yaml.Node, deletion, replace []string) {
+		if got := flow(get(r, "DeletionPolicy")); !slices.Contains(deletion, got) {
+			t.Errorf("%s DeletionPolicy = %q, want %v", id, got, deletion)
+		}
+		if got := flow(get(r, "UpdateReplacePolicy")); !slices.Contains(replace, got) {
+			t.Errorf("%s UpdateReplacePolicy = %q, want %v", id, got, replace)
 		}
 	}
+	kept := []string{retainedInProd, retainedExceptOnCreate}
+	keptReplaced := []string{replacedKeptInProd, "Retain"}
 	for id := range deadLetterQueues(tpl) {
-		check(id, get(tpl.Root, "Resources", id), retainedInProd, "Retain")
+		check(id, get(tpl.Root, "Resources", id), kept, keptReplaced)
 	}
 	for id, lg := range tpl.Resources("AWS::Logs::LogGroup") {
-		check(id, lg, retainedInProd, "Retain")
+		check(id, lg, kept, keptReplaced)
 	}
 	for id, tbl := range tpl.Resources("AWS::DynamoDB::Table") {
 		if ephemeralTables[id] != "" {
-			check(id, tbl, "Delete")
+			check(id, tbl, []string{"Delete"}, []string{"Delete"})
 			continue
 		}
-		check(id, tbl, "Retain")
+		check(id, tbl, []string{retainedExceptOnCreate}, []string{"Retain"})
 	}
 }
 
