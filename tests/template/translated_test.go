@@ -290,3 +290,41 @@ func dependencyCycle(res map[string]any) []string {
 	}
 	return nil
 }
+
+// TestDeploysUseThisStacksOwnRole (issue 23): SAM's default CodeDeploy role carries the AWS
+// managed policy that may update any alias in the account. Every deployment group uses
+// DeployRole instead, whose rights are this stack's functions' aliases and its rollback
+// alarms, and no role of the stack has a managed policy.
+func TestDeploysUseThisStacksOwnRole(t *testing.T) {
+	for _, env := range []string{"dev", "prod"} {
+		res := translated(t, env)
+		groups := 0
+		for id, r := range res {
+			switch r.(map[string]any)["Type"] {
+			case "AWS::CodeDeploy::DeploymentGroup":
+				groups++
+				if role := getAttID(props(r)["ServiceRoleArn"]); role != "DeployRole" {
+					t.Errorf("%s: deployment group %s runs as %q, want DeployRole", env, id, role)
+				}
+			case "AWS::IAM::Role":
+				if m := props(r)["ManagedPolicyArns"]; m != nil {
+					t.Errorf("%s: role %s has managed policies %v", env, id, m)
+				}
+			}
+		}
+		if groups == 0 {
+			t.Errorf("%s: no deployment group", env)
+		}
+		doc, _ := props(res["DeployRole"])["Policies"].([]any)
+		for _, p := range doc {
+			pd, _ := p.(map[string]any)["PolicyDocument"].(map[string]any)
+			for _, st := range asList(pd["Statement"]) {
+				for _, r := range asList(st.(map[string]any)["Resource"]) {
+					if s, _ := r.(string); s == "*" {
+						t.Errorf("%s: DeployRole grants %v on every resource", env, st.(map[string]any)["Action"])
+					}
+				}
+			}
+		}
+	}
+}
