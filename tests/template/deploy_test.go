@@ -353,6 +353,18 @@ func TestAFirstDeployFitsANewAccount(t *testing.T) {
 	}
 }
 
+// TestProdLogsNoFreeText (issue 23): cancellation reasons are free text a customer may type
+// anything into; prod logs only their length (the reason stays in the audit trail), so its
+// log groups need no key of their own. Dev logs them, as seed 000 asks.
+func TestProdLogsNoFreeText(t *testing.T) {
+	for _, env := range environments(t) {
+		want := map[string]string{"prod": "false", "dev": "true"}[env.params["Stage"]]
+		if got := env.params["LogCancelReasons"]; want != "" && got != want {
+			t.Errorf("[%s] LogCancelReasons=%s, want %s", env.name, got, want)
+		}
+	}
+}
+
 // TestAFailedCreateCanBeRetried (issue 23): a resource kept when its stack is deleted
 // (DeletionPolicy Retain) is kept too when the stack's first create rolls back, and the
 // retry then fails on a name that already exists. Every resource that is kept is kept

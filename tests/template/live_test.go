@@ -3,6 +3,7 @@ package template
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -73,9 +74,39 @@ func TestLiveChannel(t *testing.T) {
 	if res("LiveStage")("Properties", "StageName") != "!Ref Stage" {
 		t.Error("LiveStage must be named after the Stage parameter the notifier's endpoint uses")
 	}
-	// A WebSocket stage's access log needs the account-wide API Gateway CloudWatch role: the
-	// first deploy into an account without one fails.
-	if get(tpl.Root, "Resources", "LiveStage", "Properties", "AccessLogSettings") != nil && len(tpl.Resources("AWS::ApiGateway::Account")) == 0 {
-		t.Error("LiveStage logs access without the account's API Gateway CloudWatch role: its first deploy would fail")
+	// What API Gateway refuses before a function runs (a flood's 429s) is only in the
+	// stage's access log. It writes through the account's API Gateway CloudWatch role, a
+	// step of First deploy (issue 23).
+	if dest := res("LiveStage")("Properties", "AccessLogSettings", "DestinationArn"); dest != "!GetAtt LiveAccessLogs.Arn" {
+		t.Errorf("LiveStage logs access to %q, want LiveAccessLogs", dest)
+	}
+	if ops := readDoc(t, "docs/operations.md"); !strings.Contains(ops, "aws apigateway update-account") {
+		t.Error("docs/operations.md's First deploy must set the account's API Gateway CloudWatch role the WebSocket access log needs")
+	}
+}
+
+// TestLiveRoutesAnyoneCanReachHaveTheirOwnLimits (issue 23): $connect has no authorizer and
+// $default takes any client's messages; each has a throttle of its own, lower than the
+// routes' default, so a flood of either leaves the others their limit.
+func TestLiveRoutesAnyoneCanReachHaveTheirOwnLimits(t *testing.T) {
+	tpl := load(t)
+	params := parameters(tpl)
+	def := func(name string) int {
+		n, err := strconv.Atoi(scalar(get(params[name], "Default")))
+		if err != nil {
+			t.Fatalf("parameter %s: %v", name, err)
+		}
+		return n
+	}
+	settings := get(tpl.Root, "Resources", "LiveStage", "Properties", "RouteSettings")
+	for route, ps := range map[string][2]string{"$connect": {"LiveConnectThrottleRate", "LiveConnectThrottleBurst"}, "$default": {"LiveMessageThrottleRate", "LiveMessageThrottleBurst"}} {
+		rs := get(settings, route)
+		if scalar(get(rs, "ThrottlingRateLimit")) != "!Ref "+ps[0] || scalar(get(rs, "ThrottlingBurstLimit")) != "!Ref "+ps[1] {
+			t.Errorf("LiveStage's %s has no throttle of its own (%s, %s)", route, ps[0], ps[1])
+			continue
+		}
+		if def(ps[0]) >= def("ApiThrottleRate") || def(ps[1]) >= def("ApiThrottleBurst") {
+			t.Errorf("%s's limits (%d, %d) are not below the routes' default (%d, %d)", route, def(ps[0]), def(ps[1]), def("ApiThrottleRate"), def("ApiThrottleBurst"))
+		}
 	}
 }
