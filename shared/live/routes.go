@@ -56,12 +56,12 @@ func Connect(logger *slog.Logger, store Opener, now func() time.Time) RouteHandl
 			return respond(http.StatusUnauthorized, ""), "ticketExpired"
 		case err != nil:
 			log.Error("redeeming a ticket failed", "err", err)
-			return respond(storeStatus(err), ""), "failed"
+			return respond(storeStatus(err), ""), failure(err)
 		}
 		c.ID, c.ConnectedAt = req.RequestContext.ConnectionID, now()
 		if err := store.Open(ctx, c); err != nil {
 			log.Error("recording the connection failed", "sub", c.Sub, "err", err)
-			return respond(storeStatus(err), ""), "failed"
+			return respond(storeStatus(err), ""), failure(err)
 		}
 		log.Info("connection opened", "sub", c.Sub, "roles", c.Roles, "until", c.Until)
 		resp := respond(http.StatusOK, "")
@@ -77,7 +77,7 @@ func Disconnect(logger *slog.Logger, store Closer, now func() time.Time) RouteHa
 	return serveRoute(logger, now, func(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
 		if err := store.Close(ctx, req.RequestContext.ConnectionID); err != nil {
 			log.Error("forgetting the connection failed", "err", err)
-			return respond(storeStatus(err), ""), "failed"
+			return respond(storeStatus(err), ""), failure(err)
 		}
 		return respond(http.StatusOK, ""), "disconnected"
 	})
@@ -105,13 +105,30 @@ func Default(logger *slog.Logger, now func() time.Time) RouteHandler {
 // routeFunc serves one route: the response, and the outcome its access line reports.
 type routeFunc func(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string)
 
+// The outcomes of a route whose store failed: the HTTP functions' own, so the alarm on
+// server errors (FunctionServerErrorsAlarm, which rolls a deploy back) sees the live
+// channel's too.
+const (
+	OutcomeInternal    = "INTERNAL"
+	OutcomeUnavailable = "UNAVAILABLE"
+)
+
+// failure is the outcome of a route whose store failed with err.
+func failure(err error) string {
+	if storeStatus(err) == http.StatusServiceUnavailable {
+		return OutcomeUnavailable
+	}
+	return OutcomeInternal
+}
+
 // serveRoute wraps a route with what every route does: a logger tagged with the
 // connection and request, and one access line per call, which is also its metrics (EMF):
-// requests and latency by function and outcome. An event without a connection id is not
-// one API Gateway sends, and is refused before anything is called. A route never returns
-// an error to Lambda: its status is its answer.
+// requests and latency by function and outcome, and by outcome alone (what the server
+// errors alarm sums over every function). An event without a connection id is not one
+// API Gateway sends, and is refused before anything is called. A route never returns an
+// error to Lambda: its status is its answer, and its outcome its failure's signal.
 func serveRoute(logger *slog.Logger, now func() time.Time, f routeFunc) RouteHandler {
-	emf := metrics.NewEMF([]string{"function", "outcome"},
+	emf := metrics.NewEMFSets([][]string{{"function", "outcome"}, {"outcome"}},
 		metrics.Metric{Name: "requests", Unit: "Count"}, metrics.Metric{Name: "durationMs", Unit: "Milliseconds"})
 	return func(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 		start := now()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -199,6 +200,50 @@ func TestConnectRefusals(t *testing.T) {
 			}
 			if len(store.conns) != 0 {
 				t.Error("a refused connection was recorded")
+			}
+		})
+	}
+}
+
+// TestAFailingStoreIsAServerError (issue 23): a route whose store fails reports the HTTP
+// functions' outcome (INTERNAL, UNAVAILABLE) in a metric dimensioned by outcome alone, the
+// one the server errors alarm sums and a deploy rolls back on; a refusal does not.
+func TestAFailingStoreIsAServerError(t *testing.T) {
+	ticket := func(s *memTickets) map[string]string {
+		return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
+	}
+	for _, c := range []struct {
+		name             string
+		err, openErr     error
+		outcome          string
+		serverErrorAlarm bool
+	}{
+		{"redeem throttled", lifecycle.ErrUnavailable, nil, OutcomeUnavailable, true},
+		{"connection not recorded", nil, errors.New("boom"), OutcomeInternal, true},
+		{"a refused ticket", nil, nil, "ticketUnknown", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			store := newMemTickets()
+			h := ticket(store)
+			if !c.serverErrorAlarm {
+				h = map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + NewTicketSecret()}
+			}
+			store.err, store.openErr = c.err, c.openErr
+			logger, logs := newLogger()
+			if _, err := Connect(logger, store, clock)(context.Background(), connectEvent("conn-x", h)); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range logs.Lines(t) {
+				if l["msg"] != "route" {
+					continue
+				}
+				if l["outcome"] != c.outcome {
+					t.Errorf("outcome %v, want %s", l["outcome"], c.outcome)
+				}
+				raw, _ := json.Marshal(l["_aws"])
+				if !strings.Contains(string(raw), `["outcome"]`) {
+					t.Errorf("the metrics are not dimensioned by outcome alone: %s", raw)
+				}
 			}
 		})
 	}

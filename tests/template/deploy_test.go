@@ -13,6 +13,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/auth"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
@@ -309,8 +310,30 @@ func TestRollbackAlarmsWatchEveryFunction(t *testing.T) {
 		}
 		outcomes = append(outcomes, scalar(get(dims[0], "Value")))
 	}
-	if slices.Sort(outcomes); !slices.Equal(outcomes, []string{"INTERNAL", "UNAVAILABLE"}) {
-		t.Errorf("FunctionServerErrorsAlarm watches outcomes %v, want the 5xx ones", outcomes)
+	if slices.Sort(outcomes); !slices.Equal(outcomes, []string{live.OutcomeInternal, live.OutcomeUnavailable}) {
+		t.Errorf("FunctionServerErrorsAlarm watches outcomes %v, want the 5xx ones (the live routes report the same)", outcomes)
+	}
+	// The WebSocket API's own failures (issue 23): an integration or a route API Gateway
+	// could not execute, with no function to report it.
+	if !slices.Contains(alarms, "!Ref LiveApiErrorsAlarm") {
+		t.Error("no rollback alarm watches the WebSocket API's integration and execution errors")
+	}
+	var apiMetrics []string
+	for _, m := range get(tpl.Root, "Resources", "LiveApiErrorsAlarm", "Properties", "Metrics").Content {
+		metric := get(m, "MetricStat", "Metric")
+		if metric == nil || scalar(get(metric, "Namespace")) != "AWS/ApiGateway" {
+			continue
+		}
+		dims := map[string]string{}
+		for _, d := range get(metric, "Dimensions").Content {
+			dims[scalar(get(d, "Name"))] = scalar(get(d, "Value"))
+		}
+		if len(dims) == 2 && dims["ApiId"] == "!Ref LiveApi" && dims["Stage"] == "!Ref Stage" {
+			apiMetrics = append(apiMetrics, scalar(get(metric, "MetricName")))
+		}
+	}
+	if slices.Sort(apiMetrics); !slices.Equal(apiMetrics, []string{"ExecutionError", "IntegrationError"}) {
+		t.Errorf("LiveApiErrorsAlarm watches %v of LiveApi's stage, want IntegrationError and ExecutionError", apiMetrics)
 	}
 }
 
