@@ -15,11 +15,11 @@ import (
 )
 
 func main() {
-	fn, err := config.Start(live.FnConnect, config.LiveTableName)
+	fn, err := config.Start(live.FnConnect, config.LiveTableName, config.LiveAllowedOrigins)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
 	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret)
-	lambda.Start(live.Connect(fn.Logger, store, time.Now))
+	lambda.Start(live.Connect(fn.Logger, store, time.Now, live.ParseOrigins(fn.Env[config.LiveAllowedOrigins])))
 }

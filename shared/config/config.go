@@ -115,6 +115,9 @@ const (
 	AuditRetentionDays = "AUDIT_RETENTION_DAYS"
 	// LiveTableName is the live channel's table of tickets and connections (live-*).
 	LiveTableName = "LIVE_TABLE_NAME"
+	// LiveAllowedOrigins are the origins whose pages may open the live channel,
+	// comma-separated ("*": any): live-connect; the CorsAllowedOrigins parameter.
+	LiveAllowedOrigins = "LIVE_ALLOWED_ORIGINS"
 	// ConnectionsEndpoint is the WebSocket API's @connections management endpoint
 	// (live-notify): its stage URL in AWS, the local server's locally. The SDK's client
 	// reads it as the service's endpoint, like AWS_ENDPOINT_URL_DYNAMODB.

@@ -38,12 +38,48 @@ type Closer interface {
 // protocolHeader is the WebSocket handshake header that carries the ticket.
 const protocolHeader = "Sec-WebSocket-Protocol"
 
+// Origins are the browser origins whose pages may open the channel (the frontends': the
+// API's CorsAllowedOrigins); "*" admits any.
+type Origins []string
+
+// ParseOrigins reads a comma-separated list of origins.
+func ParseOrigins(s string) Origins {
+	var o Origins
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			o = append(o, strings.TrimSuffix(v, "/"))
+		}
+	}
+	return o
+}
+
+// Admits reports whether a handshake with Origin origin may go on. A browser always sends
+// its page's origin; a handshake without one is no browser's (a service's client), which
+// its ticket, got with a bearer token, already vouches for. So the check keeps other
+// sites' pages out, as defence in depth beside the ticket.
+func (o Origins) Admits(origin string) bool {
+	if origin == "" {
+		return true
+	}
+	for _, a := range o {
+		if a == "*" || strings.EqualFold(a, origin) {
+			return true
+		}
+	}
+	return false
+}
+
 // Connect is the $connect route: it accepts the connection when the client offers the
-// channel's subprotocol with a ticket it can redeem, and records it. Refused: 401 (no
-// ticket, or one unknown, used or expired; the log says which). A failing store: 503 or
-// 500, and the client reconnects with a new ticket.
-func Connect(logger *slog.Logger, store Opener, now func() time.Time) RouteHandler {
+// channel's subprotocol with a ticket it can redeem, and records it. Refused: 403 for a page
+// of an origin not admitted (before its ticket is touched), 401 (no ticket, or one unknown,
+// used or expired; the log says which). A failing store: 503 or 500, and the client
+// reconnects with a new ticket.
+func Connect(logger *slog.Logger, store Opener, now func() time.Time, origins Origins) RouteHandler {
 	return serveRoute(logger, now, func(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
+		if origin := header(req, "Origin"); !origins.Admits(origin) {
+			log.Warn("handshake from an origin not admitted", "origin", origin)
+			return respond(http.StatusForbidden, ""), "originRefused"
+		}
 		secret, ok := TicketFromSubprotocols(protocolValues(req))
 		if !ok {
 			return respond(http.StatusUnauthorized, ""), "noTicket"
@@ -162,6 +198,21 @@ func storeStatus(err error) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// header returns a request header's first value, whatever the case of its name.
+func header(req events.APIGatewayWebsocketProxyRequest, name string) string {
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	return ""
 }
 
 // protocolValues returns the Sec-WebSocket-Protocol header's values, however API Gateway

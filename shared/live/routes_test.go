@@ -118,7 +118,7 @@ func TestConnectRedeemsTheTicketOnceAndRecordsTheConnection(t *testing.T) {
 	store := newMemTickets()
 	secret := store.issue(lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}, t0.Add(time.Second))
 	logger, logs := newLogger()
-	connect := Connect(logger, store, clock)
+	connect := Connect(logger, store, clock, Origins{"https://app.example.com"})
 	// Header names arrive as the client sent them.
 	resp, err := connect(context.Background(), connectEvent("conn-1", map[string]string{"sec-websocket-protocol": Subprotocol + ", ticket." + secret}))
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -188,7 +188,7 @@ func TestConnectRefusals(t *testing.T) {
 			h := c.headers(store)
 			store.err, store.openErr = c.err, c.openErr
 			logger, _ := newLogger()
-			resp, err := Connect(logger, store, clock)(context.Background(), connectEvent("conn-x", h))
+			resp, err := Connect(logger, store, clock, Origins{"https://app.example.com"})(context.Background(), connectEvent("conn-x", h))
 			if err != nil || resp.StatusCode != c.status {
 				t.Fatalf("status %d (%v), want %d", resp.StatusCode, err, c.status)
 			}
@@ -230,7 +230,7 @@ func TestAFailingStoreIsAServerError(t *testing.T) {
 			}
 			store.err, store.openErr = c.err, c.openErr
 			logger, logs := newLogger()
-			if _, err := Connect(logger, store, clock)(context.Background(), connectEvent("conn-x", h)); err != nil {
+			if _, err := Connect(logger, store, clock, Origins{"https://app.example.com"})(context.Background(), connectEvent("conn-x", h)); err != nil {
 				t.Fatal(err)
 			}
 			for _, l := range logs.Lines(t) {
@@ -294,7 +294,7 @@ func TestRoutesRefuseEventsWithoutAConnection(t *testing.T) {
 	logger, _ := newLogger()
 	ev := connectEvent("", map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + secret})
 	for name, h := range map[string]RouteHandler{
-		"connect": Connect(logger, store, clock), "disconnect": Disconnect(logger, store, clock), "default": Default(logger, clock),
+		"connect": Connect(logger, store, clock, Origins{"https://app.example.com"}), "disconnect": Disconnect(logger, store, clock), "default": Default(logger, clock),
 	} {
 		if resp, _ := h(context.Background(), ev); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d", name, resp.StatusCode)
@@ -302,5 +302,40 @@ func TestRoutesRefuseEventsWithoutAConnection(t *testing.T) {
 	}
 	if store.redeems != 0 || len(store.closed) != 0 {
 		t.Error("the store was called for an event without a connection")
+	}
+}
+
+// TestConnectAdmitsTheConfiguredOrigins (issue 23): a page of another site is refused
+// before its ticket is touched; a configured origin, and a handshake without one (no
+// browser's), go on to the ticket; "*" admits any.
+func TestConnectAdmitsTheConfiguredOrigins(t *testing.T) {
+	cases := []struct {
+		name, origin string
+		origins      Origins
+		status       int
+	}{
+		{"a frontend's page", "https://app.example.com", ParseOrigins("https://app.example.com, https://dispatch.example.com/"), http.StatusOK},
+		{"another of the frontends, other case", "HTTPS://Dispatch.Example.com", ParseOrigins("https://app.example.com,https://dispatch.example.com"), http.StatusOK},
+		{"no origin: no browser", "", ParseOrigins("https://app.example.com"), http.StatusOK},
+		{"any, configured", "https://elsewhere.example.org", ParseOrigins("*"), http.StatusOK},
+		{"another site's page", "https://evil.example.org", ParseOrigins("https://app.example.com"), http.StatusForbidden},
+		{"a lookalike", "https://app.example.com.evil.org", ParseOrigins("https://app.example.com"), http.StatusForbidden},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store := newMemTickets()
+			h := map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + store.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
+			if c.origin != "" {
+				h["origin"] = c.origin
+			}
+			logger, _ := newLogger()
+			resp, err := Connect(logger, store, clock, c.origins)(context.Background(), connectEvent("conn-o", h))
+			if err != nil || resp.StatusCode != c.status {
+				t.Fatalf("status %d (%v), want %d", resp.StatusCode, err, c.status)
+			}
+			if c.status == http.StatusForbidden && store.redeems != 0 {
+				t.Error("a refused origin's ticket was redeemed: it could not be used again")
+			}
+		})
 	}
 }

@@ -80,6 +80,10 @@ func TestLiveChannel(t *testing.T) {
 	if dest := res("LiveStage")("Properties", "AccessLogSettings", "DestinationArn"); dest != "!GetAtt LiveAccessLogs.Arn" {
 		t.Errorf("LiveStage logs access to %q, want LiveAccessLogs", dest)
 	}
+	// $connect admits pages of the frontends' origins only (issue 23).
+	if v := flow(get(tpl.Root, "Resources", "LiveConnectFunction", "Properties", "Environment", "Variables", config.LiveAllowedOrigins)); v != "!Join [,, !Ref CorsAllowedOrigins]" {
+		t.Errorf("live-connect's %s is %q, want the API's CorsAllowedOrigins", config.LiveAllowedOrigins, v)
+	}
 	if ops := readDoc(t, "docs/operations.md"); !strings.Contains(ops, "aws apigateway update-account") {
 		t.Error("docs/operations.md's First deploy must set the account's API Gateway CloudWatch role the WebSocket access log needs")
 	}

@@ -24,8 +24,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/tools/local/childproc"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 )
 
 // Arch is this machine's architecture as Lambda names it: the one `sam local` runs
@@ -222,7 +224,8 @@ func (b *Bridge) Close() {
 
 // Vars are the variables that point a function in a container at info's tables and bus,
 // and at its live channel's @connections endpoint (relayed on first use), through the
-// bridge. SAM passes a function only those its template entry declares.
+// bridge, and the settings the local stack gives every function. SAM passes a function
+// only those its template entry declares.
 func (b *Bridge) Vars(info stack.Info) (map[string]string, error) {
 	vars := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB":    b.DynamoDB,
@@ -231,6 +234,8 @@ func (b *Bridge) Vars(info stack.Info) (map[string]string, error) {
 		"AUDIT_TABLE_NAME":             info.AuditTable,
 		"EVENT_BUS_NAME":               info.Bus,
 		"LIVE_TABLE_NAME":              info.LiveTable,
+		// The template joins the CorsAllowedOrigins parameter, which has no default here.
+		config.LiveAllowedOrigins: strings.Join(wiring.LiveOrigins(), ","),
 	}
 	if info.Connections != "" {
 		u, err := b.Reach(info.Connections)

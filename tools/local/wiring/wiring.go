@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -55,8 +56,13 @@ func Defaults() config.HTTP {
 // Env is the environment that gives a function process settings s, as template.yaml
 // sets it.
 func Env(s config.HTTP) []string {
-	return []string{config.RolesClaim + "=" + s.RolesClaim, config.LogReasons + "=" + strconv.FormatBool(s.LogReasons)}
+	return []string{config.RolesClaim + "=" + s.RolesClaim, config.LogReasons + "=" + strconv.FormatBool(s.LogReasons),
+		config.LiveAllowedOrigins + "=" + strings.Join(LiveOrigins(), ",")}
 }
+
+// LiveOrigins are the origins the local live channel admits: any, since the local server's
+// own address (the console's page) is chosen when it starts. Its unit tests hold the check.
+func LiveOrigins() live.Origins { return live.Origins{"*"} }
 
 // Functions returns each function's Lambda handler, wired as in functions/<name>/main.go.
 func Functions(c Config) map[string]gateway.Handler {
@@ -103,7 +109,7 @@ func LiveRoutes(c Config) livegateway.Functions {
 	tag := func(fn string) *slog.Logger { return c.Logger.With("function", fn) }
 	store := LiveStore(c)
 	return livegateway.Functions{
-		Connect:    live.Connect(tag(live.FnConnect), store, c.Now),
+		Connect:    live.Connect(tag(live.FnConnect), store, c.Now, LiveOrigins()),
 		Disconnect: live.Disconnect(tag(live.FnDisconnect), store, c.Now),
 		Default:    live.Default(tag(live.FnDefault), c.Now),
 	}
