@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -119,22 +118,20 @@ func Disconnect(logger *slog.Logger, store Closer, now func() time.Time) RouteHa
 	})
 }
 
-// clientMessage is what a client may send: {"type":"ping"}.
-type clientMessage struct {
-	Type string `json:"type"`
-}
+// PingRoute is the route key of a client's keep-alive, {"type":"ping"} (the WebSocket API
+// selects routes by the body's type). API Gateway answers it with Pong itself, through a
+// MOCK integration (template.yaml's LivePingRoute), so a ping invokes no function.
+const PingRoute = "ping"
 
-// Default is the $default route, which receives whatever a client sends. The channel
-// only sends; a client may ping it ({"type":"ping"}, answered {"type":"pong"}) to keep an
-// idle connection open (API Gateway closes one after 10 minutes of silence). Anything else
-// is answered with an error message; the connection stays open.
+// Pong is the answer to a ping.
+const Pong = `{"type":"pong"}`
+
+// Default is the $default route, which receives whatever a client sends other than a ping.
+// The channel only sends, so everything here is answered with an error message, and the
+// connection stays open.
 func Default(logger *slog.Logger, now func() time.Time) RouteHandler {
-	return serveRoute(logger, now, func(_ context.Context, _ *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
-		var m clientMessage
-		if err := json.Unmarshal([]byte(req.Body), &m); err != nil || m.Type != "ping" {
-			return respond(http.StatusBadRequest, `{"type":"error","error":"Unknown message: this channel only sends; send {\"type\":\"ping\"} to keep it open"}`), "unknownMessage"
-		}
-		return respond(http.StatusOK, `{"type":"pong"}`), "pong"
+	return serveRoute(logger, now, func(_ context.Context, _ *slog.Logger, _ events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
+		return respond(http.StatusBadRequest, `{"type":"error","error":"Unknown message: this channel only sends; send {\"type\":\"ping\"} to keep it open"}`), "unknownMessage"
 	})
 }
 

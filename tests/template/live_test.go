@@ -9,6 +9,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/event"
+	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
@@ -52,8 +53,25 @@ func TestLiveChannel(t *testing.T) {
 		res("LiveDefaultRouteResponse")("Properties", "RouteId") != "!Ref LiveDefaultRoute" {
 		t.Error("$default must answer the client (a route response)")
 	}
-	if res("LiveApi")("Properties", "ProtocolType") != "WEBSOCKET" {
-		t.Error("LiveApi must be a WebSocket API")
+	if res("LiveApi")("Properties", "ProtocolType") != "WEBSOCKET" || res("LiveApi")("Properties", "RouteSelectionExpression") != "$request.body.type" {
+		t.Error("LiveApi must be a WebSocket API selecting routes by the message's type")
+	}
+	// A ping invokes no function (issue 23): API Gateway answers it itself, through a MOCK
+	// integration whose response is the pong the local gateway and clients know.
+	ping, pingInteg := res("LivePingRoute"), res("LivePingIntegration")
+	if ping("Properties", "RouteKey") != live.PingRoute || ping("Properties", "Target") != "!Sub integrations/${LivePingIntegration}" ||
+		ping("Properties", "RouteResponseSelectionExpression") != "$default" || res("LivePingRouteResponse")("Properties", "RouteId") != "!Ref LivePingRoute" {
+		t.Errorf("LivePingRoute must be LiveApi's %q route, answering the client through LivePingIntegration", live.PingRoute)
+	}
+	if pingInteg("Properties", "IntegrationType") != "MOCK" || pingInteg("Properties", "RequestTemplates", "$default") != `{"statusCode": 200}` {
+		t.Error("LivePingIntegration must be a MOCK integration that always succeeds")
+	}
+	if r := res("LivePingIntegrationResponse"); r("Properties", "IntegrationId") != "!Ref LivePingIntegration" ||
+		r("Properties", "IntegrationResponseKey") != "$default" || r("Properties", "ResponseTemplates", "$default") != live.Pong {
+		t.Errorf("LivePingIntegrationResponse must answer %s", live.Pong)
+	}
+	if get(tpl.Root, "Resources", "LiveStage", "Properties", "RouteSettings", live.PingRoute) != nil {
+		t.Error("pings keep the stage's default limits: every open connection sends them")
 	}
 
 	pattern := get(tpl.Root, "Resources", "LiveNotifyRule", "Properties", "EventPattern")

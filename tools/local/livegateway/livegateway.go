@@ -88,7 +88,8 @@ func (g *Gateway) Close() {
 
 // ServeHTTP serves the WebSocket endpoint (wss://<api>.execute-api.<region>.amazonaws.com/<stage>
 // in AWS): the handshake through $connect, then messages through $default until either
-// side closes.
+// side closes; a ping is answered without a function, as the template's MOCK integration
+// answers it.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		http.Error(w, `{"message":"Forbidden"}`, http.StatusForbidden)
@@ -151,6 +152,11 @@ func (g *Gateway) serve(id string, r *http.Request, c *conn) {
 		g.mu.Lock()
 		c.lastActive = time.Now()
 		g.mu.Unlock()
+		if routeKey(typ, data) == live.PingRoute {
+			// API Gateway's MOCK integration: answered here, no function invoked.
+			g.write(ctx, c, live.Pong)
+			continue
+		}
 		ev := g.event(r, id, "$default", "MESSAGE", c.connectedAt)
 		ev.RequestContext.MessageID = lifecycle.NewID()
 		ev.Headers, ev.MultiValueHeaders = nil, nil
@@ -165,11 +171,29 @@ func (g *Gateway) serve(id string, r *http.Request, c *conn) {
 			resp.Body = `{"message": "Internal server error", "connectionId":"` + id + `"}`
 		}
 		if resp.Body != "" {
-			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_ = c.ws.Write(wctx, websocket.MessageText, []byte(resp.Body))
-			cancel()
+			g.write(ctx, c, resp.Body)
 		}
 	}
+}
+
+// write sends a route's answer to the client.
+func (g *Gateway) write(ctx context.Context, c *conn, body string) {
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_ = c.ws.Write(wctx, websocket.MessageText, []byte(body))
+}
+
+// routeKey is the route a client's message selects, as the API's route selection
+// expression $request.body.type does: the type of a JSON object's body, when the API has
+// a route of that key (here: the ping route); otherwise $default.
+func routeKey(typ websocket.MessageType, data []byte) string {
+	var m struct {
+		Type string `json:"type"`
+	}
+	if typ == websocket.MessageText && json.Unmarshal(data, &m) == nil && m.Type == live.PingRoute {
+		return live.PingRoute
+	}
+	return "$default"
 }
 
 func (g *Gateway) disconnect(id string, r *http.Request, connectedAt time.Time, code websocket.StatusCode, reason string) {

@@ -364,7 +364,7 @@ func coldStartEvents(root string) map[string][2]string {
 		"live-ticket":     {e("live-ticket", "401-no-claims.json"), e("live-ticket", "201-issued.json")},
 		"live-connect":    {e("live-connect", "401-no-ticket.json"), e("live-connect", "401-forged-ticket.json")},
 		"live-disconnect": {"", e("live-disconnect", "200-disconnected.json")},
-		"live-default":    {e("live-default", "200-ping.json"), e("live-default", "200-ping.json")},
+		"live-default":    {e("live-default", "400-unknown-message.json"), e("live-default", "400-unknown-message.json")},
 		"live-notify":     {"", e("live-notify", "sent-interview-paused.json")},
 	}
 }
