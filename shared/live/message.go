@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/job"
@@ -31,10 +33,10 @@ func (a Audience) Admits(c Connection) bool {
 	}
 }
 
-// Message is what a connection receives for an event: the event's detail as published
-// on the bus, with its eventId, detail-type and the entity it is about, at which version.
-// Delivery is at least once and may reorder: a client deduplicates on EventID and keeps,
-// per entity, the highest Version it has seen.
+// Message is what a connection receives for an event: the fields of the event's detail
+// that MessageFields lists for its type, with its eventId, detail-type and the entity it
+// is about, at which version. Delivery is at least once and may reorder: a client
+// deduplicates on EventID and keeps, per entity, the highest Version it has seen.
 type Message struct {
 	// Type is the event's detail-type (InterviewPaused, JobCancelled, …).
 	Type    string `json:"type"`
@@ -43,9 +45,29 @@ type Message struct {
 	Entity   string `json:"entity"`
 	EntityID string `json:"entityId"`
 	// Version is the entity's version after the transition.
-	Version int64           `json:"version"`
-	Detail  json.RawMessage `json:"detail"`
+	Version int64 `json:"version"`
+	// Detail holds the detail's fields of MessageFields[Type], and nothing else.
+	Detail json.RawMessage `json:"detail"`
 }
+
+// MessageFields lists, per detail-type, the fields of an event's detail that reach
+// browsers (a dotted name is a field of an object field). Nothing else does: not the
+// actor's roles, not the correlation id, and no field later added to an event until it
+// is listed here (and in schemas/live-message.json, which tests hold to this list).
+var MessageFields = map[string][]string{
+	event.TypeInterviewCancelled: slices.Concat(interviewFields, []string{"reason"}),
+	event.TypeInterviewPaused:    interviewFields,
+	event.TypeInterviewResumed:   interviewFields,
+	event.TypeJobCancelled: slices.Concat(transitionFields, []string{"reason", "jobId",
+		"assignment.id", "assignment.technicianId", "assignment.scheduledStart", "assignment.scheduledEnd", "assignment.previousStatus"}),
+}
+
+var (
+	// transitionFields are what every transition's message says: which event, when, by
+	// whom, from which status to which.
+	transitionFields = []string{"eventId", "occurredAt", "actor.sub", "version", "previousStatus", "status"}
+	interviewFields  = slices.Concat(transitionFields, []string{"sessionId", "ownerId"})
+)
 
 // Entity kinds of a Message.
 const (
@@ -63,7 +85,15 @@ func Route(detailType string, detail json.RawMessage) (Audience, Message, error)
 	if err != nil {
 		return Audience{}, Message{}, err
 	}
-	m := Message{Type: detailType, Detail: detail}
+	fields, ok := MessageFields[detailType]
+	if !ok {
+		return Audience{}, Message{}, fmt.Errorf("%w %q: no message fields listed", event.ErrUnknownType, detailType)
+	}
+	projected, err := project(detail, fields)
+	if err != nil {
+		return Audience{}, Message{}, fmt.Errorf("%s: %w", detailType, err)
+	}
+	m := Message{Type: detailType, Detail: projected}
 	var a Audience
 	var t event.Transition
 	switch d := d.(type) {
@@ -80,4 +110,34 @@ func Route(detailType string, detail json.RawMessage) (Audience, Message, error)
 	}
 	m.EventID, m.Version = t.EventID, t.Version
 	return a, m, nil
+}
+
+// project returns the fields of detail that fields names, in a JSON object of the same
+// shape; a named field the detail lacks is left out.
+func project(detail json.RawMessage, fields []string) (json.RawMessage, error) {
+	var in map[string]json.RawMessage
+	if err := json.Unmarshal(detail, &in); err != nil {
+		return nil, fmt.Errorf("decode detail: %w", err)
+	}
+	out := map[string]any{}
+	nested := map[string][]string{}
+	for _, f := range fields {
+		if parent, child, ok := strings.Cut(f, "."); ok {
+			nested[parent] = append(nested[parent], child)
+		} else if v, ok := in[f]; ok {
+			out[f] = v
+		}
+	}
+	for parent, children := range nested {
+		v, ok := in[parent]
+		if !ok || string(v) == "null" {
+			continue
+		}
+		sub, err := project(v, children)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", parent, err)
+		}
+		out[parent] = sub
+	}
+	return json.Marshal(out)
 }

@@ -1,9 +1,11 @@
 package live
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,7 +33,8 @@ func interviewEvent(dt, owner string, version int64) json.RawMessage {
 	d := event.Interview{
 		Transition: event.Transition{
 			EventID: event.ID("interview", "a11ce000-0000-4000-8000-000000000002", version), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
-			Actor: event.Actor{Sub: owner}, Version: version, PreviousStatus: statuses[dt][0], Status: statuses[dt][1],
+			Actor: event.Actor{Sub: owner, Roles: []string{"Candidate"}}, Version: version, PreviousStatus: statuses[dt][0], Status: statuses[dt][1],
+			CorrelationID: "corr-1",
 		},
 		SessionID: "a11ce000-0000-4000-8000-000000000002", OwnerID: owner,
 	}
@@ -44,8 +47,11 @@ func jobEvent(version int64) json.RawMessage {
 		Transition: event.Transition{
 			EventID: event.ID("job", "0b000000-0000-4000-8000-000000000003", version), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
 			Actor: event.Actor{Sub: "adam", Roles: []string{"Admin"}}, Version: version, PreviousStatus: "Assigned", Status: "Cancelled",
+			CorrelationID: "corr-2", Reason: "Customer cancelled",
 		},
 		JobID: "0b000000-0000-4000-8000-000000000003",
+		Assignment: &event.Assignment{ID: "a5500000-0000-4000-8000-000000000001", TechnicianID: "tom", PreviousStatus: "Confirmed",
+			ScheduledStart: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), ScheduledEnd: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)},
 	}
 	b, _ := json.Marshal(d)
 	return b
@@ -70,8 +76,20 @@ func TestRouteAddressesAndShapesEachType(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a != c.audience || m.Type != c.dt || m.Entity != c.entity || !bytes.Equal(m.Detail, c.detail) {
+			if a != c.audience || m.Type != c.dt || m.Entity != c.entity {
 				t.Fatalf("audience %+v, message %+v", a, m)
+			}
+			// The message carries exactly the listed fields the detail has, as it has them.
+			got, full := flatten(t, m.Detail), flatten(t, c.detail)
+			for _, f := range MessageFields[c.dt] {
+				if v, ok := full[f]; ok && got[f] != v {
+					t.Errorf("%s: message has %v, detail %v", f, got[f], v)
+				}
+			}
+			for f := range got {
+				if !slices.Contains(MessageFields[c.dt], f) {
+					t.Errorf("the message carries %s, which MessageFields does not list", f)
+				}
 			}
 			var d struct {
 				EventID string `json:"eventId"`
@@ -85,6 +103,111 @@ func TestRouteAddressesAndShapesEachType(t *testing.T) {
 				t.Errorf("message does not validate against schemas/live-message.json: %v\n%+v", err, m)
 			}
 		})
+	}
+}
+
+// flatten reads a JSON object as its leaf fields by dotted name.
+func flatten(t *testing.T, raw json.RawMessage) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			if sub, ok := v.(map[string]any); ok {
+				walk(prefix+k+".", sub)
+			} else {
+				out[prefix+k] = fmt.Sprint(v)
+			}
+		}
+	}
+	walk("", m)
+	return out
+}
+
+// TestMessagesCarryOnlyTheListedFields (issue 23): what an event's detail gains later, or
+// carries for its consumers on the bus (the actor's roles, the correlation id), does not
+// reach browsers until it is listed.
+func TestMessagesCarryOnlyTheListedFields(t *testing.T) {
+	for dt, detail := range map[string]json.RawMessage{
+		event.TypeInterviewPaused: interviewEvent(event.TypeInterviewPaused, "alice", 2),
+		event.TypeJobCancelled:    jobEvent(3),
+	} {
+		var m map[string]any
+		if err := json.Unmarshal(detail, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["internalNote"] = "for the bus only"
+		m["actor"].(map[string]any)["ip"] = "203.0.113.7"
+		if a, ok := m["assignment"].(map[string]any); ok {
+			a["customerPhone"] = "+44 20 7946 0000"
+		}
+		raw, _ := json.Marshal(m)
+		_, msg, err := Route(dt, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := flatten(t, msg.Detail)
+		for _, f := range []string{"internalNote", "actor.ip", "actor.roles", "correlationId", "assignment.customerPhone"} {
+			if _, ok := got[f]; ok {
+				t.Errorf("%s: the message carries %s", dt, f)
+			}
+		}
+		if got["actor.sub"] == nil || got["eventId"] == nil {
+			t.Errorf("%s: the message lost listed fields: %v", dt, got)
+		}
+	}
+}
+
+// TestLiveMessageSchemaListsTheMessageFields: schemas/live-message.json documents, per
+// type, exactly the fields MessageFields sends.
+func TestLiveMessageSchemaListsTheMessageFields(t *testing.T) {
+	raw, err := os.ReadFile("../../schemas/live-message.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type schema struct {
+		Properties map[string]*schema `json:"properties"`
+		If         *schema            `json:"if"`
+		Then       *schema            `json:"then"`
+		Const      string             `json:"const"`
+	}
+	var doc struct {
+		AllOf []schema `json:"allOf"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var names func(prefix string, s *schema) []string
+	names = func(prefix string, s *schema) []string {
+		var out []string
+		for k, p := range s.Properties {
+			if len(p.Properties) > 0 {
+				out = append(out, names(prefix+k+".", p)...)
+			} else {
+				out = append(out, prefix+k)
+			}
+		}
+		return out
+	}
+	seen := map[string]bool{}
+	for _, branch := range doc.AllOf {
+		dt := branch.If.Properties["type"].Const
+		seen[dt] = true
+		got, want := names("", branch.Then.Properties["detail"]), slices.Clone(MessageFields[dt])
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: schemas/live-message.json lists %v, MessageFields %v", dt, got, want)
+		}
+	}
+	for dt := range event.Types {
+		if !seen[dt] {
+			t.Errorf("schemas/live-message.json has no branch for %s", dt)
+		}
 	}
 }
 

@@ -135,7 +135,8 @@ func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
 				}
 				for _, data := range got {
 					var m Message
-					if err := json.Unmarshal(data, &m); err != nil || m.Type != c.ev.DetailType || string(m.Detail) != string(c.ev.Detail) {
+					_, want, _ := Route(c.ev.DetailType, c.ev.Detail)
+					if err := json.Unmarshal(data, &m); err != nil || m.Type != c.ev.DetailType || string(m.Detail) != string(want.Detail) {
 						t.Errorf("%s received %s", conn.ID, data)
 					}
 				}

@@ -365,9 +365,10 @@ export interface components {
             expiresAt: string;
         };
         /**
-         * @description What the live WebSocket sends for each event: the event's detail as published on the
-         *     bus (schemas/<type>.json), with its eventId, detail-type and the entity it is about at
-         *     which version. schemas/live-message.json is the same contract as a JSON Schema.
+         * @description What the live WebSocket sends for each event: the fields of the event's detail
+         *     (schemas/<type>.json) that docs/live.md lists for its type, never the whole detail,
+         *     with its eventId, detail-type and the entity it is about at which version.
+         *     schemas/live-message.json is the same contract as a JSON Schema, field by field.
          *     Delivery is at least once and may reorder: deduplicate on `eventId`, and keep per
          *     entity the highest `version`.
          */
@@ -381,7 +382,7 @@ export interface components {
             /** Format: uuid */
             entityId: string;
             version: number;
-            /** @description The event's detail, exactly as on the bus. */
+            /** @description The listed fields of the event's detail (docs/live.md), and no others. */
             detail: Record<string, never>;
         };
     };

@@ -8,7 +8,7 @@ import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, type LiveMessage as Message, Unauthorized } from './api';
 
-/** The detail of a lifecycle event, as published on the bus (schemas/<type>.json). */
+/** The fields of a lifecycle event's detail the channel sends (schemas/live-message.json). */
 export interface EventDetail {
   eventId: string;
   occurredAt: string;
@@ -16,12 +16,12 @@ export interface EventDetail {
   previousStatus: string;
   status: string;
   reason?: string;
-  actor?: { sub: string; roles: string[] };
+  actor?: { sub: string };
   sessionId?: string;
   ownerId?: string;
   jobId?: string;
   // The assignment cancelled with a job (always Cancelled afterwards).
-  assignment?: { id: string; technicianId?: string; previousStatus?: string };
+  assignment?: { id: string; technicianId?: string; scheduledStart?: string; scheduledEnd?: string; previousStatus?: string };
 }
 
 /** A message of the channel (schemas/live-message.json; LiveMessage in openapi.yaml). */
