@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"time"
 
@@ -16,10 +17,11 @@ import (
 
 func main() {
 	fn, err := config.Start(live.FnConnect, config.LiveTableName, config.LiveAllowedOrigins)
-	if err != nil {
+	perUser, cerr := config.Count(config.LiveConnectionsPerUser)
+	if err = errors.Join(err, cerr); err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret)
+	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret, live.UserLimits{Connections: perUser})
 	lambda.Start(live.Connect(fn.Logger, store, time.Now, live.ParseOrigins(fn.Env[config.LiveAllowedOrigins])))
 }

@@ -21,7 +21,7 @@ func main() {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret)
+	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret, live.UserLimits{})
 	limits := live.DefaultLimits()
 	pusher := push.New(push.NewClient(fn.AWS, limits.Concurrency))
 	lambda.Start(live.NewNotifier(store, pusher, fn.Logger, limits, time.Now).Handle)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"time"
 
@@ -17,10 +18,11 @@ import (
 
 func main() {
 	fn, settings, err := config.StartHTTP(httpapi.FnLiveTicket, config.LiveTableName)
-	if err != nil {
+	perMinute, cerr := config.Count(config.LiveTicketsPerMinute)
+	if err = errors.Join(err, cerr); err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret)
+	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret, live.UserLimits{TicketsPerMinute: perMinute})
 	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.LiveTicket(fn.Logger, settings, store)))
 }

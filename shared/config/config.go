@@ -118,6 +118,12 @@ const (
 	// LiveAllowedOrigins are the origins whose pages may open the live channel,
 	// comma-separated ("*": any): live-connect; the CorsAllowedOrigins parameter.
 	LiveAllowedOrigins = "LIVE_ALLOWED_ORIGINS"
+	// LiveConnectionsPerUser is how many live connections one caller may hold open
+	// (live-connect; the LiveConnectionsPerUser parameter).
+	LiveConnectionsPerUser = "LIVE_CONNECTIONS_PER_USER"
+	// LiveTicketsPerMinute is how many live tickets one caller may get a minute
+	// (live-ticket; the LiveTicketsPerMinute parameter).
+	LiveTicketsPerMinute = "LIVE_TICKETS_PER_MINUTE"
 	// ConnectionsEndpoint is the WebSocket API's @connections management endpoint
 	// (live-notify): its stage URL in AWS, the local server's locally. The SDK's client
 	// reads it as the service's endpoint, like AWS_ENDPOINT_URL_DYNAMODB.
@@ -154,6 +160,19 @@ func Days(env map[string]string, name string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be a whole number of days, got %q", name, env[name])
 	}
 	return time.Duration(n) * 24 * time.Hour, nil
+}
+
+// Count reads environment variable name as a whole number, 1 or more.
+func Count(name string) (int, error) {
+	env, err := Require(name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(env[name])
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s must be a whole number, 1 or more, got %q", name, env[name])
+	}
+	return n, nil
 }
 
 // Base is what every function starts with.

@@ -122,3 +122,18 @@ func TestDays(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for v, want := range map[string]int{"1": 1, "10": 10} {
+		t.Setenv(LiveTicketsPerMinute, v)
+		if got, err := Count(LiveTicketsPerMinute); err != nil || got != want {
+			t.Errorf("Count(%q) = %v, %v", v, got, err)
+		}
+	}
+	for _, v := range []string{"", "0", "-1", "ten", "1.5"} {
+		t.Setenv(LiveTicketsPerMinute, v)
+		if _, err := Count(LiveTicketsPerMinute); err == nil {
+			t.Errorf("Count(%q) accepted", v)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,9 @@ import (
 // behaviour against real DynamoDB is tested in tests/integration (live_test.go).
 type liveAPI struct {
 	puts    []*dynamodb.PutItemInput
+	updates []*dynamodb.UpdateItemInput
+	// updErrs answer the updates in turn (nil once they run out); err does not.
+	updErrs []error
 	deletes []*dynamodb.DeleteItemInput
 	queries []*dynamodb.QueryInput
 	delOut  *dynamodb.DeleteItemOutput
@@ -29,6 +33,15 @@ type liveAPI struct {
 func (f *liveAPI) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	f.puts = append(f.puts, in)
 	return &dynamodb.PutItemOutput{}, f.err
+}
+
+func (f *liveAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	f.updates = append(f.updates, in)
+	var err error
+	if len(f.updErrs) > 0 {
+		err, f.updErrs = f.updErrs[0], f.updErrs[1:]
+	}
+	return &dynamodb.UpdateItemOutput{}, err
 }
 
 func (f *liveAPI) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
@@ -57,7 +70,7 @@ var liveT0 = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 const secret = "sample-ticket-alice-for-events-live-connect"
 
 func newTestLive(api *liveAPI) *Live {
-	return NewLive(api, "live", func() time.Time { return liveT0 }, func() string { return secret })
+	return NewLive(api, "live", func() time.Time { return liveT0 }, func() string { return secret }, live.UserLimits{Connections: 3, TicketsPerMinute: 2})
 }
 
 func s(v types.AttributeValue) string {
@@ -220,5 +233,132 @@ func TestAudienceQueriesItsIndexPageByPage(t *testing.T) {
 	if _, err := newTestLive(api).Audience(context.Background(), live.Audience{Owner: "alice"}); err != nil ||
 		aws.ToString(api.queries[0].IndexName) != IndexByUser || s(api.queries[0].ExpressionAttributeValues[":k"]) != "alice" {
 		t.Errorf("owner audience: %v %+v", err, api.queries)
+	}
+}
+
+// places is a user item's conns: each connection id with the epoch second its place ends.
+func places(ends map[string]int64) map[string]types.AttributeValue {
+	m := map[string]types.AttributeValue{}
+	for id, end := range ends {
+		m[id] = iAV(end)
+	}
+	return map[string]types.AttributeValue{"pk": sAV("USER#alice"), "conns": &types.AttributeValueMemberM{Value: m}}
+}
+
+// TestOpenClaimsAPlaceFirst: the usual connect is two writes, the claim (room is left) and
+// the record; both end at the same second.
+func TestOpenClaimsAPlaceFirst(t *testing.T) {
+	api := &liveAPI{}
+	if err := newTestLive(api).Open(context.Background(), live.Connection{ID: "c1", Sub: "alice", ConnectedAt: liveT0}); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.updates) != 1 || len(api.puts) != 1 {
+		t.Fatalf("%d updates, %d puts: want one claim, then the record", len(api.updates), len(api.puts))
+	}
+	u := api.updates[0]
+	if s(u.Key["pk"]) != "USER#alice" || aws.ToString(u.UpdateExpression) != "SET conns.#c = :exp, expiresAt = :itemExp" ||
+		aws.ToString(u.ConditionExpression) != "attribute_exists(conns) AND size(conns) < :limit" || s(u.ExpressionAttributeValues[":limit"]) != "3" || u.ExpressionAttributeNames["#c"] != "c1" {
+		t.Errorf("claim %+v", u)
+	}
+	if s(u.ExpressionAttributeValues[":exp"]) != s(api.puts[0].Item["expiresAt"]) {
+		t.Errorf("the place ends at %s, the record at %s", s(u.ExpressionAttributeValues[":exp"]), s(api.puts[0].Item["expiresAt"]))
+	}
+}
+
+// TestOpenDecidesFromTheItemItsClaimMet: a refused claim returns the user item, and the
+// next write follows from it: the first place of a caller, a refusal when every place is
+// live, expired places dropped in the same write, or a retry of our own claim.
+func TestOpenDecidesFromTheItemItsClaimMet(t *testing.T) {
+	live1, gone := liveT0.Unix()+60, liveT0.Unix()-1
+	ccf := func(it map[string]types.AttributeValue) error {
+		return &types.ConditionalCheckFailedException{Item: it}
+	}
+	cases := []struct {
+		name       string
+		met        map[string]types.AttributeValue
+		want       error
+		update     string
+		condition  string
+		limit      string
+		wantRecord bool
+	}{
+		{"no user item yet", nil, nil, "SET conns = :conns, expiresAt = :itemExp", "attribute_not_exists(conns)", "", true},
+		{"every place live", places(map[string]int64{"a": live1, "b": live1, "c": live1}), live.ErrTooManyConnections, "", "", "", false},
+		{"two places expired", places(map[string]int64{"a": live1, "b": gone, "c": gone}), nil,
+			"REMOVE conns.#s0, conns.#s1 SET conns.#c = :exp, expiresAt = :itemExp", "attribute_exists(conns) AND size(conns) < :limit AND conns.#s0 = :s0 AND conns.#s1 = :s1", "5", true},
+		{"our own claim, retried by the SDK", places(map[string]int64{"a": live1, "b": live1, "c1": live1}), nil, "", "", "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			api := &liveAPI{updErrs: []error{ccf(c.met)}}
+			err := newTestLive(api).Open(context.Background(), live.Connection{ID: "c1", Sub: "alice", ConnectedAt: liveT0})
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err %v, want %v", err, c.want)
+			}
+			if (len(api.puts) == 1) != c.wantRecord {
+				t.Errorf("%d records put, want record: %v", len(api.puts), c.wantRecord)
+			}
+			if c.update == "" {
+				if len(api.updates) != 1 {
+					t.Errorf("%d writes after the refused claim, want none", len(api.updates)-1)
+				}
+				return
+			}
+			u := api.updates[1]
+			if aws.ToString(u.UpdateExpression) != c.update || aws.ToString(u.ConditionExpression) != c.condition ||
+				(c.limit != "" && s(u.ExpressionAttributeValues[":limit"]) != c.limit) {
+				t.Errorf("second write %q if %q (limit %s)", aws.ToString(u.UpdateExpression), aws.ToString(u.ConditionExpression), s(u.ExpressionAttributeValues[":limit"]))
+			}
+			if c.name == "two places expired" && (u.ExpressionAttributeNames["#s0"] != "b" || u.ExpressionAttributeNames["#s1"] != "c" || s(u.ExpressionAttributeValues[":s0"]) != strconv.FormatInt(gone, 10)) {
+				t.Errorf("drops %v %v", u.ExpressionAttributeNames, u.ExpressionAttributeValues)
+			}
+		})
+	}
+	// Others' connects keep changing the item: a bounded number of tries, then 503.
+	races := make([]error, 20)
+	for i := range races {
+		races[i] = ccf(places(map[string]int64{"a": live1, "b": gone, "c": live1}))
+	}
+	api := &liveAPI{updErrs: races}
+	if err := newTestLive(api).Open(context.Background(), live.Connection{ID: "c1", Sub: "alice", ConnectedAt: liveT0}); !errors.Is(err, lifecycle.ErrUnavailable) || len(api.updates) != claimRaces(3) {
+		t.Errorf("after %d writes: %v", len(api.updates), err)
+	}
+}
+
+// TestCloseGivesThePlaceBack: forgetting a connection frees its caller's place; forgetting
+// an unknown one writes nothing more.
+func TestCloseGivesThePlaceBack(t *testing.T) {
+	api := &liveAPI{delOut: &dynamodb.DeleteItemOutput{Attributes: map[string]types.AttributeValue{"pk": sAV("CONN#c1"), "userId": sAV("alice")}}}
+	if err := newTestLive(api).Close(context.Background(), "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.updates) != 1 || s(api.updates[0].Key["pk"]) != "USER#alice" || aws.ToString(api.updates[0].UpdateExpression) != "REMOVE conns.#c" || api.updates[0].ExpressionAttributeNames["#c"] != "c1" {
+		t.Fatalf("release %+v", api.updates)
+	}
+	api = &liveAPI{}
+	if err := newTestLive(api).Close(context.Background(), "unknown"); err != nil || len(api.updates) != 0 {
+		t.Errorf("an unknown connection: %v, %d updates", err, len(api.updates))
+	}
+}
+
+// TestIssueTicketCountsTheCallersMinute: each ticket is counted in the caller's minute
+// first; once the minute's count is spent, a RateLimitedError says until when.
+func TestIssueTicketCountsTheCallersMinute(t *testing.T) {
+	api := &liveAPI{}
+	store := NewLive(api, "live", func() time.Time { return liveT0.Add(45 * time.Second) }, func() string { return secret }, live.UserLimits{TicketsPerMinute: 2})
+	if _, err := store.IssueTicket(context.Background(), lifecycle.Actor{Sub: "dana"}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	u := api.updates[0]
+	if s(u.Key["pk"]) != "TICKETS#dana#"+strconv.FormatInt(liveT0.Unix(), 10) || aws.ToString(u.ConditionExpression) != "attribute_not_exists(issued) OR issued < :limit" ||
+		s(u.ExpressionAttributeValues[":limit"]) != "2" || s(u.ExpressionAttributeValues[":exp"]) != strconv.FormatInt(liveT0.Add(2*time.Minute).Unix(), 10) {
+		t.Errorf("count %+v", u)
+	}
+	api = &liveAPI{updErrs: []error{&types.ConditionalCheckFailedException{}}}
+	store = NewLive(api, "live", func() time.Time { return liveT0.Add(45 * time.Second) }, func() string { return secret }, live.UserLimits{TicketsPerMinute: 2})
+	_, err := store.IssueTicket(context.Background(), lifecycle.Actor{Sub: "dana"}, time.Time{})
+	limited, ok := errors.AsType[*lifecycle.RateLimitedError](err)
+	if !ok || limited.RetryAfter != 15*time.Second || len(api.puts) != 0 {
+		t.Errorf("over the limit: %v, %d tickets stored", err, len(api.puts))
 	}
 }

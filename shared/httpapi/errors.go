@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
@@ -47,6 +49,7 @@ const (
 	codeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
 	codeConflict             = "CONFLICT"
 	codeUnavailable          = "UNAVAILABLE"
+	codeRateLimited          = "RATE_LIMITED"
 	codeRouteNotFound        = "ROUTE_NOT_FOUND"
 	codeInternal             = "INTERNAL"
 )
@@ -106,6 +109,7 @@ func failure(fn string, err error) (int, errorBody) {
 	ref := refusals[fn]
 	var invalidReq *InvalidRequestError
 	var badTransition *lifecycle.InvalidTransitionError
+	var limited *lifecycle.RateLimitedError
 	switch {
 	case errors.Is(err, errRouteNotFound):
 		return http.StatusNotFound, errorBody{Error: "Not Found", Code: codeRouteNotFound}
@@ -139,6 +143,9 @@ func failure(fn string, err error) (int, errorBody) {
 			Details: "send a new key for a new request; reuse a key only to retry the same request"}
 	case errors.Is(err, lifecycle.ErrConflict):
 		return http.StatusConflict, errorBody{Error: "Conflict", Code: codeConflict, Details: "the record changed while the request was processed; retry"}
+	case errors.As(err, &limited):
+		return http.StatusTooManyRequests, errorBody{Error: "Too Many Requests", Code: codeRateLimited,
+			Details: "at most " + limited.Limit + "; retry after the Retry-After seconds"}
 	case errors.Is(err, lifecycle.ErrUnavailable):
 		return http.StatusServiceUnavailable, errorBody{Error: "Service Unavailable", Code: codeUnavailable}
 	default:
@@ -186,9 +193,14 @@ func writeError(w http.ResponseWriter, fn, requestID string, err error) (int, st
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.code = body.Code
 	}
+	var limited *lifecycle.RateLimitedError
 	switch status {
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfterSeconds)
+	case http.StatusTooManyRequests:
+		if errors.As(err, &limited) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.RetryAfter.Seconds()))))
+		}
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}

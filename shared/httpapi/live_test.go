@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,6 +75,8 @@ func TestLiveTicketRefusals(t *testing.T) {
 		{"a body naming someone else", ticketRequest("/live/tickets", "alice", "", `{"sub":"bob"}`), nil, http.StatusBadRequest, codeInvalidRequest},
 		{"store throttled", ticketRequest("/api/live/tickets", "alice", "", ""), lifecycle.ErrUnavailable, http.StatusServiceUnavailable, codeUnavailable},
 		{"store broken", ticketRequest("/api/live/tickets", "alice", "", ""), errBoom, http.StatusInternalServerError, codeInternal},
+		{"the caller's tickets of this minute spent", ticketRequest("/api/live/tickets", "alice", "", ""),
+			&lifecycle.RateLimitedError{Limit: "30 live tickets a minute per caller", RetryAfter: 14200 * time.Millisecond}, http.StatusTooManyRequests, codeRateLimited},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -82,6 +85,9 @@ func TestLiveTicketRefusals(t *testing.T) {
 			resp := invoke(t, LiveTicket(logger, defaults, store), c.req.event())
 			if resp.StatusCode != c.status || decodeBody(t, resp)["code"] != c.code {
 				t.Fatalf("status %d body %s, want %d %s", resp.StatusCode, resp.Body, c.status, c.code)
+			}
+			if c.status == http.StatusTooManyRequests && (resp.Headers["Retry-After"] != "15" || !strings.Contains(decodeBody(t, resp)["details"].(string), "30 live tickets a minute")) {
+				t.Errorf("a rate-limited caller is told %q, Retry-After %q; want when to come back", resp.Body, resp.Headers["Retry-After"])
 			}
 			if c.err == nil && len(store.issued) != 0 {
 				t.Errorf("a refused request issued a ticket")

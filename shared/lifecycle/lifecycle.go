@@ -50,6 +50,17 @@ var (
 	ErrUnavailable = errors.New("temporarily unavailable")
 )
 
+// RateLimitedError says the caller has used up a per-caller allowance (Limit, in words)
+// until RetryAfter has passed.
+type RateLimitedError struct {
+	Limit      string
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("rate limited: %s; retry after %s", e.Limit, e.RetryAfter)
+}
+
 // InvalidTransitionError says the entity's current status does not allow the action.
 type InvalidTransitionError struct {
 	Action  string

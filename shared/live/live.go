@@ -93,4 +93,21 @@ var (
 	ErrTicketExpired = errors.New("ticket expired")
 	// ErrGone: the connection no longer exists (API Gateway's 410 GoneException).
 	ErrGone = errors.New("connection gone")
+	// ErrTooManyConnections: the caller already holds UserLimits.Connections open
+	// connections; $connect refuses another.
+	ErrTooManyConnections = errors.New("the caller holds as many connections as allowed")
 )
+
+// UserLimits are what one caller may take of the channel, so that no one user can use up
+// a route's limit or make every event fan out to thousands of their connections. The
+// store enforces both with conditional writes, so concurrent requests cannot exceed them.
+type UserLimits struct {
+	// Connections is how many connections one caller may hold open at once.
+	Connections int
+	// TicketsPerMinute is how many tickets one caller may get in a calendar minute (UTC).
+	TicketsPerMinute int
+}
+
+// DefaultUserLimits: ten open tabs or devices, and tickets for three reconnects a minute
+// of each of them.
+func DefaultUserLimits() UserLimits { return UserLimits{Connections: 10, TicketsPerMinute: 30} }

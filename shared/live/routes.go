@@ -71,7 +71,8 @@ func (o Origins) Admits(origin string) bool {
 // Connect is the $connect route: it accepts the connection when the client offers the
 // channel's subprotocol with a ticket it can redeem, and records it. Refused: 403 for a page
 // of an origin not admitted (before its ticket is touched), 401 (no ticket, or one unknown,
-// used or expired; the log says which). A failing store: 503 or 500, and the client
+// used or expired; the log says which), 429 when the caller already holds as many
+// connections as UserLimits allows (the ticket is spent). A failing store: 503 or 500, and the client
 // reconnects with a new ticket.
 func Connect(logger *slog.Logger, store Opener, now func() time.Time, origins Origins) RouteHandler {
 	return serveRoute(logger, now, func(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
@@ -94,7 +95,10 @@ func Connect(logger *slog.Logger, store Opener, now func() time.Time, origins Or
 			return respond(storeStatus(err), ""), failure(err)
 		}
 		c.ID, c.ConnectedAt = req.RequestContext.ConnectionID, now()
-		if err := store.Open(ctx, c); err != nil {
+		if err := store.Open(ctx, c); errors.Is(err, ErrTooManyConnections) {
+			log.Warn("connection refused: the caller holds as many as allowed", "sub", c.Sub)
+			return respond(http.StatusTooManyRequests, ""), "tooManyConnections"
+		} else if err != nil {
 			log.Error("recording the connection failed", "sub", c.Sub, "err", err)
 			return respond(storeStatus(err), ""), failure(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -181,6 +182,9 @@ func TestConnectRefusals(t *testing.T) {
 		{"connection not recorded", func(s *memTickets) map[string]string {
 			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
 		}, nil, errors.New("boom"), http.StatusInternalServerError, 1},
+		{"the caller holds as many connections as allowed", func(s *memTickets) map[string]string {
+			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
+		}, nil, fmt.Errorf("claim: %w", ErrTooManyConnections), http.StatusTooManyRequests, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -102,6 +102,20 @@ func TestLiveChannel(t *testing.T) {
 	if v := flow(get(tpl.Root, "Resources", "LiveConnectFunction", "Properties", "Environment", "Variables", config.LiveAllowedOrigins)); v != "!Join [,, !Ref CorsAllowedOrigins]" {
 		t.Errorf("live-connect's %s is %q, want the API's CorsAllowedOrigins", config.LiveAllowedOrigins, v)
 	}
+	// The per-caller limits (issue 23) come from parameters whose defaults are the ones
+	// make run and the tests use.
+	limits := live.DefaultUserLimits()
+	for _, c := range []struct{ fn, env, param, want string }{
+		{"LiveConnectFunction", config.LiveConnectionsPerUser, "LiveConnectionsPerUser", strconv.Itoa(limits.Connections)},
+		{"LiveTicketFunction", config.LiveTicketsPerMinute, "LiveTicketsPerMinute", strconv.Itoa(limits.TicketsPerMinute)},
+	} {
+		if v := res(c.fn)("Properties", "Environment", "Variables", c.env); v != "!Ref "+c.param {
+			t.Errorf("%s's %s is %q, want the %s parameter", c.fn, c.env, v, c.param)
+		}
+		if d := scalar(get(tpl.Root, "Parameters", c.param, "Default")); d != c.want {
+			t.Errorf("%s defaults to %q, want %s (live.DefaultUserLimits)", c.param, d, c.want)
+		}
+	}
 	if ops := readDoc(t, "docs/operations.md"); !strings.Contains(ops, "aws apigateway update-account") {
 		t.Error("docs/operations.md's First deploy must set the account's API Gateway CloudWatch role the WebSocket access log needs")
 	}

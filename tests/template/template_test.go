@@ -240,13 +240,15 @@ var grants = map[string]map[string][]string{
 		"sqs:GetQueueAttributes": {"!GetAtt AuditQueue.Arn"},
 		"dynamodb:PutItem":       {"!GetAtt AuditTable.Arn"},
 	},
-	httpapi.FnLiveTicket: {"dynamodb:PutItem": {"!GetAtt LiveTable.Arn"}},
-	live.FnConnect:       {"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"}, "dynamodb:PutItem": {"!GetAtt LiveTable.Arn"}},
-	live.FnDisconnect:    {"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"}},
-	live.FnDefault:       {},
+	httpapi.FnLiveTicket: {"dynamodb:PutItem": {"!GetAtt LiveTable.Arn"}, "dynamodb:UpdateItem": {"!GetAtt LiveTable.Arn"}},
+	live.FnConnect: {"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"}, "dynamodb:PutItem": {"!GetAtt LiveTable.Arn"},
+		"dynamodb:UpdateItem": {"!GetAtt LiveTable.Arn"}},
+	live.FnDisconnect: {"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"}, "dynamodb:UpdateItem": {"!GetAtt LiveTable.Arn"}},
+	live.FnDefault:    {},
 	live.FnNotify: {
 		"dynamodb:Query":      {"!Sub ${LiveTable.Arn}/index/byUser", "!Sub ${LiveTable.Arn}/index/byJobReader"},
 		"dynamodb:DeleteItem": {"!GetAtt LiveTable.Arn"},
+		"dynamodb:UpdateItem": {"!GetAtt LiveTable.Arn"},
 		"execute-api:ManageConnections": {
 			"!Sub arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${Stage}/POST/@connections/*",
 			"!Sub arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${Stage}/DELETE/@connections/*",
@@ -284,11 +286,13 @@ var leadingKeys = map[string]map[string]string{
 	httpapi.FnGetInterview:    {"*": "INTERVIEW#*"},
 	httpapi.FnCancelJob:       {"*": "JOB#*"},
 	httpapi.FnGetJob:          {"*": "JOB#*"},
-	httpapi.FnLiveTicket:      {"*": "TICKET#*"},
-	// $connect deletes the ticket it redeems and puts the connection.
-	live.FnConnect:    {"dynamodb:DeleteItem": "TICKET#*", "dynamodb:PutItem": "CONN#*"},
-	live.FnDisconnect: {"*": "CONN#*"},
-	live.FnNotify:     {"dynamodb:DeleteItem": "CONN#*"},
+	// live-ticket puts the ticket and counts the caller's tickets of the minute.
+	httpapi.FnLiveTicket: {"dynamodb:PutItem": "TICKET#*", "dynamodb:UpdateItem": "TICKETS#*"},
+	// $connect deletes the ticket it redeems, claims one of the caller's places on their
+	// user item and puts the connection; whoever forgets a connection gives its place back.
+	live.FnConnect:    {"dynamodb:DeleteItem": "TICKET#*", "dynamodb:PutItem": "CONN#*", "dynamodb:UpdateItem": "USER#*"},
+	live.FnDisconnect: {"dynamodb:DeleteItem": "CONN#*", "dynamodb:UpdateItem": "USER#*"},
+	live.FnNotify:     {"dynamodb:DeleteItem": "CONN#*", "dynamodb:UpdateItem": "USER#*"},
 }
 
 // confinedTo returns the prefix a statement of fn granting actions must be confined to.

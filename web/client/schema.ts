@@ -190,7 +190,10 @@ export interface paths {
          *     must be redeemed within 30 seconds, once: offer it as the subprotocol
          *     `ticket.<ticket>` beside `lifecycle.live.v1`. A ticket unknown, used or expired is
          *     refused with 401 at the handshake. Each call issues a new ticket (a retry simply gets
-         *     another; unused tickets expire), so `Idempotency-Key` is not read.
+         *     another; unused tickets expire), so `Idempotency-Key` is not read. Per caller: at
+         *     most 30 tickets a minute (429 beyond), and at most 10 open connections (a handshake
+         *     beyond is refused with 429; the deployment's `LiveTicketsPerMinute` and
+         *     `LiveConnectionsPerUser` may say otherwise).
          */
         post: operations["createLiveTicket"];
         delete?: never;
@@ -207,7 +210,7 @@ export interface components {
             /** @description The message the product specifications fix. */
             error: string;
             /** @enum {string} */
-            code?: "INVALID_REQUEST" | "INVALID_TRANSITION" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INTERNAL" | "UNAVAILABLE";
+            code?: "INVALID_REQUEST" | "INVALID_TRANSITION" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "UNAVAILABLE";
             details?: string;
             /** @description The entity's status when a transition was refused. */
             currentStatus?: string;
@@ -1215,6 +1218,30 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            /**
+             * @description The caller has had as many tickets this minute (UTC) as a caller may
+             *     (`LiveTicketsPerMinute`, 30 unless the deployment says otherwise); come back
+             *     after `Retry-After` seconds, when the next minute starts. Other callers are not
+             *     affected. (API Gateway's own throttling is a 429 too, with its own body.)
+             */
+            429: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too Many Requests",
+                     *       "code": "RATE_LIMITED",
+                     *       "details": "at most 30 live tickets a minute per caller; retry after the Retry-After seconds",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -299,7 +299,7 @@ func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
 		return fmt.Errorf("create live table %s: %w", table, err)
 	}
 	now := time.Now()
-	store := dynamo.NewLive(db, table, func() time.Time { return now }, live.NewTicketSecret)
+	store := dynamo.NewLive(db, table, func() time.Time { return now }, live.NewTicketSecret, live.UserLimits{})
 	alice := lifecycle.Actor{Sub: "alice"}
 	for _, t := range []live.Ticket{
 		{Secret: SampleTicket, ExpiresAt: now.Add(24 * time.Hour)},

@@ -90,6 +90,9 @@ type Options struct {
 	// Stores, when set, builds the stores of the in-process functions (see
 	// wiring.Config.Stores).
 	Stores func(db *dynamodb.Client, table string) httpapi.Stores
+	// LiveLimits, when set, replace the live channel's per-caller limits (make bench lifts
+	// them to measure one caller's fan-out at a thousand connections).
+	LiveLimits *live.UserLimits
 	// Elsewhere, when set, is called once the services are up, with what a function
 	// process needs to reach them; the functions it returns replace the in-process ones
 	// (`make reliability` runs the real bootstraps under the Runtime API this way).
@@ -311,7 +314,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if len(o.DynamoDBOptions) > 0 {
 		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
 	}
-	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: elsewhere.HTTP}
+	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: elsewhere.HTTP, LiveLimits: o.LiveLimits}
 	if len(o.CORSOrigins) > 0 {
 		wc.CORS = corsFromTemplate(tpl, o.CORSOrigins)
 	}

@@ -45,6 +45,9 @@ type Config struct {
 	// Replace serves these functions with other handlers than their in-process ones (for
 	// example their real bootstraps under the Runtime API).
 	Replace map[string]gateway.Handler
+	// LiveLimits, when set, replace the per-caller limits of the live channel (nil:
+	// live.DefaultUserLimits, the template's defaults).
+	LiveLimits *live.UserLimits
 }
 
 // Defaults are the HTTP functions' settings as template.yaml's parameter defaults give
@@ -56,8 +59,11 @@ func Defaults() config.HTTP {
 // Env is the environment that gives a function process settings s, as template.yaml
 // sets it.
 func Env(s config.HTTP) []string {
+	limits := live.DefaultUserLimits()
 	return []string{config.RolesClaim + "=" + s.RolesClaim, config.LogReasons + "=" + strconv.FormatBool(s.LogReasons),
-		config.LiveAllowedOrigins + "=" + strings.Join(LiveOrigins(), ",")}
+		config.LiveAllowedOrigins + "=" + strings.Join(LiveOrigins(), ","),
+		config.LiveConnectionsPerUser + "=" + strconv.Itoa(limits.Connections),
+		config.LiveTicketsPerMinute + "=" + strconv.Itoa(limits.TicketsPerMinute)}
 }
 
 // LiveOrigins are the origins the local live channel admits: any, since the local server's
@@ -100,7 +106,11 @@ func New(c Config) (http.Handler, error) {
 // LiveStore is the live channel's store (tickets and connections), as the live functions
 // build it.
 func LiveStore(c Config) *dynamo.Live {
-	return dynamo.NewLive(c.DB, c.LiveTable, c.Now, live.NewTicketSecret)
+	limits := live.DefaultUserLimits()
+	if c.LiveLimits != nil {
+		limits = *c.LiveLimits
+	}
+	return dynamo.NewLive(c.DB, c.LiveTable, c.Now, live.NewTicketSecret, limits)
 }
 
 // LiveRoutes returns the WebSocket routes' handlers, wired as in functions/live-connect,

@@ -37,6 +37,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
@@ -178,6 +179,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		DynamoDBOptions: []func(*dynamodb.Options){count, meter.Option},
 		StreamTap:       probe.streamTap,
 		NotifyTap:       probe.notifyTap,
+		// No per-caller limits: the live part opens a thousand connections of one caller.
+		LiveLimits: &live.UserLimits{},
 	})
 	if err != nil {
 		return nil, err
