@@ -138,7 +138,8 @@ CMD_BIN := bin/cmd
 # When this make began, in Unix milliseconds: `make run`'s ready line counts the set-up from here.
 RUN_STARTED := $(shell date +%s%3N)
 
-# The developer commands (tools/cmd/<name>: run, token, events, invoke, samlocal, bench, reliability),
+# The developer commands (tools/cmd/<name>: run, token, events, invoke, samlocal, bench, reliability,
+# smoke, preflight),
 # built once and rebuilt only when Go code changes, so `make token` answers at once.
 GO_SOURCES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*' -not -path './web/*') go.mod go.sum
 $(CMD_BIN)/run: $(CONSOLE_READY)
@@ -210,6 +211,16 @@ token: $(CMD_BIN)/token ## print a dev token: make token SUB=alice [ROLES=Dispat
 smoke: $(CMD_BIN)/smoke ## check a deployed stage (or make run): make smoke URL=<ApiUrl> TOKEN=<JWT> [ORIGIN=<frontend origin>] [SESSION=<id> TRANSITION=pause|resume|cancel]
 	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo "usage: make smoke URL=<ApiUrl output> TOKEN=<a user's JWT> [ORIGIN=https://app.example.com] [SESSION=<session id> TRANSITION=pause]"; exit 2; }
 	@$(CMD_BIN)/smoke -url "$(URL)" -token "$(TOKEN)" -origin "$(ORIGIN)" -session "$(SESSION)" -transition "$(or $(TRANSITION),pause)"
+
+# The Makefile's fixed local credentials and region (above) would stand in for the account's:
+# preflight drops those it set, so the SDK's default chain (environment, profile, SSO)
+# finds the real ones, and the region is samconfig.toml's unless AWS_REGION is set.
+PREFLIGHT_ENV := $(foreach v,AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY,$(if $(filter file,$(origin $(v))),-u $(v)))
+
+.PHONY: preflight
+preflight: $(CMD_BIN)/preflight ## before a deploy, with the account's credentials: what `sam deploy --config-env ENV` would trip on, each with its fix: make preflight ENV=dev|prod
+	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<samconfig.toml environment: dev or prod> (with the account's AWS credentials)"; exit 2; }
+	@env $(PREFLIGHT_ENV) $(CMD_BIN)/preflight -env "$(ENV)"
 
 ## ---- checks ----
 

@@ -8,72 +8,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/BurntSushi/toml"
 	"gopkg.in/yaml.v3"
 
 	"github.com/lifecycle-api/lifecycle/shared/auth"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/tools/deploy/samconfig"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
-// environment is one deployable environment of samconfig.toml: what `sam deploy
-// --config-env <name>` is given.
-type environment struct {
-	name, stack, region, capabilities, tags string
-	params                                  map[string]string
-}
-
 // environments reads samconfig.toml's environments that deploy (those with a stack name).
-func environments(t *testing.T) []environment {
+func environments(t *testing.T) []samconfig.Environment {
 	t.Helper()
-	var raw map[string]any
-	if _, err := toml.DecodeFile("../../samconfig.toml", &raw); err != nil {
+	envs, err := samconfig.Load("../../samconfig.toml")
+	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := map[string]map[string]map[string]any{}
-	for name, v := range raw {
-		cmds, ok := v.(map[string]any)
-		if !ok {
-			continue // version
-		}
-		cfg[name] = map[string]map[string]any{}
-		for cmd, c := range cmds {
-			cfg[name][cmd], _ = c.(map[string]any)
-		}
-	}
-	var out []environment
-	for name, cmds := range cfg {
-		if name == "version" {
-			continue
-		}
-		merged := map[string]any{}
-		for _, cmd := range []string{"global", "deploy"} {
-			ps, _ := cmds[cmd]["parameters"].(map[string]any)
-			for k, v := range ps {
-				merged[k] = v
-			}
-		}
-		str := func(k string) string { s, _ := merged[k].(string); return s }
-		if str("stack_name") == "" {
-			if cmds["deploy"] != nil {
-				t.Errorf("samconfig.toml [%s] has deploy parameters but no stack_name", name)
-			}
-			continue
-		}
-		env := environment{name: name, stack: str("stack_name"), region: str("region"), capabilities: str("capabilities"), tags: str("tags"), params: map[string]string{}}
-		for _, kv := range strings.Fields(str("parameter_overrides")) {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
-				t.Errorf("[%s] parameter_overrides: %q is not Name=Value", name, kv)
-			}
-			env.params[k] = v
-		}
-		out = append(out, env)
-	}
-	slices.SortFunc(out, func(a, b environment) int { return strings.Compare(a.name, b.name) })
-	return out
+	return envs
 }
 
 // parameters returns the template's parameters by name.
@@ -124,42 +76,42 @@ func TestEveryEnvironmentDeploysAFreshStack(t *testing.T) {
 	}
 	stacks := map[string]string{}
 	for _, env := range envs {
-		if other, ok := stacks[env.stack]; ok {
-			t.Errorf("[%s] and [%s] both deploy stack %s", env.name, other, env.stack)
+		if other, ok := stacks[env.Stack]; ok {
+			t.Errorf("[%s] and [%s] both deploy stack %s", env.Name, other, env.Stack)
 		}
-		stacks[env.stack] = env.name
-		if env.region == "" {
-			t.Errorf("[%s] names no region", env.name)
+		stacks[env.Stack] = env.Name
+		if env.Region == "" {
+			t.Errorf("[%s] names no region", env.Name)
 		}
-		caps := strings.Fields(env.capabilities)
+		caps := strings.Fields(env.Capabilities)
 		if !slices.Contains(caps, "CAPABILITY_IAM") || !slices.Contains(caps, "CAPABILITY_AUTO_EXPAND") {
-			t.Errorf("[%s] capabilities %q: the stack creates roles (CAPABILITY_IAM) and uses AWS::LanguageExtensions (CAPABILITY_AUTO_EXPAND)", env.name, env.capabilities)
+			t.Errorf("[%s] capabilities %q: the stack creates roles (CAPABILITY_IAM) and uses AWS::LanguageExtensions (CAPABILITY_AUTO_EXPAND)", env.Name, env.Capabilities)
 		}
 		tags := map[string]string{}
-		for _, kv := range strings.Fields(env.tags) {
+		for _, kv := range strings.Fields(env.Tags) {
 			k, v, _ := strings.Cut(kv, "=")
 			tags[k] = v
 		}
-		if tags["project"] != "lifecycle" || tags["environment"] != env.params["Stage"] || tags["cost-center"] == "" {
-			t.Errorf("[%s] tags %q: want project=lifecycle, environment=<Stage> and a cost-center", env.name, env.tags)
+		if tags["project"] != "lifecycle" || tags["environment"] != env.Params["Stage"] || tags["cost-center"] == "" {
+			t.Errorf("[%s] tags %q: want project=lifecycle, environment=<Stage> and a cost-center", env.Name, env.Tags)
 		}
 		for name, p := range params {
-			v, set := env.params[name]
+			v, set := env.Params[name]
 			if !set && get(p, "Default") == nil {
-				t.Errorf("[%s] gives no value for %s, which has no default: a first deploy fails", env.name, name)
+				t.Errorf("[%s] gives no value for %s, which has no default: a first deploy fails", env.Name, name)
 			}
 			if set {
 				if why := checkValue(p, v); why != "" {
-					t.Errorf("[%s] %s=%s: %s", env.name, name, v, why)
+					t.Errorf("[%s] %s=%s: %s", env.Name, name, v, why)
 				}
 			}
 		}
-		for name := range env.params {
+		for name := range env.Params {
 			if params[name] == nil {
-				t.Errorf("[%s] sets %s, which the template does not have", env.name, name)
+				t.Errorf("[%s] sets %s, which the template does not have", env.Name, name)
 			}
 		}
-		if env.name == "prod" && env.params["AlarmEmail"] == "" {
+		if env.Name == "prod" && env.Params["AlarmEmail"] == "" {
 			t.Error("[prod] subscribes no AlarmEmail: its alarms would reach no one")
 		}
 	}
@@ -195,13 +147,13 @@ func TestPerEnvironmentChoices(t *testing.T) {
 	}
 	for _, env := range environments(t) {
 		for _, p := range []string{"PublisherReservedConcurrency", "CorsAllowedOrigins", "LogCancelReasons", "AuditRetentionDays", "CreateExampleQueues", "DeploymentType"} {
-			if _, ok := env.params[p]; !ok {
-				t.Errorf("[%s] does not choose %s", env.name, p)
+			if _, ok := env.Params[p]; !ok {
+				t.Errorf("[%s] does not choose %s", env.Name, p)
 			}
 		}
-		gradual := strings.HasPrefix(env.params["DeploymentType"], "Canary") || strings.HasPrefix(env.params["DeploymentType"], "Linear")
-		if env.params["Stage"] == "prod" && (!gradual || env.params["CreateExampleQueues"] != "false") {
-			t.Errorf("[%s] must shift traffic gradually (canary or linear) and create no example queues", env.name)
+		gradual := strings.HasPrefix(env.Params["DeploymentType"], "Canary") || strings.HasPrefix(env.Params["DeploymentType"], "Linear")
+		if env.Params["Stage"] == "prod" && (!gradual || env.Params["CreateExampleQueues"] != "false") {
+			t.Errorf("[%s] must shift traffic gradually (canary or linear) and create no example queues", env.Name)
 		}
 	}
 }
@@ -367,8 +319,8 @@ func TestAFirstDeployFitsANewAccount(t *testing.T) {
 		t.Errorf("PublisherReservedConcurrency defaults to %s: a first deploy into a new account fails", d)
 	}
 	for _, env := range environments(t) {
-		if v := env.params["PublisherReservedConcurrency"]; v != "0" {
-			t.Errorf("[%s] reserves %s: its first deploy fails in an account whose quota cannot spare it (reserve only after the quota check)", env.name, v)
+		if v := env.Params["PublisherReservedConcurrency"]; v != "0" {
+			t.Errorf("[%s] reserves %s: its first deploy fails in an account whose quota cannot spare it (reserve only after the quota check)", env.Name, v)
 		}
 	}
 	if !strings.Contains(readDoc(t, "docs/operations.md"), "aws lambda get-account-settings") {
@@ -381,9 +333,9 @@ func TestAFirstDeployFitsANewAccount(t *testing.T) {
 // log groups need no key of their own. Dev logs them, as seed 000 asks.
 func TestProdLogsNoFreeText(t *testing.T) {
 	for _, env := range environments(t) {
-		want := map[string]string{"prod": "false", "dev": "true"}[env.params["Stage"]]
-		if got := env.params["LogCancelReasons"]; want != "" && got != want {
-			t.Errorf("[%s] LogCancelReasons=%s, want %s", env.name, got, want)
+		want := map[string]string{"prod": "false", "dev": "true"}[env.Params["Stage"]]
+		if got := env.Params["LogCancelReasons"]; want != "" && got != want {
+			t.Errorf("[%s] LogCancelReasons=%s, want %s", env.Name, got, want)
 		}
 	}
 }

@@ -30,8 +30,8 @@ func translated(t *testing.T, env string) map[string]any {
 		return res
 	}
 	for _, e := range environments(t) {
-		if e.name == env {
-			out, err := samtranslate.Translate("../../template.yaml", e.params)
+		if e.Name == env {
+			out, err := samtranslate.Translate("../../template.yaml", e.Params)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,33 +19,8 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
-	"github.com/lifecycle-api/lifecycle/tools/repo"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/mototest"
 )
-
-// start runs a moto server for one test, its log under test-output.
-func start(t *testing.T, o motoserver.Options) *motoserver.Server {
-	t.Helper()
-	prereq.Need(t, prereq.Moto)
-	root, err := repo.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.MkdirAll(filepath.Join(root, "test-output"), 0o755)
-	logf, err := os.Create(filepath.Join(root, "test-output", "motoserver-"+t.Name()+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logf.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	srv, err := motoserver.Start(ctx, logf, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	return srv
-}
 
 func client(endpoint string) *dynamodb.Client {
 	cfg := config.New("us-east-1", credentials.NewStaticCredentialsProvider("local", "local", ""))
@@ -129,7 +102,7 @@ func race(t *testing.T, db *dynamodb.Client, table string, rounds int, untilDoub
 // few rounds rather than one in twenty), some round has two winners; against the
 // serialised server, which the local stack runs, no round does.
 func TestConditionalWritesAreAtomic(t *testing.T) {
-	plain := client(start(t, motoserver.Options{Name: "moto, plain", SwitchInterval: time.Microsecond}).Endpoint)
+	plain := client(mototest.Start(t, motoserver.Options{Name: "moto, plain", SwitchInterval: time.Microsecond}).Endpoint)
 	createTable(t, plain, "race", false)
 	run, doubled := race(t, plain, "race", 400, true)
 	if doubled == 0 {
@@ -137,7 +110,7 @@ func TestConditionalWritesAreAtomic(t *testing.T) {
 	}
 	t.Logf("plain threaded moto: round %d had more than one winner", run)
 	const rounds = 40
-	ours := client(start(t, motoserver.Options{Name: "moto, serialised", Serialise: true, SwitchInterval: time.Microsecond}).Endpoint)
+	ours := client(mototest.Start(t, motoserver.Options{Name: "moto, serialised", Serialise: true, SwitchInterval: time.Microsecond}).Endpoint)
 	createTable(t, ours, "race", false)
 	if _, doubled := race(t, ours, "race", rounds, false); doubled != 0 {
 		t.Fatalf("%d rounds of %d had more than one winner on the serialised server", doubled, rounds)
@@ -149,13 +122,13 @@ func TestConditionalWritesAreAtomic(t *testing.T) {
 // on seeing what comes after (moto's own rollback swapped in a copy of the table, stream
 // included, and the reader's shard never moved again).
 func TestACancelledTransactionIsUndoneInPlace(t *testing.T) {
-	srv := start(t, motoserver.Options{Name: "moto, serialised", Serialise: true})
+	srv := mototest.Start(t, motoserver.Options{Name: "moto, serialised", Serialise: true})
 	if seen := afterACancelledTransaction(t, srv.Endpoint); fmt.Sprint(seen) != "[INSERT c]" {
 		t.Errorf("the stream reader saw %v, want [INSERT c]: the cancelled transaction's records, or nothing after it", seen)
 	}
 	// moto as it comes shows the reader the cancelled transaction's put, and never c: when
 	// this fails, moto has fixed its rollback, and serve.py's undo can go.
-	plain := start(t, motoserver.Options{Name: "moto, plain"})
+	plain := mototest.Start(t, motoserver.Options{Name: "moto, plain"})
 	if seen := afterACancelledTransaction(t, plain.Endpoint); fmt.Sprint(seen) == "[INSERT c]" {
 		t.Errorf("moto's own rollback no longer loses the stream reader: drop undo_cancelled_transactions from serve.py")
 	} else {
