@@ -150,6 +150,63 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 	}
 }
 
+// Create stores the session d makes for req.Actor under req.ID, in one transaction: the
+// session's put, guarded by there being no item under its key (a create never overwrites
+// one), and the request's record (requests.go). The item records the action and the actor
+// as a transition does, so the stream announces it (InterviewCreated). A retry of a create
+// that applied (its answer was lost) gets the session as it is now and replay true; the
+// same key with another request is lifecycle.ErrIdempotencyKeyReused.
+func (s *Interviews) Create(ctx context.Context, d interview.Draft, req interview.Request) (sess interview.Session, replay bool, err error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	sess = interview.New(req.ID, req.Actor, d, now)
+	item := SessionItem(sess)
+	item[attr.LastAction] = sAV(interview.ActionCreate)
+	item[attr.Actor] = actorAV(req.Actor)
+	if req.CorrelationID != "" {
+		item[attr.CorrelationID] = sAV(req.CorrelationID)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		ClientRequestToken: aws.String(s.newToken()),
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{
+				TableName:                           aws.String(s.table),
+				Item:                                item,
+				ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+				ExpressionAttributeNames:            map[string]string{"#pk": attr.PK},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}},
+			requestPut(s.table, interviewPK(sess.ID), req.Idempotency, sess.Version, now),
+		},
+	})
+	if err == nil {
+		return sess, false, nil
+	}
+	canceled, ok := errors.AsType[*types.TransactionCanceledException](err)
+	if !ok {
+		return interview.Session{}, false, storeError("create interview", err)
+	}
+	why := explainCanceled(canceled, req.Idempotency, now)
+	switch {
+	case why.err != nil:
+		return interview.Session{}, false, why.err
+	case why.replay:
+		cur, _, err := s.read(ctx, sess.ID)
+		if err == nil {
+			err = interview.Authorize(cur, req.Actor)
+		}
+		return cur, err == nil, err
+	}
+	// The put met an item under the id, and no record of this request. A client's key
+	// names its id (the caller's key, derived), so this is a retry of the key's create
+	// from before the record expired: answer with what it created.
+	if r := canceled.CancellationReasons; len(r) > 0 && len(r[0].Item) > 0 && req.Idempotency.Client {
+		if cur, err := SessionFromItem(r[0].Item); err == nil && interview.Authorize(cur, req.Actor) == nil {
+			return cur, true, nil
+		}
+	}
+	return interview.Session{}, false, fmt.Errorf("create interview %s: the id is taken: %w", sess.ID, lifecycle.ErrConflict)
+}
+
 // read is a strongly consistent GetItem of the session, decoded and as stored.
 func (s *Interviews) read(ctx context.Context, id string) (interview.Session, map[string]types.AttributeValue, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{

@@ -42,7 +42,7 @@ func (w transitionWrite) apply(e *expr) {
 	if w.reason != "" {
 		e.set(attr.CancelReason, sAV(w.reason))
 	}
-	e.set("lastAction", sAV(w.action))
+	e.set(attr.LastAction, sAV(w.action))
 	e.set(attr.Actor, actorAV(w.actor))
 	if w.corr != "" {
 		e.set(attr.CorrelationID, sAV(w.corr))

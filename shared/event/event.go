@@ -9,13 +9,13 @@
 package event
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 // Sources.
@@ -26,6 +26,7 @@ const (
 
 // Detail-types.
 const (
+	TypeInterviewCreated   = "InterviewCreated"
 	TypeInterviewCancelled = "InterviewCancelled"
 	TypeInterviewPaused    = "InterviewPaused"
 	TypeInterviewResumed   = "InterviewResumed"
@@ -34,6 +35,7 @@ const (
 
 // Types maps each detail-type to its source.
 var Types = map[string]string{
+	TypeInterviewCreated:   SourceInterviews,
 	TypeInterviewCancelled: SourceInterviews,
 	TypeInterviewPaused:    SourceInterviews,
 	TypeInterviewResumed:   SourceInterviews,
@@ -67,19 +69,24 @@ type Transition struct {
 	Actor         Actor  `json:"actor"`
 	// Version is the entity's version after the transition; it increases by one per
 	// transition, so it orders one entity's events.
-	Version        int64  `json:"version"`
-	PreviousStatus string `json:"previousStatus"`
+	Version int64 `json:"version"`
+	// PreviousStatus is the status the transition left; a creation has none.
+	PreviousStatus string `json:"previousStatus,omitempty"`
 	Status         string `json:"status"`
 	// Reason is the caller's reason, when one was given.
 	Reason string `json:"reason,omitempty"`
 }
 
-// Interview is the detail of InterviewCancelled, InterviewPaused and InterviewResumed.
+// Interview is the detail of InterviewCreated, InterviewCancelled, InterviewPaused and
+// InterviewResumed.
 type Interview struct {
 	Transition
 	SessionID string `json:"sessionId"`
 	// OwnerID is the sub of the session's owner.
 	OwnerID string `json:"ownerId"`
+	// Title is the session's title; InterviewCreated carries it (a new session is known by
+	// nothing else yet).
+	Title string `json:"title,omitempty"`
 }
 
 // Job is the detail of JobCancelled.
@@ -107,15 +114,7 @@ var namespace = [16]byte{0x6c, 0x69, 0x66, 0x65, 0x63, 0x79, 0x63, 0x6c, 0x65, 0
 // "interview" or "job") to version: a name-based (version 5) UUID, so a redelivered or
 // republished event keeps its id.
 func ID(kind, id string, version int64) string {
-	h := sha1.New()
-	h.Write(namespace[:])
-	h.Write([]byte(kind + "/" + id + "/" + strconv.FormatInt(version, 10)))
-	var u [16]byte
-	copy(u[:], h.Sum(nil))
-	u[6] = u[6]&0x0f | 0x50
-	u[8] = u[8]&0x3f | 0x80
-	s := hex.EncodeToString(u[:])
-	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+	return lifecycle.NameUUID(namespace, kind+"/"+id+"/"+strconv.FormatInt(version, 10))
 }
 
 // Envelope is an EventBridge event as rule targets (an SQS queue, a Lambda function)
@@ -139,7 +138,7 @@ var ErrUnknownType = errors.New("unknown detail-type")
 func Decode(detailType string, detail []byte) (any, error) {
 	var out any
 	switch detailType {
-	case TypeInterviewCancelled, TypeInterviewPaused, TypeInterviewResumed:
+	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewPaused, TypeInterviewResumed:
 		out = &Interview{}
 	case TypeJobCancelled:
 		out = &Job{}

@@ -415,6 +415,13 @@ func interviewDetail(from, to string, full bool) Interview {
 	return d
 }
 
+// createdDetail is an InterviewCreated detail: version 1, no previous status, a title.
+func createdDetail(full bool) Interview {
+	d := interviewDetail("", "active", full)
+	d.Version, d.EventID, d.Title = 1, ID("interview", sessionID, 1), "System design: URL shortener"
+	return d
+}
+
 func jobDetail(from string, full bool) Job {
 	d := Job{
 		Transition: Transition{
@@ -442,6 +449,8 @@ func TestDetailsConformToSchemas(t *testing.T) {
 		name, detailType string
 		detail           any
 	}{
+		{"created, full", TypeInterviewCreated, createdDetail(true)},
+		{"created, minimal", TypeInterviewCreated, createdDetail(false)},
 		{"cancelled from active, full", TypeInterviewCancelled, interviewDetail("active", "cancelled", true)},
 		{"cancelled from paused, full", TypeInterviewCancelled, interviewDetail("paused", "cancelled", true)},
 		{"cancelled, minimal", TypeInterviewCancelled, interviewDetail("active", "cancelled", false)},
@@ -506,6 +515,7 @@ func mutate(t *testing.T, d any, f func(m map[string]any)) []byte {
 func TestSchemasReject(t *testing.T) {
 	sch := compileSchemas(t)
 	details := map[string]any{
+		TypeInterviewCreated:   createdDetail(true),
 		TypeInterviewCancelled: interviewDetail("active", "cancelled", true),
 		TypeInterviewPaused:    interviewDetail("active", "paused", true),
 		TypeInterviewResumed:   interviewDetail("paused", "active", true),
@@ -529,6 +539,10 @@ func TestSchemasReject(t *testing.T) {
 		)
 	}
 	cases = append(cases,
+		rejection{"created with a previous status", TypeInterviewCreated, func(m map[string]any) { m["previousStatus"] = "paused" }},
+		rejection{"created at version 2", TypeInterviewCreated, func(m map[string]any) { m["version"] = 2 }},
+		rejection{"created without a title", TypeInterviewCreated, func(m map[string]any) { delete(m, "title") }},
+		rejection{"created paused", TypeInterviewCreated, func(m map[string]any) { m["status"] = "paused" }},
 		rejection{"paused with status cancelled", TypeInterviewPaused, func(m map[string]any) { m["status"] = "cancelled" }},
 		rejection{"paused with a reason", TypeInterviewPaused, func(m map[string]any) { m["reason"] = "why" }},
 		rejection{"resumed from active", TypeInterviewResumed, func(m map[string]any) { m["previousStatus"] = "active" }},
@@ -583,6 +597,7 @@ func TestSchemaFilesMatchTypes(t *testing.T) {
 
 func TestTypesSources(t *testing.T) {
 	want := map[string]string{
+		TypeInterviewCreated:   SourceInterviews,
 		TypeInterviewCancelled: SourceInterviews,
 		TypeInterviewPaused:    SourceInterviews,
 		TypeInterviewResumed:   SourceInterviews,

@@ -119,15 +119,25 @@ func (im *image) strings(name string) []string {
 }
 
 // Derive turns one stream record into the event it stands for. ok is false for records
-// that are not a published transition: inserts and removals, items of other types, and
-// modifications that leave the status unchanged or reach a status no event announces
-// (a session completed elsewhere). A record whose images cannot be read is an error.
+// that are not a published transition: removals, items of other types, inserts that are no
+// create of the API (items loaded directly), and modifications that leave the status
+// unchanged or reach a status no event announces (a session completed elsewhere). A record
+// whose images cannot be read is an error.
 func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
-	if rec.EventName != string(events.DynamoDBOperationTypeModify) {
-		return Entry{}, false, nil
-	}
 	nw, old := &image{m: rec.Change.NewImage}, &image{m: rec.Change.OldImage}
 	kind, to, from := nw.str(attr.Type), nw.str(attr.Status), old.str(attr.Status)
+	created := false
+	switch rec.EventName {
+	case string(events.DynamoDBOperationTypeModify):
+	case string(events.DynamoDBOperationTypeInsert):
+		// A create records its action, as a transition does; a loaded item does not.
+		created = kind == attr.TypeInterview && nw.str(attr.LastAction) == interview.ActionCreate
+		if !created {
+			return Entry{}, false, nw.err
+		}
+	default:
+		return Entry{}, false, nil
+	}
 	if err := firstErr(nw.err, old.err); err != nil {
 		return Entry{}, false, err
 	}
@@ -154,6 +164,8 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 	switch {
 	case kind == attr.TypeInterview:
 		switch st, prev := interview.Status(to), interview.Status(from); {
+		case created:
+			e.DetailType = event.TypeInterviewCreated
 		case st == interview.Cancelled:
 			e.DetailType = event.TypeInterviewCancelled
 		case st == interview.Paused:
@@ -166,7 +178,11 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		if e.DetailType != event.TypeInterviewCancelled {
 			t.Reason = ""
 		}
-		detail = event.Interview{Transition: t, SessionID: id, OwnerID: nw.str(attr.OwnerID)}
+		d := event.Interview{Transition: t, SessionID: id, OwnerID: nw.str(attr.OwnerID)}
+		if created {
+			d.Title = nw.str("title")
+		}
+		detail = d
 	case kind == attr.TypeJob && job.Status(to) == job.Cancelled:
 		e.DetailType = event.TypeJobCancelled
 		j := event.Job{Transition: t, JobID: id}

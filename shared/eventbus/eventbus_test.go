@@ -225,6 +225,20 @@ func TestDerivePublishedTransitions(t *testing.T) {
 		detail     map[string]any
 	}{
 		{
+			name: "an interview created through the API",
+			rec: record("INSERT", "1", nil, func() attrs {
+				it := sessionItem(sessionID, "active", 1, newAt)
+				it["lastAction"], it["actor"], it["correlationId"] = s("create"), actor(owner, "candidate"), s("corr-1")
+				return it
+			}()),
+			detailType: event.TypeInterviewCreated, source: event.SourceInterviews, eventID: ivID(1), entityID: sessionID,
+			detail: map[string]any{
+				"eventId": ivID(1), "occurredAt": newAt, "correlationId": "corr-1",
+				"actor":   map[string]any{"sub": owner, "roles": []any{"candidate"}},
+				"version": 1.0, "status": "active", "sessionId": sessionID, "ownerId": owner, "title": "Go interview",
+			},
+		},
+		{
 			name:       "interview active to cancelled with a reason",
 			rec:        interviewChange("active", "cancelled", set("cancelReason", s("no time")), set("cancelledAt", s(newAt)), set("cancelledBy", s(owner))),
 			detailType: event.TypeInterviewCancelled, source: event.SourceInterviews, eventID: ivID(3), entityID: sessionID,
@@ -431,7 +445,12 @@ func TestDeriveIgnores(t *testing.T) {
 			old := jobItem(jobID, "Assigned", 6, oldAt)
 			return record("MODIFY", "1", old, transition(old, "Assigned", "assign"))
 		}()},
-		{"interview insert", record("INSERT", "1", nil, sessionItem(sessionID, "active", 1, oldAt))},
+		{"interview insert (loaded, not created through the API)", record("INSERT", "1", nil, sessionItem(sessionID, "active", 1, oldAt))},
+		{"job insert with a create action (no JobCreated yet)", record("INSERT", "1", nil, func() attrs {
+			it := jobItem(jobID, "Unassigned", 1, oldAt)
+			it["lastAction"], it["actor"] = s("create"), actor(owner)
+			return it
+		}())},
 		{"interview insert cancelled", record("INSERT", "1", nil, sessionItem(sessionID, "cancelled", 1, oldAt))},
 		{"interview remove", record("REMOVE", "1", sessionItem(sessionID, "cancelled", 3, oldAt), nil)},
 		{"job remove", record("REMOVE", "1", jobItem(jobID, "Cancelled", 3, oldAt), nil)},

@@ -25,6 +25,12 @@ func handlerFor(fn string, logger *slog.Logger) (http.Handler, bool) {
 // sampleEventErrors is every file in events/: its expected status is in its name, and
 // this is the "error" text its response must carry ("" for successes).
 var sampleEventErrors = map[string]string{
+	"create-interview/201-created.json":        "",
+	"create-interview/201-minimal.json":        "",
+	"create-interview/400-invalid-fields.json": "Invalid request",
+	"create-interview/400-unknown-field.json":  "Invalid request",
+	"create-interview/401-no-claims.json":      "Unauthorized",
+
 	"cancel-interview/200-cancelled.json":                       "",
 	"cancel-interview/200-cancelled-from-paused-seed-path.json": "",
 	"cancel-interview/400-already-cancelled.json":               "Interview is already cancelled",

@@ -89,6 +89,28 @@ func (m *memStore) Apply(_ context.Context, t interview.Transition, req intervie
 	return s, false, nil
 }
 
+// Create stores a new session under req.ID, and answers a retry of the same key with the
+// session it created, as the DynamoDB store does.
+func (m *memStore) Create(_ context.Context, d interview.Draft, req interview.Request) (interview.Session, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, req)
+	if m.err != nil {
+		return interview.Session{}, false, m.err
+	}
+	if s, ok := m.sessions[req.ID]; ok {
+		if last := m.keys[req.ID]; last.Key == "" || last.Key != req.Idempotency.Key {
+			return interview.Session{}, false, lifecycle.ErrConflict
+		} else if last.Fingerprint != req.Idempotency.Fingerprint {
+			return interview.Session{}, false, lifecycle.ErrIdempotencyKeyReused
+		}
+		return s, true, nil
+	}
+	s := interview.New(req.ID, req.Actor, d, m.now)
+	m.sessions[req.ID], m.keys[req.ID] = s, req.Idempotency
+	return s, false, nil
+}
+
 func (m *memStore) Get(_ context.Context, id string) (interview.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -11,10 +11,12 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 // Function names, as in functions/<name> and template.yaml.
 const (
+	FnCreateInterview = "create-interview"
 	FnCancelInterview = "cancel-interview"
 	FnPauseInterview  = "pause-interview"
 	FnResumeInterview = "resume-interview"
@@ -39,6 +41,8 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 // routeTable is every route of the API. Each function serves only its own rows; the local
 // server mounts all of them; tests hold template.yaml and openapi.yaml to this table.
 var routeTable = []Route{
+	{FnCreateInterview, http.MethodPost, "/interviews"},
+	{FnCreateInterview, http.MethodPost, "/api/interviews"},
 	{FnCancelInterview, http.MethodPost, "/interviews/{id}/cancel"},
 	{FnCancelInterview, http.MethodPost, "/api/interviews/{id}/cancel"},
 	{FnCancelInterview, http.MethodPost, "/interview/{id}/cancel"},     // seed 000's path, bare
@@ -61,6 +65,12 @@ var routeTable = []Route{
 
 // Routes returns a copy of the route table.
 func Routes() []Route { return slices.Clone(routeTable) }
+
+// CreateInterview is the create-interview function's handler; newID names a session
+// created without an Idempotency-Key (lifecycle.NewID).
+func CreateInterview(logger *slog.Logger, settings config.HTTP, store InterviewCreator, newID func() string) http.Handler {
+	return newFunction(logger, settings, FnCreateInterview, handleCreateInterview(store, newID))
+}
 
 // CancelInterview is the cancel-interview function's handler.
 func CancelInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
@@ -108,6 +118,7 @@ func LiveTicket(logger *slog.Logger, settings config.HTTP, store TicketIssuer) h
 // InterviewStore is what the interview functions ask of their store; shared/dynamo's
 // Interviews implements it.
 type InterviewStore interface {
+	InterviewCreator
 	InterviewTransitioner
 	InterviewReader
 	InterviewLister
@@ -132,6 +143,7 @@ type Stores struct {
 // every route from this table and Routes.
 func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]http.Handler {
 	makers := map[string]func(*slog.Logger) http.Handler{
+		FnCreateInterview: func(l *slog.Logger) http.Handler { return CreateInterview(l, settings, s.Interviews, lifecycle.NewID) },
 		FnCancelInterview: func(l *slog.Logger) http.Handler { return CancelInterview(l, settings, s.Interviews) },
 		FnPauseInterview:  func(l *slog.Logger) http.Handler { return PauseInterview(l, settings, s.Interviews) },
 		FnResumeInterview: func(l *slog.Logger) http.Handler { return ResumeInterview(l, settings, s.Interviews) },

@@ -111,6 +111,37 @@ var (
 // Transitions lists every interview transition.
 var Transitions = []Transition{Cancel, Pause, Resume}
 
+// ActionCreate is the action a session's creation records (its lastAction), from which its
+// InterviewCreated event is derived.
+const ActionCreate = "create"
+
+// Draft is a new session as its creator describes it: seed 001's fields that are the
+// creator's to choose. Progress, score, status and the timestamps are the lifecycle's.
+type Draft struct {
+	Title          string
+	TopicIDs       []string
+	TopicLabels    []string
+	InterviewerID  string
+	TargetScore    *float64
+	RetryPolicy    *RetryPolicy
+	Labels         []string
+	Notes          string
+	Language       string
+	Difficulty     int
+	ConversationID string
+}
+
+// New returns the session id that owner creates from d at at: active, at version 1,
+// owned by its creator (only they may act on it).
+func New(id string, owner lifecycle.Actor, d Draft, at time.Time) Session {
+	return Session{
+		ID: id, OwnerID: owner.Sub, Status: Active, Version: 1, CreatedAt: at, UpdatedAt: at,
+		Title: d.Title, TopicIDs: d.TopicIDs, TopicLabels: d.TopicLabels, InterviewerID: d.InterviewerID,
+		TargetScore: d.TargetScore, RetryPolicy: d.RetryPolicy, Labels: d.Labels, Notes: d.Notes,
+		Language: d.Language, Difficulty: d.Difficulty, ConversationID: d.ConversationID,
+	}
+}
+
 // Authorize returns lifecycle.ErrForbidden unless actor owns s.
 func Authorize(s Session, actor lifecycle.Actor) error {
 	if actor.Sub == "" || s.OwnerID != actor.Sub {

@@ -6,6 +6,7 @@ package lifecycle
 
 import (
 	"crypto/rand"
+	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -129,6 +130,27 @@ func NewID() string {
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
+
+// DeriveID returns the name-based UUID of name in the lifecycle's own namespace: the same
+// name always gives the same id (so a retried create, named by its caller and
+// Idempotency-Key, names the entity its first attempt created).
+func DeriveID(name string) string { return NameUUID(idNamespace, name) }
+
+// NameUUID returns the name-based (version 5, RFC 9562) UUID of name in namespace.
+func NameUUID(namespace [16]byte, name string) string {
+	h := sha1.New()
+	h.Write(namespace[:])
+	h.Write([]byte(name))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = u[6]&0x0f | 0x50
+	u[8] = u[8]&0x3f | 0x80
+	s := hex.EncodeToString(u[:])
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}
+
+// idNamespace is DeriveID's UUID namespace ("lifecycle-entity").
+var idNamespace = [16]byte{0x6c, 0x69, 0x66, 0x65, 0x63, 0x79, 0x63, 0x6c, 0x65, 0x2d, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79}
 
 // Idempotency identifies one request across its retries. A transition records it in the
 // same transaction as its write; a later attempt finds the record and is answered with

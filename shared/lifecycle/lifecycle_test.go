@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -261,5 +262,17 @@ func TestFormatTimeStringOrderIsTimeOrder(t *testing.T) {
 		if FormatTime(sorted[i]) != strs[i] {
 			t.Errorf("position %d: time order gives %q, string order gives %q", i, FormatTime(sorted[i]), strs[i])
 		}
+	}
+}
+
+// TestDeriveID: a create's id is the same for the same caller and key, and a valid UUID
+// (version 5) that ParseID accepts; another name gives another id.
+func TestDeriveID(t *testing.T) {
+	a, again, other := DeriveID("interview\x00alice\x00key:k1"), DeriveID("interview\x00alice\x00key:k1"), DeriveID("interview\x00bob\x00key:k1")
+	if a != again || a == other {
+		t.Fatalf("DeriveID: %s, %s, %s", a, again, other)
+	}
+	if id, ok := ParseID(a); !ok || id != a || a[14] != '5' || !strings.ContainsRune("89ab", rune(a[19])) {
+		t.Errorf("%s is not a version 5 UUID in stored form", a)
 	}
 }

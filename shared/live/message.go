@@ -55,6 +55,8 @@ type Message struct {
 // actor's roles, not the correlation id, and no field later added to an event until it
 // is listed here (and in schemas/live-message.json, which tests hold to this list).
 var MessageFields = map[string][]string{
+	// A creation left no status: it has no previousStatus, and says the new session's title.
+	event.TypeInterviewCreated:   {"eventId", "occurredAt", "actor.sub", "version", "status", "sessionId", "ownerId", "title"},
 	event.TypeInterviewCancelled: slices.Concat(interviewFields, []string{"reason"}),
 	event.TypeInterviewPaused:    interviewFields,
 	event.TypeInterviewResumed:   interviewFields,

@@ -219,6 +219,7 @@ func TestTablesMatchTheCodeSchemas(t *testing.T) {
 // resources it may perform it on, beside what every function gets (ownGrants). Nothing
 // else may be granted.
 var grants = map[string]map[string][]string{
+	httpapi.FnCreateInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnCancelInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnPauseInterview:  {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnResumeInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
@@ -280,6 +281,7 @@ var unscoped = map[string]string{
 // leadingKeys is the partition-key prefix each item-level action of a function is
 // confined to with a dynamodb:LeadingKeys condition ("*": every action of the function).
 var leadingKeys = map[string]map[string]string{
+	httpapi.FnCreateInterview: {"*": "INTERVIEW#*"},
 	httpapi.FnCancelInterview: {"*": "INTERVIEW#*"},
 	httpapi.FnPauseInterview:  {"*": "INTERVIEW#*"},
 	httpapi.FnResumeInterview: {"*": "INTERVIEW#*"},

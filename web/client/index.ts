@@ -16,6 +16,7 @@ import type { components, operations, paths } from './schema';
 export type { components, operations, paths };
 
 export type Session = components['schemas']['Session'];
+export type NewSession = components['schemas']['NewSession'];
 export type SessionStatus = components['schemas']['SessionStatus'];
 export type SessionPage = components['schemas']['SessionPage'];
 export type CancelInterviewResponse = components['schemas']['CancelInterviewResponse'];
@@ -24,7 +25,7 @@ export type JobStatus = components['schemas']['JobStatus'];
 export type Assignment = components['schemas']['Assignment'];
 /** A single-use ticket for the live WebSocket (docs/live.md). */
 export type LiveTicket = components['schemas']['LiveTicket'];
-/** A message of the live WebSocket; its detail is the event's, as on the bus. */
+/** A message of the live WebSocket; its detail holds the fields listed for its type (docs/live.md). */
 export type LiveMessage = components['schemas']['LiveMessage'];
 /** The body of every error a function answers with. */
 export type ErrorBody = components['schemas']['Error'];

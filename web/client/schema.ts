@@ -124,7 +124,16 @@ export interface paths {
          */
         get: operations["listInterviews"];
         put?: never;
-        post?: never;
+        /**
+         * Create an interview session, owned by the caller
+         * @description The session starts `active` at version 1, with `progress` and `score` 0, and belongs
+         *     to the caller (its `sub`): only they may pause, resume, cancel or read it. One
+         *     conditional write that never overwrites an item; its `InterviewCreated` event
+         *     reaches the caller's screens. With an `Idempotency-Key`, a retry gets the session its
+         *     first attempt created (`Idempotent-Replayed: true`), never a second one; the key
+         *     with another body is a 422.
+         */
+        post: operations["createInterview"];
         delete?: never;
         options?: never;
         head?: never;
@@ -279,6 +288,30 @@ export interface components {
                 createdAt?: string;
             }[];
         };
+        /**
+         * @description A new session: seed 001's fields that are its creator's to choose. Progress, score,
+         *     status, timestamps and the conversation history are the lifecycle's. Text is trimmed.
+         */
+        NewSession: {
+            /** @description Not blank. */
+            title: string;
+            topicIds: string[];
+            topicLabels?: string[];
+            /** @description Not blank. */
+            interviewerId: string;
+            targetScore?: number;
+            retryPolicy?: {
+                minCooldownHours?: number;
+                autoSuggestIfBelow?: number;
+            };
+            labels?: string[];
+            notes?: string;
+            /** @enum {string} */
+            language?: "ko" | "en" | "ja";
+            /** @enum {integer} */
+            difficulty?: 1 | 2 | 3 | 4 | 5;
+            conversationId?: string;
+        };
         CancelInterviewResponse: {
             /** @constant */
             success: true;
@@ -377,7 +410,7 @@ export interface components {
          */
         LiveMessage: {
             /** @enum {string} */
-            type: "InterviewCancelled" | "InterviewPaused" | "InterviewResumed" | "JobCancelled";
+            type: "InterviewCreated" | "InterviewCancelled" | "InterviewPaused" | "InterviewResumed" | "JobCancelled";
             /** Format: uuid */
             eventId: string;
             /** @enum {string} */
@@ -1032,6 +1065,98 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createInterview: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "System design: URL shortener",
+                 *       "topicIds": [
+                 *         "topic-1",
+                 *         "topic-4"
+                 *       ],
+                 *       "topicLabels": [
+                 *         "Hashing",
+                 *         "Caching"
+                 *       ],
+                 *       "interviewerId": "interviewer-aria",
+                 *       "targetScore": 80,
+                 *       "language": "en",
+                 *       "difficulty": 3
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewSession"];
+            };
+        };
+        responses: {
+            /** @description Created; the session */
+            201: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    /** @description The session's path (`/interviews/{id}`, under `/api` when called there). */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "7d9e3c1a-5b2f-5c4d-8e6f-0a1b2c3d4e5f",
+                     *       "topicIds": [
+                     *         "topic-1",
+                     *         "topic-4"
+                     *       ],
+                     *       "topicLabels": [
+                     *         "Hashing",
+                     *         "Caching"
+                     *       ],
+                     *       "title": "System design: URL shortener",
+                     *       "progress": 0,
+                     *       "score": 0,
+                     *       "targetScore": 80,
+                     *       "createdAt": "2026-11-21T10:00:00.000Z",
+                     *       "updatedAt": "2026-11-21T10:00:00.000Z",
+                     *       "interviewerId": "interviewer-aria",
+                     *       "status": "active",
+                     *       "language": "en",
+                     *       "difficulty": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -272,6 +272,41 @@ test('a caller without the Dispatcher or Admin role gets no Jobs section', async
   await page.context().close();
 });
 
+// tom has no sessions in the demo data, so what he creates moves no one else's rows.
+test('New interview: the form creates a session, first in the list, and another tab of the owner shows it live', async () => {
+  const other = await newPage();
+  await signIn(other, 'tom');
+  await other.locator('[data-live-status="live"]').waitFor();
+  const page = await newPage();
+  await signIn(page, 'tom');
+  await page.getByRole('button', { name: 'New interview' }).click();
+  const form = page.getByRole('form', { name: 'New interview' });
+  // The API's validation reaches the form: a blank title is refused with its details.
+  await form.getByLabel('Title').fill('   ');
+  await form.getByLabel('Interviewer').fill('interviewer-aria');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await form.getByRole('alert').getByText('title must not be blank').waitFor();
+  await form.getByLabel('Title').fill('Browser-made interview');
+  await form.getByLabel('Topics (comma-separated)').fill('caching, queues');
+  await form.getByLabel('Difficulty').selectOption('4');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await form.getByText('Interview “Browser-made interview” created.').waitFor();
+  const first = page.locator('ul.cards li').first();
+  assert.equal(await first.getAttribute('data-status'), 'active');
+  assert.match(await first.innerText(), /Browser-made interview/);
+  const id = await first.getAttribute('data-session-id');
+  const { status, body } = await apiGet(`/interviews/${id}`, (await token('tom')).token);
+  assert.equal(status, 200);
+  assert.deepEqual(body.topicIds, ['caching', 'queues']);
+  assert.equal(body.difficulty, 4);
+  // The owner's other tab gets it from the live channel, without a reload.
+  await card(other, id).waitFor();
+  await eventArrives(other, 'InterviewCreated', id);
+  await page.screenshot({ path: `${output}/console-new-interview.png`, fullPage: true });
+  await page.context().close();
+  await other.context().close();
+});
+
 // Last: it puts every demo session back, which the tests above rely on not happening.
 test('Reset demo data puts the sessions back as make run started them', async () => {
   const page = await newPage();

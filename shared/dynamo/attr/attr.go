@@ -51,6 +51,9 @@ const (
 	Actor      = "actor"
 	ActorSub   = "sub"
 	ActorRoles = "roles"
+	// LastAction is the action of the write that made the item as it is ("create",
+	// "pause", ...): the stream's events are derived from it.
+	LastAction = "lastAction"
 )
 
 // Assignment attributes. A cancelled job keeps CancelledAssignment, a map of the

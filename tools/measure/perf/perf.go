@@ -354,6 +354,7 @@ func (rep *Report) measureStarts(ctx context.Context, starts int, root, bin stri
 func coldStartEvents(root string) map[string][2]string {
 	e := func(fn, file string) string { return filepath.Join(root, "events", fn, file) }
 	return map[string][2]string{
+		"create-interview": {e("create-interview", "401-no-claims.json"), e("create-interview", "201-minimal.json")},
 		"cancel-interview": {e("cancel-interview", "401-no-claims.json"), e("cancel-interview", "404-not-found.json")},
 		"pause-interview":  {e("pause-interview", "401-no-claims.json"), e("pause-interview", "404-not-found.json")},
 		"resume-interview": {e("resume-interview", "401-no-claims.json"), e("resume-interview", "404-not-found.json")},

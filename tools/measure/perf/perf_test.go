@@ -2,11 +2,14 @@ package perf
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/tools/measure/capacity"
+	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
 
 func TestParseBenchmarks(t *testing.T) {
@@ -135,5 +138,32 @@ func TestUnitVerdicts(t *testing.T) {
 	unitsTable(&b, []UnitRow{{Route: "pause-interview", Entity: smallSession, ItemBytes: 1500, Units: u(6, 1, 2), TableWant: 6}})
 	if !strings.Contains(b.String(), "| pause-interview | 1 KB session | 1500 | 6 | 1 | 2 | 9 | 0 | 5.62 | ≤ 9 in all ok |") {
 		t.Errorf("units table:\n%s", b.String())
+	}
+}
+
+// TestEveryFunctionHasColdStartEvents: make bench starts every function of functions/ on
+// two of its sample events; a function added without them would stop the bench midway.
+func TestEveryFunctionHasColdStartEvents(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, "functions", "*"))
+	events := coldStartEvents(root)
+	for _, d := range dirs {
+		fn := filepath.Base(d)
+		pair, ok := events[fn]
+		if !ok {
+			t.Errorf("functions/%s has no cold-start events in coldStartEvents", fn)
+			continue
+		}
+		for _, f := range pair {
+			if _, err := os.Stat(f); f != "" && err != nil {
+				t.Errorf("%s: %v", fn, err)
+			}
+		}
+	}
+	if len(dirs) == 0 {
+		t.Fatal("no functions found")
 	}
 }

@@ -7,12 +7,13 @@ import {
   type GatewayError,
   type Job,
   type LiveTicket,
+  type NewSession,
   type Session,
   type SessionPage,
   type SessionStatus,
 } from '../../client';
 
-export type { Assignment, ErrorBody, Job, JobStatus, LiveMessage, LiveTicket, Session, SessionPage, SessionStatus } from '../../client';
+export type { Assignment, ErrorBody, Job, JobStatus, LiveMessage, LiveTicket, NewSession, Session, SessionPage, SessionStatus } from '../../client';
 
 /** The API answered with an error status (other than 401). */
 export class ApiError extends Error {
@@ -33,6 +34,8 @@ export class Unauthorized extends Error {}
 export interface Api {
   listInterviews(status: SessionStatus | '', cursor?: string, limit?: number): Promise<SessionPage>;
   getInterview(id: string): Promise<Session>;
+  /** Creates a session owned by the caller; a retry with the same key gets the same one. */
+  createInterview(body: NewSession, key: string): Promise<Session>;
   pause(id: string, key: string): Promise<Session>;
   resume(id: string, key: string): Promise<Session>;
   cancelInterview(id: string, reason: string, key: string): Promise<Session>;
@@ -88,6 +91,7 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
         }),
       ),
     getInterview: (id) => settle(() => client.GET('/interviews/{id}', { params: { path: { id } } })),
+    createInterview: (body, key) => settle(() => client.POST('/interviews', { params: { header: keyed(key) }, body })),
     pause: (id, key) => settle(() => client.POST('/interviews/{id}/pause', { params: { path: { id }, header: keyed(key) } })),
     resume: (id, key) => settle(() => client.POST('/interviews/{id}/resume', { params: { path: { id }, header: keyed(key) } })),
     cancelInterview: async (id, reason, key) =>

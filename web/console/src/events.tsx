@@ -29,7 +29,7 @@ export function EventFeed() {
       </p>
       <p class="hint">Each transition that concerns you, the moment it happens, newest first.</p>
       {status === 'offline' && <p class="hint">The live channel is down; it reconnects by itself and the views catch up.</p>}
-      {events.length === 0 && <p class="hint">No events yet: pause, resume or cancel something (here, in another tab, or with curl).</p>}
+      {events.length === 0 && <p class="hint">No events yet: create, pause, resume or cancel something (here, in another tab, or with curl).</p>}
       <ol class="events" aria-label="Events, newest first">
         {events.map((e) => {
           const d = e.detail;
@@ -39,7 +39,8 @@ export function EventFeed() {
                 <strong>{e.type}</strong> <time dateTime={d.occurredAt}>{new Date(d.occurredAt).toLocaleTimeString()}</time>
               </p>
               <p>
-                <code title={e.entityId}>{e.entityId.slice(0, 8)}…</code> {d.previousStatus} → {d.status}
+                <code title={e.entityId}>{e.entityId.slice(0, 8)}…</code>{' '}
+                {d.previousStatus ? `${d.previousStatus} → ${d.status}` : `created${d.title ? ` “${d.title}”` : ''}, ${d.status}`}
                 {d.actor?.sub && ` by ${d.actor.sub}`}
               </p>
               {d.assignment && (

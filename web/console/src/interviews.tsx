@@ -4,8 +4,8 @@
 // the response. Both views follow the live channel: a transition made anywhere (another
 // tab, another device, curl) shows at once, and after a reconnection they refetch.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { type Api, type Session, type SessionStatus, describe, Unauthorized } from './api';
-import { OutcomeView, ReasonDialog, formatTime, useAction } from './action';
+import { type Api, type NewSession, type Session, type SessionStatus, describe, Unauthorized } from './api';
+import { OutcomeView, ReasonDialog, formatTime, newKey, useAction } from './action';
 import { type LiveMessage, newer, useLive } from './live';
 import { type SessionAction, href } from './route';
 
@@ -140,12 +140,87 @@ function mergeRefreshed(prev: Session[], fresh: Session[], window: number): Sess
   return [...merged, ...prev.slice(window).filter((p) => !fresh.some((f) => f.id === p.id))];
 }
 
+/** list splits a comma-separated field into its trimmed, non-empty parts. */
+function list(s: string): string[] {
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
+
+/**
+ * NewInterviewForm creates a session (POST /interviews). One Idempotency-Key per filled-in
+ * form: a retry after a lost answer (Retry, or pressing Create again) gets the session the
+ * first attempt made, never a second; editing the form starts a new one.
+ */
+function NewInterviewForm({ api, onCreated, onClose }: { api: Api; onCreated: (s: Session) => void; onClose: () => void }) {
+  const [title, setTitle] = useState('');
+  const [topics, setTopics] = useState('');
+  const [interviewer, setInterviewer] = useState('');
+  const [difficulty, setDifficulty] = useState('');
+  const key = useRef(newKey());
+  const { busy, outcome, run } = useAction();
+  const titleRef = useRef<HTMLInputElement>(null);
+  useEffect(() => titleRef.current?.focus(), []);
+
+  const edited = (set: (v: string) => void) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) => {
+    set(e.currentTarget.value);
+    key.current = newKey(); // another session, not a retry of the last one
+  };
+
+  function submit(e: Event) {
+    e.preventDefault();
+    const body: NewSession = { title: title.trim(), topicIds: list(topics), interviewerId: interviewer.trim() };
+    if (difficulty) body.difficulty = Number(difficulty) as NewSession['difficulty'];
+    void run(
+      'create',
+      (k) => api.createInterview(body, k),
+      (s) => {
+        onCreated(s);
+        return `Interview “${s.title}” created.`;
+      },
+      key.current,
+    );
+  }
+
+  return (
+    <form class="new-interview" aria-labelledby="new-interview-title" onSubmit={submit}>
+      <h3 id="new-interview-title">New interview</h3>
+      <label for="new-title">Title</label>
+      <input id="new-title" ref={titleRef} required maxLength={200} value={title} onInput={edited(setTitle)} />
+      <label for="new-topics">Topics (comma-separated)</label>
+      <input id="new-topics" value={topics} onInput={edited(setTopics)} />
+      <label for="new-interviewer">Interviewer</label>
+      <input id="new-interviewer" required maxLength={100} value={interviewer} onInput={edited(setInterviewer)} />
+      <label for="new-difficulty">Difficulty</label>
+      <select id="new-difficulty" value={difficulty} onChange={edited(setDifficulty)}>
+        <option value="">–</option>
+        {[1, 2, 3, 4, 5].map((d) => (
+          <option key={d} value={String(d)}>
+            {d}
+          </option>
+        ))}
+      </select>
+      <div class="buttons">
+        <button type="submit" class="primary" disabled={busy !== null} aria-busy={busy === 'create'}>
+          {busy === 'create' ? 'Creating…' : 'Create'}
+        </button>
+        <button type="button" onClick={onClose} disabled={busy !== null}>
+          Close
+        </button>
+      </div>
+      <OutcomeView outcome={outcome} />
+    </form>
+  );
+}
+
 export function InterviewList({ api }: { api: Api }) {
   const [status, setStatus] = useState<SessionStatus | ''>('');
   const [items, setItems] = useState<Session[]>([]);
   const [cursor, setCursor] = useState<string>();
   const [loading, setLoading] = useState<'first' | 'more' | null>('first');
   const [error, setError] = useState<{ text: string; retry: () => void } | null>(null);
+  const [creating, setCreating] = useState(false);
   const generation = useRef(0);
   const shown = useRef<Session[]>([]);
   shown.current = items;
@@ -203,6 +278,10 @@ export function InterviewList({ api }: { api: Api }) {
   );
 
   const replace = (s: Session) => setItems((prev) => prev.map((p) => (p.id === s.id ? s : p)));
+  // A new session is the newest: first, when the filter shows active ones.
+  const created = (s: Session) => {
+    if (!status || status === s.status) setItems((prev) => [s, ...prev.filter((p) => p.id !== s.id)]);
+  };
 
   return (
     <section aria-labelledby="view-title">
@@ -222,7 +301,11 @@ export function InterviewList({ api }: { api: Api }) {
         <button type="button" onClick={() => void load(true)} disabled={loading !== null}>
           Refresh
         </button>
+        <button type="button" class="primary" onClick={() => setCreating(true)} disabled={creating} aria-expanded={creating}>
+          New interview
+        </button>
       </div>
+      {creating && <NewInterviewForm api={api} onCreated={created} onClose={() => setCreating(false)} />}
       <div aria-live="polite">
         {loading === 'first' && <p class="hint">Loading interviews…</p>}
         {!loading && !error && items.length === 0 && <p>No interviews{status ? ` that are ${status}` : ''}.</p>}

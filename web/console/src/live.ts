@@ -13,12 +13,15 @@ export interface EventDetail {
   eventId: string;
   occurredAt: string;
   version: number;
-  previousStatus: string;
+  /** Absent on InterviewCreated: a creation leaves no status. */
+  previousStatus?: string;
   status: string;
   reason?: string;
   actor?: { sub: string };
   sessionId?: string;
   ownerId?: string;
+  /** InterviewCreated: the new session's title. */
+  title?: string;
   jobId?: string;
   // The assignment cancelled with a job (always Cancelled afterwards).
   assignment?: { id: string; technicianId?: string; scheduledStart?: string; scheduledEnd?: string; previousStatus?: string };
