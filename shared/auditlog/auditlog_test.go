@@ -241,7 +241,7 @@ func TestHandlerFailuresAreIsolated(t *testing.T) {
 	noIDJob := jobDetail(9, true)
 	noIDJob.EventID = ""
 	noIDJobBody, _ := body(t, event.TypeJobCancelled, event.SourceJobs, noIDJob)
-	unknown, _ := body(t, "InterviewCompleted", event.SourceInterviews, interviewDetail(6, "active", "completed", ""))
+	unknown, _ := body(t, "InterviewArchived", event.SourceInterviews, interviewDetail(6, "active", "completed", ""))
 	wrongSource, _ := body(t, event.TypeJobCancelled, event.SourceInterviews, jobDetail(10, false))
 	storeFails := interviewDetail(11, "paused", "active", "")
 	storeFailsBody, _ := body(t, event.TypeInterviewResumed, event.SourceInterviews, storeFails)

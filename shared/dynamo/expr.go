@@ -183,12 +183,15 @@ func (c *compiled) render(e *expr, cond string) rendered {
 	return rendered{c.update, c.condition, c.names, e.values}
 }
 
-// requestShapes calls f with a request of every shape: with and without a reason and a
-// correlation id (sample values; only their presence shapes a write).
-func requestShapes(f func(reason, correlationID string)) {
+// requestShapes calls f with a request of every shape: with and without a reason, a
+// correlation id and a score (sample values; only their presence shapes a write).
+func requestShapes(f func(reason, correlationID string, score *float64)) {
+	one := 1.0
 	for _, reason := range []string{"", "r"} {
 		for _, corr := range []string{"", "c"} {
-			f(reason, corr)
+			for _, score := range []*float64{nil, &one} {
+				f(reason, corr, score)
+			}
 		}
 	}
 }

@@ -44,8 +44,8 @@ type Interviews struct {
 func NewInterviews(db API, table string, now func() time.Time, newToken func() string) *Interviews {
 	s := &Interviews{db: db, table: table, now: now, newToken: newToken, backOff: backOff, compiled: map[writeShape]*compiled{}}
 	for _, t := range interview.Transitions {
-		requestShapes(func(reason, corr string) {
-			req := interview.Request{Actor: lifecycle.Actor{Sub: "owner"}, Reason: reason, CorrelationID: corr}
+		requestShapes(func(reason, corr string, score *float64) {
+			req := interview.Request{Actor: lifecycle.Actor{Sub: "owner"}, Reason: reason, CorrelationID: corr, Score: score}
 			e, cond := transitionExpr(newExpr(), t, interview.Session{}, req, "")
 			s.compiled[shapeOf(t, req)] = compile(e, cond)
 		})
@@ -54,15 +54,16 @@ func NewInterviews(db API, table string, now func() time.Time, newToken func() s
 }
 
 // writeShape is what decides the strings of a transition's write: the transition, and
-// whether the request brings a reason (for a transition that records one) and a
+// whether the request brings a reason or a score (for a transition that records one) and a
 // correlation id.
 type writeShape struct {
-	action, to   string
-	reason, corr bool
+	action, to          string
+	reason, score, corr bool
 }
 
 func shapeOf(t interview.Transition, req interview.Request) writeShape {
-	return writeShape{action: t.Action, to: string(t.To), reason: t.TakesReason && req.Reason != "", corr: req.CorrelationID != ""}
+	return writeShape{action: t.Action, to: string(t.To), reason: t.TakesReason && req.Reason != "", score: t.TakesScore && req.Score != nil,
+		corr: req.CorrelationID != ""}
 }
 
 func interviewPK(id string) types.AttributeValue { return sAV("INTERVIEW#" + id) }
@@ -262,6 +263,9 @@ func transitionExpr(e *expr, t interview.Transition, old interview.Session, req 
 	if t.TakesReason {
 		w.reason = req.Reason
 	}
+	if t.TakesScore {
+		w.score = req.Score
+	}
 	w.apply(e)
 	e.set(attr.OwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
 	cond := e.and(e.equals(attr.Version, iAV(old.Version)), e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
@@ -282,7 +286,7 @@ func interviewTransition(action string) interview.Transition {
 // very transition it was compiled from.
 func sameRule(a, b interview.Transition) bool {
 	return a.Action == b.Action && a.To == b.To && slices.Equal(a.From, b.From) &&
-		a.StampedAt == b.StampedAt && a.StampedBy == b.StampedBy && a.TakesReason == b.TakesReason
+		a.StampedAt == b.StampedAt && a.StampedBy == b.StampedBy && a.TakesReason == b.TakesReason && a.TakesScore == b.TakesScore
 }
 
 func actorAV(a lifecycle.Actor) types.AttributeValue {
@@ -321,6 +325,7 @@ func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, erro
 		CancelReason:      it.str(attr.CancelReason),
 		PausedAt:          it.time("pausedAt"),
 		ResumedAt:         it.time("resumedAt"),
+		CompletedAt:       it.time("completedAt"),
 	}
 	if rp, ok := it.mapAttr("retryPolicy"); ok {
 		sub := &item{m: rp}
@@ -390,5 +395,6 @@ func SessionItem(s interview.Session) map[string]types.AttributeValue {
 	w.str(attr.CancelReason, s.CancelReason)
 	w.time("pausedAt", s.PausedAt)
 	w.time("resumedAt", s.ResumedAt)
+	w.time("completedAt", s.CompletedAt)
 	return w
 }

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -137,9 +138,18 @@ func (it *item) mapAttr(name string) (map[string]types.AttributeValue, bool) {
 
 func sAV(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
 
+// nAV is a number as DynamoDB stores it. DynamoDB holds magnitudes down to 1E-130 only (a
+// smaller one is a ValidationException); below that a value is stored as 0, the nearest it
+// can hold.
 func nAV(f float64) types.AttributeValue {
+	if math.Abs(f) < minNumber {
+		f = 0
+	}
 	return &types.AttributeValueMemberN{Value: strconv.FormatFloat(f, 'f', -1, 64)}
 }
+
+// minNumber is the smallest magnitude DynamoDB's numbers hold, besides 0.
+const minNumber = 1e-130
 
 func iAV(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}

@@ -299,3 +299,14 @@ func TestSessionItemDeterministic(t *testing.T) {
 		t.Errorf("SessionItem is not deterministic")
 	}
 }
+
+// TestNumbersDynamoDBCannotHoldAreStoredAsZero: a score of 5e-324 is a valid number for
+// the API's schema, but DynamoDB refuses magnitudes under 1E-130 (a 500, found by
+// schemathesis); it is stored as the nearest number DynamoDB holds.
+func TestNumbersDynamoDBCannotHoldAreStoredAsZero(t *testing.T) {
+	for in, want := range map[float64]string{5e-324: "0", -1e-200: "0", 1e-130: "0." + strings.Repeat("0", 129) + "1", 87.5: "87.5", 0: "0"} {
+		if got := nAV(in).(*types.AttributeValueMemberN).Value; got != want {
+			t.Errorf("nAV(%g) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -28,6 +28,8 @@ type transitionWrite struct {
 	stampedAt, stampedBy string
 	// reason, when not empty, is stored as cancelReason.
 	reason string
+	// score, when set, is stored as the entity's score (a completion's final score).
+	score *float64
 }
 
 func (w transitionWrite) apply(e *expr) {
@@ -41,6 +43,9 @@ func (w transitionWrite) apply(e *expr) {
 	}
 	if w.reason != "" {
 		e.set(attr.CancelReason, sAV(w.reason))
+	}
+	if w.score != nil {
+		e.set("score", nAV(*w.score))
 	}
 	e.set(attr.LastAction, sAV(w.action))
 	e.set(attr.Actor, actorAV(w.actor))

@@ -28,6 +28,7 @@ const (
 const (
 	TypeInterviewCreated   = "InterviewCreated"
 	TypeInterviewCancelled = "InterviewCancelled"
+	TypeInterviewCompleted = "InterviewCompleted"
 	TypeInterviewPaused    = "InterviewPaused"
 	TypeInterviewResumed   = "InterviewResumed"
 	TypeJobCancelled       = "JobCancelled"
@@ -37,6 +38,7 @@ const (
 var Types = map[string]string{
 	TypeInterviewCreated:   SourceInterviews,
 	TypeInterviewCancelled: SourceInterviews,
+	TypeInterviewCompleted: SourceInterviews,
 	TypeInterviewPaused:    SourceInterviews,
 	TypeInterviewResumed:   SourceInterviews,
 	TypeJobCancelled:       SourceJobs,
@@ -77,8 +79,8 @@ type Transition struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Interview is the detail of InterviewCreated, InterviewCancelled, InterviewPaused and
-// InterviewResumed.
+// Interview is the detail of InterviewCreated, InterviewCancelled, InterviewCompleted,
+// InterviewPaused and InterviewResumed.
 type Interview struct {
 	Transition
 	SessionID string `json:"sessionId"`
@@ -87,6 +89,8 @@ type Interview struct {
 	// Title is the session's title; InterviewCreated carries it (a new session is known by
 	// nothing else yet).
 	Title string `json:"title,omitempty"`
+	// Score is the session's final score; InterviewCompleted carries it.
+	Score *float64 `json:"score,omitempty"`
 }
 
 // Job is the detail of JobCancelled.
@@ -138,7 +142,7 @@ var ErrUnknownType = errors.New("unknown detail-type")
 func Decode(detailType string, detail []byte) (any, error) {
 	var out any
 	switch detailType {
-	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewPaused, TypeInterviewResumed:
+	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewCompleted, TypeInterviewPaused, TypeInterviewResumed:
 		out = &Interview{}
 	case TypeJobCancelled:
 		out = &Job{}

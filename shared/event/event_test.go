@@ -225,7 +225,7 @@ func TestDecodeErrors(t *testing.T) {
 		name, detailType, detail string
 		unknownType              bool
 	}{
-		{"unknown type", "InterviewCompleted", `{"eventId":"x"}`, true},
+		{"unknown type", "InterviewArchived", `{"eventId":"x"}`, true},
 		{"empty type", "", `{}`, true},
 		{"case matters", "interviewcancelled", `{}`, true},
 		{"malformed interview", TypeInterviewCancelled, `{"eventId":`, false},
@@ -320,7 +320,7 @@ func TestDecodeEnvelopeErrors(t *testing.T) {
 		{"job type from interviews", `{"source":"lifecycle.interviews","detail-type":"JobCancelled","detail":` + okDetail + `}`, false},
 		{"foreign source", `{"source":"aws.ec2","detail-type":"InterviewResumed","detail":` + okDetail + `}`, false},
 		{"no source", `{"detail-type":"InterviewPaused","detail":` + okDetail + `}`, false},
-		{"unknown type", `{"source":"lifecycle.interviews","detail-type":"InterviewCompleted","detail":` + okDetail + `}`, true},
+		{"unknown type", `{"source":"lifecycle.interviews","detail-type":"InterviewArchived","detail":` + okDetail + `}`, true},
 		{"malformed body", `{"source":"lifecycle.interviews","detail-type":`, false},
 		{"not an object", `"hello"`, false},
 		{"empty body", ``, false},
@@ -422,6 +422,13 @@ func createdDetail(full bool) Interview {
 	return d
 }
 
+// completedDetail is an InterviewCompleted detail with its final score.
+func completedDetail(score float64) Interview {
+	d := interviewDetail("active", "completed", true)
+	d.Score = &score
+	return d
+}
+
 func jobDetail(from string, full bool) Job {
 	d := Job{
 		Transition: Transition{
@@ -451,6 +458,8 @@ func TestDetailsConformToSchemas(t *testing.T) {
 	}{
 		{"created, full", TypeInterviewCreated, createdDetail(true)},
 		{"created, minimal", TypeInterviewCreated, createdDetail(false)},
+		{"completed", TypeInterviewCompleted, completedDetail(87.5)},
+		{"completed with a score of 0", TypeInterviewCompleted, completedDetail(0)},
 		{"cancelled from active, full", TypeInterviewCancelled, interviewDetail("active", "cancelled", true)},
 		{"cancelled from paused, full", TypeInterviewCancelled, interviewDetail("paused", "cancelled", true)},
 		{"cancelled, minimal", TypeInterviewCancelled, interviewDetail("active", "cancelled", false)},
@@ -516,6 +525,7 @@ func TestSchemasReject(t *testing.T) {
 	sch := compileSchemas(t)
 	details := map[string]any{
 		TypeInterviewCreated:   createdDetail(true),
+		TypeInterviewCompleted: completedDetail(90),
 		TypeInterviewCancelled: interviewDetail("active", "cancelled", true),
 		TypeInterviewPaused:    interviewDetail("active", "paused", true),
 		TypeInterviewResumed:   interviewDetail("paused", "active", true),
@@ -539,6 +549,8 @@ func TestSchemasReject(t *testing.T) {
 		)
 	}
 	cases = append(cases,
+		rejection{"completed from paused", TypeInterviewCompleted, func(m map[string]any) { m["previousStatus"] = "paused" }},
+		rejection{"completed without a score", TypeInterviewCompleted, func(m map[string]any) { delete(m, "score") }},
 		rejection{"created with a previous status", TypeInterviewCreated, func(m map[string]any) { m["previousStatus"] = "paused" }},
 		rejection{"created at version 2", TypeInterviewCreated, func(m map[string]any) { m["version"] = 2 }},
 		rejection{"created without a title", TypeInterviewCreated, func(m map[string]any) { delete(m, "title") }},
@@ -599,6 +611,7 @@ func TestTypesSources(t *testing.T) {
 	want := map[string]string{
 		TypeInterviewCreated:   SourceInterviews,
 		TypeInterviewCancelled: SourceInterviews,
+		TypeInterviewCompleted: SourceInterviews,
 		TypeInterviewPaused:    SourceInterviews,
 		TypeInterviewResumed:   SourceInterviews,
 		TypeJobCancelled:       SourceJobs,

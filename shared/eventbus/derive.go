@@ -55,6 +55,24 @@ func (im *image) str(name string) string {
 	return v.String()
 }
 
+// num reads a number; ok is false when it is absent.
+func (im *image) num(name string) (float64, bool) {
+	v, present := im.m[name]
+	if !present || v.IsNull() {
+		return 0, false
+	}
+	if v.DataType() != events.DataTypeNumber {
+		im.fail(name, "a number")
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v.Number(), 64)
+	if err != nil {
+		im.fail(name, "a number")
+		return 0, false
+	}
+	return f, true
+}
+
 func (im *image) int(name string) int64 {
 	v, ok := im.m[name]
 	if !ok || v.IsNull() {
@@ -166,6 +184,10 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		switch st, prev := interview.Status(to), interview.Status(from); {
 		case created:
 			e.DetailType = event.TypeInterviewCreated
+		case st == interview.Completed && nw.str(attr.LastAction) == interview.Complete.Action:
+			// Completed through the API; a session another writer marks completed is not
+			// announced (it wrote no action, and no actor).
+			e.DetailType = event.TypeInterviewCompleted
 		case st == interview.Cancelled:
 			e.DetailType = event.TypeInterviewCancelled
 		case st == interview.Paused:
@@ -179,8 +201,13 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 			t.Reason = ""
 		}
 		d := event.Interview{Transition: t, SessionID: id, OwnerID: nw.str(attr.OwnerID)}
-		if created {
+		switch e.DetailType {
+		case event.TypeInterviewCreated:
 			d.Title = nw.str("title")
+		case event.TypeInterviewCompleted:
+			if score, ok := nw.num("score"); ok {
+				d.Score = &score
+			}
 		}
 		detail = d
 	case kind == attr.TypeJob && job.Status(to) == job.Cancelled:

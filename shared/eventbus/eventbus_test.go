@@ -239,6 +239,16 @@ func TestDerivePublishedTransitions(t *testing.T) {
 			},
 		},
 		{
+			name:       "an interview completed through the API, with its final score",
+			rec:        interviewChange("active", "completed", set("lastAction", s("complete")), set("score", n("87.5")), set("completedAt", s(newAt))),
+			detailType: event.TypeInterviewCompleted, source: event.SourceInterviews, eventID: ivID(3), entityID: sessionID,
+			detail: map[string]any{
+				"eventId": ivID(3), "occurredAt": newAt, "correlationId": "corr-1",
+				"actor":   map[string]any{"sub": owner, "roles": []any{"candidate"}},
+				"version": 3.0, "previousStatus": "active", "status": "completed", "sessionId": sessionID, "ownerId": owner, "score": 87.5,
+			},
+		},
+		{
 			name:       "interview active to cancelled with a reason",
 			rec:        interviewChange("active", "cancelled", set("cancelReason", s("no time")), set("cancelledAt", s(newAt)), set("cancelledBy", s(owner))),
 			detailType: event.TypeInterviewCancelled, source: event.SourceInterviews, eventID: ivID(3), entityID: sessionID,
@@ -438,7 +448,7 @@ func TestDeriveIgnores(t *testing.T) {
 		name string
 		rec  events.DynamoDBEventRecord
 	}{
-		{"interview completed", interviewChange("active", "completed")},
+		{"interview completed by another writer (no complete action)", interviewChange("active", "completed")},
 		{"interview back to active but not from paused", interviewChange("completed", "active")},
 		{"interview unchanged status", record("MODIFY", "1", session, transition(session, "active", "", set("progress", n("50"))))},
 		{"job unchanged status", func() events.DynamoDBEventRecord {

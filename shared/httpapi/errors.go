@@ -89,6 +89,16 @@ var refusals = map[string]refusal{
 		invalidStatus:  http.StatusNotFound,
 		invalidDefault: "Failed to resume interview",
 	},
+	FnCompleteInterview: {
+		notFound:      "Interview session not found",
+		invalidStatus: http.StatusBadRequest,
+		invalid: map[string]string{
+			string(interview.Completed): "Interview is already completed",
+			string(interview.Cancelled): "Cannot complete a cancelled interview",
+			string(interview.Paused):    "Cannot complete a paused interview; resume it first",
+		},
+		invalidDefault: "Interview cannot be completed",
+	},
 	FnGetInterview: {notFound: "Interview session not found"},
 	FnCancelJob: {
 		notFound:      "Job not found",

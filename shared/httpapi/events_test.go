@@ -41,6 +41,15 @@ var sampleEventErrors = map[string]string{
 	"cancel-interview/403-forbidden.json":                       "Forbidden",
 	"cancel-interview/404-not-found.json":                       "Interview session not found",
 
+	"complete-interview/200-completed.json":         "",
+	"complete-interview/400-paused.json":            "Cannot complete a paused interview; resume it first",
+	"complete-interview/400-already-completed.json": "Interview is already completed",
+	"complete-interview/400-cancelled.json":         "Cannot complete a cancelled interview",
+	"complete-interview/400-bad-score.json":         "Invalid request",
+	"complete-interview/401-no-claims.json":         "Unauthorized",
+	"complete-interview/403-forbidden.json":         "Forbidden",
+	"complete-interview/404-not-found.json":         "Interview session not found",
+
 	"pause-interview/200-paused.json":         "",
 	"pause-interview/404-not-active.json":     "Failed to pause interview",
 	"pause-interview/404-not-found.json":      "Failed to pause interview",

@@ -79,11 +79,7 @@ func (m *memStore) Apply(_ context.Context, t interview.Transition, req intervie
 	if err := t.Check(s, req.Actor); err != nil {
 		return interview.Session{}, false, err
 	}
-	s.PreviousStatus = s.Status
-	s.Status, s.Version, s.UpdatedAt = t.To, s.Version+1, m.now
-	if t.TakesReason {
-		s.CancelReason = req.Reason
-	}
+	s = t.Apply(s, req, m.now)
 	m.sessions[req.ID] = s
 	m.keys[req.ID] = req.Idempotency
 	return s, false, nil

@@ -61,6 +61,29 @@ func (b *reasonBody) reason() string {
 	return strings.TrimSpace(*b.Reason)
 }
 
+// scoreBody is the optional body of the complete routes: { "score"?: number | null }, the
+// session's final score (0–100); absent or null keeps the score it has.
+type scoreBody struct {
+	Score *float64 `json:"score"`
+}
+
+func (scoreBody) fields() []string { return []string{"score"} }
+
+func (b *scoreBody) valid() error {
+	if b.Score != nil && (*b.Score < 0 || *b.Score > maxScore) {
+		return invalid("score must be from 0 to 100")
+	}
+	return nil
+}
+
+// fingerprint is what the body adds to a request's identity.
+func (b *scoreBody) fingerprint() string {
+	if b.Score == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*b.Score, 'g', -1, 64)
+}
+
 // emptyBody is the body of routes that take none: absent, empty, or {}.
 type emptyBody struct{}
 
@@ -113,19 +136,23 @@ func handleInterviewTransition(store InterviewTransitioner, fn string, t intervi
 		}
 		log := addLogAttrs(r, "sessionId", id, "sub", actor.Sub)
 		var b reasonBody
-		var dst body = &b
-		if !t.TakesReason {
-			dst = &emptyBody{}
+		var sb scoreBody
+		var dst body = &emptyBody{}
+		switch {
+		case t.TakesReason:
+			dst = &b
+		case t.TakesScore:
+			dst = &sb
 		}
 		if err := decode(r, dst); err != nil {
 			return err
 		}
-		idem, err := idempotency(r, fn, actor, id, b.reason())
+		idem, err := idempotency(r, fn, actor, id, b.reason()+sb.fingerprint())
 		if err != nil {
 			return err
 		}
 		s, replay, err := store.Apply(r.Context(), t, interview.Request{
-			ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r), Idempotency: idem,
+			ID: id, Actor: actor, Reason: b.reason(), Score: sb.Score, CorrelationID: correlationID(r), Idempotency: idem,
 		})
 		if err != nil {
 			return err
@@ -277,6 +304,8 @@ type sessionJSON struct {
 	CancelledAt  string `json:"cancelledAt,omitempty"`
 	CancelledBy  string `json:"cancelledBy,omitempty"`
 	CancelReason string `json:"cancelReason,omitempty"`
+	// When a completion recorded it.
+	CompletedAt string `json:"completedAt,omitempty"`
 }
 
 type retryPolicyJSON struct {
@@ -306,6 +335,7 @@ func newSessionJSON(s interview.Session) sessionJSON {
 		CancelledAt:    optTime(s.CancelledAt),
 		CancelledBy:    s.CancelledBy,
 		CancelReason:   s.CancelReason,
+		CompletedAt:    optTime(s.CompletedAt),
 	}
 	if out.TopicIDs == nil {
 		out.TopicIDs = []string{}

@@ -30,6 +30,11 @@ const (
 	maxCooldownHour = 8760
 )
 
+// blankSpace is what a title or an interviewer may not consist of only, and what is
+// trimmed from text: ASCII's whitespace, exactly what openapi.yaml's pattern [^ \t\n\r\f\v]
+// says in every regex dialect (\s differs between them).
+const blankSpace = " \t\n\r\f\v"
+
 // createInterviewBody is POST /interviews' body: seed 001's fields that are the creator's
 // to choose. Progress, score, status, the timestamps and the conversation history are the
 // lifecycle's and the conversation service's.
@@ -60,7 +65,7 @@ func (b *createInterviewBody) valid() error {
 		case v == nil && required:
 			bad("%s is required", name)
 		case v == nil:
-		case required && strings.TrimSpace(*v) == "":
+		case required && strings.Trim(*v, blankSpace) == "":
 			bad("%s must not be blank", name)
 		case utf8.RuneCountInString(*v) > limit:
 			bad("%s must be at most %d characters", name, limit)
@@ -74,7 +79,7 @@ func (b *createInterviewBody) valid() error {
 			bad("%s must have at most %d items", name, maxListItems)
 		}
 		for _, s := range v {
-			if strings.TrimSpace(s) == "" || utf8.RuneCountInString(s) > maxIDLength {
+			if s == "" || utf8.RuneCountInString(s) > maxIDLength {
 				bad("each of %s must be 1 to %d characters", name, maxIDLength)
 				break
 			}
@@ -117,7 +122,7 @@ func (b *createInterviewBody) draft() interview.Draft {
 		if v == nil {
 			return ""
 		}
-		return strings.TrimSpace(*v)
+		return strings.Trim(*v, blankSpace)
 	}
 	d := interview.Draft{
 		Title: str(b.Title), TopicIDs: b.TopicIDs, TopicLabels: b.TopicLabels, InterviewerID: str(b.InterviewerID),

@@ -16,15 +16,16 @@ import (
 
 // Function names, as in functions/<name> and template.yaml.
 const (
-	FnCreateInterview = "create-interview"
-	FnCancelInterview = "cancel-interview"
-	FnPauseInterview  = "pause-interview"
-	FnResumeInterview = "resume-interview"
-	FnGetInterview    = "get-interview"
-	FnListInterviews  = "list-interviews"
-	FnCancelJob       = "cancel-job"
-	FnGetJob          = "get-job"
-	FnLiveTicket      = "live-ticket"
+	FnCreateInterview   = "create-interview"
+	FnCancelInterview   = "cancel-interview"
+	FnPauseInterview    = "pause-interview"
+	FnResumeInterview   = "resume-interview"
+	FnCompleteInterview = "complete-interview"
+	FnGetInterview      = "get-interview"
+	FnListInterviews    = "list-interviews"
+	FnCancelJob         = "cancel-job"
+	FnGetJob            = "get-job"
+	FnLiveTicket        = "live-ticket"
 )
 
 // Route is one API route and the Lambda function that serves it. Pattern uses the
@@ -51,6 +52,8 @@ var routeTable = []Route{
 	{FnPauseInterview, http.MethodPost, "/api/interviews/{id}/pause"},
 	{FnResumeInterview, http.MethodPost, "/interviews/{id}/resume"},
 	{FnResumeInterview, http.MethodPost, "/api/interviews/{id}/resume"},
+	{FnCompleteInterview, http.MethodPost, "/interviews/{id}/complete"},
+	{FnCompleteInterview, http.MethodPost, "/api/interviews/{id}/complete"},
 	{FnGetInterview, http.MethodGet, "/interviews/{id}"},
 	{FnGetInterview, http.MethodGet, "/api/interviews/{id}"},
 	{FnListInterviews, http.MethodGet, "/interviews"},
@@ -88,6 +91,12 @@ func PauseInterview(logger *slog.Logger, settings config.HTTP, store InterviewTr
 func ResumeInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, settings, FnResumeInterview,
 		handleInterviewTransition(store, FnResumeInterview, interview.Resume, respondSession))
+}
+
+// CompleteInterview is the complete-interview function's handler.
+func CompleteInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
+	return newFunction(logger, settings, FnCompleteInterview,
+		handleInterviewTransition(store, FnCompleteInterview, interview.Complete, respondSession))
 }
 
 // GetInterview is the get-interview function's handler.
@@ -147,11 +156,14 @@ func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]ht
 		FnCancelInterview: func(l *slog.Logger) http.Handler { return CancelInterview(l, settings, s.Interviews) },
 		FnPauseInterview:  func(l *slog.Logger) http.Handler { return PauseInterview(l, settings, s.Interviews) },
 		FnResumeInterview: func(l *slog.Logger) http.Handler { return ResumeInterview(l, settings, s.Interviews) },
-		FnGetInterview:    func(l *slog.Logger) http.Handler { return GetInterview(l, settings, s.Interviews) },
-		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },
-		FnCancelJob:       func(l *slog.Logger) http.Handler { return CancelJob(l, settings, s.Jobs) },
-		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
-		FnLiveTicket:      func(l *slog.Logger) http.Handler { return LiveTicket(l, settings, s.Tickets) },
+		FnCompleteInterview: func(l *slog.Logger) http.Handler {
+			return CompleteInterview(l, settings, s.Interviews)
+		},
+		FnGetInterview:   func(l *slog.Logger) http.Handler { return GetInterview(l, settings, s.Interviews) },
+		FnListInterviews: func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },
+		FnCancelJob:      func(l *slog.Logger) http.Handler { return CancelJob(l, settings, s.Jobs) },
+		FnGetJob:         func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
+		FnLiveTicket:     func(l *slog.Logger) http.Handler { return LiveTicket(l, settings, s.Tickets) },
 	}
 	out := make(map[string]http.Handler, len(makers))
 	for fn, mk := range makers {

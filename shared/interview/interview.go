@@ -76,6 +76,7 @@ type Session struct {
 	CancelReason string
 	PausedAt     time.Time
 	ResumedAt    time.Time
+	CompletedAt  time.Time
 }
 
 // Transition is one row of the interview lifecycle: the rule (legal source states and
@@ -88,9 +89,11 @@ type Transition struct {
 	StampedBy string
 	// TakesReason reports whether the transition records a caller-given reason.
 	TakesReason bool
+	// TakesScore reports whether the transition records a caller-given final score.
+	TakesScore bool
 }
 
-// The interview lifecycle. Completion happens elsewhere; no route leaves a terminal status.
+// The interview lifecycle. No route leaves a terminal status (completed, cancelled).
 var (
 	Cancel = Transition{
 		Rule:        lifecycle.Rule[Status]{Action: "cancel", From: []Status{Active, Paused}, To: Cancelled},
@@ -106,10 +109,17 @@ var (
 		Rule:      lifecycle.Rule[Status]{Action: "resume", From: []Status{Paused}, To: Active},
 		StampedAt: "resumedAt",
 	}
+	// Complete ends a session that is under way: from active only (a paused session is
+	// resumed first, as its answers are), optionally with its final score.
+	Complete = Transition{
+		Rule:       lifecycle.Rule[Status]{Action: "complete", From: []Status{Active}, To: Completed},
+		StampedAt:  "completedAt",
+		TakesScore: true,
+	}
 )
 
 // Transitions lists every interview transition.
-var Transitions = []Transition{Cancel, Pause, Resume}
+var Transitions = []Transition{Cancel, Pause, Resume, Complete}
 
 // ActionCreate is the action a session's creation records (its lastAction), from which its
 // InterviewCreated event is derived.
@@ -175,20 +185,25 @@ func (t Transition) Apply(s Session, req Request, at time.Time) Session {
 	if t.TakesReason && req.Reason != "" {
 		n.CancelReason = req.Reason
 	}
+	if t.TakesScore && req.Score != nil {
+		n.Score = *req.Score
+	}
 	return n
 }
 
 // stamps are the session's transition timestamps, by the name a Transition's StampedAt
 // gives them.
 func (s *Session) stamps() map[string]*time.Time {
-	return map[string]*time.Time{"cancelledAt": &s.CancelledAt, "pausedAt": &s.PausedAt, "resumedAt": &s.ResumedAt}
+	return map[string]*time.Time{"cancelledAt": &s.CancelledAt, "pausedAt": &s.PausedAt, "resumedAt": &s.ResumedAt, "completedAt": &s.CompletedAt}
 }
 
 // Request is everything a transition records besides the status change.
 type Request struct {
-	ID            string
-	Actor         lifecycle.Actor
-	Reason        string
+	ID     string
+	Actor  lifecycle.Actor
+	Reason string
+	// Score is the final score a completion records, when one was given.
+	Score         *float64
 	CorrelationID string
 	Idempotency   lifecycle.Idempotency
 }

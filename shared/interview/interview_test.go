@@ -112,6 +112,11 @@ func TestTransitionTable(t *testing.T) {
 		{Resume, Paused, true},
 		{Resume, Completed, false},
 		{Resume, Cancelled, false},
+
+		{Complete, Active, true},
+		{Complete, Paused, false},
+		{Complete, Completed, false},
+		{Complete, Cancelled, false},
 	}
 	if len(tests) != len(Transitions)*len(Statuses) {
 		t.Fatalf("table has %d rows, want %d", len(tests), len(Transitions)*len(Statuses))
@@ -212,10 +217,10 @@ func TestAuthorizeOwner(t *testing.T) {
 }
 
 func TestTransitionsList(t *testing.T) {
-	if len(Transitions) != 3 {
-		t.Fatalf("len(Transitions) = %d, want 3", len(Transitions))
+	if len(Transitions) != 4 {
+		t.Fatalf("len(Transitions) = %d, want 4", len(Transitions))
 	}
-	want := []string{"cancel", "pause", "resume"}
+	want := []string{"cancel", "pause", "resume", "complete"}
 	for i, tr := range Transitions {
 		if tr.Action != want[i] {
 			t.Errorf("Transitions[%d].Action = %q, want %q", i, tr.Action, want[i])
@@ -223,10 +228,11 @@ func TestTransitionsList(t *testing.T) {
 	}
 	pairs := []struct {
 		got, want Transition
-	}{{Transitions[0], Cancel}, {Transitions[1], Pause}, {Transitions[2], Resume}}
+	}{{Transitions[0], Cancel}, {Transitions[1], Pause}, {Transitions[2], Resume}, {Transitions[3], Complete}}
 	for i, p := range pairs {
 		if p.got.Action != p.want.Action || p.got.To != p.want.To || !slices.Equal(p.got.From, p.want.From) ||
-			p.got.StampedAt != p.want.StampedAt || p.got.StampedBy != p.want.StampedBy || p.got.TakesReason != p.want.TakesReason {
+			p.got.StampedAt != p.want.StampedAt || p.got.StampedBy != p.want.StampedBy || p.got.TakesReason != p.want.TakesReason ||
+			p.got.TakesScore != p.want.TakesScore {
 			t.Errorf("Transitions[%d] = %+v, want %+v", i, p.got, p.want)
 		}
 	}
@@ -243,6 +249,7 @@ func TestTransitionFields(t *testing.T) {
 		{Cancel, []Status{Active, Paused}, "cancelledAt", "cancelledBy", true},
 		{Pause, []Status{Active}, "pausedAt", "", false},
 		{Resume, []Status{Paused}, "resumedAt", "", false},
+		{Complete, []Status{Active}, "completedAt", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tr.Action, func(t *testing.T) {
@@ -292,6 +299,17 @@ func TestApplyStepsStatusVersionAndStamps(t *testing.T) {
 	}
 	if p := Pause.Apply(old, Request{Actor: alice, Reason: "ignored"}, at); p.CancelReason != "" {
 		t.Errorf("a transition that takes no reason recorded %q", p.CancelReason)
+	}
+	final := 87.5
+	done := Complete.Apply(old, Request{Actor: alice, Score: &final}, at)
+	if done.Status != Completed || done.Score != 87.5 || !done.CompletedAt.Equal(at) || done.Version != 5 {
+		t.Errorf("complete: %+v", done)
+	}
+	if kept := Complete.Apply(Session{Status: Active, Score: 40}, Request{Actor: alice}, at); kept.Score != 40 {
+		t.Errorf("a completion without a score changed it to %v", kept.Score)
+	}
+	if p := Pause.Apply(Session{Status: Active, Score: 40}, Request{Actor: alice, Score: &final}, at); p.Score != 40 {
+		t.Errorf("a transition that takes no score recorded %v", p.Score)
 	}
 }
 

@@ -58,6 +58,7 @@ var MessageFields = map[string][]string{
 	// A creation left no status: it has no previousStatus, and says the new session's title.
 	event.TypeInterviewCreated:   {"eventId", "occurredAt", "actor.sub", "version", "status", "sessionId", "ownerId", "title"},
 	event.TypeInterviewCancelled: slices.Concat(interviewFields, []string{"reason"}),
+	event.TypeInterviewCompleted: slices.Concat(interviewFields, []string{"score"}),
 	event.TypeInterviewPaused:    interviewFields,
 	event.TypeInterviewResumed:   interviewFields,
 	event.TypeJobCancelled: slices.Concat(transitionFields, []string{"reason", "jobId",

@@ -223,10 +223,12 @@ var grants = map[string]map[string][]string{
 	httpapi.FnCancelInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnPauseInterview:  {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnResumeInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
-	httpapi.FnGetInterview:    {"dynamodb:GetItem": {"!GetAtt Table.Arn"}},
-	httpapi.FnListInterviews:  {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byOwner", "!Sub ${Table.Arn}/index/byOwnerStatus"}},
-	httpapi.FnCancelJob:       {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
-	httpapi.FnGetJob:          {"dynamodb:Query": {"!GetAtt Table.Arn"}},
+	httpapi.FnCompleteInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
+		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnGetInterview:   {"dynamodb:GetItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnListInterviews: {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byOwner", "!Sub ${Table.Arn}/index/byOwnerStatus"}},
+	httpapi.FnCancelJob:      {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnGetJob:         {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	"publish-events": {
 		"dynamodb:DescribeStream":   {"!GetAtt Table.StreamArn"},
 		"dynamodb:GetRecords":       {"!GetAtt Table.StreamArn"},
@@ -281,13 +283,14 @@ var unscoped = map[string]string{
 // leadingKeys is the partition-key prefix each item-level action of a function is
 // confined to with a dynamodb:LeadingKeys condition ("*": every action of the function).
 var leadingKeys = map[string]map[string]string{
-	httpapi.FnCreateInterview: {"*": "INTERVIEW#*"},
-	httpapi.FnCancelInterview: {"*": "INTERVIEW#*"},
-	httpapi.FnPauseInterview:  {"*": "INTERVIEW#*"},
-	httpapi.FnResumeInterview: {"*": "INTERVIEW#*"},
-	httpapi.FnGetInterview:    {"*": "INTERVIEW#*"},
-	httpapi.FnCancelJob:       {"*": "JOB#*"},
-	httpapi.FnGetJob:          {"*": "JOB#*"},
+	httpapi.FnCreateInterview:   {"*": "INTERVIEW#*"},
+	httpapi.FnCancelInterview:   {"*": "INTERVIEW#*"},
+	httpapi.FnPauseInterview:    {"*": "INTERVIEW#*"},
+	httpapi.FnResumeInterview:   {"*": "INTERVIEW#*"},
+	httpapi.FnCompleteInterview: {"*": "INTERVIEW#*"},
+	httpapi.FnGetInterview:      {"*": "INTERVIEW#*"},
+	httpapi.FnCancelJob:         {"*": "JOB#*"},
+	httpapi.FnGetJob:            {"*": "JOB#*"},
 	// live-ticket puts the ticket and counts the caller's tickets of the minute.
 	httpapi.FnLiveTicket: {"dynamodb:PutItem": "TICKET#*", "dynamodb:UpdateItem": "TICKETS#*"},
 	// $connect deletes the ticket it redeems, claims one of the caller's places on their

@@ -86,6 +86,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/interviews/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete an active interview session
+         * @description Only from `active` (a paused session is resumed first); `completed` is final. The
+         *     owner only. An optional final `score` (0–100) replaces the session's score. Stamps
+         *     `completedAt` and emits `InterviewCompleted`.
+         */
+        post: operations["completeInterview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/interviews/{id}": {
         parameters: {
             query?: never;
@@ -232,6 +254,10 @@ export interface components {
             message: "Not Found" | "Request Entity Too Large" | "Unauthorized";
         };
         ErrorOrGateway: components["schemas"]["Error"] | components["schemas"]["GatewayError"];
+        ScoreBody: {
+            /** @description The session's final score; absent or `null` keeps the score it has. */
+            score?: number | null;
+        };
         ReasonBody: {
             /** @description Why; stored, logged and returned as `cancelReason`. Surrounding whitespace is trimmed; empty or `null` means none. */
             reason?: string | null;
@@ -276,6 +302,11 @@ export interface components {
             cancelledBy?: string;
             /** @description The reason given with the cancel, if any. */
             cancelReason?: string;
+            /**
+             * Format: date-time
+             * @description When the session was completed; present once it is.
+             */
+            completedAt?: string;
             recentMessages?: {
                 id: string;
                 conversationId?: string;
@@ -290,14 +321,16 @@ export interface components {
         };
         /**
          * @description A new session: seed 001's fields that are its creator's to choose. Progress, score,
-         *     status, timestamps and the conversation history are the lifecycle's. Text is trimmed.
+         *     status, timestamps and the conversation history are the lifecycle's. `title`,
+         *     `interviewerId`, `notes` and `conversationId` are trimmed of ASCII whitespace; list
+         *     items are kept as given.
          */
         NewSession: {
-            /** @description Not blank. */
+            /** @description Not blank (not only ASCII whitespace, which is trimmed). */
             title: string;
             topicIds: string[];
             topicLabels?: string[];
-            /** @description Not blank. */
+            /** @description Not blank (not only ASCII whitespace, which is trimmed). */
             interviewerId: string;
             targetScore?: number;
             retryPolicy?: {
@@ -410,7 +443,7 @@ export interface components {
          */
         LiveMessage: {
             /** @enum {string} */
-            type: "InterviewCreated" | "InterviewCancelled" | "InterviewPaused" | "InterviewResumed" | "JobCancelled";
+            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "JobCancelled";
             /** Format: uuid */
             eventId: string;
             /** @enum {string} */
@@ -949,6 +982,92 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ErrorOrGateway"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    completeInterview: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The entity id, a UUID (any case; stored lower-case). */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /** @description Optional. An absent or empty body, or a null score, keeps the session's score. */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "score": 87
+                 *     }
+                 */
+                "application/json": components["schemas"]["ScoreBody"];
+            };
+        };
+        responses: {
+            /** @description Completed; the whole session object, with `completedAt` */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Invalid request, or the session's status forbids the completion */
+            400: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The session does not exist */
+            404: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Interview session not found",
+                     *       "code": "NOT_FOUND",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOrGateway"];
                 };
             };

@@ -273,7 +273,7 @@ test('a caller without the Dispatcher or Admin role gets no Jobs section', async
 });
 
 // tom has no sessions in the demo data, so what he creates moves no one else's rows.
-test('New interview: the form creates a session, first in the list, and another tab of the owner shows it live', async () => {
+test('New interview: the form creates a session, first in the list, another tab of the owner shows it live, and Complete ends it', async () => {
   const other = await newPage();
   await signIn(other, 'tom');
   await other.locator('[data-live-status="live"]').waitFor();
@@ -303,6 +303,16 @@ test('New interview: the form creates a session, first in the list, and another 
   await card(other, id).waitFor();
   await eventArrives(other, 'InterviewCreated', id);
   await page.screenshot({ path: `${output}/console-new-interview.png`, fullPage: true });
+
+  // Complete, offered while active: the row is completed and offers nothing more, here
+  // and, live, in the other tab.
+  const row = card(page, id);
+  await row.getByRole('button', { name: 'Complete' }).click();
+  await page.locator(`li[data-session-id="${id}"][data-status="completed"]`).waitFor();
+  await row.getByText('Interview completed.').waitFor();
+  assert.equal(await row.getByRole('button').count(), 0, 'a completed row offers no action');
+  await other.locator(`li[data-session-id="${id}"][data-status="completed"]`).waitFor();
+  await eventArrives(other, 'InterviewCompleted', id);
   await page.context().close();
   await other.context().close();
 });

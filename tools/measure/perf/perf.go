@@ -354,16 +354,17 @@ func (rep *Report) measureStarts(ctx context.Context, starts int, root, bin stri
 func coldStartEvents(root string) map[string][2]string {
 	e := func(fn, file string) string { return filepath.Join(root, "events", fn, file) }
 	return map[string][2]string{
-		"create-interview": {e("create-interview", "401-no-claims.json"), e("create-interview", "201-minimal.json")},
-		"cancel-interview": {e("cancel-interview", "401-no-claims.json"), e("cancel-interview", "404-not-found.json")},
-		"pause-interview":  {e("pause-interview", "401-no-claims.json"), e("pause-interview", "404-not-found.json")},
-		"resume-interview": {e("resume-interview", "401-no-claims.json"), e("resume-interview", "404-not-found.json")},
-		"get-interview":    {e("get-interview", "401-no-claims.json"), e("get-interview", "200-found.json")},
-		"list-interviews":  {e("list-interviews", "401-no-claims.json"), e("list-interviews", "200-all.json")},
-		"cancel-job":       {e("cancel-job", "401-no-claims.json"), e("cancel-job", "404-not-found.json")},
-		"get-job":          {e("get-job", "401-no-claims.json"), e("get-job", "200-found.json")},
-		"publish-events":   {e("publish-events", "ignored-records.json"), e("publish-events", "interview-cancelled.json")},
-		"audit-log":        {filepath.Join(root, "tools", "measure", "perf", "empty-sqs-event.json"), e("audit-log", "interview-cancelled.json")},
+		"create-interview":   {e("create-interview", "401-no-claims.json"), e("create-interview", "201-minimal.json")},
+		"cancel-interview":   {e("cancel-interview", "401-no-claims.json"), e("cancel-interview", "404-not-found.json")},
+		"complete-interview": {e("complete-interview", "401-no-claims.json"), e("complete-interview", "404-not-found.json")},
+		"pause-interview":    {e("pause-interview", "401-no-claims.json"), e("pause-interview", "404-not-found.json")},
+		"resume-interview":   {e("resume-interview", "401-no-claims.json"), e("resume-interview", "404-not-found.json")},
+		"get-interview":      {e("get-interview", "401-no-claims.json"), e("get-interview", "200-found.json")},
+		"list-interviews":    {e("list-interviews", "401-no-claims.json"), e("list-interviews", "200-all.json")},
+		"cancel-job":         {e("cancel-job", "401-no-claims.json"), e("cancel-job", "404-not-found.json")},
+		"get-job":            {e("get-job", "401-no-claims.json"), e("get-job", "200-found.json")},
+		"publish-events":     {e("publish-events", "ignored-records.json"), e("publish-events", "interview-cancelled.json")},
+		"audit-log":          {filepath.Join(root, "tools", "measure", "perf", "empty-sqs-event.json"), e("audit-log", "interview-cancelled.json")},
 		// The live channel ("": the event {}, which each refuses before any call).
 		"live-ticket":     {e("live-ticket", "401-no-claims.json"), e("live-ticket", "201-issued.json")},
 		"live-connect":    {e("live-connect", "401-no-ticket.json"), e("live-connect", "401-forged-ticket.json")},

@@ -38,6 +38,7 @@ export interface Api {
   createInterview(body: NewSession, key: string): Promise<Session>;
   pause(id: string, key: string): Promise<Session>;
   resume(id: string, key: string): Promise<Session>;
+  complete(id: string, key: string): Promise<Session>;
   cancelInterview(id: string, reason: string, key: string): Promise<Session>;
   getJob(id: string): Promise<Job>;
   cancelJob(id: string, reason: string, key: string): Promise<Job>;
@@ -94,6 +95,7 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
     createInterview: (body, key) => settle(() => client.POST('/interviews', { params: { header: keyed(key) }, body })),
     pause: (id, key) => settle(() => client.POST('/interviews/{id}/pause', { params: { path: { id }, header: keyed(key) } })),
     resume: (id, key) => settle(() => client.POST('/interviews/{id}/resume', { params: { path: { id }, header: keyed(key) } })),
+    complete: (id, key) => settle(() => client.POST('/interviews/{id}/complete', { params: { path: { id }, header: keyed(key) } })),
     cancelInterview: async (id, reason, key) =>
       (
         await settle(() =>

@@ -1,6 +1,6 @@
 // Interviews: the caller's sessions, one session, and the actions seed 001 describes:
-// Pause only when active, Resume only when paused, Cancel (with an optional reason) when
-// active or paused; each button disabled and busy during its call; the row updated from
+// Pause only when active, Resume only when paused, Complete when active, Cancel (with an
+// optional reason) when active or paused; each button disabled and busy during its call; the row updated from
 // the response. Both views follow the live channel: a transition made anywhere (another
 // tab, another device, curl) shows at once, and after a reconnection they refetch.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -15,12 +15,14 @@ const statuses: SessionStatus[] = ['active', 'paused', 'completed', 'cancelled']
 const from: Record<SessionAction, SessionStatus[]> = {
   pause: ['active'],
   resume: ['paused'],
+  complete: ['active'],
   cancel: ['active', 'paused'],
 };
 
 const verbs: Record<SessionAction, { label: string; busy: string; done: string }> = {
   pause: { label: 'Pause', busy: 'Pausing…', done: 'Interview paused.' },
   resume: { label: 'Resume', busy: 'Resuming…', done: 'Interview resumed.' },
+  complete: { label: 'Complete', busy: 'Completing…', done: 'Interview completed.' },
   cancel: { label: 'Cancel', busy: 'Cancelling…', done: 'Interview cancelled.' },
 };
 
@@ -55,7 +57,14 @@ export function SessionActions(props: {
     setAsking(false);
     void run(
       a,
-      (key) => (a === 'pause' ? api.pause(id, key) : a === 'resume' ? api.resume(id, key) : api.cancelInterview(id, reason, key)),
+      (key) =>
+        a === 'pause'
+          ? api.pause(id, key)
+          : a === 'resume'
+            ? api.resume(id, key)
+            : a === 'complete'
+              ? api.complete(id, key)
+              : api.cancelInterview(id, reason, key),
       (s) => {
         props.onUpdated(s);
         return verbs[a].done;
@@ -123,7 +132,8 @@ const pageSize = 5;
 
 /** applyMessage returns the session as a live message about it leaves it. */
 function applyMessage(s: Session, m: LiveMessage): Session {
-  return { ...s, status: m.detail.status as SessionStatus, updatedAt: m.detail.occurredAt };
+  const score = m.detail.score;
+  return { ...s, status: m.detail.status as SessionStatus, updatedAt: m.detail.occurredAt, ...(score !== undefined ? { score } : {}) };
 }
 
 /**
@@ -402,6 +412,12 @@ export function InterviewDetail({ api, id, action }: { api: Api; id: string; act
           <dd>{formatTime(session.createdAt)}</dd>
           <dt>Updated</dt>
           <dd>{formatTime(session.updatedAt)}</dd>
+          {session.completedAt && (
+            <>
+              <dt>Completed</dt>
+              <dd data-field="completed">{formatTime(session.completedAt)}</dd>
+            </>
+          )}
           <dt>Recent messages</dt>
           <dd>{session.recentMessages?.length ?? 0}</dd>
           {session.cancelledAt && (

@@ -22,6 +22,8 @@ export interface EventDetail {
   ownerId?: string;
   /** InterviewCreated: the new session's title. */
   title?: string;
+  /** InterviewCompleted: the final score. */
+  score?: number;
   jobId?: string;
   // The assignment cancelled with a job (always Cancelled afterwards).
   assignment?: { id: string; technicianId?: string; scheduledStart?: string; scheduledEnd?: string; previousStatus?: string };

@@ -1,18 +1,18 @@
 // Views are addressed by the URL's hash, so a view can be linked, bookmarked and reloaded:
 //   #/interviews                     the caller's sessions
 //   #/interviews/<id>                one session
-//   #/interviews/<id>/<action>       one session, offering that action (pause, resume, cancel)
+//   #/interviews/<id>/<action>       one session, offering that action (pause, resume, complete, cancel)
 //   #/jobs, #/jobs/<id>              job lookup, one job
 import { useEffect, useState } from 'preact/hooks';
 
-export type SessionAction = 'pause' | 'resume' | 'cancel';
+export type SessionAction = 'pause' | 'resume' | 'complete' | 'cancel';
 
 export type Route =
   | { view: 'interviews' }
   | { view: 'interview'; id: string; action?: SessionAction }
   | { view: 'jobs'; id?: string };
 
-const actions: readonly string[] = ['pause', 'resume', 'cancel'];
+const actions: readonly string[] = ['pause', 'resume', 'complete', 'cancel'];
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);

@@ -82,21 +82,71 @@ func TestCreateInterviewThroughTheAPI(t *testing.T) {
 	}
 
 	p.drain(t)
-	var created []event.Envelope
+	created, d := theOneEvent(t, p, event.TypeInterviewCreated)
+	if d.SessionID != id || d.OwnerID != "carol" || d.Version != 1 || d.Status != "active" || d.PreviousStatus != "" || d.Title != "Distributed caches" ||
+		d.CorrelationID != "create-1" || d.EventID != event.ID("interview", id, 1) || created.Source != event.SourceInterviews {
+		t.Errorf("InterviewCreated %+v from %s", d, created.Source)
+	}
+}
+
+// TestCompleteInterviewThroughTheAPI (issue 24): a session made through the API is
+// completed through it, from active only, with its final score; completed is final (seed
+// 000's message for a cancel); the completion is one InterviewCompleted event, with the
+// score, and a session another writer marks completed is not announced.
+func TestCompleteInterviewThroughTheAPI(t *testing.T) {
+	s := newStack(t)
+	p := newPipeline(t, s)
+	p.drain(t)
+	_ = p.received(t, "AuditQueue")
+	dave := s.token(t, "dave")
+	made := s.do(t, "POST", "/interviews", dave, `{"title":"Final round","topicIds":[],"interviewerId":"interviewer-ben"}`)
+	id, _ := made.body["id"].(string)
+	if made.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", made.status, made.raw)
+	}
+	if r := s.do(t, "POST", "/interviews/"+id+"/pause", dave, ""); r.status != http.StatusOK {
+		t.Fatalf("pause: %d", r.status)
+	}
+	if r := s.do(t, "POST", "/interviews/"+id+"/complete", dave, `{"score":91}`); r.status != http.StatusBadRequest || r.body["currentStatus"] != "paused" {
+		t.Errorf("completing a paused session: %d %s", r.status, r.raw)
+	}
+	if r := s.do(t, "POST", "/interviews/"+id+"/resume", dave, ""); r.status != http.StatusOK {
+		t.Fatalf("resume: %d", r.status)
+	}
+	done := s.do(t, "POST", "/interviews/"+id+"/complete", dave, `{"score":91}`, "X-Correlation-Id", "complete-1")
+	if done.status != http.StatusOK || done.body["status"] != "completed" || done.body["score"] != 91.0 || done.body["completedAt"] == nil || done.header.Get("ETag") != `"4"` {
+		t.Fatalf("complete: %d %v %s", done.status, done.header, done.raw)
+	}
+	if r := s.do(t, "POST", "/interviews/"+id+"/cancel", dave, ""); r.status != http.StatusBadRequest || r.body["error"] != "Cannot cancel a completed interview" {
+		t.Errorf("cancelling the completed session: %d %s", r.status, r.raw)
+	}
+	if r := s.do(t, "GET", "/interviews/"+id, dave, ""); r.body["status"] != "completed" || r.body["completedAt"] != done.body["completedAt"] {
+		t.Errorf("the completed session reads %s", r.raw)
+	}
+
+	p.drain(t)
+	_, d := theOneEvent(t, p, event.TypeInterviewCompleted)
+	if d.SessionID != id || d.Version != 4 || d.PreviousStatus != "active" || d.Status != "completed" || d.Score == nil || *d.Score != 91 || d.CorrelationID != "complete-1" {
+		t.Errorf("InterviewCompleted %+v", d)
+	}
+}
+
+// theOneEvent reads what the audit queue received and returns the one event of
+// detailType among it, with its interview detail; none or several fail the test.
+func theOneEvent(t *testing.T, p *pipeline, detailType string) (event.Envelope, event.Interview) {
+	t.Helper()
+	var got []event.Envelope
 	for _, e := range p.received(t, "AuditQueue") {
-		if e.DetailType == event.TypeInterviewCreated {
-			created = append(created, e)
+		if e.DetailType == detailType {
+			got = append(got, e)
 		}
 	}
-	if len(created) != 1 {
-		t.Fatalf("%d InterviewCreated events, want exactly 1", len(created))
+	if len(got) != 1 {
+		t.Fatalf("%d %s events, want exactly 1", len(got), detailType)
 	}
 	var d event.Interview
-	if err := json.Unmarshal(created[0].Detail, &d); err != nil {
+	if err := json.Unmarshal(got[0].Detail, &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.SessionID != id || d.OwnerID != "carol" || d.Version != 1 || d.Status != "active" || d.PreviousStatus != "" || d.Title != "Distributed caches" ||
-		d.CorrelationID != "create-1" || d.EventID != event.ID("interview", id, 1) || created[0].Source != event.SourceInterviews {
-		t.Errorf("InterviewCreated %+v from %s", d, created[0].Source)
-	}
+	return got[0], d
 }
