@@ -65,13 +65,14 @@ func TestCancelInterviewSuccess(t *testing.T) {
 	}
 }
 
-// sessionFields are the fields seed 001 lists for the session object, and the three a
-// cancel records (seed 000: a cancel "with optional reason", which users read back).
+// sessionFields are the fields seed 001 lists for the session object, the three a cancel
+// records (seed 000: a cancel "with optional reason", which users read back), when it was
+// completed, and what the caller may do to it now (issue 24).
 var sessionFields = []string{
 	"id", "topicIds", "topicLabels", "title", "progress", "score", "targetScore", "createdAt",
 	"updatedAt", "lastInteractionAt", "interviewerId", "conversationId", "status", "retryPolicy",
 	"labels", "notes", "language", "difficulty", "recentMessages",
-	"cancelledAt", "cancelledBy", "cancelReason",
+	"cancelledAt", "cancelledBy", "cancelReason", "completedAt", "allowedActions",
 }
 
 func TestSessionJSONHasExactlyTheDocumentedFields(t *testing.T) {
@@ -82,7 +83,8 @@ func TestSessionJSONHasExactlyTheDocumentedFields(t *testing.T) {
 	full.RetryPolicy = &interview.RetryPolicy{MinCooldownHours: new(24.0)}
 	full.Notes, full.Language, full.Difficulty = "n", "en", 3
 	full.CancelledAt, full.CancelledBy, full.CancelReason = full.UpdatedAt, "alice", "moved"
-	b, _ := json.Marshal(newSessionJSON(full))
+	full.CompletedAt = full.UpdatedAt
+	b, _ := json.Marshal(newSessionJSON(full, actorOf("alice")))
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	for k := range m {
@@ -98,10 +100,10 @@ func TestSessionJSONHasExactlyTheDocumentedFields(t *testing.T) {
 	}
 
 	minimal := interview.Session{ID: aliceActive, Status: interview.Active}
-	b, _ = json.Marshal(newSessionJSON(minimal))
+	b, _ = json.Marshal(newSessionJSON(minimal, actorOf("bob")))
 	m = map[string]any{}
 	_ = json.Unmarshal(b, &m)
-	required := []string{"id", "topicIds", "title", "progress", "score", "createdAt", "updatedAt", "interviewerId", "status"}
+	required := []string{"id", "topicIds", "title", "progress", "score", "createdAt", "updatedAt", "interviewerId", "status", "allowedActions"}
 	for _, k := range required {
 		if _, ok := m[k]; !ok {
 			t.Errorf("required field %q missing from %s", k, b)
@@ -109,6 +111,9 @@ func TestSessionJSONHasExactlyTheDocumentedFields(t *testing.T) {
 	}
 	if len(m) != len(required) {
 		t.Errorf("empty optional fields were not omitted: %s", b)
+	}
+	if !strings.Contains(string(b), `"allowedActions":[]`) {
+		t.Errorf("a session the caller does not own allows them nothing, as [] (never null): %s", b)
 	}
 	if string(b) == "" || !strings.Contains(string(b), `"topicIds":[]`) {
 		t.Errorf("topicIds must be an empty array, not null: %s", b)

@@ -98,22 +98,22 @@ type cancelInterviewResponse struct {
 	SessionID string `json:"sessionId"`
 }
 
-func respondCancelled(w http.ResponseWriter, s interview.Session) {
+func respondCancelled(w http.ResponseWriter, s interview.Session, actor lifecycle.Actor) {
 	envelope, err := json.Marshal(cancelInterviewResponse{Success: true, Message: "Interview cancelled successfully", SessionID: s.ID})
-	session, serr := sessionBody(s)
+	session, serr := sessionBody(s, actor)
 	write(w, http.StatusOK, withRawField(envelope, "session", session), errors.Join(err, serr))
 }
 
 // respondSession answers with the session object itself (seed 001).
-func respondSession(w http.ResponseWriter, s interview.Session) {
-	b, err := sessionBody(s)
+func respondSession(w http.ResponseWriter, s interview.Session, actor lifecycle.Actor) {
+	b, err := sessionBody(s, actor)
 	write(w, http.StatusOK, b, err)
 }
 
 // sessionBody is the session's JSON, seed 001's object. Its conversation history is added
 // as it was stored (withRawField): the store checked that it is JSON when it read it.
-func sessionBody(s interview.Session) ([]byte, error) {
-	j := newSessionJSON(s)
+func sessionBody(s interview.Session, actor lifecycle.Actor) ([]byte, error) {
+	j := newSessionJSON(s, actor)
 	j.RecentMessages = nil
 	b, err := json.Marshal(j)
 	if err != nil || len(s.RecentMessages) == 0 {
@@ -124,7 +124,7 @@ func sessionBody(s interview.Session) ([]byte, error) {
 
 // handleInterviewTransition serves one interview transition: caller, id, body, one
 // conditional write, then respond with the updated session in the route's shape.
-func handleInterviewTransition(store InterviewTransitioner, fn string, t interview.Transition, respond func(http.ResponseWriter, interview.Session)) handlerFunc {
+func handleInterviewTransition(store InterviewTransitioner, fn string, t interview.Transition, respond func(http.ResponseWriter, interview.Session, lifecycle.Actor)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := actorFrom(r)
 		if err != nil {
@@ -167,7 +167,7 @@ func handleInterviewTransition(store InterviewTransitioner, fn string, t intervi
 		}
 		log.Info("interview "+string(t.To), attrs...)
 		w.Header().Set("ETag", etag(s.Version))
-		respond(w, s)
+		respond(w, s, actor)
 		return nil
 	}
 }
@@ -191,7 +191,7 @@ func handleGetInterview(store InterviewReader) handlerFunc {
 			return err
 		}
 		w.Header().Set("ETag", etag(s.Version))
-		respondSession(w, s)
+		respondSession(w, s, actor)
 		return nil
 	}
 }
@@ -226,7 +226,7 @@ func handleListInterviews(store InterviewLister) handlerFunc {
 		}
 		resp := listResponse{Items: make([]sessionJSON, len(page.Items)), NextCursor: page.Next}
 		for i, s := range page.Items {
-			resp.Items[i] = newSessionJSON(s)
+			resp.Items[i] = newSessionJSON(s, actor)
 			resp.Items[i].RecentMessages = nil
 		}
 		encode(w, http.StatusOK, resp)
@@ -306,6 +306,8 @@ type sessionJSON struct {
 	CancelReason string `json:"cancelReason,omitempty"`
 	// When a completion recorded it.
 	CompletedAt string `json:"completedAt,omitempty"`
+	// AllowedActions are what the caller may do to the session now (interview.AllowedActions).
+	AllowedActions []string `json:"allowedActions"`
 }
 
 type retryPolicyJSON struct {
@@ -313,8 +315,9 @@ type retryPolicyJSON struct {
 	AutoSuggestIfBelow *float64 `json:"autoSuggestIfBelow,omitempty"`
 }
 
-func newSessionJSON(s interview.Session) sessionJSON {
+func newSessionJSON(s interview.Session, actor lifecycle.Actor) sessionJSON {
 	out := sessionJSON{
+		AllowedActions: interview.AllowedActions(s, actor),
 		ID:             s.ID,
 		TopicIDs:       s.TopicIDs,
 		TopicLabels:    s.TopicLabels,

@@ -174,7 +174,7 @@ func handleCreateInterview(store InterviewCreator, newID func() string) handlerF
 		log.Info("interview created", "version", s.Version, "replayed", replay)
 		w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+s.ID)
 		w.Header().Set("ETag", etag(s.Version))
-		b2, err := sessionBody(s)
+		b2, err := sessionBody(s, actor)
 		write(w, http.StatusCreated, b2, err)
 		return nil
 	}

@@ -63,7 +63,7 @@ func handleCancelJob(store JobCanceller) handlerFunc {
 		}
 		log.Info("job cancelled", attrs...)
 		w.Header().Set("ETag", etag(j.Version))
-		encode(w, http.StatusOK, newJobJSON(j))
+		encode(w, http.StatusOK, newJobJSON(j, actor))
 		return nil
 	}
 }
@@ -80,7 +80,7 @@ func handleGetJob(store JobReader) handlerFunc {
 			return err
 		}
 		w.Header().Set("ETag", etag(j.Version))
-		encode(w, http.StatusOK, newJobJSON(j))
+		encode(w, http.StatusOK, newJobJSON(j, actor))
 		return nil
 	}
 }
@@ -99,6 +99,8 @@ type jobJSON struct {
 	CancelledBy  string          `json:"cancelledBy,omitempty"`
 	CancelReason string          `json:"cancelReason,omitempty"`
 	Assignment   *assignmentJSON `json:"assignment,omitempty"`
+	// AllowedActions are what the caller may do to the job now (job.AllowedActions).
+	AllowedActions []string `json:"allowedActions"`
 }
 
 type assignmentJSON struct {
@@ -111,19 +113,20 @@ type assignmentJSON struct {
 	CancelledAt    string               `json:"cancelledAt,omitempty"`
 }
 
-func newJobJSON(j job.Job) jobJSON {
+func newJobJSON(j job.Job, actor lifecycle.Actor) jobJSON {
 	out := jobJSON{
-		ID:           j.ID,
-		Title:        j.Title,
-		CustomerID:   j.CustomerID,
-		Address:      j.Address,
-		Status:       j.Status,
-		Version:      j.Version,
-		CreatedAt:    lifecycle.FormatTime(j.CreatedAt),
-		UpdatedAt:    lifecycle.FormatTime(j.UpdatedAt),
-		CancelledAt:  optTime(j.CancelledAt),
-		CancelledBy:  j.CancelledBy,
-		CancelReason: j.CancelReason,
+		AllowedActions: job.AllowedActions(j, actor),
+		ID:             j.ID,
+		Title:          j.Title,
+		CustomerID:     j.CustomerID,
+		Address:        j.Address,
+		Status:         j.Status,
+		Version:        j.Version,
+		CreatedAt:      lifecycle.FormatTime(j.CreatedAt),
+		UpdatedAt:      lifecycle.FormatTime(j.UpdatedAt),
+		CancelledAt:    optTime(j.CancelledAt),
+		CancelledBy:    j.CancelledBy,
+		CancelReason:   j.CancelReason,
 	}
 	if a := j.Assignment; a != nil {
 		out.Assignment = &assignmentJSON{

@@ -179,6 +179,9 @@ func TestCancelJobResponses(t *testing.T) {
 				}
 				return
 			}
+			if acts, _ := body["allowedActions"].([]any); acts == nil || len(acts) != 0 {
+				t.Errorf("a cancelled job allows %v, want []", body["allowedActions"])
+			}
 			if body["status"] != "Cancelled" || body["id"] != c.id || body["cancelledBy"] != "dana" || header(resp, "ETag") != `"2"` {
 				t.Errorf("body = %s", resp.Body)
 			}
@@ -190,7 +193,7 @@ func TestCancelJobResponses(t *testing.T) {
 				t.Errorf("assignment = %v", a)
 			}
 			for k := range body {
-				if !slices.Contains([]string{"id", "title", "customerId", "address", "status", "version", "createdAt", "updatedAt", "cancelledAt", "cancelledBy", "cancelReason", "assignment"}, k) {
+				if !slices.Contains([]string{"id", "title", "customerId", "address", "status", "version", "createdAt", "updatedAt", "cancelledAt", "cancelledBy", "cancelReason", "assignment", "allowedActions"}, k) {
 					t.Errorf("unexpected field %q", k)
 				}
 			}

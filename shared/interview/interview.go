@@ -152,6 +152,18 @@ func New(id string, owner lifecycle.Actor, d Draft, at time.Time) Session {
 	}
 }
 
+// AllowedActions are the actions of Transitions that actor may take on s now, in the
+// table's order: what a frontend offers (the API returns them with every session).
+func AllowedActions(s Session, actor lifecycle.Actor) []string {
+	out := []string{}
+	for _, t := range Transitions {
+		if t.Check(s, actor) == nil {
+			out = append(out, t.Action)
+		}
+	}
+	return out
+}
+
 // Authorize returns lifecycle.ErrForbidden unless actor owns s.
 func Authorize(s Session, actor lifecycle.Actor) error {
 	if actor.Sub == "" || s.OwnerID != actor.Sub {

@@ -325,3 +325,23 @@ func TestEveryStampIsAField(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowedActions: what the table allows the owner in each status, in the table's
+// order, and nothing to anyone else.
+func TestAllowedActions(t *testing.T) {
+	alice, bob := lifecycle.Actor{Sub: "alice"}, lifecycle.Actor{Sub: "bob"}
+	for st, want := range map[Status][]string{
+		Active:    {"cancel", "pause", "complete"},
+		Paused:    {"cancel", "resume"},
+		Completed: {},
+		Cancelled: {},
+	} {
+		s := Session{ID: "s", OwnerID: "alice", Status: st}
+		if got := AllowedActions(s, alice); !slices.Equal(got, want) || got == nil {
+			t.Errorf("%s: the owner may %v, want %v", st, got, want)
+		}
+		if got := AllowedActions(s, bob); len(got) != 0 || got == nil {
+			t.Errorf("%s: another caller may %v, want []", st, got)
+		}
+	}
+}

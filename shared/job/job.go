@@ -95,6 +95,16 @@ func Authorize(actor lifecycle.Actor) error {
 	return nil
 }
 
+// AllowedActions are the actions actor may take on j now: what a frontend offers (the API
+// returns them with every job).
+func AllowedActions(j Job, actor lifecycle.Actor) []string {
+	out := []string{}
+	if Authorize(actor) == nil && Cancel.Allows(j.Status) {
+		out = append(out, Cancel.Action)
+	}
+	return out
+}
+
 // Roles that may read and cancel jobs.
 const (
 	RoleDispatcher = "Dispatcher"

@@ -3,6 +3,7 @@ package job
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -336,5 +337,23 @@ func TestJobCancelledIdempotentOnReceiver(t *testing.T) {
 	}
 	if a.Status != Pending || a.Version != 1 {
 		t.Errorf("original assignment mutated: %+v", *a)
+	}
+}
+
+// TestAllowedActions: a dispatcher or an admin may cancel a job that is not final; a
+// technician may do nothing to it.
+func TestAllowedActions(t *testing.T) {
+	dana, tom := lifecycle.Actor{Sub: "dana", Roles: []string{RoleDispatcher}}, lifecycle.Actor{Sub: "tom", Roles: []string{"Technician"}}
+	for _, st := range Statuses {
+		want := []string{}
+		if !st.Terminal() {
+			want = []string{"cancel"}
+		}
+		if got := AllowedActions(Job{Status: st}, dana); !slices.Equal(got, want) {
+			t.Errorf("%s: a dispatcher may %v, want %v", st, got, want)
+		}
+		if got := AllowedActions(Job{Status: st}, tom); len(got) != 0 || got == nil {
+			t.Errorf("%s: a technician may %v, want []", st, got)
+		}
 	}
 }

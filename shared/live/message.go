@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 // Audience is who may receive an event.
@@ -48,6 +50,10 @@ type Message struct {
 	Version int64 `json:"version"`
 	// Detail holds the detail's fields of MessageFields[Type], and nothing else.
 	Detail json.RawMessage `json:"detail"`
+	// AllowedActions are what the message's recipients may do to the entity now: the same
+	// for every one of them (an interview's owner; for a job, any caller who may read jobs,
+	// all of whom may act alike), so a screen updates its buttons without a request.
+	AllowedActions []string `json:"allowedActions"`
 }
 
 // MessageFields lists, per detail-type, the fields of an event's detail that reach
@@ -71,6 +77,9 @@ var (
 	transitionFields = []string{"eventId", "occurredAt", "actor.sub", "version", "previousStatus", "status"}
 	interviewFields  = slices.Concat(transitionFields, []string{"sessionId", "ownerId"})
 )
+
+// jobReader stands for any recipient of a job's events: a caller who may read jobs.
+var jobReader = lifecycle.Actor{Roles: []string{job.RoleDispatcher}}
 
 // Entity kinds of a Message.
 const (
@@ -105,8 +114,11 @@ func Route(detailType string, detail json.RawMessage) (Audience, Message, error)
 			return Audience{}, Message{}, errNoOwner
 		}
 		a, t, m.Entity, m.EntityID = Audience{Owner: d.OwnerID}, d.Transition, EntityInterview, d.SessionID
+		owner := lifecycle.Actor{Sub: d.OwnerID}
+		m.AllowedActions = interview.AllowedActions(interview.Session{OwnerID: d.OwnerID, Status: interview.Status(d.Status)}, owner)
 	case *event.Job:
 		a, t, m.Entity, m.EntityID = Audience{JobReaders: true}, d.Transition, EntityJob, d.JobID
+		m.AllowedActions = job.AllowedActions(job.Job{Status: job.Status(d.Status)}, jobReader)
 	}
 	if t.EventID == "" || m.EntityID == "" {
 		return Audience{}, Message{}, fmt.Errorf("%s event without an eventId or entity id", detailType)

@@ -99,6 +99,11 @@ func TestRouteAddressesAndShapesEachType(t *testing.T) {
 			if m.EventID != d.EventID || m.Version != d.Version {
 				t.Errorf("message carries eventId %s v%d, detail %s v%d", m.EventID, m.Version, d.EventID, d.Version)
 			}
+			wantActions := map[string][]string{event.TypeInterviewPaused: {"cancel", "resume"}, event.TypeInterviewResumed: {"cancel", "pause", "complete"},
+				event.TypeInterviewCancelled: {}, event.TypeJobCancelled: {}}[c.dt]
+			if !slices.Equal(m.AllowedActions, wantActions) || m.AllowedActions == nil {
+				t.Errorf("the message allows %v, want %v", m.AllowedActions, wantActions)
+			}
 			if err := sch.Validate(schemacheck.LiveMessageID, m); err != nil {
 				t.Errorf("message does not validate against schemas/live-message.json: %v\n%+v", err, m)
 			}

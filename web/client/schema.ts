@@ -264,8 +264,14 @@ export interface components {
         };
         /** @enum {string} */
         SessionStatus: "active" | "paused" | "completed" | "cancelled";
-        /** @description An interview session, exactly as seed 001 lists it. Optional fields are absent when empty. */
+        /** @description An interview session as seed 001 lists it, with what a cancel and a completion recorded and what the caller may do now (`allowedActions`). Optional fields are absent when empty. */
         Session: {
+            /**
+             * @description What the caller may do to the session now (`interview.AllowedActions`, from the
+             *     lifecycle's transition table): frontends offer exactly these. Empty when nothing is
+             *     allowed (a final status, or not the caller's session).
+             */
+            allowedActions: ("cancel" | "pause" | "resume" | "complete")[];
             /** Format: uuid */
             id: string;
             topicIds: string[];
@@ -356,6 +362,12 @@ export interface components {
         };
         /** @description An interview session as a listing returns it, seed 001's object without the optional conversation history (`recentMessages`). Optional fields are absent when empty. */
         SessionSummary: {
+            /**
+             * @description What the caller may do to the session now (`interview.AllowedActions`, from the
+             *     lifecycle's transition table): frontends offer exactly these. Empty when nothing is
+             *     allowed (a final status, or not the caller's session).
+             */
+            allowedActions: ("cancel" | "pause" | "resume" | "complete")[];
             /** Format: uuid */
             id: string;
             topicIds: string[];
@@ -392,6 +404,8 @@ export interface components {
         /** @enum {string} */
         JobStatus: "Unassigned" | "Assigned" | "InProgress" | "Completed" | "Cancelled";
         Job: {
+            /** @description What the caller may do to the job now (`job.AllowedActions`); empty when nothing is allowed. */
+            allowedActions: "cancel"[];
             /** Format: uuid */
             id: string;
             title: string;
@@ -444,6 +458,8 @@ export interface components {
         LiveMessage: {
             /** @enum {string} */
             type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "JobCancelled";
+            /** @description What the message's recipients may do to the entity now (the same for every recipient), so a screen updates its buttons without a request. */
+            allowedActions: ("cancel" | "pause" | "resume" | "complete")[];
             /** Format: uuid */
             eventId: string;
             /** @enum {string} */
@@ -720,7 +736,8 @@ export interface operations {
                      *         "createdAt": "2026-10-31T09:00:00.000Z",
                      *         "updatedAt": "2026-11-21T10:00:00.000Z",
                      *         "interviewerId": "interviewer-aria",
-                     *         "status": "cancelled"
+                     *         "status": "cancelled",
+                     *         "allowedActions": []
                      *       }
                      *     }
                      */
@@ -905,6 +922,10 @@ export interface operations {
                      *       "interviewerId": "interviewer-kai",
                      *       "conversationId": "conv-000000000002",
                      *       "status": "paused",
+                     *       "allowedActions": [
+                     *         "cancel",
+                     *         "resume"
+                     *       ],
                      *       "language": "ko",
                      *       "difficulty": 2
                      *     }
@@ -1173,7 +1194,11 @@ export interface operations {
                      *           "createdAt": "2026-10-29T09:00:00.000Z",
                      *           "updatedAt": "2026-11-01T06:00:00.000Z",
                      *           "interviewerId": "interviewer-aria",
-                     *           "status": "paused"
+                     *           "status": "paused",
+                     *           "allowedActions": [
+                     *             "cancel",
+                     *             "resume"
+                     *           ]
                      *         }
                      *       ],
                      *       "nextCursor": "eyJjIjoiMjAyNi0xMC0yOVQwOTowMDowMC4wMDBaIiwiaSI6ImExMWNlMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMyIsImwiOiJ2LXZ2aU9TemFIVHUifQ"
@@ -1263,6 +1288,11 @@ export interface operations {
                      *       "updatedAt": "2026-11-21T10:00:00.000Z",
                      *       "interviewerId": "interviewer-aria",
                      *       "status": "active",
+                     *       "allowedActions": [
+                     *         "cancel",
+                     *         "pause",
+                     *         "complete"
+                     *       ],
                      *       "language": "en",
                      *       "difficulty": 3
                      *     }
@@ -1323,6 +1353,7 @@ export interface operations {
                      *       "customerId": "cust-1003",
                      *       "address": "88 Park Road, Hull",
                      *       "status": "Cancelled",
+                     *       "allowedActions": [],
                      *       "version": 3,
                      *       "createdAt": "2026-10-26T09:00:00.000Z",
                      *       "updatedAt": "2026-11-21T10:00:00.000Z",

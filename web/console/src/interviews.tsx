@@ -1,6 +1,7 @@
 // Interviews: the caller's sessions, one session, and the actions seed 001 describes:
 // Pause only when active, Resume only when paused, Complete when active, Cancel (with an
-// optional reason) when active or paused; each button disabled and busy during its call; the row updated from
+// optional reason) when active or paused, as the API's allowedActions say (the console
+// keeps no copy of the lifecycle's rules); each button disabled and busy during its call; the row updated from
 // the response. Both views follow the live channel: a transition made anywhere (another
 // tab, another device, curl) shows at once, and after a reconnection they refetch.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -10,14 +11,6 @@ import { type LiveMessage, newer, useLive } from './live';
 import { type SessionAction, href } from './route';
 
 const statuses: SessionStatus[] = ['active', 'paused', 'completed', 'cancelled'];
-
-/** The statuses each action starts from (the API's transition table). */
-const from: Record<SessionAction, SessionStatus[]> = {
-  pause: ['active'],
-  resume: ['paused'],
-  complete: ['active'],
-  cancel: ['active', 'paused'],
-};
 
 const verbs: Record<SessionAction, { label: string; busy: string; done: string }> = {
   pause: { label: 'Pause', busy: 'Pausing…', done: 'Interview paused.' },
@@ -31,8 +24,9 @@ export function StatusBadge({ status }: { status: string }) {
 }
 
 /**
- * SessionActions offers what the session's status allows. With no status (the session
- * could not be read), it offers only the action the URL asked for, and the API decides.
+ * SessionActions offers what the API says the caller may do now (the session's
+ * allowedActions, in the API's order). With no session (it could not be read), it offers
+ * only the action the URL asked for, and the API decides.
  */
 export function SessionActions(props: {
   api: Api;
@@ -40,6 +34,7 @@ export function SessionActions(props: {
   title?: string;
   titleId?: string;
   status?: SessionStatus;
+  allowed?: SessionAction[];
   offer?: SessionAction;
   onUpdated: (s: Session) => void;
 }) {
@@ -47,7 +42,8 @@ export function SessionActions(props: {
   const { busy, outcome, run } = useAction();
   const [asking, setAsking] = useState(false);
   const focusRef = useRef<HTMLButtonElement>(null);
-  const offered = (Object.keys(from) as SessionAction[]).filter((a) => (status ? from[a].includes(status) : a === props.offer));
+  const order: SessionAction[] = ['pause', 'resume', 'complete', 'cancel'];
+  const offered = props.allowed ? order.filter((a) => props.allowed?.includes(a)) : props.offer ? [props.offer] : [];
 
   useEffect(() => {
     if (props.offer) focusRef.current?.focus();
@@ -122,7 +118,15 @@ function SessionCard({ api, session, onUpdated }: { api: Api; session: Session; 
           Progress {Math.round(session.progress * 100)}% · score {session.score}
           {session.targetScore !== undefined && ` of ${session.targetScore}`} · updated {formatTime(session.updatedAt)}
         </p>
-        <SessionActions api={api} id={session.id} title={session.title} titleId={titleId} status={session.status} onUpdated={onUpdated} />
+        <SessionActions
+          api={api}
+          id={session.id}
+          title={session.title}
+          titleId={titleId}
+          status={session.status}
+          allowed={session.allowedActions}
+          onUpdated={onUpdated}
+        />
       </article>
     </li>
   );
@@ -133,7 +137,13 @@ const pageSize = 5;
 /** applyMessage returns the session as a live message about it leaves it. */
 function applyMessage(s: Session, m: LiveMessage): Session {
   const score = m.detail.score;
-  return { ...s, status: m.detail.status as SessionStatus, updatedAt: m.detail.occurredAt, ...(score !== undefined ? { score } : {}) };
+  return {
+    ...s,
+    status: m.detail.status as SessionStatus,
+    updatedAt: m.detail.occurredAt,
+    allowedActions: m.allowedActions,
+    ...(score !== undefined ? { score } : {}),
+  };
 }
 
 /**
@@ -440,6 +450,7 @@ export function InterviewDetail({ api, id, action }: { api: Api; id: string; act
           title={session?.title}
           titleId="view-title"
           status={session?.status}
+          allowed={session?.allowedActions}
           offer={action}
           onUpdated={setSession}
         />

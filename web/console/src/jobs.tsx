@@ -2,14 +2,13 @@
 // with an optional reason. The API cancels the assignment in the same write. The card
 // follows the live channel: a cancel made anywhere shows at once.
 import { useEffect, useState } from 'preact/hooks';
-import { type Api, type Job, type JobStatus, describe, Unauthorized } from './api';
+import { type Api, type Job, describe, Unauthorized } from './api';
 import type { DemoJob } from './auth';
 import { OutcomeView, ReasonDialog, formatTime, useAction } from './action';
 import { type LiveMessage, useLive } from './live';
 import { StatusBadge } from './interviews';
 import { href } from './route';
 
-const cancellable: JobStatus[] = ['Unassigned', 'Assigned', 'InProgress'];
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function Jobs({ api, id, demoJobs }: { api: Api; id?: string; demoJobs: DemoJob[] }) {
@@ -78,7 +77,17 @@ export function Jobs({ api, id, demoJobs }: { api: Api; id?: string; demoJobs: D
 function cancelledBy(j: Job, m: LiveMessage): Job {
   const d = m.detail;
   const a = j.assignment && d.assignment?.id === j.assignment.id ? { ...j.assignment, status: 'Cancelled' as const, cancelledAt: d.occurredAt } : j.assignment;
-  return { ...j, status: 'Cancelled', version: m.version, updatedAt: d.occurredAt, cancelledAt: d.occurredAt, cancelledBy: d.actor?.sub, cancelReason: d.reason, assignment: a };
+  return {
+    ...j,
+    status: 'Cancelled',
+    version: m.version,
+    updatedAt: d.occurredAt,
+    cancelledAt: d.occurredAt,
+    cancelledBy: d.actor?.sub,
+    cancelReason: d.reason,
+    assignment: a,
+    allowedActions: m.allowedActions.filter((a): a is 'cancel' => a === 'cancel'),
+  };
 }
 
 function JobCard({ api, id }: { api: Api; id: string }) {
@@ -175,7 +184,7 @@ function JobCard({ api, id }: { api: Api; id: string }) {
         )}
       </section>
       <div class="actions">
-        {cancellable.includes(job.status) ? (
+        {job.allowedActions.includes('cancel') ? (
           <div class="buttons" role="group" aria-label="Actions" aria-describedby="job-title">
             <button type="button" class="danger" disabled={busy !== null} aria-busy={busy !== null} onClick={() => setAsking(true)}>
               {busy ? 'Cancelling…' : 'Cancel job'}
