@@ -274,19 +274,16 @@ func transitionExpr(e *expr, t interview.Transition, old interview.Session, req 
 
 // interviewTransition is the transition of interview.Transitions named action.
 func interviewTransition(action string) interview.Transition {
-	for _, t := range interview.Transitions {
-		if t.Action == action {
-			return t
-		}
-	}
-	return interview.Transition{}
+	t, _ := interview.TransitionFor(action)
+	return t
 }
 
 // sameRule reports whether a and b write the same: a compiled write is used only for the
 // very transition it was compiled from.
 func sameRule(a, b interview.Transition) bool {
 	return a.Action == b.Action && a.To == b.To && slices.Equal(a.From, b.From) &&
-		a.StampedAt == b.StampedAt && a.StampedBy == b.StampedBy && a.TakesReason == b.TakesReason && a.TakesScore == b.TakesScore
+		a.StampedAt == b.StampedAt && a.StampedBy == b.StampedBy && a.TakesReason == b.TakesReason && a.TakesScore == b.TakesScore &&
+		a.Event == b.Event
 }
 
 func actorAV(a lifecycle.Actor) types.AttributeValue {

@@ -181,21 +181,18 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 	var detail any
 	switch {
 	case kind == attr.TypeInterview:
-		switch st, prev := interview.Status(to), interview.Status(from); {
-		case created:
+		if created {
 			e.DetailType = event.TypeInterviewCreated
-		case st == interview.Completed && nw.str(attr.LastAction) == interview.Complete.Action:
-			// Completed through the API; a session another writer marks completed is not
-			// announced (it wrote no action, and no actor).
-			e.DetailType = event.TypeInterviewCompleted
-		case st == interview.Cancelled:
-			e.DetailType = event.TypeInterviewCancelled
-		case st == interview.Paused:
-			e.DetailType = event.TypeInterviewPaused
-		case st == interview.Active && prev == interview.Paused:
-			e.DetailType = event.TypeInterviewResumed
-		default:
-			return Entry{}, false, nil
+		} else {
+			// The row of the lifecycle's table the write recorded (lastAction) names the
+			// event, when the status change is one that row makes. A write of another
+			// writer records no action of ours: a session it marks completed is not
+			// announced.
+			tr, ok := interview.TransitionFor(nw.str(attr.LastAction))
+			if !ok || tr.Event == "" || tr.To != interview.Status(to) || !tr.Allows(interview.Status(from)) {
+				return Entry{}, false, nil
+			}
+			e.DetailType = tr.Event
 		}
 		if e.DetailType != event.TypeInterviewCancelled {
 			t.Reason = ""
@@ -210,8 +207,8 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 			}
 		}
 		detail = d
-	case kind == attr.TypeJob && job.Status(to) == job.Cancelled:
-		e.DetailType = event.TypeJobCancelled
+	case kind == attr.TypeJob && nw.str(attr.LastAction) == job.Cancel.Action && job.Status(to) == job.Cancel.To && job.Cancel.Allows(job.Status(from)):
+		e.DetailType = job.CancelEvent
 		j := event.Job{Transition: t, JobID: id}
 		if a := nw.sub(attr.CancelledAssignment); a != nil {
 			j.Assignment = &event.Assignment{

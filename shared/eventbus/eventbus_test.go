@@ -449,6 +449,9 @@ func TestDeriveIgnores(t *testing.T) {
 		rec  events.DynamoDBEventRecord
 	}{
 		{"interview completed by another writer (no complete action)", interviewChange("active", "completed")},
+		{"interview cancelled by another writer (no action recorded)", interviewChange("active", "cancelled", del("lastAction"))},
+		{"a pause's action on a change no pause makes", interviewChange("completed", "paused")},
+		{"job cancelled by another writer (no action recorded)", jobChange("Assigned", "Cancelled", del("lastAction"))},
 		{"interview back to active but not from paused", interviewChange("completed", "active")},
 		{"interview unchanged status", record("MODIFY", "1", session, transition(session, "active", "", set("progress", n("50"))))},
 		{"job unchanged status", func() events.DynamoDBEventRecord {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -91,6 +92,9 @@ type Transition struct {
 	TakesReason bool
 	// TakesScore reports whether the transition records a caller-given final score.
 	TakesScore bool
+	// Event is the detail-type that announces the transition (shared/event): the stream's
+	// publisher derives it from the action the write records.
+	Event string
 }
 
 // The interview lifecycle. No route leaves a terminal status (completed, cancelled).
@@ -100,14 +104,17 @@ var (
 		StampedAt:   "cancelledAt",
 		StampedBy:   "cancelledBy",
 		TakesReason: true,
+		Event:       event.TypeInterviewCancelled,
 	}
 	Pause = Transition{
 		Rule:      lifecycle.Rule[Status]{Action: "pause", From: []Status{Active}, To: Paused},
 		StampedAt: "pausedAt",
+		Event:     event.TypeInterviewPaused,
 	}
 	Resume = Transition{
 		Rule:      lifecycle.Rule[Status]{Action: "resume", From: []Status{Paused}, To: Active},
 		StampedAt: "resumedAt",
+		Event:     event.TypeInterviewResumed,
 	}
 	// Complete ends a session that is under way: from active only (a paused session is
 	// resumed first, as its answers are), optionally with its final score.
@@ -115,11 +122,22 @@ var (
 		Rule:       lifecycle.Rule[Status]{Action: "complete", From: []Status{Active}, To: Completed},
 		StampedAt:  "completedAt",
 		TakesScore: true,
+		Event:      event.TypeInterviewCompleted,
 	}
 )
 
 // Transitions lists every interview transition.
 var Transitions = []Transition{Cancel, Pause, Resume, Complete}
+
+// TransitionFor returns the transition of Transitions whose action is action.
+func TransitionFor(action string) (Transition, bool) {
+	for _, t := range Transitions {
+		if t.Action == action {
+			return t, true
+		}
+	}
+	return Transition{}, false
+}
 
 // ActionCreate is the action a session's creation records (its lastAction), from which its
 // InterviewCreated event is derived.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -343,5 +344,21 @@ func TestAllowedActions(t *testing.T) {
 		if got := AllowedActions(s, bob); len(got) != 0 || got == nil {
 			t.Errorf("%s: another caller may %v, want []", st, got)
 		}
+	}
+}
+
+// TestEveryTransitionIsAnnounced: each row names the detail-type the publisher derives from
+// the action its write records, and TransitionFor finds each row by its action.
+func TestEveryTransitionIsAnnounced(t *testing.T) {
+	for _, tr := range Transitions {
+		if _, ok := event.Types[tr.Event]; !ok {
+			t.Errorf("%s announces %q, which is not a detail-type of shared/event", tr.Action, tr.Event)
+		}
+		if got, ok := TransitionFor(tr.Action); !ok || got.Action != tr.Action || got.Event != tr.Event {
+			t.Errorf("TransitionFor(%q) = %+v, %v", tr.Action, got, ok)
+		}
+	}
+	if _, ok := TransitionFor("archive"); ok {
+		t.Error("TransitionFor found an action the table does not have")
 	}
 }

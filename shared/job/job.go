@@ -5,6 +5,7 @@ package job
 import (
 	"time"
 
+	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
@@ -70,6 +71,9 @@ type Job struct {
 	CancelReason   string
 	Assignment     *Assignment
 }
+
+// CancelEvent is the detail-type that announces a job's cancel (shared/event).
+const CancelEvent = event.TypeJobCancelled
 
 // The job lifecycle's cancel: allowed from every non-terminal status, and it cancels the
 // job's current assignment in the same atomic write.

@@ -88,6 +88,11 @@ type Options struct {
 	// Stores builds the stores of the in-process functions (Bootstraps false): a test puts
 	// a deliberately broken store there, which the checker must catch.
 	Stores func(db *dynamodb.Client, table string) httpapi.Stores
+	// Settle bounds how long a round waits for its events to reach the audit table before
+	// it is checked (default settleTimeout). A broken store can commit a version that no
+	// event announces (a lost update that leaves the status as it was), so its round never
+	// completes: its test waits less than its own deadline, then checks.
+	Settle time.Duration
 	// Progress receives start-up lines.
 	Progress io.Writer
 }
@@ -540,7 +545,11 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 		events []published
 		last   = -1
 	)
-	deadline := time.Now().Add(settleTimeout)
+	settle := h.o.Settle
+	if settle == 0 {
+		settle = settleTimeout
+	}
+	deadline := time.Now().Add(settle)
 	for {
 		var err error
 		if st, err = readStored(ctx, h.st.DB, "reliability", rd.ents); err != nil {
