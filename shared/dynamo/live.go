@@ -39,6 +39,7 @@ const (
 	liveUntil       = "until"     // when the caller's token expires: epoch seconds
 	liveIssuedAt    = "issuedAt"
 	liveConnectedAt = "connectedAt"
+	liveRedeemedBy  = "redeemedBy" // the connection a spent ticket opened
 
 	// A user item holds what the caller's limits count: liveConns maps each open
 	// connection's id to when its record expires (epoch seconds), so one conditional write
@@ -201,23 +202,30 @@ func sameItem(a, b map[string]types.AttributeValue) bool {
 	return true
 }
 
-// Redeem consumes a ticket in one conditional delete that returns it: the ticket exists
-// and has not expired. So a ticket opens at most one connection, however many clients
-// race with it.
-func (l *Live) Redeem(ctx context.Context, secret string) (live.Connection, error) {
-	out, err := l.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                           aws.String(l.table),
-		Key:                                 map[string]types.AttributeValue{livePK: sAV(ticketPrefix + live.TicketKey(secret))},
-		ConditionExpression:                 aws.String("attribute_exists(pk) AND expiresAt > :now"),
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": iAV(l.now().Unix())},
-		ReturnValues:                        types.ReturnValueAllOld,
+// Redeem spends a ticket for connection connectionID in one conditional write that returns
+// it: the ticket exists, has not expired, and no other connection has spent it. So a ticket
+// opens at most one connection, however many clients race with it. The ticket records the
+// connection that spent it (redeemedBy) rather than vanishing, so the SDK's retry of a
+// redeem whose answer was lost finds its own connection there and succeeds again; a
+// deleted ticket would have refused it as unknown. The spent ticket expires by TTL.
+func (l *Live) Redeem(ctx context.Context, secret, connectionID string) (live.Connection, error) {
+	out, err := l.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        aws.String(l.table),
+		Key:              map[string]types.AttributeValue{livePK: sAV(ticketPrefix + live.TicketKey(secret))},
+		UpdateExpression: aws.String("SET redeemedBy = :conn"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND expiresAt > :now AND " +
+			"(attribute_not_exists(redeemedBy) OR redeemedBy = :conn)"),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": iAV(l.now().Unix()), ":conn": sAV(connectionID)},
+		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err != nil {
 		if ccf, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-			if len(ccf.Item) > 0 {
+			old := item{m: ccf.Item}
+			if len(ccf.Item) > 0 && old.str(liveRedeemedBy) == "" {
 				return live.Connection{}, live.ErrTicketExpired
 			}
+			// No such ticket, or one another connection spent.
 			return live.Connection{}, live.ErrTicketUnknown
 		}
 		return live.Connection{}, storeError("redeem ticket", err)

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,7 @@ type liveAPI struct {
 	updates []*dynamodb.UpdateItemInput
 	// updErrs answer the updates in turn (nil once they run out); err does not.
 	updErrs []error
+	updOut  *dynamodb.UpdateItemOutput
 	deletes []*dynamodb.DeleteItemInput
 	queries []*dynamodb.QueryInput
 	delOut  *dynamodb.DeleteItemOutput
@@ -40,6 +42,9 @@ func (f *liveAPI) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ 
 	var err error
 	if len(f.updErrs) > 0 {
 		err, f.updErrs = f.updErrs[0], f.updErrs[1:]
+	}
+	if f.updOut != nil && err == nil {
+		return f.updOut, nil
 	}
 	return &dynamodb.UpdateItemOutput{}, err
 }
@@ -130,21 +135,27 @@ func TestATicketRetriedAfterALostAnswerIsStored(t *testing.T) {
 	}
 }
 
-func TestRedeemIsOneConditionalDelete(t *testing.T) {
+// TestRedeemIsOneConditionalWrite: a ticket is spent by one conditional update that
+// records the connection, so the same connection's retry succeeds and any other fails.
+func TestRedeemIsOneConditionalWrite(t *testing.T) {
 	stored := map[string]types.AttributeValue{
 		"pk": sAV("TICKET#x"), "sub": sAV("dana"), "roles": listAV([]string{"Dispatcher"}), "expiresAt": iAV(liveT0.Unix() + 10), "until": iAV(liveT0.Unix() + 3600),
 	}
-	api := &liveAPI{delOut: &dynamodb.DeleteItemOutput{Attributes: stored}}
-	caller, err := newTestLive(api).Redeem(context.Background(), secret)
+	api := &liveAPI{updOut: &dynamodb.UpdateItemOutput{Attributes: stored}}
+	caller, err := newTestLive(api).Redeem(context.Background(), secret, "conn-1")
 	if err != nil || caller.Sub != "dana" || len(caller.Roles) != 1 || !caller.Until.Equal(liveT0.Add(time.Hour)) {
 		t.Fatalf("caller %+v, err %v", caller, err)
 	}
-	in := api.deletes[0]
-	if len(api.deletes) != 1 || s(in.Key["pk"]) != "TICKET#"+live.TicketKey(secret) ||
-		aws.ToString(in.ConditionExpression) != "attribute_exists(pk) AND expiresAt > :now" || s(in.ExpressionAttributeValues[":now"]) != "1795255200" ||
-		in.ReturnValues != types.ReturnValueAllOld || in.ReturnValuesOnConditionCheckFailure != types.ReturnValuesOnConditionCheckFailureAllOld {
+	in := api.updates[0]
+	if len(api.updates) != 1 || len(api.deletes) != 0 || s(in.Key["pk"]) != "TICKET#"+live.TicketKey(secret) ||
+		aws.ToString(in.UpdateExpression) != "SET redeemedBy = :conn" || s(in.ExpressionAttributeValues[":conn"]) != "conn-1" ||
+		aws.ToString(in.ConditionExpression) != "attribute_exists(pk) AND expiresAt > :now AND (attribute_not_exists(redeemedBy) OR redeemedBy = :conn)" ||
+		s(in.ExpressionAttributeValues[":now"]) != "1795255200" ||
+		in.ReturnValues != types.ReturnValueAllNew || in.ReturnValuesOnConditionCheckFailure != types.ReturnValuesOnConditionCheckFailureAllOld {
 		t.Errorf("redeem request %+v", in)
 	}
+	spent := maps.Clone(stored)
+	spent["redeemedBy"] = sAV("conn-other")
 	cases := []struct {
 		name string
 		err  error
@@ -152,10 +163,11 @@ func TestRedeemIsOneConditionalDelete(t *testing.T) {
 	}{
 		{"no such ticket", &types.ConditionalCheckFailedException{}, live.ErrTicketUnknown},
 		{"expired", &types.ConditionalCheckFailedException{Item: stored}, live.ErrTicketExpired},
+		{"spent by another connection", &types.ConditionalCheckFailedException{Item: spent}, live.ErrTicketUnknown},
 		{"throttled", sdkShaped(400, &types.ProvisionedThroughputExceededException{}), lifecycle.ErrUnavailable},
 	}
 	for _, c := range cases {
-		_, err := newTestLive(&liveAPI{err: c.err}).Redeem(context.Background(), secret)
+		_, err := newTestLive(&liveAPI{updErrs: []error{c.err}}).Redeem(context.Background(), secret, "conn-1")
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
@@ -164,7 +176,7 @@ func TestRedeemIsOneConditionalDelete(t *testing.T) {
 		"sub not a string": {"sub": iAV(1)},
 		"no sub":           {"roles": &types.AttributeValueMemberL{}},
 	} {
-		_, err := newTestLive(&liveAPI{delOut: &dynamodb.DeleteItemOutput{Attributes: attrs}}).Redeem(context.Background(), secret)
+		_, err := newTestLive(&liveAPI{updOut: &dynamodb.UpdateItemOutput{Attributes: attrs}}).Redeem(context.Background(), secret, "conn-1")
 		if err == nil || strings.Contains(err.Error(), "<nil>") {
 			t.Errorf("%s: redeemed, or refused without its reason: %v", name, err)
 		}

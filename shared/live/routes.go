@@ -21,10 +21,12 @@ type RouteHandler func(context.Context, events.APIGatewayWebsocketProxyRequest) 
 
 // Opener is what $connect asks of the store.
 type Opener interface {
-	// Redeem consumes the ticket whose secret is given, in one conditional write, and
-	// returns the caller it was issued to (Sub, Roles, Until). A ticket unknown, forged or
-	// already redeemed is ErrTicketUnknown; one past its expiry is ErrTicketExpired.
-	Redeem(ctx context.Context, secret string) (Connection, error)
+	// Redeem spends the ticket whose secret is given for connection connectionID, in one
+	// conditional write, and returns the caller it was issued to (Sub, Roles, Until). A
+	// ticket unknown, forged or spent by another connection is ErrTicketUnknown; one past
+	// its expiry is ErrTicketExpired. Spending it again for the same connection (a retry)
+	// succeeds.
+	Redeem(ctx context.Context, secret, connectionID string) (Connection, error)
 	// Open records the connection, with its caller and a TTL.
 	Open(ctx context.Context, c Connection) error
 }
@@ -84,7 +86,7 @@ func Connect(logger *slog.Logger, store Opener, now func() time.Time, origins Or
 		if !ok {
 			return respond(http.StatusUnauthorized, ""), "noTicket"
 		}
-		c, err := store.Redeem(ctx, secret)
+		c, err := store.Redeem(ctx, secret, req.RequestContext.ConnectionID)
 		switch {
 		case errors.Is(err, ErrTicketUnknown):
 			return respond(http.StatusUnauthorized, ""), "ticketUnknown"

@@ -50,7 +50,7 @@ func (m *memTickets) issue(actor lifecycle.Actor, expires time.Time) string {
 	return s
 }
 
-func (m *memTickets) Redeem(_ context.Context, secret string) (Connection, error) {
+func (m *memTickets) Redeem(_ context.Context, secret, _ string) (Connection, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.redeems++

@@ -174,3 +174,29 @@ func TestLiveHandshakeBeyondTheCapIsRefused(t *testing.T) {
 	}
 	l.connect(t, s, "carol")
 }
+
+// TestARetriedRedeemSucceedsAndNoOtherConnectionCan: the SDK retries a redeem whose answer
+// was lost; the ticket it spent names its connection, so the retry succeeds (a deleted
+// ticket would have refused a valid handshake as unknown), while any other connection is
+// refused, before and after the retry.
+func TestARetriedRedeemSucceedsAndNoOtherConnectionCan(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	store := dynamo.NewLive(s.cfg.DB, s.cfg.LiveTable, time.Now, live.NewTicketSecret, live.UserLimits{})
+	tk, err := store.IssueTicket(ctx, lifecycle.Actor{Sub: "erin", Roles: []string{"Dispatcher"}}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		c, err := store.Redeem(ctx, tk.Secret, "conn-erin")
+		if err != nil || c.Sub != "erin" || len(c.Roles) != 1 {
+			t.Fatalf("redeem %d by its connection: %+v %v", i+1, c, err)
+		}
+		if _, err := store.Redeem(ctx, tk.Secret, "conn-thief"); !errors.Is(err, live.ErrTicketUnknown) {
+			t.Fatalf("another connection after redeem %d: %v, want ErrTicketUnknown", i+1, err)
+		}
+	}
+	if _, err := store.Redeem(ctx, live.NewTicketSecret(), "conn-erin"); !errors.Is(err, live.ErrTicketUnknown) {
+		t.Errorf("a forged ticket: %v", err)
+	}
+}
