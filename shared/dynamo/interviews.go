@@ -242,7 +242,7 @@ func (s *Interviews) transitionInput(t interview.Transition, old interview.Sessi
 // per request), or are rendered afresh.
 func (s *Interviews) transitionUpdate(t interview.Transition, old interview.Session, req interview.Request, now time.Time) rendered {
 	c := s.compiled[shapeOf(t, req)]
-	if c != nil && !sameRule(t, interviewTransition(t.Action)) {
+	if row, _ := interview.TransitionFor(t.Action); c != nil && !sameRule(t, row) {
 		c = nil
 	}
 	return c.render(transitionExpr(c.start(), t, old, req, lifecycle.FormatTime(now)))
@@ -270,12 +270,6 @@ func transitionExpr(e *expr, t interview.Transition, old interview.Session, req 
 	e.set(attr.OwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
 	cond := e.and(e.equals(attr.Version, iAV(old.Version)), e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
 	return e, cond
-}
-
-// interviewTransition is the transition of interview.Transitions named action.
-func interviewTransition(action string) interview.Transition {
-	t, _ := interview.TransitionFor(action)
-	return t
 }
 
 // sameRule reports whether a and b write the same: a compiled write is used only for the

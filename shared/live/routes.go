@@ -82,7 +82,7 @@ func Connect(logger *slog.Logger, store Opener, now func() time.Time, origins Or
 			log.Warn("handshake from an origin not admitted", "origin", origin)
 			return respond(http.StatusForbidden, ""), "originRefused"
 		}
-		secret, ok := TicketFromSubprotocols(protocolValues(req))
+		secret, ok := TicketFromSubprotocols(headerValues(req, protocolHeader))
 		if !ok {
 			return respond(http.StatusUnauthorized, ""), "noTicket"
 		}
@@ -205,29 +205,22 @@ func storeStatus(err error) int {
 
 // header returns a request header's first value, whatever the case of its name.
 func header(req events.APIGatewayWebsocketProxyRequest, name string) string {
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return vs[0]
-		}
+	if vs := headerValues(req, name); len(vs) > 0 {
+		return vs[0]
 	}
 	return ""
 }
 
-// protocolValues returns the Sec-WebSocket-Protocol header's values, however API Gateway
-// delivered it (header names arrive as the client sent them).
-func protocolValues(req events.APIGatewayWebsocketProxyRequest) []string {
+// headerValues returns a request header's values, however API Gateway delivered them
+// (header names arrive as the client sent them).
+func headerValues(req events.APIGatewayWebsocketProxyRequest, name string) []string {
 	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, protocolHeader) {
+		if strings.EqualFold(k, name) {
 			return vs
 		}
 	}
 	for k, v := range req.Headers {
-		if strings.EqualFold(k, protocolHeader) {
+		if strings.EqualFold(k, name) {
 			return []string{v}
 		}
 	}
