@@ -56,11 +56,19 @@ func withRawField(obj []byte, name string, raw []byte) []byte {
 	return append(out, obj[end:]...)
 }
 
-// body is a request body type: the top-level fields it accepts, and its own validation,
-// which returns an *InvalidRequestError.
+// body is a request body type: the fields it accepts, and its own validation, which returns
+// an *InvalidRequestError. A field whose value is an object is a body too (its type
+// implements json.Unmarshaler with decodeObject), so the same rules hold at every depth.
 type body interface {
 	fields() []string
 	valid() error
+}
+
+// nullableBody is a body some of whose fields may be null, which means what absent means
+// (openapi.yaml: type [x, "null"]). Any other field that is null is refused: the schema
+// does not allow it, and a client that sends it has a bug worth hearing about.
+type nullableBody interface {
+	nullable() []string
 }
 
 // jsonWhitespace is the whitespace JSON allows around a value (RFC 8259).
@@ -68,8 +76,8 @@ const jsonWhitespace = " \t\n\r"
 
 // decode reads the request body into dst and validates it. An absent or empty body leaves
 // dst at its zero value. The body must be a JSON object (Content-Type application/json or
-// unset) with no unknown and no duplicate fields. Errors: *InvalidRequestError (400),
-// errBodyTooLarge (413), errUnsupportedMediaType (415).
+// unset) with no unknown, duplicate or unexpectedly null fields, at any depth. Errors:
+// *InvalidRequestError (400), errBodyTooLarge (413), errUnsupportedMediaType (415).
 func decode(r *http.Request, dst body) error {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -89,28 +97,68 @@ func decode(r *http.Request, dst body) error {
 			return errUnsupportedMediaType
 		}
 	}
-	keys, err := objectKeys(data)
-	if err != nil {
+	return decodeObject(data, dst, "")
+}
+
+// decodeObject decodes data, which must be one JSON object, into dst and validates it.
+// name is where the object is in the request body ("" for the body itself).
+func decodeObject(data []byte, dst body, name string) error {
+	var nullable []string
+	if n, ok := dst.(nullableBody); ok {
+		nullable = n.nullable()
+	}
+	if err := decodeFields(data, dst, name, dst.fields(), nullable); err != nil {
 		return err
-	}
-	allowed := dst.fields()
-	for _, k := range keys {
-		if !slices.Contains(allowed, k) {
-			return invalid(fmt.Sprintf("unknown field %q", k))
-		}
-	}
-	if err := json.Unmarshal(data, dst); err != nil {
-		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return invalid(fmt.Sprintf("%s must be %s", te.Field, jsonKind(te.Type.Kind())))
-		}
-		return invalid("malformed JSON")
 	}
 	return dst.valid()
 }
 
-// objectKeys checks that data is exactly one JSON object and returns its top-level keys,
-// rejecting duplicates (encoding/json would silently keep the last).
-func objectKeys(data []byte) ([]string, error) {
+// decodeFields decodes data, which must be one JSON object of only the allowed fields,
+// null only where nullable, into dst. name is where the object is in the request body (""
+// for the body itself, "retryPolicy" for a field's), and prefixes what the errors say. A
+// field whose value is an object has a type whose UnmarshalJSON calls decodeFields, so the
+// rules hold at every depth.
+func decodeFields(data []byte, dst any, name string, allowed, nullable []string) error {
+	path := func(field string) string {
+		if name == "" {
+			return field
+		}
+		return name + "." + field
+	}
+	fields, err := objectFields(data, name)
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
+		if !slices.Contains(allowed, f.name) {
+			return invalid(fmt.Sprintf("unknown field %q", path(f.name)))
+		}
+		if string(f.value) == "null" && !slices.Contains(nullable, f.name) {
+			return invalid(fmt.Sprintf("%s must not be null", path(f.name)))
+		}
+	}
+	if err := json.Unmarshal(data, dst); err != nil {
+		if ie, ok := errors.AsType[*InvalidRequestError](err); ok {
+			return ie // a nested object's own refusal, already named
+		}
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return invalid(fmt.Sprintf("%s must be %s", path(te.Field), jsonKind(te.Type.Kind())))
+		}
+		return invalid("malformed JSON")
+	}
+	return nil
+}
+
+// field is one member of a JSON object: its name and its value as it was sent.
+type field struct {
+	name  string
+	value json.RawMessage
+}
+
+// objectFields checks that data is exactly one JSON object and returns its members,
+// rejecting duplicates (encoding/json would silently keep the last). name is as
+// decodeObject's.
+func objectFields(data []byte, name string) ([]field, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -118,23 +166,29 @@ func objectKeys(data []byte) ([]string, error) {
 		return nil, invalid("malformed JSON")
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if name != "" {
+			return nil, invalid(name + " must be an object")
+		}
 		return nil, invalid("the body must be a JSON object")
 	}
-	var keys []string
+	var fields []field
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, invalid("malformed JSON")
 		}
 		k, _ := tok.(string)
-		if slices.Contains(keys, k) {
+		if slices.ContainsFunc(fields, func(f field) bool { return f.name == k }) {
+			if name != "" {
+				k = name + "." + k
+			}
 			return nil, invalid(fmt.Sprintf("duplicate field %q", k))
 		}
-		keys = append(keys, k)
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
 			return nil, invalid("malformed JSON")
 		}
+		fields = append(fields, field{name: k, value: value})
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, invalid("malformed JSON")
@@ -142,7 +196,7 @@ func objectKeys(data []byte) ([]string, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, invalid("unexpected data after the JSON object")
 	}
-	return keys, nil
+	return fields, nil
 }
 
 // jsonKind names the JSON type a Go field of kind k expects.

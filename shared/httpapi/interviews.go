@@ -41,7 +41,8 @@ type reasonBody struct {
 	Reason *string `json:"reason"`
 }
 
-func (reasonBody) fields() []string { return []string{"reason"} }
+func (reasonBody) fields() []string   { return []string{"reason"} }
+func (reasonBody) nullable() []string { return []string{"reason"} }
 
 func (b *reasonBody) valid() error {
 	if b.Reason == nil {
@@ -67,7 +68,8 @@ type scoreBody struct {
 	Score *float64 `json:"score"`
 }
 
-func (scoreBody) fields() []string { return []string{"score"} }
+func (scoreBody) fields() []string   { return []string{"score"} }
+func (scoreBody) nullable() []string { return []string{"score"} }
 
 func (b *scoreBody) valid() error {
 	if b.Score != nil && (*b.Score < 0 || *b.Score > maxScore) {

@@ -44,7 +44,7 @@ type createInterviewBody struct {
 	TopicLabels    []string         `json:"topicLabels"`
 	InterviewerID  *string          `json:"interviewerId"`
 	TargetScore    *float64         `json:"targetScore"`
-	RetryPolicy    *retryPolicyJSON `json:"retryPolicy"`
+	RetryPolicy    *retryPolicyBody `json:"retryPolicy"`
 	Labels         []string         `json:"labels"`
 	Notes          *string          `json:"notes"`
 	Language       *string          `json:"language"`
@@ -114,6 +114,14 @@ func (b *createInterviewBody) valid() error {
 		return invalid(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// retryPolicyBody is createInterviewBody's retryPolicy: an object held to the same rules
+// as the body (no unknown, duplicate or null fields); valid checks its values.
+type retryPolicyBody retryPolicyJSON
+
+func (rp *retryPolicyBody) UnmarshalJSON(data []byte) error {
+	return decodeFields(data, (*retryPolicyJSON)(rp), "retryPolicy", []string{"minCooldownHours", "autoSuggestIfBelow"}, nil)
 }
 
 // draft is the session the body describes.

@@ -94,6 +94,21 @@ func TestCreateInterviewRefusals(t *testing.T) {
 			[]string{"title must be at most 200 characters", "notes must be at most 2000 characters"}},
 		{"a field of the lifecycle's", `{"title":"t","topicIds":[],"interviewerId":"i","status":"completed"}`, "alice", http.StatusBadRequest, []string{`unknown field "status"`}},
 		{"a field of the wrong type", `{"title":"t","topicIds":"t1","interviewerId":"i"}`, "alice", http.StatusBadRequest, []string{"topicIds must be"}},
+		// Found by schemathesis: the body's rules hold inside its objects too.
+		{"an unknown field in retryPolicy", `{"title":"t","topicIds":[],"interviewerId":"i","retryPolicy":{"x":{"y":[1]}}}`, "alice", http.StatusBadRequest,
+			[]string{`unknown field "retryPolicy.x"`}},
+		{"a duplicate field in retryPolicy", `{"title":"t","topicIds":[],"interviewerId":"i","retryPolicy":{"minCooldownHours":1,"minCooldownHours":2}}`, "alice", http.StatusBadRequest,
+			[]string{`duplicate field "retryPolicy.minCooldownHours"`}},
+		{"retryPolicy not an object", `{"title":"t","topicIds":[],"interviewerId":"i","retryPolicy":[1]}`, "alice", http.StatusBadRequest,
+			[]string{"retryPolicy must be an object"}},
+		{"a field of the wrong type in retryPolicy", `{"title":"t","topicIds":[],"interviewerId":"i","retryPolicy":{"autoSuggestIfBelow":"50"}}`, "alice", http.StatusBadRequest,
+			[]string{"retryPolicy.autoSuggestIfBelow must be a number"}},
+		{"a null in retryPolicy", `{"title":"t","topicIds":[],"interviewerId":"i","retryPolicy":{"minCooldownHours":null}}`, "alice", http.StatusBadRequest,
+			[]string{"retryPolicy.minCooldownHours must not be null"}},
+		{"a null the schema does not allow", `{"title":"t","topicIds":[],"interviewerId":"i","notes":null}`, "alice", http.StatusBadRequest,
+			[]string{"notes must not be null"}},
+		{"a null retryPolicy", `{"title":"t","topicIds":[],"interviewerId":"i","retryPolicy":null}`, "alice", http.StatusBadRequest,
+			[]string{"retryPolicy must not be null"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,8 +6,13 @@
 // Dispatcher, adam an Admin). Every difference between the document and the behaviour we
 // accept is listed in schemathesis.toml with its reason; anything else fails the test.
 //
-// It runs for LIFECYCLE_FUZZ_API_SECONDS: `make test` runs it as a step of its own for 120 s,
-// `make fuzz-api` for 900 s (SECONDS=… to choose).
+// Two ways to run it. `make test` runs it as a step of its own, the same way on every
+// machine: a fixed seed and a fixed number of cases per operation and phase
+// (LIFECYCLE_FUZZ_API_SEED, LIFECYCLE_FUZZ_API_EXAMPLES), so what it tries does not depend
+// on how fast the machine is, and a pass or failure is the same on every machine.
+// `make fuzz-api` explores: a new seed each run, for LIFECYCLE_FUZZ_API_SECONDS (900 s by
+// default; SECONDS=… to choose). A failure it finds prints its seed and a curl to replay,
+// and becomes a unit test.
 package apifuzz
 
 import (
@@ -41,11 +46,11 @@ var identities = []struct {
 }
 
 func TestSchemathesis(t *testing.T) {
-	seconds := os.Getenv("LIFECYCLE_FUZZ_API_SECONDS")
-	if seconds == "" {
+	seconds, examples := os.Getenv("LIFECYCLE_FUZZ_API_SECONDS"), os.Getenv("LIFECYCLE_FUZZ_API_EXAMPLES")
+	if seconds == "" && examples == "" {
 		// Not beside the other suites: on two cores its load would slow their local DynamoDB
 		// into timeouts. make test runs it as a step of its own, after them.
-		t.Skip("run by `make fuzz-api` (make test runs it as its own step): set LIFECYCLE_FUZZ_API_SECONDS to run it here")
+		t.Skip("run by `make fuzz-api` (make test runs it as its own step): set LIFECYCLE_FUZZ_API_SECONDS or LIFECYCLE_FUZZ_API_EXAMPLES to run it here")
 	}
 	prereq.Need(t, prereq.Moto, prereq.Schemathesis)
 	root, err := repo.Root()
@@ -92,7 +97,6 @@ func TestSchemathesis(t *testing.T) {
 		"--phases", "examples,coverage,fuzzing,stateful",
 		// Every check runs (schemathesis 4's default); the ones we turn off are in the
 		// config file with their reasons. "--checks all" here would override the file.
-		"--max-time", seconds,
 		// One worker: CPython 3.11's ast.parse is not safe to call from several threads at
 		// once, and hypothesis calls it to describe strategies.
 		"--workers", "1",
@@ -101,6 +105,14 @@ func TestSchemathesis(t *testing.T) {
 	}
 	if seed := os.Getenv("LIFECYCLE_FUZZ_API_SEED"); seed != "" {
 		args = append(args, "--seed", seed)
+	}
+	if examples != "" {
+		// Each phase once, with this many cases per operation; no database of earlier
+		// failures, so the run is a function of the seed and the code alone.
+		args = append(args, "--max-examples", examples, "--generation-database", "none")
+	}
+	if seconds != "" {
+		args = append(args, "--max-time", seconds)
 	}
 	cmd := exec.Command(filepath.Join(root, ".tools", "venv", "bin", "schemathesis"), args...)
 	cmd.Dir = out // its cache (.schemathesis/) stays in test-output
