@@ -204,8 +204,8 @@ reset: $(CMD_BIN)/reset ## put the running `make run`'s demo data back as it sta
 	@$(CMD_BIN)/reset
 
 .PHONY: token
-token: $(CMD_BIN)/token ## print a dev token: make token SUB=alice [ROLES=Dispatcher,Admin] [TTL=12h]
-	@$(CMD_BIN)/token -sub "$(SUB)" -roles "$(ROLES)" -ttl "$(or $(TTL),12h)"
+token: $(CMD_BIN)/token ## print a dev token: make token SUB=alice [ROLES=Dispatcher,Admin] [TTL=12h]; a service's: SUB=conversation-service SCOPES=lifecycle/interviews.progress
+	@$(CMD_BIN)/token -sub "$(SUB)" -roles "$(ROLES)" -scopes "$(SCOPES)" -ttl "$(or $(TTL),12h)"
 
 .PHONY: smoke
 smoke: $(CMD_BIN)/smoke ## check a deployed stage (or make run): make smoke URL=<ApiUrl> TOKEN=<JWT> [ORIGIN=<frontend origin>] [SESSION=<id> TRANSITION=pause|resume|cancel]

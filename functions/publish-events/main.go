@@ -1,5 +1,5 @@
 // Command publish-events reads the table's stream and publishes each committed transition
-// on the event bus (InterviewCancelled, InterviewPaused, InterviewResumed, JobCancelled).
+// on the event bus (docs/events.md lists the detail-types).
 package main
 
 import (

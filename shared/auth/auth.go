@@ -28,7 +28,27 @@ func ActorFromClaims(claims map[string]string, rolesClaim string) (lifecycle.Act
 	if sub == "" {
 		return lifecycle.Actor{}, lifecycle.ErrUnauthenticated
 	}
-	return lifecycle.Actor{Sub: sub, Roles: ParseRoles(claims[rolesClaim])}, nil
+	return lifecycle.Actor{Sub: sub, Roles: ParseRoles(claims[rolesClaim]), Scopes: ParseScopes(claims)}, nil
+}
+
+// ParseScopes reads the scopes a token grants, where API Gateway's JWT authorizer looks for
+// them: "scope", a space-separated string (OAuth 2.0; Cognito's access tokens), and "scp",
+// a list (delivered as ParseRoles reads it) or a string of one scope. Duplicates are
+// dropped; at most 64 are read.
+func ParseScopes(claims map[string]string) []string {
+	var scopes []string
+	add := func(s string) {
+		if s != "" && !slices.Contains(scopes, s) && len(scopes) < maxRoles {
+			scopes = append(scopes, s)
+		}
+	}
+	for _, s := range strings.Fields(claims["scope"]) {
+		add(s)
+	}
+	for _, s := range ParseRoles(claims["scp"]) {
+		add(s)
+	}
+	return scopes
 }
 
 // ParseRoles reads a roles claim as the HTTP API's JWT authorizer delivers it. Every claim

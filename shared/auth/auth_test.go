@@ -125,3 +125,29 @@ func TestActorFromClaimsUnauthenticated(t *testing.T) {
 		})
 	}
 }
+
+func TestParseScopes(t *testing.T) {
+	cases := []struct {
+		name   string
+		claims map[string]string
+		want   []string
+	}{
+		{"none", map[string]string{"sub": "u"}, nil},
+		{"Cognito's scope string", map[string]string{"scope": "lifecycle/interviews.progress openid"}, []string{"lifecycle/interviews.progress", "openid"}},
+		{"extra spaces", map[string]string{"scope": "  a   b "}, []string{"a", "b"}},
+		{"an scp list as the authorizer flattens it", map[string]string{"scp": "[a b]"}, []string{"a", "b"}},
+		{"an scp string", map[string]string{"scp": "a"}, []string{"a"}},
+		{"both, duplicates dropped", map[string]string{"scope": "a b", "scp": "[b c]"}, []string{"a", "b", "c"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ParseScopes(c.claims); !slices.Equal(got, c.want) {
+				t.Errorf("ParseScopes(%v) = %q, want %q", c.claims, got, c.want)
+			}
+		})
+	}
+	a, err := ActorFromClaims(map[string]string{"sub": "client-1", "scope": "lifecycle/interviews.progress"}, DefaultRolesClaim)
+	if err != nil || a.Sub != "client-1" || !a.HasScope("lifecycle/interviews.progress") || a.HasScope("") || len(a.Roles) != 0 {
+		t.Errorf("a service's actor = %+v, %v", a, err)
+	}
+}

@@ -45,25 +45,58 @@ func NewInterviews(db API, table string, now func() time.Time, newToken func() s
 	s := &Interviews{db: db, table: table, now: now, newToken: newToken, backOff: backOff, compiled: map[writeShape]*compiled{}}
 	for _, t := range interview.Transitions {
 		requestShapes(func(reason, corr string, score *float64) {
-			req := interview.Request{Actor: lifecycle.Actor{Sub: "owner"}, Reason: reason, CorrelationID: corr, Score: score}
-			e, cond := transitionExpr(newExpr(), t, interview.Session{}, req, "")
-			s.compiled[shapeOf(t, req)] = compile(e, cond)
+			for _, in := range interactionShapes(t) {
+				for _, actor := range []lifecycle.Actor{{Sub: "owner"}, {Sub: "service", Scopes: []string{t.Who.Scope}}} {
+					req := interview.Request{Actor: actor, Reason: reason, CorrelationID: corr, Score: score, Interaction: in}
+					e, cond := transitionExpr(newExpr(), t, interview.Session{}, req, "")
+					s.compiled[shapeOf(t, req)] = compile(e, cond)
+				}
+			}
 		})
 	}
 	return s
 }
 
+// interactionShapes are the interactions of every shape t's write depends on: with and
+// without a progress and a score, for a transition that records one; none for the others.
+func interactionShapes(t interview.Transition) []*interview.Interaction {
+	out := []*interview.Interaction{nil}
+	if !t.TakesInteraction {
+		return out
+	}
+	one := 1.0
+	for _, p := range []*float64{nil, &one} {
+		for _, sc := range []*float64{nil, &one} {
+			out = append(out, &interview.Interaction{Progress: p, Score: sc})
+		}
+	}
+	return out
+}
+
 // writeShape is what decides the strings of a transition's write: the transition, and
-// whether the request brings a reason or a score (for a transition that records one) and a
-// correlation id.
+// whether the request brings a reason, a score or a progress (for a transition that records
+// one) and a correlation id.
 type writeShape struct {
-	action, to          string
-	reason, score, corr bool
+	action, to                                 string
+	reason, score, progress, interaction, corr bool
+	// byScope: the caller acts by its token's scope, not as the owner (byOwner).
+	byScope bool
 }
 
 func shapeOf(t interview.Transition, req interview.Request) writeShape {
-	return writeShape{action: t.Action, to: string(t.To), reason: t.TakesReason && req.Reason != "", score: t.TakesScore && req.Score != nil,
-		corr: req.CorrelationID != ""}
+	w := writeShape{action: t.Action, to: string(t.To), reason: t.TakesReason && req.Reason != "", score: t.TakesScore && req.Score != nil,
+		corr: req.CorrelationID != "", byScope: !byOwner(t, req.Actor)}
+	if in := req.Interaction; t.TakesInteraction && in != nil {
+		w.interaction, w.score, w.progress = true, in.Score != nil, in.Progress != nil
+	}
+	return w
+}
+
+// byOwner reports whether actor takes t as the session's owner: the write's condition then
+// says the session is theirs. A caller that acts by its token's scope has nothing of the
+// session's to compare; the version guard alone keeps the decision made on the read.
+func byOwner(t interview.Transition, actor lifecycle.Actor) bool {
+	return t.Who.Owner && !actor.HasScope(t.Who.Scope)
 }
 
 func interviewPK(id string) types.AttributeValue { return sAV("INTERVIEW#" + id) }
@@ -112,11 +145,15 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 		if err != nil {
 			return interview.Session{}, false, err
 		}
-		if err := interview.Authorize(old, req.Actor); err != nil {
+		if err := t.Authorize(old, req.Actor); err != nil {
 			return interview.Session{}, false, err
 		}
 		if ok, err := replayed(raw, req.Idempotency); err != nil || ok {
 			return old, ok, err
+		}
+		req, err := t.Prepare(old, req)
+		if err != nil {
+			return interview.Session{}, false, fmt.Errorf("%s interview %s: %w", t.Action, old.ID, err)
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		if err := t.Check(old, req.Actor); err != nil {
@@ -249,7 +286,8 @@ func (s *Interviews) transitionUpdate(t interview.Transition, old interview.Sess
 }
 
 // transitionExpr builds t's write of old for req at now into e, and returns e with the
-// write's condition: the version read, the caller's ownership and the legal source states.
+// write's condition: the version read, the legal source states, and, for a caller acting
+// as the owner, the ownership (byOwner).
 func transitionExpr(e *expr, t interview.Transition, old interview.Session, req interview.Request, now string) (*expr, string) {
 	w := transitionWrite{
 		to:        string(t.To),
@@ -267,9 +305,21 @@ func transitionExpr(e *expr, t interview.Transition, old interview.Session, req 
 		w.score = req.Score
 	}
 	w.apply(e)
-	e.set(attr.OwnerStatus, sAV(ownerStatus(req.Actor.Sub, t.To)))
-	cond := e.and(e.equals(attr.Version, iAV(old.Version)), e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
-	return e, cond
+	e.set(attr.OwnerStatus, sAV(ownerStatus(old.OwnerID, t.To)))
+	if in := req.Interaction; t.TakesInteraction && in != nil {
+		if in.Progress != nil {
+			e.set("progress", nAV(*in.Progress))
+		}
+		if in.Score != nil {
+			e.set("score", nAV(*in.Score))
+		}
+		e.set("recentMessages", sAV(string(in.History)))
+		e.set(attr.LastMessageID, sAV(in.MessageID))
+	}
+	if byOwner(t, req.Actor) {
+		return e, e.and(e.equals(attr.Version, iAV(old.Version)), e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
+	}
+	return e, e.and(e.equals(attr.Version, iAV(old.Version)), e.in(attr.Status, strs(t.From)))
 }
 
 // sameRule reports whether a and b write the same: a compiled write is used only for the
@@ -277,7 +327,7 @@ func transitionExpr(e *expr, t interview.Transition, old interview.Session, req 
 func sameRule(a, b interview.Transition) bool {
 	return a.Action == b.Action && a.To == b.To && slices.Equal(a.From, b.From) &&
 		a.StampedAt == b.StampedAt && a.StampedBy == b.StampedBy && a.TakesReason == b.TakesReason && a.TakesScore == b.TakesScore &&
-		a.Event == b.Event
+		a.TakesInteraction == b.TakesInteraction && a.Event == b.Event
 }
 
 func actorAV(a lifecycle.Actor) types.AttributeValue {

@@ -31,17 +31,21 @@ const (
 	TypeInterviewCompleted = "InterviewCompleted"
 	TypeInterviewPaused    = "InterviewPaused"
 	TypeInterviewResumed   = "InterviewResumed"
-	TypeJobCancelled       = "JobCancelled"
+	// TypeInterviewProgressRecorded announces one recorded interaction: how far the
+	// session has come (progress, score), not what was said.
+	TypeInterviewProgressRecorded = "InterviewProgressRecorded"
+	TypeJobCancelled              = "JobCancelled"
 )
 
 // Types maps each detail-type to its source.
 var Types = map[string]string{
-	TypeInterviewCreated:   SourceInterviews,
-	TypeInterviewCancelled: SourceInterviews,
-	TypeInterviewCompleted: SourceInterviews,
-	TypeInterviewPaused:    SourceInterviews,
-	TypeInterviewResumed:   SourceInterviews,
-	TypeJobCancelled:       SourceJobs,
+	TypeInterviewCreated:          SourceInterviews,
+	TypeInterviewCancelled:        SourceInterviews,
+	TypeInterviewCompleted:        SourceInterviews,
+	TypeInterviewPaused:           SourceInterviews,
+	TypeInterviewResumed:          SourceInterviews,
+	TypeInterviewProgressRecorded: SourceInterviews,
+	TypeJobCancelled:              SourceJobs,
 }
 
 // Actor is who caused the transition, from the request's verified token.
@@ -80,7 +84,7 @@ type Transition struct {
 }
 
 // Interview is the detail of InterviewCreated, InterviewCancelled, InterviewCompleted,
-// InterviewPaused and InterviewResumed.
+// InterviewPaused, InterviewResumed and InterviewProgressRecorded.
 type Interview struct {
 	Transition
 	SessionID string `json:"sessionId"`
@@ -89,8 +93,15 @@ type Interview struct {
 	// Title is the session's title; InterviewCreated carries it (a new session is known by
 	// nothing else yet).
 	Title string `json:"title,omitempty"`
-	// Score is the session's final score; InterviewCompleted carries it.
+	// Score is the session's score: InterviewCompleted carries the final one,
+	// InterviewProgressRecorded the one so far.
 	Score *float64 `json:"score,omitempty"`
+	// Progress is how far the session has come (the fraction done, 0 to 1);
+	// InterviewProgressRecorded carries it.
+	Progress *float64 `json:"progress,omitempty"`
+	// MessageID names the message an InterviewProgressRecorded recorded (its text stays in
+	// the session's recentMessages, which GET /interviews/{id} returns to its owner).
+	MessageID string `json:"messageId,omitempty"`
 }
 
 // Job is the detail of JobCancelled.
@@ -142,7 +153,8 @@ var ErrUnknownType = errors.New("unknown detail-type")
 func Decode(detailType string, detail []byte) (any, error) {
 	var out any
 	switch detailType {
-	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewCompleted, TypeInterviewPaused, TypeInterviewResumed:
+	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewCompleted, TypeInterviewPaused, TypeInterviewResumed,
+		TypeInterviewProgressRecorded:
 		out = &Interview{}
 	case TypeJobCancelled:
 		out = &Job{}

@@ -609,12 +609,13 @@ func TestSchemaFilesMatchTypes(t *testing.T) {
 
 func TestTypesSources(t *testing.T) {
 	want := map[string]string{
-		TypeInterviewCreated:   SourceInterviews,
-		TypeInterviewCancelled: SourceInterviews,
-		TypeInterviewCompleted: SourceInterviews,
-		TypeInterviewPaused:    SourceInterviews,
-		TypeInterviewResumed:   SourceInterviews,
-		TypeJobCancelled:       SourceJobs,
+		TypeInterviewCreated:          SourceInterviews,
+		TypeInterviewCancelled:        SourceInterviews,
+		TypeInterviewCompleted:        SourceInterviews,
+		TypeInterviewPaused:           SourceInterviews,
+		TypeInterviewResumed:          SourceInterviews,
+		TypeInterviewProgressRecorded: SourceInterviews,
+		TypeJobCancelled:              SourceJobs,
 	}
 	if len(Types) != len(want) {
 		t.Errorf("Types has %d entries, want %d", len(Types), len(want))

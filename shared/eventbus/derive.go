@@ -138,8 +138,9 @@ func (im *image) strings(name string) []string {
 
 // Derive turns one stream record into the event it stands for. ok is false for records
 // that are not a published transition: removals, items of other types, inserts that are no
-// create of the API (items loaded directly), and modifications that leave the status
-// unchanged or reach a status no event announces (a session completed elsewhere). A record
+// create of the API (items loaded directly), modifications that leave the status unchanged
+// other than by a transition that does so (Record), and those that reach a status no event
+// announces (a session completed elsewhere). A record
 // whose images cannot be read is an error.
 func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 	nw, old := &image{m: rec.Change.NewImage}, &image{m: rec.Change.OldImage}
@@ -159,8 +160,15 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 	if err := firstErr(nw.err, old.err); err != nil {
 		return Entry{}, false, err
 	}
-	if to == from || (kind != attr.TypeInterview && kind != attr.TypeJob) {
+	if kind != attr.TypeInterview && kind != attr.TypeJob {
 		return Entry{}, false, nil
+	}
+	// A write that leaves the status as it was is announced only when it is one of our
+	// transitions that does so (Record): it records the action and steps the version by
+	// one. Any other change in place (another writer's, or a record whose version did not
+	// move) is no event.
+	if to == from && !created && (nw.int(attr.Version) != old.int(attr.Version)+1 || !staysPut(kind, nw.str(attr.LastAction))) {
+		return Entry{}, false, firstErr(nw.err, old.err)
 	}
 
 	t := event.Transition{
@@ -205,6 +213,14 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 			if score, ok := nw.num("score"); ok {
 				d.Score = &score
 			}
+		case event.TypeInterviewProgressRecorded:
+			if score, ok := nw.num("score"); ok {
+				d.Score = &score
+			}
+			if progress, ok := nw.num("progress"); ok {
+				d.Progress = &progress
+			}
+			d.MessageID = nw.str(attr.LastMessageID)
 		}
 		detail = d
 	case kind == attr.TypeJob && nw.str(attr.LastAction) == job.Cancel.Action && job.Status(to) == job.Cancel.To && job.Cancel.Allows(job.Status(from)):
@@ -239,6 +255,16 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 	e.Source = event.Types[e.DetailType]
 	e.Detail, e.Time, e.EventID, e.EntityID = b, t.OccurredAt, t.EventID, id
 	return e, true, nil
+}
+
+// staysPut reports whether action is a transition of kind's lifecycle that leaves the
+// status as it is.
+func staysPut(kind, action string) bool {
+	if kind != attr.TypeInterview {
+		return false
+	}
+	t, ok := interview.TransitionFor(action)
+	return ok && t.Allows(t.To)
 }
 
 func firstErr(errs ...error) error {

@@ -249,6 +249,19 @@ func TestDerivePublishedTransitions(t *testing.T) {
 			},
 		},
 		{
+			name: "an interaction recorded by the conversation service: progress and score, not the message",
+			rec: record("MODIFY", "1", sessionItem(sessionID, "active", 2, oldAt), transition(sessionItem(sessionID, "active", 2, oldAt), "active", "record",
+				set("actor", actor("conversation-service")), set("progress", n("0.55")), set("score", n("61.5")),
+				set("lastMessageId", s("msg-7")), set("recentMessages", s(`[{"id":"msg-7","output":"secret answer"}]`)))),
+			detailType: event.TypeInterviewProgressRecorded, source: event.SourceInterviews, eventID: ivID(3), entityID: sessionID,
+			detail: map[string]any{
+				"eventId": ivID(3), "occurredAt": newAt, "correlationId": "corr-1",
+				"actor":   map[string]any{"sub": "conversation-service", "roles": []any{}},
+				"version": 3.0, "previousStatus": "active", "status": "active", "sessionId": sessionID, "ownerId": owner,
+				"progress": 0.55, "score": 61.5, "messageId": "msg-7",
+			},
+		},
+		{
 			name:       "interview active to cancelled with a reason",
 			rec:        interviewChange("active", "cancelled", set("cancelReason", s("no time")), set("cancelledAt", s(newAt)), set("cancelledBy", s(owner))),
 			detailType: event.TypeInterviewCancelled, source: event.SourceInterviews, eventID: ivID(3), entityID: sessionID,
@@ -454,6 +467,9 @@ func TestDeriveIgnores(t *testing.T) {
 		{"job cancelled by another writer (no action recorded)", jobChange("Assigned", "Cancelled", del("lastAction"))},
 		{"interview back to active but not from paused", interviewChange("completed", "active")},
 		{"interview unchanged status", record("MODIFY", "1", session, transition(session, "active", "", set("progress", n("50"))))},
+		{"another writer's change after a recorded interaction (record's action, version unmoved)", record("MODIFY", "1",
+			transition(session, "active", "record"), transition(session, "active", "record", set("progress", n("70"))))},
+		{"a pause's action on an unchanged status", record("MODIFY", "1", session, transition(session, "active", "pause"))},
 		{"job unchanged status", func() events.DynamoDBEventRecord {
 			old := jobItem(jobID, "Assigned", 6, oldAt)
 			return record("MODIFY", "1", old, transition(old, "Assigned", "assign"))

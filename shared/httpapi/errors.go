@@ -99,6 +99,18 @@ var refusals = map[string]refusal{
 		},
 		invalidDefault: "Interview cannot be completed",
 	},
+	// Answers land only while the session is active; like cancel and complete, a refused
+	// transition is a 400 whose code and currentStatus say why.
+	FnRecordInteraction: {
+		notFound:      "Interview session not found",
+		invalidStatus: http.StatusBadRequest,
+		invalid: map[string]string{
+			string(interview.Paused):    "Interview is paused; resume it to record answers",
+			string(interview.Completed): "Interview is already completed",
+			string(interview.Cancelled): "Interview is cancelled",
+		},
+		invalidDefault: "Interview is not active",
+	},
 	FnGetInterview: {notFound: "Interview session not found"},
 	FnCancelJob: {
 		notFound:      "Job not found",

@@ -50,6 +50,14 @@ var sampleEventErrors = map[string]string{
 	"complete-interview/403-forbidden.json":         "Forbidden",
 	"complete-interview/404-not-found.json":         "Interview session not found",
 
+	"record-interaction/200-recorded.json":           "",
+	"record-interaction/400-paused.json":             "Interview is paused; resume it to record answers",
+	"record-interaction/400-completed.json":          "Interview is already completed",
+	"record-interaction/400-no-message.json":         "Invalid request",
+	"record-interaction/401-no-claims.json":          "Unauthorized",
+	"record-interaction/403-user-without-scope.json": "Forbidden",
+	"record-interaction/404-not-found.json":          "Interview session not found",
+
 	"pause-interview/200-paused.json":         "",
 	"pause-interview/404-not-active.json":     "Failed to pause interview",
 	"pause-interview/404-not-found.json":      "Failed to pause interview",

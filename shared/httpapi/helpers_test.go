@@ -67,7 +67,7 @@ func (m *memStore) Apply(_ context.Context, t interview.Transition, req intervie
 	if !ok {
 		return interview.Session{}, false, lifecycle.ErrNotFound
 	}
-	if err := interview.Authorize(s, req.Actor); err != nil {
+	if err := t.Authorize(s, req.Actor); err != nil {
 		return interview.Session{}, false, err
 	}
 	if last := m.keys[req.ID]; last.Key != "" && last.Key == req.Idempotency.Key {
@@ -77,6 +77,10 @@ func (m *memStore) Apply(_ context.Context, t interview.Transition, req intervie
 		return s, true, nil
 	}
 	if err := t.Check(s, req.Actor); err != nil {
+		return interview.Session{}, false, err
+	}
+	req, err := t.Prepare(s, req)
+	if err != nil {
 		return interview.Session{}, false, err
 	}
 	s = t.Apply(s, req, m.now)
@@ -198,6 +202,7 @@ type request struct {
 	id                     string
 	sub                    string // "" means no authorizer claims
 	roles                  string
+	scope                  string // the token's "scope" claim: a service's
 	body                   string
 	headers                map[string]string
 }
@@ -230,6 +235,9 @@ func (r request) event() events.APIGatewayV2HTTPRequest {
 		claims := map[string]string{"sub": r.sub}
 		if r.roles != "" {
 			claims["cognito:groups"] = r.roles
+		}
+		if r.scope != "" {
+			claims["scope"] = r.scope
 		}
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},

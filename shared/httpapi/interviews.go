@@ -139,23 +139,31 @@ func handleInterviewTransition(store InterviewTransitioner, fn string, t intervi
 		log := addLogAttrs(r, "sessionId", id, "sub", actor.Sub)
 		var b reasonBody
 		var sb scoreBody
+		var ib interactionBody
 		var dst body = &emptyBody{}
 		switch {
 		case t.TakesReason:
 			dst = &b
 		case t.TakesScore:
 			dst = &sb
+		case t.TakesInteraction:
+			dst = &ib
 		}
 		if err := decode(r, dst); err != nil {
 			return err
 		}
-		idem, err := idempotency(r, fn, actor, id, b.reason()+sb.fingerprint())
+		req := interview.Request{ID: id, Actor: actor, Reason: b.reason(), Score: sb.Score, CorrelationID: correlationID(r)}
+		fingerprint := b.reason() + sb.fingerprint()
+		if t.TakesInteraction {
+			req.Interaction, fingerprint = ib.interaction(), ib.fingerprint()
+			log = addLogAttrs(r, "messageId", req.Interaction.MessageID)
+		}
+		idem, err := idempotency(r, fn, actor, id, fingerprint)
 		if err != nil {
 			return err
 		}
-		s, replay, err := store.Apply(r.Context(), t, interview.Request{
-			ID: id, Actor: actor, Reason: b.reason(), Score: sb.Score, CorrelationID: correlationID(r), Idempotency: idem,
-		})
+		req.Idempotency = idem
+		s, replay, err := store.Apply(r.Context(), t, req)
 		if err != nil {
 			return err
 		}

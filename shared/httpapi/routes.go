@@ -21,6 +21,7 @@ const (
 	FnPauseInterview    = "pause-interview"
 	FnResumeInterview   = "resume-interview"
 	FnCompleteInterview = "complete-interview"
+	FnRecordInteraction = "record-interaction"
 	FnGetInterview      = "get-interview"
 	FnListInterviews    = "list-interviews"
 	FnCancelJob         = "cancel-job"
@@ -34,6 +35,10 @@ type Route struct {
 	Function string
 	Method   string
 	Path     string
+	// Scopes, when set, are what the gateway asks of the caller's token before the function
+	// runs (one of them): API Gateway's AuthorizationScopes, which template.yaml gives the
+	// route, and the local gateway's check. A token without one is the gateway's 403.
+	Scopes []string
 }
 
 // Pattern returns the route as a net/http pattern and API Gateway route key.
@@ -42,28 +47,31 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 // routeTable is every route of the API. Each function serves only its own rows; the local
 // server mounts all of them; tests hold template.yaml and openapi.yaml to this table.
 var routeTable = []Route{
-	{FnCreateInterview, http.MethodPost, "/interviews"},
-	{FnCreateInterview, http.MethodPost, "/api/interviews"},
-	{FnCancelInterview, http.MethodPost, "/interviews/{id}/cancel"},
-	{FnCancelInterview, http.MethodPost, "/api/interviews/{id}/cancel"},
-	{FnCancelInterview, http.MethodPost, "/interview/{id}/cancel"},     // seed 000's path, bare
-	{FnCancelInterview, http.MethodPost, "/api/interview/{id}/cancel"}, // seed 000's path
-	{FnPauseInterview, http.MethodPost, "/interviews/{id}/pause"},
-	{FnPauseInterview, http.MethodPost, "/api/interviews/{id}/pause"},
-	{FnResumeInterview, http.MethodPost, "/interviews/{id}/resume"},
-	{FnResumeInterview, http.MethodPost, "/api/interviews/{id}/resume"},
-	{FnCompleteInterview, http.MethodPost, "/interviews/{id}/complete"},
-	{FnCompleteInterview, http.MethodPost, "/api/interviews/{id}/complete"},
-	{FnGetInterview, http.MethodGet, "/interviews/{id}"},
-	{FnGetInterview, http.MethodGet, "/api/interviews/{id}"},
-	{FnListInterviews, http.MethodGet, "/interviews"},
-	{FnListInterviews, http.MethodGet, "/api/interviews"},
-	{FnCancelJob, http.MethodPost, "/jobs/{id}/cancel"},
-	{FnCancelJob, http.MethodPost, "/api/jobs/{id}/cancel"},
-	{FnGetJob, http.MethodGet, "/jobs/{id}"},
-	{FnGetJob, http.MethodGet, "/api/jobs/{id}"},
-	{FnLiveTicket, http.MethodPost, "/live/tickets"},
-	{FnLiveTicket, http.MethodPost, "/api/live/tickets"},
+	{FnCreateInterview, http.MethodPost, "/interviews", nil},
+	{FnCreateInterview, http.MethodPost, "/api/interviews", nil},
+	{FnCancelInterview, http.MethodPost, "/interviews/{id}/cancel", nil},
+	{FnCancelInterview, http.MethodPost, "/api/interviews/{id}/cancel", nil},
+	{FnCancelInterview, http.MethodPost, "/interview/{id}/cancel", nil},     // seed 000's path, bare
+	{FnCancelInterview, http.MethodPost, "/api/interview/{id}/cancel", nil}, // seed 000's path
+	{FnPauseInterview, http.MethodPost, "/interviews/{id}/pause", nil},
+	{FnPauseInterview, http.MethodPost, "/api/interviews/{id}/pause", nil},
+	{FnResumeInterview, http.MethodPost, "/interviews/{id}/resume", nil},
+	{FnResumeInterview, http.MethodPost, "/api/interviews/{id}/resume", nil},
+	{FnCompleteInterview, http.MethodPost, "/interviews/{id}/complete", nil},
+	{FnCompleteInterview, http.MethodPost, "/api/interviews/{id}/complete", nil},
+	// Services only (the conversation service): a token with the scope.
+	{FnRecordInteraction, http.MethodPost, "/interviews/{id}/interactions", []string{interview.ScopeProgress}},
+	{FnRecordInteraction, http.MethodPost, "/api/interviews/{id}/interactions", []string{interview.ScopeProgress}},
+	{FnGetInterview, http.MethodGet, "/interviews/{id}", nil},
+	{FnGetInterview, http.MethodGet, "/api/interviews/{id}", nil},
+	{FnListInterviews, http.MethodGet, "/interviews", nil},
+	{FnListInterviews, http.MethodGet, "/api/interviews", nil},
+	{FnCancelJob, http.MethodPost, "/jobs/{id}/cancel", nil},
+	{FnCancelJob, http.MethodPost, "/api/jobs/{id}/cancel", nil},
+	{FnGetJob, http.MethodGet, "/jobs/{id}", nil},
+	{FnGetJob, http.MethodGet, "/api/jobs/{id}", nil},
+	{FnLiveTicket, http.MethodPost, "/live/tickets", nil},
+	{FnLiveTicket, http.MethodPost, "/api/live/tickets", nil},
 }
 
 // Routes returns a copy of the route table.
@@ -91,6 +99,12 @@ func PauseInterview(logger *slog.Logger, settings config.HTTP, store InterviewTr
 func ResumeInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
 	return newFunction(logger, settings, FnResumeInterview,
 		handleInterviewTransition(store, FnResumeInterview, interview.Resume, respondSession))
+}
+
+// RecordInteraction is the record-interaction function's handler.
+func RecordInteraction(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
+	return newFunction(logger, settings, FnRecordInteraction,
+		handleInterviewTransition(store, FnRecordInteraction, interview.Record, respondSession))
 }
 
 // CompleteInterview is the complete-interview function's handler.
@@ -158,6 +172,9 @@ func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]ht
 		FnResumeInterview: func(l *slog.Logger) http.Handler { return ResumeInterview(l, settings, s.Interviews) },
 		FnCompleteInterview: func(l *slog.Logger) http.Handler {
 			return CompleteInterview(l, settings, s.Interviews)
+		},
+		FnRecordInteraction: func(l *slog.Logger) http.Handler {
+			return RecordInteraction(l, settings, s.Interviews)
 		},
 		FnGetInterview:   func(l *slog.Logger) http.Handler { return GetInterview(l, settings, s.Interviews) },
 		FnListInterviews: func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },

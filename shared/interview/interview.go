@@ -4,6 +4,7 @@ package interview
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
@@ -80,10 +81,26 @@ type Session struct {
 	CompletedAt  time.Time
 }
 
+// Who says who may take a transition: the session's owner, a service whose token grants a
+// scope, or either.
+type Who struct {
+	// Owner: the user who created the session.
+	Owner bool
+	// Scope: any caller whose token grants it (a service, with a client-credentials token).
+	Scope string
+}
+
+// ScopeProgress is the scope a service's token needs to record a session's progress and to
+// complete it (the conversation service). In Cognito it is the resource server "lifecycle"'s
+// scope "interviews.progress" (docs/operations.md).
+const ScopeProgress = "lifecycle/interviews.progress"
+
 // Transition is one row of the interview lifecycle: the rule (legal source states and
-// target), and which of the session's fields it stamps.
+// target), who may take it, and which of the session's fields it stamps.
 type Transition struct {
 	lifecycle.Rule[Status]
+	// Who may take it.
+	Who Who
 	// StampedAt names the timestamp field the transition sets to the time of the write.
 	StampedAt string
 	// StampedBy names the field that records the actor's sub, if any.
@@ -92,6 +109,9 @@ type Transition struct {
 	TakesReason bool
 	// TakesScore reports whether the transition records a caller-given final score.
 	TakesScore bool
+	// TakesInteraction reports whether the transition records one interaction of the
+	// conversation: a message appended to the history, progress and score.
+	TakesInteraction bool
 	// Event is the detail-type that announces the transition (shared/event): the stream's
 	// publisher derives it from the action the write records.
 	Event string
@@ -101,6 +121,7 @@ type Transition struct {
 var (
 	Cancel = Transition{
 		Rule:        lifecycle.Rule[Status]{Action: "cancel", From: []Status{Active, Paused}, To: Cancelled},
+		Who:         Who{Owner: true},
 		StampedAt:   "cancelledAt",
 		StampedBy:   "cancelledBy",
 		TakesReason: true,
@@ -108,26 +129,42 @@ var (
 	}
 	Pause = Transition{
 		Rule:      lifecycle.Rule[Status]{Action: "pause", From: []Status{Active}, To: Paused},
+		Who:       Who{Owner: true},
 		StampedAt: "pausedAt",
 		Event:     event.TypeInterviewPaused,
 	}
 	Resume = Transition{
 		Rule:      lifecycle.Rule[Status]{Action: "resume", From: []Status{Paused}, To: Active},
+		Who:       Who{Owner: true},
 		StampedAt: "resumedAt",
 		Event:     event.TypeInterviewResumed,
 	}
 	// Complete ends a session that is under way: from active only (a paused session is
-	// resumed first, as its answers are), optionally with its final score.
+	// resumed first, as its answers are), optionally with its final score; by its owner or
+	// by the conversation service that ran it.
 	Complete = Transition{
 		Rule:       lifecycle.Rule[Status]{Action: "complete", From: []Status{Active}, To: Completed},
+		Who:        Who{Owner: true, Scope: ScopeProgress},
 		StampedAt:  "completedAt",
 		TakesScore: true,
 		Event:      event.TypeInterviewCompleted,
 	}
 )
 
+// Record records one interaction of the conversation (an answer, a question): only while
+// the session is active, so an answer racing a pause can never land after it. Its status
+// stays active; the write is a transition like the others (version, lastAction, the
+// condition on the status), and its event says how far the session has come.
+var Record = Transition{
+	Rule:             lifecycle.Rule[Status]{Action: "record", From: []Status{Active}, To: Active},
+	Who:              Who{Scope: ScopeProgress},
+	StampedAt:        "lastInteractionAt",
+	TakesInteraction: true,
+	Event:            event.TypeInterviewProgressRecorded,
+}
+
 // Transitions lists every interview transition.
-var Transitions = []Transition{Cancel, Pause, Resume, Complete}
+var Transitions = []Transition{Cancel, Pause, Resume, Complete, Record}
 
 // TransitionFor returns the transition of Transitions whose action is action.
 func TransitionFor(action string) (Transition, bool) {
@@ -171,7 +208,8 @@ func New(id string, owner lifecycle.Actor, d Draft, at time.Time) Session {
 }
 
 // AllowedActions are the actions of Transitions that actor may take on s now, in the
-// table's order: what a frontend offers (the API returns them with every session).
+// table's order: what a frontend offers (the API returns them with every session), and
+// what a service may do.
 func AllowedActions(s Session, actor lifecycle.Actor) []string {
 	out := []string{}
 	for _, t := range Transitions {
@@ -182,7 +220,7 @@ func AllowedActions(s Session, actor lifecycle.Actor) []string {
 	return out
 }
 
-// Authorize returns lifecycle.ErrForbidden unless actor owns s.
+// Authorize returns lifecycle.ErrForbidden unless actor owns s: who may read a session.
 func Authorize(s Session, actor lifecycle.Actor) error {
 	if actor.Sub == "" || s.OwnerID != actor.Sub {
 		return lifecycle.ErrForbidden
@@ -190,11 +228,22 @@ func Authorize(s Session, actor lifecycle.Actor) error {
 	return nil
 }
 
+// Authorize returns lifecycle.ErrForbidden unless actor is one t.Who names for s.
+func (t Transition) Authorize(s Session, actor lifecycle.Actor) error {
+	if t.Who.Owner && Authorize(s, actor) == nil {
+		return nil
+	}
+	if actor.HasScope(t.Who.Scope) {
+		return nil
+	}
+	return lifecycle.ErrForbidden
+}
+
 // Check explains why t may not be applied to s by actor: lifecycle.ErrForbidden when the
-// actor does not own it, an *lifecycle.InvalidTransitionError when its status forbids it,
-// nil when the transition is legal.
+// actor is not one t.Who names, an *lifecycle.InvalidTransitionError when its status
+// forbids it, nil when the transition is legal.
 func (t Transition) Check(s Session, actor lifecycle.Actor) error {
-	if err := Authorize(s, actor); err != nil {
+	if err := t.Authorize(s, actor); err != nil {
 		return err
 	}
 	return t.Rule.Check(s.Status)
@@ -218,13 +267,38 @@ func (t Transition) Apply(s Session, req Request, at time.Time) Session {
 	if t.TakesScore && req.Score != nil {
 		n.Score = *req.Score
 	}
+	if in := req.Interaction; t.TakesInteraction && in != nil {
+		if in.Progress != nil {
+			n.Progress = *in.Progress
+		}
+		if in.Score != nil {
+			n.Score = *in.Score
+		}
+		n.RecentMessages = in.History
+	}
 	return n
+}
+
+// Prepare completes req for t on s, the session as read, before it is applied and written:
+// for a Record, the history to store (WithMessage). Other transitions take req as it is.
+func (t Transition) Prepare(s Session, req Request) (Request, error) {
+	if !t.TakesInteraction || req.Interaction == nil {
+		return req, nil
+	}
+	in := *req.Interaction
+	h, err := WithMessage(s.RecentMessages, in.Message, in.MessageID)
+	if err != nil {
+		return req, err
+	}
+	in.History, req.Interaction = h, &in
+	return req, nil
 }
 
 // stamps are the session's transition timestamps, by the name a Transition's StampedAt
 // gives them.
 func (s *Session) stamps() map[string]*time.Time {
-	return map[string]*time.Time{"cancelledAt": &s.CancelledAt, "pausedAt": &s.PausedAt, "resumedAt": &s.ResumedAt, "completedAt": &s.CompletedAt}
+	return map[string]*time.Time{"cancelledAt": &s.CancelledAt, "pausedAt": &s.PausedAt, "resumedAt": &s.ResumedAt, "completedAt": &s.CompletedAt,
+		"lastInteractionAt": &s.LastInteractionAt}
 }
 
 // Request is everything a transition records besides the status change.
@@ -233,9 +307,60 @@ type Request struct {
 	Actor  lifecycle.Actor
 	Reason string
 	// Score is the final score a completion records, when one was given.
-	Score         *float64
+	Score *float64
+	// Interaction is what a Record records.
+	Interaction   *Interaction
 	CorrelationID string
 	Idempotency   lifecycle.Idempotency
+}
+
+// Interaction is one interaction of the conversation, as Record records it.
+type Interaction struct {
+	// Message is the message to append to the history (seed 001's recentMessages item),
+	// as JSON; its id names it.
+	Message   json.RawMessage
+	MessageID string
+	// Progress and Score, when set, replace the session's.
+	Progress, Score *float64
+	// History is the conversation history the write stores: the history read with
+	// Message appended (WithMessage).
+	History json.RawMessage
+}
+
+// MaxRecentMessages is how many messages the history keeps: the latest ones. The rest of a
+// conversation is the conversation service's to keep.
+const MaxRecentMessages = 20
+
+// ErrHistoryUnreadable: the stored history is not a JSON array, so a message cannot be
+// appended to it without losing it.
+var ErrHistoryUnreadable = errors.New("the session's recentMessages is not a JSON array")
+
+// WithMessage returns history (a JSON array, or empty for none) with msg appended, keeping
+// the latest MaxRecentMessages. A message whose id is already in the history replaces it
+// where it is, so the same message recorded twice is held once.
+func WithMessage(history json.RawMessage, msg json.RawMessage, id string) (json.RawMessage, error) {
+	var msgs []json.RawMessage
+	if len(history) > 0 {
+		if err := json.Unmarshal(history, &msgs); err != nil {
+			return nil, ErrHistoryUnreadable
+		}
+	}
+	replaced := false
+	for i, m := range msgs {
+		var head struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(m, &head) == nil && head.ID == id {
+			msgs[i], replaced = msg, true
+		}
+	}
+	if !replaced {
+		msgs = append(msgs, msg)
+	}
+	if len(msgs) > MaxRecentMessages {
+		msgs = msgs[len(msgs)-MaxRecentMessages:]
+	}
+	return json.Marshal(msgs)
 }
 
 // ListQuery asks for one owner's sessions, newest createdAt first.

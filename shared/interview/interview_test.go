@@ -1,7 +1,9 @@
 package interview
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -92,7 +94,8 @@ func TestTerminalStatusesHaveNoOutgoingTransition(t *testing.T) {
 // TestTransitionTable covers every (transition, status) pair.
 func TestTransitionTable(t *testing.T) {
 	const owner = "user-1"
-	actor := lifecycle.Actor{Sub: owner}
+	// Both kinds of caller at once, so only the status decides.
+	actor := lifecycle.Actor{Sub: owner, Scopes: []string{ScopeProgress}}
 
 	tests := []struct {
 		tr    Transition
@@ -118,6 +121,11 @@ func TestTransitionTable(t *testing.T) {
 		{Complete, Paused, false},
 		{Complete, Completed, false},
 		{Complete, Cancelled, false},
+
+		{Record, Active, true},
+		{Record, Paused, false},
+		{Record, Completed, false},
+		{Record, Cancelled, false},
 	}
 	if len(tests) != len(Transitions)*len(Statuses) {
 		t.Fatalf("table has %d rows, want %d", len(tests), len(Transitions)*len(Statuses))
@@ -218,10 +226,10 @@ func TestAuthorizeOwner(t *testing.T) {
 }
 
 func TestTransitionsList(t *testing.T) {
-	if len(Transitions) != 4 {
-		t.Fatalf("len(Transitions) = %d, want 4", len(Transitions))
+	if len(Transitions) != 5 {
+		t.Fatalf("len(Transitions) = %d, want 5", len(Transitions))
 	}
-	want := []string{"cancel", "pause", "resume", "complete"}
+	want := []string{"cancel", "pause", "resume", "complete", "record"}
 	for i, tr := range Transitions {
 		if tr.Action != want[i] {
 			t.Errorf("Transitions[%d].Action = %q, want %q", i, tr.Action, want[i])
@@ -229,7 +237,7 @@ func TestTransitionsList(t *testing.T) {
 	}
 	pairs := []struct {
 		got, want Transition
-	}{{Transitions[0], Cancel}, {Transitions[1], Pause}, {Transitions[2], Resume}, {Transitions[3], Complete}}
+	}{{Transitions[0], Cancel}, {Transitions[1], Pause}, {Transitions[2], Resume}, {Transitions[3], Complete}, {Transitions[4], Record}}
 	for i, p := range pairs {
 		if p.got.Action != p.want.Action || p.got.To != p.want.To || !slices.Equal(p.got.From, p.want.From) ||
 			p.got.StampedAt != p.want.StampedAt || p.got.StampedBy != p.want.StampedBy || p.got.TakesReason != p.want.TakesReason ||
@@ -251,6 +259,7 @@ func TestTransitionFields(t *testing.T) {
 		{Pause, []Status{Active}, "pausedAt", "", false},
 		{Resume, []Status{Paused}, "resumedAt", "", false},
 		{Complete, []Status{Active}, "completedAt", "", false},
+		{Record, []Status{Active}, "lastInteractionAt", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tr.Action, func(t *testing.T) {
@@ -360,5 +369,67 @@ func TestEveryTransitionIsAnnounced(t *testing.T) {
 	}
 	if _, ok := TransitionFor("archive"); ok {
 		t.Error("TransitionFor found an action the table does not have")
+	}
+}
+
+// TestWhoMayAct holds each row's "who": the owner, a service with the scope, or either;
+// never another user, nor a token with another scope.
+func TestWhoMayAct(t *testing.T) {
+	s := Session{ID: "s1", OwnerID: "alice", Status: Active}
+	owner := lifecycle.Actor{Sub: "alice"}
+	service := lifecycle.Actor{Sub: "client-1", Scopes: []string{ScopeProgress}}
+	other := lifecycle.Actor{Sub: "bob", Roles: []string{"Admin"}}
+	wrongScope := lifecycle.Actor{Sub: "client-2", Scopes: []string{"lifecycle/other"}}
+	cases := []struct {
+		tr             Transition
+		owner, service bool
+	}{
+		{Cancel, true, false}, {Pause, true, false}, {Resume, true, false},
+		{Complete, true, true}, {Record, false, true},
+	}
+	if len(cases) != len(Transitions) {
+		t.Fatalf("%d rows here, %d transitions", len(cases), len(Transitions))
+	}
+	for _, c := range cases {
+		for _, a := range []struct {
+			actor lifecycle.Actor
+			may   bool
+		}{{owner, c.owner}, {service, c.service}, {other, false}, {wrongScope, false}} {
+			err := c.tr.Authorize(s, a.actor)
+			if a.may != (err == nil) || (err != nil && !errors.Is(err, lifecycle.ErrForbidden)) {
+				t.Errorf("%s by %+v: %v, want allowed %v", c.tr.Action, a.actor, err, a.may)
+			}
+		}
+	}
+	if got := AllowedActions(s, service); !slices.Equal(got, []string{"complete", "record"}) {
+		t.Errorf("a service's allowed actions on an active session = %q", got)
+	}
+	if got := AllowedActions(s, owner); !slices.Equal(got, []string{"cancel", "pause", "complete"}) {
+		t.Errorf("the owner's allowed actions on an active session = %q", got)
+	}
+}
+
+func TestWithMessageKeepsTheLatestAndReplacesByID(t *testing.T) {
+	var h json.RawMessage
+	var err error
+	for i := range MaxRecentMessages + 5 {
+		h, err = WithMessage(h, json.RawMessage(fmt.Sprintf(`{"id":"m%d"}`, i)), fmt.Sprintf("m%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var msgs []struct{ ID string }
+	if err := json.Unmarshal(h, &msgs); err != nil || len(msgs) != MaxRecentMessages || msgs[0].ID != "m5" || msgs[len(msgs)-1].ID != fmt.Sprintf("m%d", MaxRecentMessages+4) {
+		t.Fatalf("history %s: want the latest %d, oldest m5", h, MaxRecentMessages)
+	}
+	h2, err := WithMessage(h, json.RawMessage(`{"id":"m10","output":"again"}`), "m10")
+	if err != nil || len(h2) <= len(h) {
+		t.Fatalf("replacing m10: %s, %v", h2, err)
+	}
+	if err := json.Unmarshal(h2, &msgs); err != nil || len(msgs) != MaxRecentMessages || msgs[5].ID != "m10" {
+		t.Errorf("a message recorded again is replaced where it was: %s", h2)
+	}
+	if _, err := WithMessage(json.RawMessage(`{"not":"a list"}`), json.RawMessage(`{"id":"x"}`), "x"); !errors.Is(err, ErrHistoryUnreadable) {
+		t.Errorf("a history that is not a list: %v, want ErrHistoryUnreadable", err)
 	}
 }

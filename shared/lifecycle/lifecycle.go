@@ -15,11 +15,16 @@ import (
 	"time"
 )
 
-// Actor is the authenticated caller asking for a transition.
+// Actor is the authenticated caller asking for a transition: a user (Sub, Roles) or a
+// service (Sub is its client id; Scopes are what its token grants).
 type Actor struct {
-	Sub   string
-	Roles []string
+	Sub    string
+	Roles  []string
+	Scopes []string
 }
+
+// HasScope reports whether the actor's token grants scope.
+func (a Actor) HasScope(scope string) bool { return scope != "" && slices.Contains(a.Scopes, scope) }
 
 // HasAnyRole reports whether the actor holds at least one of roles.
 func (a Actor) HasAnyRole(roles ...string) bool {

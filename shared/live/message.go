@@ -67,6 +67,8 @@ var MessageFields = map[string][]string{
 	event.TypeInterviewCompleted: slices.Concat(interviewFields, []string{"score"}),
 	event.TypeInterviewPaused:    interviewFields,
 	event.TypeInterviewResumed:   interviewFields,
+	// How far the session has come, and which message it recorded; never the message.
+	event.TypeInterviewProgressRecorded: slices.Concat(interviewFields, []string{"progress", "score", "messageId"}),
 	event.TypeJobCancelled: slices.Concat(transitionFields, []string{"reason", "jobId",
 		"assignment.id", "assignment.technicianId", "assignment.scheduledStart", "assignment.scheduledEnd", "assignment.previousStatus"}),
 }

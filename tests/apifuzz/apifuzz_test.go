@@ -3,7 +3,7 @@
 // stand-in, moto) from openapi.yaml alone: its examples, its coverage of
 // every schema edge, random fuzzing, and stateful sequences along the document's links,
 // with every check on, as each demo identity (alice and bob own sessions, dana is a
-// Dispatcher, adam an Admin). Every difference between the document and the behaviour we
+// Dispatcher, adam an Admin, and the conversation service's token has the progress scope). Every difference between the document and the behaviour we
 // accept is listed in schemathesis.toml with its reason; anything else fails the test.
 //
 // Two ways to run it. `make test` runs it as a step of its own, the same way on every
@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
@@ -36,13 +37,17 @@ import (
 
 // identities are the demo callers schemathesis may act as, in the order it tries them.
 var identities = []struct {
-	name  string
-	roles []string
+	name   string
+	roles  []string
+	scopes []string // a service's token (client credentials)
 }{
-	{"alice", nil},
-	{"dana", []string{"Dispatcher"}},
-	{"adam", []string{"Admin"}},
-	{"bob", nil},
+	{"alice", nil, nil},
+	// Second: the one identity the interactions route takes (schemathesis moves an operation
+	// on from an identity it refuses, one denial at a time, in this order).
+	{"conversation-service", nil, []string{interview.ScopeProgress}},
+	{"dana", []string{"Dispatcher"}, nil},
+	{"adam", []string{"Admin"}, nil},
+	{"bob", nil, nil},
 }
 
 func TestSchemathesis(t *testing.T) {
@@ -80,6 +85,9 @@ func TestSchemathesis(t *testing.T) {
 	wfc.WriteString("auth:\n")
 	for _, id := range identities {
 		tok, err := devauth.Mint(key, id.name, id.roles, 2*time.Hour, time.Now())
+		if len(id.scopes) > 0 {
+			tok, err = devauth.MintService(key, id.name, id.scopes, 2*time.Hour, time.Now())
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
@@ -49,6 +50,12 @@ func TestBrowser(t *testing.T) {
 	}))
 	defer crossOrigin.Close()
 	corsToken, err := devauth.Mint(key, "alice", nil, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The conversation service's token (client credentials, the progress scope), for the
+	// live test that records an interaction: the console signs in only users.
+	serviceToken, err := devauth.MintService(key, "conversation-service", []string{interview.ScopeProgress}, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +100,7 @@ func TestBrowser(t *testing.T) {
 		"CORS_PAGE_URL="+crossOrigin.URL,
 		"CORS_OTHER_URL="+strings.Replace(crossOrigin.URL, "127.0.0.1", "localhost", 1),
 		"CORS_TOKEN="+corsToken,
+		"LIFECYCLE_SERVICE_TOKEN="+serviceToken,
 		"CORS_SESSION="+demodata.AliceCompleted,
 		"CORS_MISSING="+demodata.MissingSession,
 	)

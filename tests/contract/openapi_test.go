@@ -3,19 +3,24 @@
 package contract
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
 type operation struct {
-	Responses map[string]any `yaml:"responses"`
+	Responses map[string]any        `yaml:"responses"`
+	Security  []map[string][]string `yaml:"security"`
 }
 
 type pathItem struct {
@@ -31,7 +36,16 @@ type document struct {
 	Servers []struct {
 		URL string `yaml:"url"`
 	} `yaml:"servers"`
-	Paths map[string]pathItem `yaml:"paths"`
+	Paths      map[string]pathItem `yaml:"paths"`
+	Components struct {
+		Schemas map[string]struct {
+			Properties map[string]struct {
+				Items struct {
+					Enum []string `yaml:"enum"`
+				} `yaml:"items"`
+			} `yaml:"properties"`
+		} `yaml:"schemas"`
+	} `yaml:"components"`
 }
 
 func load(t *testing.T) document {
@@ -135,4 +149,78 @@ func TestEveryTemplateRouteIsDocumented(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEveryScopedRouteIsDocumentedWithItsScope: a route the gateway asks a scope for
+// (httpapi.Route.Scopes) documents exactly that scope as its only way in; every other
+// operation takes the document's users' tokens.
+func TestEveryScopedRouteIsDocumentedWithItsScope(t *testing.T) {
+	ops := documented(load(t))
+	for _, r := range httpapi.Routes() {
+		op := ops[r.Pattern()]
+		if op == nil {
+			continue // reported above
+		}
+		if len(r.Scopes) == 0 {
+			users := func(req map[string][]string) bool { _, ok := req["bearerAuth"]; return ok }
+			if len(op.Security) > 0 && !slices.ContainsFunc(op.Security, users) {
+				t.Errorf("%s: openapi.yaml asks for %v, but the gateway asks for no scope", r.Pattern(), op.Security)
+			}
+			continue
+		}
+		if len(op.Security) != 1 || !slices.Equal(op.Security[0]["serviceAuth"], r.Scopes) {
+			t.Errorf("%s: openapi.yaml's security is %v, want exactly serviceAuth %v (the route's scopes)", r.Pattern(), op.Security, r.Scopes)
+		}
+	}
+}
+
+// TestAllowedActionsEnumsAreTheLifecycles: the actions openapi.yaml and the live message
+// schema list for allowedActions are exactly the lifecycles' (shared/interview, shared/job).
+func TestAllowedActionsEnumsAreTheLifecycles(t *testing.T) {
+	d := load(t)
+	sessions := []string{}
+	for _, tr := range interview.Transitions {
+		sessions = append(sessions, tr.Action)
+	}
+	jobs := []string{job.Cancel.Action}
+	for _, c := range []struct {
+		schema string
+		want   []string
+	}{{"Session", sessions}, {"SessionSummary", sessions}, {"Job", jobs}} {
+		sc, ok := d.Components.Schemas[c.schema]
+		if !ok {
+			t.Errorf("openapi.yaml has no schema %s", c.schema)
+			continue
+		}
+		if got := sc.Properties["allowedActions"].Items.Enum; !sameSet(got, c.want) {
+			t.Errorf("%s.allowedActions lists %v; the lifecycle's actions are %v", c.schema, got, c.want)
+		}
+	}
+	raw, err := os.ReadFile("../../schemas/live-message.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live struct {
+		Properties struct {
+			AllowedActions struct {
+				Items struct {
+					Enum []string `json:"enum"`
+				} `json:"items"`
+			} `json:"allowedActions"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(raw, &live); err != nil {
+		t.Fatal(err)
+	}
+	all := append(slices.Clone(sessions), jobs...)
+	if got := live.Properties.AllowedActions.Items.Enum; !sameSet(got, all) {
+		t.Errorf("schemas/live-message.json's allowedActions lists %v; the lifecycles' actions are %v", got, all)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }

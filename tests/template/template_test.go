@@ -84,9 +84,10 @@ func TestEveryFunctionFolderHasOneResourceAndBack(t *testing.T) {
 
 func TestRoutesMatchTheRouteTable(t *testing.T) {
 	tpl := load(t)
+	// A route's pattern, with the scopes the gateway asks of its token, if any.
 	want := map[string][]string{}
 	for _, r := range httpapi.Routes() {
-		want[r.Function] = append(want[r.Function], r.Pattern())
+		want[r.Function] = append(want[r.Function], r.Pattern()+scopesOf(r.Scopes))
 	}
 	got := map[string][]string{}
 	for name, r := range functions(t, tpl) {
@@ -102,7 +103,16 @@ func TestRoutesMatchTheRouteTable(t *testing.T) {
 			if scalar(get(ev, "Properties", "ApiId")) != "!Ref HttpApi" {
 				t.Errorf("%s route %s is not on HttpApi", name, evs.Content[i].Value)
 			}
-			got[name] = append(got[name], scalar(get(ev, "Properties", "Method"))+" "+scalar(get(ev, "Properties", "Path")))
+			var scopes []string
+			if sc := get(ev, "Properties", "Auth", "AuthorizationScopes"); sc != nil {
+				for _, n := range sc.Content {
+					scopes = append(scopes, n.Value)
+				}
+				if a := scalar(get(ev, "Properties", "Auth", "Authorizer")); a != "JwtAuthorizer" {
+					t.Errorf("%s route %s asks for scopes of authorizer %q, want JwtAuthorizer", name, evs.Content[i].Value, a)
+				}
+			}
+			got[name] = append(got[name], scalar(get(ev, "Properties", "Method"))+" "+scalar(get(ev, "Properties", "Path"))+scopesOf(scopes))
 		}
 	}
 	for fn := range want {
@@ -121,6 +131,14 @@ func TestRoutesMatchTheRouteTable(t *testing.T) {
 	if scalar(get(auth, "DefaultAuthorizer")) != "JwtAuthorizer" || get(auth, "Authorizers", "JwtAuthorizer", "JwtConfiguration") == nil {
 		t.Error("HttpApi must default to the JWT authorizer")
 	}
+}
+
+// scopesOf renders a route's scopes for comparison: "" when it has none.
+func scopesOf(scopes []string) string {
+	if len(scopes) == 0 {
+		return ""
+	}
+	return " scopes " + strings.Join(scopes, ",")
 }
 
 func keys(n *yaml.Node) string {
@@ -225,6 +243,8 @@ var grants = map[string]map[string][]string{
 	httpapi.FnResumeInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnCompleteInterview: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
 		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnRecordInteraction: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
+		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetInterview:   {"dynamodb:GetItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnListInterviews: {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byOwner", "!Sub ${Table.Arn}/index/byOwnerStatus"}},
 	httpapi.FnCancelJob:      {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
@@ -287,6 +307,7 @@ var leadingKeys = map[string]map[string]string{
 	httpapi.FnPauseInterview:    {"*": "INTERVIEW#*"},
 	httpapi.FnResumeInterview:   {"*": "INTERVIEW#*"},
 	httpapi.FnCompleteInterview: {"*": "INTERVIEW#*"},
+	httpapi.FnRecordInteraction: {"*": "INTERVIEW#*"},
 	httpapi.FnGetInterview:      {"*": "INTERVIEW#*"},
 	httpapi.FnCancelJob:         {"*": "JOB#*"},
 	httpapi.FnGetJob:            {"*": "JOB#*"},

@@ -98,10 +98,43 @@ export interface paths {
         /**
          * Complete an active interview session
          * @description Only from `active` (a paused session is resumed first); `completed` is final. The
-         *     owner only. An optional final `score` (0–100) replaces the session's score. Stamps
-         *     `completedAt` and emits `InterviewCompleted`.
+         *     owner, or a service whose token has the scope `lifecycle/interviews.progress` (the
+         *     conversation service that ran it). An optional final `score` (0–100) replaces the
+         *     session's score. Stamps `completedAt` and emits `InterviewCompleted`.
          */
         post: operations["completeInterview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/interviews/{id}/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record one interaction of an active session (services)
+         * @description For the conversation service, not browsers: a token with the scope
+         *     `lifecycle/interviews.progress` (a Cognito `client_credentials` token; `make token
+         *     SUB=conversation-service SCOPES=lifecycle/interviews.progress` locally). API Gateway
+         *     checks the scope before the function runs; a token without it is the gateway's 403.
+         *
+         *     Appends `message` to the session's `recentMessages` (the latest 20 are kept; a message
+         *     whose `id` is already there replaces it where it is) and sets `progress`, `score` (when
+         *     given) and `lastInteractionAt`. Only while the session is `active`: the status is
+         *     part of the write's condition, so an answer racing a pause is refused, never written
+         *     after it. A paused, completed or cancelled session is a 400 with `code`
+         *     `INVALID_TRANSITION` and `currentStatus`. Emits `InterviewProgressRecorded` (progress
+         *     and score, not the message) and shows on the owner's screens. Send an
+         *     `Idempotency-Key` to retry safely.
+         */
+        post: operations["recordInteraction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -248,10 +281,10 @@ export interface components {
             /** @description API Gateway's request id (its apigw-requestid header and access log), whatever X-Correlation-Id the caller sent. */
             requestId?: string;
         };
-        /** @description An answer API Gateway gives itself, before any function runs (unknown route or method, body over 10 MB, rejected token). */
+        /** @description An answer API Gateway gives itself, before any function runs (unknown route or method, body over 10 MB, rejected token, a token without a route's scope). */
         GatewayError: {
             /** @enum {string} */
-            message: "Not Found" | "Request Entity Too Large" | "Unauthorized";
+            message: "Not Found" | "Request Entity Too Large" | "Unauthorized" | "Forbidden";
         };
         ErrorOrGateway: components["schemas"]["Error"] | components["schemas"]["GatewayError"];
         ScoreBody: {
@@ -271,7 +304,7 @@ export interface components {
              *     lifecycle's transition table): frontends offer exactly these. Empty when nothing is
              *     allowed (a final status, or not the caller's session).
              */
-            allowedActions: ("cancel" | "pause" | "resume" | "complete")[];
+            allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
             /** Format: uuid */
             id: string;
             topicIds: string[];
@@ -313,17 +346,44 @@ export interface components {
              * @description When the session was completed; present once it is.
              */
             completedAt?: string;
+            /** @description The latest 20 messages of the conversation, oldest first (seed 001's items, as the conversation service recorded them; the request's Message schema). */
             recentMessages?: {
                 id: string;
                 conversationId?: string;
                 status?: string;
                 model?: string;
-                output?: unknown;
+                /** @description Any JSON. */
+                output?: Record<string, never> | unknown[] | string | number | boolean | null;
                 temperature?: number;
-                usage?: unknown;
-                metadata?: unknown;
+                /** @description Any JSON. */
+                usage?: Record<string, never> | unknown[] | string | number | boolean | null;
+                /** @description Any JSON. */
+                metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
                 createdAt?: string;
             }[];
+        };
+        /** @description One message of the conversation (seed 001's recentMessages item). At most 4096 bytes as compact JSON. */
+        Message: {
+            /** @description Names the message; not blank. */
+            id: string;
+            conversationId?: string;
+            status?: string;
+            model?: string;
+            /** @description Any JSON. */
+            output?: Record<string, never> | unknown[] | string | number | boolean | null;
+            temperature?: number;
+            /** @description Any JSON. */
+            usage?: Record<string, never> | unknown[] | string | number | boolean | null;
+            /** @description Any JSON. */
+            metadata?: Record<string, never> | unknown[] | string | number | boolean | null;
+            createdAt?: string;
+        };
+        InteractionBody: {
+            message: components["schemas"]["Message"];
+            /** @description How far the session has come, the fraction of the interview done (0.3 is 30%); replaces the session's. */
+            progress?: number;
+            /** @description The session's score so far; replaces the session's. */
+            score?: number;
         };
         /**
          * @description A new session: seed 001's fields that are its creator's to choose. Progress, score,
@@ -367,7 +427,7 @@ export interface components {
              *     lifecycle's transition table): frontends offer exactly these. Empty when nothing is
              *     allowed (a final status, or not the caller's session).
              */
-            allowedActions: ("cancel" | "pause" | "resume" | "complete")[];
+            allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
             /** Format: uuid */
             id: string;
             topicIds: string[];
@@ -457,9 +517,9 @@ export interface components {
          */
         LiveMessage: {
             /** @enum {string} */
-            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "JobCancelled";
+            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCancelled";
             /** @description What the message's recipients may do to the entity now (the same for every recipient), so a screen updates its buttons without a request. */
-            allowedActions: ("cancel" | "pause" | "resume" | "complete")[];
+            allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
             /** Format: uuid */
             eventId: string;
             /** @enum {string} */
@@ -1075,6 +1135,125 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description The session does not exist */
+            404: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Interview session not found",
+                     *       "code": "NOT_FOUND",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOrGateway"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recordInteraction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The entity id, a UUID (any case; stored lower-case). */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": {
+                 *         "id": "msg-0001",
+                 *         "conversationId": "conv-a11ce-1",
+                 *         "status": "completed",
+                 *         "model": "interviewer-2026-10",
+                 *         "output": {
+                 *           "role": "assistant",
+                 *           "text": "Tell me about a time you reduced a service's latency."
+                 *         },
+                 *         "temperature": 0.4,
+                 *         "usage": {
+                 *           "inputTokens": 812,
+                 *           "outputTokens": 41
+                 *         },
+                 *         "metadata": {
+                 *           "turn": 3
+                 *         },
+                 *         "createdAt": "2026-11-21T10:00:00.000Z"
+                 *       },
+                 *       "progress": 0.3,
+                 *       "score": 64.5
+                 *     }
+                 */
+                "application/json": components["schemas"]["InteractionBody"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the whole session object, with the message in `recentMessages` */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Invalid request, or the session is not active */
+            400: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The token lacks the scope (API Gateway's own answer, before the function) */
+            403: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOrGateway"];
+                };
+            };
             /** @description The session does not exist */
             404: {
                 headers: {

@@ -1,8 +1,9 @@
 // The live channel in Debian's headless chromium against the real local stack: two pages of
 // alice follow each other without a reload or a poll; bob gets nothing of alice's, tom no
 // job events, and dana sees adam's job cancel as it happens; a lost connection reconnects
-// and the views catch up; no ticket, no channel. Measured latencies go to the test output
-// (the target, within a second, is held by make bench).
+// and the views catch up; no ticket, no channel; the conversation service's progress shows
+// on alice's pages as it is recorded. Measured latencies go to the test output (the target,
+// within a second, is held by make bench).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -12,6 +13,15 @@ import { base, output, launch } from './browser.mjs';
 const alicePaused = 'a11ce000-0000-4000-8000-000000000003';
 const bobPaused = 'b0b00000-0000-4000-8000-000000000002';
 const jobInProgress = '0b000000-0000-4000-8000-000000000004';
+// Active when this file runs (console.test.mjs, which cancels it, puts the demo data back
+// last); on the second page of alice's list: 30% done, score 47.
+const aliceActive3 = 'a11ce000-0000-4000-8000-000000000006';
+
+// The conversation service's token: a client-credentials token granting the scope
+// lifecycle/interviews.progress, which tests/browser mints with the stack's signing key
+// (`make token SUB=conversation-service SCOPES=lifecycle/interviews.progress` makes one for
+// make run). The console's sign-in endpoint signs only users' tokens.
+const serviceToken = process.env.LIFECYCLE_SERVICE_TOKEN;
 
 let browser;
 const latencies = {};
@@ -62,6 +72,18 @@ async function act(sub, roles, path, body) {
     body: JSON.stringify(body ?? {}),
   });
   assert.equal(res.status, 200, `${sub} POST ${path}: ${await res.text()}`);
+}
+
+/** The conversation service records one interaction of a session (POST /interviews/{id}/interactions). */
+async function record(id, body) {
+  const res = await fetch(`${base}/api/interviews/${id}/interactions`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${serviceToken}`, 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `record an interaction of ${id}: ${text}`);
+  return JSON.parse(text);
 }
 
 /** The time from an action's response on one page to what it shows on another. */
@@ -212,3 +234,74 @@ test('the channel refuses a page without a ticket, or with a forged one', async 
   assert.deepEqual(outcome, { none: 'refused', noTicket: 'refused', forged: 'refused' });
   await context.close();
 });
+
+test(
+  "the conversation service's progress and score show on the owner's open session and list, live",
+  async () => {
+    assert.ok(serviceToken, 'LIFECYCLE_SERVICE_TOKEN: tests/browser passes the conversation service\'s token');
+    const alice = await token('alice');
+    const before = await (await fetch(`${base}/api/interviews/${aliceActive3}`, { headers: { Authorization: `Bearer ${alice}` } })).json();
+    assert.equal(before.status, 'active', 'the session is active, so an interaction may be recorded');
+    assert.notEqual(before.progress, 0.75);
+    const messagesBefore = before.recentMessages?.length ?? 0;
+
+    const detail = await livePage('alice', `/interviews/${aliceActive3}`);
+    await detail.getByRole('heading', { name: 'Distributed systems: consensus' }).waitFor();
+    const list = await livePage('alice');
+    await list.locator('li[data-session-id]').nth(4).waitFor();
+    await list.getByRole('button', { name: 'Load more' }).click();
+    const listed = row(list, aliceActive3, 'active');
+    await listed.waitFor();
+
+    // From here on the list page must neither reload nor call the API: the message says it all.
+    await list.evaluate(() => (window.stillTheSamePage = true));
+    const calls = [];
+    list.on('request', (r) => r.url().includes('/api/') && calls.push(`${r.method()} ${r.url()}`));
+
+    const message = {
+      id: 'browser-live-m1',
+      conversationId: before.conversationId ?? 'conv-browser',
+      status: 'completed',
+      model: 'interviewer-v2',
+      output: { text: 'Explain how Raft elects a leader.' },
+      createdAt: new Date().toISOString(),
+    };
+    const ms = await timed(
+      'service, progress',
+      async () => {
+        const s = await record(aliceActive3, { message, progress: 0.75, score: 64.5 });
+        assert.equal(s.status, 'active');
+        return Date.now();
+      },
+      detail.locator('[data-field="progress"]', { hasText: /^75%$/ }),
+    );
+    await detail.locator('[data-field="score"]', { hasText: /^64\.5\b/ }).waitFor();
+    // The message never carries the message: the open session reads it back.
+    await detail.locator('[data-field="recent-messages"]', { hasText: new RegExp(`^${messagesBefore + 1}$`) }).waitFor();
+    // Still active, still offering what an active session offers.
+    await detail.getByRole('button', { name: 'Pause' }).waitFor();
+
+    await list.locator(`li[data-session-id="${aliceActive3}"] .meta`, { hasText: 'Progress 75% · score 64.5' }).waitFor();
+    assert.equal(await listed.getAttribute('data-status'), 'active');
+    await listed.getByRole('button', { name: 'Pause' }).waitFor();
+    // Recorded last, it is the newest: first in the list, as a reload would have it.
+    assert.equal(await list.locator('li[data-session-id]').first().getAttribute('data-session-id'), aliceActive3);
+    const ev = fed(list, 'InterviewProgressRecorded', aliceActive3);
+    await ev.waitFor();
+    assert.match(await ev.innerText(), /active, progress 75%, score 64\.5 by \S/);
+    await list.screenshot({ path: `${output}/live-progress.png`, fullPage: true });
+    await detail.screenshot({ path: `${output}/live-progress-detail.png`, fullPage: true });
+
+    assert.equal(await list.evaluate(() => window.stillTheSamePage), true, 'the list page was reloaded');
+    assert.deepEqual(calls, [], 'the list page called the API instead of following the channel');
+    const got = messages(list).find((m) => m.type === 'InterviewProgressRecorded' && m.entityId === aliceActive3);
+    assert.ok(got, 'the list page received the event');
+    assert.equal(got.detail.progress, 0.75);
+    assert.equal(got.detail.score, 64.5);
+    assert.equal(got.detail.messageId, message.id);
+    assert.equal(JSON.stringify(got).includes('Raft'), false, "the live message carries no message's text");
+    console.log(`  the open session shows the recorded progress after ${ms} ms`);
+    await detail.context().close();
+    await list.context().close();
+  },
+);

@@ -54,6 +54,9 @@ const (
 	// LastAction is the action of the write that made the item as it is ("create",
 	// "pause", ...): the stream's events are derived from it.
 	LastAction = "lastAction"
+	// LastMessageID is the id of the message a recorded interaction appended (Record); its
+	// event names it.
+	LastMessageID = "lastMessageId"
 )
 
 // Assignment attributes. A cancelled job keeps CancelledAssignment, a map of the

@@ -1,6 +1,6 @@
-// Command token is `make token`: it prints a dev token for a subject and roles, signed
-// with this checkout's key, which the local API (`make run`) accepts in place of the JWT
-// authorizer's tokens.
+// Command token is `make token`: it prints a dev token for a subject and roles, or for a
+// service and its scopes, signed with this checkout's key, which the local API (`make run`)
+// accepts in place of the JWT authorizer's tokens.
 package main
 
 import (
@@ -25,6 +25,7 @@ func token(args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	sub := fs.String("sub", "", "subject (user id)")
 	roles := fs.String("roles", "", "comma-separated roles, e.g. Dispatcher,Admin")
+	scopes := fs.String("scopes", "", "comma-separated scopes: a service's token (client credentials), e.g. lifecycle/interviews.progress")
 	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -36,7 +37,15 @@ func token(args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := devauth.Mint(key, *sub, splitRoles(*roles), *ttl, time.Now())
+	var tok string
+	switch {
+	case *scopes != "" && *roles != "":
+		return errors.New("token: a service's token (-scopes) carries no roles")
+	case *scopes != "":
+		tok, err = devauth.MintService(key, *sub, splitRoles(*scopes), *ttl, time.Now())
+	default:
+		tok, err = devauth.Mint(key, *sub, splitRoles(*roles), *ttl, time.Now())
+	}
 	if err != nil {
 		return err
 	}

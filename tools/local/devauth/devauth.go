@@ -82,6 +82,23 @@ func Mint(key []byte, sub string, roles []string, ttl time.Duration, now time.Ti
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 }
 
+// MintService signs a service's token, as Cognito's client-credentials grant issues one:
+// the app client's id as sub and client_id, token_use "access", and the scopes it grants
+// in "scope", space-separated; valid for ttl from now.
+func MintService(key []byte, clientID string, scopes []string, ttl time.Duration, now time.Time) (string, error) {
+	claims := jwt.MapClaims{
+		"iss":       Issuer,
+		"aud":       Audience,
+		"sub":       clientID,
+		"client_id": clientID,
+		"token_use": "access",
+		"scope":     strings.Join(scopes, " "),
+		"iat":       now.Unix(),
+		"exp":       now.Add(ttl).Unix(),
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+}
+
 // Verify checks a token the way the HTTP API's JWT authorizer does: the signature and
 // algorithm, iss, aud, exp (required, after now), nbf and iat (when present, not after
 // now: a token from the future is refused). It returns the claims flattened the way API

@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/lifecycle-api/lifecycle/shared/auth"
 )
 
 var (
@@ -330,5 +332,29 @@ func TestLoadOrCreateKeyPathIsDirectory(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := LoadOrCreateKey(dir); err == nil {
 		t.Errorf("LoadOrCreateKey on a directory succeeded, want error")
+	}
+}
+
+// TestMintServiceIsACognitoClientCredentialsToken: a service's token verifies, and reaches a
+// function as the authorizer hands Cognito's on: the client id as sub and client_id, the
+// scopes space-separated in "scope", no roles; auth reads them as the service's scopes.
+func TestMintServiceIsACognitoClientCredentialsToken(t *testing.T) {
+	tok, err := MintService(testKey, "conversation-service", []string{"lifecycle/interviews.progress", "lifecycle/x"}, time.Hour, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims, err := Verify(testKey, tok, testNow.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claims["sub"] != "conversation-service" || claims["client_id"] != "conversation-service" || claims["token_use"] != "access" ||
+		claims["scope"] != "lifecycle/interviews.progress lifecycle/x" || claims["cognito:groups"] != "" {
+		t.Errorf("claims = %v", claims)
+	}
+	if got := auth.ParseScopes(claims); !slices.Equal(got, []string{"lifecycle/interviews.progress", "lifecycle/x"}) {
+		t.Errorf("scopes read back = %q", got)
+	}
+	if _, err := Verify(otherKey, tok, testNow); err == nil {
+		t.Error("a service token verified under another key")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/lifecycle-api/lifecycle/shared/auth"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
@@ -110,8 +112,17 @@ func invoke(rt httpapi.Route, fn Handler, verify Verifier, logger *slog.Logger) 
 			if err != nil {
 				logger.Info("local authorizer rejected the token", "err", err.Error(), "route", routeKey)
 			} else {
+				// A route with scopes takes only a token that grants one of them, as API
+				// Gateway's JWT authorizer does (AuthorizationScopes): its own 403, before
+				// the function.
+				granted := auth.ParseScopes(claims)
+				if len(rt.Scopes) > 0 && !slices.ContainsFunc(rt.Scopes, func(s string) bool { return slices.Contains(granted, s) }) {
+					logger.Info("local authorizer: the token lacks the route's scope", "route", routeKey, "scopes", rt.Scopes)
+					gatewayError(w, http.StatusForbidden, "Forbidden")
+					return
+				}
 				ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-					JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+					JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims, Scopes: granted},
 				}
 			}
 		}

@@ -1,8 +1,15 @@
 package gateway
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 )
 
 // TestUndeclaredMethodIsTheGatewaysNotFound: API Gateway HTTP APIs route on method and path
@@ -19,5 +26,58 @@ func TestUndeclaredMethodIsTheGatewaysNotFound(t *testing.T) {
 	}
 	if w := serve(h, http.MethodGet, "/things/1", nil); w.Code != http.StatusOK {
 		t.Errorf("GET /things/1 = %d, want the route's answer", w.Code)
+	}
+}
+
+// TestScopedRoutesAskTheTokenForTheirScope: a route with scopes (AuthorizationScopes in
+// template.yaml) takes a token that grants one of them, and answers any other verified
+// token with the gateway's own 403, before the function; routes without scopes take any.
+func TestScopedRoutesAskTheTokenForTheirScope(t *testing.T) {
+	var calls int
+	fn := func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		calls++
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "{}"}, nil
+	}
+	tokens := map[string]map[string]string{
+		"service": {"sub": "svc", "scope": "lifecycle/interviews.progress"},
+		"several": {"sub": "svc", "scope": "openid lifecycle/interviews.progress"},
+		"scp":     {"sub": "svc", "scp": "[lifecycle/interviews.progress]"},
+		"user":    {"sub": "alice"},
+		"other":   {"sub": "svc", "scope": "lifecycle/other"},
+	}
+	verify := func(tok string) (map[string]string, error) {
+		if c, ok := tokens[tok]; ok {
+			return c, nil
+		}
+		return nil, errors.New("bad token")
+	}
+	h, err := New([]httpapi.Route{
+		{Function: "f", Method: "POST", Path: "/scoped/{id}", Scopes: []string{"lifecycle/interviews.progress"}},
+		{Function: "f", Method: "POST", Path: "/open/{id}"},
+	}, map[string]Handler{"f": fn}, verify, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path, token string
+		status      int
+		body        string
+	}{
+		{"/scoped/1", "service", 200, "{}"},
+		{"/scoped/1", "several", 200, "{}"},
+		{"/scoped/1", "scp", 200, "{}"},
+		{"/scoped/1", "user", 403, `{"message":"Forbidden"}`},
+		{"/scoped/1", "other", 403, `{"message":"Forbidden"}`},
+		{"/open/1", "user", 200, "{}"},
+		{"/open/1", "service", 200, "{}"},
+	} {
+		before := calls
+		w := serve(h, http.MethodPost, c.path, map[string]string{"Authorization": "Bearer " + c.token})
+		if w.Code != c.status || w.Body.String() != c.body {
+			t.Errorf("%s as %s = %d %s, want %d %s", c.path, c.token, w.Code, w.Body.String(), c.status, c.body)
+		}
+		if reached := calls > before; reached != (c.status == 200) {
+			t.Errorf("%s as %s: the function ran %v", c.path, c.token, reached)
+		}
 	}
 }

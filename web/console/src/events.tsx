@@ -16,6 +16,18 @@ const statusText = {
   offline: 'Reconnecting…',
 };
 
+/** change says what an event did to its entity, in a few words. */
+function change(e: LiveMessage): string {
+  const d = e.detail;
+  if (e.type === 'InterviewProgressRecorded') {
+    // The status stays as it was: what moved is how far the session has come.
+    const progress = d.progress !== undefined ? `progress ${Math.round(d.progress * 100)}%` : 'progress recorded';
+    return `${d.status}, ${progress}${d.score !== undefined ? `, score ${d.score}` : ''}`;
+  }
+  if (!d.previousStatus) return `created${d.title ? ` “${d.title}”` : ''}, ${d.status}`;
+  return `${d.previousStatus} → ${d.status}${d.score !== undefined ? `, score ${d.score}` : ''}`;
+}
+
 export function EventFeed() {
   const [events, setEvents] = useState<Received[]>([]);
   const status = useLiveStatus();
@@ -29,7 +41,11 @@ export function EventFeed() {
       </p>
       <p class="hint">Each transition that concerns you, the moment it happens, newest first.</p>
       {status === 'offline' && <p class="hint">The live channel is down; it reconnects by itself and the views catch up.</p>}
-      {events.length === 0 && <p class="hint">No events yet: create, pause, resume or cancel something (here, in another tab, or with curl).</p>}
+      {events.length === 0 && (
+        <p class="hint">
+          No events yet: create, pause, resume, complete or cancel something (here, in another tab, or with curl), or record an interaction.
+        </p>
+      )}
       <ol class="events" aria-label="Events, newest first">
         {events.map((e) => {
           const d = e.detail;
@@ -39,8 +55,7 @@ export function EventFeed() {
                 <strong>{e.type}</strong> <time dateTime={d.occurredAt}>{new Date(d.occurredAt).toLocaleTimeString()}</time>
               </p>
               <p>
-                <code title={e.entityId}>{e.entityId.slice(0, 8)}…</code>{' '}
-                {d.previousStatus ? `${d.previousStatus} → ${d.status}` : `created${d.title ? ` “${d.title}”` : ''}, ${d.status}`}
+                <code title={e.entityId}>{e.entityId.slice(0, 8)}…</code> {change(e)}
                 {d.actor?.sub && ` by ${d.actor.sub}`}
               </p>
               {d.assignment && (

@@ -3,7 +3,8 @@
 // optional reason) when active or paused, as the API's allowedActions say (the console
 // keeps no copy of the lifecycle's rules); each button disabled and busy during its call; the row updated from
 // the response. Both views follow the live channel: a transition made anywhere (another
-// tab, another device, curl) shows at once, and after a reconnection they refetch.
+// tab, another device, curl) shows at once, and so does the progress and score the
+// conversation service records as the interview goes on; after a reconnection they refetch.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type Api, type NewSession, type Session, type SessionStatus, describe, Unauthorized } from './api';
 import { OutcomeView, ReasonDialog, formatTime, newKey, useAction } from './action';
@@ -34,7 +35,8 @@ export function SessionActions(props: {
   title?: string;
   titleId?: string;
   status?: SessionStatus;
-  allowed?: SessionAction[];
+  /** The session's allowedActions: the console offers those it has a button for. */
+  allowed?: Session['allowedActions'];
   offer?: SessionAction;
   onUpdated: (s: Session) => void;
 }) {
@@ -134,16 +136,29 @@ function SessionCard({ api, session, onUpdated }: { api: Api; session: Session; 
 
 const pageSize = 5;
 
-/** applyMessage returns the session as a live message about it leaves it. */
+/**
+ * applyMessage returns the session as a live message about it leaves it: its status and
+ * allowedActions, and the score (InterviewCompleted, InterviewProgressRecorded) and progress
+ * (InterviewProgressRecorded) when the message carries them.
+ */
 function applyMessage(s: Session, m: LiveMessage): Session {
-  const score = m.detail.score;
+  const { score, progress } = m.detail;
   return {
     ...s,
     status: m.detail.status as SessionStatus,
     updatedAt: m.detail.occurredAt,
     allowedActions: m.allowedActions,
     ...(score !== undefined ? { score } : {}),
+    ...(progress !== undefined ? { progress } : {}),
   };
+}
+
+/**
+ * addsMessage reports whether a live message records a message of the conversation: it
+ * never carries the message itself, so a view that shows the history refetches the session.
+ */
+function addsMessage(m: LiveMessage): boolean {
+  return m.type === 'InterviewProgressRecorded';
 }
 
 /**
@@ -357,16 +372,23 @@ export function InterviewDetail({ api, id, action }: { api: Api; id: string; act
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
 
+  /** refetch reads the session again, quietly, unless the view already shows a later state. */
+  function refetch() {
+    api
+      .getInterview(id)
+      .then((fresh) => setSession((s) => (!s || Date.parse(fresh.updatedAt) >= Date.parse(s.updatedAt) ? fresh : s)))
+      .catch(() => {});
+  }
+
   useLive(
     (m) => {
-      if (m.entity === 'interview' && m.entityId === id) setSession((s) => (s && newer(m, s.updatedAt) ? applyMessage(s, m) : s));
+      if (m.entity !== 'interview' || m.entityId !== id) return;
+      setSession((s) => (s && newer(m, s.updatedAt) ? applyMessage(s, m) : s));
+      // Progress and score show at once; the new message of the history comes with a read
+      // (unless the view already shows a later state, which has it).
+      if (addsMessage(m) && (!session || newer(m, session.updatedAt))) refetch();
     },
-    () => {
-      api
-        .getInterview(id)
-        .then((fresh) => setSession((s) => (!s || Date.parse(fresh.updatedAt) >= Date.parse(s.updatedAt) ? fresh : s)))
-        .catch(() => {});
-    },
+    refetch,
   );
 
   useEffect(() => {
@@ -408,9 +430,9 @@ export function InterviewDetail({ api, id, action }: { api: Api; id: string; act
             <StatusBadge status={session.status} />
           </dd>
           <dt>Progress</dt>
-          <dd>{Math.round(session.progress * 100)}%</dd>
+          <dd data-field="progress">{Math.round(session.progress * 100)}%</dd>
           <dt>Score</dt>
-          <dd>
+          <dd data-field="score">
             {session.score}
             {session.targetScore !== undefined && ` (target ${session.targetScore})`}
           </dd>
@@ -429,7 +451,7 @@ export function InterviewDetail({ api, id, action }: { api: Api; id: string; act
             </>
           )}
           <dt>Recent messages</dt>
-          <dd>{session.recentMessages?.length ?? 0}</dd>
+          <dd data-field="recent-messages">{session.recentMessages?.length ?? 0}</dd>
           {session.cancelledAt && (
             <>
               <dt>Cancelled</dt>

@@ -22,8 +22,12 @@ export interface EventDetail {
   ownerId?: string;
   /** InterviewCreated: the new session's title. */
   title?: string;
-  /** InterviewCompleted: the final score. */
+  /** InterviewCompleted: the final score; InterviewProgressRecorded: the score so far (0 to 100). */
   score?: number;
+  /** InterviewProgressRecorded: how far the session has come, a fraction from 0 to 1. */
+  progress?: number;
+  /** InterviewProgressRecorded: the id of the message it recorded (never the message: fetch the session for it). */
+  messageId?: string;
   jobId?: string;
   // The assignment cancelled with a job (always Cancelled afterwards).
   assignment?: { id: string; technicianId?: string; scheduledStart?: string; scheduledEnd?: string; previousStatus?: string };
