@@ -11,15 +11,16 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 func main() {
-	fn, settings, err := config.StartHTTP(httpapi.FnResumeInterview, config.TableName)
+	fn, settings, err := config.StartHTTP(interview.Resume.Function, config.TableName)
 	if err != nil {
 		fn.Logger.Error("start", "err", err)
 		os.Exit(1)
 	}
 	store := dynamo.NewInterviews(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.TableName], time.Now, lifecycle.NewID)
-	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.ResumeInterview(fn.Logger, settings, store)))
+	lambda.Start(httpapi.Lambda(fn.Logger, httpapi.InterviewTransition(fn.Logger, settings, store, interview.Resume)))
 }

@@ -136,7 +136,7 @@ func (s *Jobs) read(ctx context.Context, id string) (job.Job, map[string]types.A
 
 // Cancel cancels a job and its current assignment atomically: it reads them (one
 // strongly consistent Query of the job's partition), lets the domain decide
-// (job.Cancel.Check), and writes in one transaction the job's cancel and its assignment's,
+// (job.Cancel.Rule.Check), and writes in one transaction the job's cancel and its assignment's,
 // each guarded by the version read, with the request's record (requests.go), guarded by
 // there being none. A request applies at most once within RequestWindow: a retry of one
 // that has applied (its response was lost) gets replay true and the job as it is now. A
@@ -152,7 +152,7 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, 
 			return j, ok, err
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
-		if err := job.Cancel.Check(j.Status); err != nil {
+		if err := job.Cancel.Rule.Check(j.Status); err != nil {
 			// A retry of a request that applied, to a job that has moved on since.
 			if req.Idempotency.Client {
 				if ok, lerr := lookUpRequest(ctx, s.db, s.table, jobPK(req.ID), req.Idempotency, now); lerr != nil || ok {

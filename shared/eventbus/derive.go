@@ -223,8 +223,14 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 			d.MessageID = nw.str(attr.LastMessageID)
 		}
 		detail = d
-	case kind == attr.TypeJob && nw.str(attr.LastAction) == job.Cancel.Action && job.Status(to) == job.Cancel.To && job.Cancel.Allows(job.Status(from)):
-		e.DetailType = job.CancelEvent
+	case kind == attr.TypeJob:
+		// As for sessions: the row the write recorded names the event, when the status
+		// change is one that row makes.
+		tr, ok := job.TransitionFor(nw.str(attr.LastAction))
+		if !ok || tr.Event == "" || tr.To != job.Status(to) || !tr.Allows(job.Status(from)) {
+			return Entry{}, false, nil
+		}
+		e.DetailType = tr.Event
 		j := event.Job{Transition: t, JobID: id}
 		if a := nw.sub(attr.CancelledAssignment); a != nil {
 			j.Assignment = &event.Assignment{

@@ -54,75 +54,22 @@ const (
 	codeInternal             = "INTERNAL"
 )
 
-// refusal is how a function words "not found" and "not allowed from this status"; the
-// seeds give each function its own texts.
-type refusal struct {
-	notFound string
-	// invalidStatus is the HTTP status for an illegal transition (seed 001 says 404 for
-	// pause and resume; seed 000 says 400 for cancel).
-	invalidStatus int
-	// invalid maps the current status to its message; invalidDefault covers the rest.
-	invalid        map[string]string
-	invalidDefault string
-}
-
-// refusals is the per-function half of the error table, by function name (Fn*).
-var refusals = map[string]refusal{
-	FnCancelInterview: {
-		notFound:      "Interview session not found",
-		invalidStatus: http.StatusBadRequest,
-		invalid: map[string]string{
-			string(interview.Completed): "Cannot cancel a completed interview",
-			string(interview.Cancelled): "Interview is already cancelled",
-		},
-		invalidDefault: "Interview cannot be cancelled",
-	},
-	// Seed 001: a session that does not exist or is not in the right status is a 404 with
-	// one message; the code and currentStatus tell the two apart.
-	FnPauseInterview: {
-		notFound:       "Failed to pause interview",
-		invalidStatus:  http.StatusNotFound,
-		invalidDefault: "Failed to pause interview",
-	},
-	FnResumeInterview: {
-		notFound:       "Failed to resume interview",
-		invalidStatus:  http.StatusNotFound,
-		invalidDefault: "Failed to resume interview",
-	},
-	FnCompleteInterview: {
-		notFound:      "Interview session not found",
-		invalidStatus: http.StatusBadRequest,
-		invalid: map[string]string{
-			string(interview.Completed): "Interview is already completed",
-			string(interview.Cancelled): "Cannot complete a cancelled interview",
-			string(interview.Paused):    "Cannot complete a paused interview; resume it first",
-		},
-		invalidDefault: "Interview cannot be completed",
-	},
-	// Answers land only while the session is active; like cancel and complete, a refused
-	// transition is a 400 whose code and currentStatus say why.
-	FnRecordInteraction: {
-		notFound:      "Interview session not found",
-		invalidStatus: http.StatusBadRequest,
-		invalid: map[string]string{
-			string(interview.Paused):    "Interview is paused; resume it to record answers",
-			string(interview.Completed): "Interview is already completed",
-			string(interview.Cancelled): "Interview is cancelled",
-		},
-		invalidDefault: "Interview is not active",
-	},
-	FnGetInterview: {notFound: "Interview session not found"},
-	FnCancelJob: {
-		notFound:      "Job not found",
-		invalidStatus: http.StatusBadRequest,
-		invalid: map[string]string{
-			string(job.Completed): "Cannot cancel a completed job",
-			string(job.Cancelled): "Job is already cancelled",
-		},
-		invalidDefault: "Job cannot be cancelled",
-	},
-	FnGetJob: {notFound: "Job not found"},
-}
+// refusals is the per-function half of the error table, by function name: how each
+// function words "not found" and "not allowed from this status". A transition's come from
+// its row (lifecycle.Refusals); the reads' are here.
+var refusals = func() map[string]lifecycle.Refusals {
+	out := map[string]lifecycle.Refusals{
+		FnGetInterview: {NotFound: "Interview session not found"},
+		FnGetJob:       {NotFound: "Job not found"},
+	}
+	for _, t := range interview.Transitions {
+		out[t.Function] = t.Refusals
+	}
+	for _, t := range job.Transitions {
+		out[t.Function] = t.Refusals
+	}
+	return out
+}()
 
 // failure maps an error to its HTTP status and body. It is the one place that does so:
 // handler errors, a request outside the function's routes, a panic, and an event the adapter cannot read all come
@@ -148,14 +95,14 @@ func failure(fn string, err error) (int, errorBody) {
 	case errors.Is(err, lifecycle.ErrForbidden):
 		return http.StatusForbidden, errorBody{Error: "Forbidden", Code: codeForbidden}
 	case errors.Is(err, lifecycle.ErrNotFound):
-		return http.StatusNotFound, errorBody{Error: ref.notFound, Code: codeNotFound}
+		return http.StatusNotFound, errorBody{Error: ref.NotFound, Code: codeNotFound}
 	case errors.As(err, &badTransition):
-		msg, ok := ref.invalid[badTransition.Current]
-		if !ok {
-			msg = ref.invalidDefault
+		status := http.StatusBadRequest
+		if ref.AsNotFound {
+			status = http.StatusNotFound
 		}
-		return ref.invalidStatus, errorBody{
-			Error:         msg,
+		return status, errorBody{
+			Error:         ref.Message(badTransition.Current),
 			Code:          codeInvalidTransition,
 			Details:       "current status is " + badTransition.Current,
 			CurrentStatus: badTransition.Current,

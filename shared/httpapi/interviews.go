@@ -126,7 +126,7 @@ func sessionBody(s interview.Session, actor lifecycle.Actor) ([]byte, error) {
 
 // handleInterviewTransition serves one interview transition: caller, id, body, one
 // conditional write, then respond with the updated session in the route's shape.
-func handleInterviewTransition(store InterviewTransitioner, fn string, t interview.Transition, respond func(http.ResponseWriter, interview.Session, lifecycle.Actor)) handlerFunc {
+func handleInterviewTransition(store InterviewTransitioner, t interview.Transition, respond func(http.ResponseWriter, interview.Session, lifecycle.Actor)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := actorFrom(r)
 		if err != nil {
@@ -158,7 +158,7 @@ func handleInterviewTransition(store InterviewTransitioner, fn string, t intervi
 			req.Interaction, fingerprint = ib.interaction(), ib.fingerprint()
 			log = addLogAttrs(r, "messageId", req.Interaction.MessageID)
 		}
-		idem, err := idempotency(r, fn, actor, id, fingerprint)
+		idem, err := idempotency(r, t.Function, actor, id, fingerprint)
 		if err != nil {
 			return err
 		}

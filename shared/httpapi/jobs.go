@@ -34,7 +34,7 @@ func jobCaller(r *http.Request) (lifecycle.Actor, string, error) {
 	return actor, id, err
 }
 
-func handleCancelJob(store JobCanceller) handlerFunc {
+func handleCancelJob(store JobCanceller, t job.Transition) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, id, err := jobCaller(r)
 		if err != nil {
@@ -45,7 +45,7 @@ func handleCancelJob(store JobCanceller) handlerFunc {
 		if err := decode(r, &b); err != nil {
 			return err
 		}
-		idem, err := idempotency(r, FnCancelJob, actor, id, b.reason())
+		idem, err := idempotency(r, t.Function, actor, id, b.reason())
 		if err != nil {
 			return err
 		}

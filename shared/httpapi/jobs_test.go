@@ -45,7 +45,7 @@ func (m *memJobs) Cancel(_ context.Context, req job.Request) (job.Job, bool, err
 	if !ok {
 		return job.Job{}, false, lifecycle.ErrNotFound
 	}
-	if err := job.Cancel.Check(j.Status); err != nil {
+	if err := job.Cancel.Rule.Check(j.Status); err != nil {
 		return job.Job{}, false, err
 	}
 	j = j.Cancelled(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), req.Actor.Sub, req.Reason)

@@ -1,7 +1,7 @@
 // Package httpapi is the HTTP face of the lifecycle functions: one net/http handler per
 // Lambda function, wrapped for API Gateway by aws-lambda-go-api-proxy in each main and
-// served directly by the local server. Routes are listed once, in routeTable, and the
-// functions once, in Handlers.
+// served directly by the local server. Routes are listed once, in routeTable (a
+// transition's from its row), and the functions once, in Handlers.
 package httpapi
 
 import (
@@ -11,22 +11,27 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
-// Function names, as in functions/<name> and template.yaml.
+// Function names, as in functions/<name> and template.yaml. A transition's function is
+// named by its row (lifecycle.Endpoint); these name them for the code that wires one.
 const (
-	FnCreateInterview   = "create-interview"
-	FnCancelInterview   = "cancel-interview"
-	FnPauseInterview    = "pause-interview"
-	FnResumeInterview   = "resume-interview"
-	FnCompleteInterview = "complete-interview"
-	FnRecordInteraction = "record-interaction"
-	FnGetInterview      = "get-interview"
-	FnListInterviews    = "list-interviews"
-	FnCancelJob         = "cancel-job"
-	FnGetJob            = "get-job"
-	FnLiveTicket        = "live-ticket"
+	FnCreateInterview = "create-interview"
+	FnGetInterview    = "get-interview"
+	FnListInterviews  = "list-interviews"
+	FnGetJob          = "get-job"
+	FnLiveTicket      = "live-ticket"
+)
+
+var (
+	FnCancelInterview   = interview.Cancel.Function
+	FnPauseInterview    = interview.Pause.Function
+	FnResumeInterview   = interview.Resume.Function
+	FnCompleteInterview = interview.Complete.Function
+	FnRecordInteraction = interview.Record.Function
+	FnCancelJob         = job.Cancel.Function
 )
 
 // Route is one API route and the Lambda function that serves it. Pattern uses the
@@ -44,34 +49,51 @@ type Route struct {
 // Pattern returns the route as a net/http pattern and API Gateway route key.
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
-// routeTable is every route of the API. Each function serves only its own rows; the local
-// server mounts all of them; tests hold template.yaml and openapi.yaml to this table.
-var routeTable = []Route{
+// apiPrefix: every route is served bare and under it.
+const apiPrefix = "/api"
+
+// routeTable is every route of the API: the routes listed in otherRoutes, and each
+// lifecycle transition's, made from its row (transitionRoutes). Each function serves only
+// its own rows; the local server mounts all of them; tests hold template.yaml and
+// openapi.yaml to this table.
+var routeTable = slices.Concat(otherRoutes, transitionRoutes(interview.Transitions, job.Transitions))
+
+// otherRoutes are the routes that are no transition: creates, reads, the live ticket.
+var otherRoutes = []Route{
 	{FnCreateInterview, http.MethodPost, "/interviews", nil},
 	{FnCreateInterview, http.MethodPost, "/api/interviews", nil},
-	{FnCancelInterview, http.MethodPost, "/interviews/{id}/cancel", nil},
-	{FnCancelInterview, http.MethodPost, "/api/interviews/{id}/cancel", nil},
-	{FnCancelInterview, http.MethodPost, "/interview/{id}/cancel", nil},     // seed 000's path, bare
-	{FnCancelInterview, http.MethodPost, "/api/interview/{id}/cancel", nil}, // seed 000's path
-	{FnPauseInterview, http.MethodPost, "/interviews/{id}/pause", nil},
-	{FnPauseInterview, http.MethodPost, "/api/interviews/{id}/pause", nil},
-	{FnResumeInterview, http.MethodPost, "/interviews/{id}/resume", nil},
-	{FnResumeInterview, http.MethodPost, "/api/interviews/{id}/resume", nil},
-	{FnCompleteInterview, http.MethodPost, "/interviews/{id}/complete", nil},
-	{FnCompleteInterview, http.MethodPost, "/api/interviews/{id}/complete", nil},
-	// Services only (the conversation service): a token with the scope.
-	{FnRecordInteraction, http.MethodPost, "/interviews/{id}/interactions", []string{interview.ScopeProgress}},
-	{FnRecordInteraction, http.MethodPost, "/api/interviews/{id}/interactions", []string{interview.ScopeProgress}},
 	{FnGetInterview, http.MethodGet, "/interviews/{id}", nil},
 	{FnGetInterview, http.MethodGet, "/api/interviews/{id}", nil},
 	{FnListInterviews, http.MethodGet, "/interviews", nil},
 	{FnListInterviews, http.MethodGet, "/api/interviews", nil},
-	{FnCancelJob, http.MethodPost, "/jobs/{id}/cancel", nil},
-	{FnCancelJob, http.MethodPost, "/api/jobs/{id}/cancel", nil},
 	{FnGetJob, http.MethodGet, "/jobs/{id}", nil},
 	{FnGetJob, http.MethodGet, "/api/jobs/{id}", nil},
 	{FnLiveTicket, http.MethodPost, "/live/tickets", nil},
 	{FnLiveTicket, http.MethodPost, "/api/live/tickets", nil},
+}
+
+// transitionRoutes are the routes of the transitions' rows: a POST on each path of a row's
+// endpoint, bare and under /api. A row only a scope may take (a service's) asks the gateway
+// for it; a row its owner may take too is checked by the function alone (a user's token
+// carries no scope).
+func transitionRoutes(interviews []interview.Transition, jobs []job.Transition) []Route {
+	var out []Route
+	add := func(e lifecycle.Endpoint, scopes []string) {
+		for _, p := range e.Paths {
+			out = append(out, Route{e.Function, http.MethodPost, p, scopes}, Route{e.Function, http.MethodPost, apiPrefix + p, scopes})
+		}
+	}
+	for _, t := range interviews {
+		var scopes []string
+		if t.Who.Scope != "" && !t.Who.Owner {
+			scopes = []string{t.Who.Scope}
+		}
+		add(t.Endpoint, scopes)
+	}
+	for _, t := range jobs {
+		add(t.Endpoint, nil)
+	}
+	return out
 }
 
 // Routes returns a copy of the route table.
@@ -83,34 +105,40 @@ func CreateInterview(logger *slog.Logger, settings config.HTTP, store InterviewC
 	return newFunction(logger, settings, FnCreateInterview, handleCreateInterview(store, newID))
 }
 
+// InterviewTransition is the handler of the function that serves interview transition t
+// (its row's endpoint): the caller, the id, the body the row takes, one guarded write, and
+// the updated session in the route's shape.
+func InterviewTransition(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner, t interview.Transition) http.Handler {
+	respond := respondSession
+	if t.Action == interview.Cancel.Action {
+		respond = respondCancelled // seed 000's envelope
+	}
+	return newFunction(logger, settings, t.Function, handleInterviewTransition(store, t, respond))
+}
+
 // CancelInterview is the cancel-interview function's handler.
 func CancelInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
-	return newFunction(logger, settings, FnCancelInterview,
-		handleInterviewTransition(store, FnCancelInterview, interview.Cancel, respondCancelled))
+	return InterviewTransition(logger, settings, store, interview.Cancel)
 }
 
 // PauseInterview is the pause-interview function's handler.
 func PauseInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
-	return newFunction(logger, settings, FnPauseInterview,
-		handleInterviewTransition(store, FnPauseInterview, interview.Pause, respondSession))
+	return InterviewTransition(logger, settings, store, interview.Pause)
 }
 
 // ResumeInterview is the resume-interview function's handler.
 func ResumeInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
-	return newFunction(logger, settings, FnResumeInterview,
-		handleInterviewTransition(store, FnResumeInterview, interview.Resume, respondSession))
-}
-
-// RecordInteraction is the record-interaction function's handler.
-func RecordInteraction(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
-	return newFunction(logger, settings, FnRecordInteraction,
-		handleInterviewTransition(store, FnRecordInteraction, interview.Record, respondSession))
+	return InterviewTransition(logger, settings, store, interview.Resume)
 }
 
 // CompleteInterview is the complete-interview function's handler.
 func CompleteInterview(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
-	return newFunction(logger, settings, FnCompleteInterview,
-		handleInterviewTransition(store, FnCompleteInterview, interview.Complete, respondSession))
+	return InterviewTransition(logger, settings, store, interview.Complete)
+}
+
+// RecordInteraction is the record-interaction function's handler.
+func RecordInteraction(logger *slog.Logger, settings config.HTTP, store InterviewTransitioner) http.Handler {
+	return InterviewTransition(logger, settings, store, interview.Record)
 }
 
 // GetInterview is the get-interview function's handler.
@@ -123,9 +151,15 @@ func ListInterviews(logger *slog.Logger, settings config.HTTP, store InterviewLi
 	return newFunction(logger, settings, FnListInterviews, handleListInterviews(store))
 }
 
+// JobTransition is the handler of the function that serves job transition t. Cancel is the
+// job lifecycle's one transition so far, and the store's one write.
+func JobTransition(logger *slog.Logger, settings config.HTTP, store JobCanceller, t job.Transition) http.Handler {
+	return newFunction(logger, settings, t.Function, handleCancelJob(store, t))
+}
+
 // CancelJob is the cancel-job function's handler.
 func CancelJob(logger *slog.Logger, settings config.HTTP, store JobCanceller) http.Handler {
-	return newFunction(logger, settings, FnCancelJob, handleCancelJob(store))
+	return JobTransition(logger, settings, store, job.Cancel)
 }
 
 // GetJob is the get-job function's handler.
@@ -167,20 +201,17 @@ type Stores struct {
 func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]http.Handler {
 	makers := map[string]func(*slog.Logger) http.Handler{
 		FnCreateInterview: func(l *slog.Logger) http.Handler { return CreateInterview(l, settings, s.Interviews, lifecycle.NewID) },
-		FnCancelInterview: func(l *slog.Logger) http.Handler { return CancelInterview(l, settings, s.Interviews) },
-		FnPauseInterview:  func(l *slog.Logger) http.Handler { return PauseInterview(l, settings, s.Interviews) },
-		FnResumeInterview: func(l *slog.Logger) http.Handler { return ResumeInterview(l, settings, s.Interviews) },
-		FnCompleteInterview: func(l *slog.Logger) http.Handler {
-			return CompleteInterview(l, settings, s.Interviews)
-		},
-		FnRecordInteraction: func(l *slog.Logger) http.Handler {
-			return RecordInteraction(l, settings, s.Interviews)
-		},
-		FnGetInterview:   func(l *slog.Logger) http.Handler { return GetInterview(l, settings, s.Interviews) },
-		FnListInterviews: func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },
-		FnCancelJob:      func(l *slog.Logger) http.Handler { return CancelJob(l, settings, s.Jobs) },
-		FnGetJob:         func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
-		FnLiveTicket:     func(l *slog.Logger) http.Handler { return LiveTicket(l, settings, s.Tickets) },
+		FnGetInterview:    func(l *slog.Logger) http.Handler { return GetInterview(l, settings, s.Interviews) },
+		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },
+		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
+		FnLiveTicket:      func(l *slog.Logger) http.Handler { return LiveTicket(l, settings, s.Tickets) },
+	}
+	// Every transition's function, from its row.
+	for _, t := range interview.Transitions {
+		makers[t.Function] = func(l *slog.Logger) http.Handler { return InterviewTransition(l, settings, s.Interviews, t) }
+	}
+	for _, t := range job.Transitions {
+		makers[t.Function] = func(l *slog.Logger) http.Handler { return JobTransition(l, settings, s.Jobs, t) }
 	}
 	out := make(map[string]http.Handler, len(makers))
 	for fn, mk := range makers {

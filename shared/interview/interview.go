@@ -115,6 +115,10 @@ type Transition struct {
 	// Event is the detail-type that announces the transition (shared/event): the stream's
 	// publisher derives it from the action the write records.
 	Event string
+	// Endpoint is where it is served; the route table is made from it.
+	lifecycle.Endpoint
+	// Refusals are its routes' messages for a missing session and an illegal status.
+	Refusals lifecycle.Refusals
 }
 
 // The interview lifecycle. No route leaves a terminal status (completed, cancelled).
@@ -126,18 +130,30 @@ var (
 		StampedBy:   "cancelledBy",
 		TakesReason: true,
 		Event:       event.TypeInterviewCancelled,
+		// Seed 000's path (/interview/{id}/cancel) is served too.
+		Endpoint: lifecycle.Endpoint{Function: "cancel-interview", Paths: []string{"/interviews/{id}/cancel", "/interview/{id}/cancel"}},
+		Refusals: lifecycle.Refusals{
+			NotFound: "Interview session not found",
+			ByStatus: map[string]string{string(Completed): "Cannot cancel a completed interview", string(Cancelled): "Interview is already cancelled"},
+			Default:  "Interview cannot be cancelled",
+		},
 	}
 	Pause = Transition{
 		Rule:      lifecycle.Rule[Status]{Action: "pause", From: []Status{Active}, To: Paused},
 		Who:       Who{Owner: true},
 		StampedAt: "pausedAt",
 		Event:     event.TypeInterviewPaused,
+		Endpoint:  lifecycle.Endpoint{Function: "pause-interview", Paths: []string{"/interviews/{id}/pause"}},
+		// Seed 001: a session that does not exist or is not active is a 404 with one message.
+		Refusals: lifecycle.Refusals{NotFound: "Failed to pause interview", Default: "Failed to pause interview", AsNotFound: true},
 	}
 	Resume = Transition{
 		Rule:      lifecycle.Rule[Status]{Action: "resume", From: []Status{Paused}, To: Active},
 		Who:       Who{Owner: true},
 		StampedAt: "resumedAt",
 		Event:     event.TypeInterviewResumed,
+		Endpoint:  lifecycle.Endpoint{Function: "resume-interview", Paths: []string{"/interviews/{id}/resume"}},
+		Refusals:  lifecycle.Refusals{NotFound: "Failed to resume interview", Default: "Failed to resume interview", AsNotFound: true},
 	}
 	// Complete ends a session that is under way: from active only (a paused session is
 	// resumed first, as its answers are), optionally with its final score; by its owner or
@@ -148,6 +164,16 @@ var (
 		StampedAt:  "completedAt",
 		TakesScore: true,
 		Event:      event.TypeInterviewCompleted,
+		Endpoint:   lifecycle.Endpoint{Function: "complete-interview", Paths: []string{"/interviews/{id}/complete"}},
+		Refusals: lifecycle.Refusals{
+			NotFound: "Interview session not found",
+			ByStatus: map[string]string{
+				string(Completed): "Interview is already completed",
+				string(Cancelled): "Cannot complete a cancelled interview",
+				string(Paused):    "Cannot complete a paused interview; resume it first",
+			},
+			Default: "Interview cannot be completed",
+		},
 	}
 )
 
@@ -161,6 +187,16 @@ var Record = Transition{
 	StampedAt:        "lastInteractionAt",
 	TakesInteraction: true,
 	Event:            event.TypeInterviewProgressRecorded,
+	Endpoint:         lifecycle.Endpoint{Function: "record-interaction", Paths: []string{"/interviews/{id}/interactions"}},
+	Refusals: lifecycle.Refusals{
+		NotFound: "Interview session not found",
+		ByStatus: map[string]string{
+			string(Paused):    "Interview is paused; resume it to record answers",
+			string(Completed): "Interview is already completed",
+			string(Cancelled): "Interview is cancelled",
+		},
+		Default: "Interview is not active",
+	},
 }
 
 // Transitions lists every interview transition.

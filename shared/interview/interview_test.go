@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -431,5 +432,31 @@ func TestWithMessageKeepsTheLatestAndReplacesByID(t *testing.T) {
 	}
 	if _, err := WithMessage(json.RawMessage(`{"not":"a list"}`), json.RawMessage(`{"id":"x"}`), "x"); !errors.Is(err, ErrHistoryUnreadable) {
 		t.Errorf("a history that is not a list: %v, want ErrHistoryUnreadable", err)
+	}
+}
+
+// TestEveryRowSaysWhereAndHowItRefuses: the declaration is complete for every row: an event,
+// a function and at least one path to serve it (unique across rows), and a message for a
+// missing session and for every status it may not leave.
+func TestEveryRowSaysWhereAndHowItRefuses(t *testing.T) {
+	seen := map[string]bool{}
+	for _, tr := range Transitions {
+		if tr.Event == "" || tr.Function == "" || len(tr.Paths) == 0 || tr.Refusals.NotFound == "" {
+			t.Errorf("%s: event %q, function %q, paths %v, not-found message %q", tr.Action, tr.Event, tr.Function, tr.Paths, tr.Refusals.NotFound)
+		}
+		if !tr.Who.Owner && tr.Who.Scope == "" {
+			t.Errorf("%s: nobody may take it", tr.Action)
+		}
+		for _, p := range tr.Paths {
+			if seen[p] || !strings.HasPrefix(p, "/") || !strings.Contains(p, "{id}") {
+				t.Errorf("%s: path %q is taken or names no session", tr.Action, p)
+			}
+			seen[p] = true
+		}
+		for _, st := range Statuses {
+			if !tr.Allows(st) && tr.Refusals.Message(string(st)) == "" {
+				t.Errorf("%s from %s: no message", tr.Action, st)
+			}
+		}
 	}
 }

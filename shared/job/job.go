@@ -72,23 +72,54 @@ type Job struct {
 	Assignment     *Assignment
 }
 
-// CancelEvent is the detail-type that announces a job's cancel (shared/event).
-const CancelEvent = event.TypeJobCancelled
+// Transition is one row of the job lifecycle: the rule (legal source states and target),
+// what it does to the job's current assignment, who may take it, the event that announces
+// it, where it is served and how its routes word their refusals.
+type Transition struct {
+	lifecycle.Rule[Status]
+	// Assignment is the rule for the job's current assignment, which the transition changes
+	// in the same atomic write.
+	Assignment lifecycle.Rule[AssignmentStatus]
+	// Roles may take it (any one of them).
+	Roles []string
+	// Event is the detail-type that announces it (shared/event), derived by the stream's
+	// publisher from the action the write records.
+	Event string
+	lifecycle.Endpoint
+	Refusals lifecycle.Refusals
+}
 
-// The job lifecycle's cancel: allowed from every non-terminal status, and it cancels the
+// The job lifecycle. Cancel is allowed from every non-terminal status, and it cancels the
 // job's current assignment in the same atomic write.
 var (
-	Cancel = lifecycle.Rule[Status]{
-		Action: "cancel",
-		From:   []Status{Unassigned, Assigned, InProgress},
-		To:     Cancelled,
+	Cancel = Transition{
+		Rule:       lifecycle.Rule[Status]{Action: "cancel", From: []Status{Unassigned, Assigned, InProgress}, To: Cancelled},
+		Assignment: lifecycle.Rule[AssignmentStatus]{Action: "cancel", From: []AssignmentStatus{Pending, Confirmed}, To: AssignmentCanceled},
+		Roles:      []string{RoleDispatcher, RoleAdmin},
+		Event:      event.TypeJobCancelled,
+		Endpoint:   lifecycle.Endpoint{Function: "cancel-job", Paths: []string{"/jobs/{id}/cancel"}},
+		Refusals: lifecycle.Refusals{
+			NotFound: "Job not found",
+			ByStatus: map[string]string{string(Completed): "Cannot cancel a completed job", string(Cancelled): "Job is already cancelled"},
+			Default:  "Job cannot be cancelled",
+		},
 	}
-	CancelAssignment = lifecycle.Rule[AssignmentStatus]{
-		Action: "cancel",
-		From:   []AssignmentStatus{Pending, Confirmed},
-		To:     AssignmentCanceled,
-	}
+	// CancelAssignment is what Cancel does to the job's current assignment.
+	CancelAssignment = Cancel.Assignment
 )
+
+// Transitions lists every job transition.
+var Transitions = []Transition{Cancel}
+
+// TransitionFor returns the transition of Transitions whose action is action.
+func TransitionFor(action string) (Transition, bool) {
+	for _, t := range Transitions {
+		if t.Action == action {
+			return t, true
+		}
+	}
+	return Transition{}, false
+}
 
 // Authorize returns lifecycle.ErrForbidden unless the actor may act on jobs: dispatchers
 // and admins.
@@ -99,12 +130,24 @@ func Authorize(actor lifecycle.Actor) error {
 	return nil
 }
 
-// AllowedActions are the actions actor may take on j now: what a frontend offers (the API
-// returns them with every job).
+// Check explains why t may not be applied to j by actor: lifecycle.ErrForbidden when the
+// actor holds none of its roles, an *lifecycle.InvalidTransitionError when the job's status
+// forbids it, nil when it is legal.
+func (t Transition) Check(j Job, actor lifecycle.Actor) error {
+	if !actor.HasAnyRole(t.Roles...) {
+		return lifecycle.ErrForbidden
+	}
+	return t.Rule.Check(j.Status)
+}
+
+// AllowedActions are the actions of Transitions that actor may take on j now, in the
+// table's order: what a frontend offers (the API returns them with every job).
 func AllowedActions(j Job, actor lifecycle.Actor) []string {
 	out := []string{}
-	if Authorize(actor) == nil && Cancel.Allows(j.Status) {
-		out = append(out, Cancel.Action)
+	for _, t := range Transitions {
+		if Authorize(actor) == nil && t.Check(j, actor) == nil {
+			out = append(out, t.Action)
+		}
 	}
 	return out
 }

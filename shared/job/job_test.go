@@ -32,7 +32,7 @@ func TestCancelRule(t *testing.T) {
 			if got := Cancel.Allows(tt.status); got != tt.allowed {
 				t.Errorf("Allows(%q) = %v, want %v", tt.status, got, tt.allowed)
 			}
-			err := Cancel.Check(tt.status)
+			err := Cancel.Rule.Check(tt.status)
 			if tt.allowed {
 				if err != nil {
 					t.Errorf("Check(%q) = %v, want nil", tt.status, err)

@@ -97,6 +97,36 @@ func (r Rule[S]) Check(current S) error {
 	return &InvalidTransitionError{Action: r.Action, Current: string(current)}
 }
 
+// Endpoint is where a transition is served: the Lambda function (functions/<Function>) and
+// the paths of its POST routes, each also served under /api.
+type Endpoint struct {
+	Function string
+	Paths    []string
+}
+
+// Refusals are how a transition's routes word what they refuse; the seeds give each route
+// its own texts.
+type Refusals struct {
+	// NotFound is the message when the entity does not exist.
+	NotFound string
+	// ByStatus is the message of an illegal transition by the entity's current status;
+	// Default covers the statuses it does not list.
+	ByStatus map[string]string
+	Default  string
+	// AsNotFound: an illegal transition is answered with not found's status, 404 (seed 001's
+	// pause and resume); otherwise it is a 400 (seed 000's cancel). Either way its code and
+	// currentStatus tell it from a malformed request or a missing entity.
+	AsNotFound bool
+}
+
+// Message returns the refusal's message for an illegal transition from current.
+func (r Refusals) Message(current string) string {
+	if m, ok := r.ByStatus[current]; ok {
+		return m
+	}
+	return r.Default
+}
+
 // TimeLayout is how every timestamp is stored and returned: UTC with a fixed millisecond
 // width, so that string order is time order.
 const TimeLayout = "2006-01-02T15:04:05.000Z"

@@ -61,6 +61,12 @@ func TestEveryFunctionFolderHasOneResourceAndBack(t *testing.T) {
 	for _, d := range dirs {
 		folders = append(folders, filepath.Base(filepath.Dir(d)))
 	}
+	// Every function a route names (a transition's, from its row) has its main.
+	for _, r := range httpapi.Routes() {
+		if !slices.Contains(folders, r.Function) {
+			t.Errorf("route %s: its function has no folder functions/%s (a main.go: copy a sibling's and change the row)", r.Pattern(), r.Function)
+		}
+	}
 	for _, f := range folders {
 		if _, ok := fns[f]; !ok {
 			t.Errorf("functions/%s has no resource in template.yaml", f)
