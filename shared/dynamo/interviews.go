@@ -197,48 +197,25 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 func (s *Interviews) Create(ctx context.Context, d interview.Draft, req interview.Request) (sess interview.Session, replay bool, err error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	sess = interview.New(req.ID, req.Actor, d, now)
-	item := SessionItem(sess)
-	item[attr.LastAction] = sAV(interview.ActionCreate)
-	item[attr.Actor] = actorAV(req.Actor)
-	if req.CorrelationID != "" {
-		item[attr.CorrelationID] = sAV(req.CorrelationID)
-	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		ClientRequestToken: aws.String(s.newToken()),
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{
-				TableName:                           aws.String(s.table),
-				Item:                                item,
-				ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
-				ExpressionAttributeNames:            map[string]string{"#pk": attr.PK},
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			}},
-			requestPut(s.table, interviewPK(sess.ID), req.Idempotency, sess.Version, now),
-		},
-	})
-	if err == nil {
-		return sess, false, nil
-	}
-	canceled, ok := errors.AsType[*types.TransactionCanceledException](err)
-	if !ok {
-		return interview.Session{}, false, storeError("create interview", err)
-	}
-	why := explainCanceled(canceled, req.Idempotency, now)
+	got, err := putNew(ctx, s.db, s.table, s.newToken(), SessionItem(sess),
+		createRequest{interview.ActionCreate, req.Actor, req.CorrelationID, req.Idempotency}, now, "create interview")
 	switch {
-	case why.err != nil:
-		return interview.Session{}, false, why.err
-	case why.replay:
+	case err != nil:
+		return interview.Session{}, false, err
+	case got.replay:
 		cur, _, err := s.read(ctx, sess.ID)
 		if err == nil {
 			err = interview.Authorize(cur, req.Actor)
 		}
 		return cur, err == nil, err
+	case got.existing == nil:
+		return sess, false, nil
 	}
 	// The put met an item under the id, and no record of this request. A client's key
 	// names its id (the caller's key, derived), so this is a retry of the key's create
 	// from before the record expired: answer with what it created.
-	if r := canceled.CancellationReasons; len(r) > 0 && len(r[0].Item) > 0 && req.Idempotency.Client {
-		if cur, err := SessionFromItem(r[0].Item); err == nil && interview.Authorize(cur, req.Actor) == nil {
+	if req.Idempotency.Client {
+		if cur, err := SessionFromItem(got.existing); err == nil && interview.Authorize(cur, req.Actor) == nil {
 			return cur, true, nil
 		}
 	}

@@ -134,6 +134,35 @@ func (s *Jobs) read(ctx context.Context, id string) (job.Job, map[string]types.A
 	return j, raw, nil
 }
 
+// Create stores the job d makes under req.ID, in one transaction: the job's put, guarded by
+// there being no item under its key (a create never overwrites one), and the request's
+// record (requests.go). The item records the action and the actor as a transition does, so
+// the stream announces it (JobCreated). A retry of a create that applied gets the job as it
+// is now and replay true; the same key with another request is
+// lifecycle.ErrIdempotencyKeyReused.
+func (s *Jobs) Create(ctx context.Context, d job.Draft, req job.Request) (job.Job, bool, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	j := job.New(req.ID, d, now)
+	got, err := putNew(ctx, s.db, s.table, s.newToken(), JobItem(j),
+		createRequest{job.ActionCreate, req.Actor, req.CorrelationID, req.Idempotency}, now, "create job")
+	switch {
+	case err != nil:
+		return job.Job{}, false, err
+	case got.replay:
+		cur, _, err := s.read(ctx, j.ID)
+		return cur, err == nil, err
+	case got.existing == nil:
+		return j, false, nil
+	}
+	// The put met an item under the id and no record of this request: a client's key names
+	// its id, so this is a retry of the key's create from before its record expired.
+	if req.Idempotency.Client {
+		cur, _, err := s.read(ctx, j.ID)
+		return cur, err == nil, err
+	}
+	return job.Job{}, false, fmt.Errorf("create job %s: the id is taken: %w", j.ID, lifecycle.ErrConflict)
+}
+
 // Cancel cancels a job and its current assignment atomically: it reads them (one
 // strongly consistent Query of the job's partition), lets the domain decide
 // (job.Cancel.Rule.Check), and writes in one transaction the job's cancel and its assignment's,

@@ -27,6 +27,9 @@ func JobFromItem(m map[string]types.AttributeValue) (job.Job, error) {
 		CancelledBy:    it.str("cancelledBy"),
 		CancelReason:   it.str(attr.CancelReason),
 	}
+	if start, end := it.time("requestedStart"), it.time("requestedEnd"); !start.IsZero() || !end.IsZero() {
+		j.RequestedWindow = &job.Window{Start: start, End: end}
+	}
 	if it.err == nil && (j.ID == "" || j.Status == "") {
 		it.err = errors.New("item has no id or status")
 	}
@@ -72,6 +75,10 @@ func JobItem(j job.Job) map[string]types.AttributeValue {
 	w["title"] = sAV(j.Title)
 	w.str("customerId", j.CustomerID)
 	w.str("address", j.Address)
+	if rw := j.RequestedWindow; rw != nil {
+		w.time("requestedStart", rw.Start)
+		w.time("requestedEnd", rw.End)
+	}
 	w[attr.Status] = sAV(string(j.Status))
 	w.str("previousStatus", string(j.PreviousStatus))
 	w[attr.Version] = iAV(j.Version)

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -135,4 +136,63 @@ func explainCanceled(e *types.TransactionCanceledException, idem lifecycle.Idemp
 		return canceled{err: fmt.Errorf("transition: transaction cancelled: %v: %w", codes, e)}
 	}
 	return canceled{}
+}
+
+// created is what putNew found: whether the request had applied before (its record is
+// there: a replay), or, when the put met an item under the key and no record of the
+// request, that item (ALL_OLD).
+type created struct {
+	replay   bool
+	existing map[string]types.AttributeValue
+}
+
+// putNew writes item, a new entity recording the create's action, actor and correlation
+// id, in one transaction with the request's record (version 1): the put is guarded by there
+// being no item under its key, so a create never overwrites one. what names the entity in
+// errors ("create job").
+func putNew(ctx context.Context, db API, table, token string, item map[string]types.AttributeValue, req createRequest, now time.Time, what string) (created, error) {
+	item[attr.LastAction] = sAV(req.action)
+	item[attr.Actor] = actorAV(req.actor)
+	if req.correlationID != "" {
+		item[attr.CorrelationID] = sAV(req.correlationID)
+	}
+	_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		ClientRequestToken: aws.String(token),
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{
+				TableName:                           aws.String(table),
+				Item:                                item,
+				ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+				ExpressionAttributeNames:            map[string]string{"#pk": attr.PK},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}},
+			requestPut(table, item[attr.PK], req.idem, 1, now),
+		},
+	})
+	if err == nil {
+		return created{}, nil
+	}
+	canceled, ok := errors.AsType[*types.TransactionCanceledException](err)
+	if !ok {
+		return created{}, storeError(what, err)
+	}
+	why := explainCanceled(canceled, req.idem, now)
+	switch {
+	case why.err != nil:
+		return created{}, why.err
+	case why.replay:
+		return created{replay: true}, nil
+	}
+	if r := canceled.CancellationReasons; len(r) > 0 && len(r[0].Item) > 0 {
+		return created{existing: r[0].Item}, nil
+	}
+	return created{}, fmt.Errorf("%s: the transaction was cancelled, and not by the put or a replay: %w", what, lifecycle.ErrConflict)
+}
+
+// createRequest is what a create records beside its entity.
+type createRequest struct {
+	action        string
+	actor         lifecycle.Actor
+	correlationID string
+	idem          lifecycle.Idempotency
 }

@@ -34,6 +34,7 @@ const (
 	// TypeInterviewProgressRecorded announces one recorded interaction: how far the
 	// session has come (progress, score), not what was said.
 	TypeInterviewProgressRecorded = "InterviewProgressRecorded"
+	TypeJobCreated                = "JobCreated"
 	TypeJobCancelled              = "JobCancelled"
 )
 
@@ -45,6 +46,7 @@ var Types = map[string]string{
 	TypeInterviewPaused:           SourceInterviews,
 	TypeInterviewResumed:          SourceInterviews,
 	TypeInterviewProgressRecorded: SourceInterviews,
+	TypeJobCreated:                SourceJobs,
 	TypeJobCancelled:              SourceJobs,
 }
 
@@ -104,10 +106,14 @@ type Interview struct {
 	MessageID string `json:"messageId,omitempty"`
 }
 
-// Job is the detail of JobCancelled.
+// Job is the detail of JobCreated and JobCancelled.
 type Job struct {
 	Transition
 	JobID string `json:"jobId"`
+	// Title and CustomerID say which job; JobCreated carries them (a new job is known by
+	// nothing else yet). The address stays with the job (GET /jobs/{id}).
+	Title      string `json:"title,omitempty"`
+	CustomerID string `json:"customerId,omitempty"`
 	// Assignment is the assignment cancelled with the job, absent when it had none.
 	Assignment *Assignment `json:"assignment,omitempty"`
 }
@@ -156,7 +162,7 @@ func Decode(detailType string, detail []byte) (any, error) {
 	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewCompleted, TypeInterviewPaused, TypeInterviewResumed,
 		TypeInterviewProgressRecorded:
 		out = &Interview{}
-	case TypeJobCancelled:
+	case TypeJobCreated, TypeJobCancelled:
 		out = &Job{}
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, detailType)

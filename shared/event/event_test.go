@@ -615,6 +615,7 @@ func TestTypesSources(t *testing.T) {
 		TypeInterviewPaused:           SourceInterviews,
 		TypeInterviewResumed:          SourceInterviews,
 		TypeInterviewProgressRecorded: SourceInterviews,
+		TypeJobCreated:                SourceJobs,
 		TypeJobCancelled:              SourceJobs,
 	}
 	if len(Types) != len(want) {

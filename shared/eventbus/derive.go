@@ -150,7 +150,8 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 	case string(events.DynamoDBOperationTypeModify):
 	case string(events.DynamoDBOperationTypeInsert):
 		// A create records its action, as a transition does; a loaded item does not.
-		created = kind == attr.TypeInterview && nw.str(attr.LastAction) == interview.ActionCreate
+		created = (kind == attr.TypeInterview && nw.str(attr.LastAction) == interview.ActionCreate) ||
+			(kind == attr.TypeJob && nw.str(attr.LastAction) == job.ActionCreate)
 		if !created {
 			return Entry{}, false, nw.err
 		}
@@ -223,6 +224,10 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 			d.MessageID = nw.str(attr.LastMessageID)
 		}
 		detail = d
+	case kind == attr.TypeJob && created:
+		e.DetailType = event.TypeJobCreated
+		t.Reason = ""
+		detail = event.Job{Transition: t, JobID: id, Title: nw.str("title"), CustomerID: nw.str("customerId")}
 	case kind == attr.TypeJob:
 		// As for sessions: the row the write recorded names the event, when the status
 		// change is one that row makes.

@@ -239,6 +239,21 @@ func TestDerivePublishedTransitions(t *testing.T) {
 			},
 		},
 		{
+			name: "a job created through the API: its title and customer, not its address",
+			rec: record("INSERT", "1", nil, func() attrs {
+				it := jobItem(jobID, "Unassigned", 1, newAt)
+				it["lastAction"], it["actor"], it["correlationId"] = s("create"), actor("dana", "Dispatcher"), s("corr-1")
+				it["title"], it["customerId"], it["address"] = s("Boiler service"), s("cust-9"), s("1 Secret Lane")
+				return it
+			}()),
+			detailType: event.TypeJobCreated, source: event.SourceJobs, eventID: event.ID("job", jobID, 1), entityID: jobID,
+			detail: map[string]any{
+				"eventId": event.ID("job", jobID, 1), "occurredAt": newAt, "correlationId": "corr-1",
+				"actor":   map[string]any{"sub": "dana", "roles": []any{"Dispatcher"}},
+				"version": 1.0, "status": "Unassigned", "jobId": jobID, "title": "Boiler service", "customerId": "cust-9",
+			},
+		},
+		{
 			name:       "an interview completed through the API, with its final score",
 			rec:        interviewChange("active", "completed", set("lastAction", s("complete")), set("score", n("87.5")), set("completedAt", s(newAt))),
 			detailType: event.TypeInterviewCompleted, source: event.SourceInterviews, eventID: ivID(3), entityID: sessionID,
@@ -475,11 +490,7 @@ func TestDeriveIgnores(t *testing.T) {
 			return record("MODIFY", "1", old, transition(old, "Assigned", "assign"))
 		}()},
 		{"interview insert (loaded, not created through the API)", record("INSERT", "1", nil, sessionItem(sessionID, "active", 1, oldAt))},
-		{"job insert with a create action (no JobCreated yet)", record("INSERT", "1", nil, func() attrs {
-			it := jobItem(jobID, "Unassigned", 1, oldAt)
-			it["lastAction"], it["actor"] = s("create"), actor(owner)
-			return it
-		}())},
+		{"job insert without a create action (loaded, not created through the API)", record("INSERT", "1", nil, jobItem(jobID, "Unassigned", 1, oldAt))},
 		{"interview insert cancelled", record("INSERT", "1", nil, sessionItem(sessionID, "cancelled", 1, oldAt))},
 		{"interview remove", record("REMOVE", "1", sessionItem(sessionID, "cancelled", 3, oldAt), nil)},
 		{"job remove", record("REMOVE", "1", jobItem(jobID, "Cancelled", 3, oldAt), nil)},

@@ -98,6 +98,12 @@ var sampleEventErrors = map[string]string{
 	"cancel-job/400-malformed-body.json":            "Invalid request",
 	"cancel-job/401-no-claims.json":                 "Unauthorized",
 
+	"create-job/201-created.json":        "",
+	"create-job/201-minimal.json":        "",
+	"create-job/400-invalid-fields.json": "Invalid request",
+	"create-job/401-no-claims.json":      "Unauthorized",
+	"create-job/403-technician.json":     "Forbidden",
+
 	"get-job/200-found.json":      "",
 	"get-job/404-not-found.json":  "Job not found",
 	"get-job/403-technician.json": "Forbidden",

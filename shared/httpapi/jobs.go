@@ -99,8 +99,16 @@ type jobJSON struct {
 	CancelledBy  string          `json:"cancelledBy,omitempty"`
 	CancelReason string          `json:"cancelReason,omitempty"`
 	Assignment   *assignmentJSON `json:"assignment,omitempty"`
+	// RequestedWindow is when the customer asked for the visit, if they did.
+	RequestedWindow *windowJSON `json:"requestedWindow,omitempty"`
 	// AllowedActions are what the caller may do to the job now (job.AllowedActions).
 	AllowedActions []string `json:"allowedActions"`
+}
+
+// windowJSON is a window of time as the API says it: UTC timestamps, [start, end).
+type windowJSON struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 type assignmentJSON struct {
@@ -127,6 +135,9 @@ func newJobJSON(j job.Job, actor lifecycle.Actor) jobJSON {
 		CancelledAt:    optTime(j.CancelledAt),
 		CancelledBy:    j.CancelledBy,
 		CancelReason:   j.CancelReason,
+	}
+	if rw := j.RequestedWindow; rw != nil {
+		out.RequestedWindow = &windowJSON{Start: lifecycle.FormatTime(rw.Start), End: lifecycle.FormatTime(rw.End)}
 	}
 	if a := j.Assignment; a != nil {
 		out.Assignment = &assignmentJSON{

@@ -19,6 +19,8 @@ type memJobs struct {
 	jobs  map[string]job.Job
 	err   error
 	calls []job.Request
+	// keys are the requests that created jobs, by job id.
+	keys map[string]lifecycle.Idempotency
 }
 
 func (m *memJobs) Get(_ context.Context, id string) (job.Job, error) {
@@ -32,6 +34,31 @@ func (m *memJobs) Get(_ context.Context, id string) (job.Job, error) {
 		return job.Job{}, lifecycle.ErrNotFound
 	}
 	return j, nil
+}
+
+// Create stores a new job under req.ID, and answers a retry of the same id with the job
+// it created, as the DynamoDB store does.
+func (m *memJobs) Create(_ context.Context, d job.Draft, req job.Request) (job.Job, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, req)
+	if m.err != nil {
+		return job.Job{}, false, m.err
+	}
+	if j, ok := m.jobs[req.ID]; ok {
+		if last := m.keys[req.ID]; last.Key == "" || last.Key != req.Idempotency.Key {
+			return job.Job{}, false, lifecycle.ErrConflict
+		} else if last.Fingerprint != req.Idempotency.Fingerprint {
+			return job.Job{}, false, lifecycle.ErrIdempotencyKeyReused
+		}
+		return j, true, nil
+	}
+	j := job.New(req.ID, d, time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	if m.keys == nil {
+		m.keys = map[string]lifecycle.Idempotency{}
+	}
+	m.jobs[req.ID], m.keys[req.ID] = j, req.Idempotency
+	return j, false, nil
 }
 
 func (m *memJobs) Cancel(_ context.Context, req job.Request) (job.Job, bool, error) {

@@ -22,6 +22,7 @@ const (
 	FnGetInterview    = "get-interview"
 	FnListInterviews  = "list-interviews"
 	FnGetJob          = "get-job"
+	FnCreateJob       = "create-job"
 	FnLiveTicket      = "live-ticket"
 )
 
@@ -66,6 +67,8 @@ var otherRoutes = []Route{
 	{FnGetInterview, http.MethodGet, "/api/interviews/{id}", nil},
 	{FnListInterviews, http.MethodGet, "/interviews", nil},
 	{FnListInterviews, http.MethodGet, "/api/interviews", nil},
+	{FnCreateJob, http.MethodPost, "/jobs", nil},
+	{FnCreateJob, http.MethodPost, "/api/jobs", nil},
 	{FnGetJob, http.MethodGet, "/jobs/{id}", nil},
 	{FnGetJob, http.MethodGet, "/api/jobs/{id}", nil},
 	{FnLiveTicket, http.MethodPost, "/live/tickets", nil},
@@ -151,6 +154,12 @@ func ListInterviews(logger *slog.Logger, settings config.HTTP, store InterviewLi
 	return newFunction(logger, settings, FnListInterviews, handleListInterviews(store))
 }
 
+// CreateJob is the create-job function's handler; newID names a job created without an
+// Idempotency-Key (lifecycle.NewID).
+func CreateJob(logger *slog.Logger, settings config.HTTP, store JobCreator, newID func() string) http.Handler {
+	return newFunction(logger, settings, FnCreateJob, handleCreateJob(store, newID))
+}
+
 // JobTransition is the handler of the function that serves job transition t. Cancel is the
 // job lifecycle's one transition so far, and the store's one write.
 func JobTransition(logger *slog.Logger, settings config.HTTP, store JobCanceller, t job.Transition) http.Handler {
@@ -183,6 +192,7 @@ type InterviewStore interface {
 
 // JobStore is what the job functions ask of their store; shared/dynamo's Jobs implements it.
 type JobStore interface {
+	JobCreator
 	JobCanceller
 	JobReader
 }
@@ -204,6 +214,7 @@ func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]ht
 		FnGetInterview:    func(l *slog.Logger) http.Handler { return GetInterview(l, settings, s.Interviews) },
 		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },
 		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
+		FnCreateJob:       func(l *slog.Logger) http.Handler { return CreateJob(l, settings, s.Jobs, lifecycle.NewID) },
 		FnLiveTicket:      func(l *slog.Logger) http.Handler { return LiveTicket(l, settings, s.Tickets) },
 	}
 	// Every transition's function, from its row.

@@ -54,22 +54,30 @@ type Assignment struct {
 	CancelReason   string
 }
 
+// Window is a span of time, [Start, End), in UTC.
+type Window struct {
+	Start, End time.Time
+}
+
 // Job is a field-service job. Assignment is its current assignment, nil when it has none;
 // a job has at most one.
 type Job struct {
-	ID             string
-	Title          string
-	CustomerID     string
-	Address        string
-	Status         Status
-	PreviousStatus Status
-	Version        int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	CancelledAt    time.Time
-	CancelledBy    string
-	CancelReason   string
-	Assignment     *Assignment
+	ID         string
+	Title      string
+	CustomerID string
+	Address    string
+	// RequestedWindow is when the customer asked for the visit, if they did; the
+	// assignment's window is the one booked.
+	RequestedWindow *Window
+	Status          Status
+	PreviousStatus  Status
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	CancelledAt     time.Time
+	CancelledBy     string
+	CancelReason    string
+	Assignment      *Assignment
 }
 
 // Transition is one row of the job lifecycle: the rule (legal source states and target),
@@ -150,6 +158,26 @@ func AllowedActions(j Job, actor lifecycle.Actor) []string {
 		}
 	}
 	return out
+}
+
+// ActionCreate is the action a job's creation records (its lastAction), from which its
+// JobCreated event is derived.
+const ActionCreate = "create"
+
+// Draft is a new job as its creator describes it.
+type Draft struct {
+	Title           string
+	CustomerID      string
+	Address         string
+	RequestedWindow *Window
+}
+
+// New returns the job id that creator makes from d at at: Unassigned, at version 1.
+func New(id string, d Draft, at time.Time) Job {
+	return Job{
+		ID: id, Title: d.Title, CustomerID: d.CustomerID, Address: d.Address, RequestedWindow: d.RequestedWindow,
+		Status: Unassigned, Version: 1, CreatedAt: at, UpdatedAt: at,
+	}
 }
 
 // Roles that may read and cancel jobs.

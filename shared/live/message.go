@@ -69,6 +69,8 @@ var MessageFields = map[string][]string{
 	event.TypeInterviewResumed:   interviewFields,
 	// How far the session has come, and which message it recorded; never the message.
 	event.TypeInterviewProgressRecorded: slices.Concat(interviewFields, []string{"progress", "score", "messageId"}),
+	// A creation left no status, as for sessions; a new job is known by its title and customer.
+	event.TypeJobCreated: {"eventId", "occurredAt", "actor.sub", "version", "status", "jobId", "title", "customerId"},
 	event.TypeJobCancelled: slices.Concat(transitionFields, []string{"reason", "jobId",
 		"assignment.id", "assignment.technicianId", "assignment.scheduledStart", "assignment.scheduledEnd", "assignment.previousStatus"}),
 }

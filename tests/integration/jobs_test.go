@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
@@ -403,5 +405,72 @@ func TestDynamoDBRequestsPerCall(t *testing.T) {
 		if got := db.calls.Load(); got != c.max {
 			t.Errorf("%s: %d requests, want %d", c.name, got, c.max)
 		}
+	}
+}
+
+// TestCreateJobThroughTheAPI (issue 25, part 1): a job starts from nothing but the API, on
+// moto: a dispatcher creates it Unassigned at version 1 and may then cancel it; ten
+// concurrent retries with the key get the same job; a technician is refused; the create is
+// one JobCreated event, with the title and customer and without the address.
+func TestCreateJobThroughTheAPI(t *testing.T) {
+	s := newStack(t)
+	p := newPipeline(t, s)
+	p.drain(t)
+	_ = p.received(t, "AuditQueue")
+	dana, tom := s.token(t, "dana", "Dispatcher"), s.token(t, "tom", "Technician")
+	body := `{"title":"Replace boiler valve","customerId":"cust-77","address":"9 Hidden Road","requestedWindow":{"start":"2026-12-09T09:00:00Z","end":"2026-12-09T11:00:00Z"}}`
+
+	if r := s.do(t, "POST", "/jobs", tom, body); r.status != http.StatusForbidden {
+		t.Errorf("a technician creates a job: %d %s", r.status, r.raw)
+	}
+	var wg sync.WaitGroup
+	made := make([]response, 10)
+	for i := range made {
+		wg.Go(func() {
+			made[i] = s.do(t, "POST", "/api/jobs", dana, body, "Idempotency-Key", "dana-job-1", "X-Correlation-Id", "create-job-1")
+		})
+	}
+	wg.Wait()
+	id, _ := made[0].body["id"].(string)
+	fresh := 0
+	for i, r := range made {
+		if r.status != http.StatusCreated || r.body["id"] != id || r.body["status"] != "Unassigned" || r.header.Get("Location") != "/api/jobs/"+id {
+			t.Errorf("create %d: %d %v %s", i, r.status, r.header, r.raw)
+		}
+		if r.header.Get("Idempotent-Replayed") != "true" {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d of ten concurrent creates with one key made a job, want exactly 1", fresh)
+	}
+	if r := s.do(t, "GET", "/jobs/"+id, dana, ""); r.status != http.StatusOK || r.body["address"] != "9 Hidden Road" || r.body["version"] != 1.0 {
+		t.Errorf("the new job reads %d %s", r.status, r.raw)
+	}
+	if r := s.do(t, "POST", "/jobs/"+id+"/cancel", dana, `{"reason":"duplicate"}`); r.status != http.StatusOK || r.body["status"] != "Cancelled" {
+		t.Errorf("cancelling the new job: %d %s", r.status, r.raw)
+	}
+
+	p.drain(t)
+	var created []event.Job
+	for _, e := range p.received(t, "AuditQueue") {
+		if e.DetailType != event.TypeJobCreated {
+			continue
+		}
+		if strings.Contains(string(e.Detail), "Hidden Road") {
+			t.Errorf("JobCreated carries the address: %s", e.Detail)
+		}
+		var d event.Job
+		if err := json.Unmarshal(e.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		created = append(created, d)
+	}
+	if len(created) != 1 {
+		t.Fatalf("%d JobCreated events, want 1", len(created))
+	}
+	if d := created[0]; d.JobID != id || d.Version != 1 || d.Status != "Unassigned" || d.Title != "Replace boiler valve" || d.CustomerID != "cust-77" ||
+		d.CorrelationID != "create-job-1" || d.Actor.Sub != "dana" {
+		t.Errorf("JobCreated %+v", d)
 	}
 }

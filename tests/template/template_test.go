@@ -253,6 +253,7 @@ var grants = map[string]map[string][]string{
 		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetInterview:   {"dynamodb:GetItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnListInterviews: {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byOwner", "!Sub ${Table.Arn}/index/byOwnerStatus"}},
+	httpapi.FnCreateJob:      {"dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:Query": {"!GetAtt Table.Arn"}},
 	httpapi.FnCancelJob:      {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetJob:         {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	"publish-events": {
@@ -316,6 +317,7 @@ var leadingKeys = map[string]map[string]string{
 	httpapi.FnRecordInteraction: {"*": "INTERVIEW#*"},
 	httpapi.FnGetInterview:      {"*": "INTERVIEW#*"},
 	httpapi.FnCancelJob:         {"*": "JOB#*"},
+	httpapi.FnCreateJob:         {"*": "JOB#*"},
 	httpapi.FnGetJob:            {"*": "JOB#*"},
 	// live-ticket puts the ticket and counts the caller's tickets of the minute.
 	httpapi.FnLiveTicket: {"dynamodb:PutItem": "TICKET#*", "dynamodb:UpdateItem": "TICKETS#*"},

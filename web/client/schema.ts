@@ -218,6 +218,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a job (Dispatcher or Admin)
+         * @description The job starts `Unassigned` at version 1. Dispatchers and admins only; others get 403
+         *     before the body is read. One conditional write that never overwrites an item; its
+         *     `JobCreated` event reaches dispatchers' and admins' screens. With an
+         *     `Idempotency-Key`, a retry gets the job its first attempt created
+         *     (`Idempotent-Replayed: true`), never a second one; the key with another body is a 422.
+         *     Times are RFC 3339 with their zone and are kept in UTC, to the millisecond.
+         */
+        post: operations["createJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jobs/{id}": {
         parameters: {
             query?: never;
@@ -482,6 +507,27 @@ export interface components {
             cancelledBy?: string;
             cancelReason?: string;
             assignment?: components["schemas"]["Assignment"];
+            requestedWindow?: components["schemas"]["Window"];
+        };
+        /** @description A span of time, [start, end), in UTC. */
+        Window: {
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+        };
+        NewJob: {
+            /** @description Not blank (not only ASCII whitespace, which is trimmed). */
+            title: string;
+            customerId: string;
+            address: string;
+            /** @description When the customer asked for the visit; start before end, at most 14 days long, between the years 2000 and 9999. RFC 3339 timestamps with their zone (`Z` or an offset). */
+            requestedWindow?: {
+                /** Format: date-time */
+                start: string;
+                /** Format: date-time */
+                end: string;
+            };
         };
         /** @description The job's current assignment; absent when it has none. */
         Assignment: {
@@ -517,7 +563,7 @@ export interface components {
          */
         LiveMessage: {
             /** @enum {string} */
-            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCancelled";
+            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobCancelled";
             /** @description What the message's recipients may do to the entity now (the same for every recipient), so a screen updates its buttons without a request. */
             allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
             /** Format: uuid */
@@ -1582,6 +1628,89 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOrGateway"];
                 };
             };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Replace boiler pressure valve",
+                 *       "customerId": "cust-2041",
+                 *       "address": "14 Mill Lane, York",
+                 *       "requestedWindow": {
+                 *         "start": "2026-12-09T09:00:00Z",
+                 *         "end": "2026-12-09T12:00:00Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewJob"];
+            };
+        };
+        responses: {
+            /** @description Created; the job */
+            201: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    /** @description The job's path (`/jobs/{id}`, under `/api` when called there). */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2a1b0c-9d8e-5f7a-8b6c-5d4e3f2a1b0c",
+                     *       "title": "Replace boiler pressure valve",
+                     *       "customerId": "cust-2041",
+                     *       "address": "14 Mill Lane, York",
+                     *       "requestedWindow": {
+                     *         "start": "2026-12-09T09:00:00.000Z",
+                     *         "end": "2026-12-09T12:00:00.000Z"
+                     *       },
+                     *       "status": "Unassigned",
+                     *       "version": 1,
+                     *       "createdAt": "2026-12-07T10:00:00.000Z",
+                     *       "updatedAt": "2026-12-07T10:00:00.000Z",
+                     *       "allowedActions": [
+                     *         "cancel"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

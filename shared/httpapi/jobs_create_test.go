@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+const newJobBody = `{"title":" Replace boiler valve ","customerId":"cust-1","address":"1 Mill Lane",` +
+	`"requestedWindow":{"start":"2026-12-09T10:00:00+01:00","end":"2026-12-09T12:30:00.1234Z"}}`
+
+func createJobRequest(sub, roles, body string, headers map[string]string) request {
+	return request{path: "/jobs", routeKey: "POST /jobs", sub: sub, roles: roles, body: body, headers: headers}
+}
+
+// TestCreateJob (issue 25, part 1): a dispatcher or an admin creates an Unassigned job at
+// version 1, answered 201 with its Location; times come back in UTC, to the millisecond; a
+// retry with the key gets the same job; the key with another body is a 422; a technician
+// is refused before anything is stored.
+func TestCreateJob(t *testing.T) {
+	store := demoJobs()
+	before := len(store.jobs)
+	logger, _ := newLogger()
+	h := CreateJob(logger, defaults, store, sequentialIDs())
+	key := map[string]string{IdempotencyHeader: "job-1"}
+
+	resp := invoke(t, h, createJobRequest("dana", "[Dispatcher]", newJobBody, key).event())
+	body := decodeBody(t, resp)
+	id, _ := body["id"].(string)
+	if resp.StatusCode != http.StatusCreated || body["status"] != "Unassigned" || body["version"] != 1.0 || body["title"] != "Replace boiler valve" ||
+		header(resp, "Location") != "/jobs/"+id || header(resp, "ETag") != `"1"` {
+		t.Fatalf("create: %d %v %s", resp.StatusCode, resp.Headers, resp.Body)
+	}
+	window, _ := body["requestedWindow"].(map[string]any)
+	if window["start"] != "2026-12-09T09:00:00.000Z" || window["end"] != "2026-12-09T12:30:00.123Z" {
+		t.Errorf("requestedWindow = %v, want UTC to the millisecond", window)
+	}
+	if got := actionsOf(t, body["allowedActions"]); strings.Join(got, ",") != "cancel" {
+		t.Errorf("a new job allows a dispatcher %v", got)
+	}
+	again := invoke(t, h, createJobRequest("dana", "[Dispatcher]", newJobBody, key).event())
+	if again.StatusCode != http.StatusCreated || decodeBody(t, again)["id"] != id || header(again, ReplayedHeader) != "true" {
+		t.Errorf("a retry: %d %v %s", again.StatusCode, again.Headers, again.Body)
+	}
+	other := invoke(t, h, createJobRequest("dana", "[Dispatcher]", `{"title":"Other","customerId":"c","address":"a"}`, key).event())
+	if other.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("the key with another body: %d", other.StatusCode)
+	}
+	if admin := invoke(t, h, createJobRequest("adam", "[Admin]", newJobBody, nil).event()); admin.StatusCode != http.StatusCreated {
+		t.Errorf("an admin's create: %d %s", admin.StatusCode, admin.Body)
+	}
+	if len(store.jobs) != before+2 {
+		t.Errorf("%d jobs made, want 2 (dana's, once, and adam's)", len(store.jobs)-before)
+	}
+	if tech := invoke(t, h, createJobRequest("tom", "[Technician]", newJobBody, nil).event()); tech.StatusCode != http.StatusForbidden {
+		t.Errorf("a technician's create: %d", tech.StatusCode)
+	}
+}
+
+func TestCreateJobRefusals(t *testing.T) {
+	for _, c := range []struct {
+		name, body string
+		details    []string
+	}{
+		{"no body", ``, []string{"title is required", "customerId is required", "address is required"}},
+		{"blank and too long", `{"title":" ","customerId":"` + strings.Repeat("c", 101) + `","address":"a"}`, []string{"title must not be blank", "customerId must be at most 100"}},
+		{"a window backwards", `{"title":"t","customerId":"c","address":"a","requestedWindow":{"start":"2026-12-09T12:00:00Z","end":"2026-12-09T09:00:00Z"}}`,
+			[]string{"requestedWindow.start must be before its end"}},
+		{"a window without a zone", `{"title":"t","customerId":"c","address":"a","requestedWindow":{"start":"2026-12-09T09:00:00","end":"2026-12-09T12:00:00Z"}}`,
+			[]string{"requestedWindow.start must be an RFC 3339 timestamp"}},
+		{"a window too long", `{"title":"t","customerId":"c","address":"a","requestedWindow":{"start":"2026-12-01T00:00:00Z","end":"2026-12-31T00:00:00Z"}}`,
+			[]string{"requestedWindow must be at most"}},
+		{"a window without its end", `{"title":"t","customerId":"c","address":"a","requestedWindow":{"start":"2026-12-01T00:00:00Z"}}`,
+			[]string{"requestedWindow.end is required"}},
+		{"an unknown field in the window", `{"title":"t","customerId":"c","address":"a","requestedWindow":{"start":"2026-12-01T00:00:00Z","end":"2026-12-01T01:00:00Z","tz":"UTC"}}`,
+			[]string{`unknown field "requestedWindow.tz"`}},
+		{"a field of the lifecycle's", `{"title":"t","customerId":"c","address":"a","status":"Completed"}`, []string{`unknown field "status"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			store := demoJobs()
+			before := len(store.jobs)
+			logger, _ := newLogger()
+			resp := invoke(t, CreateJob(logger, defaults, store, sequentialIDs()), createJobRequest("dana", "[Dispatcher]", c.body, nil).event())
+			details, _ := decodeBody(t, resp)["details"].(string)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("%d %s, want 400", resp.StatusCode, resp.Body)
+			}
+			for _, d := range c.details {
+				if !strings.Contains(details, d) {
+					t.Errorf("details %q do not say %q", details, d)
+				}
+			}
+			if len(store.jobs) != before {
+				t.Error("a refused create stored a job")
+			}
+		})
+	}
+}
