@@ -68,14 +68,26 @@ func handleCancelJob(store JobCanceller, t job.Transition) handlerFunc {
 	}
 }
 
+// handleGetJob reads a job for a dispatcher or an admin, or for the technician its current
+// assignment names. Callers with neither role are refused before anything is read.
 func handleGetJob(store JobReader) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		actor, id, err := jobCaller(r)
+		actor, err := actorFrom(r)
+		if err != nil {
+			return err
+		}
+		if !actor.HasAnyRole(job.RoleDispatcher, job.RoleAdmin, job.RoleTechnician) {
+			return lifecycle.ErrForbidden
+		}
+		id, err := parseID("id", r.PathValue("id"))
 		if err != nil {
 			return err
 		}
 		addLogAttrs(r, "jobId", id, "sub", actor.Sub)
 		j, err := store.Get(r.Context(), id)
+		if err == nil {
+			err = job.AuthorizeRead(j, actor)
+		}
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/lifecycle-api/lifecycle/shared/job"
 )
 
 const newJobBody = `{"title":" Replace boiler valve ","customerId":"cust-1","address":"1 Mill Lane",` +
@@ -94,5 +96,41 @@ func TestCreateJobRefusals(t *testing.T) {
 				t.Error("a refused create stored a job")
 			}
 		})
+	}
+}
+
+// TestTheAssignedTechnicianReadsTheirJob (issue 25, part 6): the technician the current
+// assignment names reads the job, and may do nothing to it yet; another technician may not,
+// nor may the named technician once that assignment is cancelled; a caller with no job
+// role is refused before anything is read.
+func TestTheAssignedTechnicianReadsTheirJob(t *testing.T) {
+	const id, gone = "0b000000-0000-4000-8000-0000000000a1", "0b000000-0000-4000-8000-0000000000a2"
+	store := demoJobs()
+	booked := job.Job{ID: id, Title: "Boiler", Status: job.Assigned, Version: 2,
+		Assignment: &job.Assignment{ID: "a-1", JobID: id, TechnicianID: "tom", Status: job.Confirmed, Version: 1}}
+	store.jobs[id] = booked
+	released := booked
+	released.ID, released.Assignment = gone, &job.Assignment{ID: "a-2", JobID: gone, TechnicianID: "tom", Status: job.AssignmentCanceled, Version: 2}
+	store.jobs[gone] = released
+	logger, _ := newLogger()
+	h := GetJob(logger, defaults, store)
+	get := func(jobID, sub, roles string) (int, map[string]any) {
+		resp := invoke(t, h, request{method: http.MethodGet, path: "/jobs/" + jobID, routeKey: "GET /jobs/{id}", id: jobID, sub: sub, roles: roles}.event())
+		return resp.StatusCode, decodeBody(t, resp)
+	}
+	if status, body := get(id, "tom", "[Technician]"); status != http.StatusOK || body["id"] != id || len(actionsOf(t, body["allowedActions"])) != 0 {
+		t.Errorf("tom reads his job: %d %v", status, body)
+	}
+	if status, _ := get(id, "tess", "[Technician]"); status != http.StatusForbidden {
+		t.Errorf("another technician reads tom's job: %d", status)
+	}
+	if status, _ := get(gone, "tom", "[Technician]"); status != http.StatusForbidden {
+		t.Errorf("tom reads a job whose assignment to him is cancelled: %d", status)
+	}
+	if status, _ := get(id, "tom", ""); status != http.StatusForbidden {
+		t.Errorf("tom without the Technician role: %d", status)
+	}
+	if status, body := get(id, "dana", "[Dispatcher]"); status != http.StatusOK || strings.Join(actionsOf(t, body["allowedActions"]), ",") != "cancel" {
+		t.Errorf("a dispatcher reads it: %d %v", status, body)
 	}
 }

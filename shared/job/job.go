@@ -180,11 +180,24 @@ func New(id string, d Draft, at time.Time) Job {
 	}
 }
 
-// Roles that may read and cancel jobs.
+// Roles that may read and cancel jobs; a technician may read the job they are booked on.
 const (
 	RoleDispatcher = "Dispatcher"
 	RoleAdmin      = "Admin"
+	RoleTechnician = "Technician"
 )
+
+// AuthorizeRead returns lifecycle.ErrForbidden unless actor may read j: a dispatcher or an
+// admin, or the technician its current assignment names.
+func AuthorizeRead(j Job, actor lifecycle.Actor) error {
+	if Authorize(actor) == nil {
+		return nil
+	}
+	if a := j.CurrentAssignment(); a != nil && actor.Sub != "" && a.TechnicianID == actor.Sub && actor.HasAnyRole(RoleTechnician) {
+		return nil
+	}
+	return lifecycle.ErrForbidden
+}
 
 // CurrentAssignment returns the assignment a cancel must end with the job: the current
 // one when it is not already cancelled.

@@ -357,3 +357,26 @@ func TestAllowedActions(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthorizeRead(t *testing.T) {
+	j := Job{ID: "j", Status: Assigned, Assignment: &Assignment{ID: "a", TechnicianID: "tom", Status: Pending}}
+	for _, c := range []struct {
+		actor lifecycle.Actor
+		may   bool
+	}{
+		{lifecycle.Actor{Sub: "dana", Roles: []string{RoleDispatcher}}, true},
+		{lifecycle.Actor{Sub: "adam", Roles: []string{RoleAdmin}}, true},
+		{lifecycle.Actor{Sub: "tom", Roles: []string{RoleTechnician}}, true},
+		{lifecycle.Actor{Sub: "tom"}, false},
+		{lifecycle.Actor{Sub: "tess", Roles: []string{RoleTechnician}}, false},
+		{lifecycle.Actor{Roles: []string{RoleTechnician}}, false},
+	} {
+		if err := AuthorizeRead(j, c.actor); (err == nil) != c.may {
+			t.Errorf("%+v reads the job: %v, want allowed %v", c.actor, err, c.may)
+		}
+	}
+	j.Assignment.Status = AssignmentCanceled
+	if AuthorizeRead(j, lifecycle.Actor{Sub: "tom", Roles: []string{RoleTechnician}}) == nil {
+		t.Error("tom reads a job whose assignment to him is cancelled")
+	}
+}

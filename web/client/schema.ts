@@ -252,7 +252,9 @@ export interface paths {
         };
         /**
          * Read a job with its current assignment
-         * @description Dispatcher or Admin only.
+         * @description Dispatchers and admins; and a technician (role `Technician`) the job's current
+         *     assignment names, whose `allowedActions` are empty. Other callers get 403 before
+         *     anything is read; a technician not booked on the job gets 403 after it.
          */
         get: operations["getJob"];
         put?: never;
