@@ -163,15 +163,39 @@ func (s *Jobs) Create(ctx context.Context, d job.Draft, req job.Request) (job.Jo
 	return job.Job{}, false, fmt.Errorf("create job %s: the id is taken: %w", j.ID, lifecycle.ErrConflict)
 }
 
-// Cancel cancels a job and its current assignment atomically: it reads them (one
-// strongly consistent Query of the job's partition), lets the domain decide
-// (job.Cancel.Rule.Check), and writes in one transaction the job's cancel and its assignment's,
-// each guarded by the version read, with the request's record (requests.go), guarded by
-// there being none. A request applies at most once within RequestWindow: a retry of one
-// that has applied (its response was lost) gets replay true and the job as it is now. A
-// job that changes between the read and the write is read again, after a random wait (up
-// to maxRaces times, then lifecycle.ErrConflict).
-func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, replay bool, err error) {
+// Cancel cancels a job and its current assignment atomically (apply): the job's cancel,
+// its assignment's, and the release of the assignment's window from the technician's
+// calendar, in one transaction.
+func (s *Jobs) Cancel(ctx context.Context, req job.Request) (job.Job, bool, error) {
+	return s.apply(ctx, job.Cancel, req, func(j job.Job, now time.Time) step {
+		items := []types.TransactWriteItem{{Update: s.cancelJobUpdate(j, req, now)}}
+		if a := j.CurrentAssignment(); a != nil {
+			items = append(items, types.TransactWriteItem{Update: s.cancelAssignmentUpdate(*a, req, now)})
+			// The technician's calendar gets the window back (jobs_assign.go).
+			items = append(items, s.releaseSlots(*a)...)
+		}
+		return step{items: items, after: j.Cancelled(now, req.Actor.Sub, req.Reason)}
+	})
+}
+
+// step is one job transition's write, planned on the job as read: its items (the store
+// adds the request's record), the job as it leaves it, and, when set, a reading of a
+// cancelled transaction for a refusal of the transition's own (a booking conflict) before
+// the rest counts as a race.
+type step struct {
+	items   []types.TransactWriteItem
+	after   job.Job
+	refused func(*types.TransactionCanceledException) error
+}
+
+// apply performs job transition t for req: it reads the job and its assignments (one
+// strongly consistent Query), lets the domain decide (t.Rule), and writes in one
+// transaction what plan makes of the job read, each item guarded by the version it read,
+// with the request's record, guarded by there being none. A request applies at most once
+// within RequestWindow: a retry of one that has applied gets replay true and the job as it
+// is now. A job that changes between the read and the write is read again, after a random
+// wait (up to maxRaces times, then lifecycle.ErrConflict).
+func (s *Jobs) apply(ctx context.Context, t job.Transition, req job.Request, plan func(j job.Job, now time.Time) step) (job.Job, bool, error) {
 	for race := 0; ; race++ {
 		j, raw, err := s.read(ctx, req.ID)
 		if err != nil {
@@ -181,7 +205,7 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, 
 			return j, ok, err
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
-		if err := job.Cancel.Rule.Check(j.Status); err != nil {
+		if err := t.Rule.Check(j.Status); err != nil {
 			// A retry of a request that applied, to a job that has moved on since.
 			if req.Idempotency.Client {
 				if ok, lerr := lookUpRequest(ctx, s.db, s.table, jobPK(req.ID), req.Idempotency, now); lerr != nil || ok {
@@ -190,21 +214,23 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (cancelled job.Job, 
 			}
 			return job.Job{}, false, err
 		}
-		items := []types.TransactWriteItem{{Update: s.cancelJobUpdate(j, req, now)}}
-		if a := j.CurrentAssignment(); a != nil {
-			items = append(items, types.TransactWriteItem{Update: s.cancelAssignmentUpdate(*a, req, now)})
-		}
-		items = append(items, requestPut(s.table, jobPK(j.ID), req.Idempotency, j.Version+1, now))
+		p := plan(j, now)
+		items := append(p.items, requestPut(s.table, jobPK(j.ID), req.Idempotency, p.after.Version, now))
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 			ClientRequestToken: aws.String(s.newToken()),
 			TransactItems:      items,
 		})
 		if err == nil {
-			return j.Cancelled(now, req.Actor.Sub, req.Reason), false, nil
+			return p.after, false, nil
 		}
 		canceled, ok := errors.AsType[*types.TransactionCanceledException](err)
 		if !ok {
-			return job.Job{}, false, storeError("cancel job", err)
+			return job.Job{}, false, storeError(t.Action+" job", err)
+		}
+		if p.refused != nil {
+			if err := p.refused(canceled); err != nil {
+				return job.Job{}, false, err
+			}
 		}
 		switch why := explainCanceled(canceled, req.Idempotency, now); {
 		case why.err != nil:

@@ -35,6 +35,7 @@ const (
 	// session has come (progress, score), not what was said.
 	TypeInterviewProgressRecorded = "InterviewProgressRecorded"
 	TypeJobCreated                = "JobCreated"
+	TypeJobAssigned               = "JobAssigned"
 	TypeJobCancelled              = "JobCancelled"
 )
 
@@ -47,6 +48,7 @@ var Types = map[string]string{
 	TypeInterviewResumed:          SourceInterviews,
 	TypeInterviewProgressRecorded: SourceInterviews,
 	TypeJobCreated:                SourceJobs,
+	TypeJobAssigned:               SourceJobs,
 	TypeJobCancelled:              SourceJobs,
 }
 
@@ -106,10 +108,14 @@ type Interview struct {
 	MessageID string `json:"messageId,omitempty"`
 }
 
-// Job is the detail of JobCreated and JobCancelled.
+// Job is the detail of JobCreated, JobAssigned and JobCancelled.
 type Job struct {
 	Transition
 	JobID string `json:"jobId"`
+	// Booked is the assignment a JobAssigned made: the technician and the window.
+	Booked *Booking `json:"booked,omitempty"`
+	// UnassignedTechnicianID names the technician a reassignment took the job from.
+	UnassignedTechnicianID string `json:"unassignedTechnicianId,omitempty"`
 	// Title and CustomerID say which job; JobCreated carries them (a new job is known by
 	// nothing else yet). The address stays with the job (GET /jobs/{id}).
 	Title      string `json:"title,omitempty"`
@@ -126,6 +132,14 @@ type Assignment struct {
 	ScheduledEnd   time.Time `json:"scheduledEnd"`
 	// PreviousStatus is the status it had before the cancel (Pending or Confirmed).
 	PreviousStatus string `json:"previousStatus"`
+}
+
+// Booking is the assignment a JobAssigned made (Pending).
+type Booking struct {
+	ID             string    `json:"id"`
+	TechnicianID   string    `json:"technicianId"`
+	ScheduledStart time.Time `json:"scheduledStart"`
+	ScheduledEnd   time.Time `json:"scheduledEnd"`
 }
 
 // namespace is the UUID namespace event ids are derived in.
@@ -162,7 +176,7 @@ func Decode(detailType string, detail []byte) (any, error) {
 	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewCompleted, TypeInterviewPaused, TypeInterviewResumed,
 		TypeInterviewProgressRecorded:
 		out = &Interview{}
-	case TypeJobCreated, TypeJobCancelled:
+	case TypeJobCreated, TypeJobAssigned, TypeJobCancelled:
 		out = &Job{}
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, detailType)

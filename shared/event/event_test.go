@@ -616,6 +616,7 @@ func TestTypesSources(t *testing.T) {
 		TypeInterviewResumed:          SourceInterviews,
 		TypeInterviewProgressRecorded: SourceInterviews,
 		TypeJobCreated:                SourceJobs,
+		TypeJobAssigned:               SourceJobs,
 		TypeJobCancelled:              SourceJobs,
 	}
 	if len(Types) != len(want) {

@@ -165,7 +165,7 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		return Entry{}, false, nil
 	}
 	// A write that leaves the status as it was is announced only when it is one of our
-	// transitions that does so (Record): it records the action and steps the version by
+	// transitions that does so (a session's Record, a job's reassignment): it records the action and steps the version by
 	// one. Any other change in place (another writer's, or a record whose version did not
 	// move) is no event.
 	if to == from && !created && (nw.int(attr.Version) != old.int(attr.Version)+1 || !staysPut(kind, nw.str(attr.LastAction))) {
@@ -237,6 +237,20 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		}
 		e.DetailType = tr.Event
 		j := event.Job{Transition: t, JobID: id}
+		if e.DetailType == event.TypeJobAssigned {
+			// The assignment the write made, and the technician a reassignment took the job
+			// from (the job records both: jobs_assign.go).
+			if b := nw.sub("booked"); b != nil {
+				j.Booked = &event.Booking{ID: b.str(attr.ID), TechnicianID: b.str(attr.TechnicianID),
+					ScheduledStart: b.time(attr.ScheduledStart), ScheduledEnd: b.time(attr.ScheduledEnd)}
+				nw.err = firstErr(nw.err, b.err)
+			}
+			j.UnassignedTechnicianID = nw.str("unassignedTechnicianId")
+			t.Reason = ""
+			j.Transition = t
+			detail = j
+			break
+		}
 		if a := nw.sub(attr.CancelledAssignment); a != nil {
 			j.Assignment = &event.Assignment{
 				ID:             a.str(attr.ID),
@@ -271,11 +285,15 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 // staysPut reports whether action is a transition of kind's lifecycle that leaves the
 // status as it is.
 func staysPut(kind, action string) bool {
-	if kind != attr.TypeInterview {
-		return false
+	switch kind {
+	case attr.TypeInterview:
+		t, ok := interview.TransitionFor(action)
+		return ok && t.Allows(t.To)
+	case attr.TypeJob:
+		t, ok := job.TransitionFor(action)
+		return ok && t.Allows(t.To)
 	}
-	t, ok := interview.TransitionFor(action)
-	return ok && t.Allows(t.To)
+	return false
 }
 
 func firstErr(errs ...error) error {

@@ -254,6 +254,24 @@ func TestDerivePublishedTransitions(t *testing.T) {
 			},
 		},
 		{
+			name: "a job reassigned: the new booking, and the technician it was taken from",
+			rec: func() events.DynamoDBEventRecord {
+				old := jobItem(jobID, "Assigned", 6, oldAt)
+				return record("MODIFY", "200", old, transition(old, "Assigned", "assign", set("actor", actor("dana", "Dispatcher")),
+					set("booked", events.NewMapAttribute(attrs{"id": s("a-9"), "technicianId": s("tom"),
+						"scheduledStart": s("2026-12-09T09:00:00.000Z"), "scheduledEnd": s("2026-12-09T11:00:00.000Z")})),
+					set("unassignedTechnicianId", s("tech-3"))))
+			}(),
+			detailType: event.TypeJobAssigned, source: event.SourceJobs, eventID: event.ID("job", jobID, 7), entityID: jobID,
+			detail: map[string]any{
+				"eventId": event.ID("job", jobID, 7), "occurredAt": newAt, "correlationId": "corr-1",
+				"actor":   map[string]any{"sub": "dana", "roles": []any{"Dispatcher"}},
+				"version": 7.0, "previousStatus": "Assigned", "status": "Assigned", "jobId": jobID,
+				"booked":                 map[string]any{"id": "a-9", "technicianId": "tom", "scheduledStart": "2026-12-09T09:00:00Z", "scheduledEnd": "2026-12-09T11:00:00Z"},
+				"unassignedTechnicianId": "tech-3",
+			},
+		},
+		{
 			name:       "an interview completed through the API, with its final score",
 			rec:        interviewChange("active", "completed", set("lastAction", s("complete")), set("score", n("87.5")), set("completedAt", s(newAt))),
 			detailType: event.TypeInterviewCompleted, source: event.SourceInterviews, eventID: ivID(3), entityID: sessionID,
@@ -485,9 +503,9 @@ func TestDeriveIgnores(t *testing.T) {
 		{"another writer's change after a recorded interaction (record's action, version unmoved)", record("MODIFY", "1",
 			transition(session, "active", "record"), transition(session, "active", "record", set("progress", n("70"))))},
 		{"a pause's action on an unchanged status", record("MODIFY", "1", session, transition(session, "active", "pause"))},
-		{"job unchanged status", func() events.DynamoDBEventRecord {
+		{"job unchanged status by another writer", func() events.DynamoDBEventRecord {
 			old := jobItem(jobID, "Assigned", 6, oldAt)
-			return record("MODIFY", "1", old, transition(old, "Assigned", "assign"))
+			return record("MODIFY", "1", old, transition(old, "Assigned", "schedule"))
 		}()},
 		{"interview insert (loaded, not created through the API)", record("INSERT", "1", nil, sessionItem(sessionID, "active", 1, oldAt))},
 		{"job insert without a create action (loaded, not created through the API)", record("INSERT", "1", nil, jobItem(jobID, "Unassigned", 1, oldAt))},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -19,7 +20,9 @@ type errorBody struct {
 	Code          string `json:"code,omitempty"`
 	Details       string `json:"details,omitempty"`
 	CurrentStatus string `json:"currentStatus,omitempty"`
-	RequestID     string `json:"requestId,omitempty"`
+	// ConflictingJobID names the job whose booking a refused one overlaps.
+	ConflictingJobID string `json:"conflictingJobId,omitempty"`
+	RequestID        string `json:"requestId,omitempty"`
 }
 
 // InvalidRequestError is a client mistake in the path, query or body (400).
@@ -48,6 +51,7 @@ const (
 	codeInvalidTransition    = "INVALID_TRANSITION"
 	codeIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
 	codeConflict             = "CONFLICT"
+	codeBookingConflict      = "BOOKING_CONFLICT"
 	codeUnavailable          = "UNAVAILABLE"
 	codeRateLimited          = "RATE_LIMITED"
 	codeRouteNotFound        = "ROUTE_NOT_FOUND"
@@ -78,6 +82,7 @@ func failure(fn string, err error) (int, errorBody) {
 	ref := refusals[fn]
 	var invalidReq *InvalidRequestError
 	var badTransition *lifecycle.InvalidTransitionError
+	var booked *job.BookingConflictError
 	var limited *lifecycle.RateLimitedError
 	switch {
 	case errors.Is(err, errRouteNotFound):
@@ -110,6 +115,11 @@ func failure(fn string, err error) (int, errorBody) {
 	case errors.Is(err, lifecycle.ErrIdempotencyKeyReused):
 		return http.StatusUnprocessableEntity, errorBody{Error: "Idempotency-Key was already used for a different request", Code: codeIdempotencyKeyReused,
 			Details: "send a new key for a new request; reuse a key only to retry the same request"}
+	case errors.As(err, &booked):
+		return http.StatusConflict, errorBody{Error: "The technician is already booked", Code: codeBookingConflict,
+			Details: fmt.Sprintf("%s is booked on job %s from %s; choose another window or technician", booked.TechnicianID, booked.JobID,
+				lifecycle.FormatTime(booked.Slot)),
+			ConflictingJobID: booked.JobID}
 	case errors.Is(err, lifecycle.ErrConflict):
 		return http.StatusConflict, errorBody{Error: "Conflict", Code: codeConflict, Details: "the record changed while the request was processed; retry"}
 	case errors.As(err, &limited):

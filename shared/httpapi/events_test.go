@@ -104,6 +104,13 @@ var sampleEventErrors = map[string]string{
 	"create-job/401-no-claims.json":      "Unauthorized",
 	"create-job/403-technician.json":     "Forbidden",
 
+	"assign-job/200-assigned.json":             "",
+	"assign-job/400-completed.json":            "Cannot assign a completed job",
+	"assign-job/400-off-the-quarter-hour.json": "Invalid request",
+	"assign-job/401-no-claims.json":            "Unauthorized",
+	"assign-job/403-technician.json":           "Forbidden",
+	"assign-job/404-not-found.json":            "Job not found",
+
 	"get-job/200-found.json":      "",
 	"get-job/404-not-found.json":  "Job not found",
 	"get-job/403-technician.json": "Forbidden",

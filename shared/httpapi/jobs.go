@@ -2,17 +2,20 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
-// JobCanceller cancels a job with its assignment; shared/dynamo implements it.
-type JobCanceller interface {
-	// Cancel returns the job the cancel left, and whether this was a retry of a request
-	// that had already cancelled it.
-	Cancel(ctx context.Context, req job.Request) (job.Job, bool, error)
+// JobTransitioner applies job transitions; shared/dynamo implements it.
+type JobTransitioner interface {
+	// Apply performs transition t for req, and returns the job it left, and whether this
+	// was a retry of a request that had already applied.
+	Apply(ctx context.Context, t job.Transition, req job.Request) (job.Job, bool, error)
 }
 
 // JobReader reads a job with its assignment.
@@ -34,22 +37,37 @@ func jobCaller(r *http.Request) (lifecycle.Actor, string, error) {
 	return actor, id, err
 }
 
-func handleCancelJob(store JobCanceller, t job.Transition) handlerFunc {
+// handleJobTransition serves one job transition: the caller (a role of the row's, before
+// anything is read), the id, the body the row takes (a cancel's reason, an assignment's
+// booking), one guarded write, and the job it left.
+func handleJobTransition(store JobTransitioner, t job.Transition) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, id, err := jobCaller(r)
 		if err != nil {
 			return err
 		}
 		log := addLogAttrs(r, "jobId", id, "sub", actor.Sub)
-		var b reasonBody
-		if err := decode(r, &b); err != nil {
+		req := job.Request{ID: id, Actor: actor, CorrelationID: correlationID(r)}
+		var fingerprint string
+		switch t.Action {
+		case job.Assign.Action:
+			var b assignBody
+			if err := decode(r, &b); err != nil {
+				return err
+			}
+			req.Booking = b.booking()
+			fingerprint = req.Booking.TechnicianID + "\x00" + lifecycle.FormatTime(req.Booking.Window.Start) + "\x00" + lifecycle.FormatTime(req.Booking.Window.End)
+		default:
+			var b reasonBody
+			if err := decode(r, &b); err != nil {
+				return err
+			}
+			req.Reason, fingerprint = b.reason(), b.reason()
+		}
+		if req.Idempotency, err = idempotency(r, t.Function, actor, id, fingerprint); err != nil {
 			return err
 		}
-		idem, err := idempotency(r, t.Function, actor, id, b.reason())
-		if err != nil {
-			return err
-		}
-		j, replay, err := store.Cancel(r.Context(), job.Request{ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r), Idempotency: idem})
+		j, replay, err := store.Apply(r.Context(), t, req)
 		if err != nil {
 			return err
 		}
@@ -57,15 +75,51 @@ func handleCancelJob(store JobCanceller, t job.Transition) handlerFunc {
 			w.Header().Set(ReplayedHeader, "true")
 		}
 		// Statuses as plain strings: slog would marshal a named string type by reflection.
-		attrs := []any{"from", string(j.PreviousStatus), "version", j.Version, reasonAttr(r, b.reason()), "replayed", replay}
+		attrs := []any{"action", t.Action, "from", string(j.PreviousStatus), "to", string(j.Status), "version", j.Version, "replayed", replay}
+		if t.Action == job.Cancel.Action {
+			attrs = append(attrs, reasonAttr(r, req.Reason))
+		}
 		if j.Assignment != nil {
 			attrs = append(attrs, "assignmentId", j.Assignment.ID, "assignmentStatus", string(j.Assignment.Status))
 		}
-		log.Info("job cancelled", attrs...)
+		log.Info("job "+t.Action, attrs...)
 		w.Header().Set("ETag", etag(j.Version))
 		encode(w, http.StatusOK, newJobJSON(j, actor))
 		return nil
 	}
+}
+
+// assignBody is POST /jobs/{id}/assign's body: the technician and the window to book.
+type assignBody struct {
+	TechnicianID   *string `json:"technicianId"`
+	ScheduledStart *string `json:"scheduledStart"`
+	ScheduledEnd   *string `json:"scheduledEnd"`
+	window         job.Window
+}
+
+func (assignBody) fields() []string {
+	return []string{"technicianId", "scheduledStart", "scheduledEnd"}
+}
+
+func (b *assignBody) valid() error {
+	if b.TechnicianID == nil || strings.Trim(*b.TechnicianID, blankSpace) == "" || utf8.RuneCountInString(*b.TechnicianID) > maxIDLength {
+		return invalid(fmt.Sprintf("technicianId is required: 1 to %d characters, not blank", maxIDLength))
+	}
+	w := windowBody{Start: b.ScheduledStart, End: b.ScheduledEnd}
+	if p := w.problem("the booking", job.MaxBooking); p != "" {
+		p = strings.NewReplacer("the booking.start must be before its end", "scheduledStart must be before scheduledEnd",
+			"the booking.start", "scheduledStart", "the booking.end", "scheduledEnd").Replace(p)
+		return invalid(p)
+	}
+	b.window = job.Window{Start: w.start, End: w.end}
+	if p := (job.Booking{TechnicianID: *b.TechnicianID, Window: b.window}).Check(); p != "" {
+		return invalid(p)
+	}
+	return nil
+}
+
+func (b *assignBody) booking() *job.Booking {
+	return &job.Booking{TechnicianID: *b.TechnicianID, Window: b.window}
 }
 
 // handleGetJob reads a job for a dispatcher or an admin, or for the technician its current

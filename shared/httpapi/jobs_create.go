@@ -102,7 +102,9 @@ func (w *windowBody) problem(name string, longest time.Duration) string {
 		if v == nil {
 			return time.Time{}, fmt.Sprintf("%s.%s is required", name, field)
 		}
-		t, err := time.Parse(time.RFC3339Nano, *v)
+		// RFC 3339 allows a lower-case t and z; Go's parser takes only upper case (the only
+		// letters a timestamp has).
+		t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(*v))
 		if err != nil {
 			return time.Time{}, fmt.Sprintf("%s.%s must be an RFC 3339 timestamp with its zone (2026-12-07T09:00:00Z)", name, field)
 		}

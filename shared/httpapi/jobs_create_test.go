@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestCreateJob(t *testing.T) {
 	if window["start"] != "2026-12-09T09:00:00.000Z" || window["end"] != "2026-12-09T12:30:00.123Z" {
 		t.Errorf("requestedWindow = %v, want UTC to the millisecond", window)
 	}
-	if got := actionsOf(t, body["allowedActions"]); strings.Join(got, ",") != "cancel" {
+	if got := actionsOf(t, body["allowedActions"]); strings.Join(got, ",") != "cancel,assign" {
 		t.Errorf("a new job allows a dispatcher %v", got)
 	}
 	again := invoke(t, h, createJobRequest("dana", "[Dispatcher]", newJobBody, key).event())
@@ -130,7 +131,59 @@ func TestTheAssignedTechnicianReadsTheirJob(t *testing.T) {
 	if status, _ := get(id, "tom", ""); status != http.StatusForbidden {
 		t.Errorf("tom without the Technician role: %d", status)
 	}
-	if status, body := get(id, "dana", "[Dispatcher]"); status != http.StatusOK || strings.Join(actionsOf(t, body["allowedActions"]), ",") != "cancel" {
+	if status, body := get(id, "dana", "[Dispatcher]"); status != http.StatusOK || strings.Join(actionsOf(t, body["allowedActions"]), ",") != "cancel,assign" {
 		t.Errorf("a dispatcher reads it: %d %v", status, body)
+	}
+}
+
+func assignRequest(id, sub, roles, body string) request {
+	return request{path: "/jobs/" + id + "/assign", routeKey: "POST /jobs/{id}/assign", id: id, sub: sub, roles: roles, body: body}
+}
+
+// TestAssignJob (issue 25, part 2): a dispatcher books a technician into a quarter-hour
+// window: the job is Assigned with a Pending assignment; an overlapping booking of the same
+// technician on another job is a 409 naming that job; bodies off the quarter-hour, backwards
+// or too long are 400s; a completed job refuses it; a technician may not assign.
+func TestAssignJob(t *testing.T) {
+	store := demoJobs()
+	logger, _ := newLogger()
+	h := JobTransition(logger, defaults, store, job.Assign)
+	booking := func(start, end string) string {
+		return fmt.Sprintf(`{"technicianId":"tom","scheduledStart":%q,"scheduledEnd":%q}`, start, end)
+	}
+	resp := invoke(t, h, assignRequest(jobUnassigned, "dana", "[Dispatcher]", booking("2026-12-09T10:00:00+01:00", "2026-12-09t11:00:00z")).event())
+	body := decodeBody(t, resp)
+	a, _ := body["assignment"].(map[string]any)
+	if resp.StatusCode != http.StatusOK || body["status"] != "Assigned" || a["technicianId"] != "tom" || a["status"] != "Pending" ||
+		a["scheduledStart"] != "2026-12-09T09:00:00.000Z" {
+		t.Fatalf("assign: %d %s", resp.StatusCode, resp.Body)
+	}
+	clash := invoke(t, h, assignRequest(jobAssigned, "dana", "[Dispatcher]", booking("2026-12-09T10:45:00Z", "2026-12-09T12:00:00Z")).event())
+	if b := decodeBody(t, clash); clash.StatusCode != http.StatusConflict || b["code"] != "BOOKING_CONFLICT" || b["conflictingJobId"] != jobUnassigned {
+		t.Errorf("an overlapping booking: %d %s", clash.StatusCode, clash.Body)
+	}
+	touching := invoke(t, h, assignRequest(jobAssigned, "dana", "[Dispatcher]", booking("2026-12-09T11:00:00Z", "2026-12-09T12:00:00Z")).event())
+	if touching.StatusCode != http.StatusOK {
+		t.Errorf("a booking that starts as the other ends: %d %s", touching.StatusCode, touching.Body)
+	}
+	for _, c := range []struct{ name, body, details string }{
+		{"off the quarter-hour", booking("2026-12-09T09:10:00Z", "2026-12-09T10:00:00Z"), "on a quarter-hour"},
+		{"backwards", booking("2026-12-09T10:00:00Z", "2026-12-09T09:00:00Z"), "scheduledStart must be before"},
+		{"longer than 8 hours", booking("2026-12-09T06:00:00Z", "2026-12-09T14:15:00Z"), "at most 8h0m0s"},
+		{"no technician", `{"scheduledStart":"2026-12-09T09:00:00Z","scheduledEnd":"2026-12-09T10:00:00Z"}`, "technicianId is required"},
+		{"no zone", booking("2026-12-09T09:00:00", "2026-12-09T10:00:00Z"), "scheduledStart must be an RFC 3339 timestamp"},
+		{"an unknown field", `{"technicianId":"tom","scheduledStart":"2026-12-09T09:00:00Z","scheduledEnd":"2026-12-09T10:00:00Z","status":"Confirmed"}`, `unknown field "status"`},
+	} {
+		resp := invoke(t, h, assignRequest(jobConfirmed, "dana", "[Dispatcher]", c.body).event())
+		if details, _ := decodeBody(t, resp)["details"].(string); resp.StatusCode != http.StatusBadRequest || !strings.Contains(details, c.details) {
+			t.Errorf("%s: %d %s, want 400 saying %q", c.name, resp.StatusCode, resp.Body, c.details)
+		}
+	}
+	if r := invoke(t, h, assignRequest(jobCompleted, "dana", "[Dispatcher]", booking("2026-12-10T09:00:00Z", "2026-12-10T10:00:00Z")).event()); r.StatusCode != http.StatusBadRequest ||
+		decodeBody(t, r)["error"] != "Cannot assign a completed job" {
+		t.Errorf("assigning a completed job: %d %s", r.StatusCode, r.Body)
+	}
+	if r := invoke(t, h, assignRequest(jobConfirmed, "tom", "[Technician]", booking("2026-12-10T09:00:00Z", "2026-12-10T10:00:00Z")).event()); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a technician assigns: %d", r.StatusCode)
 	}
 }

@@ -61,6 +61,41 @@ func (m *memJobs) Create(_ context.Context, d job.Draft, req job.Request) (job.J
 	return j, false, nil
 }
 
+// Apply performs a cancel or an assignment as the DynamoDB store does: an assignment
+// refuses a window that overlaps another job's live booking of the technician.
+func (m *memJobs) Apply(ctx context.Context, t job.Transition, req job.Request) (job.Job, bool, error) {
+	if t.Action != job.Assign.Action {
+		return m.Cancel(ctx, req)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, req)
+	if m.err != nil {
+		return job.Job{}, false, m.err
+	}
+	j, ok := m.jobs[req.ID]
+	if !ok {
+		return job.Job{}, false, lifecycle.ErrNotFound
+	}
+	if err := job.Assign.Rule.Check(j.Status); err != nil {
+		return job.Job{}, false, err
+	}
+	b := req.Booking
+	for id, other := range m.jobs {
+		a := other.CurrentAssignment()
+		if id == req.ID || a == nil || a.TechnicianID != b.TechnicianID {
+			continue
+		}
+		if a.ScheduledStart.Before(b.Window.End) && b.Window.Start.Before(a.ScheduledEnd) {
+			return job.Job{}, false, &job.BookingConflictError{TechnicianID: b.TechnicianID, JobID: id, Slot: b.Window.Start}
+		}
+	}
+	j = j.Assigned(job.Assignment{ID: "assignment-" + req.ID, TechnicianID: b.TechnicianID, ScheduledStart: b.Window.Start, ScheduledEnd: b.Window.End},
+		time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), req.Actor.Sub)
+	m.jobs[req.ID] = j
+	return j, false, nil
+}
+
 func (m *memJobs) Cancel(_ context.Context, req job.Request) (job.Job, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

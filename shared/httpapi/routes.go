@@ -33,6 +33,7 @@ var (
 	FnCompleteInterview = interview.Complete.Function
 	FnRecordInteraction = interview.Record.Function
 	FnCancelJob         = job.Cancel.Function
+	FnAssignJob         = job.Assign.Function
 )
 
 // Route is one API route and the Lambda function that serves it. Pattern uses the
@@ -160,14 +161,14 @@ func CreateJob(logger *slog.Logger, settings config.HTTP, store JobCreator, newI
 	return newFunction(logger, settings, FnCreateJob, handleCreateJob(store, newID))
 }
 
-// JobTransition is the handler of the function that serves job transition t. Cancel is the
-// job lifecycle's one transition so far, and the store's one write.
-func JobTransition(logger *slog.Logger, settings config.HTTP, store JobCanceller, t job.Transition) http.Handler {
-	return newFunction(logger, settings, t.Function, handleCancelJob(store, t))
+// JobTransition is the handler of the function that serves job transition t (its row's
+// endpoint).
+func JobTransition(logger *slog.Logger, settings config.HTTP, store JobTransitioner, t job.Transition) http.Handler {
+	return newFunction(logger, settings, t.Function, handleJobTransition(store, t))
 }
 
 // CancelJob is the cancel-job function's handler.
-func CancelJob(logger *slog.Logger, settings config.HTTP, store JobCanceller) http.Handler {
+func CancelJob(logger *slog.Logger, settings config.HTTP, store JobTransitioner) http.Handler {
 	return JobTransition(logger, settings, store, job.Cancel)
 }
 
@@ -193,7 +194,7 @@ type InterviewStore interface {
 // JobStore is what the job functions ask of their store; shared/dynamo's Jobs implements it.
 type JobStore interface {
 	JobCreator
-	JobCanceller
+	JobTransitioner
 	JobReader
 }
 

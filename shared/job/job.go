@@ -117,7 +117,7 @@ var (
 )
 
 // Transitions lists every job transition.
-var Transitions = []Transition{Cancel}
+var Transitions = []Transition{Cancel, Assign}
 
 // TransitionFor returns the transition of Transitions whose action is action.
 func TransitionFor(action string) (Transition, bool) {
@@ -208,13 +208,15 @@ func (j Job) CurrentAssignment() *Assignment {
 	return j.Assignment
 }
 
-// Request is a cancel request.
+// Request is a transition's request.
 type Request struct {
 	ID            string
 	Actor         lifecycle.Actor
 	Reason        string
 	CorrelationID string
 	Idempotency   lifecycle.Idempotency
+	// Booking is what an Assign books.
+	Booking *Booking
 }
 
 // Cancelled returns j as a cancel at time at by actor leaves it: Cancelled, one version

@@ -340,14 +340,17 @@ func TestJobCancelledIdempotentOnReceiver(t *testing.T) {
 	}
 }
 
-// TestAllowedActions: a dispatcher or an admin may cancel a job that is not final; a
-// technician may do nothing to it.
+// TestAllowedActions: a dispatcher or an admin may cancel a job that is not final, and
+// assign one that is Unassigned or Assigned; a technician may do nothing to it.
 func TestAllowedActions(t *testing.T) {
 	dana, tom := lifecycle.Actor{Sub: "dana", Roles: []string{RoleDispatcher}}, lifecycle.Actor{Sub: "tom", Roles: []string{"Technician"}}
 	for _, st := range Statuses {
 		want := []string{}
 		if !st.Terminal() {
 			want = []string{"cancel"}
+		}
+		if Assign.Allows(st) {
+			want = append(want, "assign")
 		}
 		if got := AllowedActions(Job{Status: st}, dana); !slices.Equal(got, want) {
 			t.Errorf("%s: a dispatcher may %v, want %v", st, got, want)

@@ -71,6 +71,8 @@ var MessageFields = map[string][]string{
 	event.TypeInterviewProgressRecorded: slices.Concat(interviewFields, []string{"progress", "score", "messageId"}),
 	// A creation left no status, as for sessions; a new job is known by its title and customer.
 	event.TypeJobCreated: {"eventId", "occurredAt", "actor.sub", "version", "status", "jobId", "title", "customerId"},
+	event.TypeJobAssigned: slices.Concat(transitionFields, []string{"jobId", "booked.id", "booked.technicianId", "booked.scheduledStart",
+		"booked.scheduledEnd", "unassignedTechnicianId"}),
 	event.TypeJobCancelled: slices.Concat(transitionFields, []string{"reason", "jobId",
 		"assignment.id", "assignment.technicianId", "assignment.scheduledStart", "assignment.scheduledEnd", "assignment.previousStatus"}),
 }

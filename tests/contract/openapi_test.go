@@ -182,7 +182,10 @@ func TestAllowedActionsEnumsAreTheLifecycles(t *testing.T) {
 	for _, tr := range interview.Transitions {
 		sessions = append(sessions, tr.Action)
 	}
-	jobs := []string{job.Cancel.Action}
+	jobs := []string{}
+	for _, tr := range job.Transitions {
+		jobs = append(jobs, tr.Action)
+	}
 	for _, c := range []struct {
 		schema string
 		want   []string

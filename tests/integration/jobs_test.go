@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -472,5 +473,110 @@ func TestCreateJobThroughTheAPI(t *testing.T) {
 	if d := created[0]; d.JobID != id || d.Version != 1 || d.Status != "Unassigned" || d.Title != "Replace boiler valve" || d.CustomerID != "cust-77" ||
 		d.CorrelationID != "create-job-1" || d.Actor.Sub != "dana" {
 		t.Errorf("JobCreated %+v", d)
+	}
+}
+
+// TestCalendarIntegrity (issue 25, parts 2 and 3): a technician is never booked into two
+// overlapping live windows, on moto. Twenty dispatchers race to book tom into overlapping
+// windows on twenty jobs: exactly one wins, and every other is a 409 naming the winner's
+// job. A window that only touches the booked one is free. Cancelling the winner's job, or
+// reassigning it to another window, releases its time; a reassignment that keeps part of
+// the window keeps it. Each assignment is one JobAssigned event.
+func TestCalendarIntegrity(t *testing.T) {
+	s := newStack(t)
+	p := newPipeline(t, s)
+	p.drain(t)
+	_ = p.received(t, "AuditQueue")
+	dana := s.token(t, "dana", "Dispatcher")
+	newJob := func(i int) string {
+		r := s.do(t, "POST", "/jobs", dana, fmt.Sprintf(`{"title":"Job %d","customerId":"cust-%d","address":"%d Long Road"}`, i, i, i))
+		if r.status != http.StatusCreated {
+			t.Fatalf("create job %d: %d %s", i, r.status, r.raw)
+		}
+		return r.body["id"].(string)
+	}
+	book := func(id, tech, start, end string) response {
+		return s.do(t, "POST", "/jobs/"+id+"/assign", dana, fmt.Sprintf(`{"technicianId":%q,"scheduledStart":%q,"scheduledEnd":%q}`, tech, start, end))
+	}
+
+	jobs := make([]string, 20)
+	for i := range jobs {
+		jobs[i] = newJob(i)
+	}
+	var wg sync.WaitGroup
+	answers := make([]response, len(jobs))
+	for i, id := range jobs {
+		// 09:00-11:00, 09:15-11:15, ...: every pair overlaps.
+		start := time.Date(2026, 12, 9, 9, 0, 0, 0, time.UTC).Add(time.Duration(i%4) * 15 * time.Minute)
+		wg.Go(func() {
+			answers[i] = book(id, "tom", start.Format(time.RFC3339), start.Add(2*time.Hour).Format(time.RFC3339))
+		})
+	}
+	wg.Wait()
+	winner := ""
+	for i, r := range answers {
+		switch r.status {
+		case http.StatusOK:
+			if winner != "" {
+				t.Fatalf("two overlapping bookings of tom committed: %s and %s", winner, jobs[i])
+			}
+			winner = jobs[i]
+		case http.StatusConflict:
+		default:
+			t.Errorf("booking %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	if winner == "" {
+		t.Fatal("no booking of tom committed")
+	}
+	for i, r := range answers {
+		if r.status == http.StatusConflict && (r.body["code"] != "BOOKING_CONFLICT" || r.body["conflictingJobId"] != winner) {
+			t.Errorf("booking %d refused with %s, want BOOKING_CONFLICT naming %s", i, r.raw, winner)
+		}
+	}
+	won := s.do(t, "GET", "/jobs/"+winner, dana, "")
+	a, _ := won.body["assignment"].(map[string]any)
+	start, _ := time.Parse(time.RFC3339, a["scheduledStart"].(string))
+	end, _ := time.Parse(time.RFC3339, a["scheduledEnd"].(string))
+	if won.body["status"] != "Assigned" || a["technicianId"] != "tom" || a["status"] != "Pending" {
+		t.Fatalf("the winner reads %s", won.raw)
+	}
+
+	// A window that only touches tom's booking is free; one that overlaps it by a quarter-hour is not.
+	free, busy := newJob(100), newJob(101)
+	if r := book(free, "tom", end.Format(time.RFC3339), end.Add(time.Hour).Format(time.RFC3339)); r.status != http.StatusOK {
+		t.Errorf("a window starting as tom's ends: %d %s", r.status, r.raw)
+	}
+	if r := book(busy, "tom", start.Add(-time.Hour).Format(time.RFC3339), start.Add(15*time.Minute).Format(time.RFC3339)); r.status != http.StatusConflict || r.body["conflictingJobId"] != winner {
+		t.Errorf("a window overlapping tom's by a quarter-hour: %d %s", r.status, r.raw)
+	}
+	// The winner moved an hour earlier, partly over its own time: its old tail is released.
+	if r := book(winner, "tom", start.Add(-time.Hour).Format(time.RFC3339), end.Add(-time.Hour).Format(time.RFC3339)); r.status != http.StatusOK {
+		t.Fatalf("reassigning the winner an hour earlier: %d %s", r.status, r.raw)
+	}
+	if r := book(busy, "tom", end.Add(-time.Hour).Format(time.RFC3339), end.Format(time.RFC3339)); r.status != http.StatusOK {
+		t.Errorf("the hour the reassignment released: %d %s", r.status, r.raw)
+	}
+	// Cancelling the winner gives its window back.
+	if r := s.do(t, "POST", "/jobs/"+winner+"/cancel", dana, ""); r.status != http.StatusOK {
+		t.Fatalf("cancel: %d %s", r.status, r.raw)
+	}
+	other := jobs[0]
+	if other == winner {
+		other = jobs[1]
+	}
+	if r := book(other, "tom", start.Add(-time.Hour).Format(time.RFC3339), end.Add(-time.Hour).Format(time.RFC3339)); r.status != http.StatusOK {
+		t.Errorf("the window the cancel released: %d %s", r.status, r.raw)
+	}
+
+	p.drain(t)
+	assigned := 0
+	for _, e := range p.received(t, "AuditQueue") {
+		if e.DetailType == event.TypeJobAssigned {
+			assigned++
+		}
+	}
+	if assigned != 5 { // the winner, free, the reassignment, busy, other
+		t.Errorf("%d JobAssigned events, want 5", assigned)
 	}
 }

@@ -254,8 +254,11 @@ var grants = map[string]map[string][]string{
 	httpapi.FnGetInterview:   {"dynamodb:GetItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnListInterviews: {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byOwner", "!Sub ${Table.Arn}/index/byOwnerStatus"}},
 	httpapi.FnCreateJob:      {"dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:Query": {"!GetAtt Table.Arn"}},
-	httpapi.FnCancelJob:      {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}},
-	httpapi.FnGetJob:         {"dynamodb:Query": {"!GetAtt Table.Arn"}},
+	httpapi.FnCancelJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
+		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}, "dynamodb:DeleteItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnAssignJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
+		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}, "dynamodb:DeleteItem": {"!GetAtt Table.Arn"}},
+	httpapi.FnGetJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	"publish-events": {
 		"dynamodb:DescribeStream":   {"!GetAtt Table.StreamArn"},
 		"dynamodb:GetRecords":       {"!GetAtt Table.StreamArn"},
@@ -316,7 +319,8 @@ var leadingKeys = map[string]map[string]string{
 	httpapi.FnCompleteInterview: {"*": "INTERVIEW#*"},
 	httpapi.FnRecordInteraction: {"*": "INTERVIEW#*"},
 	httpapi.FnGetInterview:      {"*": "INTERVIEW#*"},
-	httpapi.FnCancelJob:         {"*": "JOB#*"},
+	httpapi.FnCancelJob:         {"*": "JOB#*,TECH#*"},
+	httpapi.FnAssignJob:         {"*": "JOB#*,TECH#*"},
 	httpapi.FnCreateJob:         {"*": "JOB#*"},
 	httpapi.FnGetJob:            {"*": "JOB#*"},
 	// live-ticket puts the ticket and counts the caller's tickets of the minute.

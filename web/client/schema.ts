@@ -243,6 +243,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Book a technician into a window for a job (Dispatcher or Admin)
+         * @description From `Unassigned`, or from `Assigned` (a reassignment: the current assignment is
+         *     cancelled in the same transaction and its window released). The job becomes
+         *     `Assigned` with a new `Pending` assignment. **Calendar integrity**: a technician is
+         *     never booked into two overlapping live windows. The window is booked as the
+         *     quarter-hours it covers (UTC), each taken by the write itself with a guard, so of two
+         *     overlapping bookings sent at once exactly one commits; the other is a 409
+         *     `BOOKING_CONFLICT` naming the job that holds the time (`conflictingJobId`). A window
+         *     starts and ends on a quarter-hour (00, 15, 30, 45 minutes past, whole seconds),
+         *     start before end, at most 8 hours. Cancelling the job releases its window. Emits
+         *     `JobAssigned`.
+         */
+        post: operations["assignJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jobs/{id}": {
         parameters: {
             query?: never;
@@ -301,10 +330,12 @@ export interface components {
             /** @description The message the product specifications fix. */
             error: string;
             /** @enum {string} */
-            code?: "INVALID_REQUEST" | "INVALID_TRANSITION" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "UNAVAILABLE";
+            code?: "INVALID_REQUEST" | "INVALID_TRANSITION" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "ROUTE_NOT_FOUND" | "CONFLICT" | "BOOKING_CONFLICT" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL" | "UNAVAILABLE";
             details?: string;
             /** @description The entity's status when a transition was refused. */
             currentStatus?: string;
+            /** @description With BOOKING_CONFLICT: the job whose booking of the technician overlaps the window asked for. */
+            conflictingJobId?: string;
             /** @description API Gateway's request id (its apigw-requestid header and access log), whatever X-Correlation-Id the caller sent. */
             requestId?: string;
         };
@@ -492,7 +523,7 @@ export interface components {
         JobStatus: "Unassigned" | "Assigned" | "InProgress" | "Completed" | "Cancelled";
         Job: {
             /** @description What the caller may do to the job now (`job.AllowedActions`); empty when nothing is allowed. */
-            allowedActions: "cancel"[];
+            allowedActions: ("cancel" | "assign")[];
             /** Format: uuid */
             id: string;
             title: string;
@@ -517,6 +548,20 @@ export interface components {
             start: string;
             /** Format: date-time */
             end: string;
+        };
+        AssignBody: {
+            /** @description The technician's sub (the one their token names). */
+            technicianId: string;
+            /**
+             * Format: date-time
+             * @description On a quarter-hour (whole seconds); RFC 3339 with its zone. Kept in UTC.
+             */
+            scheduledStart: string;
+            /**
+             * Format: date-time
+             * @description On a quarter-hour, after scheduledStart, at most 8 hours after it.
+             */
+            scheduledEnd: string;
         };
         NewJob: {
             /** @description Not blank (not only ASCII whitespace, which is trimmed). */
@@ -565,7 +610,7 @@ export interface components {
          */
         LiveMessage: {
             /** @enum {string} */
-            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobCancelled";
+            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobAssigned" | "JobCancelled";
             /** @description What the message's recipients may do to the entity now (the same for every recipient), so a screen updates its buttons without a request. */
             allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
             /** Format: uuid */
@@ -1714,6 +1759,111 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    assignJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The entity id, a UUID (any case; stored lower-case). */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "technicianId": "tom",
+                 *       "scheduledStart": "2026-12-09T09:00:00Z",
+                 *       "scheduledEnd": "2026-12-09T11:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AssignBody"];
+            };
+        };
+        responses: {
+            /** @description Assigned; the job with its new assignment */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request, or the job's status forbids the assignment */
+            400: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The job does not exist */
+            404: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Job not found",
+                     *       "code": "NOT_FOUND",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOrGateway"];
+                };
+            };
+            /** @description The technician is booked on another job at that time (`BOOKING_CONFLICT`, with `conflictingJobId`), or the job changed while the request was processed (`CONFLICT`; retry) */
+            409: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The technician is already booked",
+                     *       "code": "BOOKING_CONFLICT",
+                     *       "details": "tom is booked on job 0b000000-0000-4000-8000-000000000002 from 2026-12-09T10:00:00.000Z; choose another window or technician",
+                     *       "conflictingJobId": "0b000000-0000-4000-8000-000000000002",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];

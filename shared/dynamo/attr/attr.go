@@ -36,6 +36,8 @@ const (
 	TypeJob        = "job"
 	TypeAssignment = "assignment"
 	TypeRequest    = "request"
+	// TypeSlot is a booked quarter-hour of a technician's calendar (pk TECH#<id>).
+	TypeSlot = "slot"
 )
 
 // ExpiresAt is the table's TTL attribute (epoch seconds): DynamoDB deletes an item some

@@ -5,6 +5,7 @@ package demodata
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -295,7 +296,7 @@ func each(put func(map[string]types.AttributeValue) error) error {
 
 // LoadLive creates the live channel's table and stores the sample tickets in it.
 func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
-	if _, err := db.CreateTable(ctx, dynamo.CreateLiveTableInput(table)); err != nil {
+	if _, err := db.CreateTable(ctx, dynamo.CreateLiveTableInput(table)); err != nil && !alreadyCreated(err) {
 		return fmt.Errorf("create live table %s: %w", table, err)
 	}
 	now := time.Now()
@@ -326,8 +327,16 @@ func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) error {
 			return nil
 		}
 	}
-	if _, err := db.CreateTable(ctx, dynamo.CreateTableInput(table)); err != nil {
+	if _, err := db.CreateTable(ctx, dynamo.CreateTableInput(table)); err != nil && !alreadyCreated(err) {
 		return fmt.Errorf("create table %s: %w", table, err)
 	}
 	return dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second)
+}
+
+// alreadyCreated reports whether a CreateTable failed only because the table exists: the
+// SDK's retry of a create whose first answer was lost (seen on a loaded machine), or
+// another start that got there first. Either way the table is there to use.
+func alreadyCreated(err error) bool {
+	_, ok := errors.AsType[*types.ResourceInUseException](err)
+	return ok
 }

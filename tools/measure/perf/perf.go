@@ -359,6 +359,7 @@ func coldStartEvents(root string) map[string][2]string {
 		"complete-interview": {e("complete-interview", "401-no-claims.json"), e("complete-interview", "404-not-found.json")},
 		"record-interaction": {e("record-interaction", "401-no-claims.json"), e("record-interaction", "404-not-found.json")},
 		"create-job":         {e("create-job", "401-no-claims.json"), e("create-job", "403-technician.json")},
+		"assign-job":         {e("assign-job", "401-no-claims.json"), e("assign-job", "403-technician.json")},
 		"pause-interview":    {e("pause-interview", "401-no-claims.json"), e("pause-interview", "404-not-found.json")},
 		"resume-interview":   {e("resume-interview", "401-no-claims.json"), e("resume-interview", "404-not-found.json")},
 		"get-interview":      {e("get-interview", "401-no-claims.json"), e("get-interview", "200-found.json")},

@@ -1,0 +1,215 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
+	"github.com/lifecycle-api/lifecycle/shared/job"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+)
+
+// A technician's calendar: one item per booked quarter-hour (job.SlotSize), in the
+// technician's partition, naming the job and the assignment that holds it. A booking puts
+// its slots in the same transaction as its assignment, each guarded by attribute_not_exists,
+// so two overlapping bookings cannot both commit; cancel and reassignment delete theirs in
+// their own transaction. docs/data-model.md, "Calendar integrity".
+const (
+	skSlot = "SLOT#"
+	// slotLayout names a slot: UTC, to the minute.
+	slotLayout = "2006-01-02T15:04Z"
+	// slotRetention is how long after its end a slot item stays (TTL): long enough for any
+	// question about the past, and the calendar does not grow for ever.
+	slotRetention = 400 * 24 * time.Hour
+)
+
+func technicianPK(id string) types.AttributeValue { return sAV("TECH#" + id) }
+
+func slotKey(technician string, slot time.Time) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attr.PK: technicianPK(technician), attr.SK: sAV(skSlot + slot.UTC().Format(slotLayout))}
+}
+
+// slotRef is one slot of one technician's calendar.
+type slotRef struct {
+	technician string
+	at         time.Time
+}
+
+func slotsOf(technician string, w job.Window) []slotRef {
+	var out []slotRef
+	for _, t := range w.Slots() {
+		out = append(out, slotRef{technician, t})
+	}
+	return out
+}
+
+// slotItem is the slot's item as a booking by assignment a of job j stores it.
+func slotItem(s slotRef, jobID, assignmentID string) map[string]types.AttributeValue {
+	it := slotKey(s.technician, s.at)
+	it[attr.Type] = sAV(attr.TypeSlot)
+	it[attr.TechnicianID] = sAV(s.technician)
+	it["jobId"] = sAV(jobID)
+	it["assignmentId"] = sAV(assignmentID)
+	it[attr.ExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.at.Add(job.SlotSize+slotRetention).Unix(), 10)}
+	return it
+}
+
+// bookSlot takes a free slot for the assignment: it fails when any booking holds it.
+func (s *Jobs) bookSlot(r slotRef, jobID, assignmentID string) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:                           aws.String(s.table),
+		Item:                                slotItem(r, jobID, assignmentID),
+		ConditionExpression:                 aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": attr.PK},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}
+}
+
+// handOverSlot moves a slot the job's previous assignment holds to its new one (a
+// reassignment that keeps the technician and part of the window). A slot that is missing
+// (an assignment loaded without its calendar) is taken.
+func (s *Jobs) handOverSlot(r slotRef, jobID, from, to string) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                aws.String(s.table),
+		Key:                      slotKey(r.technician, r.at),
+		UpdateExpression:         aws.String("SET #type = :type, #tech = :tech, #job = :job, #a = :to, #exp = :exp"),
+		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR #a = :from"),
+		ExpressionAttributeNames: map[string]string{"#pk": attr.PK, "#type": attr.Type, "#tech": attr.TechnicianID, "#job": "jobId", "#a": "assignmentId", "#exp": attr.ExpiresAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":type": sAV(attr.TypeSlot), ":tech": sAV(r.technician), ":job": sAV(jobID), ":to": sAV(to), ":from": sAV(from),
+			":exp": &types.AttributeValueMemberN{Value: strconv.FormatInt(r.at.Add(job.SlotSize+slotRetention).Unix(), 10)}},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}
+}
+
+// releaseSlot frees a slot the assignment holds; a slot it does not hold (missing, or
+// another's) is left as it is.
+func (s *Jobs) releaseSlot(r slotRef, assignmentID string) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{
+		TableName:                 aws.String(s.table),
+		Key:                       slotKey(r.technician, r.at),
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #a = :a"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attr.PK, "#a": "assignmentId"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":a": sAV(assignmentID)},
+	}}
+}
+
+// releaseSlots frees every slot of a's window.
+func (s *Jobs) releaseSlots(a job.Assignment) []types.TransactWriteItem {
+	var out []types.TransactWriteItem
+	for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
+		out = append(out, s.releaseSlot(r, a.ID))
+	}
+	return out
+}
+
+// Apply performs job transition t for req: Cancel or Assign.
+func (s *Jobs) Apply(ctx context.Context, t job.Transition, req job.Request) (job.Job, bool, error) {
+	if t.Action == job.Assign.Action {
+		return s.Assign(ctx, req)
+	}
+	return s.Cancel(ctx, req)
+}
+
+// Assign books req.Booking for the job req.ID: one read, then one transaction that sets the
+// job Assigned with a new Pending assignment, cancels its current assignment (a
+// reassignment), books the new window's slots and releases the old one's, and records the
+// request. A slot another job holds refuses it with a *job.BookingConflictError naming that
+// job; a job that changes between the read and the write is read again (as Cancel).
+func (s *Jobs) Assign(ctx context.Context, req job.Request) (job.Job, bool, error) {
+	if req.Booking == nil {
+		return job.Job{}, false, errors.New("assign: no booking")
+	}
+	b := *req.Booking
+	return s.apply(ctx, job.Assign, req, func(j job.Job, now time.Time) step {
+		a := job.Assignment{ID: s.newToken(), TechnicianID: b.TechnicianID, ScheduledStart: b.Window.Start, ScheduledEnd: b.Window.End}
+		after := j.Assigned(a, now, req.Actor.Sub)
+		items, slots := s.assignItems(j, after, req, now)
+		return step{items: items, after: after, refused: func(e *types.TransactionCanceledException) error {
+			return bookingConflict(e, slots, j.ID, b.TechnicianID)
+		}}
+	})
+}
+
+// assignItems is the assignment's transaction (apply adds the request's record): the job's
+// update, the previous assignment's cancel, the new assignment's put, the calendar's slots.
+// It returns, by item index, the slot each booking item takes.
+func (s *Jobs) assignItems(j, after job.Job, req job.Request, now time.Time) ([]types.TransactWriteItem, map[int]slotRef) {
+	nowS := lifecycle.FormatTime(now)
+	a := *after.Assignment
+	old := j.CurrentAssignment()
+
+	e := newExpr()
+	transitionWrite{to: string(job.Assign.To), now: nowS, action: job.Assign.Action, actor: req.Actor, corr: req.CorrelationID, stampedAt: "assignedAt"}.apply(e)
+	e.set("assignmentId", sAV(a.ID))
+	booked := itemWriter{}
+	booked[attr.ID] = sAV(a.ID)
+	booked.str(attr.TechnicianID, a.TechnicianID)
+	booked.time(attr.ScheduledStart, a.ScheduledStart)
+	booked.time(attr.ScheduledEnd, a.ScheduledEnd)
+	e.set("booked", &types.AttributeValueMemberM{Value: booked})
+	if old != nil {
+		e.set("unassignedTechnicianId", sAV(old.TechnicianID))
+	} else {
+		e.remove("unassignedTechnicianId")
+	}
+	cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Assign.From)))
+	items := []types.TransactWriteItem{{Update: guardedUpdate(s.table, jobKey(j.ID), (*compiled)(nil).render(e, cond))}}
+
+	if old != nil {
+		items = append(items, types.TransactWriteItem{Update: s.cancelAssignmentUpdate(*old, job.Request{Actor: req.Actor, CorrelationID: req.CorrelationID}, now)})
+	}
+	put := AssignmentItem(a)
+	put[attr.LastAction] = sAV(job.Assign.Action)
+	put[attr.Actor] = actorAV(req.Actor)
+	items = append(items, types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.table), Item: put,
+		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attr.PK},
+	}})
+
+	held := map[slotRef]bool{}
+	if old != nil {
+		for _, r := range slotsOf(old.TechnicianID, job.Window{Start: old.ScheduledStart, End: old.ScheduledEnd}) {
+			held[r] = true
+		}
+	}
+	slots := map[int]slotRef{}
+	for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
+		slots[len(items)] = r
+		if held[r] {
+			items = append(items, s.handOverSlot(r, j.ID, old.ID, a.ID))
+			delete(held, r)
+		} else {
+			items = append(items, s.bookSlot(r, j.ID, a.ID))
+		}
+	}
+	if old != nil {
+		for _, r := range slotsOf(old.TechnicianID, job.Window{Start: old.ScheduledStart, End: old.ScheduledEnd}) {
+			if held[r] {
+				items = append(items, s.releaseSlot(r, old.ID))
+			}
+		}
+	}
+	return items, slots
+}
+
+// bookingConflict reads a cancelled assignment's reasons: a slot the booking needed that
+// another job holds is a *job.BookingConflictError naming that job; nil otherwise (a race,
+// or the request's record).
+func bookingConflict(e *types.TransactionCanceledException, slots map[int]slotRef, jobID, technician string) error {
+	for i, r := range e.CancellationReasons {
+		ref, ok := slots[i]
+		if !ok || aws.ToString(r.Code) != "ConditionalCheckFailed" || len(r.Item) == 0 {
+			continue
+		}
+		holder := (&item{m: r.Item}).str("jobId")
+		if holder != "" && holder != jobID {
+			return &job.BookingConflictError{TechnicianID: technician, JobID: holder, Slot: ref.at}
+		}
+	}
+	return nil
+}

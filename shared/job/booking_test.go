@@ -1,0 +1,63 @@
+package job
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBookingCheckAndSlots(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 12, 9, h, m, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		name    string
+		b       Booking
+		problem string
+		slots   int
+	}{
+		{"two hours", Booking{"tom", Window{at(9, 0), at(11, 0)}}, "", 8},
+		{"one quarter-hour", Booking{"tom", Window{at(9, 45), at(10, 0)}}, "", 1},
+		{"eight hours, the longest", Booking{"tom", Window{at(8, 0), at(16, 0)}}, "", 32},
+		{"longer", Booking{"tom", Window{at(8, 0), at(16, 15)}}, "at most", 0},
+		{"off the quarter-hour", Booking{"tom", Window{at(9, 5), at(10, 0)}}, "quarter-hour", 0},
+		{"a second past", Booking{"tom", Window{at(9, 0).Add(time.Second), at(10, 0)}}, "quarter-hour", 0},
+		{"empty", Booking{"tom", Window{at(9, 0), at(9, 0)}}, "before", 0},
+		{"no technician", Booking{"", Window{at(9, 0), at(10, 0)}}, "technicianId", 0},
+	} {
+		p := c.b.Check()
+		if (c.problem == "") != (p == "") || !strings.Contains(p, c.problem) {
+			t.Errorf("%s: Check() = %q, want %q", c.name, p, c.problem)
+		}
+		if c.problem == "" {
+			slots := c.b.Window.Slots()
+			if len(slots) != c.slots || !slots[0].Equal(c.b.Window.Start) || !slots[len(slots)-1].Add(SlotSize).Equal(c.b.Window.End) {
+				t.Errorf("%s: slots %v", c.name, slots)
+			}
+		}
+	}
+	// Windows that only touch share no slot; windows that overlap by a quarter-hour share one.
+	a, b, c := Window{at(9, 0), at(11, 0)}.Slots(), Window{at(11, 0), at(12, 0)}.Slots(), Window{at(10, 45), at(12, 0)}.Slots()
+	shared := func(x, y []time.Time) int {
+		n := 0
+		for _, s := range x {
+			for _, u := range y {
+				if s.Equal(u) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if shared(a, b) != 0 || shared(a, c) != 1 {
+		t.Errorf("touching windows share %d slots, overlapping ones %d; want 0 and 1", shared(a, b), shared(a, c))
+	}
+}
+
+func TestAssigned(t *testing.T) {
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	j := Job{ID: "j", Status: Unassigned, Version: 3}
+	got := j.Assigned(Assignment{ID: "a", TechnicianID: "tom"}, now, "dana")
+	if got.Status != Assigned || got.PreviousStatus != Unassigned || got.Version != 4 || got.Assignment == nil ||
+		got.Assignment.Status != Pending || got.Assignment.JobID != "j" || got.Assignment.Version != 1 || !got.UpdatedAt.Equal(now) {
+		t.Errorf("Assigned = %+v (%+v)", got, got.Assignment)
+	}
+}
