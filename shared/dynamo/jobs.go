@@ -189,7 +189,8 @@ type step struct {
 }
 
 // apply performs job transition t for req: it reads the job and its assignments (one
-// strongly consistent Query), lets the domain decide (t.Rule), and writes in one
+// strongly consistent Query), lets the domain decide (t.Check: who, the job's status, the
+// assignment's), and writes in one
 // transaction what plan makes of the job read, each item guarded by the version it read,
 // with the request's record, guarded by there being none. A request applies at most once
 // within RequestWindow: a retry of one that has applied gets replay true and the job as it
@@ -205,7 +206,10 @@ func (s *Jobs) apply(ctx context.Context, t job.Transition, req job.Request, pla
 			return j, ok, err
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
-		if err := t.Rule.Check(j.Status); err != nil {
+		if err := t.Check(j, req.Actor); err != nil {
+			if errors.Is(err, lifecycle.ErrForbidden) {
+				return job.Job{}, false, err
+			}
 			// A retry of a request that applied, to a job that has moved on since.
 			if req.Idempotency.Client {
 				if ok, lerr := lookUpRequest(ctx, s.db, s.table, jobPK(req.ID), req.Idempotency, now); lerr != nil || ok {

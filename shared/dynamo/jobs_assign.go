@@ -107,12 +107,55 @@ func (s *Jobs) releaseSlots(a job.Assignment) []types.TransactWriteItem {
 	return out
 }
 
-// Apply performs job transition t for req: Cancel or Assign.
+// Apply performs job transition t for req: Cancel, Assign, or a technician's transition
+// (Step).
 func (s *Jobs) Apply(ctx context.Context, t job.Transition, req job.Request) (job.Job, bool, error) {
-	if t.Action == job.Assign.Action {
+	switch t.Action {
+	case job.Cancel.Action:
+		return s.Cancel(ctx, req)
+	case job.Assign.Action:
 		return s.Assign(ctx, req)
 	}
-	return s.Cancel(ctx, req)
+	return s.Step(ctx, t, req)
+}
+
+// Step performs a technician's transition t (Confirm, Start, Complete): the job's update,
+// guarded by its version and t's source states, recording the assignment it concerns (for
+// its event), and, when t moves the assignment (Confirm), the assignment's, guarded by its
+// version and t's assignment states; with the request's record (apply).
+func (s *Jobs) Step(ctx context.Context, t job.Transition, req job.Request) (job.Job, bool, error) {
+	return s.apply(ctx, t, req, func(j job.Job, now time.Time) step {
+		nowS := lifecycle.FormatTime(now)
+		after := j.Stepped(t, now)
+		e := newExpr()
+		transitionWrite{to: string(t.To), now: nowS, action: t.Action, actor: req.Actor, corr: req.CorrelationID, stampedAt: t.StampedAt}.apply(e)
+		if a := j.CurrentAssignment(); a != nil {
+			e.set("booked", bookedAV(*a))
+		}
+		cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(t.From)))
+		items := []types.TransactWriteItem{{Update: guardedUpdate(s.table, jobKey(j.ID), (*compiled)(nil).render(e, cond))}}
+		if a, moved := j.CurrentAssignment(), after.Assignment; a != nil && moved != nil && moved.Status != a.Status {
+			ae := newExpr()
+			ae.set(attr.Status, sAV(string(moved.Status)))
+			ae.increment(attr.Version)
+			ae.set(attr.UpdatedAt, sAV(nowS))
+			ae.set(t.StampedAt, sAV(nowS))
+			acond := ae.and(ae.equals(attr.Version, iAV(a.Version)), ae.in(attr.Status, strs(t.AssignmentFrom)))
+			items = append(items, types.TransactWriteItem{Update: guardedUpdate(s.table, assignmentKey(j.ID, a.ID), (*compiled)(nil).render(ae, acond))})
+		}
+		return step{items: items, after: after}
+	})
+}
+
+// bookedAV is an assignment as a job records the one its last assignment write concerned
+// (booked): its events read the technician and the window from it.
+func bookedAV(a job.Assignment) types.AttributeValue {
+	booked := itemWriter{}
+	booked[attr.ID] = sAV(a.ID)
+	booked.str(attr.TechnicianID, a.TechnicianID)
+	booked.time(attr.ScheduledStart, a.ScheduledStart)
+	booked.time(attr.ScheduledEnd, a.ScheduledEnd)
+	return &types.AttributeValueMemberM{Value: booked}
 }
 
 // Assign books req.Booking for the job req.ID: one read, then one transaction that sets the
@@ -146,12 +189,7 @@ func (s *Jobs) assignItems(j, after job.Job, req job.Request, now time.Time) ([]
 	e := newExpr()
 	transitionWrite{to: string(job.Assign.To), now: nowS, action: job.Assign.Action, actor: req.Actor, corr: req.CorrelationID, stampedAt: "assignedAt"}.apply(e)
 	e.set("assignmentId", sAV(a.ID))
-	booked := itemWriter{}
-	booked[attr.ID] = sAV(a.ID)
-	booked.str(attr.TechnicianID, a.TechnicianID)
-	booked.time(attr.ScheduledStart, a.ScheduledStart)
-	booked.time(attr.ScheduledEnd, a.ScheduledEnd)
-	e.set("booked", &types.AttributeValueMemberM{Value: booked})
+	e.set("booked", bookedAV(a))
 	if old != nil {
 		e.set("unassignedTechnicianId", sAV(old.TechnicianID))
 	} else {

@@ -36,6 +36,9 @@ const (
 	TypeInterviewProgressRecorded = "InterviewProgressRecorded"
 	TypeJobCreated                = "JobCreated"
 	TypeJobAssigned               = "JobAssigned"
+	TypeAssignmentConfirmed       = "AssignmentConfirmed"
+	TypeJobStarted                = "JobStarted"
+	TypeJobCompleted              = "JobCompleted"
 	TypeJobCancelled              = "JobCancelled"
 )
 
@@ -49,6 +52,9 @@ var Types = map[string]string{
 	TypeInterviewProgressRecorded: SourceInterviews,
 	TypeJobCreated:                SourceJobs,
 	TypeJobAssigned:               SourceJobs,
+	TypeAssignmentConfirmed:       SourceJobs,
+	TypeJobStarted:                SourceJobs,
+	TypeJobCompleted:              SourceJobs,
 	TypeJobCancelled:              SourceJobs,
 }
 
@@ -108,11 +114,13 @@ type Interview struct {
 	MessageID string `json:"messageId,omitempty"`
 }
 
-// Job is the detail of JobCreated, JobAssigned and JobCancelled.
+// Job is the detail of the job events (JobCreated, JobAssigned, AssignmentConfirmed,
+// JobStarted, JobCompleted, JobCancelled).
 type Job struct {
 	Transition
 	JobID string `json:"jobId"`
-	// Booked is the assignment a JobAssigned made: the technician and the window.
+	// Booked is the assignment a JobAssigned made, or the one AssignmentConfirmed,
+	// JobStarted and JobCompleted concern: the technician and the window.
 	Booked *Booking `json:"booked,omitempty"`
 	// UnassignedTechnicianID names the technician a reassignment took the job from.
 	UnassignedTechnicianID string `json:"unassignedTechnicianId,omitempty"`
@@ -176,7 +184,7 @@ func Decode(detailType string, detail []byte) (any, error) {
 	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewCompleted, TypeInterviewPaused, TypeInterviewResumed,
 		TypeInterviewProgressRecorded:
 		out = &Interview{}
-	case TypeJobCreated, TypeJobAssigned, TypeJobCancelled:
+	case TypeJobCreated, TypeJobAssigned, TypeAssignmentConfirmed, TypeJobStarted, TypeJobCompleted, TypeJobCancelled:
 		out = &Job{}
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, detailType)

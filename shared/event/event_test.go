@@ -617,6 +617,9 @@ func TestTypesSources(t *testing.T) {
 		TypeInterviewProgressRecorded: SourceInterviews,
 		TypeJobCreated:                SourceJobs,
 		TypeJobAssigned:               SourceJobs,
+		TypeAssignmentConfirmed:       SourceJobs,
+		TypeJobStarted:                SourceJobs,
+		TypeJobCompleted:              SourceJobs,
 		TypeJobCancelled:              SourceJobs,
 	}
 	if len(Types) != len(want) {

@@ -237,15 +237,17 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		}
 		e.DetailType = tr.Event
 		j := event.Job{Transition: t, JobID: id}
-		if e.DetailType == event.TypeJobAssigned {
-			// The assignment the write made, and the technician a reassignment took the job
-			// from (the job records both: jobs_assign.go).
+		if e.DetailType != event.TypeJobCancelled {
+			// The assignment the write made or concerns, and the technician a reassignment
+			// took the job from (the job records both: jobs_assign.go).
 			if b := nw.sub("booked"); b != nil {
 				j.Booked = &event.Booking{ID: b.str(attr.ID), TechnicianID: b.str(attr.TechnicianID),
 					ScheduledStart: b.time(attr.ScheduledStart), ScheduledEnd: b.time(attr.ScheduledEnd)}
 				nw.err = firstErr(nw.err, b.err)
 			}
-			j.UnassignedTechnicianID = nw.str("unassignedTechnicianId")
+			if e.DetailType == event.TypeJobAssigned {
+				j.UnassignedTechnicianID = nw.str("unassignedTechnicianId")
+			}
 			t.Reason = ""
 			j.Transition = t
 			detail = j

@@ -111,6 +111,24 @@ var sampleEventErrors = map[string]string{
 	"assign-job/403-technician.json":           "Forbidden",
 	"assign-job/404-not-found.json":            "Job not found",
 
+	"confirm-job/200-confirmed.json":          "",
+	"confirm-job/400-already-confirmed.json":  "The assignment is already confirmed",
+	"confirm-job/401-no-claims.json":          "Unauthorized",
+	"confirm-job/403-another-technician.json": "Forbidden",
+	"confirm-job/404-not-found.json":          "Job not found",
+
+	"start-job/200-started.json":       "",
+	"start-job/400-not-confirmed.json": "Confirm the assignment before starting the job",
+	"start-job/401-no-claims.json":     "Unauthorized",
+	"start-job/403-dispatcher.json":    "Forbidden",
+	"start-job/404-not-found.json":     "Job not found",
+
+	"complete-job/200-completed.json":          "",
+	"complete-job/400-not-started.json":        "The job has not started",
+	"complete-job/401-no-claims.json":          "Unauthorized",
+	"complete-job/403-another-technician.json": "Forbidden",
+	"complete-job/404-not-found.json":          "Job not found",
+
 	"get-job/200-found.json":      "",
 	"get-job/404-not-found.json":  "Job not found",
 	"get-job/403-technician.json": "Forbidden",

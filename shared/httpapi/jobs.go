@@ -37,12 +37,20 @@ func jobCaller(r *http.Request) (lifecycle.Actor, string, error) {
 	return actor, id, err
 }
 
-// handleJobTransition serves one job transition: the caller (a role of the row's, before
-// anything is read), the id, the body the row takes (a cancel's reason, an assignment's
+// handleJobTransition serves one job transition: the caller (a role of the row's, or a
+// technician for a technician's transition, before anything is read), the id, the body the row takes (a cancel's reason, an assignment's
 // booking), one guarded write, and the job it left.
 func handleJobTransition(store JobTransitioner, t job.Transition) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		actor, id, err := jobCaller(r)
+		actor, err := actorFrom(r)
+		if err != nil {
+			return err
+		}
+		// Who may ask, before anything is read (the store checks which technician).
+		if !t.MayAsk(actor) {
+			return lifecycle.ErrForbidden
+		}
+		id, err := parseID("id", r.PathValue("id"))
 		if err != nil {
 			return err
 		}
@@ -57,12 +65,16 @@ func handleJobTransition(store JobTransitioner, t job.Transition) handlerFunc {
 			}
 			req.Booking = b.booking()
 			fingerprint = req.Booking.TechnicianID + "\x00" + lifecycle.FormatTime(req.Booking.Window.Start) + "\x00" + lifecycle.FormatTime(req.Booking.Window.End)
-		default:
+		case job.Cancel.Action:
 			var b reasonBody
 			if err := decode(r, &b); err != nil {
 				return err
 			}
 			req.Reason, fingerprint = b.reason(), b.reason()
+		default: // a technician's transition takes no body
+			if err := decode(r, &emptyBody{}); err != nil {
+				return err
+			}
 		}
 		if req.Idempotency, err = idempotency(r, t.Function, actor, id, fingerprint); err != nil {
 			return err

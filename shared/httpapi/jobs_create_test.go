@@ -101,7 +101,8 @@ func TestCreateJobRefusals(t *testing.T) {
 }
 
 // TestTheAssignedTechnicianReadsTheirJob (issue 25, part 6): the technician the current
-// assignment names reads the job, and may do nothing to it yet; another technician may not,
+// assignment names reads the job, and may start it (the assignment is confirmed); another
+// technician may not,
 // nor may the named technician once that assignment is cancelled; a caller with no job
 // role is refused before anything is read.
 func TestTheAssignedTechnicianReadsTheirJob(t *testing.T) {
@@ -119,7 +120,7 @@ func TestTheAssignedTechnicianReadsTheirJob(t *testing.T) {
 		resp := invoke(t, h, request{method: http.MethodGet, path: "/jobs/" + jobID, routeKey: "GET /jobs/{id}", id: jobID, sub: sub, roles: roles}.event())
 		return resp.StatusCode, decodeBody(t, resp)
 	}
-	if status, body := get(id, "tom", "[Technician]"); status != http.StatusOK || body["id"] != id || len(actionsOf(t, body["allowedActions"])) != 0 {
+	if status, body := get(id, "tom", "[Technician]"); status != http.StatusOK || body["id"] != id || strings.Join(actionsOf(t, body["allowedActions"]), ",") != "start" {
 		t.Errorf("tom reads his job: %d %v", status, body)
 	}
 	if status, _ := get(id, "tess", "[Technician]"); status != http.StatusForbidden {

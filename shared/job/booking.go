@@ -102,3 +102,84 @@ func (j Job) Assigned(a Assignment, at time.Time, by string) Job {
 	out.Assignment = &a
 	return out
 }
+
+// The technician's transitions: each by the technician the current assignment names (and
+// Complete by a dispatcher or an admin too).
+var (
+	// Confirm: the technician accepts the booking; the job stays Assigned.
+	Confirm = Transition{
+		Rule:           lifecycle.Rule[Status]{Action: "confirm", From: []Status{Assigned}, To: Assigned},
+		Technician:     true,
+		AssignmentFrom: []AssignmentStatus{Pending},
+		AssignmentTo:   Confirmed,
+		StampedAt:      "confirmedAt",
+		Event:          event.TypeAssignmentConfirmed,
+		Endpoint:       lifecycle.Endpoint{Function: "confirm-job", Paths: []string{"/jobs/{id}/confirm"}},
+		Refusals: lifecycle.Refusals{
+			NotFound: "Job not found",
+			ByStatus: map[string]string{
+				string(Confirmed):  "The assignment is already confirmed",
+				string(Unassigned): "The job has no assignment to confirm",
+				string(InProgress): "The job is already in progress",
+				string(Completed):  "The job is completed",
+				string(Cancelled):  "The job is cancelled",
+			},
+			Default: "The assignment cannot be confirmed",
+		},
+	}
+	// Start: the technician starts work on a confirmed assignment.
+	Start = Transition{
+		Rule:           lifecycle.Rule[Status]{Action: "start", From: []Status{Assigned}, To: InProgress},
+		Technician:     true,
+		AssignmentFrom: []AssignmentStatus{Confirmed},
+		StampedAt:      "startedAt",
+		Event:          event.TypeJobStarted,
+		Endpoint:       lifecycle.Endpoint{Function: "start-job", Paths: []string{"/jobs/{id}/start"}},
+		Refusals: lifecycle.Refusals{
+			NotFound: "Job not found",
+			ByStatus: map[string]string{
+				string(Pending):    "Confirm the assignment before starting the job",
+				string(Unassigned): "The job has no assignment to start",
+				string(InProgress): "The job is already in progress",
+				string(Completed):  "The job is completed",
+				string(Cancelled):  "The job is cancelled",
+			},
+			Default: "The job cannot be started",
+		},
+	}
+	// Complete: the work is done; by the technician, or a dispatcher or an admin.
+	Complete = Transition{
+		Rule:       lifecycle.Rule[Status]{Action: "complete", From: []Status{InProgress}, To: Completed},
+		Roles:      []string{RoleDispatcher, RoleAdmin},
+		Technician: true,
+		StampedAt:  "completedAt",
+		Event:      event.TypeJobCompleted,
+		Endpoint:   lifecycle.Endpoint{Function: "complete-job", Paths: []string{"/jobs/{id}/complete"}},
+		Refusals: lifecycle.Refusals{
+			NotFound: "Job not found",
+			ByStatus: map[string]string{
+				string(Unassigned): "The job has not started",
+				string(Assigned):   "The job has not started",
+				string(Completed):  "The job is already completed",
+				string(Cancelled):  "The job is cancelled",
+			},
+			Default: "The job cannot be completed",
+		},
+	}
+)
+
+// Stepped returns j as technician transition t (Confirm, Start, Complete), made at at,
+// leaves it: its status, one version later, and its current assignment in the status t
+// gives it (one version later) when t changes it. The store writes exactly this.
+func (j Job) Stepped(t Transition, at time.Time) Job {
+	out := j
+	out.PreviousStatus, out.Status = j.Status, t.To
+	out.Version++
+	out.UpdatedAt = at
+	if a := j.CurrentAssignment(); a != nil && t.AssignmentTo != "" && a.Status != t.AssignmentTo {
+		moved := *a
+		moved.Status, moved.Version, moved.UpdatedAt = t.AssignmentTo, a.Version+1, at
+		out.Assignment = &moved
+	}
+	return out
+}

@@ -1,9 +1,12 @@
 package job
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
 func TestBookingCheckAndSlots(t *testing.T) {
@@ -59,5 +62,58 @@ func TestAssigned(t *testing.T) {
 	if got.Status != Assigned || got.PreviousStatus != Unassigned || got.Version != 4 || got.Assignment == nil ||
 		got.Assignment.Status != Pending || got.Assignment.JobID != "j" || got.Assignment.Version != 1 || !got.UpdatedAt.Equal(now) {
 		t.Errorf("Assigned = %+v (%+v)", got, got.Assignment)
+	}
+}
+
+// TestTechnicianSteps: confirm, start and complete are each taken by the technician the
+// current assignment names (complete by a dispatcher or an admin too), in order: start
+// needs a confirmed assignment, and a refusal names the status that refuses it.
+func TestTechnicianSteps(t *testing.T) {
+	tom := lifecycle.Actor{Sub: "tom", Roles: []string{RoleTechnician}}
+	tess := lifecycle.Actor{Sub: "tess", Roles: []string{RoleTechnician}}
+	dana := lifecycle.Actor{Sub: "dana", Roles: []string{RoleDispatcher}}
+	booked := func(st Status, as AssignmentStatus) Job {
+		return Job{ID: "j", Status: st, Version: 2, Assignment: &Assignment{ID: "a", TechnicianID: "tom", Status: as, Version: 1}}
+	}
+	current := func(err error) string {
+		var ite *lifecycle.InvalidTransitionError
+		if errors.As(err, &ite) {
+			return ite.Current
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		name    string
+		tr      Transition
+		j       Job
+		actor   lifecycle.Actor
+		err     error
+		current string
+	}{
+		{"tom confirms", Confirm, booked(Assigned, Pending), tom, nil, ""},
+		{"tess may not confirm", Confirm, booked(Assigned, Pending), tess, lifecycle.ErrForbidden, ""},
+		{"a dispatcher may not confirm", Confirm, booked(Assigned, Pending), dana, lifecycle.ErrForbidden, ""},
+		{"confirmed already", Confirm, booked(Assigned, Confirmed), tom, nil, "Confirmed"},
+		{"start before confirming", Start, booked(Assigned, Pending), tom, nil, "Pending"},
+		{"tom starts", Start, booked(Assigned, Confirmed), tom, nil, ""},
+		{"tom completes", Complete, booked(InProgress, Confirmed), tom, nil, ""},
+		{"a dispatcher completes", Complete, booked(InProgress, Confirmed), dana, nil, ""},
+		{"complete before starting", Complete, booked(Assigned, Confirmed), tom, nil, "Assigned"},
+		{"no assignment, no technician", Confirm, Job{ID: "j", Status: Unassigned}, tom, lifecycle.ErrForbidden, ""},
+	} {
+		err := c.tr.Check(c.j, c.actor)
+		if c.err != nil && !errors.Is(err, c.err) || c.err == nil && current(err) != c.current || c.current == "" && c.err == nil && err != nil {
+			t.Errorf("%s: %v, want %v / current %q", c.name, err, c.err, c.current)
+		}
+	}
+	now := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
+	if got := booked(Assigned, Pending).Stepped(Confirm, now); got.Status != Assigned || got.Version != 3 || got.Assignment.Status != Confirmed || got.Assignment.Version != 2 {
+		t.Errorf("confirmed: %+v %+v", got, got.Assignment)
+	}
+	if got := booked(Assigned, Confirmed).Stepped(Start, now); got.Status != InProgress || got.PreviousStatus != Assigned || got.Assignment.Version != 1 {
+		t.Errorf("started: %+v %+v", got, got.Assignment)
+	}
+	if got := AllowedActions(booked(Assigned, Pending), tom); len(got) != 1 || got[0] != "confirm" {
+		t.Errorf("tom may %v on a pending booking, want [confirm]", got)
 	}
 }

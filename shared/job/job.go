@@ -3,6 +3,7 @@
 package job
 
 import (
+	"slices"
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
@@ -90,6 +91,15 @@ type Transition struct {
 	Assignment lifecycle.Rule[AssignmentStatus]
 	// Roles may take it (any one of them).
 	Roles []string
+	// Technician: the technician the job's current assignment names may take it too.
+	Technician bool
+	// AssignmentFrom, when set, are the statuses the current assignment must be in (a
+	// technician confirms a Pending one, starts on a Confirmed one); AssignmentTo, when set,
+	// is the status the transition gives it.
+	AssignmentFrom []AssignmentStatus
+	AssignmentTo   AssignmentStatus
+	// StampedAt names the job's timestamp the transition sets ("startedAt").
+	StampedAt string
 	// Event is the detail-type that announces it (shared/event), derived by the stream's
 	// publisher from the action the write records.
 	Event string
@@ -117,7 +127,7 @@ var (
 )
 
 // Transitions lists every job transition.
-var Transitions = []Transition{Cancel, Assign}
+var Transitions = []Transition{Cancel, Assign, Confirm, Start, Complete}
 
 // TransitionFor returns the transition of Transitions whose action is action.
 func TransitionFor(action string) (Transition, bool) {
@@ -142,10 +152,39 @@ func Authorize(actor lifecycle.Actor) error {
 // actor holds none of its roles, an *lifecycle.InvalidTransitionError when the job's status
 // forbids it, nil when it is legal.
 func (t Transition) Check(j Job, actor lifecycle.Actor) error {
-	if !actor.HasAnyRole(t.Roles...) {
+	if !t.MayTake(j, actor) {
 		return lifecycle.ErrForbidden
 	}
-	return t.Rule.Check(j.Status)
+	if err := t.Rule.Check(j.Status); err != nil {
+		return err
+	}
+	if len(t.AssignmentFrom) > 0 {
+		a := j.CurrentAssignment()
+		if a == nil {
+			return &lifecycle.InvalidTransitionError{Action: t.Action, Current: string(j.Status)}
+		}
+		if !slices.Contains(t.AssignmentFrom, a.Status) {
+			// The assignment's status is what refuses it: the refusal says that one.
+			return &lifecycle.InvalidTransitionError{Action: t.Action, Current: string(a.Status)}
+		}
+	}
+	return nil
+}
+
+// MayTake reports whether actor is one t names for j: a holder of one of its roles, or,
+// for a technician's transition, the technician j's current assignment names.
+func (t Transition) MayTake(j Job, actor lifecycle.Actor) bool {
+	if actor.HasAnyRole(t.Roles...) {
+		return true
+	}
+	a := j.CurrentAssignment()
+	return t.Technician && a != nil && actor.Sub != "" && a.TechnicianID == actor.Sub && actor.HasAnyRole(RoleTechnician)
+}
+
+// MayAsk reports whether actor may ask for t before the job is read: a holder of one of its
+// roles, or, for a technician's transition, any technician (the read says which).
+func (t Transition) MayAsk(actor lifecycle.Actor) bool {
+	return actor.HasAnyRole(t.Roles...) || (t.Technician && actor.HasAnyRole(RoleTechnician))
 }
 
 // AllowedActions are the actions of Transitions that actor may take on j now, in the
@@ -153,7 +192,7 @@ func (t Transition) Check(j Job, actor lifecycle.Actor) error {
 func AllowedActions(j Job, actor lifecycle.Actor) []string {
 	out := []string{}
 	for _, t := range Transitions {
-		if Authorize(actor) == nil && t.Check(j, actor) == nil {
+		if t.Check(j, actor) == nil {
 			out = append(out, t.Action)
 		}
 	}

@@ -340,8 +340,9 @@ func TestJobCancelledIdempotentOnReceiver(t *testing.T) {
 	}
 }
 
-// TestAllowedActions: a dispatcher or an admin may cancel a job that is not final, and
-// assign one that is Unassigned or Assigned; a technician may do nothing to it.
+// TestAllowedActions: a dispatcher or an admin may cancel a job that is not final, assign
+// one that is Unassigned or Assigned, and complete one in progress; a technician no
+// assignment names may do nothing to it.
 func TestAllowedActions(t *testing.T) {
 	dana, tom := lifecycle.Actor{Sub: "dana", Roles: []string{RoleDispatcher}}, lifecycle.Actor{Sub: "tom", Roles: []string{"Technician"}}
 	for _, st := range Statuses {
@@ -351,6 +352,9 @@ func TestAllowedActions(t *testing.T) {
 		}
 		if Assign.Allows(st) {
 			want = append(want, "assign")
+		}
+		if Complete.Allows(st) {
+			want = append(want, "complete")
 		}
 		if got := AllowedActions(Job{Status: st}, dana); !slices.Equal(got, want) {
 			t.Errorf("%s: a dispatcher may %v, want %v", st, got, want)

@@ -73,6 +73,9 @@ var MessageFields = map[string][]string{
 	event.TypeJobCreated: {"eventId", "occurredAt", "actor.sub", "version", "status", "jobId", "title", "customerId"},
 	event.TypeJobAssigned: slices.Concat(transitionFields, []string{"jobId", "booked.id", "booked.technicianId", "booked.scheduledStart",
 		"booked.scheduledEnd", "unassignedTechnicianId"}),
+	event.TypeAssignmentConfirmed: jobStepFields,
+	event.TypeJobStarted:          jobStepFields,
+	event.TypeJobCompleted:        jobStepFields,
 	event.TypeJobCancelled: slices.Concat(transitionFields, []string{"reason", "jobId",
 		"assignment.id", "assignment.technicianId", "assignment.scheduledStart", "assignment.scheduledEnd", "assignment.previousStatus"}),
 }
@@ -82,6 +85,8 @@ var (
 	// whom, from which status to which.
 	transitionFields = []string{"eventId", "occurredAt", "actor.sub", "version", "previousStatus", "status"}
 	interviewFields  = slices.Concat(transitionFields, []string{"sessionId", "ownerId"})
+	// jobStepFields are a technician's transition's: the job and the assignment it concerns.
+	jobStepFields = slices.Concat(transitionFields, []string{"jobId", "booked.id", "booked.technicianId", "booked.scheduledStart", "booked.scheduledEnd"})
 )
 
 // jobReader stands for any recipient of a job's events: a caller who may read jobs.

@@ -48,6 +48,8 @@ var identities = []struct {
 	{"dana", []string{"Dispatcher"}, nil},
 	{"adam", []string{"Admin"}, nil},
 	{"bob", nil, nil},
+	// The technician demo data books on job 3 (tools/local/demodata): the technician's steps.
+	{"tech-12", []string{"Technician"}, nil},
 }
 
 func TestSchemathesis(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -579,4 +580,95 @@ func TestCalendarIntegrity(t *testing.T) {
 	if assigned != 5 { // the winner, free, the reassignment, busy, other
 		t.Errorf("%d JobAssigned events, want 5", assigned)
 	}
+}
+
+// TestTheJobLifecycleThroughTheAPI (issue 25, "done when", all but the screens): from an
+// empty partition, through the API alone on moto: a dispatcher creates a job and books tom
+// for 09:00-11:00; a second booking of tom for 10:00-12:00 is refused with 409; tom may not
+// start before he confirms, another technician may not act on it, and a dispatcher may not
+// act as tom; tom confirms, starts and completes; a second job is cancelled; every step is
+// one event, in order.
+func TestTheJobLifecycleThroughTheAPI(t *testing.T) {
+	s := newStack(t)
+	p := newPipeline(t, s)
+	p.drain(t)
+	_ = p.received(t, "AuditQueue")
+	dana, tom, tess := s.token(t, "dana", "Dispatcher"), s.token(t, "tom", "Technician"), s.token(t, "tess", "Technician")
+	create := func(title string) string {
+		r := s.do(t, "POST", "/jobs", dana, fmt.Sprintf(`{"title":%q,"customerId":"cust-1","address":"1 Low Road"}`, title))
+		if r.status != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", title, r.status, r.raw)
+		}
+		return r.body["id"].(string)
+	}
+	first, second := create("Boiler service"), create("Radiator repair")
+	if r := s.do(t, "POST", "/jobs/"+first+"/assign", dana, `{"technicianId":"tom","scheduledStart":"2026-12-10T09:00:00Z","scheduledEnd":"2026-12-10T11:00:00Z"}`); r.status != http.StatusOK {
+		t.Fatalf("book tom 09:00-11:00: %d %s", r.status, r.raw)
+	}
+	if r := s.do(t, "POST", "/jobs/"+second+"/assign", dana, `{"technicianId":"tom","scheduledStart":"2026-12-10T10:00:00Z","scheduledEnd":"2026-12-10T12:00:00Z"}`); r.status != http.StatusConflict ||
+		r.body["conflictingJobId"] != first {
+		t.Errorf("book tom 10:00-12:00 too: %d %s", r.status, r.raw)
+	}
+	step := func(who, action string, token string, status int) response {
+		t.Helper()
+		r := s.do(t, "POST", "/jobs/"+first+"/"+action, token, "")
+		if r.status != status {
+			t.Fatalf("%s %ss: %d %s, want %d", who, action, r.status, r.raw, status)
+		}
+		return r
+	}
+	if r := step("tom", "start", tom, http.StatusBadRequest); r.body["currentStatus"] != "Pending" {
+		t.Errorf("starting before confirming: %s", r.raw)
+	}
+	step("tess", "confirm", tess, http.StatusForbidden)
+	step("dana", "confirm", dana, http.StatusForbidden)
+	if r := s.do(t, "GET", "/jobs/"+first, tom, ""); r.status != http.StatusOK || strings.Join(actions(r.body), ",") != "confirm" {
+		t.Errorf("tom reads his job: %d %s", r.status, r.raw)
+	}
+	if r := step("tom", "confirm", tom, http.StatusOK); r.body["status"] != "Assigned" || r.body["assignment"].(map[string]any)["status"] != "Confirmed" {
+		t.Errorf("confirm: %s", r.raw)
+	}
+	if r := step("tom", "start", tom, http.StatusOK); r.body["status"] != "InProgress" {
+		t.Errorf("start: %s", r.raw)
+	}
+	if r := step("tom", "complete", tom, http.StatusOK); r.body["status"] != "Completed" || len(actions(r.body)) != 0 {
+		t.Errorf("complete: %s", r.raw)
+	}
+	step("tom", "complete", tom, http.StatusBadRequest)
+	if r := s.do(t, "POST", "/jobs/"+second+"/cancel", dana, `{"reason":"Customer away"}`); r.status != http.StatusOK {
+		t.Errorf("cancel the second job: %d %s", r.status, r.raw)
+	}
+
+	p.drain(t)
+	var got []string
+	for _, e := range p.received(t, "AuditQueue") {
+		var d event.Job
+		if err := json.Unmarshal(e.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.JobID == first {
+			got = append(got, fmt.Sprintf("%s@%d", e.DetailType, d.Version))
+			if e.DetailType != event.TypeJobCreated && (d.Booked == nil || d.Booked.TechnicianID != "tom") {
+				t.Errorf("%s does not name tom's booking: %s", e.DetailType, e.Detail)
+			}
+		}
+	}
+	slices.SortFunc(got, func(a, b string) int {
+		va, _ := strconv.Atoi(a[strings.Index(a, "@")+1:])
+		vb, _ := strconv.Atoi(b[strings.Index(b, "@")+1:])
+		return va - vb
+	})
+	want := []string{"JobCreated@1", "JobAssigned@2", "AssignmentConfirmed@3", "JobStarted@4", "JobCompleted@5"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the first job's events %v, want %v", got, want)
+	}
+}
+
+func actions(body map[string]any) []string {
+	var out []string
+	list, _ := body["allowedActions"].([]any)
+	for _, a := range list {
+		out = append(out, fmt.Sprint(a))
+	}
+	return out
 }

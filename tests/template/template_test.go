@@ -18,6 +18,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
@@ -256,6 +257,9 @@ var grants = map[string]map[string][]string{
 	httpapi.FnCreateJob:      {"dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:Query": {"!GetAtt Table.Arn"}},
 	httpapi.FnCancelJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
 		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}, "dynamodb:DeleteItem": {"!GetAtt Table.Arn"}},
+	job.Confirm.Function:  jobStepGrants,
+	job.Start.Function:    jobStepGrants,
+	job.Complete.Function: jobStepGrants,
 	httpapi.FnAssignJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
 		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}, "dynamodb:DeleteItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}},
@@ -309,6 +313,11 @@ var unscoped = map[string]string{
 	"dynamodb:ListStreams":     "Lambda's stream poller lists the table's streams; ListStreams is an account-level action with no resource type",
 }
 
+// jobStepGrants are a technician's transition's: read the job with its assignments, then
+// one transaction (the job's update, the assignment's, the request's record).
+var jobStepGrants = map[string][]string{"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"},
+	"dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"}}
+
 // leadingKeys is the partition-key prefix each item-level action of a function is
 // confined to with a dynamodb:LeadingKeys condition ("*": every action of the function).
 var leadingKeys = map[string]map[string]string{
@@ -321,6 +330,9 @@ var leadingKeys = map[string]map[string]string{
 	httpapi.FnGetInterview:      {"*": "INTERVIEW#*"},
 	httpapi.FnCancelJob:         {"*": "JOB#*,TECH#*"},
 	httpapi.FnAssignJob:         {"*": "JOB#*,TECH#*"},
+	job.Confirm.Function:        {"*": "JOB#*"},
+	job.Start.Function:          {"*": "JOB#*"},
+	job.Complete.Function:       {"*": "JOB#*"},
 	httpapi.FnCreateJob:         {"*": "JOB#*"},
 	httpapi.FnGetJob:            {"*": "JOB#*"},
 	// live-ticket puts the ticket and counts the caller's tickets of the minute.

@@ -272,6 +272,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The booked technician confirms the assignment
+         * @description Only the technician the current assignment names. The assignment goes `Pending` → `Confirmed`; the job stays `Assigned`. Emits `AssignmentConfirmed`. A refusal's `currentStatus` is the job's status, or the assignment's when that
+         *     is what refuses it (`Pending`, `Confirmed`).
+         */
+        post: operations["confirmJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The booked technician starts the job
+         * @description Only the technician the current assignment names, once they have confirmed it: `Assigned` → `InProgress`. Emits `JobStarted`. A refusal's `currentStatus` is the job's status, or the assignment's when that
+         *     is what refuses it (`Pending`, `Confirmed`).
+         */
+        post: operations["startJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a job in progress
+         * @description The technician the current assignment names, or a dispatcher or an admin: `InProgress` → `Completed`. Emits `JobCompleted`. A refusal's `currentStatus` is the job's status, or the assignment's when that
+         *     is what refuses it (`Pending`, `Confirmed`).
+         */
+        post: operations["completeJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jobs/{id}": {
         parameters: {
             query?: never;
@@ -282,8 +345,9 @@ export interface paths {
         /**
          * Read a job with its current assignment
          * @description Dispatchers and admins; and a technician (role `Technician`) the job's current
-         *     assignment names, whose `allowedActions` are empty. Other callers get 403 before
-         *     anything is read; a technician not booked on the job gets 403 after it.
+         *     assignment names, whose `allowedActions` are their own transitions (confirm, start,
+         *     complete). Other callers get 403 before anything is read; a technician not booked on
+         *     the job gets 403 after it.
          */
         get: operations["getJob"];
         put?: never;
@@ -523,7 +587,7 @@ export interface components {
         JobStatus: "Unassigned" | "Assigned" | "InProgress" | "Completed" | "Cancelled";
         Job: {
             /** @description What the caller may do to the job now (`job.AllowedActions`); empty when nothing is allowed. */
-            allowedActions: ("cancel" | "assign")[];
+            allowedActions: ("cancel" | "assign" | "confirm" | "start" | "complete")[];
             /** Format: uuid */
             id: string;
             title: string;
@@ -610,7 +674,7 @@ export interface components {
          */
         LiveMessage: {
             /** @enum {string} */
-            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobAssigned" | "JobCancelled";
+            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobAssigned" | "AssignmentConfirmed" | "JobStarted" | "JobCompleted" | "JobCancelled";
             /** @description What the message's recipients may do to the entity now (the same for every recipient), so a screen updates its buttons without a request. */
             allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
             /** Format: uuid */
@@ -1864,6 +1928,234 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirmJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The entity id, a UUID (any case; stored lower-case). */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: components["requestBodies"]["Empty"];
+        responses: {
+            /** @description Done; the job with its current assignment */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request, or the job's (or its assignment's) status forbids it */
+            400: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The job does not exist */
+            404: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Job not found",
+                     *       "code": "NOT_FOUND",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOrGateway"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The entity id, a UUID (any case; stored lower-case). */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: components["requestBodies"]["Empty"];
+        responses: {
+            /** @description Done; the job with its current assignment */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request, or the job's (or its assignment's) status forbids it */
+            400: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The job does not exist */
+            404: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Job not found",
+                     *       "code": "NOT_FOUND",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOrGateway"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    completeJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The entity id, a UUID (any case; stored lower-case). */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: components["requestBodies"]["Empty"];
+        responses: {
+            /** @description Done; the job with its current assignment */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request, or the job's (or its assignment's) status forbids it */
+            400: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The job does not exist */
+            404: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Job not found",
+                     *       "code": "NOT_FOUND",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOrGateway"];
+                };
+            };
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
