@@ -115,6 +115,8 @@ func (s *Jobs) Apply(ctx context.Context, t job.Transition, req job.Request) (jo
 		return s.Cancel(ctx, req)
 	case job.Assign.Action:
 		return s.Assign(ctx, req)
+	case job.Reschedule.Action:
+		return s.Reschedule(ctx, req)
 	}
 	return s.Step(ctx, t, req)
 }
@@ -250,4 +252,66 @@ func bookingConflict(e *types.TransactionCanceledException, slots map[int]slotRe
 		}
 	}
 	return nil
+}
+
+// Reschedule moves the job's current assignment to req.Booking's window, in one
+// transaction (apply): the job's update (recording the window it moved from, for its
+// event), the assignment's (the window, back to Pending), and the calendar: the quarter-hours
+// both windows cover stay the assignment's, the new ones are booked (a *job.BookingConflictError
+// when another job holds one), the old ones released.
+func (s *Jobs) Reschedule(ctx context.Context, req job.Request) (job.Job, bool, error) {
+	if req.Booking == nil {
+		return job.Job{}, false, errors.New("reschedule: no window")
+	}
+	w := req.Booking.Window
+	return s.apply(ctx, job.Reschedule, req, func(j job.Job, now time.Time) step {
+		nowS := lifecycle.FormatTime(now)
+		a := *j.CurrentAssignment() // apply's check: an Assigned job with a live assignment
+		after := j.Rescheduled(w, now)
+		moved := *after.Assignment
+
+		e := newExpr()
+		transitionWrite{to: string(job.Reschedule.To), now: nowS, action: job.Reschedule.Action, actor: req.Actor, corr: req.CorrelationID,
+			stampedAt: job.Reschedule.StampedAt}.apply(e)
+		e.set("booked", bookedAV(moved))
+		from := itemWriter{}
+		from.time("start", a.ScheduledStart)
+		from.time("end", a.ScheduledEnd)
+		e.set("rescheduledFrom", &types.AttributeValueMemberM{Value: from})
+		cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Reschedule.From)))
+		items := []types.TransactWriteItem{{Update: guardedUpdate(s.table, jobKey(j.ID), (*compiled)(nil).render(e, cond))}}
+
+		ae := newExpr()
+		ae.set(attr.ScheduledStart, sAV(lifecycle.FormatTime(w.Start)))
+		ae.set(attr.ScheduledEnd, sAV(lifecycle.FormatTime(w.End)))
+		ae.set(attr.Status, sAV(string(moved.Status)))
+		ae.increment(attr.Version)
+		ae.set(attr.UpdatedAt, sAV(nowS))
+		ae.set(job.Reschedule.StampedAt, sAV(nowS))
+		acond := ae.and(ae.equals(attr.Version, iAV(a.Version)), ae.in(attr.Status, strs(job.Reschedule.AssignmentFrom)))
+		items = append(items, types.TransactWriteItem{Update: guardedUpdate(s.table, assignmentKey(j.ID, a.ID), (*compiled)(nil).render(ae, acond))})
+
+		old := map[slotRef]bool{}
+		for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
+			old[r] = true
+		}
+		slots := map[int]slotRef{}
+		for _, r := range slotsOf(a.TechnicianID, w) {
+			slots[len(items)] = r
+			if old[r] {
+				items = append(items, s.handOverSlot(r, j.ID, a.ID, a.ID))
+				delete(old, r)
+			} else {
+				items = append(items, s.bookSlot(r, j.ID, a.ID))
+			}
+		}
+		for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
+			if old[r] {
+				items = append(items, s.releaseSlot(r, a.ID))
+			}
+		}
+		return step{items: items, after: after, refused: func(e *types.TransactionCanceledException) error {
+			return bookingConflict(e, slots, j.ID, a.TechnicianID)
+		}}
+	})
 }

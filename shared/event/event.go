@@ -36,6 +36,7 @@ const (
 	TypeInterviewProgressRecorded = "InterviewProgressRecorded"
 	TypeJobCreated                = "JobCreated"
 	TypeJobAssigned               = "JobAssigned"
+	TypeJobRescheduled            = "JobRescheduled"
 	TypeAssignmentConfirmed       = "AssignmentConfirmed"
 	TypeJobStarted                = "JobStarted"
 	TypeJobCompleted              = "JobCompleted"
@@ -52,6 +53,7 @@ var Types = map[string]string{
 	TypeInterviewProgressRecorded: SourceInterviews,
 	TypeJobCreated:                SourceJobs,
 	TypeJobAssigned:               SourceJobs,
+	TypeJobRescheduled:            SourceJobs,
 	TypeAssignmentConfirmed:       SourceJobs,
 	TypeJobStarted:                SourceJobs,
 	TypeJobCompleted:              SourceJobs,
@@ -122,6 +124,8 @@ type Job struct {
 	// Booked is the assignment a JobAssigned made, or the one AssignmentConfirmed,
 	// JobStarted and JobCompleted concern: the technician and the window.
 	Booked *Booking `json:"booked,omitempty"`
+	// RescheduledFrom is the window a JobRescheduled moved the booking from.
+	RescheduledFrom *Window `json:"rescheduledFrom,omitempty"`
 	// UnassignedTechnicianID names the technician a reassignment took the job from.
 	UnassignedTechnicianID string `json:"unassignedTechnicianId,omitempty"`
 	// Title and CustomerID say which job; JobCreated carries them (a new job is known by
@@ -140,6 +144,12 @@ type Assignment struct {
 	ScheduledEnd   time.Time `json:"scheduledEnd"`
 	// PreviousStatus is the status it had before the cancel (Pending or Confirmed).
 	PreviousStatus string `json:"previousStatus"`
+}
+
+// Window is a span of time, [Start, End).
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Booking is the assignment a JobAssigned made (Pending).
@@ -184,7 +194,7 @@ func Decode(detailType string, detail []byte) (any, error) {
 	case TypeInterviewCreated, TypeInterviewCancelled, TypeInterviewCompleted, TypeInterviewPaused, TypeInterviewResumed,
 		TypeInterviewProgressRecorded:
 		out = &Interview{}
-	case TypeJobCreated, TypeJobAssigned, TypeAssignmentConfirmed, TypeJobStarted, TypeJobCompleted, TypeJobCancelled:
+	case TypeJobCreated, TypeJobAssigned, TypeJobRescheduled, TypeAssignmentConfirmed, TypeJobStarted, TypeJobCompleted, TypeJobCancelled:
 		out = &Job{}
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownType, detailType)

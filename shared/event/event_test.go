@@ -617,6 +617,7 @@ func TestTypesSources(t *testing.T) {
 		TypeInterviewProgressRecorded: SourceInterviews,
 		TypeJobCreated:                SourceJobs,
 		TypeJobAssigned:               SourceJobs,
+		TypeJobRescheduled:            SourceJobs,
 		TypeAssignmentConfirmed:       SourceJobs,
 		TypeJobStarted:                SourceJobs,
 		TypeJobCompleted:              SourceJobs,

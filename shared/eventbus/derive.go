@@ -245,8 +245,14 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 					ScheduledStart: b.time(attr.ScheduledStart), ScheduledEnd: b.time(attr.ScheduledEnd)}
 				nw.err = firstErr(nw.err, b.err)
 			}
-			if e.DetailType == event.TypeJobAssigned {
+			switch e.DetailType {
+			case event.TypeJobAssigned:
 				j.UnassignedTechnicianID = nw.str("unassignedTechnicianId")
+			case event.TypeJobRescheduled:
+				if f := nw.sub("rescheduledFrom"); f != nil {
+					j.RescheduledFrom = &event.Window{Start: f.time("start"), End: f.time("end")}
+					nw.err = firstErr(nw.err, f.err)
+				}
 			}
 			t.Reason = ""
 			j.Transition = t

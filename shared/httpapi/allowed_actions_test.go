@@ -52,7 +52,7 @@ func TestResponsesSayWhatTheCallerMayDoNext(t *testing.T) {
 	jobs := demoJobs()
 	job := decodeBody(t, invoke(t, GetJob(logger, defaults, jobs),
 		request{method: http.MethodGet, path: "/jobs/" + jobAssigned, routeKey: "GET /jobs/{id}", id: jobAssigned, sub: "dana", roles: "[Dispatcher]"}.event()))
-	if got := actionsOf(t, job["allowedActions"]); !slices.Equal(got, []string{"cancel", "assign"}) {
+	if got := actionsOf(t, job["allowedActions"]); !slices.Equal(got, []string{"cancel", "assign", "reschedule"}) {
 		t.Errorf("an assigned job allows a dispatcher %v", got)
 	}
 }

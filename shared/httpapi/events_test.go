@@ -111,6 +111,12 @@ var sampleEventErrors = map[string]string{
 	"assign-job/403-technician.json":           "Forbidden",
 	"assign-job/404-not-found.json":            "Job not found",
 
+	"reschedule-job/200-rescheduled.json": "",
+	"reschedule-job/400-unassigned.json":  "The job has no assignment to reschedule",
+	"reschedule-job/401-no-claims.json":   "Unauthorized",
+	"reschedule-job/403-technician.json":  "Forbidden",
+	"reschedule-job/404-not-found.json":   "Job not found",
+
 	"confirm-job/200-confirmed.json":          "",
 	"confirm-job/400-already-confirmed.json":  "The assignment is already confirmed",
 	"confirm-job/401-no-claims.json":          "Unauthorized",

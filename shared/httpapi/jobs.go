@@ -65,6 +65,13 @@ func handleJobTransition(store JobTransitioner, t job.Transition) handlerFunc {
 			}
 			req.Booking = b.booking()
 			fingerprint = req.Booking.TechnicianID + "\x00" + lifecycle.FormatTime(req.Booking.Window.Start) + "\x00" + lifecycle.FormatTime(req.Booking.Window.End)
+		case job.Reschedule.Action:
+			var b rescheduleBody
+			if err := decode(r, &b); err != nil {
+				return err
+			}
+			req.Booking = &job.Booking{Window: b.window}
+			fingerprint = lifecycle.FormatTime(b.window.Start) + "\x00" + lifecycle.FormatTime(b.window.End)
 		case job.Cancel.Action:
 			var b reasonBody
 			if err := decode(r, &b); err != nil {
@@ -117,17 +124,42 @@ func (b *assignBody) valid() error {
 	if b.TechnicianID == nil || strings.Trim(*b.TechnicianID, blankSpace) == "" || utf8.RuneCountInString(*b.TechnicianID) > maxIDLength {
 		return invalid(fmt.Sprintf("technicianId is required: 1 to %d characters, not blank", maxIDLength))
 	}
-	w := windowBody{Start: b.ScheduledStart, End: b.ScheduledEnd}
+	w, err := bookingWindow(b.ScheduledStart, b.ScheduledEnd)
+	b.window = w
+	return err
+}
+
+// bookingWindow checks a booking's window as a body gives it (scheduledStart,
+// scheduledEnd): RFC 3339 with a zone, on quarter-hours, start before end, at most
+// job.MaxBooking; it returns the window in UTC.
+func bookingWindow(start, end *string) (job.Window, error) {
+	w := windowBody{Start: start, End: end}
 	if p := w.problem("the booking", job.MaxBooking); p != "" {
 		p = strings.NewReplacer("the booking.start must be before its end", "scheduledStart must be before scheduledEnd",
 			"the booking.start", "scheduledStart", "the booking.end", "scheduledEnd").Replace(p)
-		return invalid(p)
+		return job.Window{}, invalid(p)
 	}
-	b.window = job.Window{Start: w.start, End: w.end}
-	if p := (job.Booking{TechnicianID: *b.TechnicianID, Window: b.window}).Check(); p != "" {
-		return invalid(p)
+	win := job.Window{Start: w.start, End: w.end}
+	if p := (job.Booking{TechnicianID: "-", Window: win}).Check(); p != "" {
+		return job.Window{}, invalid(p)
 	}
-	return nil
+	return win, nil
+}
+
+// rescheduleBody is POST /jobs/{id}/reschedule's body: the window to move the current
+// assignment to (its technician stays).
+type rescheduleBody struct {
+	ScheduledStart *string `json:"scheduledStart"`
+	ScheduledEnd   *string `json:"scheduledEnd"`
+	window         job.Window
+}
+
+func (rescheduleBody) fields() []string { return []string{"scheduledStart", "scheduledEnd"} }
+
+func (b *rescheduleBody) valid() error {
+	w, err := bookingWindow(b.ScheduledStart, b.ScheduledEnd)
+	b.window = w
+	return err
 }
 
 func (b *assignBody) booking() *job.Booking {

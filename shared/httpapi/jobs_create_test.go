@@ -132,7 +132,7 @@ func TestTheAssignedTechnicianReadsTheirJob(t *testing.T) {
 	if status, _ := get(id, "tom", ""); status != http.StatusForbidden {
 		t.Errorf("tom without the Technician role: %d", status)
 	}
-	if status, body := get(id, "dana", "[Dispatcher]"); status != http.StatusOK || strings.Join(actionsOf(t, body["allowedActions"]), ",") != "cancel,assign" {
+	if status, body := get(id, "dana", "[Dispatcher]"); status != http.StatusOK || strings.Join(actionsOf(t, body["allowedActions"]), ",") != "cancel,assign,reschedule" {
 		t.Errorf("a dispatcher reads it: %d %v", status, body)
 	}
 }
@@ -186,5 +186,37 @@ func TestAssignJob(t *testing.T) {
 	}
 	if r := invoke(t, h, assignRequest(jobConfirmed, "tom", "[Technician]", booking("2026-12-10T09:00:00Z", "2026-12-10T10:00:00Z")).event()); r.StatusCode != http.StatusForbidden {
 		t.Errorf("a technician assigns: %d", r.StatusCode)
+	}
+}
+
+// TestRescheduleJob (issue 25, part 4): a dispatcher moves an Assigned job's booking; the
+// window is held to a booking's rules; a job without an assignment, and a technician, are
+// refused.
+func TestRescheduleJob(t *testing.T) {
+	store := demoJobs()
+	logger, _ := newLogger()
+	h := JobTransition(logger, defaults, store, job.Reschedule)
+	req := func(id, sub, roles, body string) request {
+		return request{path: "/jobs/" + id + "/reschedule", routeKey: "POST /jobs/{id}/reschedule", id: id, sub: sub, roles: roles, body: body}
+	}
+	ok := invoke(t, h, req(jobConfirmed, "dana", "[Dispatcher]", `{"scheduledStart":"2026-12-11T13:00:00Z","scheduledEnd":"2026-12-11T15:00:00Z"}`).event())
+	a, _ := decodeBody(t, ok)["assignment"].(map[string]any)
+	if ok.StatusCode != http.StatusOK || a["status"] != "Pending" || a["scheduledStart"] != "2026-12-11T13:00:00.000Z" || a["technicianId"] != "tech-12" {
+		t.Errorf("reschedule: %d %s", ok.StatusCode, ok.Body)
+	}
+	for _, c := range []struct {
+		name, id, sub, roles, body string
+		status                     int
+		error                      string
+	}{
+		{"no assignment", jobUnassigned, "dana", "[Dispatcher]", `{"scheduledStart":"2026-12-11T13:00:00Z","scheduledEnd":"2026-12-11T15:00:00Z"}`, 400, "The job has no assignment to reschedule"},
+		{"off the quarter-hour", jobAssigned, "dana", "[Dispatcher]", `{"scheduledStart":"2026-12-11T13:01:00Z","scheduledEnd":"2026-12-11T15:00:00Z"}`, 400, "Invalid request"},
+		{"a technician field", jobAssigned, "dana", "[Dispatcher]", `{"technicianId":"tom","scheduledStart":"2026-12-11T13:00:00Z","scheduledEnd":"2026-12-11T15:00:00Z"}`, 400, "Invalid request"},
+		{"a technician", jobAssigned, "tech-11", "[Technician]", `{"scheduledStart":"2026-12-11T13:00:00Z","scheduledEnd":"2026-12-11T15:00:00Z"}`, 403, "Forbidden"},
+	} {
+		r := invoke(t, h, req(c.id, c.sub, c.roles, c.body).event())
+		if r.StatusCode != c.status || decodeBody(t, r)["error"] != c.error {
+			t.Errorf("%s: %d %s, want %d %q", c.name, r.StatusCode, r.Body, c.status, c.error)
+		}
 	}
 }

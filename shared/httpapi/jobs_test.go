@@ -69,6 +69,8 @@ func (m *memJobs) Apply(ctx context.Context, t job.Transition, req job.Request) 
 	case job.Cancel.Action:
 		return m.Cancel(ctx, req)
 	case job.Assign.Action:
+	case job.Reschedule.Action:
+		return m.reschedule(req)
 	default:
 		return m.step(t, req)
 	}
@@ -97,6 +99,23 @@ func (m *memJobs) Apply(ctx context.Context, t job.Transition, req job.Request) 
 	}
 	j = j.Assigned(job.Assignment{ID: "assignment-" + req.ID, TechnicianID: b.TechnicianID, ScheduledStart: b.Window.Start, ScheduledEnd: b.Window.End},
 		time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), req.Actor.Sub)
+	m.jobs[req.ID] = j
+	return j, false, nil
+}
+
+// reschedule moves the current assignment's window, as the DynamoDB store does (the
+// calendar aside).
+func (m *memJobs) reschedule(req job.Request) (job.Job, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.jobs[req.ID]
+	if !ok {
+		return job.Job{}, false, lifecycle.ErrNotFound
+	}
+	if err := job.Reschedule.Check(j, req.Actor); err != nil {
+		return job.Job{}, false, err
+	}
+	j = j.Rescheduled(req.Booking.Window, time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
 	m.jobs[req.ID] = j
 	return j, false, nil
 }

@@ -183,3 +183,41 @@ func (j Job) Stepped(t Transition, at time.Time) Job {
 	}
 	return out
 }
+
+// Reschedule moves the current assignment's window, under the same calendar rule as a
+// booking; the technician stays. The assignment goes back to Pending: its technician
+// confirmed another time, and confirms the new one.
+var Reschedule = Transition{
+	Rule:           lifecycle.Rule[Status]{Action: "reschedule", From: []Status{Assigned}, To: Assigned},
+	Roles:          []string{RoleDispatcher, RoleAdmin},
+	AssignmentFrom: []AssignmentStatus{Pending, Confirmed},
+	AssignmentTo:   Pending,
+	StampedAt:      "rescheduledAt",
+	Event:          event.TypeJobRescheduled,
+	Endpoint:       lifecycle.Endpoint{Function: "reschedule-job", Paths: []string{"/jobs/{id}/reschedule"}},
+	Refusals: lifecycle.Refusals{
+		NotFound: "Job not found",
+		ByStatus: map[string]string{
+			string(Unassigned): "The job has no assignment to reschedule",
+			string(InProgress): "Cannot reschedule a job in progress",
+			string(Completed):  "Cannot reschedule a completed job",
+			string(Cancelled):  "Cannot reschedule a cancelled job",
+		},
+		Default: "The job cannot be rescheduled",
+	},
+}
+
+// Rescheduled returns j as moving its current assignment to w, at at, leaves it: one
+// version later, its assignment Pending over w (one version later).
+func (j Job) Rescheduled(w Window, at time.Time) Job {
+	out := j.Stepped(Reschedule, at)
+	if a := out.Assignment; a != nil {
+		moved := *a
+		if moved.Version == j.Assignment.Version {
+			moved.Version++
+		}
+		moved.ScheduledStart, moved.ScheduledEnd, moved.UpdatedAt = w.Start, w.End, at
+		out.Assignment = &moved
+	}
+	return out
+}

@@ -127,7 +127,7 @@ var (
 )
 
 // Transitions lists every job transition.
-var Transitions = []Transition{Cancel, Assign, Confirm, Start, Complete}
+var Transitions = []Transition{Cancel, Assign, Reschedule, Confirm, Start, Complete}
 
 // TransitionFor returns the transition of Transitions whose action is action.
 func TransitionFor(action string) (Transition, bool) {

@@ -73,6 +73,7 @@ var MessageFields = map[string][]string{
 	event.TypeJobCreated: {"eventId", "occurredAt", "actor.sub", "version", "status", "jobId", "title", "customerId"},
 	event.TypeJobAssigned: slices.Concat(transitionFields, []string{"jobId", "booked.id", "booked.technicianId", "booked.scheduledStart",
 		"booked.scheduledEnd", "unassignedTechnicianId"}),
+	event.TypeJobRescheduled:      slices.Concat(jobStepFields, []string{"rescheduledFrom.start", "rescheduledFrom.end"}),
 	event.TypeAssignmentConfirmed: jobStepFields,
 	event.TypeJobStarted:          jobStepFields,
 	event.TypeJobCompleted:        jobStepFields,

@@ -672,3 +672,69 @@ func actions(body map[string]any) []string {
 	}
 	return out
 }
+
+// TestRescheduleKeepsTheCalendar (issue 25, part 4): a reschedule moves the booking under
+// the same rule as a booking, on moto: onto another job's time it is a 409 naming that
+// job; onto a window overlapping its own it keeps the shared quarter-hours, books the new
+// ones and releases the rest; a confirmed assignment is Pending again; JobRescheduled
+// says the window it moved from.
+func TestRescheduleKeepsTheCalendar(t *testing.T) {
+	s := newStack(t)
+	p := newPipeline(t, s)
+	p.drain(t)
+	_ = p.received(t, "AuditQueue")
+	dana, tom := s.token(t, "dana", "Dispatcher"), s.token(t, "tom", "Technician")
+	create := func(title string) string {
+		r := s.do(t, "POST", "/jobs", dana, fmt.Sprintf(`{"title":%q,"customerId":"cust-2","address":"2 High Road"}`, title))
+		if r.status != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", title, r.status, r.raw)
+		}
+		return r.body["id"].(string)
+	}
+	window := func(start, end string) string {
+		return fmt.Sprintf(`"scheduledStart":"2026-12-11T%s:00Z","scheduledEnd":"2026-12-11T%s:00Z"`, start, end)
+	}
+	a, b, c := create("A"), create("B"), create("C")
+	for _, bk := range []struct{ id, start, end string }{{a, "09:00", "11:00"}, {b, "13:00", "15:00"}} {
+		if r := s.do(t, "POST", "/jobs/"+bk.id+"/assign", dana, `{"technicianId":"tom",`+window(bk.start, bk.end)+`}`); r.status != http.StatusOK {
+			t.Fatalf("book %s: %d %s", bk.id, r.status, r.raw)
+		}
+	}
+	if r := s.do(t, "POST", "/jobs/"+a+"/confirm", tom, ""); r.status != http.StatusOK {
+		t.Fatalf("tom confirms A: %d %s", r.status, r.raw)
+	}
+	if r := s.do(t, "POST", "/jobs/"+a+"/reschedule", dana, `{`+window("12:00", "14:00")+`}`); r.status != http.StatusConflict || r.body["conflictingJobId"] != b {
+		t.Errorf("moving A onto B's time: %d %s", r.status, r.raw)
+	}
+	moved := s.do(t, "POST", "/jobs/"+a+"/reschedule", dana, `{`+window("10:00", "12:00")+`}`)
+	as, _ := moved.body["assignment"].(map[string]any)
+	if moved.status != http.StatusOK || moved.body["status"] != "Assigned" || as["status"] != "Pending" || as["technicianId"] != "tom" ||
+		as["scheduledStart"] != "2026-12-11T10:00:00.000Z" {
+		t.Fatalf("moving A an hour later: %d %s", moved.status, moved.raw)
+	}
+	if r := s.do(t, "POST", "/jobs/"+c+"/assign", dana, `{"technicianId":"tom",`+window("09:00", "10:00")+`}`); r.status != http.StatusOK {
+		t.Errorf("the hour A released: %d %s", r.status, r.raw)
+	}
+	if r := s.do(t, "POST", "/jobs/"+c+"/assign", dana, `{"technicianId":"tom",`+window("11:45", "12:15")+`}`); r.status != http.StatusConflict || r.body["conflictingJobId"] != a {
+		t.Errorf("A's new last quarter-hour: %d %s", r.status, r.raw)
+	}
+
+	p.drain(t)
+	found := false
+	for _, e := range p.received(t, "AuditQueue") {
+		if e.DetailType != event.TypeJobRescheduled {
+			continue
+		}
+		var d event.Job
+		if err := json.Unmarshal(e.Detail, &d); err != nil {
+			t.Fatal(err)
+		}
+		found = d.JobID == a && d.RescheduledFrom != nil && d.RescheduledFrom.Start.Hour() == 9 && d.Booked != nil && d.Booked.ScheduledStart.Hour() == 10
+		if !found {
+			t.Errorf("JobRescheduled %s", e.Detail)
+		}
+	}
+	if !found {
+		t.Error("no JobRescheduled event")
+	}
+}

@@ -272,6 +272,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs/{id}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a job's booking to another window (Dispatcher or Admin)
+         * @description From `Assigned`, before the job starts. The current assignment keeps its technician
+         *     and moves to the new window under the same calendar rule as a booking: the
+         *     quarter-hours both windows cover stay its own, the new ones are taken by the write
+         *     itself (a 409 `BOOKING_CONFLICT` naming the job that holds one), the old ones are
+         *     released. The assignment is `Pending` again: its technician confirmed another time.
+         *     Emits `JobRescheduled` (with the window it moved from).
+         */
+        post: operations["rescheduleJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jobs/{id}/confirm": {
         parameters: {
             query?: never;
@@ -587,7 +612,7 @@ export interface components {
         JobStatus: "Unassigned" | "Assigned" | "InProgress" | "Completed" | "Cancelled";
         Job: {
             /** @description What the caller may do to the job now (`job.AllowedActions`); empty when nothing is allowed. */
-            allowedActions: ("cancel" | "assign" | "confirm" | "start" | "complete")[];
+            allowedActions: ("cancel" | "assign" | "reschedule" | "confirm" | "start" | "complete")[];
             /** Format: uuid */
             id: string;
             title: string;
@@ -616,6 +641,18 @@ export interface components {
         AssignBody: {
             /** @description The technician's sub (the one their token names). */
             technicianId: string;
+            /**
+             * Format: date-time
+             * @description On a quarter-hour (whole seconds); RFC 3339 with its zone. Kept in UTC.
+             */
+            scheduledStart: string;
+            /**
+             * Format: date-time
+             * @description On a quarter-hour, after scheduledStart, at most 8 hours after it.
+             */
+            scheduledEnd: string;
+        };
+        RescheduleBody: {
             /**
              * Format: date-time
              * @description On a quarter-hour (whole seconds); RFC 3339 with its zone. Kept in UTC.
@@ -674,7 +711,7 @@ export interface components {
          */
         LiveMessage: {
             /** @enum {string} */
-            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobAssigned" | "AssignmentConfirmed" | "JobStarted" | "JobCompleted" | "JobCancelled";
+            type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobAssigned" | "JobRescheduled" | "AssignmentConfirmed" | "JobStarted" | "JobCompleted" | "JobCancelled";
             /** @description What the message's recipients may do to the entity now (the same for every recipient), so a screen updates its buttons without a request. */
             allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
             /** Format: uuid */
@@ -1881,6 +1918,110 @@ export interface operations {
                 };
             };
             /** @description Invalid request, or the job's status forbids the assignment */
+            400: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The job does not exist */
+            404: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Job not found",
+                     *       "code": "NOT_FOUND",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOrGateway"];
+                };
+            };
+            /** @description The technician is booked on another job at that time (`BOOKING_CONFLICT`, with `conflictingJobId`), or the job changed while the request was processed (`CONFLICT`; retry) */
+            409: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "The technician is already booked",
+                     *       "code": "BOOKING_CONFLICT",
+                     *       "details": "tom is booked on job 0b000000-0000-4000-8000-000000000002 from 2026-12-09T10:00:00.000Z; choose another window or technician",
+                     *       "conflictingJobId": "0b000000-0000-4000-8000-000000000002",
+                     *       "requestId": "7c1f0e2a-demo"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    rescheduleJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+                /**
+                 * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
+                 *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
+                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     The transition records the request beside the entity in the same transaction: a retry
+                 *     within 24 hours of when the request applied is never applied again, however many other
+                 *     requests changed the entity in between; after 24 hours it is a new request. Until the
+                 *     entity's next transition a retry gets the original response exactly; after it, the
+                 *     entity's current state (still marked replayed). 1–255 visible ASCII characters; use a
+                 *     fresh random value (a UUID) per logical request.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The entity id, a UUID (any case; stored lower-case). */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "scheduledStart": "2026-12-09T13:00:00Z",
+                 *       "scheduledEnd": "2026-12-09T15:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RescheduleBody"];
+            };
+        };
+        responses: {
+            /** @description Rescheduled; the job with its assignment over the new window */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Invalid request, or the job's status forbids the reschedule */
             400: {
                 headers: {
                     "X-Correlation-Id": components["headers"]["CorrelationId"];
