@@ -16,7 +16,7 @@ import (
 // Audience is who may receive an event.
 type Audience struct {
 	// Owner, when set, is the one caller whose connections receive it (interview events:
-	// the session's owner).
+	// the session's owner; a job event's technician: Concerned).
 	Owner string
 	// JobReaders: the connections of callers who may read jobs (job.Authorize: Dispatcher
 	// or Admin) receive it.
@@ -50,9 +50,10 @@ type Message struct {
 	Version int64 `json:"version"`
 	// Detail holds the detail's fields of MessageFields[Type], and nothing else.
 	Detail json.RawMessage `json:"detail"`
-	// AllowedActions are what the message's recipients may do to the entity now: the same
-	// for every one of them (an interview's owner; for a job, any caller who may read jobs,
-	// all of whom may act alike), so a screen updates its buttons without a request.
+	// AllowedActions are what the message's recipients may do to the entity now, so a
+	// screen updates its buttons without a request: the same for one audience (an
+	// interview's owner; for a job, any caller who may read jobs, all of whom may act
+	// alike; a technician a job event concerns gets a message of their own: Concerned).
 	AllowedActions []string `json:"allowedActions"`
 }
 
@@ -130,13 +131,72 @@ func Route(detailType string, detail json.RawMessage) (Audience, Message, error)
 		m.AllowedActions = interview.AllowedActions(interview.Session{OwnerID: d.OwnerID, Status: interview.Status(d.Status)}, owner)
 	case *event.Job:
 		a, t, m.Entity, m.EntityID = Audience{JobReaders: true}, d.Transition, EntityJob, d.JobID
-		m.AllowedActions = job.AllowedActions(job.Job{Status: job.Status(d.Status)}, jobReader)
+		m.AllowedActions = job.AllowedActions(jobState(detailType, d), jobReader)
 	}
 	if t.EventID == "" || m.EntityID == "" {
 		return Audience{}, Message{}, fmt.Errorf("%s event without an eventId or entity id", detailType)
 	}
 	m.EventID, m.Version = t.EventID, t.Version
 	return a, m, nil
+}
+
+// Delivery is one message for one audience.
+type Delivery struct {
+	Audience Audience
+	Message  Message
+}
+
+// Concerned returns what a job event owes, beside its readers (Route's audience), the
+// technicians it concerns: the one booked (or whose booking it confirms, starts, completes
+// or moves), the one a reassignment took the job from, and the one whose booking a cancel
+// ended. Each gets m, the readers' message, with what that technician may do now. Interview
+// events concern no one else.
+func Concerned(detailType string, detail json.RawMessage, m Message) ([]Delivery, error) {
+	d, err := event.Decode(detailType, detail)
+	if err != nil {
+		return nil, err
+	}
+	j, ok := d.(*event.Job)
+	if !ok {
+		return nil, nil
+	}
+	var techs []string
+	add := func(sub string) {
+		if sub != "" && !slices.Contains(techs, sub) {
+			techs = append(techs, sub)
+		}
+	}
+	state := jobState(detailType, j)
+	if b := j.Booked; b != nil {
+		add(b.TechnicianID)
+	}
+	add(j.UnassignedTechnicianID)
+	if a := j.Assignment; a != nil {
+		add(a.TechnicianID)
+	}
+	var out []Delivery
+	for _, sub := range techs {
+		tm := m
+		tm.AllowedActions = job.AllowedActions(state, lifecycle.Actor{Sub: sub, Roles: []string{job.RoleTechnician}})
+		out = append(out, Delivery{Audience: Audience{Owner: sub}, Message: tm})
+	}
+	return out, nil
+}
+
+// jobState is the job as a job event leaves it, so far as what anyone may do to it next
+// depends on it: its status, and the assignment the event names, in the status the event
+// leaves it.
+func jobState(detailType string, j *event.Job) job.Job {
+	state := job.Job{Status: job.Status(j.Status)}
+	if b := j.Booked; b != nil {
+		st := job.Pending
+		switch detailType {
+		case event.TypeAssignmentConfirmed, event.TypeJobStarted, event.TypeJobCompleted:
+			st = job.Confirmed
+		}
+		state.Assignment = &job.Assignment{ID: b.ID, TechnicianID: b.TechnicianID, Status: st}
+	}
+	return state
 }
 
 // project returns the fields of detail that fields names, in a JSON object of the same

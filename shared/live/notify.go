@@ -120,7 +120,38 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 	}
 	var t tally
 	n.fanOut(ctx, log, audience, conns, data, &t)
-	entitled := len(conns) - int(t.skipped.Load()) - int(t.expired.Load())
+	listed := len(conns)
+	// The technicians a job event concerns, each with their own allowedActions; a
+	// connection the readers' message reached (a technician who also dispatches) gets it
+	// once.
+	extra, err := Concerned(ev.DetailType, ev.Detail, msg)
+	if err != nil {
+		return fmt.Errorf("cannot route event: %w", err)
+	}
+	reached := map[string]bool{}
+	for _, c := range conns {
+		reached[c.ID] = true
+	}
+	for _, d := range extra {
+		b, err := json.Marshal(d.Message)
+		if err != nil {
+			return err
+		}
+		theirs, err := n.store.Audience(ctx, d.Audience)
+		if err != nil {
+			return fmt.Errorf("cannot list the audience's connections: %w", err)
+		}
+		var fresh []Connection
+		for _, c := range theirs {
+			if !reached[c.ID] {
+				reached[c.ID] = true
+				fresh = append(fresh, c)
+			}
+		}
+		n.fanOut(ctx, log, d.Audience, fresh, b, &t)
+		listed += len(fresh)
+	}
+	entitled := listed - int(t.skipped.Load()) - int(t.expired.Load())
 	// One EMF line per event: connections entitled, reached, gone, unreachable and expired.
 	log.Info("event delivered",
 		"connections", entitled, "sent", t.sent.Load(), "gone", t.gone.Load(), "unreachable", t.failed.Load(), "expired", t.expired.Load(),

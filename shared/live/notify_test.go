@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,7 +115,8 @@ func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
 	}{
 		{"alice's pause", ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2)), []string{"alice-1", "alice-2"}},
 		{"bob's resume", ebEvent(event.TypeInterviewResumed, interviewEvent(event.TypeInterviewResumed, "bob", 3)), []string{"bob-1"}},
-		{"a job cancel", ebEvent(event.TypeJobCancelled, jobEvent(3)), []string{"adam-1", "dana-1"}},
+		// Dispatchers and admins, and tom, whose booking it ended (issue 25, part 7).
+		{"a job cancel", ebEvent(event.TypeJobCancelled, jobEvent(3)), []string{"adam-1", "dana-1", "tom-1"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -309,5 +311,45 @@ func TestNotifierRetiresConnectionsWhoseTokenExpired(t *testing.T) {
 	last := logs.Lines(t)[len(logs.Lines(t))-1]
 	if last["expired"] != float64(1) || last["connections"] != float64(2) {
 		t.Errorf("summary %v", last)
+	}
+}
+
+// TestTheTechniciansAJobEventConcernsHearOfIt (issue 25, part 7): a reassignment reaches the
+// dispatchers and admins, the technician booked (who may now confirm) and the one it was
+// taken from (who may do nothing more to it), once each, and no other technician; a
+// technician who also dispatches gets it once.
+func TestTheTechniciansAJobEventConcernsHearOfIt(t *testing.T) {
+	tess := Connection{ID: "tess-1", Sub: "tess", Roles: []string{"Technician"}}
+	tim := Connection{ID: "tim-1", Sub: "tim", Roles: []string{"Technician"}}
+	both := Connection{ID: "tom-2", Sub: "tom", Roles: []string{"Technician", "Dispatcher"}}
+	d := event.Job{
+		Transition: event.Transition{EventID: event.ID("job", "0b000000-0000-4000-8000-000000000003", 4), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
+			Actor: event.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}, Version: 4, PreviousStatus: "Assigned", Status: "Assigned"},
+		JobID:                  "0b000000-0000-4000-8000-000000000003",
+		Booked:                 &event.Booking{ID: "a-2", TechnicianID: "tom", ScheduledStart: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), ScheduledEnd: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)},
+		UnassignedTechnicianID: "tess",
+	}
+	detail, _ := json.Marshal(d)
+	store, pusher := newMemTickets(), newPusher()
+	connected(store, danaTab, tomTab, both, tess, tim, aliceTab1)
+	logger, _ := newLogger()
+	if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), ebEvent(event.TypeJobAssigned, detail)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"dana-1": {"cancel", "assign", "reschedule"}, "tom-2": {"cancel", "assign", "reschedule"}, "tom-1": {"confirm"}, "tess-1": {}}
+	for _, c := range []Connection{danaTab, tomTab, both, tess, tim, aliceTab1} {
+		got := pusher.got[c.ID]
+		actions, entitled := want[c.ID]
+		if len(got) != map[bool]int{true: 1, false: 0}[entitled] {
+			t.Errorf("%s received %d messages, entitled %v", c.ID, len(got), entitled)
+			continue
+		}
+		if !entitled {
+			continue
+		}
+		var m Message
+		if err := json.Unmarshal(got[0], &m); err != nil || !slices.Equal(m.AllowedActions, actions) || m.Type != event.TypeJobAssigned {
+			t.Errorf("%s received %s, want allowedActions %v", c.ID, got[0], actions)
+		}
 	}
 }

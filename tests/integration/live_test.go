@@ -440,3 +440,45 @@ func (p *pipeline) rawMessages(t *testing.T, queue string) []string {
 	}
 	return out
 }
+
+// TestTomHearsOfHisJob (issue 25, part 7): job events reach the technician they concern,
+// end to end on moto: booked, tom's screen learns it with what he may do (confirm); when
+// the job is cancelled, his screen learns that too. Another technician hears nothing.
+func TestTomHearsOfHisJob(t *testing.T) {
+	s := newStack(t)
+	p := newPipeline(t, s)
+	p.drain(t)
+	l := newLiveChannel(t, s, p)
+	tom, tess, dana := l.connect(t, s, "tom", "Technician"), l.connect(t, s, "tess", "Technician"), l.connect(t, s, "dana", "Dispatcher")
+	sch, err := schemacheck.Load(filepath.Join(repoRoot(t), "schemas"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	danaToken := s.token(t, "dana", "Dispatcher")
+	made := s.do(t, "POST", "/jobs", danaToken, `{"title":"Boiler","customerId":"cust-3","address":"3 Lane"}`)
+	id, _ := made.body["id"].(string)
+	if r := s.do(t, "POST", "/jobs/"+id+"/assign", danaToken, `{"technicianId":"tom","scheduledStart":"2026-12-12T09:00:00Z","scheduledEnd":"2026-12-12T10:00:00Z"}`); r.status != http.StatusOK {
+		t.Fatalf("book tom: %d %s", r.status, r.raw)
+	}
+	l.deliver(t, p)
+	got := tom.received(t)
+	if len(got) != 1 || got[0].Type != event.TypeJobAssigned || got[0].EntityID != id || strings.Join(got[0].AllowedActions, ",") != "confirm" {
+		t.Fatalf("tom received %+v, want his booking with [confirm]", got)
+	}
+	validateLive(t, sch, got[0])
+	if got := dana.received(t); len(got) != 2 { // JobCreated, JobAssigned
+		t.Errorf("dana received %d messages, want 2", len(got))
+	}
+	if r := s.do(t, "POST", "/jobs/"+id+"/cancel", danaToken, `{"reason":"Customer away"}`); r.status != http.StatusOK {
+		t.Fatalf("cancel: %d %s", r.status, r.raw)
+	}
+	l.deliver(t, p)
+	got = tom.received(t)
+	if len(got) != 1 || got[0].Type != event.TypeJobCancelled || got[0].EntityID != id || len(got[0].AllowedActions) != 0 {
+		t.Fatalf("tom received %+v, want the cancel of his job", got)
+	}
+	validateLive(t, sch, got[0])
+	if got := tess.received(t); len(got) != 0 {
+		t.Errorf("tess received %+v", got)
+	}
+}

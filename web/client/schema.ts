@@ -712,7 +712,7 @@ export interface components {
         LiveMessage: {
             /** @enum {string} */
             type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobAssigned" | "JobRescheduled" | "AssignmentConfirmed" | "JobStarted" | "JobCompleted" | "JobCancelled";
-            /** @description What the message's recipients may do to the entity now (the same for every recipient), so a screen updates its buttons without a request. */
+            /** @description What the recipient may do to the entity now, so a screen updates its buttons without a request (the same for one audience; a technician a job event concerns gets their own). */
             allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
             /** Format: uuid */
             eventId: string;
