@@ -3,10 +3,13 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
@@ -314,4 +317,47 @@ func (s *Jobs) Reschedule(ctx context.Context, req job.Request) (job.Job, bool, 
 			return bookingConflict(e, slots, j.ID, a.TechnicianID)
 		}}
 	})
+}
+
+// Schedule returns the technician's bookings that meet [from, to): one Query of the
+// technician's calendar partition between the two slots (page after page), its quarter-
+// hours joined back into each assignment's window, in time order.
+func (s *Jobs) Schedule(ctx context.Context, technician string, from, to time.Time) ([]job.Booked, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+		ExpressionAttributeNames: map[string]string{"#pk": attr.PK, "#sk": attr.SK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   technicianPK(technician),
+			":from": sAV(skSlot + from.UTC().Truncate(job.SlotSize).Format(slotLayout)),
+			// The last slot that starts before to.
+			":to": sAV(skSlot + to.UTC().Add(-time.Nanosecond).Truncate(job.SlotSize).Format(slotLayout)),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	var out []job.Booked
+	for {
+		page, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, storeError("read schedule", err)
+		}
+		for _, m := range page.Items {
+			it := &item{m: m}
+			sk, _ := strings.CutPrefix(it.str(attr.SK), skSlot)
+			at, err := time.Parse(slotLayout, sk)
+			if err != nil || it.err != nil {
+				return nil, fmt.Errorf("read schedule: unreadable slot %q", it.str(attr.SK))
+			}
+			jobID, assignmentID := it.str("jobId"), it.str("assignmentId")
+			if n := len(out); n > 0 && out[n-1].AssignmentID == assignmentID && out[n-1].Window.End.Equal(at) {
+				out[n-1].Window.End = at.Add(job.SlotSize)
+				continue
+			}
+			out = append(out, job.Booked{JobID: jobID, AssignmentID: assignmentID, Window: job.Window{Start: at, End: at.Add(job.SlotSize)}})
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
 }

@@ -135,6 +135,13 @@ var sampleEventErrors = map[string]string{
 	"complete-job/403-another-technician.json": "Forbidden",
 	"complete-job/404-not-found.json":          "Job not found",
 
+	"get-schedule/200-dispatcher.json":         "",
+	"get-schedule/200-me.json":                 "",
+	"get-schedule/400-range-too-long.json":     "Invalid request",
+	"get-schedule/400-no-from.json":            "Invalid request",
+	"get-schedule/401-no-claims.json":          "Unauthorized",
+	"get-schedule/403-another-technician.json": "Forbidden",
+
 	"get-job/200-found.json":      "",
 	"get-job/404-not-found.json":  "Job not found",
 	"get-job/403-technician.json": "Forbidden",

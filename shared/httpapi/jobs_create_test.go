@@ -220,3 +220,50 @@ func TestRescheduleJob(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedule (issue 25, part 6): a technician's bookings between two times, for a
+// dispatcher, or for that technician ("me"); another technician may not; the range is
+// required and bounded.
+func TestSchedule(t *testing.T) {
+	store := demoJobs()
+	logger, _ := newLogger()
+	h := GetSchedule(logger, defaults, store)
+	get := func(id, sub, roles, query string) (int, map[string]any) {
+		path := "/technicians/" + id + "/assignments"
+		ev := request{method: http.MethodGet, path: path, routeKey: "GET /technicians/{id}/assignments", id: id, sub: sub, roles: roles}.event()
+		ev.RawQueryString = query
+		ev.QueryStringParameters = map[string]string{}
+		for _, kv := range strings.Split(query, "&") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				ev.QueryStringParameters[k] = v
+			}
+		}
+		resp := invoke(t, h, ev)
+		return resp.StatusCode, decodeBody(t, resp)
+	}
+	week := "from=2026-11-02T00:00:00Z&to=2026-11-09T00:00:00Z"
+	status, body := get("tech-12", "dana", "[Dispatcher]", week)
+	bookings, _ := body["bookings"].([]any)
+	if status != http.StatusOK || len(bookings) != 1 || bookings[0].(map[string]any)["jobId"] != jobConfirmed ||
+		bookings[0].(map[string]any)["start"] != "2026-11-02T09:00:00.000Z" {
+		t.Errorf("dana reads tech-12's week: %d %v", status, body)
+	}
+	if status, body := get("me", "tech-12", "[Technician]", week); status != http.StatusOK || body["technicianId"] != "tech-12" {
+		t.Errorf("tech-12 reads their own: %d %v", status, body)
+	}
+	for _, c := range []struct {
+		name, id, sub, roles, query string
+		status                      int
+	}{
+		{"another technician", "tech-12", "tom", "[Technician]", week, http.StatusForbidden},
+		{"no role", "tech-12", "alice", "", week, http.StatusForbidden},
+		{"no from", "tech-12", "dana", "[Dispatcher]", "to=2026-11-09T00:00:00Z", http.StatusBadRequest},
+		{"backwards", "tech-12", "dana", "[Dispatcher]", "from=2026-11-09T00:00:00Z&to=2026-11-02T00:00:00Z", http.StatusBadRequest},
+		{"a month", "tech-12", "dana", "[Dispatcher]", "from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", http.StatusBadRequest},
+		{"no zone", "tech-12", "dana", "[Dispatcher]", "from=2026-11-02T00:00:00&to=2026-11-09T00:00:00Z", http.StatusBadRequest},
+	} {
+		if status, body := get(c.id, c.sub, c.roles, c.query); status != c.status {
+			t.Errorf("%s: %d %v, want %d", c.name, status, body, c.status)
+		}
+	}
+}

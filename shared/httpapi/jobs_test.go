@@ -120,6 +120,30 @@ func (m *memJobs) reschedule(req job.Request) (job.Job, bool, error) {
 	return j, false, nil
 }
 
+// Schedule returns the technician's live bookings that meet [from, to), clipped to it, in
+// time order, as the DynamoDB store reads them from the calendar.
+func (m *memJobs) Schedule(_ context.Context, tech string, from, to time.Time) ([]job.Booked, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []job.Booked
+	for _, j := range m.jobs {
+		a := j.CurrentAssignment()
+		if a == nil || a.TechnicianID != tech || !a.ScheduledStart.Before(to) || !from.Before(a.ScheduledEnd) {
+			continue
+		}
+		w := job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}
+		if w.Start.Before(from) {
+			w.Start = from.Truncate(job.SlotSize)
+		}
+		if w.End.After(to) {
+			w.End = to
+		}
+		out = append(out, job.Booked{JobID: j.ID, AssignmentID: a.ID, Window: w})
+	}
+	slices.SortFunc(out, func(a, b job.Booked) int { return a.Window.Start.Compare(b.Window.Start) })
+	return out, nil
+}
+
 // step performs a technician's transition, as the DynamoDB store does.
 func (m *memJobs) step(t job.Transition, req job.Request) (job.Job, bool, error) {
 	m.mu.Lock()

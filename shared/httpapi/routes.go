@@ -23,6 +23,7 @@ const (
 	FnListInterviews  = "list-interviews"
 	FnGetJob          = "get-job"
 	FnCreateJob       = "create-job"
+	FnGetSchedule     = "get-schedule"
 	FnLiveTicket      = "live-ticket"
 )
 
@@ -72,6 +73,8 @@ var otherRoutes = []Route{
 	{FnCreateJob, http.MethodPost, "/api/jobs", nil},
 	{FnGetJob, http.MethodGet, "/jobs/{id}", nil},
 	{FnGetJob, http.MethodGet, "/api/jobs/{id}", nil},
+	{FnGetSchedule, http.MethodGet, "/technicians/{id}/assignments", nil},
+	{FnGetSchedule, http.MethodGet, "/api/technicians/{id}/assignments", nil},
 	{FnLiveTicket, http.MethodPost, "/live/tickets", nil},
 	{FnLiveTicket, http.MethodPost, "/api/live/tickets", nil},
 }
@@ -161,6 +164,11 @@ func CreateJob(logger *slog.Logger, settings config.HTTP, store JobCreator, newI
 	return newFunction(logger, settings, FnCreateJob, handleCreateJob(store, newID))
 }
 
+// GetSchedule is the get-schedule function's handler: a technician's bookings.
+func GetSchedule(logger *slog.Logger, settings config.HTTP, store ScheduleReader) http.Handler {
+	return newFunction(logger, settings, FnGetSchedule, handleSchedule(store))
+}
+
 // JobTransition is the handler of the function that serves job transition t (its row's
 // endpoint).
 func JobTransition(logger *slog.Logger, settings config.HTTP, store JobTransitioner, t job.Transition) http.Handler {
@@ -195,6 +203,7 @@ type InterviewStore interface {
 type JobStore interface {
 	JobCreator
 	JobTransitioner
+	ScheduleReader
 	JobReader
 }
 
@@ -216,6 +225,7 @@ func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]ht
 		FnListInterviews:  func(l *slog.Logger) http.Handler { return ListInterviews(l, settings, s.Interviews) },
 		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
 		FnCreateJob:       func(l *slog.Logger) http.Handler { return CreateJob(l, settings, s.Jobs, lifecycle.NewID) },
+		FnGetSchedule:     func(l *slog.Logger) http.Handler { return GetSchedule(l, settings, s.Jobs) },
 		FnLiveTicket:      func(l *slog.Logger) http.Handler { return LiveTicket(l, settings, s.Tickets) },
 	}
 	// Every transition's function, from its row.

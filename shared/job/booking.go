@@ -221,3 +221,22 @@ func (j Job) Rescheduled(w Window, at time.Time) Job {
 	}
 	return out
 }
+
+// Booked is one booking of a technician's calendar: the job, the assignment and its window.
+type Booked struct {
+	JobID        string
+	AssignmentID string
+	Window       Window
+}
+
+// MaxScheduleRange is the longest span one schedule read covers.
+const MaxScheduleRange = 14 * 24 * time.Hour
+
+// AuthorizeSchedule returns lifecycle.ErrForbidden unless actor may read technician's
+// schedule: a dispatcher or an admin, or that technician.
+func AuthorizeSchedule(technician string, actor lifecycle.Actor) error {
+	if Authorize(actor) == nil || (actor.Sub != "" && actor.Sub == technician && actor.HasAnyRole(RoleTechnician)) {
+		return nil
+	}
+	return lifecycle.ErrForbidden
+}

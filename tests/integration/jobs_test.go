@@ -738,3 +738,46 @@ func TestRescheduleKeepsTheCalendar(t *testing.T) {
 		t.Error("no JobRescheduled event")
 	}
 }
+
+// TestTechnicianSchedule (issue 25, part 6): tom's schedule is read from his calendar on
+// moto: each booking whole, in time order, a cancelled one gone; for dana, or for tom as
+// "me"; not for tess.
+func TestTechnicianSchedule(t *testing.T) {
+	s := newStack(t)
+	dana, tom, tess := s.token(t, "dana", "Dispatcher"), s.token(t, "tom", "Technician"), s.token(t, "tess", "Technician")
+	book := func(title, start, end string) string {
+		r := s.do(t, "POST", "/jobs", dana, fmt.Sprintf(`{"title":%q,"customerId":"c","address":"a"}`, title))
+		id := r.body["id"].(string)
+		if r := s.do(t, "POST", "/jobs/"+id+"/assign", dana, fmt.Sprintf(`{"technicianId":"tom","scheduledStart":%q,"scheduledEnd":%q}`, start, end)); r.status != http.StatusOK {
+			t.Fatalf("book %s: %d %s", title, r.status, r.raw)
+		}
+		return id
+	}
+	late := book("late", "2026-12-14T13:00:00Z", "2026-12-14T17:30:00Z")
+	early := book("early", "2026-12-14T08:00:00Z", "2026-12-14T09:15:00Z")
+	gone := book("gone", "2026-12-15T08:00:00Z", "2026-12-15T09:00:00Z")
+	if r := s.do(t, "POST", "/jobs/"+gone+"/cancel", dana, ""); r.status != http.StatusOK {
+		t.Fatalf("cancel: %d", r.status)
+	}
+	q := "?from=2026-12-14T00:00:00Z&to=2026-12-21T00:00:00Z"
+	for who, tok := range map[string]string{"dana": dana, "tom as me": tom} {
+		path := "/technicians/tom/assignments" + q
+		if who == "tom as me" {
+			path = "/api/technicians/me/assignments" + q
+		}
+		r := s.do(t, "GET", path, tok, "")
+		b, _ := r.body["bookings"].([]any)
+		var got []string
+		for _, x := range b {
+			m := x.(map[string]any)
+			got = append(got, fmt.Sprint(m["jobId"], " ", m["start"], " ", m["end"]))
+		}
+		want := []string{early + " 2026-12-14T08:00:00.000Z 2026-12-14T09:15:00.000Z", late + " 2026-12-14T13:00:00.000Z 2026-12-14T17:30:00.000Z"}
+		if r.status != http.StatusOK || !slices.Equal(got, want) {
+			t.Errorf("%s reads tom's week: %d %v, want %v", who, r.status, got, want)
+		}
+	}
+	if r := s.do(t, "GET", "/technicians/tom/assignments"+q, tess, ""); r.status != http.StatusForbidden {
+		t.Errorf("tess reads tom's schedule: %d", r.status)
+	}
+}

@@ -264,7 +264,8 @@ var grants = map[string]map[string][]string{
 		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}, "dynamodb:DeleteItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnAssignJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
 		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}, "dynamodb:DeleteItem": {"!GetAtt Table.Arn"}},
-	httpapi.FnGetJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}},
+	httpapi.FnGetSchedule: {"dynamodb:Query": {"!GetAtt Table.Arn"}},
+	httpapi.FnGetJob:      {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	"publish-events": {
 		"dynamodb:DescribeStream":   {"!GetAtt Table.StreamArn"},
 		"dynamodb:GetRecords":       {"!GetAtt Table.StreamArn"},
@@ -338,6 +339,7 @@ var leadingKeys = map[string]map[string]string{
 	job.Complete.Function:       {"*": "JOB#*"},
 	httpapi.FnCreateJob:         {"*": "JOB#*"},
 	httpapi.FnGetJob:            {"*": "JOB#*"},
+	httpapi.FnGetSchedule:       {"*": "TECH#*"},
 	// live-ticket puts the ticket and counts the caller's tickets of the minute.
 	httpapi.FnLiveTicket: {"dynamodb:PutItem": "TICKET#*", "dynamodb:UpdateItem": "TICKETS#*"},
 	// $connect spends the ticket it redeems (an update), claims one of the caller's places

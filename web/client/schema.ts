@@ -383,6 +383,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/technicians/{id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A technician's bookings between two times
+         * @description Dispatchers and admins, or the technician themselves (`me` names the caller, who must
+         *     have the role `Technician`). The bookings that meet [`from`, `to`), in time order, read
+         *     from the technician's calendar (docs/data-model.md): live bookings (a cancelled or
+         *     reassigned one has released its time) and completed ones; each window is clipped to
+         *     the range. One strongly consistent `Query` of the calendar's partition. `from` and
+         *     `to` are required, RFC 3339 with their zone, at most 14 days apart.
+         */
+        get: operations["getSchedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/live/tickets": {
         parameters: {
             query?: never;
@@ -663,6 +688,27 @@ export interface components {
              * @description On a quarter-hour, after scheduledStart, at most 8 hours after it.
              */
             scheduledEnd: string;
+        };
+        Schedule: {
+            technicianId: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            bookings: {
+                jobId: string;
+                assignmentId: string;
+                /**
+                 * Format: date-time
+                 * @description The booking's start, or from if it began before.
+                 */
+                start: string;
+                /**
+                 * Format: date-time
+                 * @description The booking's end, or to if it ends after.
+                 */
+                end: string;
+            }[];
         };
         NewJob: {
             /** @description Not blank (not only ASCII whitespace, which is trimmed). */
@@ -2350,6 +2396,56 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOrGateway"];
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSchedule: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path: {
+                /** @description The technician's id (the `sub` their token names), or `me`. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bookings */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "technicianId": "tom",
+                     *       "from": "2026-12-09T00:00:00.000Z",
+                     *       "to": "2026-12-16T00:00:00.000Z",
+                     *       "bookings": [
+                     *         {
+                     *           "jobId": "3f2a1b0c-9d8e-5f7a-8b6c-5d4e3f2a1b0c",
+                     *           "assignmentId": "5d6e7f80-1a2b-4c3d-9e8f-0a1b2c3d4e5f",
+                     *           "start": "2026-12-09T09:00:00.000Z",
+                     *           "end": "2026-12-09T11:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -361,6 +361,7 @@ func coldStartEvents(root string) map[string][2]string {
 		"create-job":         {e("create-job", "401-no-claims.json"), e("create-job", "403-technician.json")},
 		"assign-job":         {e("assign-job", "401-no-claims.json"), e("assign-job", "403-technician.json")},
 		"confirm-job":        {e("confirm-job", "401-no-claims.json"), e("confirm-job", "404-not-found.json")},
+		"get-schedule":       {e("get-schedule", "401-no-claims.json"), e("get-schedule", "403-another-technician.json")},
 		"reschedule-job":     {e("reschedule-job", "401-no-claims.json"), e("reschedule-job", "403-technician.json")},
 		"start-job":          {e("start-job", "401-no-claims.json"), e("start-job", "404-not-found.json")},
 		"complete-job":       {e("complete-job", "401-no-claims.json"), e("complete-job", "404-not-found.json")},
