@@ -263,13 +263,24 @@ test('a dispatcher cancels an assigned job, and its assignment shows Cancelled',
   await page.context().close();
 });
 
-test('a caller without the Dispatcher or Admin role gets no Jobs section', async () => {
+test('a technician opens only the jobs booked on them; a caller with no job role gets no Jobs section', async () => {
   const page = await newPage();
   await signIn(page, 'tom');
-  assert.equal(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).count(), 0);
+  // tom (Technician) has the section, to open a job by id, but creates none.
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
+  await page.getByText('Open a job you are booked on by its id.').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'New job' }).count(), 0);
+  // The demo job is booked on another technician: the API refuses it.
   await page.goto(`${base}/console#/jobs/${assignedJob}`);
-  await page.getByText('Jobs are for dispatchers and admins').waitFor();
+  await page.getByRole('alert').filter({ hasText: `Could not load job ${assignedJob}: Forbidden` }).waitFor();
   await page.context().close();
+
+  const alicePage = await newPage();
+  await signIn(alicePage, 'alice');
+  assert.equal(await alicePage.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).count(), 0);
+  await alicePage.goto(`${base}/console#/jobs/${assignedJob}`);
+  await alicePage.getByText('Jobs are for dispatchers, admins and technicians').waitFor();
+  await alicePage.context().close();
 });
 
 // tom has no sessions in the demo data, so what he creates moves no one else's rows.

@@ -3,12 +3,14 @@
 // that reuses the same Idempotency-Key, and the reason dialog of the cancel actions.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { ApiError, NetworkError, Unauthorized, describe } from './api';
+import { ApiError, type ErrorBody, NetworkError, Unauthorized, describe } from './api';
 
 export interface Outcome {
   ok: boolean;
   text: string;
   detail?: string;
+  /** The API's error body, when the API answered with an error. */
+  body?: ErrorBody;
   retry?: () => void;
 }
 
@@ -35,6 +37,7 @@ export function useAction() {
         ok: false,
         text: describe(err),
         detail: err instanceof ApiError ? err.body.details : undefined,
+        body: err instanceof ApiError ? err.body : undefined,
         retry: err instanceof NetworkError ? () => void run(name, call, done, key) : undefined,
       });
     } finally {
@@ -46,9 +49,11 @@ export function useAction() {
 
 /**
  * OutcomeView is a live region that is always present (so screen readers announce what
- * appears in it); an error inside it is an alert.
+ * appears in it); an error inside it is an alert. explain may say more about an API error
+ * than its message (a booking conflict names the job that holds the time).
  */
-export function OutcomeView({ outcome }: { outcome: Outcome | null }) {
+export function OutcomeView({ outcome, explain }: { outcome: Outcome | null; explain?: (body: ErrorBody) => ComponentChildren }) {
+  const explained = outcome && !outcome.ok && outcome.body && explain ? explain(outcome.body) : null;
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     // When the action removed the focused button (a cancelled row has none left), keep
@@ -60,7 +65,7 @@ export function OutcomeView({ outcome }: { outcome: Outcome | null }) {
       {outcome?.ok && <p class="ok">{outcome.text}</p>}
       {outcome && !outcome.ok && (
         <div class="error" role="alert">
-          <p>{outcome.text}</p>
+          {explained ?? <p>{outcome.text}</p>}
           {outcome.detail && <p class="detail">{outcome.detail}</p>}
           {outcome.retry && (
             <button type="button" onClick={outcome.retry}>

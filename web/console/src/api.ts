@@ -2,6 +2,7 @@
 // typed client generated from openapi.yaml (web/client). Every call either returns the
 // response body or throws one of three errors the views tell apart.
 import {
+  type components,
   createLifecycleClient,
   type ErrorBody,
   type GatewayError,
@@ -12,6 +13,14 @@ import {
   type SessionPage,
   type SessionStatus,
 } from '../../client';
+
+export type NewJob = components['schemas']['NewJob'];
+/** A booking of a technician into a window (POST /jobs/{id}/assign). */
+export type AssignBody = components['schemas']['AssignBody'];
+/** A booking's new window (POST /jobs/{id}/reschedule). */
+export type RescheduleBody = components['schemas']['RescheduleBody'];
+/** A transition of a job that takes no body, by its allowedActions name. */
+export type JobStep = 'confirm' | 'start' | 'complete';
 
 export type { Assignment, ErrorBody, Job, JobStatus, LiveMessage, LiveTicket, NewSession, Session, SessionPage, SessionStatus } from '../../client';
 
@@ -42,6 +51,13 @@ export interface Api {
   cancelInterview(id: string, reason: string, key: string): Promise<Session>;
   getJob(id: string): Promise<Job>;
   cancelJob(id: string, reason: string, key: string): Promise<Job>;
+  /** Creates an Unassigned job (Dispatcher or Admin); a retry with the same key gets the same one. */
+  createJob(body: NewJob, key: string): Promise<Job>;
+  /** Books a technician into a window; a 409 BOOKING_CONFLICT names the job holding the time. */
+  assignJob(id: string, body: AssignBody, key: string): Promise<Job>;
+  rescheduleJob(id: string, body: RescheduleBody, key: string): Promise<Job>;
+  /** confirm, start (the booked technician) or complete (the technician, a dispatcher or an admin). */
+  stepJob(id: string, step: JobStep, key: string): Promise<Job>;
   /** A single-use ticket for the live channel (a retry simply gets another). */
   liveTicket(): Promise<LiveTicket>;
 }
@@ -105,6 +121,20 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
     getJob: (id) => settle(() => client.GET('/jobs/{id}', { params: { path: { id } } })),
     cancelJob: (id, reason, key) =>
       settle(() => client.POST('/jobs/{id}/cancel', { params: { path: { id }, header: keyed(key) }, body: reasonBody(reason) })),
+    createJob: (body, key) => settle(() => client.POST('/jobs', { params: { header: keyed(key) }, body })),
+    assignJob: (id, body, key) => settle(() => client.POST('/jobs/{id}/assign', { params: { path: { id }, header: keyed(key) }, body })),
+    rescheduleJob: (id, body, key) =>
+      settle(() => client.POST('/jobs/{id}/reschedule', { params: { path: { id }, header: keyed(key) }, body })),
+    stepJob: (id, step, key) => {
+      const params = { path: { id }, header: keyed(key) };
+      return settle(() =>
+        step === 'confirm'
+          ? client.POST('/jobs/{id}/confirm', { params })
+          : step === 'start'
+            ? client.POST('/jobs/{id}/start', { params })
+            : client.POST('/jobs/{id}/complete', { params }),
+      );
+    },
     liveTicket: () => settle(() => client.POST('/live/tickets')),
   };
 }

@@ -1,7 +1,7 @@
 // The console: sign-in, then the views, with the event feed beside them.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, createApi } from './api';
-import { type Caller, type Demo, canManageJobs, demo, devToken, isExpired, parseToken, save, saved } from './auth';
+import { type Caller, type Demo, canManageJobs, demo, devToken, isExpired, isTechnician, parseToken, save, saved } from './auth';
 import { EventFeed } from './events';
 import { InterviewDetail, InterviewList } from './interviews';
 import { Jobs } from './jobs';
@@ -141,6 +141,7 @@ function SignIn(props: { notice: string; demo: Demo | null; demoError: boolean; 
 function Shell({ caller, api, demo, onSignOut }: { caller: Caller; api: Api; demo: Demo | null; onSignOut: () => void }) {
   const route = useRoute();
   const jobs = canManageJobs(caller);
+  const jobsSection = jobs || isTechnician(caller);
   const key = JSON.stringify(route);
   const first = useRef(true);
 
@@ -162,7 +163,7 @@ function Shell({ caller, api, demo, onSignOut }: { caller: Caller; api: Api; dem
           <a href={href.interviews()} aria-current={route.view !== 'jobs' ? 'page' : undefined}>
             Interviews
           </a>
-          {jobs && (
+          {jobsSection && (
             <a href={href.jobs()} aria-current={route.view === 'jobs' ? 'page' : undefined}>
               Jobs
             </a>
@@ -229,15 +230,16 @@ function View({ route, api, jobs, caller, demo }: { route: Route; api: Api; jobs
     case 'interview':
       return <InterviewDetail key={route.id} api={api} id={route.id} action={route.action} />;
     case 'jobs':
-      if (!jobs)
+      if (!jobs && !isTechnician(caller))
         return (
           <section aria-labelledby="view-title">
             <h2 id="view-title" tabIndex={-1}>
               Jobs
             </h2>
-            <p>Jobs are for dispatchers and admins; {caller.sub} has neither role.</p>
+            <p>Jobs are for dispatchers, admins and technicians; {caller.sub} has none of these roles.</p>
           </section>
         );
-      return <Jobs api={api} id={route.id} demoJobs={demo?.jobs ?? []} />;
+      // A technician opens the jobs they are booked on, by id; the API decides which.
+      return <Jobs api={api} id={route.id} demoJobs={demo?.jobs ?? []} manage={jobs} />;
   }
 }

@@ -45,6 +45,11 @@ export function canManageJobs(c: Caller): boolean {
   return c.roles.includes('Dispatcher') || c.roles.includes('Admin');
 }
 
+/** A technician may open a job they are booked on (the API decides which). */
+export function isTechnician(c: Caller): boolean {
+  return c.roles.includes('Technician');
+}
+
 export function saved(): Caller | null {
   const raw = sessionStorage.getItem(storageKey);
   if (!raw) return null;

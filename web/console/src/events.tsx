@@ -1,6 +1,6 @@
 // The event feed: each event the live channel sends this caller (their own sessions'; for
-// dispatchers and admins, every job cancel), newest first, as it arrives. No polling: it
-// is the same channel every view follows.
+// dispatchers and admins, every job event; for a technician, those about their bookings),
+// newest first, as it arrives. No polling: it is the same channel every view follows.
 import { useState } from 'preact/hooks';
 import { type LiveMessage, useLive, useLiveStatus } from './live';
 
@@ -61,6 +61,12 @@ export function EventFeed() {
               {d.assignment && (
                 <p>
                   assignment{d.assignment.technicianId && ` (${d.assignment.technicianId})`} {d.assignment.previousStatus} → Cancelled
+                </p>
+              )}
+              {d.booked && (
+                <p>
+                  booked {d.booked.technicianId} {new Date(d.booked.scheduledStart).toLocaleString()} – {new Date(d.booked.scheduledEnd).toLocaleTimeString()}
+                  {d.unassignedTechnicianId && ` (instead of ${d.unassignedTechnicianId})`}
                 </p>
               )}
               {d.reason && <p class="reason">“{d.reason}”</p>}

@@ -29,8 +29,16 @@ export interface EventDetail {
   /** InterviewProgressRecorded: the id of the message it recorded (never the message: fetch the session for it). */
   messageId?: string;
   jobId?: string;
+  /** JobCreated: the new job's customer. */
+  customerId?: string;
   // The assignment cancelled with a job (always Cancelled afterwards).
   assignment?: { id: string; technicianId?: string; scheduledStart?: string; scheduledEnd?: string; previousStatus?: string };
+  /** JobAssigned, JobRescheduled, AssignmentConfirmed, JobStarted, JobCompleted: the booking the event concerns. */
+  booked?: { id: string; technicianId: string; scheduledStart: string; scheduledEnd: string };
+  /** JobRescheduled: the window the booking moved from. */
+  rescheduledFrom?: { start: string; end: string };
+  /** JobAssigned, on a reassignment: the technician the job was taken from. */
+  unassignedTechnicianId?: string;
 }
 
 /** A message of the channel (schemas/live-message.json; LiveMessage in openapi.yaml). */
