@@ -172,7 +172,7 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (job.Job, bool, erro
 		if a := j.CurrentAssignment(); a != nil {
 			items = append(items, types.TransactWriteItem{Update: s.cancelAssignmentUpdate(*a, req, now)})
 			// The technician's calendar gets the window back (jobs_assign.go).
-			items = append(items, s.releaseSlots(*a)...)
+			items, _ = s.moveBooking(items, j.ID, a, nil)
 		}
 		return step{items: items, after: j.Cancelled(now, req.Actor.Sub, req.Reason)}
 	})

@@ -58,8 +58,13 @@ func slotItem(s slotRef, jobID, assignmentID string) map[string]types.AttributeV
 	it[attr.TechnicianID] = sAV(s.technician)
 	it["jobId"] = sAV(jobID)
 	it["assignmentId"] = sAV(assignmentID)
-	it[attr.ExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.at.Add(job.SlotSize+slotRetention).Unix(), 10)}
+	it[attr.ExpiresAt] = slotExpiry(s)
 	return it
+}
+
+// slotExpiry is when a slot item may go (TTL): slotRetention after the slot ends.
+func slotExpiry(s slotRef) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(s.at.Add(job.SlotSize+slotRetention).Unix(), 10)}
 }
 
 // bookSlot takes a free slot for the assignment: it fails when any booking holds it.
@@ -84,7 +89,7 @@ func (s *Jobs) handOverSlot(r slotRef, jobID, from, to string) types.TransactWri
 		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR #a = :from"),
 		ExpressionAttributeNames: map[string]string{"#pk": attr.PK, "#type": attr.Type, "#tech": attr.TechnicianID, "#job": "jobId", "#a": "assignmentId", "#exp": attr.ExpiresAt},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":type": sAV(attr.TypeSlot), ":tech": sAV(r.technician), ":job": sAV(jobID), ":to": sAV(to), ":from": sAV(from),
-			":exp": &types.AttributeValueMemberN{Value: strconv.FormatInt(r.at.Add(job.SlotSize+slotRetention).Unix(), 10)}},
+			":exp": slotExpiry(r)},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
 }
@@ -101,13 +106,39 @@ func (s *Jobs) releaseSlot(r slotRef, assignmentID string) types.TransactWriteIt
 	}}
 }
 
-// releaseSlots frees every slot of a's window.
-func (s *Jobs) releaseSlots(a job.Assignment) []types.TransactWriteItem {
-	var out []types.TransactWriteItem
-	for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
-		out = append(out, s.releaseSlot(r, a.ID))
+// moveBooking appends to items the calendar's half of moving a booking of job jobID from
+// assignment from's window (nil: none) to assignment to's (nil: none), one transaction's
+// worth: the quarter-hours both cover are handed over, the new ones booked (each failing when
+// another booking holds it), the old ones released. A cancel moves to none, a first
+// assignment from none, a reassignment or a reschedule from one to the other. It returns the
+// items and, by item index, the slot each booking item takes (bookingConflict reads them).
+func (s *Jobs) moveBooking(items []types.TransactWriteItem, jobID string, from, to *job.Assignment) ([]types.TransactWriteItem, map[int]slotRef) {
+	window := func(a *job.Assignment) []slotRef {
+		if a == nil {
+			return nil
+		}
+		return slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd})
 	}
-	return out
+	held := map[slotRef]bool{}
+	for _, r := range window(from) {
+		held[r] = true
+	}
+	slots := map[int]slotRef{}
+	for _, r := range window(to) {
+		slots[len(items)] = r
+		if held[r] {
+			items = append(items, s.handOverSlot(r, jobID, from.ID, to.ID))
+			delete(held, r)
+		} else {
+			items = append(items, s.bookSlot(r, jobID, to.ID))
+		}
+	}
+	for _, r := range window(from) {
+		if held[r] {
+			items = append(items, s.releaseSlot(r, from.ID))
+		}
+	}
+	return items, slots
 }
 
 // Apply performs job transition t for req: Cancel, Assign, or a technician's transition
@@ -214,30 +245,7 @@ func (s *Jobs) assignItems(j, after job.Job, req job.Request, now time.Time) ([]
 		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": attr.PK},
 	}})
 
-	held := map[slotRef]bool{}
-	if old != nil {
-		for _, r := range slotsOf(old.TechnicianID, job.Window{Start: old.ScheduledStart, End: old.ScheduledEnd}) {
-			held[r] = true
-		}
-	}
-	slots := map[int]slotRef{}
-	for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
-		slots[len(items)] = r
-		if held[r] {
-			items = append(items, s.handOverSlot(r, j.ID, old.ID, a.ID))
-			delete(held, r)
-		} else {
-			items = append(items, s.bookSlot(r, j.ID, a.ID))
-		}
-	}
-	if old != nil {
-		for _, r := range slotsOf(old.TechnicianID, job.Window{Start: old.ScheduledStart, End: old.ScheduledEnd}) {
-			if held[r] {
-				items = append(items, s.releaseSlot(r, old.ID))
-			}
-		}
-	}
-	return items, slots
+	return s.moveBooking(items, j.ID, old, &a)
 }
 
 // bookingConflict reads a cancelled assignment's reasons: a slot the booking needed that
@@ -294,25 +302,7 @@ func (s *Jobs) Reschedule(ctx context.Context, req job.Request) (job.Job, bool, 
 		acond := ae.and(ae.equals(attr.Version, iAV(a.Version)), ae.in(attr.Status, strs(job.Reschedule.AssignmentFrom)))
 		items = append(items, types.TransactWriteItem{Update: guardedUpdate(s.table, assignmentKey(j.ID, a.ID), (*compiled)(nil).render(ae, acond))})
 
-		old := map[slotRef]bool{}
-		for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
-			old[r] = true
-		}
-		slots := map[int]slotRef{}
-		for _, r := range slotsOf(a.TechnicianID, w) {
-			slots[len(items)] = r
-			if old[r] {
-				items = append(items, s.handOverSlot(r, j.ID, a.ID, a.ID))
-				delete(old, r)
-			} else {
-				items = append(items, s.bookSlot(r, j.ID, a.ID))
-			}
-		}
-		for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
-			if old[r] {
-				items = append(items, s.releaseSlot(r, a.ID))
-			}
-		}
+		items, slots := s.moveBooking(items, j.ID, &a, &moved)
 		return step{items: items, after: after, refused: func(e *types.TransactionCanceledException) error {
 			return bookingConflict(e, slots, j.ID, a.TechnicianID)
 		}}

@@ -185,7 +185,7 @@ function NewJobForm({ api, onCreated, onClose }: { api: Api; onCreated: (j: Job)
       <label for="new-job-customer">Customer</label>
       <input id="new-job-customer" required maxLength={100} placeholder="cust-2041" value={customer} onInput={edited(setCustomer)} />
       <label for="new-job-address">Address</label>
-      <input id="new-job-address" required maxLength={300} value={address} onInput={edited(setAddress)} />
+      <input id="new-job-address" required maxLength={500} value={address} onInput={edited(setAddress)} />
       <div class="buttons">
         <button type="submit" class="primary" disabled={busy !== null} aria-busy={busy === 'create'}>
           {busy === 'create' ? 'Creating…' : 'Create job'}
