@@ -43,7 +43,7 @@ func NewJobs(db API, table string, now func() time.Time, newToken func() string)
 	requestShapes(func(reason, corr string, _ *float64) {
 		req := job.Request{Actor: lifecycle.Actor{Sub: "dispatcher"}, Reason: reason, CorrelationID: corr}
 		for _, j := range []job.Job{{ID: "j"}, {ID: "j", Assignment: &a}} {
-			e, cond := cancelJobExpr(newExpr(), j, req, "")
+			e, cond := cancelJobExpr(newExpr(), j, j.Cancelled(time.Time{}, "", reason), req, "")
 			s.compiled[jobShapeOf(j, req)] = compile(e, cond)
 		}
 		e, cond := cancelAssignmentExpr(newExpr(), a, req, "")
@@ -168,13 +168,14 @@ func (s *Jobs) Create(ctx context.Context, d job.Draft, req job.Request) (job.Jo
 // calendar, in one transaction.
 func (s *Jobs) Cancel(ctx context.Context, req job.Request) (job.Job, bool, error) {
 	return s.apply(ctx, job.Cancel, req, func(j job.Job, now time.Time) step {
-		items := []types.TransactWriteItem{{Update: s.cancelJobUpdate(j, req, now)}}
+		after := j.Cancelled(now, req.Actor.Sub, req.Reason)
+		items := []types.TransactWriteItem{{Update: s.cancelJobUpdate(j, after, req, now)}}
 		if a := j.CurrentAssignment(); a != nil {
 			items = append(items, types.TransactWriteItem{Update: s.cancelAssignmentUpdate(*a, req, now)})
 			// The technician's calendar gets the window back (jobs_assign.go).
 			items, _ = s.moveBooking(items, j.ID, a, nil)
 		}
-		return step{items: items, after: j.Cancelled(now, req.Actor.Sub, req.Reason)}
+		return step{items: items, after: after}
 	})
 }
 
@@ -250,13 +251,14 @@ func (s *Jobs) apply(ctx context.Context, t job.Transition, req job.Request, pla
 }
 
 // cancelJobUpdate is the job's half of the cancel: guarded by the version read and the
-// legal source states; it records the assignment it cancels (for the JobCancelled event).
-func (s *Jobs) cancelJobUpdate(j job.Job, req job.Request, now time.Time) *types.Update {
+// legal source states; it records the assignment it cancels (for the JobCancelled event)
+// and keeps the job's board entry (after is the job as the cancel leaves it).
+func (s *Jobs) cancelJobUpdate(j, after job.Job, req job.Request, now time.Time) *types.Update {
 	c := s.compiled[jobShapeOf(j, req)]
-	return guardedUpdate(s.table, jobKey(j.ID), c.render(cancelJobExpr(c.start(), j, req, lifecycle.FormatTime(now))))
+	return guardedUpdate(s.table, jobKey(j.ID), c.render(cancelJobExpr(c.start(), j, after, req, lifecycle.FormatTime(now))))
 }
 
-func cancelJobExpr(e *expr, j job.Job, req job.Request, now string) (*expr, string) {
+func cancelJobExpr(e *expr, j, after job.Job, req job.Request, now string) (*expr, string) {
 	transitionWrite{
 		to: string(job.Cancel.To), now: now, action: job.Cancel.Action,
 		actor: req.Actor, corr: req.CorrelationID,
@@ -271,7 +273,11 @@ func cancelJobExpr(e *expr, j job.Job, req job.Request, now string) (*expr, stri
 		snap.str(attr.Status, string(a.Status))
 		snap[attr.Version] = iAV(a.Version + 1)
 		e.set(attr.CancelledAssignment, &types.AttributeValueMemberM{Value: snap})
+	} else {
+		// The write's shape (jobShapeOf) has no assignment: neither does its board copy.
+		after.Assignment = nil
 	}
+	setBoard(e, after)
 	return e, e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Cancel.From)))
 }
 

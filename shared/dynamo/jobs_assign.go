@@ -168,6 +168,7 @@ func (s *Jobs) Step(ctx context.Context, t job.Transition, req job.Request) (job
 		if a := j.CurrentAssignment(); a != nil {
 			e.set("booked", bookedAV(*a))
 		}
+		setBoard(e, after)
 		cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(t.From)))
 		items := []types.TransactWriteItem{{Update: guardedUpdate(s.table, jobKey(j.ID), (*compiled)(nil).render(e, cond))}}
 		if a, moved := j.CurrentAssignment(), after.Assignment; a != nil && moved != nil && moved.Status != a.Status {
@@ -231,6 +232,7 @@ func (s *Jobs) assignItems(j, after job.Job, req job.Request, now time.Time) ([]
 	} else {
 		e.remove("unassignedTechnicianId")
 	}
+	setBoard(e, after)
 	cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Assign.From)))
 	items := []types.TransactWriteItem{{Update: guardedUpdate(s.table, jobKey(j.ID), (*compiled)(nil).render(e, cond))}}
 
@@ -289,6 +291,7 @@ func (s *Jobs) Reschedule(ctx context.Context, req job.Request) (job.Job, bool, 
 		from.time("start", a.ScheduledStart)
 		from.time("end", a.ScheduledEnd)
 		e.set("rescheduledFrom", &types.AttributeValueMemberM{Value: from})
+		setBoard(e, after)
 		cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Reschedule.From)))
 		items := []types.TransactWriteItem{{Update: guardedUpdate(s.table, jobKey(j.ID), (*compiled)(nil).render(e, cond))}}
 

@@ -90,6 +90,9 @@ func JobItem(j job.Job) map[string]types.AttributeValue {
 	if j.Assignment != nil {
 		w["assignmentId"] = sAV(j.Assignment.ID)
 	}
+	for k, v := range boardEntry(j) {
+		w[k] = v
+	}
 	return w
 }
 

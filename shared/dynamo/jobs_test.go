@@ -576,13 +576,13 @@ func TestCancelJobUpdate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			j := job.Job{ID: "j-1", Title: "t", Status: tt.status, Version: tt.version, Assignment: tt.assignment}
-			u := s.cancelJobUpdate(j, tt.req, jobsFixedNow)
+			u := s.cancelJobUpdate(j, j.Cancelled(jobsFixedNow, tt.req.Actor.Sub, tt.req.Reason), tt.req, jobsFixedNow)
 			checkKey(t, u.Key, "JOB#j-1", "JOB")
 			r := checkCancelWrite(t, u, cancelWriteWant{
 				version: tt.version,
 				from:    []string{"Unassigned", "Assigned", "InProgress"},
 				reason:  tt.req.Reason, corr: tt.req.CorrelationID, actor: tt.req.Actor,
-				extra: map[string]bool{"cancelledAssignment": tt.wantSnap},
+				extra: map[string]bool{"cancelledAssignment": tt.wantSnap, "board": true, "boardAt": true, "boardAssignment": tt.wantSnap},
 			})
 
 			ops, ok := r.sets["cancelledAssignment"]
@@ -667,7 +667,7 @@ func TestCancelAssignmentUpdate(t *testing.T) {
 func TestCancelUpdatesFollowRules(t *testing.T) {
 	s := newTestJobs()
 	req := job.Request{ID: "j-1", Actor: lifecycle.Actor{Sub: "u"}}
-	r := resolveInput(t, updateAsInput(s.cancelJobUpdate(job.Job{ID: "j-1", Status: job.Assigned}, req, jobsFixedNow)))
+	r := resolveInput(t, updateAsInput(s.cancelJobUpdate(job.Job{ID: "j-1", Status: job.Assigned}, job.Job{ID: "j-1", Status: job.Cancelled}, req, jobsFixedNow)))
 	for _, st := range job.Statuses {
 		if slices.Contains(r.in["status"], string(st)) != job.Cancel.Allows(st) {
 			t.Errorf("job condition and job.Cancel disagree about %q", st)

@@ -18,6 +18,9 @@ const (
 	IndexByOwner = "byOwner"
 	// IndexByOwnerStatus lists one owner's sessions in one status, newest createdAt first.
 	IndexByOwnerStatus = "byOwnerStatus"
+	// IndexByBoardTime lists every job by its time on the board (job.BoardTime), earliest
+	// first: the dispatchers' board, GET /jobs. Only job items carry its keys.
+	IndexByBoardTime = "byBoardTime"
 )
 
 // SummaryAttributes are what the listing indexes hold of a session besides their keys:
@@ -31,9 +34,18 @@ func SummaryAttributes() []string {
 	}
 }
 
+// BoardAttributes are what byBoardTime holds of a job besides its keys: the job as a
+// listing returns it, with a copy of its assignment (attr.BoardAssignment).
+func BoardAttributes() []string {
+	return []string{
+		attr.ID, attr.Status, attr.Version, attr.CreatedAt, attr.UpdatedAt, "title", "customerId", "address",
+		"requestedStart", "requestedEnd", "cancelledAt", "cancelledBy", attr.CancelReason, attr.BoardAssignment,
+	}
+}
+
 // CreateTableInput describes the table for local use and tests: on-demand billing, the
-// key schema, both listing indexes and a NEW_AND_OLD_IMAGES stream. template.yaml declares
-// the same for AWS.
+// key schema, the sessions' two listing indexes, the jobs' board index and a
+// NEW_AND_OLD_IMAGES stream. template.yaml declares the same for AWS.
 //
 // The indexes are sorted by createdAt, which no transition changes, so a transition
 // updates a session's byOwner entry in place (one write unit) and moves only its
@@ -52,6 +64,8 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(attr.OwnerID), AttributeType: s},
 			{AttributeName: aws.String(attr.OwnerStatus), AttributeType: s},
 			{AttributeName: aws.String(attr.CreatedAt), AttributeType: s},
+			{AttributeName: aws.String(attr.Board), AttributeType: s},
+			{AttributeName: aws.String(attr.BoardAt), AttributeType: s},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(attr.PK), KeyType: types.KeyTypeHash},
@@ -73,6 +87,14 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 					{AttributeName: aws.String(attr.CreatedAt), KeyType: types.KeyTypeRange},
 				},
 				Projection: summary,
+			},
+			{
+				IndexName: aws.String(IndexByBoardTime),
+				KeySchema: []types.KeySchemaElement{
+					{AttributeName: aws.String(attr.Board), KeyType: types.KeyTypeHash},
+					{AttributeName: aws.String(attr.BoardAt), KeyType: types.KeyTypeRange},
+				},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: BoardAttributes()},
 			},
 		},
 		StreamSpecification: &types.StreamSpecification{

@@ -116,8 +116,9 @@ func TestCompiledJobWritesMatchTheFullBuild(t *testing.T) {
 		{ID: "j-1", Actor: actor, CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "invocation:i", Fingerprint: "g"}},
 	} {
 		for _, j := range []job.Job{{ID: "j-1", Status: job.Unassigned, Version: 2}, {ID: "j-1", Status: job.Assigned, Version: 4, Assignment: &a}} {
-			e, cond := cancelJobExpr(newExpr(), j, req, lifecycle.FormatTime(now))
-			same(fmt.Sprintf("job %+v", req), s.cancelJobUpdate(j, req, now), e, cond)
+			after := j.Cancelled(now, req.Actor.Sub, req.Reason)
+			e, cond := cancelJobExpr(newExpr(), j, after, req, lifecycle.FormatTime(now))
+			same(fmt.Sprintf("job %+v", req), s.cancelJobUpdate(j, after, req, now), e, cond)
 		}
 		e, cond := cancelAssignmentExpr(newExpr(), a, req, lifecycle.FormatTime(now))
 		same(fmt.Sprintf("assignment %+v", req), s.cancelAssignmentUpdate(a, req, now), e, cond)

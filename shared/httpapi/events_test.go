@@ -141,6 +141,11 @@ var sampleEventErrors = map[string]string{
 	"get-schedule/400-no-from.json":            "Invalid request",
 	"get-schedule/401-no-claims.json":          "Unauthorized",
 	"get-schedule/403-another-technician.json": "Forbidden",
+	"list-jobs/200-dispatcher.json":            "",
+	"list-jobs/200-assigned-this-week.json":    "",
+	"list-jobs/400-bad-status.json":            "Invalid request",
+	"list-jobs/401-no-claims.json":             "Unauthorized",
+	"list-jobs/403-technician.json":            "Forbidden",
 
 	"get-job/200-found.json":      "",
 	"get-job/404-not-found.json":  "Job not found",

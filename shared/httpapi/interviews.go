@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -261,20 +262,29 @@ func parseListQuery(r *http.Request) (interview.ListQuery, error) {
 		}
 		q.Status = st
 	}
+	var err error
+	q.Limit, q.Cursor, err = parsePage(values)
+	return q, err
+}
+
+// parsePage reads a listing's limit (DefaultListLimit when absent) and cursor ("" when
+// absent); each was checked to appear at most once.
+func parsePage(values url.Values) (int, string, error) {
+	limit, cursor := DefaultListLimit, ""
 	if v, ok := values["limit"]; ok {
 		n, err := strconv.Atoi(v[0])
 		if err != nil || n < 1 || n > MaxListLimit {
-			return q, invalid("limit must be an integer from 1 to 100")
+			return 0, "", invalid("limit must be an integer from 1 to 100")
 		}
-		q.Limit = n
+		limit = n
 	}
 	if v, ok := values["cursor"]; ok {
 		if v[0] == "" {
-			return q, invalid("cursor must not be empty; leave it out for the first page")
+			return 0, "", invalid("cursor must not be empty; leave it out for the first page")
 		}
-		q.Cursor = v[0]
+		cursor = v[0]
 	}
-	return q, nil
+	return limit, cursor, nil
 }
 
 // optTime formats t, or returns "" for the zero time (an absent optional timestamp).

@@ -23,14 +23,20 @@ type JobReader interface {
 	Get(ctx context.Context, id string) (job.Job, error)
 }
 
-// jobCaller authenticates the caller and checks the job roles (Dispatcher or Admin)
-// before anything is read, then validates the id.
-func jobCaller(r *http.Request) (lifecycle.Actor, string, error) {
+// dispatcherFrom authenticates the caller and checks the job roles (Dispatcher or Admin),
+// before anything is read.
+func dispatcherFrom(r *http.Request) (lifecycle.Actor, error) {
 	actor, err := actorFrom(r)
 	if err != nil {
-		return actor, "", err
+		return actor, err
 	}
-	if err := job.Authorize(actor); err != nil {
+	return actor, job.Authorize(actor)
+}
+
+// jobCaller is dispatcherFrom, then validates the id.
+func jobCaller(r *http.Request) (lifecycle.Actor, string, error) {
+	actor, err := dispatcherFrom(r)
+	if err != nil {
 		return actor, "", err
 	}
 	id, err := parseID("id", r.PathValue("id"))

@@ -22,6 +22,8 @@ type memJobs struct {
 	calls []job.Request
 	// keys are the requests that created jobs, by job id.
 	keys map[string]lifecycle.Idempotency
+	// lists are the board queries asked of it.
+	lists []job.ListQuery
 }
 
 func (m *memJobs) Get(_ context.Context, id string) (job.Job, error) {
@@ -142,6 +144,34 @@ func (m *memJobs) Schedule(_ context.Context, tech string, from, to time.Time) (
 	}
 	slices.SortFunc(out, func(a, b job.Booked) int { return a.Window.Start.Compare(b.Window.Start) })
 	return out, nil
+}
+
+// List answers a page of the board as the DynamoDB store does: board-time order, then id,
+// filtered; its cursor is the last job's board key (the store's is opaque too).
+func (m *memJobs) List(_ context.Context, q job.ListQuery) (job.Page, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return job.Page{}, m.err
+	}
+	m.lists = append(m.lists, q)
+	key := func(j job.Job) string { return lifecycle.FormatTime(job.BoardTime(j)) + "#" + j.ID }
+	if q.Cursor != "" && !strings.Contains(q.Cursor, "#") {
+		return job.Page{}, lifecycle.ErrInvalidCursor
+	}
+	var all []job.Job
+	for _, j := range m.jobs {
+		at := job.BoardTime(j)
+		if (q.Status == "" || j.Status == q.Status) && (q.From.IsZero() || !at.Before(q.From)) && (q.To.IsZero() || at.Before(q.To)) &&
+			(q.Cursor == "" || key(j) > q.Cursor) {
+			all = append(all, j)
+		}
+	}
+	slices.SortFunc(all, func(a, b job.Job) int { return strings.Compare(key(a), key(b)) })
+	if len(all) > q.Limit {
+		return job.Page{Items: all[:q.Limit], Next: key(all[q.Limit-1])}, nil
+	}
+	return job.Page{Items: all}, nil
 }
 
 // step performs a technician's transition, as the DynamoDB store does.

@@ -24,6 +24,7 @@ const (
 	FnGetJob          = "get-job"
 	FnCreateJob       = "create-job"
 	FnGetSchedule     = "get-schedule"
+	FnListJobs        = "list-jobs"
 	FnLiveTicket      = "live-ticket"
 )
 
@@ -71,6 +72,8 @@ var otherRoutes = []Route{
 	{FnListInterviews, http.MethodGet, "/api/interviews", nil},
 	{FnCreateJob, http.MethodPost, "/jobs", nil},
 	{FnCreateJob, http.MethodPost, "/api/jobs", nil},
+	{FnListJobs, http.MethodGet, "/jobs", nil},
+	{FnListJobs, http.MethodGet, "/api/jobs", nil},
 	{FnGetJob, http.MethodGet, "/jobs/{id}", nil},
 	{FnGetJob, http.MethodGet, "/api/jobs/{id}", nil},
 	{FnGetSchedule, http.MethodGet, "/technicians/{id}/assignments", nil},
@@ -169,6 +172,11 @@ func GetSchedule(logger *slog.Logger, settings config.HTTP, store ScheduleReader
 	return newFunction(logger, settings, FnGetSchedule, handleSchedule(store))
 }
 
+// ListJobs is the list-jobs function's handler: the dispatchers' board.
+func ListJobs(logger *slog.Logger, settings config.HTTP, store JobLister) http.Handler {
+	return newFunction(logger, settings, FnListJobs, handleListJobs(store))
+}
+
 // JobTransition is the handler of the function that serves job transition t (its row's
 // endpoint).
 func JobTransition(logger *slog.Logger, settings config.HTTP, store JobTransitioner, t job.Transition) http.Handler {
@@ -205,6 +213,7 @@ type JobStore interface {
 	JobTransitioner
 	ScheduleReader
 	JobReader
+	JobLister
 }
 
 // Stores are the stores behind the HTTP functions.
@@ -226,6 +235,7 @@ func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]ht
 		FnGetJob:          func(l *slog.Logger) http.Handler { return GetJob(l, settings, s.Jobs) },
 		FnCreateJob:       func(l *slog.Logger) http.Handler { return CreateJob(l, settings, s.Jobs, lifecycle.NewID) },
 		FnGetSchedule:     func(l *slog.Logger) http.Handler { return GetSchedule(l, settings, s.Jobs) },
+		FnListJobs:        func(l *slog.Logger) http.Handler { return ListJobs(l, settings, s.Jobs) },
 		FnLiveTicket:      func(l *slog.Logger) http.Handler { return LiveTicket(l, settings, s.Tickets) },
 	}
 	// Every transition's function, from its row.

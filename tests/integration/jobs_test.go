@@ -781,3 +781,177 @@ func TestTechnicianSchedule(t *testing.T) {
 		t.Errorf("tess reads tom's schedule: %d", r.status)
 	}
 }
+
+// TestTheDispatchersBoard (issue 25, part 6): GET /jobs on moto lists every job by its time
+// on the board, each as GET /jobs/{id} shows it after whatever writes it went through
+// (create, assign, reassign, reschedule, confirm, start, complete, cancel), filtered by
+// status and span, page by page; for dispatchers and admins only.
+func TestTheDispatchersBoard(t *testing.T) {
+	s := newStack(t)
+	dana, root, tom, tess := s.token(t, "dana", "Dispatcher"), s.token(t, "root", "Admin"), s.token(t, "tom", "Technician"), s.token(t, "tess", "Technician")
+	ok := func(r response, what string) response {
+		t.Helper()
+		if r.status != http.StatusOK && r.status != http.StatusCreated {
+			t.Fatalf("%s: %d %s", what, r.status, r.raw)
+		}
+		return r
+	}
+	at := func(day, hm string) string { return "2027-03-" + day + "T" + hm + ":00Z" }
+	create := func(title, requested string) string {
+		body := fmt.Sprintf(`{"title":%q,"customerId":"c","address":"a"}`, title)
+		if requested != "" {
+			body = fmt.Sprintf(`{"title":%q,"customerId":"c","address":"a","requestedWindow":{"start":%q,"end":%q}}`, title, requested, requested[:11]+"23:00:00Z")
+		}
+		return ok(s.do(t, "POST", "/jobs", dana, body), "create "+title).body["id"].(string)
+	}
+	book := func(id, tech, start, end string) {
+		ok(s.do(t, "POST", "/jobs/"+id+"/assign", dana, fmt.Sprintf(`{"technicianId":%q,"scheduledStart":%q,"scheduledEnd":%q}`, tech, start, end)), "assign "+id)
+	}
+	// Board times: requested 2nd 08:00; booked 3rd 09:00 then reassigned; booked 1st then
+	// rescheduled to the 4th; booked 5th and carried through; booked 6th and cancelled.
+	requested := create("requested", at("02", "08:00"))
+	reassigned := create("reassigned", "")
+	book(reassigned, "tom", at("03", "09:00"), at("03", "10:00"))
+	book(reassigned, "tess", at("03", "09:00"), at("03", "11:00"))
+	moved := create("moved", at("01", "07:00"))
+	book(moved, "tom", at("01", "09:00"), at("01", "10:00"))
+	ok(s.do(t, "POST", "/jobs/"+moved+"/reschedule", root, fmt.Sprintf(`{"scheduledStart":%q,"scheduledEnd":%q}`, at("04", "09:00"), at("04", "10:00"))), "reschedule")
+	done := create("done", "")
+	book(done, "tom", at("05", "09:00"), at("05", "10:00"))
+	for _, step := range []string{"confirm", "start", "complete"} {
+		ok(s.do(t, "POST", "/jobs/"+done+"/"+step, tom, ""), step)
+	}
+	cancelled := create("cancelled", "")
+	book(cancelled, "tess", at("06", "09:00"), at("06", "10:00"))
+	ok(s.do(t, "POST", "/jobs/"+cancelled+"/confirm", tess, ""), "tess confirms")
+	ok(s.do(t, "POST", "/jobs/"+cancelled+"/cancel", dana, `{"reason":"Customer away"}`), "cancel")
+
+	march := "from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z"
+	list := func(token, query string) ([]map[string]any, string) {
+		t.Helper()
+		r := ok(s.do(t, "GET", "/jobs?"+query, token, ""), "list "+query)
+		var out []map[string]any
+		for _, it := range r.body["items"].([]any) {
+			out = append(out, it.(map[string]any))
+		}
+		next, _ := r.body["nextCursor"].(string)
+		return out, next
+	}
+	ids := func(items []map[string]any) []string {
+		var out []string
+		for _, it := range items {
+			out = append(out, it["id"].(string))
+		}
+		return out
+	}
+	items, next := list(dana, march)
+	// moved stands at its booking (the 4th), not at its request (the 1st).
+	if want := []string{requested, reassigned, moved, done, cancelled}; !slices.Equal(ids(items), want) || next != "" {
+		t.Fatalf("March's board: %v (next %q), want %v", ids(items), next, want)
+	}
+	for _, it := range items {
+		// Each as GET /jobs/{id} shows it, with the assignment the last write left.
+		one := ok(s.do(t, "GET", "/jobs/"+it["id"].(string), dana, ""), "get")
+		if a, b := fmt.Sprint(it), fmt.Sprint(one.body); a != b {
+			t.Errorf("the board's %s:\n%s\nGET /jobs/{id}:\n%s", it["title"], a, b)
+		}
+	}
+	if a := items[1]["assignment"].(map[string]any); a["technicianId"] != "tess" || a["scheduledEnd"] != "2027-03-03T11:00:00.000Z" {
+		t.Errorf("the reassigned job's assignment: %v", a)
+	}
+
+	// One status, one span, page by page.
+	if got, _ := list(dana, march+"&status=Assigned"); !slices.Equal(ids(got), []string{reassigned, moved}) {
+		t.Errorf("Assigned in March: %v", ids(got))
+	}
+	if got, _ := list(root, "from=2027-03-03T09:00:00Z&to=2027-03-05T09:00:00Z"); !slices.Equal(ids(got), []string{reassigned, moved}) {
+		t.Errorf("the 3rd 09:00 to the 5th 09:00: %v", ids(got))
+	}
+	var paged []string
+	for q, i := march+"&limit=2", 0; ; i++ {
+		got, next := list(dana, q)
+		paged = append(paged, ids(got)...)
+		if next == "" || i > 5 {
+			break
+		}
+		q = march + "&limit=2&cursor=" + next
+	}
+	if !slices.Equal(paged, ids(items)) {
+		t.Errorf("pages of two: %v, want %v", paged, ids(items))
+	}
+	if _, next := list(dana, march+"&limit=1"); next != "" {
+		if r := s.do(t, "GET", "/jobs?status=Completed&"+march+"&limit=1&cursor="+next, dana, ""); r.status != http.StatusBadRequest {
+			t.Errorf("a cursor of another listing: %d %s", r.status, r.raw)
+		}
+	} else {
+		t.Error("a page of one has no next")
+	}
+	for who, tok := range map[string]string{"tom": tom, "tess": tess} {
+		if r := s.do(t, "GET", "/jobs", tok, ""); r.status != http.StatusForbidden {
+			t.Errorf("%s reads the board: %d", who, r.status)
+		}
+	}
+}
+
+// TestTheBoardReadsARareStatusInShortPages: a status filtered from many entries (moto, the
+// real index) comes back in pages that may be short, each with a cursor on from the last
+// entry read, until every match has been returned once, in order, and no page reads more
+// than a bounded number of entries.
+func TestTheBoardReadsARareStatusInShortPages(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	t0 := time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)
+	var want []string
+	var reqs []types.WriteRequest
+	flush := func() {
+		if len(reqs) == 0 {
+			return
+		}
+		if _, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}}); err != nil {
+			t.Fatal(err)
+		}
+		reqs = nil
+	}
+	for i := range 900 {
+		j := job.Job{ID: fmt.Sprintf("0b0a0d00-0000-4000-8000-%012d", i), Title: "t", Status: job.Completed, Version: 1,
+			CreatedAt: t0.Add(time.Duration(i) * time.Minute), UpdatedAt: t0}
+		if i%300 == 7 {
+			j.Status = job.Unassigned
+			want = append(want, j.ID)
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: dynamo.JobItem(j)}})
+		if len(reqs) == 25 {
+			flush()
+		}
+	}
+	flush()
+
+	dana := s.token(t, "dana", "Dispatcher")
+	q := "status=Unassigned&from=2028-01-01T00:00:00Z&to=2028-02-01T00:00:00Z&limit=2"
+	var got []string
+	pages, short := 0, 0
+	for cursor := ""; ; pages++ {
+		r := s.do(t, "GET", "/jobs?"+q+cursor, dana, "")
+		if r.status != http.StatusOK || pages > 20 {
+			t.Fatalf("page %d: %d %s", pages, r.status, r.raw)
+		}
+		items := r.body["items"].([]any)
+		for _, it := range items {
+			got = append(got, it.(map[string]any)["id"].(string))
+		}
+		next, _ := r.body["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		if len(items) < 2 {
+			short++
+		}
+		cursor = "&cursor=" + next
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Unassigned, page by page: %v, want %v", got, want)
+	}
+	if short == 0 {
+		t.Errorf("%d pages and none short: a page read every entry it needed, however many", pages)
+	}
+}

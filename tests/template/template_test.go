@@ -265,6 +265,7 @@ var grants = map[string]map[string][]string{
 	httpapi.FnAssignJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}, "dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"},
 		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}, "dynamodb:DeleteItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetSchedule: {"dynamodb:Query": {"!GetAtt Table.Arn"}},
+	httpapi.FnListJobs:    {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byBoardTime"}},
 	httpapi.FnGetJob:      {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	"publish-events": {
 		"dynamodb:DescribeStream":   {"!GetAtt Table.StreamArn"},

@@ -225,7 +225,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The dispatchers' board, jobs in time order (Dispatcher or Admin)
+         * @description Every job, earliest first by its time on the board: the start of its booking (the
+         *     current one, or the one a cancel ended), else the start of the window its customer
+         *     asked for, else its creation. Optionally one `status`, and a span [`from`, `to`) of
+         *     board times. Each job comes with its assignment and what the caller may do to it, as
+         *     `GET /jobs/{id}` returns it. Dispatchers and admins only (a technician reads their own
+         *     schedule, `GET /technicians/{id}/assignments`). One `Query` of the board index
+         *     (docs/data-model.md, "Listing jobs"); a job shows on the board a moment after a
+         *     write. Pass `nextCursor` back as `cursor` for the next page; it is absent on the
+         *     last page. With `status`, a page may hold fewer than `limit` jobs (even none) while
+         *     `nextCursor` is present: the status is filtered from the entries read, and one page
+         *     reads a bounded number of them.
+         */
+        get: operations["listJobs"];
         put?: never;
         /**
          * Create a job (Dispatcher or Admin)
@@ -630,6 +644,11 @@ export interface components {
         };
         SessionPage: {
             items: components["schemas"]["SessionSummary"][];
+            /** @description Absent on the last page. */
+            nextCursor?: string;
+        };
+        JobPage: {
+            items: components["schemas"]["Job"][];
             /** @description Absent on the last page. */
             nextCursor?: string;
         };
@@ -1826,6 +1845,83 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description Only jobs in this status. An empty value is a 400, not "any status". */
+                status?: components["schemas"]["JobStatus"];
+                /** @description Only jobs whose board time is at or after this instant (RFC 3339 with its zone). */
+                from?: string;
+                /** @description Only jobs whose board time is before this instant (RFC 3339 with its zone); after `from`. */
+                to?: string;
+                limit?: number;
+                /**
+                 * @description The `nextCursor` of the previous page, unchanged (opaque). It belongs to the listing
+                 *     that issued it: a cursor from another `status`, `from` or `to` is a 400, and so is an
+                 *     empty one (leave it out for the first page).
+                 */
+                cursor?: string;
+            };
+            header?: {
+                /** @description The caller's own id for the request, kept beside the request id: echoed in the response, logged as `correlationId`, carried on the item and its event. A value of 1–128 of `A–Z a–z 0–9 - _ . :` is kept as it is; any other value (longer, other characters, or repeated headers, which API Gateway joins with a comma) is not refused: the request id stands in for it, as it does when there is none. */
+                "X-Correlation-Id"?: components["parameters"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the board */
+            200: {
+                headers: {
+                    "X-Correlation-Id": components["headers"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "3f2a1b0c-9d8e-5f7a-8b6c-5d4e3f2a1b0c",
+                     *           "title": "Replace boiler pressure valve",
+                     *           "customerId": "cust-2041",
+                     *           "address": "14 Mill Lane, York",
+                     *           "requestedWindow": {
+                     *             "start": "2026-12-09T09:00:00.000Z",
+                     *             "end": "2026-12-09T12:00:00.000Z"
+                     *           },
+                     *           "status": "Assigned",
+                     *           "version": 2,
+                     *           "createdAt": "2026-12-07T10:00:00.000Z",
+                     *           "updatedAt": "2026-12-07T10:05:00.000Z",
+                     *           "assignment": {
+                     *             "id": "5d6e7f80-1a2b-4c3d-9e8f-0a1b2c3d4e5f",
+                     *             "technicianId": "tom",
+                     *             "scheduledStart": "2026-12-09T09:00:00.000Z",
+                     *             "scheduledEnd": "2026-12-09T11:00:00.000Z",
+                     *             "status": "Pending",
+                     *             "version": 1
+                     *           },
+                     *           "allowedActions": [
+                     *             "cancel",
+                     *             "assign",
+                     *             "reschedule"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJhIjoiMjAyNi0xMi0wOVQwOTowMDowMC4wMDBaIzNmMmExYjBjLTlkOGUtNWY3YS04YjZjLTVkNGUzZjJhMWIwYyIsImwiOiJxY2Jnbm1qTGx0Q2oifQ"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

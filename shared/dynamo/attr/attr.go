@@ -70,3 +70,15 @@ const (
 	ScheduledEnd        = "scheduledEnd"
 	CancelledAssignment = "cancelledAssignment"
 )
+
+// The dispatchers' board (GET /jobs): every job item carries its entry of the byBoardTime
+// index, which every job write keeps in step. Board is the index's partition key, the same
+// on every job (BoardJobs); BoardAt its sort key, "<board time>#<job id>" (job.BoardTime);
+// BoardAssignment a copy of the job's assignment as the listing returns it, so that one
+// Query of the index answers a page.
+const (
+	Board           = "board"
+	BoardJobs       = "jobs"
+	BoardAt         = "boardAt"
+	BoardAssignment = "boardAssignment"
+)

@@ -214,7 +214,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return tok
 	}
 	if o.runs("units") {
-		progress("capacity units of every route on a 1 KB session, an 8 KB conversation and a job")
+		progress("capacity units of every route: on a 1 KB session and an 8 KB conversation, and on jobs and a technician's calendar")
 		// The meter prices the functions' requests by DynamoDB's rules while the units are
 		// measured, and lets them through untouched otherwise (it reads what they write).
 		meter.On(st.DB, map[string]capacity.Schema{"bench": capacity.SchemaOf(dynamo.CreateTableInput("bench"))})
@@ -362,6 +362,7 @@ func coldStartEvents(root string) map[string][2]string {
 		"assign-job":         {e("assign-job", "401-no-claims.json"), e("assign-job", "403-technician.json")},
 		"confirm-job":        {e("confirm-job", "401-no-claims.json"), e("confirm-job", "404-not-found.json")},
 		"get-schedule":       {e("get-schedule", "401-no-claims.json"), e("get-schedule", "403-another-technician.json")},
+		"list-jobs":          {e("list-jobs", "401-no-claims.json"), e("list-jobs", "403-technician.json")},
 		"reschedule-job":     {e("reschedule-job", "401-no-claims.json"), e("reschedule-job", "403-technician.json")},
 		"start-job":          {e("start-job", "401-no-claims.json"), e("start-job", "404-not-found.json")},
 		"complete-job":       {e("complete-job", "401-no-claims.json"), e("complete-job", "404-not-found.json")},

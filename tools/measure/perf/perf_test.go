@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/tools/measure/capacity"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
@@ -138,6 +139,93 @@ func TestUnitVerdicts(t *testing.T) {
 	unitsTable(&b, []UnitRow{{Route: "pause-interview", Entity: smallSession, ItemBytes: 1500, Units: u(6, 1, 2), TableWant: 6}})
 	if !strings.Contains(b.String(), "| pause-interview | 1 KB session | 1500 | 6 | 1 | 2 | 9 | 0 | 5.62 | ≤ 9 in all ok |") {
 		t.Errorf("units table:\n%s", b.String())
+	}
+
+	// A job route is checked against the units worked out for it, write and read alike.
+	tx := func(table, read float64, index map[string]float64) capacity.Units {
+		return capacity.Units{TableWrite: table, TransactionWrite: table / 2, TableRead: read, IndexWrite: index}
+	}
+	for _, c := range []struct {
+		row  UnitRow
+		want bool
+	}{
+		{UnitRow{Route: "assign-job", Units: tx(22, 1, nil), Want: &Expected{Write: 22, Read: 1}}, true},
+		{UnitRow{Route: "assign-job", Units: tx(24, 1, nil), Want: &Expected{Write: 22, Read: 1}}, false},
+		{UnitRow{Route: "assign-job", Units: tx(22, 2, nil), Want: &Expected{Write: 22, Read: 1}}, false},
+		// An index write counts: the units expected are every unit billed.
+		{UnitRow{Route: "assign-job", Units: tx(22, 1, map[string]float64{"byBoardTime": 1}), Want: &Expected{Write: 22, Read: 1}}, false},
+		// The mean of identical calls, to a rounding.
+		{UnitRow{Route: "assign-job", Units: scaleUnits(tx(110, 5, nil), 1/5.0), Want: &Expected{Write: 22, Read: 1}}, true},
+	} {
+		if want, ok := c.row.Verdict(); ok != c.want || want != "expected 22 WCU, 1 RCU" {
+			t.Errorf("%+v: verdict %q %v, want %v", c.row.Units, want, ok, c.want)
+		}
+	}
+
+	// An index other than the sessions' gets a column of its own, so the columns add up
+	// to the units billed.
+	b.Reset()
+	unitsTable(&b, []UnitRow{
+		{Route: "pause-interview", Entity: smallSession, ItemBytes: 1500, Units: u(6, 1, 2), TableWant: 6},
+		{Route: "create-job", Entity: "new job", ItemBytes: 443, Units: tx(4, 0, map[string]float64{"byBoardTime": 1}), Want: &Expected{Write: 4}},
+	})
+	for _, want := range []string{
+		"| table WCU | byOwner WCU | byOwnerStatus WCU | byBoardTime WCU | WCU billed |",
+		"|---|---|---|---|---|---|---|---|---|---|---|",
+		"| pause-interview | 1 KB session | 1500 | 6 | 1 | 2 | 0 | 9 | 0 | 5.62 | ≤ 9 in all ok |",
+		"| create-job | new job | 443 | 4 | 0 | 0 | 1 | 5 (a transaction: table twice) | 0 | 3.12 | expected 4 WCU, 0 RCU MISSED |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("units table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestJobUnitsExpected checks the arithmetic the job routes' rows are held to
+// (docs/performance.md): 2 write units per item of a transaction, one per slot, and a read
+// of the slots summed before it is rounded to 4 KB.
+func TestJobUnitsExpected(t *testing.T) {
+	short, long := slots(2*time.Hour), slots(job.MaxBooking)
+	if short != 8 || long != 32 {
+		t.Fatalf("slots: 2 h %d, 8 h %d; want 8 and 32", short, long)
+	}
+	// A job under 1 KB before and after (900 bytes), and one that a write takes past it.
+	const small, large = 900, 1100
+	for _, c := range []struct {
+		name        string
+		got         Expected
+		write, read float64
+	}{
+		{"create-job: the job, the request's record, a new board entry", createWant()(0, small), 5, 0},
+		{"get-job", getJobWant(), 0, 1},
+		{"assign 2 h: the job, the assignment, 8 slots, the record; the board entry moves", assignWant(short)(small, small), 24, 1},
+		{"assign 8 h", assignWant(long)(small, small), 72, 1},
+		{"reassign 2 h to another technician: also the old assignment, 8 slots released; the board entry stays", reassignWant(short, short)(small, small), 41, 1},
+		{"reassign 8 h to another technician: the worst case", reassignWant(long, long)(small, small), 137, 1},
+		{"reschedule 2 h an hour later: 4 kept, 4 booked, 4 released; the board entry moves", rescheduleWant(4, 4, 4)(small, small), 32, 1},
+		{"confirm: the job and the assignment", confirmWant()(small, small), 7, 1},
+		{"start or complete: the job", stepWant()(small, small), 5, 1},
+		{"complete, the job past 1 KB: 2 units, twice", stepWant()(small, large), 7, 1},
+		{"cancel with a 2 h booking", cancelWant(short)(small, small), 23, 1},
+		{"cancel, the job past 1 KB before it", cancelWant(short)(large, large), 25, 1},
+		// 32 slots of 182 bytes are 5,824 bytes: 2 units of 4 KB, not 32 of one each.
+		{"a day's schedule", scheduleWant(long, 182), 0, 2},
+		{"a fortnight's, 8 h a day", scheduleWant(scheduleDays*long, 182), 0, 20},
+	} {
+		if c.got.Write != c.write || c.got.Read != c.read {
+			t.Errorf("%s: %v WCU, %v RCU; want %v, %v", c.name, c.got.Write, c.got.Read, c.write, c.read)
+		}
+	}
+	// The worst case is one transaction: at most 100 items (2 write units each, beside the
+	// board's).
+	if items := (reassignWant(long, long)(small, small).Write - boardKept) / 2; items > 100 {
+		t.Errorf("the longest reassignment is %v items: more than a transaction holds", items)
+	}
+	// The fixtures' windows are bookings the API takes: quarter-hours, at most 8 h.
+	for _, w := range []job.Window{dayWindow(0, 9*time.Hour, 2*time.Hour), dayWindow(scheduleDays-1, 8*time.Hour, job.MaxBooking)} {
+		if p := (job.Booking{TechnicianID: "t", Window: w}).Check(); p != "" {
+			t.Errorf("window %v: %s", w, p)
+		}
 	}
 }
 

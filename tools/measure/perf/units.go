@@ -1,10 +1,14 @@
 package perf
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,14 +69,29 @@ type UnitRow struct {
 	// its larger size, before or after the write, in 1 KB units, twice (the transaction),
 	// and the request's record. 0 for other routes.
 	TableWant int
+	// Want, when set, is what one call should consume by DynamoDB's rules, worked out from
+	// the items it writes and reads (the job routes: units_jobs.go, docs/performance.md).
+	Want *Expected
+}
+
+// Expected is what a call should consume: write units (table and indexes) and read units.
+type Expected struct{ Write, Read float64 }
+
+// matches reports whether u is what e expects (means of identical calls, so to a rounding).
+func (e Expected) matches(u capacity.Units) bool {
+	return math.Abs(u.Write()-e.Write) < 1e-9 && math.Abs(u.Read()-e.Read) < 1e-9
 }
 
 // Cost is the route's DynamoDB cost per million calls, from its units (as DynamoDB bills
 // them: a transaction's table writes twice).
 func (r UnitRow) Cost() float64 { return r.Units.Write()*WriteUnitPrice + r.Units.Read()*ReadUnitPrice }
 
-// Verdict checks a transition against the write targets: "" for other routes.
+// Verdict checks a transition against the write targets, and a row with expected units
+// against them: "" for other routes.
 func (r UnitRow) Verdict() (string, bool) {
+	if e := r.Want; e != nil {
+		return fmt.Sprintf("expected %s WCU, %s RCU", unitsNum(e.Write), unitsNum(e.Read)), e.matches(r.Units)
+	}
 	if r.TableWant == 0 {
 		return "", true
 	}
@@ -94,8 +113,9 @@ type unitsRun struct {
 }
 
 // measureUnits calls every route through the local API, on a session of about 1 KB and
-// one with a long conversation (and on a job), and records the capacity units each call
-// costs by DynamoDB's rules (the meter computes them: moto reports a constant).
+// one with a long conversation (and the job routes on jobs booked on technicians'
+// calendars), and records the capacity units each call costs by DynamoDB's rules (the
+// meter computes them: moto reports a constant).
 func measureUnits(ctx context.Context, u unitsRun) ([]UnitRow, error) {
 	var rows []UnitRow
 	for k, entity := range []string{smallSession, largeSession} {
@@ -186,22 +206,51 @@ type call struct {
 	route, entity, method, token string
 	ids                          []string
 	path                         func(id string) string
+	// body, when set, is the JSON body of the call on id (none when nil).
+	body func(id string) string
+	// status is the answer each call must get: 200 when 0.
+	status int
 	// key is the key of the item a call on id writes or reads.
 	key func(id string) map[string]types.AttributeValue
+	// created marks a create: the item is the one whose id the answer names, not id's.
+	created bool
 	// transition marks a write whose table units are checked against the item's size.
 	transition bool
+	// want, when set, is what each call should consume (UnitRow.Want).
+	want *Expected
+	// wantOf, when set, is what a call should consume given the sizes of the item it
+	// writes before and after it (0 before a create): the row's Want is their mean.
+	wantOf func(before, after int) Expected
 }
 
 // measure makes the call on each of its ids and returns the mean units per call.
 func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
-	row := UnitRow{Route: c.route, Entity: c.entity}
-	var first capacity.Units
+	row := UnitRow{Route: c.route, Entity: c.entity, Want: c.want}
+	var (
+		first capacity.Units
+		wants Expected
+	)
 	for i, id := range c.ids {
-		before := u.itemSize(ctx, c.key(id))
-		if err := u.send(ctx, c.method, c.path(id), c.token); err != nil {
+		before := 0
+		if c.transition || (c.wantOf != nil && !c.created) {
+			before = u.itemSize(ctx, c.key(id))
+		}
+		body := ""
+		if c.body != nil {
+			body = c.body(id)
+		}
+		answer, err := u.send(ctx, c.method, c.path(id), c.token, body, cmp.Or(c.status, http.StatusOK))
+		if err != nil {
 			return row, fmt.Errorf("%s on the %s: %w", c.route, c.entity, err)
 		}
 		got := u.meter.Take()
+		if c.created {
+			var made struct{ ID string }
+			if err := json.Unmarshal(answer, &made); err != nil || made.ID == "" {
+				return row, fmt.Errorf("%s: no id in the answer %s", c.route, answer)
+			}
+			id = made.ID
+		}
 		if i == 0 {
 			first = got
 		} else if !sameUnits(first, got) {
@@ -209,76 +258,54 @@ func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
 		}
 		row.Units = addUnits(row.Units, got)
 		row.ItemBytes = u.itemSize(ctx, c.key(id))
+		if c.wantOf != nil {
+			w := c.wantOf(before, row.ItemBytes)
+			wants.Write, wants.Read = wants.Write+w.Write, wants.Read+w.Read
+		}
 		if c.transition {
 			row.TableWant = max(row.TableWant, 2*capacity.UnitsFor(max(before, row.ItemBytes), 1024)+recordWrite)
 		}
 	}
 	row.Units = scaleUnits(row.Units, 1/float64(len(c.ids)))
+	if c.wantOf != nil {
+		n := float64(len(c.ids))
+		row.Want = &Expected{Write: wants.Write / n, Read: wants.Read / n}
+	}
 	return row, nil
-}
-
-func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
-	tok := u.token("units-dispatcher", "Dispatcher")
-	t0 := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
-	tpl := demodata.Jobs()[2] // assigned, with a confirmed assignment
-	var ids []string
-	for i := range unitCalls {
-		j := tpl.Job
-		j.ID = fmt.Sprintf("0417b000-0000-4000-8000-%012d", i)
-		a := *j.Assignment
-		a.ID, a.JobID = fmt.Sprintf("0417a000-0000-4000-8000-%012d", i), j.ID
-		j.Assignment, j.CreatedAt, j.UpdatedAt = &a, t0, t0
-		for _, it := range []map[string]types.AttributeValue{dynamo.JobItem(j), dynamo.AssignmentItem(a)} {
-			if _, err := u.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(u.table), Item: it}); err != nil {
-				return nil, err
-			}
-		}
-		ids = append(ids, j.ID)
-	}
-	u.meter.Take()
-	var rows []UnitRow
-	for _, st := range []struct{ route, method, suffix string }{
-		{"get-job", http.MethodGet, ""},
-		{"cancel-job", http.MethodPost, "/cancel"},
-	} {
-		row, err := u.measure(ctx, call{route: st.route, entity: "job + assignment", method: st.method, token: tok, ids: ids,
-			path: func(id string) string { return "/jobs/" + id + st.suffix }, key: jobKey})
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
 }
 
 func sessionKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "INTERVIEW#" + id}, "sk": &types.AttributeValueMemberS{Value: "INTERVIEW"}}
 }
 
-func jobKey(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "JOB#" + id}, "sk": &types.AttributeValueMemberS{Value: "JOB"}}
-}
-
-// send sends one request through the local API and wants a 200.
-func (u unitsRun) send(ctx context.Context, method, path, token string) error {
-	req, err := http.NewRequestWithContext(ctx, method, u.base+path, nil)
+// send sends one request through the local API, with body (JSON; none when empty), wants
+// the status want, and returns the answer's body.
+func (u unitsRun) send(ctx context.Context, method, path, token, body string, want int) ([]byte, error) {
+	var in io.Reader
+	if body != "" {
+		in = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.base+path, in)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if method == http.MethodPost {
 		req.Header.Set("Idempotency-Key", lifecycle.NewID())
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, body)
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, answer)
 	}
-	return nil
+	return answer, nil
 }
 
 func (u unitsRun) itemSize(ctx context.Context, key map[string]types.AttributeValue) int {
@@ -330,11 +357,27 @@ func scaleUnits(a capacity.Units, f float64) capacity.Units {
 	return out
 }
 
-// unitsTable renders the units rows.
+// unitsTable renders the units rows: a column for each listing index of the sessions, and
+// one for any other index a row wrote to (a job's index, when it has one), so the columns
+// always add up to the units billed.
 func unitsTable(b *strings.Builder, rows []UnitRow) {
-	fmt.Fprintf(b, "\n| route (units computed by DynamoDB's rules from the items written and read: tools/measure/capacity) | entity | item bytes | table WCU | %s WCU | %s WCU | WCU billed | RCU (table + indexes) | DynamoDB $ per million calls | target |\n|---|---|---|---|---|---|---|---|---|---|\n",
-		dynamo.IndexByOwner, dynamo.IndexByOwnerStatus)
-	num := func(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".") }
+	indexes := []string{dynamo.IndexByOwner, dynamo.IndexByOwnerStatus}
+	var others []string
+	for _, r := range rows {
+		for name := range r.Units.IndexWrite {
+			if !slices.Contains(indexes, name) && !slices.Contains(others, name) {
+				others = append(others, name)
+			}
+		}
+	}
+	slices.Sort(others)
+	indexes = append(indexes, others...)
+	b.WriteString("\n| route (units computed by DynamoDB's rules from the items written and read: tools/measure/capacity) | entity | item bytes | table WCU |")
+	for _, name := range indexes {
+		b.WriteString(" " + name + " WCU |")
+	}
+	b.WriteString(" WCU billed | RCU (table + indexes) | DynamoDB $ per million calls | target |\n|" + strings.Repeat("---|", 8+len(indexes)) + "\n")
+	num := unitsNum
 	for _, r := range rows {
 		verdict := "–"
 		if want, ok := r.Verdict(); want != "" {
@@ -347,8 +390,16 @@ func unitsTable(b *strings.Builder, rows []UnitRow) {
 		if r.Units.TransactionWrite > 0 {
 			billed += " (a transaction: table twice)"
 		}
-		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s | %.2f | %s |\n", r.Route, r.Entity, r.ItemBytes,
-			num(r.Units.TableWrite), num(r.Units.IndexWrite[dynamo.IndexByOwner]), num(r.Units.IndexWrite[dynamo.IndexByOwnerStatus]),
-			billed, num(r.Units.Read()), r.Cost(), verdict)
+		fmt.Fprintf(b, "| %s | %s | %d | %s |", r.Route, r.Entity, r.ItemBytes, num(r.Units.TableWrite))
+		for _, name := range indexes {
+			fmt.Fprintf(b, " %s |", num(r.Units.IndexWrite[name]))
+		}
+		fmt.Fprintf(b, " %s | %s | %.2f | %s |\n", billed, num(r.Units.Read()), r.Cost(), verdict)
 	}
+}
+
+// unitsNum writes a number of units as the table shows it: at most two decimals, no
+// trailing zeros.
+func unitsNum(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
 }

@@ -1,0 +1,366 @@
+package perf
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lifecycle-api/lifecycle/shared/dynamo"
+	"github.com/lifecycle-api/lifecycle/shared/job"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/measure/capacity"
+)
+
+// The job routes' units. Each row's calls act on jobs prepared for it alone (through the
+// store, with a client the meter does not price, as the API would have left them: created,
+// booked, confirmed...), so every call is a real transition, never a refusal; each row books
+// its own technician, so no two rows' windows meet. Windows are UTC quarter-hours; a booking
+// holds one slot item per quarter-hour (docs/data-model.md, "Calendar integrity").
+//
+// What each call should consume is worked out from the items it writes and reads
+// (Expected): a transaction costs 1 write unit per KB of each item (the job: its size
+// before or after, whichever is larger; every other item is under 1 KB), billed twice, and
+// the job's entry on the board index (byBoardTime: well under 1 KB) 1 unit when the write
+// keeps its board time, 2 when it moves it (a delete and a put: a booking whose start is
+// not the job's board time, a reschedule). A transition's read, one strongly consistent
+// Query of the job's partition (the job, its assignments and its request records, well
+// under 4 KB), is 1 read unit.
+
+// scheduleDays is how many working days the schedule fixture books: a fortnight, the
+// longest range one schedule read covers (job.MaxScheduleRange).
+const scheduleDays = int(job.MaxScheduleRange / (24 * time.Hour))
+
+// boardPage is the page size of the board's rows (GET /jobs' default).
+const boardPage = 20
+
+// bookingDay is the first day the fixtures book: job i of a row is booked on day i.
+var bookingDay = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// unitsDraft is the job every fixture and create-job call makes: the demo's fields, with a
+// requested window.
+var unitsDraft = job.Draft{
+	Title: "Install smart thermostat", CustomerID: "cust-1003", Address: "88 Park Road, Hull",
+	// From 07:00, when no fixture's booking starts: a booking moves the job's board time.
+	RequestedWindow: &job.Window{Start: bookingDay.Add(7 * time.Hour), End: bookingDay.Add(16 * time.Hour)},
+}
+
+// dayWindow is the window of day i (from bookingDay) that starts at start and lasts length.
+func dayWindow(i int, start, length time.Duration) job.Window {
+	s := bookingDay.AddDate(0, 0, i).Add(start)
+	return job.Window{Start: s, End: s.Add(length)}
+}
+
+// slots is how many calendar slots a window of length holds.
+func slots(length time.Duration) int { return int(length / job.SlotSize) }
+
+// jobTx is the write units of a transaction that writes the job (of before and after
+// bytes) and others more items, each under 1 KB, billed twice, with board index units on
+// the board index.
+func jobTx(before, after, others int, board float64) float64 {
+	return float64(2*(capacity.UnitsFor(max(before, after), 1024)+others)) + board
+}
+
+// The job's board entry: rewritten in place, or moved (docs/data-model.md, "Listing jobs").
+const (
+	boardKept  = 1
+	boardMoved = 2
+)
+
+// The items each job route's transaction writes besides the job, by DynamoDB's rules and
+// the store's design (shared/dynamo/jobs*.go). requestRecord is the request's record every
+// write carries.
+const (
+	requestRecord = 1
+	// jobRead is a transition's read: one strongly consistent Query of the job's partition.
+	jobRead = 1
+)
+
+// wantOf is a route's expected units given the job's size before and after the call.
+type wantOf = func(before, after int) Expected
+
+// Expected units of each job route.
+func createWant() wantOf { // the job's put (a new board entry), no read
+	return func(_, after int) Expected { return Expected{Write: jobTx(0, after, requestRecord, boardKept)} }
+}
+func assignWant(booked int) wantOf {
+	// the new assignment's put, a put per slot booked; the board time moves to the booking
+	return func(before, after int) Expected {
+		return Expected{Write: jobTx(before, after, 1+booked+requestRecord, boardMoved), Read: jobRead}
+	}
+}
+func reassignWant(released, booked int) wantOf {
+	// the old assignment's cancel, the new one's put, a put per slot booked, a delete per
+	// slot released (another technician: none handed over); the same start: the board time
+	// stays
+	return func(before, after int) Expected {
+		return Expected{Write: jobTx(before, after, 1+1+booked+released+requestRecord, boardKept), Read: jobRead}
+	}
+}
+func rescheduleWant(kept, booked, released int) wantOf {
+	// the assignment's update, an update per slot kept (handed over to itself), a put per
+	// slot booked, a delete per slot released; the board time moves
+	return func(before, after int) Expected {
+		return Expected{Write: jobTx(before, after, 1+kept+booked+released+requestRecord, boardMoved), Read: jobRead}
+	}
+}
+func confirmWant() wantOf { // the assignment's update
+	return func(before, after int) Expected {
+		return Expected{Write: jobTx(before, after, 1+requestRecord, boardKept), Read: jobRead}
+	}
+}
+func stepWant() wantOf { // start, complete: the job alone
+	return func(before, after int) Expected {
+		return Expected{Write: jobTx(before, after, requestRecord, boardKept), Read: jobRead}
+	}
+}
+func cancelWant(released int) wantOf {
+	// its assignment's cancel, a delete per slot of its window
+	return func(before, after int) Expected {
+		return Expected{Write: jobTx(before, after, 1+released+requestRecord, boardKept), Read: jobRead}
+	}
+}
+func getJobWant() Expected { return Expected{Read: jobRead} }
+
+// scheduleWant is a schedule read of n slot items of slotBytes each: one strongly
+// consistent Query, its items' sizes summed and then rounded up to 4 KB units.
+func scheduleWant(n, slotBytes int) Expected {
+	return Expected{Read: capacity.ReadUnitsOf(n*slotBytes, true)}
+}
+
+// jobFixtures prepares a row's jobs through the store.
+type jobFixtures struct {
+	store      *dynamo.Jobs
+	dispatcher lifecycle.Actor
+}
+
+// prepare makes n jobs as the API would have left them: created, then, when book is set,
+// booked (book(i) is job i's technician and window), then taken through steps by the booked
+// technician (Confirm, Start).
+func (f jobFixtures) prepare(ctx context.Context, n int, book func(i int) job.Booking, steps ...job.Transition) ([]string, error) {
+	request := func(id string, actor lifecycle.Actor) job.Request {
+		return job.Request{ID: id, Actor: actor, CorrelationID: lifecycle.NewID(),
+			Idempotency: lifecycle.Idempotency{Key: "key:" + lifecycle.NewID(), Fingerprint: "units-fixture", Client: true}}
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = lifecycle.NewID()
+		if _, _, err := f.store.Create(ctx, unitsDraft, request(ids[i], f.dispatcher)); err != nil {
+			return nil, fmt.Errorf("prepare job: %w", err)
+		}
+		if book == nil {
+			continue
+		}
+		b := book(i)
+		req := request(ids[i], f.dispatcher)
+		req.Booking = &b
+		if _, _, err := f.store.Apply(ctx, job.Assign, req); err != nil {
+			return nil, fmt.Errorf("prepare job: assign: %w", err)
+		}
+		tech := lifecycle.Actor{Sub: b.TechnicianID, Roles: []string{job.RoleTechnician}}
+		for _, t := range steps {
+			if _, _, err := f.store.Apply(ctx, t, request(ids[i], tech)); err != nil {
+				return nil, fmt.Errorf("prepare job: %s: %w", t.Action, err)
+			}
+		}
+	}
+	return ids, nil
+}
+
+// jobRoutes measures every job route: the reads, the create, each transition (a booking,
+// the longest booking, reassignments, a reschedule, the technician's confirm, start and
+// complete, the cancel) and a technician's schedule.
+func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
+	const dispatcherSub = "units-dispatcher"
+	dispatcher := u.token(dispatcherSub, job.RoleDispatcher)
+	f := jobFixtures{store: dynamo.NewJobs(u.db, u.table, time.Now, lifecycle.NewID),
+		dispatcher: lifecycle.Actor{Sub: dispatcherSub, Roles: []string{job.RoleDispatcher}}}
+	// Each row's technician.
+	const (
+		readTech       = "units-read"
+		assignTech     = "units-assign"
+		longTech       = "units-assign-8h"
+		fromTech       = "units-reassign-from"
+		toTech         = "units-reassign-to"
+		longFromTech   = "units-reassign-from-8h"
+		longToTech     = "units-reassign-to-8h"
+		rescheduleTech = "units-reschedule"
+		stepsTech      = "units-steps"
+		scheduleTech   = "units-schedule"
+	)
+	// The windows: 2 h (09:00-11:00), the common visit; 8 h (08:00-16:00), the longest
+	// booking (job.MaxBooking) and so the largest transaction; a reschedule moves the 2 h
+	// window an hour later (10:00-12:00: 4 slots kept, 4 booked, 4 released).
+	short := func(i int) job.Window { return dayWindow(i, 9*time.Hour, 2*time.Hour) }
+	long := func(i int) job.Window { return dayWindow(i, 8*time.Hour, job.MaxBooking) }
+	later := func(i int) job.Window { return dayWindow(i, 10*time.Hour, 2*time.Hour) }
+	bookOn := func(tech string, w func(int) job.Window) func(int) job.Booking {
+		return func(i int) job.Booking { return job.Booking{TechnicianID: tech, Window: w(i)} }
+	}
+	nShort, nLong := slots(2*time.Hour), slots(job.MaxBooking)
+
+	var read, unassigned, unassignedLong, reassign, reassignLong, reschedule, steps, schedule []string
+	fixtures := []struct {
+		ids   *[]string
+		n     int
+		book  func(int) job.Booking
+		steps []job.Transition
+	}{
+		{&read, unitCalls, bookOn(readTech, short), []job.Transition{job.Confirm}},
+		{&unassigned, unitCalls, nil, nil},
+		{&unassignedLong, unitCalls, nil, nil},
+		{&reassign, unitCalls, bookOn(fromTech, short), nil},
+		{&reassignLong, unitCalls, bookOn(longFromTech, long), nil},
+		{&reschedule, unitCalls, bookOn(rescheduleTech, short), nil},
+		{&steps, unitCalls, bookOn(stepsTech, short), nil},
+		// A fortnight of working days, each booked 8 h, for the schedule reads.
+		{&schedule, scheduleDays, bookOn(scheduleTech, long), nil},
+	}
+	for _, fx := range fixtures {
+		ids, err := f.prepare(ctx, fx.n, fx.book, fx.steps...)
+		if err != nil {
+			return nil, err
+		}
+		*fx.ids = ids
+	}
+	// The board's span: boardPage+1 unassigned jobs requested on consecutive days of a month
+	// no other fixture books.
+	boardFrom := time.Date(2029, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range boardPage + 1 {
+		d := unitsDraft
+		d.RequestedWindow = &job.Window{Start: boardFrom.AddDate(0, 0, i).Add(9 * time.Hour), End: boardFrom.AddDate(0, 0, i).Add(11 * time.Hour)}
+		req := job.Request{ID: lifecycle.NewID(), Actor: f.dispatcher, CorrelationID: lifecycle.NewID(),
+			Idempotency: lifecycle.Idempotency{Key: "key:" + lifecycle.NewID(), Fingerprint: "units-fixture", Client: true}}
+		if _, _, err := f.store.Create(ctx, d, req); err != nil {
+			return nil, fmt.Errorf("prepare the board: %w", err)
+		}
+	}
+	boardPath := func(filter string) func(string) string {
+		return func(string) string {
+			q := url.Values{"from": {lifecycle.FormatTime(boardFrom)}, "to": {lifecycle.FormatTime(boardFrom.AddDate(0, 1, 0))}, "limit": {fmt.Sprint(boardPage)}}
+			return "/jobs?" + q.Encode() + filter
+		}
+	}
+	// A slot item, as the schedule reads it (all are the same size: the same names, ids of
+	// one length).
+	slotBytes := u.itemSize(ctx, slotKey(scheduleTech, long(0).Start))
+	u.meter.Take()
+
+	// Calls on job i of a row: its path, and the body of a booking of job i.
+	jobPath := func(suffix string) func(string) string {
+		return func(id string) string { return "/jobs/" + id + suffix }
+	}
+	indexOf := func(ids []string) func(string) int {
+		return func(id string) int {
+			for i, x := range ids {
+				if x == id {
+					return i
+				}
+			}
+			return -1
+		}
+	}
+	assignBody := func(ids []string, tech string, w func(int) job.Window) func(string) string {
+		at := indexOf(ids)
+		return func(id string) string {
+			win := w(at(id))
+			return fmt.Sprintf(`{"technicianId":%q,"scheduledStart":%q,"scheduledEnd":%q}`,
+				tech, lifecycle.FormatTime(win.Start), lifecycle.FormatTime(win.End))
+		}
+	}
+	rescheduleBody := func(ids []string, w func(int) job.Window) func(string) string {
+		at := indexOf(ids)
+		return func(id string) string {
+			win := w(at(id))
+			return fmt.Sprintf(`{"scheduledStart":%q,"scheduledEnd":%q}`, lifecycle.FormatTime(win.Start), lifecycle.FormatTime(win.End))
+		}
+	}
+	createBody := fmt.Sprintf(`{"title":%q,"customerId":%q,"address":%q,"requestedWindow":{"start":%q,"end":%q}}`,
+		unitsDraft.Title, unitsDraft.CustomerID, unitsDraft.Address,
+		lifecycle.FormatTime(unitsDraft.RequestedWindow.Start), lifecycle.FormatTime(unitsDraft.RequestedWindow.End))
+	schedulePath := func(days int) func(string) string {
+		return func(tech string) string {
+			q := url.Values{"from": {lifecycle.FormatTime(bookingDay)}, "to": {lifecycle.FormatTime(bookingDay.AddDate(0, 0, days))}}
+			return "/technicians/" + tech + "/assignments?" + q.Encode()
+		}
+	}
+	scheduleKey := func(tech string) map[string]types.AttributeValue { return slotKey(tech, long(0).Start) }
+	technician := func(sub string) string { return u.token(sub, job.RoleTechnician) }
+	want := func(e Expected) *Expected { return &e }
+	repeat := func(id string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = id
+		}
+		return out
+	}
+	// A job's placeholder for each create call (the answer names the job made).
+	creates := repeat("new", unitCalls)
+
+	calls := []call{
+		{route: "get-job", entity: "job, confirmed 2 h booking", method: http.MethodGet, token: dispatcher, ids: read,
+			path: jobPath(""), key: jobKey, want: want(getJobWant())},
+		// The board: a page of 20 from a span that holds exactly 21 jobs, so the Query
+		// reads the page and the one entry that says there is more (with ?status too: they
+		// all match, so the filter reads no entry it drops).
+		{route: "list-jobs", entity: fmt.Sprintf("a page of 20 (%d entries read)", boardPage+1), method: http.MethodGet, token: dispatcher,
+			ids: repeat("board", unitCalls), path: boardPath(""), key: jobKey},
+		{route: "list-jobs ?status", entity: fmt.Sprintf("a page of 20 (%d entries read, all matching)", boardPage+1), method: http.MethodGet, token: dispatcher,
+			ids: repeat("board", unitCalls), path: boardPath("&status=Unassigned"), key: jobKey},
+		{route: "create-job", entity: "new job (title, customer, address, requested window)", method: http.MethodPost, token: dispatcher,
+			ids: creates, path: func(string) string { return "/jobs" }, body: func(string) string { return createBody },
+			status: http.StatusCreated, key: jobKey, created: true, wantOf: createWant()},
+		{route: "assign-job", entity: fmt.Sprintf("Unassigned job, 2 h window (%d slots)", nShort), method: http.MethodPost, token: dispatcher,
+			ids: unassigned, path: jobPath("/assign"), body: assignBody(unassigned, assignTech, short), key: jobKey, wantOf: assignWant(nShort)},
+		{route: "assign-job", entity: fmt.Sprintf("Unassigned job, 8 h window (%d slots, the longest)", nLong), method: http.MethodPost, token: dispatcher,
+			ids: unassignedLong, path: jobPath("/assign"), body: assignBody(unassignedLong, longTech, long), key: jobKey, wantOf: assignWant(nLong)},
+		{route: "assign-job (reassign)", entity: fmt.Sprintf("Assigned 2 h → another technician, 2 h (%d released, %d booked)", nShort, nShort),
+			method: http.MethodPost, token: dispatcher, ids: reassign, path: jobPath("/assign"), body: assignBody(reassign, toTech, short), key: jobKey,
+			wantOf: reassignWant(nShort, nShort)},
+		{route: "assign-job (reassign)", entity: fmt.Sprintf("Assigned 8 h → another technician, 8 h (%d released, %d booked: the worst case)", nLong, nLong),
+			method: http.MethodPost, token: dispatcher, ids: reassignLong, path: jobPath("/assign"), body: assignBody(reassignLong, longToTech, long), key: jobKey,
+			wantOf: reassignWant(nLong, nLong)},
+		{route: "reschedule-job", entity: fmt.Sprintf("2 h booking moved 1 h later (%d kept, %d booked, %d released)", nShort/2, nShort/2, nShort/2),
+			method: http.MethodPost, token: dispatcher, ids: reschedule, path: jobPath("/reschedule"), body: rescheduleBody(reschedule, later), key: jobKey,
+			wantOf: rescheduleWant(nShort/2, nShort/2, nShort/2)},
+		// The technician's transitions, by the technician the booking names (role
+		// Technician), one after the other on the same jobs.
+		{route: "confirm-job", entity: "2 h booking, Pending; by its technician", method: http.MethodPost, token: technician(stepsTech),
+			ids: steps, path: jobPath("/confirm"), key: jobKey, wantOf: confirmWant()},
+		{route: "start-job", entity: "2 h booking, Confirmed; by its technician", method: http.MethodPost, token: technician(stepsTech),
+			ids: steps, path: jobPath("/start"), key: jobKey, wantOf: stepWant()},
+		{route: "complete-job", entity: "job InProgress; by its technician", method: http.MethodPost, token: technician(stepsTech),
+			ids: steps, path: jobPath("/complete"), key: jobKey, wantOf: stepWant()},
+		{route: "cancel-job", entity: fmt.Sprintf("job, confirmed 2 h booking (%d slots released)", nShort), method: http.MethodPost, token: dispatcher,
+			ids: read, path: jobPath("/cancel"), key: jobKey, wantOf: cancelWant(nShort)},
+		// The technician reads their own calendar (a dispatcher's read costs the same).
+		{route: "get-schedule", entity: fmt.Sprintf("a day, one 8 h booking (%d slots)", nLong), method: http.MethodGet, token: technician(scheduleTech),
+			ids: repeat(scheduleTech, unitCalls), path: schedulePath(1), key: scheduleKey, want: want(scheduleWant(nLong, slotBytes))},
+		{route: "get-schedule", entity: fmt.Sprintf("%d days (the longest range), 8 h booked each day (%d slots)", scheduleDays, scheduleDays*nLong),
+			method: http.MethodGet, token: technician(scheduleTech), ids: repeat(scheduleTech, unitCalls), path: schedulePath(scheduleDays), key: scheduleKey,
+			want: want(scheduleWant(scheduleDays*nLong, slotBytes))},
+	}
+	var rows []UnitRow
+	for _, c := range calls {
+		row, err := u.measure(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+func jobKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "JOB#" + id}, "sk": &types.AttributeValueMemberS{Value: "JOB"}}
+}
+
+// slotKey is the key of the technician's calendar slot that starts at at
+// (docs/data-model.md: TECH#<technician>, SLOT#<UTC start, to the minute>).
+func slotKey(technician string, at time.Time) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "TECH#" + technician},
+		"sk": &types.AttributeValueMemberS{Value: "SLOT#" + at.UTC().Format("2006-01-02T15:04Z")}}
+}
