@@ -62,6 +62,16 @@ func slotItem(s slotRef, jobID, assignmentID string) map[string]types.AttributeV
 	return it
 }
 
+// SlotItems encodes the calendar slots a booking holds, as its booking's transaction puts
+// them: for loading assignments with their time (demo data, tests, imports).
+func SlotItems(a job.Assignment) []map[string]types.AttributeValue {
+	var out []map[string]types.AttributeValue
+	for _, r := range slotsOf(a.TechnicianID, job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}) {
+		out = append(out, slotItem(r, a.JobID, a.ID))
+	}
+	return out
+}
+
 // slotExpiry is when a slot item may go (TTL): slotRetention after the slot ends.
 func slotExpiry(s slotRef) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(s.at.Add(job.SlotSize+slotRetention).Unix(), 10)}

@@ -955,3 +955,25 @@ func TestTheBoardReadsARareStatusInShortPages(t *testing.T) {
 		t.Errorf("%d pages and none short: a page read every entry it needed, however many", pages)
 	}
 }
+
+// TestTheDemoCalendar: the demo data's bookings hold their technicians' time, as bookings
+// made through the API do: tech-12's confirmed job is on their schedule, and booking another
+// job over it is a 409 naming it.
+func TestTheDemoCalendar(t *testing.T) {
+	s := newStack(t)
+	dana, tech12 := s.token(t, "dana", "Dispatcher"), s.token(t, "tech-12", "Technician")
+	demo := demodata.Jobs()[2].Job // Assigned, its booking confirmed by tech-12
+	a := demo.Assignment
+	q := "?from=" + lifecycle.FormatTime(a.ScheduledStart.Add(-24*time.Hour)) + "&to=" + lifecycle.FormatTime(a.ScheduledEnd.Add(24*time.Hour))
+	r := s.do(t, "GET", "/technicians/me/assignments"+q, tech12, "")
+	b, _ := r.body["bookings"].([]any)
+	if r.status != http.StatusOK || len(b) != 1 || b[0].(map[string]any)["jobId"] != demo.ID ||
+		b[0].(map[string]any)["start"] != lifecycle.FormatTime(a.ScheduledStart) || b[0].(map[string]any)["end"] != lifecycle.FormatTime(a.ScheduledEnd) {
+		t.Errorf("tech-12's demo schedule: %d %s", r.status, r.raw)
+	}
+	id := s.do(t, "POST", "/jobs", dana, `{"title":"t","customerId":"c","address":"a"}`).body["id"].(string)
+	over := fmt.Sprintf(`{"technicianId":"tech-12","scheduledStart":%q,"scheduledEnd":%q}`, lifecycle.FormatTime(a.ScheduledStart), lifecycle.FormatTime(a.ScheduledEnd))
+	if r := s.do(t, "POST", "/jobs/"+id+"/assign", dana, over); r.status != http.StatusConflict || r.body["conflictingJobId"] != demo.ID {
+		t.Errorf("booking tech-12 over their demo job: %d %s", r.status, r.raw)
+	}
+}

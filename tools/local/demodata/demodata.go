@@ -289,6 +289,16 @@ func each(put func(map[string]types.AttributeValue) error) error {
 			if err := put(dynamo.AssignmentItem(a)); err != nil {
 				return fmt.Errorf("load assignment %s: %w", a.ID, err)
 			}
+			// The technician's calendar holds the bookings that kept their time: the live
+			// ones and the completed job's (a cancel released its).
+			if a.Status == job.AssignmentCanceled || jw.Job.Status == job.Cancelled {
+				continue
+			}
+			for _, slot := range dynamo.SlotItems(a) {
+				if err := put(slot); err != nil {
+					return fmt.Errorf("load assignment %s's calendar: %w", a.ID, err)
+				}
+			}
 		}
 	}
 	return nil
