@@ -142,3 +142,20 @@ export function formatTime(iso?: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
+
+/** A window of time, its end without the date when it ends on the day it starts (the browser's zone, as formatTime). */
+export function formatWindow(start: string, end: string): string {
+  const s = new Date(start);
+  const e = new Date(end);
+  const sameDay = !Number.isNaN(s.getTime()) && !Number.isNaN(e.getTime()) && s.toDateString() === e.toDateString();
+  return `${formatTime(start)} – ${sameDay ? e.toLocaleTimeString(undefined, { timeStyle: 'short' }) : formatTime(end)}`;
+}
+
+/** The browser's time zone, in which the console shows times and reads the times typed. */
+export const zone = (() => {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+  } catch {
+    return 'local time';
+  }
+})();

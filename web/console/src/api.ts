@@ -7,6 +7,7 @@ import {
   type ErrorBody,
   type GatewayError,
   type Job,
+  type JobStatus,
   type LiveTicket,
   type NewSession,
   type Session,
@@ -19,6 +20,10 @@ export type NewJob = components['schemas']['NewJob'];
 export type AssignBody = components['schemas']['AssignBody'];
 /** A booking's new window (POST /jobs/{id}/reschedule). */
 export type RescheduleBody = components['schemas']['RescheduleBody'];
+/** A page of the dispatchers' board (GET /jobs), in board-time order. */
+export type JobPage = components['schemas']['JobPage'];
+/** A technician's bookings that meet a span of time (GET /technicians/{id}/assignments). */
+export type Schedule = components['schemas']['Schedule'];
 /** A transition of a job that takes no body, by its allowedActions name. */
 export type JobStep = 'confirm' | 'start' | 'complete';
 
@@ -50,6 +55,10 @@ export interface Api {
   complete(id: string, key: string): Promise<Session>;
   cancelInterview(id: string, reason: string, key: string): Promise<Session>;
   getJob(id: string): Promise<Job>;
+  /** A page of the dispatchers' board (Dispatcher or Admin), earliest first; '' is every status. */
+  listJobs(status: JobStatus | '', cursor?: string, limit?: number): Promise<JobPage>;
+  /** The caller's own bookings that meet [from, to) (a technician; at most 14 days apart). */
+  mySchedule(from: string, to: string): Promise<Schedule>;
   cancelJob(id: string, reason: string, key: string): Promise<Job>;
   /** Creates an Unassigned job (Dispatcher or Admin); a retry with the same key gets the same one. */
   createJob(body: NewJob, key: string): Promise<Job>;
@@ -119,6 +128,14 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
         )
       ).session,
     getJob: (id) => settle(() => client.GET('/jobs/{id}', { params: { path: { id } } })),
+    listJobs: (status, cursor, limit = 10) =>
+      settle(() =>
+        client.GET('/jobs', {
+          params: { query: { limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
+    mySchedule: (from, to) =>
+      settle(() => client.GET('/technicians/{id}/assignments', { params: { path: { id: 'me' }, query: { from, to } } })),
     cancelJob: (id, reason, key) =>
       settle(() => client.POST('/jobs/{id}/cancel', { params: { path: { id }, header: keyed(key) }, body: reasonBody(reason) })),
     createJob: (body, key) => settle(() => client.POST('/jobs', { params: { header: keyed(key) }, body })),

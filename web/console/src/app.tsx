@@ -51,7 +51,7 @@ export function App() {
   }
   return (
     <LiveContext.Provider value={live}>
-      <Shell caller={caller} api={api} demo={demoData} onSignOut={() => signOut('You have signed out.')} />
+      <Shell caller={caller} api={api} onSignOut={() => signOut('You have signed out.')} />
     </LiveContext.Provider>
   );
 }
@@ -138,7 +138,7 @@ function SignIn(props: { notice: string; demo: Demo | null; demoError: boolean; 
   );
 }
 
-function Shell({ caller, api, demo, onSignOut }: { caller: Caller; api: Api; demo: Demo | null; onSignOut: () => void }) {
+function Shell({ caller, api, onSignOut }: { caller: Caller; api: Api; onSignOut: () => void }) {
   const route = useRoute();
   const jobs = canManageJobs(caller);
   const jobsSection = jobs || isTechnician(caller);
@@ -181,7 +181,7 @@ function Shell({ caller, api, demo, onSignOut }: { caller: Caller; api: Api; dem
       </header>
       <div class="layout">
         <main id="main" tabIndex={-1}>
-          <View route={route} api={api} jobs={jobs} caller={caller} demo={demo} />
+          <View route={route} api={api} jobs={jobs} caller={caller} />
         </main>
         <EventFeed />
       </div>
@@ -223,7 +223,7 @@ function title(r: Route): string {
   }
 }
 
-function View({ route, api, jobs, caller, demo }: { route: Route; api: Api; jobs: boolean; caller: Caller; demo: Demo | null }) {
+function View({ route, api, jobs, caller }: { route: Route; api: Api; jobs: boolean; caller: Caller }) {
   switch (route.view) {
     case 'interviews':
       return <InterviewList api={api} />;
@@ -239,7 +239,8 @@ function View({ route, api, jobs, caller, demo }: { route: Route; api: Api; jobs
             <p>Jobs are for dispatchers, admins and technicians; {caller.sub} has none of these roles.</p>
           </section>
         );
-      // A technician opens the jobs they are booked on, by id; the API decides which.
-      return <Jobs api={api} id={route.id} demoJobs={demo?.jobs ?? []} manage={jobs} />;
+      // Dispatchers and admins get the board, a technician their schedule; a technician
+      // opens the jobs they are booked on, and the API decides which.
+      return <Jobs api={api} id={route.id} manage={jobs} technician={isTechnician(caller)} />;
   }
 }

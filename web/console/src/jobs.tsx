@@ -1,26 +1,29 @@
-// Jobs. Dispatchers and admins look a job up by id or create one, book a technician into a
+// Jobs. Dispatchers and admins see every job on the board (board.tsx), look a job up by id
+// or create one (with the window its customer asked for, if any), book a technician into a
 // window (Assign), move the booking (Reschedule) and cancel the job with an optional reason;
-// a technician opens a job they are booked on by id and confirms, starts and completes it.
-// Every button comes from the job's allowedActions (the console keeps no copy of the
-// lifecycle's rules). A booking that overlaps another of the technician's is refused with
-// 409 BOOKING_CONFLICT, shown with a link to the job that holds the time. The card follows
-// the live channel: a transition made anywhere shows at once.
+// a technician sees their bookings (schedule.tsx), opens a job they are booked on and
+// confirms, starts and completes it. Every button comes from the job's allowedActions (the
+// console keeps no copy of the lifecycle's rules). A booking that overlaps another of the
+// technician's is refused with 409 BOOKING_CONFLICT, shown with a link to the job that holds
+// the time. The card follows the live channel: a transition made anywhere shows at once.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { type Api, type ErrorBody, type Job, type JobStatus, type JobStep, type NewJob, describe, Unauthorized } from './api';
-import type { DemoJob } from './auth';
-import { OutcomeView, ReasonDialog, formatTime, newKey, useAction } from './action';
-import { type LiveMessage, useLive } from './live';
+import { type Api, type ErrorBody, type Job, type JobStep, type NewJob, describe, Unauthorized } from './api';
+import { OutcomeView, ReasonDialog, formatTime, newKey, useAction, zone } from './action';
+import { Board } from './board';
+import { useLive } from './live';
 import { StatusBadge } from './interviews';
+import { applyMessage, jobActions } from './jobstate';
 import { href } from './route';
+import { MySchedule } from './schedule';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Jobs is the jobs section. manage: the caller is a dispatcher or an admin (New job, the demo
- * jobs); otherwise a technician, who opens the jobs they are booked on by id.
+ * Jobs is the jobs section: one job (id), else the board for a dispatcher or an admin
+ * (manage: they also get New job) and a technician's own schedule (technician).
  */
-export function Jobs({ api, id, demoJobs, manage }: { api: Api; id?: string; demoJobs: DemoJob[]; manage: boolean }) {
+export function Jobs({ api, id, manage, technician }: { api: Api; id?: string; manage: boolean; technician: boolean }) {
   const [input, setInput] = useState(id ?? '');
   const [invalid, setInvalid] = useState(false);
   const [creating, setCreating] = useState(false);
@@ -72,31 +75,22 @@ export function Jobs({ api, id, demoJobs, manage }: { api: Api; id?: string; dem
         <NewJobForm api={api} onCreated={(j) => (location.hash = href.job(j.id))} onClose={() => setCreating(false)} />
       )}
       {id ? (
-        <JobCard key={id} api={api} id={id} />
-      ) : !manage ? (
-        <p class="hint">Open a job you are booked on by its id.</p>
+        <>
+          <p>
+            <a href={href.jobs()}>← {manage ? 'The board' : 'My schedule'}</a>
+          </p>
+          <JobCard key={id} api={api} id={id} />
+        </>
       ) : (
-        demoJobs.length > 0 && (
-          <nav aria-labelledby="demo-jobs">
-            <h3 id="demo-jobs">Demo jobs</h3>
-            <ul class="links">
-              {demoJobs.map((j) => (
-                <li key={j.id}>
-                  <a href={href.job(j.id)}>{j.title}</a> <code>{j.id}</code>
-                </li>
-              ))}
-            </ul>
-          </nav>
-        )
+        <>
+          {!manage && <p class="hint">Open a job you are booked on by its id.</p>}
+          {manage && <Board api={api} />}
+          {technician && <MySchedule api={api} />}
+        </>
       )}
     </section>
   );
 }
-
-/** The job actions, in the order the card offers them. */
-const jobActions: readonly Job['allowedActions'][number][] = ['confirm', 'start', 'complete', 'assign', 'reschedule', 'cancel'];
-type JobAction = (typeof jobActions)[number];
-const isJobAction = (a: string): a is JobAction => (jobActions as readonly string[]).includes(a);
 
 const steps: Record<JobStep, { label: string; busy: string; done: string }> = {
   confirm: { label: 'Confirm', busy: 'Confirming…', done: 'Assignment confirmed.' },
@@ -104,68 +98,71 @@ const steps: Record<JobStep, { label: string; busy: string; done: string }> = {
   complete: { label: 'Complete', busy: 'Completing…', done: 'Job completed.' },
 };
 
-/** The job events, each with what it leaves the booking it names (`booked`) as. */
-const bookingStatus: Partial<Record<LiveMessage['type'], 'Pending' | 'Confirmed' | undefined>> = {
-  JobAssigned: 'Pending',
-  JobRescheduled: 'Pending',
-  AssignmentConfirmed: 'Confirmed',
-  JobStarted: undefined,
-  JobCompleted: undefined,
-};
-
-/**
- * applyMessage returns the job as a live message about it leaves it: its status, version and
- * allowedActions (the recipient's own), the booking the message names, and a cancel's record.
- */
-export function applyMessage(j: Job, m: LiveMessage): Job {
-  const d = m.detail;
-  const next: Job = {
-    ...j,
-    status: d.status as JobStatus,
-    version: m.version,
-    updatedAt: d.occurredAt,
-    allowedActions: (m.allowedActions as readonly string[]).filter(isJobAction),
-  };
-  if (m.type === 'JobCancelled') {
-    const a = j.assignment && d.assignment?.id === j.assignment.id ? { ...j.assignment, status: 'Cancelled' as const, cancelledAt: d.occurredAt } : j.assignment;
-    return { ...next, cancelledAt: d.occurredAt, cancelledBy: d.actor?.sub, cancelReason: d.reason, assignment: a };
-  }
-  if (d.booked && m.type in bookingStatus) {
-    const same = j.assignment?.id === d.booked.id ? j.assignment : undefined;
-    next.assignment = {
-      id: d.booked.id,
-      technicianId: d.booked.technicianId,
-      scheduledStart: d.booked.scheduledStart,
-      scheduledEnd: d.booked.scheduledEnd,
-      // Started and completed jobs keep the booking as it was: confirmed.
-      status: bookingStatus[m.type] ?? same?.status ?? 'Confirmed',
-      version: same?.version ?? 1,
-    };
-  }
-  return next;
+/** The instant a datetime-local input's value names in the browser's zone, as the API wants it: UTC, RFC 3339. */
+function utcOf(local: string): string | null {
+  const d = new Date(local);
+  return local === '' || Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.000Z$/, 'Z');
 }
 
 /**
- * NewJobForm creates a job (POST /jobs). One Idempotency-Key per filled-in form: a retry
- * after a lost answer gets the job the first attempt made, never a second.
+ * problemsWith returns the problems a 400's details name for one field of the body: the API
+ * lists every problem of a body in one details, "; " between them, each starting with the
+ * field it is about ("title must not be blank", "requestedWindow.start must be before its end").
+ */
+function problemsWith(body: ErrorBody | undefined, field: string): string[] {
+  if (body?.code !== 'INVALID_REQUEST' || !body.details) return [];
+  return body.details.split('; ').filter((p) => p.startsWith(`${field} `) || p.startsWith(`${field}.`));
+}
+
+/** FieldError shows the API's problems with one field, beside it. */
+function FieldError({ id, problems }: { id: string; problems: string[] }) {
+  if (problems.length === 0) return null;
+  return (
+    <ul id={id} class="field-error">
+      {problems.map((p) => (
+        <li key={p}>{p}</li>
+      ))}
+    </ul>
+  );
+}
+
+/**
+ * NewJobForm creates a job (POST /jobs), optionally with the window its customer asked for
+ * (typed in the browser's zone, sent in UTC). One Idempotency-Key per filled-in form: a retry
+ * after a lost answer gets the job the first attempt made, never a second. A 400 shows the
+ * API's details, each problem also beside the field it names.
  */
 function NewJobForm({ api, onCreated, onClose }: { api: Api; onCreated: (j: Job) => void; onClose: () => void }) {
   const [title, setTitle] = useState('');
   const [customer, setCustomer] = useState('');
   const [address, setAddress] = useState('');
+  const [windowStart, setWindowStart] = useState('');
+  const [windowEnd, setWindowEnd] = useState('');
+  const [incomplete, setIncomplete] = useState(false);
+  // The form as it was sent: the API's problems show beside the fields until one is edited.
+  const [edited, setEdited] = useState(false);
   const key = useRef(newKey());
   const { busy, outcome, run } = useAction();
   const titleRef = useRef<HTMLInputElement>(null);
   useEffect(() => titleRef.current?.focus(), []);
 
-  const edited = (set: (v: string) => void) => (e: { currentTarget: HTMLInputElement }) => {
+  const onEdit = (set: (v: string) => void) => (e: { currentTarget: HTMLInputElement }) => {
     set(e.currentTarget.value);
+    setIncomplete(false);
+    setEdited(true);
     key.current = newKey(); // another job, not a retry of the last one
   };
 
   function submit(e: Event) {
     e.preventDefault();
     const body: NewJob = { title: title.trim(), customerId: customer.trim(), address: address.trim() };
+    if (windowStart || windowEnd) {
+      const start = utcOf(windowStart);
+      const end = utcOf(windowEnd);
+      if (!start || !end) return setIncomplete(true);
+      body.requestedWindow = { start, end };
+    }
+    setEdited(false);
     void run(
       'create',
       (k) => api.createJob(body, k),
@@ -177,15 +174,50 @@ function NewJobForm({ api, onCreated, onClose }: { api: Api; onCreated: (j: Job)
     );
   }
 
+  const refused = outcome && !outcome.ok && !edited ? outcome.body : undefined;
+  /** A field's problems (from the API's 400), shown beside it and named by its aria attributes. */
+  const field = (name: string, id: string, also?: string) => {
+    const problems = problemsWith(refused, name);
+    const described = [problems.length > 0 ? `${id}-error` : undefined, also].filter(Boolean).join(' ');
+    return {
+      aria: { 'aria-invalid': problems.length > 0, 'aria-describedby': described || undefined },
+      error: <FieldError id={`${id}-error`} problems={problems} />,
+    };
+  };
+  const t = field('title', 'new-job-name');
+  const c = field('customerId', 'new-job-customer');
+  const a = field('address', 'new-job-address');
+  const w = field('requestedWindow', 'new-job-window', incomplete ? 'new-job-window-hint new-job-window-incomplete' : 'new-job-window-hint');
+  const windowAria = { ...w.aria, 'aria-invalid': w.aria['aria-invalid'] || incomplete };
+
   return (
     <form class="new-interview new-job" aria-labelledby="new-job-title" onSubmit={submit}>
       <h3 id="new-job-title">New job</h3>
       <label for="new-job-name">Title</label>
-      <input id="new-job-name" ref={titleRef} required maxLength={200} value={title} onInput={edited(setTitle)} />
+      <input id="new-job-name" ref={titleRef} required maxLength={200} value={title} onInput={onEdit(setTitle)} {...t.aria} />
+      {t.error}
       <label for="new-job-customer">Customer</label>
-      <input id="new-job-customer" required maxLength={100} placeholder="cust-2041" value={customer} onInput={edited(setCustomer)} />
+      <input id="new-job-customer" required maxLength={100} placeholder="cust-2041" value={customer} onInput={onEdit(setCustomer)} {...c.aria} />
+      {c.error}
       <label for="new-job-address">Address</label>
-      <input id="new-job-address" required maxLength={500} value={address} onInput={edited(setAddress)} />
+      <input id="new-job-address" required maxLength={500} value={address} onInput={onEdit(setAddress)} {...a.aria} />
+      {a.error}
+      <fieldset class="window" data-field="requested-window">
+        <legend>Requested window (optional)</legend>
+        <label for="new-job-window-start">Requested from</label>
+        <input id="new-job-window-start" type="datetime-local" value={windowStart} onInput={onEdit(setWindowStart)} {...windowAria} />
+        <label for="new-job-window-end">Requested until</label>
+        <input id="new-job-window-end" type="datetime-local" value={windowEnd} onInput={onEdit(setWindowEnd)} {...windowAria} />
+        <p class="hint" id="new-job-window-hint">
+          When the customer asked for the visit, in {zone} (sent in UTC); at most 14 days. Leave both empty for none.
+        </p>
+        {incomplete && (
+          <p class="error" id="new-job-window-incomplete" role="alert">
+            Give both ends of the requested window (a date and a time each), or neither.
+          </p>
+        )}
+        {w.error}
+      </fieldset>
       <div class="buttons">
         <button type="submit" class="primary" disabled={busy !== null} aria-busy={busy === 'create'}>
           {busy === 'create' ? 'Creating…' : 'Create job'}
@@ -208,13 +240,6 @@ function utc(date: string, time: string): string | null {
   const d = new Date(`${date}T${time}`);
   return Number.isNaN(d.getTime()) ? null : d.toISOString().replace(/\.000Z$/, 'Z');
 }
-const zone = (() => {
-  try {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
-  } catch {
-    return 'local time';
-  }
-})();
 
 /** conflict explains a 409 BOOKING_CONFLICT: who is booked, on which job (a link to it). */
 function conflict(technician: string): (b: ErrorBody) => ComponentChildren {

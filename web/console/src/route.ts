@@ -2,7 +2,8 @@
 //   #/interviews                     the caller's sessions
 //   #/interviews/<id>                one session
 //   #/interviews/<id>/<action>       one session, offering that action (pause, resume, complete, cancel)
-//   #/jobs, #/jobs/<id>              job lookup, one job
+//   #/jobs                           the board (dispatchers, admins), my schedule (technicians)
+//   #/jobs/<id>                      one job
 import { useEffect, useState } from 'preact/hooks';
 
 export type SessionAction = 'pause' | 'resume' | 'complete' | 'cancel';
