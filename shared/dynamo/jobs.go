@@ -181,8 +181,8 @@ func (s *Jobs) Cancel(ctx context.Context, req job.Request) (job.Job, bool, erro
 
 // step is one job transition's write, planned on the job as read: its items (the store
 // adds the request's record), the job as it leaves it, and, when set, a reading of a
-// cancelled transaction for a refusal of the transition's own (a booking conflict) before
-// the rest counts as a race.
+// cancelled transaction for a refusal of the transition's own (a booking conflict), asked
+// only when the request has not applied before; nil lets the rest count as a race.
 type step struct {
 	items   []types.TransactWriteItem
 	after   job.Job
@@ -232,12 +232,17 @@ func (s *Jobs) apply(ctx context.Context, t job.Transition, req job.Request, pla
 		if !ok {
 			return job.Job{}, false, storeError(t.Action+" job", err)
 		}
-		if p.refused != nil {
+		// A replay first (the request applied, and its answer was lost: whatever holds the
+		// time now, the booking is made), then the transition's own refusal, which counts
+		// only when it was decided on the job as it is (refused checks that every guard but
+		// the slots' held), else a race: read again and decide afresh.
+		why := explainCanceled(canceled, req.Idempotency, now)
+		if why.err == nil && !why.replay && p.refused != nil {
 			if err := p.refused(canceled); err != nil {
 				return job.Job{}, false, err
 			}
 		}
-		switch why := explainCanceled(canceled, req.Idempotency, now); {
+		switch {
 		case why.err != nil:
 			return job.Job{}, false, why.err
 		case why.replay:

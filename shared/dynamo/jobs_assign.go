@@ -261,9 +261,18 @@ func (s *Jobs) assignItems(j, after job.Job, req job.Request, now time.Time) ([]
 }
 
 // bookingConflict reads a cancelled assignment's reasons: a slot the booking needed that
-// another job holds is a *job.BookingConflictError naming that job; nil otherwise (a race,
-// or the request's record).
+// another job holds is a *job.BookingConflictError naming that job, when every other guard
+// held (the job and its assignment are as the booking was decided on, and the request had
+// not applied); nil otherwise: a race, which the store decides afresh on a new read (the
+// job may have moved on, or its own earlier attempt may hold the time).
 func bookingConflict(e *types.TransactionCanceledException, slots map[int]slotRef, jobID, technician string) error {
+	for i, r := range e.CancellationReasons {
+		if _, slot := slots[i]; !slot {
+			if code := aws.ToString(r.Code); code != "None" && code != "" {
+				return nil
+			}
+		}
+	}
 	for i, r := range e.CancellationReasons {
 		ref, ok := slots[i]
 		if !ok || aws.ToString(r.Code) != "ConditionalCheckFailed" || len(r.Item) == 0 {

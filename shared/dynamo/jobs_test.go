@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
@@ -734,6 +735,40 @@ func checkRefusal(t *testing.T, err error, w refusalWant) {
 		}
 		if isInvalid {
 			t.Errorf("error %v is an InvalidTransitionError, want an unclassified error", err)
+		}
+	}
+}
+
+// TestABookingConflictIsDecidedOnTheJobAsItIs: a cancelled booking names the job holding the
+// time only when every other guard held; when the job (or the request's record) failed too,
+// the job moved on or the request had applied, so it is a race to decide afresh, not a
+// conflict (the reliability run found the store telling an applied booking "busy").
+func TestABookingConflictIsDecidedOnTheJobAsItIs(t *testing.T) {
+	at := time.Date(2026, 12, 9, 9, 0, 0, 0, time.UTC)
+	slots := map[int]slotRef{2: {"tom", at}}
+	held := map[string]types.AttributeValue{attr.PK: sAV("TECH#tom"), "jobId": sAV("other-job"), "assignmentId": sAV("a-9")}
+	reason := func(code string, item map[string]types.AttributeValue) types.CancellationReason {
+		return types.CancellationReason{Code: aws.String(code), Item: item}
+	}
+	onlySlot := &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+		reason("None", nil), reason("None", nil), reason("ConditionalCheckFailed", held), reason("None", nil)}}
+	var conflict *job.BookingConflictError
+	if err := bookingConflict(onlySlot, slots, "this-job", "tom"); !errors.As(err, &conflict) || conflict.JobID != "other-job" {
+		t.Errorf("only the slot failed: %v, want a conflict naming other-job", err)
+	}
+	for name, r := range map[string]types.CancellationReason{
+		"the job changed":         reason("ConditionalCheckFailed", map[string]types.AttributeValue{attr.Version: iAV(9)}),
+		"the request had applied": reason("ConditionalCheckFailed", map[string]types.AttributeValue{attr.PK: sAV("JOB#this-job")}),
+		"another transaction":     reason("TransactionConflict", nil),
+	} {
+		reasons := slices.Clone(onlySlot.CancellationReasons)
+		if name == "the request had applied" {
+			reasons[3] = r
+		} else {
+			reasons[0] = r
+		}
+		if err := bookingConflict(&types.TransactionCanceledException{CancellationReasons: reasons}, slots, "this-job", "tom"); err != nil {
+			t.Errorf("%s, and the slot held: %v, want a race (nil)", name, err)
 		}
 	}
 }
