@@ -31,6 +31,7 @@ func reliabilityRun(args []string) error {
 	fs.IntVar(&o.Requests, "requests", 3000, "logical requests (a fixed run)")
 	fs.IntVar(&o.Sessions, "sessions", 64, "interview sessions hammered (per round in a soak)")
 	fs.IntVar(&o.Jobs, "jobs", 8, "jobs hammered (per round in a soak)")
+	fs.IntVar(&o.Technicians, "technicians", 2, "technicians each group of up to 4 jobs is assigned, reassigned and rescheduled onto (per round in a soak); 0: the jobs are only cancelled")
 	fs.Float64Var(&o.FaultRate, "fault-rate", 0.05, "chance of a fault per DynamoDB/EventBridge request")
 	fs.IntVar(&o.ClientRetries, "client-retries", 5, "client retries of an answer that says nothing (503, failed invocation, no answer), with the same Idempotency-Key")
 	fs.BoolVar(&o.Bootstraps, "bootstraps", true, "run the load's functions and the publisher as their real bootstraps (bin/amd64) under the Runtime API")

@@ -6,34 +6,63 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/anishathalye/porcupine"
 )
 
-// The lifecycle as porcupine checks it. Each entity (a session or a job) is one partition,
-// whose state is its status, its version, and which of its retried requests have applied.
-// An operation is one HTTP attempt; the model says which answers each state allows:
+// The lifecycle as porcupine checks it. A partition is a session, or a booking group: jobs
+// together with their technicians' calendars (a booking of one job is legal only if no other
+// job of the technician holds an overlapping window, so jobs that share technicians are one
+// object; the groups share none). Its state is, per entity, its status, its version, which
+// of its retried requests have applied, and, for a job, its live booking (a technician and
+// a window); the calendars are those bookings. An operation is one HTTP attempt; the model
+// says which answers each state allows:
 //
 //   - a request that has applied before (its Idempotency-Key is remembered for a day, and a
 //     run is minutes long: docs/api.md, "Safe retries") is answered 200, marked
-//     replayed, with the entity as it is now, and changes nothing, however many other
-//     transitions came in between;
-//   - else a legal transition applies: 200, not replayed, the new status and version + 1;
-//   - else it is refused (400 or 404 INVALID_TRANSITION) with the current status, and
-//     changes nothing; a job cancel that lost a race may also be a 409, changing nothing;
+//     replayed, with the entity as it is now (a job's booking included), and changes
+//     nothing, however many other transitions came in between;
+//   - else a legal transition applies: 200, not replayed, the new status and version + 1,
+//     and for a job the booking it leaves: an assignment books the technician and window
+//     asked for (a reassignment gives up the old one), a reschedule moves the window and
+//     keeps the technician, a cancel releases it. A transition that books is legal only if
+//     the window overlaps no other job's live booking of the same technician;
+//   - else, when the status forbids it, it is refused (400 or 404 INVALID_TRANSITION) with
+//     the current status, and changes nothing; when the status allows it but another job of
+//     the technician holds an overlapping window, it is refused 409 BOOKING_CONFLICT naming
+//     that job (conflictingJobId), and changes nothing: at that point, a job other than
+//     this one holds a live booking of the technician that overlaps the window asked for.
+//     While issue 25 is open (issue25, history.go), the store decides on the job as it read
+//     it and meets the other job's slot at its write, and answers the conflict even when
+//     the job changed in between, so a conflict is checked as two steps within the
+//     attempt, in this order: the decision (the job's status allowed the booking; its
+//     technician, for a reschedule, is the one the job had then) and the refusal (then,
+//     the named job holds overlapping time of that technician). A request that has applied
+//     before is never a conflict;
+//   - a job request that lost a race may also be a 409 CONFLICT, changing nothing;
 //   - an attempt whose answer was lost (a crashed sandbox's 500, a 503, a broken
 //     connection) may or may not have applied: the checker is given it with no return
 //     time, so it may take effect at any point after it was sent, or never (after
-//     everything else), and it applies if it is legal where it is placed;
+//     everything else), and it applies if it is legal where it is placed. The run knows
+//     more: the table's stream is its commit log, and each committed transition's event
+//     names its request (correlation id) and the version it made. So an attempt of a
+//     request that never committed is left out of the history, and one of a request
+//     that did must take effect, making exactly that version, between its call and the
+//     final read, unless another attempt of the request already has (operations);
+//     otherwise, every such attempt left pending until the end doubles what porcupine
+//     may have to search;
 //   - a replayed 200 may follow a write of the same attempt (the function's SDK retried
 //     a write whose answer was lost), so it is given as two operations over the
 //     attempt's interval: that write (as above, but within the interval) and the replay.
 //
-// Each partition starts with a "seed" (the entity as loaded) and ends with a "read" (the
-// item as stored once the run is over), so the final state is checked too.
+// Each entity starts with a "seed" (as loaded, a job with its booking) and ends with a
+// "read" (the item as stored once the run is over; a job's booking as its technician's
+// calendar holds it, slot by slot), so the final state is checked too.
 //
-// The transition table is written here from the product's rules (DESIGN.md §3), not taken
-// from shared/interview and shared/job, so that a mistake in those is caught, not copied.
+// The transition table and the calendar rule are written here from the product's rules
+// (DESIGN.md §3; docs/data-model.md, "Calendar integrity"), not taken from shared/interview
+// and shared/job, so that a mistake in those is caught, not copied.
 var lifecycleRules = map[string]map[string]rule{
 	kindInterview: {
 		"pause":  {from: []string{"active"}, to: "paused"},
@@ -41,7 +70,9 @@ var lifecycleRules = map[string]map[string]rule{
 		"cancel": {from: []string{"active", "paused"}, to: "cancelled"},
 	},
 	kindJob: {
-		"cancel": {from: []string{"Unassigned", "Assigned", "InProgress"}, to: "Cancelled"},
+		"cancel":     {from: []string{"Unassigned", "Assigned", "InProgress"}, to: "Cancelled", books: release},
+		"assign":     {from: []string{"Unassigned", "Assigned"}, to: "Assigned", books: book},
+		"reschedule": {from: []string{"Assigned"}, to: "Assigned", books: move},
 	},
 }
 
@@ -53,19 +84,79 @@ const (
 )
 
 type rule struct {
-	from []string
-	to   string
+	from  []string
+	to    string
+	books calendarEffect
+}
+
+// calendarEffect is what a transition does to the job's booking.
+type calendarEffect uint8
+
+const (
+	keep    calendarEffect = iota // nothing (every interview transition)
+	release                       // the booking is given up (cancel)
+	book                          // the technician and window asked for (assign)
+	move                          // the window asked for, the same technician (reschedule)
+)
+
+// booked is the booking a transition with effect c leaves, from cur, asked for ask.
+func (c calendarEffect) booked(cur, ask booking) booking {
+	switch c {
+	case release:
+		return booking{}
+	case book:
+		return ask
+	case move:
+		if cur.Tech == "" {
+			return booking{}
+		}
+		return booking{Tech: cur.Tech, Start: ask.Start, End: ask.End}
+	}
+	return cur
+}
+
+// booking is a job's live booking: a technician and the window [Start, End) in Unix
+// seconds (UTC). The zero booking is none: an unassigned or cancelled job holds no time.
+type booking struct {
+	Tech       string
+	Start, End int64
+}
+
+// overlaps: the same technician, and the windows share time (windows that only touch do
+// not: one ending at 11:00 and one starting at 11:00 are both bookable).
+func (b booking) overlaps(o booking) bool {
+	return b.Tech != "" && b.Tech == o.Tech && b.Start < o.End && o.Start < b.End
+}
+
+// String is "tech-0-1 09:00–10:30", the window alone when it names no technician (a
+// reschedule's), "no booking" when there is none.
+func (b booking) String() string {
+	if b.End == 0 {
+		return "no booking"
+	}
+	at := func(s int64) string { return time.Unix(s, 0).UTC().Format("15:04") }
+	w := at(b.Start) + "–" + at(b.End)
+	if b.Tech == "" {
+		return w
+	}
+	return b.Tech + " " + w
 }
 
 // opInput is what an operation asked.
 type opInput struct {
 	Entity string
+	// Group is the partition: a session's id, or the round's bookings (its jobs and their
+	// technicians' calendars).
+	Group  string
 	Kind   string // kindInterview or kindJob
-	Action string // pause, resume, cancel; actionSeed, actionRead
+	Action string // pause, resume, cancel, assign, reschedule; actionSeed, actionRead
 	Key    string // the Idempotency-Key
 	// Retried is the index of Key among the entity's requests that may meet their own
 	// earlier write (sent more than once, or answered as a replay), -1 for the others.
 	Retried int
+	// Ask is the booking asked for: an assignment's technician and window, a reschedule's
+	// window (no technician: the job keeps its own).
+	Ask booking
 }
 
 // outcome is how the model reads an answer.
@@ -74,7 +165,9 @@ type outcome uint8
 const (
 	applied  outcome = iota // 200
 	refused                 // 400 or 404 INVALID_TRANSITION
-	conflict                // 409: lost a race, nothing written
+	conflict                // 409 CONFLICT: lost a race, nothing written
+	clash                   // 409 BOOKING_CONFLICT: the technician is booked, nothing written
+	decided                 // the decision a 409 BOOKING_CONFLICT was made on (the job as read)
 	lost                    // no answer, or one that does not say (crash, 503, transport)
 	observed                // the seed and the final read
 )
@@ -85,6 +178,17 @@ type opOutput struct {
 	Status   string // a 200's status, a refusal's currentStatus, what seed and read saw
 	Version  int64  // a 200's ETag, what seed and read saw
 	Replayed bool
+	// Booking is a job's live booking as a 200 reports it (its assignment, unless that is
+	// cancelled), as it was loaded (seed), or as the calendar holds it at the end (read).
+	Booking booking
+	// Conflicting is the job a 409 BOOKING_CONFLICT names (conflictingJobId).
+	Conflicting string
+	// Committed is, for a lost answer, the version its request committed, from the commit
+	// log (0: unknown, it may or may not have applied).
+	Committed int64
+	// AtOnce: a 409 BOOKING_CONFLICT checked at one point, its decision included (no
+	// decided step before it: issue25 closed).
+	AtOnce bool
 	// Answer is the answer as received, for the visualisation ("200", "404
 	// INVALID_TRANSITION", "500 crash", …).
 	Answer string
@@ -97,6 +201,37 @@ type state struct {
 	// Applied holds, for each retried request i, the version its write made ("" when it has
 	// not applied), comma-separated (a string, so that states compare with ==).
 	Applied string
+	// Booking is a job's live booking (none for a session).
+	Booking booking
+	// Deciding holds, for each booking whose 409 BOOKING_CONFLICT is being checked, the
+	// technician it was decided for: "<key>=<technician>", semicolon-separated, in order.
+	Deciding string
+}
+
+// decide records that the booking under key was decided for technician tech.
+func (s state) decide(key, tech string) state {
+	e := key + "=" + tech
+	if s.Deciding != "" {
+		e = s.Deciding + ";" + e
+	}
+	s.Deciding = e
+	return s
+}
+
+// decidedFor is the technician the booking under key was decided for, and s without the
+// record of it.
+func (s state) decidedFor(key string) (string, state, bool) {
+	if s.Deciding == "" {
+		return "", s, false
+	}
+	all := strings.Split(s.Deciding, ";")
+	for i, e := range all {
+		if k, tech, _ := strings.Cut(e, "="); k == key {
+			s.Deciding = strings.Join(slices.Delete(all, i, i+1), ";")
+			return tech, s, true
+		}
+	}
+	return "", s, false
 }
 
 // appliedAt is the version retried request i's write made, if it has applied.
@@ -119,7 +254,7 @@ func (s state) hasApplied(i int) bool {
 }
 
 func (s state) apply(to string, retried int) state {
-	n := state{Status: to, Version: s.Version + 1, Applied: s.Applied}
+	n := state{Status: to, Version: s.Version + 1, Applied: s.Applied, Booking: s.Booking, Deciding: s.Deciding}
 	if retried >= 0 {
 		f := strings.Split(s.Applied, ",")
 		if s.Applied == "" {
@@ -134,101 +269,192 @@ func (s state) apply(to string, retried int) state {
 	return n
 }
 
-func step(st, in, out any) (bool, any) {
-	s, i, o := st.(state), in.(opInput), out.(opOutput)
-	switch i.Action {
-	case actionSeed:
-		return s == state{}, state{Status: o.Status, Version: o.Version}
-	case actionRead:
-		return o.Status == s.Status && o.Version == s.Version, s
-	}
-	r, known := lifecycleRules[i.Kind][i.Action]
-	if !known {
-		return false, s
-	}
-	done := s.hasApplied(i.Retried)
-	legal := slices.Contains(r.from, s.Status)
-	switch o.Outcome {
-	case lost:
-		if done || !legal {
-			return true, s
-		}
-		return true, s.apply(r.to, i.Retried)
-	case applied:
-		if done {
-			return o.Replayed && o.Status == s.Status && o.Version == s.Version, s
-		}
-		if !legal || o.Replayed {
-			return false, s
-		}
-		n := s.apply(r.to, i.Retried)
-		return o.Status == n.Status && o.Version == n.Version, n
-	case refused:
-		return !done && !legal && o.Status == s.Status, s
-	case conflict:
-		return !done, s
-	}
-	return false, s
+// member is one entity of a partition.
+type member struct {
+	ID string
+	state
 }
 
-// model is the porcupine model of the lifecycle, partitioned by entity.
+// part is a partition's state: its entities in the order they were seeded. It is never
+// changed in place (porcupine keeps the states it has seen): with returns a copy.
+type part []member
+
+func (p part) index(id string) int {
+	return slices.IndexFunc(p, func(m member) bool { return m.ID == id })
+}
+
+func (p part) with(i int, s state) part {
+	n := slices.Clone(p)
+	n[i].state = s
+	return n
+}
+
+// holder is an entity other than p[k] whose live booking overlaps b, "" when none.
+func (p part) holder(k int, b booking) string {
+	for i, m := range p {
+		if i != k && m.Booking.overlaps(b) {
+			return m.ID
+		}
+	}
+	return ""
+}
+
+func step(st, in, out any) (bool, any) {
+	p, i, o := st.(part), in.(opInput), out.(opOutput)
+	k := p.index(i.Entity)
+	switch i.Action {
+	case actionSeed:
+		if k >= 0 {
+			return false, p
+		}
+		return true, append(slices.Clone(p), member{ID: i.Entity, state: state{Status: o.Status, Version: o.Version, Booking: o.Booking}})
+	case actionRead:
+		if k < 0 {
+			return false, p
+		}
+		s := p[k].state
+		return o.Status == s.Status && o.Version == s.Version && o.Booking == s.Booking, p
+	}
+	r, known := lifecycleRules[i.Kind][i.Action]
+	if k < 0 || !known {
+		return false, p
+	}
+	s := p[k].state
+	done := s.hasApplied(i.Retried)
+	legal := slices.Contains(r.from, s.Status)
+	next := s.apply(r.to, i.Retried)
+	next.Booking = r.books.booked(s.Booking, i.Ask)
+	free := p.holder(k, next.Booking) == ""
+	switch o.Outcome {
+	case lost:
+		switch {
+		case done:
+			return true, p
+		case o.Committed != 0:
+			// It applied: here, if this is where the version it made comes.
+			return legal && free && next.Version == o.Committed, p.with(k, next)
+		case !legal || !free:
+			return true, p
+		}
+		return true, p.with(k, next)
+	case applied:
+		if done {
+			return o.Replayed && o.Status == s.Status && o.Version == s.Version && o.Booking == s.Booking, p
+		}
+		if !legal || !free || o.Replayed {
+			return false, p
+		}
+		return o.Status == next.Status && o.Version == next.Version && o.Booking == next.Booking, p.with(k, next)
+	case refused:
+		return !done && !legal && o.Status == s.Status, p
+	case conflict:
+		return !done, p
+	case decided:
+		// The job as the store read it: its status allows the booking, which is for this
+		// technician (a reschedule's is the job's own, then).
+		if done || !legal || next.Booking.Tech == "" {
+			return false, p
+		}
+		return true, p.with(k, s.decide(i.Key, next.Booking.Tech))
+	case clash:
+		// Since that decision, at this point, the job it names holds an overlapping
+		// window of that technician.
+		tech, rest, ok := s.decidedFor(i.Key)
+		if o.AtOnce {
+			tech, rest, ok = next.Booking.Tech, s, legal && next.Booking.Tech != ""
+		}
+		asked := booking{Tech: tech, Start: i.Ask.Start, End: i.Ask.End}
+		h := p.index(o.Conflicting)
+		return ok && !done && h >= 0 && h != k && p[h].Booking.overlaps(asked), p.with(k, rest)
+	}
+	return false, p
+}
+
+// model is the porcupine model of the lifecycle, partitioned by opInput.Group.
 var model = porcupine.Model{
 	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-		byEntity := map[string][]porcupine.Operation{}
+		byGroup := map[string][]porcupine.Operation{}
 		var order []string
 		for _, op := range history {
-			e := op.Input.(opInput).Entity
-			if _, ok := byEntity[e]; !ok {
-				order = append(order, e)
+			g := op.Input.(opInput).Group
+			if _, ok := byGroup[g]; !ok {
+				order = append(order, g)
 			}
-			byEntity[e] = append(byEntity[e], op)
+			byGroup[g] = append(byGroup[g], op)
 		}
 		out := make([][]porcupine.Operation, 0, len(order))
-		for _, e := range order {
-			out = append(out, byEntity[e])
+		for _, g := range order {
+			out = append(out, byGroup[g])
 		}
 		return out
 	},
-	Init:  func() any { return state{} },
+	Init:  func() any { return part(nil) },
 	Step:  step,
-	Equal: func(a, b any) bool { return a.(state) == b.(state) },
+	Equal: func(a, b any) bool { return slices.Equal(a.(part), b.(part)) },
 	Hash: func(st any) uint64 {
-		s := st.(state)
 		h := fnv.New64a()
-		h.Write([]byte(s.Status + "|" + strconv.FormatInt(s.Version, 10) + "|" + s.Applied))
+		for _, m := range st.(part) {
+			fmt.Fprintf(h, "%s|%s|%d|%s|%s|%d|%d|%s;", m.ID, m.Status, m.Version, m.Applied, m.Booking.Tech, m.Booking.Start, m.Booking.End, m.Deciding)
+		}
 		return h.Sum64()
 	},
 	DescribeOperation: func(in, out any) string {
 		i, o := in.(opInput), out.(opOutput)
 		switch i.Action {
 		case actionSeed, actionRead:
-			return fmt.Sprintf("%s %s → %s v%d", i.Action, short(i.Entity), o.Status, o.Version)
+			s := fmt.Sprintf("%s %s → %s v%d", i.Action, short(i.Entity), o.Status, o.Version)
+			if i.Kind == kindJob {
+				s += ", " + o.Booking.String()
+			}
+			return s
 		}
-		s := fmt.Sprintf("%s %s [key %s] → %s", i.Action, short(i.Entity), short(i.Key), o.Answer)
+		s := fmt.Sprintf("%s %s", i.Action, short(i.Entity))
+		if i.Ask.End != 0 {
+			s += " to " + i.Ask.String()
+		}
+		s += fmt.Sprintf(" [key %s] → %s", short(i.Key), o.Answer)
 		switch o.Outcome {
 		case applied:
 			s += fmt.Sprintf(" %s v%d", o.Status, o.Version)
+			if i.Kind == kindJob {
+				s += ", " + o.Booking.String()
+			}
 		case refused:
 			s += " (current " + o.Status + ")"
+		case clash:
+			s += " (held by " + short(o.Conflicting) + ")"
 		}
 		return s
 	},
 	DescribeState: func(st any) string {
-		s := st.(state)
-		if s == (state{}) {
+		p := st.(part)
+		if len(p) == 0 {
 			return "not loaded"
 		}
-		var retried []string
-		for i := range strings.Count(s.Applied, ",") + 1 {
-			if v, ok := s.appliedAt(i); ok {
-				retried = append(retried, fmt.Sprintf("%d at v%d", i, v))
+		var out []string
+		for _, m := range p {
+			d := fmt.Sprintf("%s v%d", m.Status, m.Version)
+			if m.Booking.Tech != "" {
+				d += ", " + m.Booking.String()
 			}
+			var retried []string
+			for i := range strings.Count(m.Applied, ",") + 1 {
+				if v, ok := m.appliedAt(i); ok {
+					retried = append(retried, fmt.Sprintf("%d at v%d", i, v))
+				}
+			}
+			if len(retried) > 0 {
+				d += " (retried requests applied: " + strings.Join(retried, ", ") + ")"
+			}
+			if m.Deciding != "" {
+				d += " (conflicts decided, key=technician: " + m.Deciding + ")"
+			}
+			if len(p) > 1 {
+				d = short(m.ID) + " " + d
+			}
+			out = append(out, d)
 		}
-		d := fmt.Sprintf("%s v%d", s.Status, s.Version)
-		if len(retried) > 0 {
-			d += " (retried requests applied: " + strings.Join(retried, ", ") + ")"
-		}
-		return d
+		return strings.Join(out, "; ")
 	},
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
@@ -21,7 +22,8 @@ import (
 )
 
 // loadFunctions are the HTTP functions the load calls.
-var loadFunctions = []string{httpapi.FnPauseInterview, httpapi.FnResumeInterview, httpapi.FnCancelInterview, httpapi.FnCancelJob}
+var loadFunctions = []string{httpapi.FnPauseInterview, httpapi.FnResumeInterview, httpapi.FnCancelInterview,
+	httpapi.FnAssignJob, job.Reschedule.Function, httpapi.FnCancelJob}
 
 // sandboxes runs the load's functions and the publisher as their real bootstraps
 // (bin/amd64/<name>/bootstrap) under the Runtime API, each invocation in a sandbox of its
@@ -169,13 +171,20 @@ func (s *sandboxes) armPublisher(sl *slot, event []byte) {
 	var ev struct {
 		Records []struct {
 			EventName string
-			DynamoDB  struct{ SequenceNumber string } `json:"dynamodb"`
+			DynamoDB  struct {
+				SequenceNumber string
+				NewImage       struct {
+					Type struct{ S string } `json:"type"`
+				}
+			} `json:"dynamodb"`
 		}
 	}
 	_ = json.Unmarshal(event, &ev)
-	n := 0 // events: one per modification (the load's modifications are all transitions)
+	// Events: one per modification of a session or a job (the load's are all transitions;
+	// an assignment's, a slot's and a request record's changes are none).
+	n := 0
 	for _, r := range ev.Records {
-		if r.EventName == "MODIFY" {
+		if t := r.DynamoDB.NewImage.Type.S; r.EventName == "MODIFY" && (t == kindInterview || t == kindJob) {
 			n++
 		}
 	}
@@ -208,7 +217,7 @@ func (s *sandboxes) plan(fn string, sl *slot) faultproxy.Plan {
 			}
 		case fn == eventbus.FnPublishEvents:
 		case sl.kill == faultproxy.KillBefore:
-			// At its first request: the write, or the read cancel-job makes before it.
+			// At its first request: the write, or the read a job's function makes before it.
 			kill, where = sl.kill, "before its write"
 		case sl.kill == faultproxy.KillAfterApply && (op == "UpdateItem" || op == "TransactWriteItems"):
 			kill, where = sl.kill, "after its write, before the answer"

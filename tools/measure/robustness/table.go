@@ -27,7 +27,8 @@ func (r Report) Table() string {
 	fmt.Fprintf(&b, "| %-52s | %16s |\n|%s|%s|\n", "measure", "value", strings.Repeat("-", 54), strings.Repeat("-", 18))
 	o := r.Options
 	row("clients", o.Clients)
-	row("entities (sessions + jobs)", fmt.Sprintf("%d + %d", o.Sessions, o.Jobs))
+	groups := (o.Jobs + bookingGroup - 1) / bookingGroup
+	row("entities (sessions + jobs, technicians)", fmt.Sprintf("%d + %d, %d", o.Sessions, o.Jobs, groups*o.Technicians))
 	if o.Duration > 0 {
 		row("rounds (new entities each)", r.Rounds)
 		row("rate asked (requests/s)", o.Rate)
@@ -45,17 +46,21 @@ func (r Report) Table() string {
 	row("logical requests", r.Requests)
 	row("HTTP attempts (client retries)", fmt.Sprintf("%d (%d)", r.Attempts, r.ClientRetries))
 	breakdown("final answers", r.Outcomes)
+	breakdown("job requests' final answers", r.JobAnswers)
 	row("answers that said nothing (crash, 503, connection)", r.Lost)
 	breakdown("faults injected", r.Faults)
 	breakdown("sandboxes killed (SIGKILL)", r.Crashes)
 	row("sandboxes started (cold starts)", r.ColdStarts)
 	row("transitions committed", r.Committed)
+	breakdown("bookings committed", r.Bookings)
+	row("slots booked at the end (quarter-hours)", r.Slots)
 	row("events in the audit table (one per eventId)", r.Events)
 	row("event entries the bus accepted (copies included)", r.BusAccepted)
 	row("events the bus accepted more than once", r.BusTwice)
 	row("repeated deliveries the audit consumer ignored", r.AuditRepeats)
 	row("stream records given up to the failure queue", r.GivenUp)
 	row("operations checked for linearizability", r.Operations)
+	row("  attempts left out (said nothing, never committed)", r.LeftOut)
 	row("linearizable (porcupine)", r.Linearizable)
 	row("check time", r.CheckTime.Round(time.Millisecond))
 	if n := len(r.Memory); n > 0 {
@@ -70,6 +75,7 @@ func (r Report) Table() string {
 		}
 	}
 	row("violations", len(r.Violations))
+	row("known issue 25: a booking that applied, told 409", len(r.Known))
 	row("load (first request to last answer)", r.Load.Round(time.Millisecond))
 	row("duration", r.Duration.Round(time.Millisecond))
 	if len(r.Memory) > 2 {
@@ -82,8 +88,11 @@ func (r Report) Table() string {
 	for _, v := range r.Violations {
 		fmt.Fprintf(&b, "VIOLATION: %s\n", v)
 	}
+	for _, k := range r.Known {
+		fmt.Fprintf(&b, "KNOWN (not counted as a violation): %s\n", k)
+	}
 	if len(r.Traces) > 0 {
-		b.WriteString("\nThe requests behind them: each HTTP attempt, and under it the DynamoDB requests made for it (the fault each met: what DynamoDB did)\n")
+		b.WriteString("\nThe requests behind them (and the known issues): each HTTP attempt, and under it the DynamoDB requests made for it (the fault each met: what DynamoDB did)\n")
 		for _, t := range r.Traces {
 			b.WriteString(t)
 		}

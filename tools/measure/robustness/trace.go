@@ -1,6 +1,7 @@
 package robustness
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -31,7 +32,7 @@ var (
 	// appear in a write's expression values.
 	correlationID = regexp.MustCompile(`"(rel-\d+-\d+)"`)
 	versionN      = regexp.MustCompile(`"version":\{"N":"(\d+)"\}`)
-	reasonCode    = regexp.MustCompile(`"Code":"(\w+)"`)
+	reasonCode    = regexp.MustCompile(`"Code":\s*"(\w+)"`)
 )
 
 // observe records a DynamoDB request that carried a load request's correlation id.
@@ -68,17 +69,18 @@ func storeResult(ex faultproxy.Exchange) string {
 	case strings.Contains(body, "ConditionalCheckFailed") && ex.Op != "TransactWriteItems":
 		return "condition failed (the item was" + version() + ")"
 	case strings.Contains(body, "TransactionCanceled"):
-		var codes []string
-		for _, m := range reasonCode.FindAllStringSubmatch(body, -1) {
-			codes = append(codes, m[1])
+		codes, held := cancellation(ex.Response)
+		out := "cancelled " + strings.Join(codes, ",")
+		if len(held) > 0 {
+			out += " (slots held by " + strings.Join(held, ", ") + ")"
 		}
-		return "cancelled " + strings.Join(codes, ",")
+		return out
 	}
 	return fmt.Sprintf("answered %d", ex.Status)
 }
 
 // tracesOf renders the trace of every request a violation names, and of the requests of
-// an entity whose history is not linearizable that met a fault, a crash or a retry:
+// a partition whose history is not linearizable that met a fault, a crash or a retry:
 // each HTTP attempt with its answer, and under it the DynamoDB requests made while it was
 // open (or after its answer: a write still on its way).
 func (h *harness) tracesOf(rd *round, violations []string, failing []string) []string {
@@ -94,7 +96,7 @@ func (h *harness) tracesOf(rd *round, violations []string, failing []string) []s
 	for _, r := range rd.reqs {
 		calls := h.traces[r.cor]
 		eventful := len(r.attempts) > 1 || slices.ContainsFunc(calls, func(c storeCall) bool { return c.fault != faultproxy.None })
-		if !named[r.cor] && !(eventful && slices.Contains(failing, r.ent.id)) {
+		if !named[r.cor] && !(eventful && slices.Contains(failing, r.ent.partition())) {
 			continue
 		}
 		out = append(out, renderTrace(r, calls))
@@ -104,15 +106,25 @@ func (h *harness) tracesOf(rd *round, violations []string, failing []string) []s
 
 func renderTrace(r *request, calls []storeCall) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s (Idempotency-Key %s):\n", r.cor, r.action, r.ent.id, r.key)
+	fmt.Fprintf(&b, "%s %s %s", r.cor, r.action, r.ent.id)
+	if r.ask.End != 0 {
+		fmt.Fprintf(&b, " to %s", r.ask)
+	}
+	fmt.Fprintf(&b, " (Idempotency-Key %s):\n", r.key)
 	secs := func(ns int64) string { return fmt.Sprintf("%.3fs", float64(ns)/1e9) }
 	sort.SliceStable(calls, func(i, j int) bool { return calls[i].at < calls[j].at })
 	next := 0
 	for i, a := range r.attempts {
 		told := a.answer()
-		if a.outcome() == applied {
+		switch {
+		case a.outcome() == applied:
 			told += fmt.Sprintf(" %s v%d", a.after, a.version)
-		} else if a.after != "" {
+			if r.ent.kind == kindJob {
+				told += ", " + a.booked.String()
+			}
+		case a.outcome() == clash:
+			told += " (held by " + a.conflicting + ")"
+		case a.after != "":
 			told += " (current " + a.after + ")"
 		}
 		fmt.Fprintf(&b, "  attempt %d, client %d, sent %s, answered %s: %s\n", i+1, a.client, secs(a.call), secs(a.ret), told)
@@ -124,4 +136,29 @@ func renderTrace(r *request, calls []storeCall) string {
 		fmt.Fprintf(&b, "    after the last answer: %s %s %s: %s\n", secs(calls[next].at), calls[next].op, calls[next].fault, calls[next].result)
 	}
 	return b.String()
+}
+
+// cancellation reads a cancelled transaction's reasons: their codes, in order, and the
+// jobs that hold the calendar slots they return (a booking refused because the technician
+// is booked).
+func cancellation(body []byte) (codes, held []string) {
+	var e struct {
+		CancellationReasons []struct {
+			Code string
+			Item map[string]struct{ S string }
+		}
+	}
+	if json.Unmarshal(body, &e) != nil {
+		for _, m := range reasonCode.FindAllSubmatch(body, -1) {
+			codes = append(codes, string(m[1]))
+		}
+		return codes, nil
+	}
+	for _, r := range e.CancellationReasons {
+		codes = append(codes, r.Code)
+		if r.Item["type"].S == "slot" && !slices.Contains(held, r.Item["jobId"].S) {
+			held = append(held, r.Item["jobId"].S)
+		}
+	}
+	return codes, held
 }
