@@ -128,6 +128,18 @@ const (
 	// (live-notify): its stage URL in AWS, the local server's locally. The SDK's client
 	// reads it as the service's endpoint, like AWS_ENDPOINT_URL_DYNAMODB.
 	ConnectionsEndpoint = "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"
+	// ResumeScheduleGroup is the EventBridge Scheduler group the planned resumes go in
+	// (plan-resume).
+	ResumeScheduleGroup = "RESUME_SCHEDULE_GROUP"
+	// ResumeTargetARN is what a planned resume invokes: resume-scheduled's alias
+	// (plan-resume).
+	ResumeTargetARN = "RESUME_TARGET_ARN"
+	// ResumeSchedulerRoleARN is the role the scheduler assumes to invoke it (plan-resume
+	// passes it).
+	ResumeSchedulerRoleARN = "RESUME_SCHEDULER_ROLE_ARN"
+	// ResumeDeadLetterARN is the queue that receives a resume the scheduler could not
+	// deliver (plan-resume).
+	ResumeDeadLetterARN = "RESUME_DEAD_LETTER_ARN"
 )
 
 // HTTP is what every function behind the HTTP API reads beyond its table.

@@ -37,19 +37,32 @@ type Interviews struct {
 	// compiled holds the expressions of every shape of every transition in
 	// interview.Transitions, rendered once (see transitionUpdate).
 	compiled map[writeShape]*compiled
+	// resumeBounds bound a pause's resumeAt (interview.DefaultResumeBounds unless
+	// WithResumeBounds says otherwise).
+	resumeBounds interview.ResumeBounds
+}
+
+// WithResumeBounds makes the store accept a pause's resumeAt within b: a deployment's
+// configuration, or a test's short lead.
+func (s *Interviews) WithResumeBounds(b interview.ResumeBounds) *Interviews {
+	s.resumeBounds = b
+	return s
 }
 
 // NewInterviews returns the interview store on table, stamping writes with now().
 // newToken makes each transaction's ClientRequestToken (at most 36 characters).
 func NewInterviews(db API, table string, now func() time.Time, newToken func() string) *Interviews {
-	s := &Interviews{db: db, table: table, now: now, newToken: newToken, backOff: backOff, compiled: map[writeShape]*compiled{}}
+	s := &Interviews{db: db, table: table, now: now, newToken: newToken, backOff: backOff, compiled: map[writeShape]*compiled{},
+		resumeBounds: interview.DefaultResumeBounds}
 	for _, t := range interview.Transitions {
 		requestShapes(func(reason, corr string, score *float64) {
 			for _, in := range interactionShapes(t) {
 				for _, actor := range []lifecycle.Actor{{Sub: "owner"}, {Sub: "service", Scopes: []string{t.Who.Scope}}} {
-					req := interview.Request{Actor: actor, Reason: reason, CorrelationID: corr, Score: score, Interaction: in}
-					e, cond := transitionExpr(newExpr(), t, interview.Session{}, req, "")
-					s.compiled[shapeOf(t, req)] = compile(e, cond)
+					for _, resumeAt := range []time.Time{{}, time.Unix(1, 0)} {
+						req := interview.Request{Actor: actor, Reason: reason, CorrelationID: corr, Score: score, Interaction: in, ResumeAt: resumeAt}
+						e, cond := transitionExpr(newExpr(), t, interview.Session{}, req, "")
+						s.compiled[shapeOf(t, req)] = compile(e, cond)
+					}
 				}
 			}
 		})
@@ -81,11 +94,13 @@ type writeShape struct {
 	reason, score, progress, interaction, corr bool
 	// byScope: the caller acts by its token's scope, not as the owner (byOwner).
 	byScope bool
+	// resumeAt: a pause until a time.
+	resumeAt bool
 }
 
 func shapeOf(t interview.Transition, req interview.Request) writeShape {
 	w := writeShape{action: t.Action, to: string(t.To), reason: t.TakesReason && req.Reason != "", score: t.TakesScore && req.Score != nil,
-		corr: req.CorrelationID != "", byScope: !byOwner(t, req.Actor)}
+		corr: req.CorrelationID != "", byScope: !byOwner(t, req.Actor), resumeAt: t.TakesResumeAt && !req.ResumeAt.IsZero()}
 	if in := req.Interaction; t.TakesInteraction && in != nil {
 		w.interaction, w.score, w.progress = true, in.Score != nil, in.Progress != nil
 	}
@@ -156,6 +171,13 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 			return interview.Session{}, false, fmt.Errorf("%s interview %s: %w", t.Action, old.ID, err)
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
+		if t.TakesResumeAt && !req.ResumeAt.IsZero() {
+			// Bounded from the time of the request (a replay above is answered whatever
+			// the time now).
+			if problem := s.resumeBounds.Check(req.ResumeAt, now); problem != "" {
+				return interview.Session{}, false, &lifecycle.InvalidInputError{Details: problem}
+			}
+		}
 		if err := t.Check(old, req.Actor); err != nil {
 			// A retry of a request that applied, to a session that has moved on since.
 			if req.Idempotency.Client {
@@ -293,6 +315,12 @@ func transitionExpr(e *expr, t interview.Transition, old interview.Session, req 
 		e.set("recentMessages", sAV(string(in.History)))
 		e.set(attr.LastMessageID, sAV(in.MessageID))
 	}
+	// A pause until a time plans the resume; every other transition ends a plan.
+	if t.TakesResumeAt && !req.ResumeAt.IsZero() {
+		e.set(attr.ResumeAt, sAV(lifecycle.FormatTime(req.ResumeAt)))
+	} else {
+		e.remove(attr.ResumeAt)
+	}
 	if byOwner(t, req.Actor) {
 		return e, e.and(e.equals(attr.Version, iAV(old.Version)), e.equals(attr.OwnerID, sAV(req.Actor.Sub)), e.in(attr.Status, strs(t.From)))
 	}
@@ -304,7 +332,7 @@ func transitionExpr(e *expr, t interview.Transition, old interview.Session, req 
 func sameRule(a, b interview.Transition) bool {
 	return a.Action == b.Action && a.To == b.To && slices.Equal(a.From, b.From) &&
 		a.StampedAt == b.StampedAt && a.StampedBy == b.StampedBy && a.TakesReason == b.TakesReason && a.TakesScore == b.TakesScore &&
-		a.TakesInteraction == b.TakesInteraction && a.Event == b.Event
+		a.TakesInteraction == b.TakesInteraction && a.TakesResumeAt == b.TakesResumeAt && a.Event == b.Event
 }
 
 func actorAV(a lifecycle.Actor) types.AttributeValue {
@@ -342,6 +370,7 @@ func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, erro
 		CancelledBy:       it.str("cancelledBy"),
 		CancelReason:      it.str(attr.CancelReason),
 		PausedAt:          it.time("pausedAt"),
+		ResumeAt:          it.time(attr.ResumeAt),
 		ResumedAt:         it.time("resumedAt"),
 		CompletedAt:       it.time("completedAt"),
 	}
@@ -412,6 +441,7 @@ func SessionItem(s interview.Session) map[string]types.AttributeValue {
 	w.str("cancelledBy", s.CancelledBy)
 	w.str(attr.CancelReason, s.CancelReason)
 	w.time("pausedAt", s.PausedAt)
+	w.time(attr.ResumeAt, s.ResumeAt)
 	w.time("resumedAt", s.ResumedAt)
 	w.time("completedAt", s.CompletedAt)
 	return w

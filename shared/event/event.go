@@ -114,6 +114,9 @@ type Interview struct {
 	// MessageID names the message an InterviewProgressRecorded recorded (its text stays in
 	// the session's recentMessages, which GET /interviews/{id} returns to its owner).
 	MessageID string `json:"messageId,omitempty"`
+	// ResumeAt is when a session InterviewPaused paused until a time resumes itself (the
+	// resume-scheduler consumer plans the resume from it); absent for a pause without one.
+	ResumeAt *time.Time `json:"resumeAt,omitempty"`
 }
 
 // Job is the detail of the job events (JobCreated, JobAssigned, AssignmentConfirmed,

@@ -222,6 +222,10 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 				d.Progress = &progress
 			}
 			d.MessageID = nw.str(attr.LastMessageID)
+		case event.TypeInterviewPaused:
+			if at := nw.time(attr.ResumeAt); !at.IsZero() {
+				d.ResumeAt = &at
+			}
 		}
 		detail = d
 	case kind == attr.TypeJob && created:

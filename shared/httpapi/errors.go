@@ -67,6 +67,9 @@ var refusals = func() map[string]lifecycle.Refusals {
 		FnGetJob:       {NotFound: "Job not found"},
 	}
 	for _, t := range interview.Transitions {
+		if len(t.Paths) == 0 {
+			continue // served by no route (a scheduled resume)
+		}
 		out[t.Function] = t.Refusals
 	}
 	for _, t := range job.Transitions {
@@ -81,6 +84,7 @@ var refusals = func() map[string]lifecycle.Refusals {
 func failure(fn string, err error) (int, errorBody) {
 	ref := refusals[fn]
 	var invalidReq *InvalidRequestError
+	var invalidInput *lifecycle.InvalidInputError
 	var badTransition *lifecycle.InvalidTransitionError
 	var booked *job.BookingConflictError
 	var limited *lifecycle.RateLimitedError
@@ -89,6 +93,8 @@ func failure(fn string, err error) (int, errorBody) {
 		return http.StatusNotFound, errorBody{Error: "Not Found", Code: codeRouteNotFound}
 	case errors.As(err, &invalidReq):
 		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: invalidReq.Details}
+	case errors.As(err, &invalidInput):
+		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: invalidInput.Details}
 	case errors.Is(err, lifecycle.ErrInvalidCursor):
 		return http.StatusBadRequest, errorBody{Error: "Invalid request", Code: codeInvalidRequest, Details: "cursor is malformed or was issued for another listing (another caller or status filter)"}
 	case errors.Is(err, errBodyTooLarge):

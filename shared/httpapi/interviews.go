@@ -87,6 +87,36 @@ func (b *scoreBody) fingerprint() string {
 	return strconv.FormatFloat(*b.Score, 'g', -1, 64)
 }
 
+// pauseBody is the optional body of the pause route: { "resumeAt"?: RFC 3339 | null }, when
+// the session resumes itself; absent or null, it stays paused until resumed.
+type pauseBody struct {
+	ResumeAt *string `json:"resumeAt"`
+	at       time.Time
+}
+
+func (pauseBody) fields() []string   { return []string{"resumeAt"} }
+func (pauseBody) nullable() []string { return []string{"resumeAt"} }
+
+func (b *pauseBody) valid() error {
+	if b.ResumeAt == nil {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(*b.ResumeAt))
+	if err != nil || t.Year() < 2000 || t.Year() > 9999 {
+		return invalid("resumeAt must be an RFC 3339 timestamp with its zone")
+	}
+	b.at = t.UTC().Truncate(time.Millisecond)
+	return nil
+}
+
+// fingerprint is what the body adds to a request's identity.
+func (b *pauseBody) fingerprint() string {
+	if b.at.IsZero() {
+		return ""
+	}
+	return "resumeAt=" + lifecycle.FormatTime(b.at)
+}
+
 // emptyBody is the body of routes that take none: absent, empty, or {}.
 type emptyBody struct{}
 
@@ -141,6 +171,7 @@ func handleInterviewTransition(store InterviewTransitioner, t interview.Transiti
 		var b reasonBody
 		var sb scoreBody
 		var ib interactionBody
+		var pb pauseBody
 		var dst body = &emptyBody{}
 		switch {
 		case t.TakesReason:
@@ -149,12 +180,14 @@ func handleInterviewTransition(store InterviewTransitioner, t interview.Transiti
 			dst = &sb
 		case t.TakesInteraction:
 			dst = &ib
+		case t.TakesResumeAt:
+			dst = &pb
 		}
 		if err := decode(r, dst); err != nil {
 			return err
 		}
-		req := interview.Request{ID: id, Actor: actor, Reason: b.reason(), Score: sb.Score, CorrelationID: correlationID(r)}
-		fingerprint := b.reason() + sb.fingerprint()
+		req := interview.Request{ID: id, Actor: actor, Reason: b.reason(), Score: sb.Score, ResumeAt: pb.at, CorrelationID: correlationID(r)}
+		fingerprint := b.reason() + sb.fingerprint() + pb.fingerprint()
 		if t.TakesInteraction {
 			req.Interaction, fingerprint = ib.interaction(), ib.fingerprint()
 			log = addLogAttrs(r, "messageId", req.Interaction.MessageID)
@@ -326,6 +359,8 @@ type sessionJSON struct {
 	CancelReason string `json:"cancelReason,omitempty"`
 	// When a completion recorded it.
 	CompletedAt string `json:"completedAt,omitempty"`
+	// ResumeAt is when a session paused until a time resumes itself (only while it is).
+	ResumeAt string `json:"resumeAt,omitempty"`
 	// AllowedActions are what the caller may do to the session now (interview.AllowedActions).
 	AllowedActions []string `json:"allowedActions"`
 }
@@ -359,6 +394,7 @@ func newSessionJSON(s interview.Session, actor lifecycle.Actor) sessionJSON {
 		CancelledBy:    s.CancelledBy,
 		CancelReason:   s.CancelReason,
 		CompletedAt:    optTime(s.CompletedAt),
+		ResumeAt:       optTime(s.ResumeAt),
 	}
 	if out.TopicIDs == nil {
 		out.TopicIDs = []string{}

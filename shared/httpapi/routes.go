@@ -240,6 +240,9 @@ func Handlers(logger *slog.Logger, settings config.HTTP, s Stores) map[string]ht
 	}
 	// Every transition's function, from its row.
 	for _, t := range interview.Transitions {
+		if len(t.Paths) == 0 {
+			continue // no HTTP function: EventBridge Scheduler invokes it (shared/schedule)
+		}
 		makers[t.Function] = func(l *slog.Logger) http.Handler { return InterviewTransition(l, settings, s.Interviews, t) }
 	}
 	for _, t := range job.Transitions {

@@ -5,6 +5,7 @@ package interview
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
@@ -79,6 +80,9 @@ type Session struct {
 	PausedAt     time.Time
 	ResumedAt    time.Time
 	CompletedAt  time.Time
+	// ResumeAt is when a paused session resumes itself (a pause until a time); zero when
+	// it does not. Only a pause sets it; every other transition clears it.
+	ResumeAt time.Time
 }
 
 // Who says who may take a transition: the session's owner, a service whose token grants a
@@ -94,6 +98,14 @@ type Who struct {
 // complete it (the conversation service). In Cognito it is the resource server "lifecycle"'s
 // scope "interviews.progress" (docs/operations.md).
 const ScopeProgress = "lifecycle/interviews.progress"
+
+// ScopeScheduler is the scope of the timer that resumes a session paused until a time: the
+// resume-scheduled function acts as SchedulerActor. No token carries it (no route takes
+// ScheduledResume; EventBridge Scheduler invokes the function).
+const ScopeScheduler = "lifecycle/internal.scheduler"
+
+// SchedulerActor is who a scheduled resume is recorded as having been made by.
+var SchedulerActor = lifecycle.Actor{Sub: "scheduler", Scopes: []string{ScopeScheduler}}
 
 // Transition is one row of the interview lifecycle: the rule (legal source states and
 // target), who may take it, and which of the session's fields it stamps.
@@ -112,6 +124,13 @@ type Transition struct {
 	// TakesInteraction reports whether the transition records one interaction of the
 	// conversation: a message appended to the history, progress and score.
 	TakesInteraction bool
+	// TakesResumeAt reports whether the transition takes a time at which the session
+	// resumes itself (a pause until a time).
+	TakesResumeAt bool
+	// ExpectsVersion reports whether the transition applies only to the version its
+	// request names (a scheduled resume: the version its pause produced), so that a stale
+	// request is refused with ErrStale however legal the transition is.
+	ExpectsVersion bool
 	// Event is the detail-type that announces the transition (shared/event): the stream's
 	// publisher derives it from the action the write records.
 	Event string
@@ -139,11 +158,12 @@ var (
 		},
 	}
 	Pause = Transition{
-		Rule:      lifecycle.Rule[Status]{Action: "pause", From: []Status{Active}, To: Paused},
-		Who:       Who{Owner: true},
-		StampedAt: "pausedAt",
-		Event:     event.TypeInterviewPaused,
-		Endpoint:  lifecycle.Endpoint{Function: "pause-interview", Paths: []string{"/interviews/{id}/pause"}},
+		Rule:          lifecycle.Rule[Status]{Action: "pause", From: []Status{Active}, To: Paused},
+		Who:           Who{Owner: true},
+		StampedAt:     "pausedAt",
+		TakesResumeAt: true,
+		Event:         event.TypeInterviewPaused,
+		Endpoint:      lifecycle.Endpoint{Function: "pause-interview", Paths: []string{"/interviews/{id}/pause"}},
 		// Seed 001: a session that does not exist or is not active is a 404 with one message.
 		Refusals: lifecycle.Refusals{NotFound: "Failed to pause interview", Default: "Failed to pause interview", AsNotFound: true},
 	}
@@ -199,8 +219,51 @@ var Record = Transition{
 	},
 }
 
+// ScheduledResume is the resume a pause until a time asked for, made at that time by the
+// timer (EventBridge Scheduler invokes resume-scheduled; no route serves it). It applies
+// only to the version the pause produced: a session resumed, cancelled or paused again
+// meanwhile is left as it is (ErrStale), so a stale timer never resumes a later pause.
+var ScheduledResume = Transition{
+	Rule:           lifecycle.Rule[Status]{Action: "scheduled-resume", From: []Status{Paused}, To: Active},
+	Who:            Who{Scope: ScopeScheduler},
+	StampedAt:      "resumedAt",
+	ExpectsVersion: true,
+	Event:          event.TypeInterviewResumed,
+	Endpoint:       lifecycle.Endpoint{Function: "resume-scheduled"},
+	Refusals:       lifecycle.Refusals{NotFound: "Interview session not found", Default: "Interview is not paused"},
+}
+
 // Transitions lists every interview transition.
-var Transitions = []Transition{Cancel, Pause, Resume, Complete, Record}
+var Transitions = []Transition{Cancel, Pause, Resume, Complete, Record, ScheduledResume}
+
+// ErrStale: a transition that expects a version (ScheduledResume) met a session that has
+// moved on since; nothing is written.
+var ErrStale = errors.New("the session has changed since the request was made")
+
+// Bounds of a pause's resumeAt: at least MinResumeLead after the pause (a store may be
+// given a shorter lead for tests: ResumeBounds), at most MaxResumeHorizon.
+const (
+	MinResumeLead    = time.Minute
+	MaxResumeHorizon = 90 * 24 * time.Hour
+)
+
+// ResumeBounds are the bounds a pause's resumeAt must fall within, from the time of the
+// request.
+type ResumeBounds struct{ MinLead, MaxHorizon time.Duration }
+
+// DefaultResumeBounds are the product's bounds.
+var DefaultResumeBounds = ResumeBounds{MinLead: MinResumeLead, MaxHorizon: MaxResumeHorizon}
+
+// Check explains what is wrong with resumeAt asked at now ("" when it is within bounds).
+func (b ResumeBounds) Check(resumeAt, now time.Time) string {
+	switch {
+	case resumeAt.Before(now.Add(b.MinLead)):
+		return fmt.Sprintf("resumeAt must be at least %d seconds from now", int(b.MinLead.Seconds()))
+	case resumeAt.After(now.Add(b.MaxHorizon)):
+		return fmt.Sprintf("resumeAt must be at most %d days from now", int(b.MaxHorizon.Hours()/24))
+	}
+	return ""
+}
 
 // TransitionFor returns the transition of Transitions whose action is action.
 func TransitionFor(action string) (Transition, bool) {
@@ -303,6 +366,11 @@ func (t Transition) Apply(s Session, req Request, at time.Time) Session {
 	if t.TakesScore && req.Score != nil {
 		n.Score = *req.Score
 	}
+	// Only a pause until a time leaves a planned resume; every other transition clears it.
+	n.ResumeAt = time.Time{}
+	if t.TakesResumeAt {
+		n.ResumeAt = req.ResumeAt
+	}
 	if in := req.Interaction; t.TakesInteraction && in != nil {
 		if in.Progress != nil {
 			n.Progress = *in.Progress
@@ -318,6 +386,9 @@ func (t Transition) Apply(s Session, req Request, at time.Time) Session {
 // Prepare completes req for t on s, the session as read, before it is applied and written:
 // for a Record, the history to store (WithMessage). Other transitions take req as it is.
 func (t Transition) Prepare(s Session, req Request) (Request, error) {
+	if t.ExpectsVersion && s.Version != req.ExpectVersion {
+		return req, ErrStale
+	}
 	if !t.TakesInteraction || req.Interaction == nil {
 		return req, nil
 	}
@@ -345,7 +416,11 @@ type Request struct {
 	// Score is the final score a completion records, when one was given.
 	Score *float64
 	// Interaction is what a Record records.
-	Interaction   *Interaction
+	Interaction *Interaction
+	// ResumeAt, when not zero, is when a pause's session resumes itself.
+	ResumeAt time.Time
+	// ExpectVersion is the version a transition that ExpectsVersion applies to.
+	ExpectVersion int64
 	CorrelationID string
 	Idempotency   lifecycle.Idempotency
 }

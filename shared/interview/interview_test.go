@@ -96,7 +96,7 @@ func TestTerminalStatusesHaveNoOutgoingTransition(t *testing.T) {
 func TestTransitionTable(t *testing.T) {
 	const owner = "user-1"
 	// Both kinds of caller at once, so only the status decides.
-	actor := lifecycle.Actor{Sub: owner, Scopes: []string{ScopeProgress}}
+	actor := lifecycle.Actor{Sub: owner, Scopes: []string{ScopeProgress, ScopeScheduler}}
 
 	tests := []struct {
 		tr    Transition
@@ -127,6 +127,11 @@ func TestTransitionTable(t *testing.T) {
 		{Record, Paused, false},
 		{Record, Completed, false},
 		{Record, Cancelled, false},
+
+		{ScheduledResume, Active, false},
+		{ScheduledResume, Paused, true},
+		{ScheduledResume, Completed, false},
+		{ScheduledResume, Cancelled, false},
 	}
 	if len(tests) != len(Transitions)*len(Statuses) {
 		t.Fatalf("table has %d rows, want %d", len(tests), len(Transitions)*len(Statuses))
@@ -227,10 +232,10 @@ func TestAuthorizeOwner(t *testing.T) {
 }
 
 func TestTransitionsList(t *testing.T) {
-	if len(Transitions) != 5 {
-		t.Fatalf("len(Transitions) = %d, want 5", len(Transitions))
+	if len(Transitions) != 6 {
+		t.Fatalf("len(Transitions) = %d, want 6", len(Transitions))
 	}
-	want := []string{"cancel", "pause", "resume", "complete", "record"}
+	want := []string{"cancel", "pause", "resume", "complete", "record", "scheduled-resume"}
 	for i, tr := range Transitions {
 		if tr.Action != want[i] {
 			t.Errorf("Transitions[%d].Action = %q, want %q", i, tr.Action, want[i])
@@ -386,7 +391,7 @@ func TestWhoMayAct(t *testing.T) {
 		owner, service bool
 	}{
 		{Cancel, true, false}, {Pause, true, false}, {Resume, true, false},
-		{Complete, true, true}, {Record, false, true},
+		{Complete, true, true}, {Record, false, true}, {ScheduledResume, false, false},
 	}
 	if len(cases) != len(Transitions) {
 		t.Fatalf("%d rows here, %d transitions", len(cases), len(Transitions))
@@ -407,6 +412,56 @@ func TestWhoMayAct(t *testing.T) {
 	}
 	if got := AllowedActions(s, owner); !slices.Equal(got, []string{"cancel", "pause", "complete"}) {
 		t.Errorf("the owner's allowed actions on an active session = %q", got)
+	}
+	// Only the timer resumes a session at its planned time; no token carries its scope.
+	paused := s
+	paused.Status = Paused
+	if err := ScheduledResume.Authorize(paused, SchedulerActor); err != nil {
+		t.Errorf("the timer may not resume: %v", err)
+	}
+	if got := AllowedActions(paused, owner); !slices.Equal(got, []string{"cancel", "resume"}) {
+		t.Errorf("the owner's allowed actions on a paused session = %q", got)
+	}
+}
+
+// TestAScheduledResumeAppliesToItsPauseOnly: the timer's resume applies to the version its
+// pause produced and to no later one; every transition but a pause clears the planned
+// resume, and a pause sets it only when asked to.
+func TestAScheduledResumeAppliesToItsPauseOnly(t *testing.T) {
+	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	s := Session{ID: "s1", OwnerID: "alice", Status: Active, Version: 3}
+	paused := Pause.Apply(s, Request{Actor: lifecycle.Actor{Sub: "alice"}, ResumeAt: at.Add(time.Hour)}, at)
+	if !paused.ResumeAt.Equal(at.Add(time.Hour)) || paused.Version != 4 {
+		t.Fatalf("a pause until 10:00: %+v", paused)
+	}
+	if _, err := ScheduledResume.Prepare(paused, Request{ExpectVersion: 4}); err != nil {
+		t.Errorf("the timer of this pause: %v", err)
+	}
+	resumed := Resume.Apply(paused, Request{}, at.Add(time.Minute))
+	again := Pause.Apply(resumed, Request{}, at.Add(2*time.Minute))
+	if !resumed.ResumeAt.IsZero() || !again.ResumeAt.IsZero() {
+		t.Errorf("a resume, then a pause without a time, keep a planned resume: %v, %v", resumed.ResumeAt, again.ResumeAt)
+	}
+	if _, err := ScheduledResume.Prepare(again, Request{ExpectVersion: 4}); !errors.Is(err, ErrStale) {
+		t.Errorf("the first pause's timer on the second pause: %v, want ErrStale", err)
+	}
+	if err := ScheduledResume.Check(resumed, SchedulerActor); err == nil {
+		t.Error("the timer resumes a session that is active")
+	}
+	b := ResumeBounds{MinLead: time.Minute, MaxHorizon: 90 * 24 * time.Hour}
+	for _, c := range []struct {
+		resumeAt time.Time
+		problem  string
+	}{
+		{at.Add(time.Minute), ""},
+		{at.Add(59 * time.Second), "resumeAt must be at least 60 seconds from now"},
+		{at.Add(-time.Hour), "resumeAt must be at least 60 seconds from now"},
+		{at.Add(90 * 24 * time.Hour), ""},
+		{at.Add(90*24*time.Hour + time.Millisecond), "resumeAt must be at most 90 days from now"},
+	} {
+		if got := b.Check(c.resumeAt, at); got != c.problem {
+			t.Errorf("resumeAt %v: %q, want %q", c.resumeAt, got, c.problem)
+		}
 	}
 }
 
@@ -441,7 +496,8 @@ func TestWithMessageKeepsTheLatestAndReplacesByID(t *testing.T) {
 func TestEveryRowSaysWhereAndHowItRefuses(t *testing.T) {
 	seen := map[string]bool{}
 	for _, tr := range Transitions {
-		if tr.Event == "" || tr.Function == "" || len(tr.Paths) == 0 || tr.Refusals.NotFound == "" {
+		// A row no route serves is invoked by the timer alone (ScheduledResume).
+		if tr.Event == "" || tr.Function == "" || (len(tr.Paths) == 0 && tr.Who.Scope != ScopeScheduler) || tr.Refusals.NotFound == "" {
 			t.Errorf("%s: event %q, function %q, paths %v, not-found message %q", tr.Action, tr.Event, tr.Function, tr.Paths, tr.Refusals.NotFound)
 		}
 		if !tr.Who.Owner && tr.Who.Scope == "" {

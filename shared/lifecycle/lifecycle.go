@@ -67,6 +67,13 @@ func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("rate limited: %s; retry after %s", e.Limit, e.RetryAfter)
 }
 
+// InvalidInputError says a value the request gave is out of what the domain accepts at the
+// time of the request (a pause's resumeAt too soon or too far ahead): a client mistake that
+// no schema can state.
+type InvalidInputError struct{ Details string }
+
+func (e *InvalidInputError) Error() string { return "invalid input: " + e.Details }
+
 // InvalidTransitionError says the entity's current status does not allow the action.
 type InvalidTransitionError struct {
 	Action  string

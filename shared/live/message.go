@@ -66,8 +66,9 @@ var MessageFields = map[string][]string{
 	event.TypeInterviewCreated:   {"eventId", "occurredAt", "actor.sub", "version", "status", "sessionId", "ownerId", "title"},
 	event.TypeInterviewCancelled: slices.Concat(interviewFields, []string{"reason"}),
 	event.TypeInterviewCompleted: slices.Concat(interviewFields, []string{"score"}),
-	event.TypeInterviewPaused:    interviewFields,
-	event.TypeInterviewResumed:   interviewFields,
+	// A pause until a time says when the session resumes itself.
+	event.TypeInterviewPaused:  slices.Concat(interviewFields, []string{"resumeAt"}),
+	event.TypeInterviewResumed: interviewFields,
 	// How far the session has come, and which message it recorded; never the message.
 	event.TypeInterviewProgressRecorded: slices.Concat(interviewFields, []string{"progress", "score", "messageId"}),
 	// A creation left no status, as for sessions; a new job is known by its title and customer.

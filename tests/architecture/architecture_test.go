@@ -164,6 +164,7 @@ var serviceClients = map[string][]string{
 	"live-connect":    {"dynamodb"},
 	"live-disconnect": {"dynamodb"},
 	"live-default":    {},
+	"plan-resume":     {"scheduler"},
 	"*":               {"dynamodb"}, // the HTTP functions
 }
 

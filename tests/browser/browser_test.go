@@ -67,6 +67,8 @@ func TestBrowser(t *testing.T) {
 		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Verify:      func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Docs:        true,
+		// web/tests/resume.test.mjs pauses for seconds, not the product's minute.
+		ResumeMinLead: 2 * time.Second,
 		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 			return devauth.Mint(key, sub, roles, ttl, now)
 		},

@@ -16,10 +16,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
+	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/event"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	localstack "github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
@@ -59,8 +63,8 @@ func TestBootstrapsOnTheRuntimeAPI(t *testing.T) {
 			var logs bytes.Buffer
 			rt, err := lambdaruntime.Start(lambdaruntime.Options{
 				Bootstrap: bootstrap(t, fn), Name: fn, Output: &logs,
-				Env: lambdaEnv("TABLE_NAME="+st.info.Table, "EVENT_BUS_NAME="+st.info.Bus, "AUDIT_TABLE_NAME="+st.info.AuditTable, "AUDIT_RETENTION_DAYS=0",
-					"LIVE_TABLE_NAME="+st.info.LiveTable, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI="+st.info.Connections),
+				Env: lambdaEnv(append([]string{"TABLE_NAME=" + st.info.Table, "EVENT_BUS_NAME=" + st.info.Bus, "AUDIT_TABLE_NAME=" + st.info.AuditTable, "AUDIT_RETENTION_DAYS=0",
+					"LIVE_TABLE_NAME=" + st.info.LiveTable, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI=" + st.info.Connections}, st.planEnv()...)...),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -105,6 +109,9 @@ type sampleTarget struct {
 	p       *pipeline
 	info    localstack.Info
 	clients map[string]*liveClient
+	// schedules and group are plan-resume's: moto's Scheduler and the group it plans in.
+	schedules *scheduler.Client
+	group     string
 }
 
 func newSampleTarget(t *testing.T, fn string) *sampleTarget {
@@ -124,7 +131,32 @@ func newSampleTarget(t *testing.T, fn string) *sampleTarget {
 	if fn == live.FnNotify {
 		st.clients = map[string]*liveClient{"alice": l.connect(t, s, "alice"), "dana": l.connect(t, s, "dana", "Dispatcher")}
 	}
+	if fn == resumetimer.FnPlan {
+		awsCfg, err := config.AWS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.schedules = scheduler.NewFromConfig(awsCfg, func(o *scheduler.Options) { o.BaseEndpoint = aws.String(st.info.Moto) })
+		st.group = randomName("resumes-")
+		if _, err := st.schedules.CreateScheduleGroup(context.Background(), &scheduler.CreateScheduleGroupInput{Name: aws.String(st.group)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return st
+}
+
+// planEnv is what plan-resume is configured with: its schedule group in moto, and a
+// target, a role and a dead-letter queue for the schedules it makes (moto keeps them; it
+// fires nothing).
+func (st *sampleTarget) planEnv() []string {
+	if st.group == "" {
+		return nil
+	}
+	return []string{
+		config.ResumeScheduleGroup + "=" + st.group, config.ResumeTargetARN + "=arn:aws:lambda:us-east-1:123456789012:function:resume-scheduled:live",
+		config.ResumeSchedulerRoleARN + "=arn:aws:iam::123456789012:role/resume-scheduler", config.ResumeDeadLetterARN + "=arn:aws:sqs:us-east-1:123456789012:resume-dlq",
+		"AWS_ENDPOINT_URL_SCHEDULER=" + st.info.Moto,
+	}
 }
 
 // check invokes the function with each of its files in events/ and compares the result
@@ -149,6 +181,7 @@ func (st *sampleTarget) check(t *testing.T, invoke func(ctx context.Context, eve
 		if err != nil {
 			t.Fatal(err)
 		}
+		before := st.sessionStatus(t, raw)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		payload, err := invoke(ctx, raw)
 		cancel()
@@ -173,6 +206,16 @@ func (st *sampleTarget) check(t *testing.T, invoke func(ctx context.Context, eve
 			checkNotified(t, name, raw, st.clients)
 		case live.FnConnect, live.FnDisconnect, live.FnDefault:
 			checkRouteResult(t, st.s, name, raw, payload)
+		case resumetimer.FnPlan:
+			st.checkPlanned(t, name, raw)
+		case interview.ScheduledResume.Function:
+			// resumed-*: the pause the timer names is the session's latest, so it resumes;
+			// stale-*: it is not, so nothing changes.
+			after := st.sessionStatus(t, raw)
+			if want := map[bool]string{true: "active", false: before}[strings.HasPrefix(name, "resumed-")]; after != want ||
+				(strings.HasPrefix(name, "resumed-") && before != "paused") {
+				t.Errorf("%s: the session went from %s to %s, want %s", name, before, after, want)
+			}
 		default:
 			checkHTTPResult(t, name, raw, payload)
 		}
@@ -277,5 +320,52 @@ func TestBootstrapWithoutConfigurationExits(t *testing.T) {
 	_, err = rt.Invoke(context.Background(), []byte(`{}`))
 	if err == nil || !strings.Contains(logs.String(), "TABLE_NAME") {
 		t.Fatalf("invoke error %v, logs %s", err, logs.String())
+	}
+}
+
+// sessionStatus is, for resume-scheduled's samples (a schedule's input), the status of the
+// session the input names; "" for other functions' samples.
+func (st *sampleTarget) sessionStatus(t *testing.T, raw []byte) string {
+	t.Helper()
+	if st.fn != interview.ScheduledResume.Function {
+		return ""
+	}
+	var in resumetimer.Input
+	if err := json.Unmarshal(raw, &in); err != nil {
+		t.Fatal(err)
+	}
+	it := st.s.item(t, "INTERVIEW#"+in.SessionID, "INTERVIEW")
+	sess, err := dynamo.SessionFromItem(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(sess.Status)
+}
+
+// checkPlanned holds plan-resume's samples: planned-* leaves one schedule in the group for
+// the pause the event announces, at its resumeAt, to resume that version; skipped-* (a pause
+// without resumeAt) leaves none.
+func (st *sampleTarget) checkPlanned(t *testing.T, name string, raw []byte) {
+	t.Helper()
+	var ev events.EventBridgeEvent
+	var d event.Interview
+	if err := json.Unmarshal(raw, &ev); err != nil || json.Unmarshal(ev.Detail, &d) != nil {
+		t.Fatalf("%s: not an InterviewPaused event", name)
+	}
+	in := resumetimer.Input{SessionID: d.SessionID, Version: d.Version}
+	got, err := st.schedules.GetSchedule(context.Background(), &scheduler.GetScheduleInput{GroupName: aws.String(st.group), Name: aws.String(resumetimer.Name(in))})
+	if !strings.HasPrefix(name, "planned-") {
+		if err == nil {
+			t.Errorf("%s: a schedule was made: %+v", name, got)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("%s: no schedule %s: %v", name, resumetimer.Name(in), err)
+	}
+	var target resumetimer.Input
+	if json.Unmarshal([]byte(aws.ToString(got.Target.Input)), &target) != nil || target != in ||
+		aws.ToString(got.ScheduleExpression) != "at("+d.ResumeAt.UTC().Format("2006-01-02T15:04:05")+")" {
+		t.Errorf("%s: schedule %s at %s, input %s", name, aws.ToString(got.Name), aws.ToString(got.ScheduleExpression), aws.ToString(got.Target.Input))
 	}
 }

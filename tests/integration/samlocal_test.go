@@ -82,9 +82,18 @@ func TestSampleEventsThroughSAMLocal(t *testing.T) {
 	env := samlocal.EnvFile{}
 	for _, fn := range functionNames(t) {
 		targets[fn] = newSampleTarget(t, fn)
-		if env[samlocal.LogicalID(fn)], err = bridge.Vars(targets[fn].info); err != nil {
+		vars, err := bridge.Vars(targets[fn].info)
+		if err != nil {
 			t.Fatal(err)
 		}
+		for _, kv := range targets[fn].planEnv() {
+			k, v, _ := strings.Cut(kv, "=")
+			vars[k] = v
+		}
+		if _, ok := vars["AWS_ENDPOINT_URL_SCHEDULER"]; ok {
+			vars["AWS_ENDPOINT_URL_SCHEDULER"] = bridge.Moto // moto, as the container reaches it
+		}
+		env[samlocal.LogicalID(fn)] = vars
 	}
 	if err := env.Write(l.EnvFile); err != nil {
 		t.Fatal(err)

@@ -18,8 +18,10 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
@@ -266,7 +268,16 @@ var grants = map[string]map[string][]string{
 		"dynamodb:UpdateItem": {"!GetAtt Table.Arn"}, "dynamodb:DeleteItem": {"!GetAtt Table.Arn"}},
 	httpapi.FnGetSchedule: {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	httpapi.FnListJobs:    {"dynamodb:Query": {"!Sub ${Table.Arn}/index/byBoardTime"}},
-	httpapi.FnGetJob:      {"dynamodb:Query": {"!GetAtt Table.Arn"}},
+	// The planned resumes: the planner creates schedules in its group and passes the one
+	// role they run as; the target resumes as resume-interview does.
+	resumetimer.FnPlan: {
+		"scheduler:CreateSchedule": {"!Sub arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ResumeScheduleGroup}/*"},
+		"iam:PassRole":             {"!GetAtt ResumeSchedulerRole.Arn"},
+		"sqs:SendMessage":          {"!GetAtt PlanResumeDLQ.Arn"},
+	},
+	interview.ScheduledResume.Function: {"dynamodb:GetItem": {"!GetAtt Table.Arn"}, "dynamodb:PutItem": {"!GetAtt Table.Arn"}, "dynamodb:UpdateItem": {"!GetAtt Table.Arn"},
+		"sqs:SendMessage": {"!GetAtt ResumeDLQ.Arn"}},
+	httpapi.FnGetJob: {"dynamodb:Query": {"!GetAtt Table.Arn"}},
 	"publish-events": {
 		"dynamodb:DescribeStream":   {"!GetAtt Table.StreamArn"},
 		"dynamodb:GetRecords":       {"!GetAtt Table.StreamArn"},
@@ -325,22 +336,23 @@ var jobStepGrants = map[string][]string{"dynamodb:Query": {"!GetAtt Table.Arn"},
 // leadingKeys is the partition-key prefix each item-level action of a function is
 // confined to with a dynamodb:LeadingKeys condition ("*": every action of the function).
 var leadingKeys = map[string]map[string]string{
-	httpapi.FnCreateInterview:   {"*": "INTERVIEW#*"},
-	httpapi.FnCancelInterview:   {"*": "INTERVIEW#*"},
-	httpapi.FnPauseInterview:    {"*": "INTERVIEW#*"},
-	httpapi.FnResumeInterview:   {"*": "INTERVIEW#*"},
-	httpapi.FnCompleteInterview: {"*": "INTERVIEW#*"},
-	httpapi.FnRecordInteraction: {"*": "INTERVIEW#*"},
-	httpapi.FnGetInterview:      {"*": "INTERVIEW#*"},
-	httpapi.FnCancelJob:         {"*": "JOB#*,TECH#*"},
-	httpapi.FnAssignJob:         {"*": "JOB#*,TECH#*"},
-	job.Reschedule.Function:     {"*": "JOB#*,TECH#*"},
-	job.Confirm.Function:        {"*": "JOB#*"},
-	job.Start.Function:          {"*": "JOB#*"},
-	job.Complete.Function:       {"*": "JOB#*"},
-	httpapi.FnCreateJob:         {"*": "JOB#*"},
-	httpapi.FnGetJob:            {"*": "JOB#*"},
-	httpapi.FnGetSchedule:       {"*": "TECH#*"},
+	httpapi.FnCreateInterview:          {"*": "INTERVIEW#*"},
+	httpapi.FnCancelInterview:          {"*": "INTERVIEW#*"},
+	httpapi.FnPauseInterview:           {"*": "INTERVIEW#*"},
+	httpapi.FnResumeInterview:          {"*": "INTERVIEW#*"},
+	httpapi.FnCompleteInterview:        {"*": "INTERVIEW#*"},
+	httpapi.FnRecordInteraction:        {"*": "INTERVIEW#*"},
+	httpapi.FnGetInterview:             {"*": "INTERVIEW#*"},
+	httpapi.FnCancelJob:                {"*": "JOB#*,TECH#*"},
+	httpapi.FnAssignJob:                {"*": "JOB#*,TECH#*"},
+	job.Reschedule.Function:            {"*": "JOB#*,TECH#*"},
+	job.Confirm.Function:               {"*": "JOB#*"},
+	job.Start.Function:                 {"*": "JOB#*"},
+	job.Complete.Function:              {"*": "JOB#*"},
+	httpapi.FnCreateJob:                {"*": "JOB#*"},
+	httpapi.FnGetJob:                   {"*": "JOB#*"},
+	httpapi.FnGetSchedule:              {"*": "TECH#*"},
+	interview.ScheduledResume.Function: {"*": "INTERVIEW#*"},
 	// live-ticket puts the ticket and counts the caller's tickets of the minute.
 	httpapi.FnLiveTicket: {"dynamodb:PutItem": "TICKET#*", "dynamodb:UpdateItem": "TICKETS#*"},
 	// $connect spends the ticket it redeems (an update), claims one of the caller's places

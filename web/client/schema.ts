@@ -58,6 +58,13 @@ export interface paths {
          * @description Seed 001. Only from `active`. The conversation (`conversationId`, `recentMessages`) is
          *     kept. A session that does not exist or is not active is a 404 with one message; `code`
          *     (`NOT_FOUND` or `INVALID_TRANSITION`) and `currentStatus` tell them apart.
+         *
+         *     **Pause until a time**: with `{"resumeAt": "<RFC 3339>"}` the session resumes itself at
+         *     that time (the session shows `resumeAt` while paused), announced as `InterviewResumed`
+         *     whose actor is `{"sub": "scheduler"}`, unless it was resumed, cancelled or paused again
+         *     meanwhile (the timer resumes only the version this pause made). `resumeAt` must be at
+         *     least a minute and at most 90 days after the request; otherwise 400 with `details`.
+         *     Without a body (or `{}`, or `"resumeAt": null`) the session stays paused until resumed.
          */
         post: operations["pauseInterview"];
         delete?: never;
@@ -483,6 +490,13 @@ export interface components {
         };
         /** @enum {string} */
         SessionStatus: "active" | "paused" | "completed" | "cancelled";
+        PauseBody: {
+            /**
+             * Format: date-time
+             * @description When the session resumes itself, RFC 3339 with its zone (kept in UTC, to the millisecond); at least a minute and at most 90 days after the request. Null or absent, it stays paused until resumed.
+             */
+            resumeAt?: string | null;
+        };
         /** @description An interview session as seed 001 lists it, with what a cancel and a completion recorded and what the caller may do now (`allowedActions`). Optional fields are absent when empty. */
         Session: {
             /**
@@ -532,6 +546,11 @@ export interface components {
              * @description When the session was completed; present once it is.
              */
             completedAt?: string;
+            /**
+             * Format: date-time
+             * @description When a session paused until a time resumes itself; present only while it is so paused.
+             */
+            resumeAt?: string;
             /** @description The latest 20 messages of the conversation, oldest first (seed 001's items, as the conversation service recorded them; the request's Message schema). */
             recentMessages?: {
                 id: string;
@@ -1210,7 +1229,17 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: components["requestBodies"]["Empty"];
+        /** @description Optional. An absent or empty body, `{}` or a null `resumeAt` pause until resumed. */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "resumeAt": "2026-12-14T09:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PauseBody"];
+            };
+        };
         responses: {
             /** @description Paused; the whole session object */
             200: {

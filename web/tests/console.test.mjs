@@ -89,7 +89,7 @@ test('pause: the button is busy during the call, then the row is paused and offe
     await held;
     await route.continue();
   });
-  await row.getByRole('button', { name: 'Pause' }).click();
+  await row.getByRole('button', { name: 'Pause', exact: true }).click();
   const busy = row.getByRole('button', { name: 'Pausing…' });
   await busy.waitFor();
   assert.equal(await busy.isDisabled(), true, 'the button is disabled during the call');
@@ -100,7 +100,7 @@ test('pause: the button is busy during the call, then the row is paused and offe
   await page.locator(`li[data-session-id="${alice.active}"][data-status="paused"]`).waitFor();
   await row.getByText('Interview paused.').waitFor();
   await row.getByRole('button', { name: 'Resume' }).waitFor();
-  assert.equal(await row.getByRole('button', { name: 'Pause' }).count(), 0, 'a paused row offers no Pause');
+  assert.equal(await row.getByRole('button', { name: 'Pause', exact: true }).count(), 0, 'a paused row offers no Pause');
   assert.equal(await row.getByRole('button', { name: 'Cancel' }).isEnabled(), true, 'a paused interview can still be cancelled');
   await page.unroute('**/api/interviews/*/pause');
 
@@ -111,7 +111,7 @@ test('pause: the button is busy during the call, then the row is paused and offe
   await row.getByRole('button', { name: 'Resume' }).click();
   await page.locator(`li[data-session-id="${alice.active}"][data-status="active"]`).waitFor();
   await row.getByText('Interview resumed.').waitFor();
-  await row.getByRole('button', { name: 'Pause' }).waitFor();
+  await row.getByRole('button', { name: 'Pause', exact: true }).waitFor();
   assert.equal(await row.getByRole('button', { name: 'Resume' }).count(), 0);
   await eventArrives(page, 'InterviewResumed', alice.active);
   await page.context().close();
@@ -185,7 +185,7 @@ test('a network error offers a retry that sends the same Idempotency-Key', async
   await page.screenshot({ path: `${output}/console-network-error.png`, fullPage: true });
   await alert.getByRole('button', { name: 'Retry' }).click();
   await page.getByText('Interview resumed.').waitFor();
-  await page.getByRole('button', { name: 'Pause' }).waitFor();
+  await page.getByRole('button', { name: 'Pause', exact: true }).waitFor();
   assert.equal(keys.length, 2);
   assert.ok(keys[0], 'the action sends an Idempotency-Key');
   assert.equal(keys[1], keys[0], 'the retry repeats the same key');
@@ -200,7 +200,7 @@ test('pausing someone else\'s session by URL tampering shows the 403 message', a
   // The id in the URL changed to bob's session.
   await page.goto(`${base}/console#/interviews/${bobActive}/pause`);
   await page.getByRole('alert').filter({ hasText: 'Could not load this interview: Forbidden' }).waitFor();
-  const pause = page.getByRole('button', { name: 'Pause' });
+  const pause = page.getByRole('button', { name: 'Pause', exact: true });
   await pause.click();
   const refused = page.locator('.outcome [role="alert"]');
   await refused.waitFor();
@@ -227,7 +227,7 @@ test('an expired token returns to sign-in', async () => {
   const wait = new Date(short.expiresAt).getTime() + 1000 - Date.now();
   await new Promise((r) => setTimeout(r, Math.max(0, wait)));
 
-  await row.getByRole('button', { name: 'Pause' }).click();
+  await row.getByRole('button', { name: 'Pause', exact: true }).click();
   await page.getByRole('alert').filter({ hasText: 'Your session has expired' }).waitFor();
   await page.getByRole('button', { name: 'Sign in as alice' }).waitFor();
   await page.screenshot({ path: `${output}/console-session-expired.png`, fullPage: true });

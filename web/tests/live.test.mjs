@@ -109,7 +109,7 @@ test('two pages of alice: an action in one shows in the other, without a reload 
   const click = (name, path) => async () => {
     const [res] = await Promise.all([
       detail.waitForResponse((r) => r.url().endsWith(path) && r.request().method() === 'POST'),
-      detail.getByRole('button', { name }).click(),
+      detail.getByRole('button', { name, exact: true }).click(),
     ]);
     assert.equal(res.status(), 200);
     return Date.now();
@@ -279,11 +279,11 @@ test(
     // The message never carries the message: the open session reads it back.
     await detail.locator('[data-field="recent-messages"]', { hasText: new RegExp(`^${messagesBefore + 1}$`) }).waitFor();
     // Still active, still offering what an active session offers.
-    await detail.getByRole('button', { name: 'Pause' }).waitFor();
+    await detail.getByRole('button', { name: 'Pause', exact: true }).waitFor();
 
     await list.locator(`li[data-session-id="${aliceActive3}"] .meta`, { hasText: 'Progress 75% · score 64.5' }).waitFor();
     assert.equal(await listed.getAttribute('data-status'), 'active');
-    await listed.getByRole('button', { name: 'Pause' }).waitFor();
+    await listed.getByRole('button', { name: 'Pause', exact: true }).waitFor();
     // Recorded last, it is the newest: first in the list, as a reload would have it.
     assert.equal(await list.locator('li[data-session-id]').first().getAttribute('data-session-id'), aliceActive3);
     const ev = fed(list, 'InterviewProgressRecorded', aliceActive3);

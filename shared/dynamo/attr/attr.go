@@ -61,6 +61,11 @@ const (
 	LastMessageID = "lastMessageId"
 )
 
+// ResumeAt is when a session paused until a time resumes itself (S, a timestamp): set by
+// such a pause, removed by every other transition; its InterviewPaused event carries it, and
+// the consumer that schedules the resume reads it there.
+const ResumeAt = "resumeAt"
+
 // Assignment attributes. A cancelled job keeps CancelledAssignment, a map of the
 // assignment its cancel ended: ID, TechnicianID, ScheduledStart, ScheduledEnd, Status
 // (before the cancel) and Version.

@@ -1,8 +1,9 @@
 // Package stack starts everything `make run` serves: moto's DynamoDB (serialised) with the
 // demo data, moto's EventBridge and SQS with the template's event plumbing, the publisher on the table's stream, the
-// example audit consumer on its queue, the event feed, and the live channel (its WebSocket
-// at /live, its @connections endpoint, the notifier on its rule); and wires the functions
-// behind the local API Gateway stand-ins.
+// example audit consumer on its queue, the event feed, the live channel (its WebSocket
+// at /live, its @connections endpoint, the notifier on its rule), and the resume timer (the
+// planner on its rule, its schedules in moto's EventBridge Scheduler, fired by
+// tools/local/schedulefire); and wires the functions behind the local API Gateway stand-ins.
 package stack
 
 import (
@@ -30,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/lifecycle-api/lifecycle/shared/auditlog"
@@ -39,6 +41,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
+	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 	"github.com/lifecycle-api/lifecycle/tools/local/console"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
@@ -48,6 +51,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/livegateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
+	"github.com/lifecycle-api/lifecycle/tools/local/schedulefire"
 	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
@@ -97,6 +101,10 @@ type Options struct {
 	// process needs to reach them; the functions it returns replace the in-process ones
 	// (`make reliability` runs the real bootstraps under the Runtime API this way).
 	Elsewhere func(Info) (Elsewhere, error)
+	// ResumeMinLead, when set, is how far ahead a pause's resumeAt must be, in place of the
+	// product's interview.MinResumeLead (a minute, as `make run` keeps it): tests pause for
+	// seconds.
+	ResumeMinLead time.Duration
 }
 
 // Elsewhere are functions the stack serves from outside its own process.
@@ -128,6 +136,10 @@ type Stack struct {
 	// GivenUp counts the stream records the poller gave up on after its retries and sent
 	// to the on-failure queue (PublishEventsFailures).
 	GivenUp atomic.Int64
+	// PlanResume is plan-resume on its rule's stand-in queue; Resumes fires the schedules
+	// it makes (every PollInterval; Drain fires what is due now and waits).
+	PlanResume *asyncinvoke.Invoker
+	Resumes    *schedulefire.Firer
 
 	stop []func()
 }
@@ -235,7 +247,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	step("creating the event bus, rules and queues from template.yaml")
+	step("creating the event bus, rules and queues from template.yaml, and the resume timer's schedule group")
 	root, err := repo.Root()
 	if err != nil {
 		return nil, err
@@ -248,6 +260,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	sq := sqs.NewFromConfig(cfg, func(opt *sqs.Options) { opt.BaseEndpoint = aws.String(mt.Endpoint) })
 	if s.Events, err = eventplumbing.Setup(ctx, tpl, eb, sq, "local-"); err != nil {
 		return nil, err
+	}
+	// The resume timer's schedule group (template.yaml: ResumeScheduleGroup).
+	sched := scheduler.NewFromConfig(cfg, func(opt *scheduler.Options) { opt.BaseEndpoint = aws.String(mt.Endpoint) })
+	const resumeGroup = "local-resumes"
+	if _, err := sched.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(resumeGroup)}); err != nil {
+		return nil, fmt.Errorf("create the schedule group: %w", err)
 	}
 
 	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Table)})
@@ -269,7 +287,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		fnEB = eventbridge.NewFromConfig(cfg, func(opt *eventbridge.Options) { opt.BaseEndpoint = aws.String(ebVia) })
 	}
 	s.DB = db
-	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, LiveTable: liveTable, Bus: s.Events.BusName}
+	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, LiveTable: liveTable, Bus: s.Events.BusName,
+		ResumeGroup: resumeGroup, ResumeDLQ: s.Events.QueueARNs["ResumeDLQ"]}
 	var elsewhere Elsewhere
 	if o.Elsewhere != nil {
 		if elsewhere, err = o.Elsewhere(s.Info); err != nil {
@@ -314,7 +333,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if len(o.DynamoDBOptions) > 0 {
 		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
 	}
-	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: elsewhere.HTTP, LiveLimits: o.LiveLimits}
+	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: elsewhere.HTTP, LiveLimits: o.LiveLimits,
+		ResumeMinLead: o.ResumeMinLead}
 	if len(o.CORSOrigins) > 0 {
 		wc.CORS = corsFromTemplate(tpl, o.CORSOrigins)
 	}
@@ -344,6 +364,22 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Timeout: 30 * time.Second, Logger: o.Logger.With("component", "rule-target"),
 	}
 	go notifier.Run(ctx)
+
+	step("starting the resume timer (plan-resume on its rule, schedules in moto's EventBridge Scheduler, their firing)")
+	plan := s.Events.Functions["PlanResumeFunction"]
+	s.PlanResume = &asyncinvoke.Invoker{
+		SQS: sq, Queue: plan.Queue, Function: resumetimer.FnPlan, Handler: wiring.PlanResume(wc, sched, wiring.ResumeTarget(s.Info.ResumeGroup, s.Info.ResumeDLQ)),
+		MaxRetries: plan.MaxRetries, Delays: []time.Duration{200 * time.Millisecond, time.Second}, OnFailure: s.Events.Queues[plan.OnFailure],
+		Timeout: 30 * time.Second, Logger: o.Logger.With("component", "rule-target"),
+	}
+	go s.PlanResume.Run(ctx)
+	s.Resumes = &schedulefire.Firer{
+		Scheduler: sched, SQS: sq, Group: s.Info.ResumeGroup,
+		Targets: map[string]schedulefire.Target{wiring.ResumeScheduledARN: wiring.ResumeScheduled(wc)},
+		Delays:  []time.Duration{200 * time.Millisecond, time.Second}, Timeout: 30 * time.Second,
+		Logger: o.Logger.With("component", "scheduler"),
+	}
+	go s.Resumes.Run(ctx, PollInterval)
 
 	s.Info.Connections = connections.URL
 	mux := http.NewServeMux()
@@ -476,6 +512,10 @@ type Info struct {
 	Bus        string `json:"bus"`
 	// Connections is the live channel's @connections management endpoint.
 	Connections string `json:"connections"`
+	// ResumeGroup is the schedule group (in moto's EventBridge Scheduler, at Moto) the
+	// planned resumes go in; ResumeDLQ the ARN of the queue they are dead-lettered to.
+	ResumeGroup string `json:"resumeGroup,omitempty"`
+	ResumeDLQ   string `json:"resumeDeadLetterArn,omitempty"`
 }
 
 // The local stack's region and fake credentials (the access key is also the secret).
@@ -495,6 +535,9 @@ func (i Info) Env() []string {
 		"TABLE_NAME=" + i.Table, "AUDIT_TABLE_NAME=" + i.AuditTable, "EVENT_BUS_NAME=" + i.Bus,
 		"AUDIT_RETENTION_DAYS=0",
 		"LIVE_TABLE_NAME=" + i.LiveTable, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI=" + i.Connections,
+		"AWS_ENDPOINT_URL_SCHEDULER=" + i.Moto, config.ResumeScheduleGroup + "=" + i.ResumeGroup,
+		config.ResumeTargetARN + "=" + wiring.ResumeScheduledARN, config.ResumeSchedulerRoleARN + "=" + wiring.ResumeSchedulerRoleARN,
+		config.ResumeDeadLetterARN + "=" + i.ResumeDLQ,
 	}, wiring.Env(wiring.Defaults())...)
 }
 

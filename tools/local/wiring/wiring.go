@@ -6,23 +6,29 @@
 package wiring
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lifecycle-api/lifecycle/shared/auth"
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
+	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
+	"github.com/lifecycle-api/lifecycle/shared/resumetimer/schedules"
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/livegateway"
+	"github.com/lifecycle-api/lifecycle/tools/local/schedulefire"
 )
 
 // Config is what the local stack needs.
@@ -48,6 +54,9 @@ type Config struct {
 	// LiveLimits, when set, replace the per-caller limits of the live channel (nil:
 	// live.DefaultUserLimits, the template's defaults).
 	LiveLimits *live.UserLimits
+	// ResumeMinLead, when set, is how far ahead a pause's resumeAt must be in place of the
+	// product's interview.MinResumeLead (tests pause for seconds).
+	ResumeMinLead time.Duration
 }
 
 // Defaults are the HTTP functions' settings as template.yaml's parameter defaults give
@@ -72,15 +81,7 @@ func LiveOrigins() live.Origins { return live.Origins{"*"} }
 
 // Functions returns each function's Lambda handler, wired as in functions/<name>/main.go.
 func Functions(c Config) map[string]gateway.Handler {
-	var stores httpapi.Stores
-	if c.Stores != nil {
-		stores = c.Stores(c.DB, c.Table)
-	} else {
-		stores = httpapi.Stores{
-			Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now, lifecycle.NewID),
-			Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
-		}
-	}
+	stores := Stores(c)
 	if stores.Tickets == nil {
 		stores.Tickets = LiveStore(c)
 	}
@@ -96,6 +97,28 @@ func Functions(c Config) map[string]gateway.Handler {
 		out[fn] = h
 	}
 	return out
+}
+
+// Stores are the stores the functions are wired on: c.Stores's when set, else
+// shared/dynamo's, the interview store bounding resumeAt by ResumeBounds.
+func Stores(c Config) httpapi.Stores {
+	if c.Stores != nil {
+		return c.Stores(c.DB, c.Table)
+	}
+	return httpapi.Stores{
+		Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now, lifecycle.NewID).WithResumeBounds(ResumeBounds(c)),
+		Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
+	}
+}
+
+// ResumeBounds are the bounds of a pause's resumeAt: the product's, with ResumeMinLead as
+// the lead when set.
+func ResumeBounds(c Config) interview.ResumeBounds {
+	b := interview.DefaultResumeBounds
+	if c.ResumeMinLead > 0 {
+		b.MinLead = c.ResumeMinLead
+	}
+	return b
 }
 
 // New returns the local API: every route of httpapi.Routes through its function.
@@ -129,4 +152,35 @@ func LiveRoutes(c Config) livegateway.Functions {
 // through connections (the management API client, pointed at a livegateway).
 func Notifier(c Config, connections push.ConnectionsAPI, limits live.Limits) *live.Notifier {
 	return live.NewNotifier(LiveStore(c), push.New(connections), c.Logger.With("function", live.FnNotify), limits, c.Now)
+}
+
+// ResumeScheduledARN is the local name of resume-scheduled that the local schedules target
+// (the key of its handler in a schedulefire.Firer), shaped as the alias ARN plan-resume is
+// given in AWS. ResumeSchedulerRoleARN is the role they name (moto requires one; nothing
+// assumes it locally).
+const (
+	ResumeScheduledARN     = "arn:aws:lambda:us-east-1:123456789012:function:resume-scheduled:live"
+	ResumeSchedulerRoleARN = "arn:aws:iam::123456789012:role/resume-scheduler"
+)
+
+// ResumeTarget is where the local planner's schedules deliver, as functions/plan-resume
+// reads it from its environment: resume-scheduled by its local name, in group, dead-lettering
+// to the queue dlqARN, with the product's retry policy.
+func ResumeTarget(group, dlqARN string) schedules.Target {
+	return schedules.Target{
+		Group: group, FunctionARN: ResumeScheduledARN, RoleARN: ResumeSchedulerRoleARN, DeadLetterARN: dlqARN,
+		MaxAttempts: schedules.MaxAttempts, MaxAge: schedules.MaxAge,
+	}
+}
+
+// PlanResume returns plan-resume's handler, wired as in functions/plan-resume: schedules
+// made through api (moto's EventBridge Scheduler locally), delivering to target.
+func PlanResume(c Config, api schedules.SchedulerAPI, target schedules.Target) func(context.Context, events.EventBridgeEvent) error {
+	return resumetimer.PlanHandler(c.Logger.With("function", resumetimer.FnPlan), schedules.NewPlanner(api, target, c.Now))
+}
+
+// ResumeScheduled returns resume-scheduled's handler, wired as in functions/resume-scheduled
+// on the interview store the HTTP functions are wired on, as a schedule's target.
+func ResumeScheduled(c Config) schedulefire.Target {
+	return schedulefire.JSON(resumetimer.ResumeHandler(c.Logger.With("function", interview.ScheduledResume.Function), Stores(c).Interviews))
 }

@@ -380,6 +380,10 @@ func coldStartEvents(root string) map[string][2]string {
 		"live-disconnect": {"", e("live-disconnect", "200-disconnected.json")},
 		"live-default":    {e("live-default", "400-unknown-message.json"), e("live-default", "400-unknown-message.json")},
 		"live-notify":     {"", e("live-notify", "sent-interview-paused.json")},
+		// The planned resumes: a pause without resumeAt plans nothing; a stale timer reads the
+		// session and writes nothing.
+		"plan-resume":      {e("plan-resume", "skipped-pause-until-resumed.json"), e("plan-resume", "planned-pause-until-a-time.json")},
+		"resume-scheduled": {e("resume-scheduled", "stale-a-later-pause.json"), e("resume-scheduled", "stale-a-later-pause.json")},
 	}
 }
 

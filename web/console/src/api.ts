@@ -50,7 +50,8 @@ export interface Api {
   getInterview(id: string): Promise<Session>;
   /** Creates a session owned by the caller; a retry with the same key gets the same one. */
   createInterview(body: NewSession, key: string): Promise<Session>;
-  pause(id: string, key: string): Promise<Session>;
+  /** Pauses the session; with resumeAt (RFC 3339), until that time, when it resumes itself. */
+  pause(id: string, key: string, resumeAt?: string): Promise<Session>;
   resume(id: string, key: string): Promise<Session>;
   complete(id: string, key: string): Promise<Session>;
   cancelInterview(id: string, reason: string, key: string): Promise<Session>;
@@ -118,7 +119,10 @@ export function createApi(token: string, onUnauthorized: () => void): Api {
       ),
     getInterview: (id) => settle(() => client.GET('/interviews/{id}', { params: { path: { id } } })),
     createInterview: (body, key) => settle(() => client.POST('/interviews', { params: { header: keyed(key) }, body })),
-    pause: (id, key) => settle(() => client.POST('/interviews/{id}/pause', { params: { path: { id }, header: keyed(key) } })),
+    pause: (id, key, resumeAt) =>
+      settle(() =>
+        client.POST('/interviews/{id}/pause', { params: { path: { id }, header: keyed(key) }, body: resumeAt ? { resumeAt } : {} }),
+      ),
     resume: (id, key) => settle(() => client.POST('/interviews/{id}/resume', { params: { path: { id }, header: keyed(key) } })),
     complete: (id, key) => settle(() => client.POST('/interviews/{id}/complete', { params: { path: { id }, header: keyed(key) } })),
     cancelInterview: async (id, reason, key) =>

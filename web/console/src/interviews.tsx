@@ -13,6 +13,14 @@ import { type SessionAction, href } from './route';
 
 const statuses: SessionStatus[] = ['active', 'paused', 'completed', 'cancelled'];
 
+/** inAnHour is the time an hour from now, on the minute, as a datetime-local input shows it. */
+function inAnHour(): string {
+  const t = new Date(Date.now() + 60 * 60 * 1000);
+  t.setSeconds(0, 0);
+  const local = new Date(t.getTime() - t.getTimezoneOffset() * 60 * 1000);
+  return local.toISOString().slice(0, 16);
+}
+
 const verbs: Record<SessionAction, { label: string; busy: string; done: string }> = {
   pause: { label: 'Pause', busy: 'Pausing…', done: 'Interview paused.' },
   resume: { label: 'Resume', busy: 'Resuming…', done: 'Interview resumed.' },
@@ -43,6 +51,8 @@ export function SessionActions(props: {
   const { api, id, status } = props;
   const { busy, outcome, run } = useAction();
   const [asking, setAsking] = useState(false);
+  // A pause until a time: the local time asked for ("" while the form is closed).
+  const [until, setUntil] = useState<string | null>(null);
   const focusRef = useRef<HTMLButtonElement>(null);
   const order: SessionAction[] = ['pause', 'resume', 'complete', 'cancel'];
   const offered = props.allowed ? order.filter((a) => props.allowed?.includes(a)) : props.offer ? [props.offer] : [];
@@ -51,13 +61,14 @@ export function SessionActions(props: {
     if (props.offer) focusRef.current?.focus();
   }, [props.offer]);
 
-  function act(a: SessionAction, reason = '') {
+  function act(a: SessionAction, reason = '', resumeAt?: string) {
     setAsking(false);
+    setUntil(null);
     void run(
       a,
       (key) =>
         a === 'pause'
-          ? api.pause(id, key)
+          ? api.pause(id, key, resumeAt)
           : a === 'resume'
             ? api.resume(id, key)
             : a === 'complete'
@@ -65,7 +76,7 @@ export function SessionActions(props: {
               : api.cancelInterview(id, reason, key),
       (s) => {
         props.onUpdated(s);
-        return verbs[a].done;
+        return s.resumeAt ? `Interview paused until ${formatTime(s.resumeAt)}.` : verbs[a].done;
       },
     );
   }
@@ -87,9 +98,34 @@ export function SessionActions(props: {
               {busy === a ? verbs[a].busy : verbs[a].label}
             </button>
           ))}
+          {offered.includes('pause') && until === null && (
+            <button type="button" class="secondary" disabled={busy !== null} onClick={() => setUntil(inAnHour())}>
+              Pause until…
+            </button>
+          )}
         </div>
       ) : (
         status && <p class="hint">No actions: a {status} interview stays {status}.</p>
+      )}
+      {until !== null && offered.includes('pause') && (
+        <form
+          class="pause-until"
+          aria-label="Pause until a time"
+          onSubmit={(e) => {
+            e.preventDefault();
+            act('pause', '', new Date(until).toISOString());
+          }}
+        >
+          <label>
+            Resumes by itself at <input type="datetime-local" step={1} required value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+          </label>
+          <button type="submit" class="primary" disabled={busy !== null}>
+            Pause until then
+          </button>
+          <button type="button" onClick={() => setUntil(null)}>
+            Never mind
+          </button>
+        </form>
       )}
       <OutcomeView outcome={outcome} />
       <ReasonDialog
@@ -120,6 +156,11 @@ function SessionCard({ api, session, onUpdated }: { api: Api; session: Session; 
           Progress {Math.round(session.progress * 100)}% · score {session.score}
           {session.targetScore !== undefined && ` of ${session.targetScore}`} · updated {formatTime(session.updatedAt)}
         </p>
+        {session.status === 'paused' && session.resumeAt && (
+          <p class="meta" data-field="resume-at">
+            Resumes by itself at {formatTime(session.resumeAt)}
+          </p>
+        )}
         <SessionActions
           api={api}
           id={session.id}
@@ -142,14 +183,17 @@ const pageSize = 5;
  * (InterviewProgressRecorded) when the message carries them.
  */
 function applyMessage(s: Session, m: LiveMessage): Session {
-  const { score, progress } = m.detail;
+  const { score, progress, resumeAt } = m.detail;
+  // Only a pause until a time plans a resume; every other transition ends a plan.
+  const { resumeAt: _planned, ...rest } = s;
   return {
-    ...s,
+    ...rest,
     status: m.detail.status as SessionStatus,
     updatedAt: m.detail.occurredAt,
     allowedActions: m.allowedActions,
     ...(score !== undefined ? { score } : {}),
     ...(progress !== undefined ? { progress } : {}),
+    ...(m.type === 'InterviewPaused' && resumeAt ? { resumeAt } : {}),
   };
 }
 
@@ -444,6 +488,12 @@ export function InterviewDetail({ api, id, action }: { api: Api; id: string; act
           <dd>{formatTime(session.createdAt)}</dd>
           <dt>Updated</dt>
           <dd>{formatTime(session.updatedAt)}</dd>
+          {session.status === 'paused' && session.resumeAt && (
+            <>
+              <dt>Resumes</dt>
+              <dd data-field="resume-at">by itself at {formatTime(session.resumeAt)}</dd>
+            </>
+          )}
           {session.completedAt && (
             <>
               <dt>Completed</dt>

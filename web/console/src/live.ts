@@ -28,6 +28,8 @@ export interface EventDetail {
   progress?: number;
   /** InterviewProgressRecorded: the id of the message it recorded (never the message: fetch the session for it). */
   messageId?: string;
+  /** InterviewPaused, for a pause until a time: when the session resumes itself. */
+  resumeAt?: string;
   jobId?: string;
   /** JobCreated: the new job's customer. */
   customerId?: string;
