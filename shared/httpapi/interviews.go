@@ -101,11 +101,11 @@ func (b *pauseBody) valid() error {
 	if b.ResumeAt == nil {
 		return nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(*b.ResumeAt))
-	if err != nil || t.Year() < 2000 || t.Year() > 9999 {
+	t, ok := parseTimestamp(*b.ResumeAt)
+	if !ok {
 		return invalid("resumeAt must be an RFC 3339 timestamp with its zone")
 	}
-	b.at = t.UTC().Truncate(time.Millisecond)
+	b.at = t
 	return nil
 }
 

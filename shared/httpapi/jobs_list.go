@@ -3,8 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/job"
 )
@@ -69,11 +67,10 @@ func parseJobListQuery(r *http.Request) (job.ListQuery, error) {
 		if !ok {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(v[0]))
-		if err != nil || t.Year() < 2000 || t.Year() > 9999 {
+		t, ok := parseTimestamp(v[0])
+		if !ok {
 			return q, invalid(k + " must be an RFC 3339 timestamp with its zone, between the years 2000 and 9999")
 		}
-		t = t.UTC().Truncate(time.Millisecond)
 		if k == "from" {
 			q.From = t
 		} else {

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -38,4 +40,15 @@ func parseID(name, s string) (string, error) {
 		return "", invalid(name + " must be a UUID")
 	}
 	return id, nil
+}
+
+// parseTimestamp reads a timestamp of a query or body: RFC 3339 with its zone (RFC 3339
+// allows a lower-case t and z, which Go's parser does not), between the years 2000 and
+// 9999, kept as the API keeps times: UTC, to the millisecond.
+func parseTimestamp(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
+	if err != nil || t.Year() < 2000 || t.Year() > 9999 {
+		return time.Time{}, false
+	}
+	return t.UTC().Truncate(time.Millisecond), true
 }

@@ -82,11 +82,11 @@ func scheduleRange(r *http.Request) (time.Time, time.Time, error) {
 		if !ok || len(v) != 1 {
 			return time.Time{}, time.Time{}, invalid(k + " is required, once (an RFC 3339 timestamp with its zone)")
 		}
-		t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(v[0]))
-		if err != nil || t.Year() < 2000 || t.Year() > 9999 {
+		t, ok := parseTimestamp(v[0])
+		if !ok {
 			return time.Time{}, time.Time{}, invalid(k + " must be an RFC 3339 timestamp with its zone, between the years 2000 and 9999")
 		}
-		times[i] = t.UTC().Truncate(time.Millisecond)
+		times[i] = t
 	}
 	from, to := times[0], times[1]
 	if !from.Before(to) || to.Sub(from) > job.MaxScheduleRange {
