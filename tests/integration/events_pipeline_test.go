@@ -461,10 +461,7 @@ func TestAuditConsumerRecordsEachEventOnce(t *testing.T) {
 	s := newStack(t)
 	p := newPipeline(t, s)
 	ctx := context.Background()
-	auditTable := randomName("audit-")
-	if _, err := s.db.CreateTable(ctx, dynamo.CreateAuditTableInput(auditTable)); err != nil {
-		t.Fatal(err)
-	}
+	auditTable := newAuditTable(t, s.db)
 	alice := s.token(t, "alice")
 	s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause", alice, "")
 	s.do(t, http.MethodPost, "/interviews/"+demodata.AliceActive+"/resume", alice, "")

@@ -138,10 +138,7 @@ func TestStreamAndQueueSampleEvents(t *testing.T) {
 				t.Fatalf("no expectation for %s", name)
 			}
 			s := newStack(t)
-			table := randomName("audit-")
-			if _, err := s.db.CreateTable(context.Background(), dynamo.CreateAuditTableInput(table)); err != nil {
-				t.Fatal(err)
-			}
+			table := newAuditTable(t, s.db)
 			h := auditlog.Handler(discardLogger(), dynamo.NewAuditLog(s.db, table, 0), time.Now)
 			resp, err := h(context.Background(), readEvent[events.SQSEvent](t, f))
 			if err != nil || len(resp.BatchItemFailures) != want[0] {

@@ -119,10 +119,7 @@ func newSampleTarget(t *testing.T, fn string) *sampleTarget {
 	s := newStack(t)
 	p := newPipeline(t, s)
 	p.drain(t)
-	auditTable := randomName("audit-")
-	if _, err := s.db.CreateTable(context.Background(), dynamo.CreateAuditTableInput(auditTable)); err != nil {
-		t.Fatal(err)
-	}
+	auditTable := newAuditTable(t, s.db)
 	l := newLiveChannel(t, s, p)
 	st := &sampleTarget{fn: fn, s: s, p: p, info: localstack.Info{
 		DynamoDB: os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), Moto: os.Getenv("AWS_ENDPOINT_URL_EVENTBRIDGE"),

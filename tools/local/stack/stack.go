@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dynamotypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
@@ -239,7 +240,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err := demodata.Load(ctx, db, o.Table); err != nil {
 		return nil, err
 	}
-	if _, err := db.CreateTable(ctx, dynamo.CreateAuditTableInput(o.AuditTable)); err != nil {
+	// ResourceInUseException: the SDK's retry of a create whose answer was lost met the
+	// table it made (the moto is this stack's own).
+	var inUse *dynamotypes.ResourceInUseException
+	if _, err := db.CreateTable(ctx, dynamo.CreateAuditTableInput(o.AuditTable)); err != nil && !errors.As(err, &inUse) {
 		return nil, fmt.Errorf("create audit table: %w", err)
 	}
 	liveTable := o.Table + "-live"
