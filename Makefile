@@ -168,7 +168,7 @@ sam-api: docker $(VENV_READY) $(CMD_BIN)/samlocal ## sam local start-api in Dock
 
 # make reliability and make soak run these functions as their real linux/amd64 bootstraps
 # under the Runtime API, and kill them.
-RELIABILITY_BOOTSTRAPS := $(foreach fn,pause-interview resume-interview cancel-interview assign-job reschedule-job cancel-job publish-events,$(BIN)/amd64/$(fn)/bootstrap)
+RELIABILITY_BOOTSTRAPS := $(foreach fn,pause-interview resume-interview cancel-interview assign-job reschedule-job cancel-job resume-scheduled publish-events,$(BIN)/amd64/$(fn)/bootstrap)
 RELIABILITY_FLAGS = -clients $(or $(CLIENTS),32) -sessions $(or $(SESSIONS),64) -fault-rate $(or $(FAULT_RATE),0.05) \
 	-crash-rate $(or $(CRASH_RATE),0.02) -publisher-crash-rate $(or $(PUBLISHER_CRASH_RATE),0.25) -seed $(or $(SEED),1)
 

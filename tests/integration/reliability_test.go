@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,6 +109,46 @@ func reliabilityRun(t *testing.T, seed uint64) {
 	if rep.Bookings["first assignments"]+rep.Bookings["reassignments"] == 0 || rep.Bookings["reschedules"] == 0 || rep.Outcomes["409 BOOKING_CONFLICT"] == 0 {
 		t.Errorf("bookings committed %v, final answers %v: the run proves nothing about the calendars", rep.Bookings, rep.Outcomes)
 	}
+	// The scheduler was a client: timers resumed their pauses, others found them gone
+	// stale, and some were delivered more than once.
+	if rep.Timers["resumed its pause"] == 0 || rep.Timers["stale (the session had moved on)"] == 0 || rep.Timers["delivered or attempted more than once"] == 0 {
+		t.Errorf("timers %v: the run proves nothing about the scheduled resumes", rep.Timers)
+	}
+}
+
+// TestReliabilityCatchesAStaleTimer proves the checker bites on the scheduler: the same
+// run, sessions only, on an interview store whose scheduled resume drops its version guard,
+// so a timer whose pause was resumed and paused again resumes the later pause, must be
+// found out.
+func TestReliabilityCatchesAStaleTimer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := robustness.Run(ctx, robustness.Options{
+		Clients: 4, Requests: 240, Sessions: 6, ClientRetries: 5, Seed: 13,
+		BatchWindow: 250 * time.Millisecond, Settle: 20 * time.Second,
+		Stores: func(db *dynamodb.Client, table string) httpapi.Stores {
+			return httpapi.Stores{
+				Interviews: unguardedTimer{dynamo.NewInterviews(db, table, time.Now, lifecycle.NewID)},
+				Jobs:       dynamo.NewJobs(db, table, time.Now, lifecycle.NewID),
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.Table())
+	if rep.Linearizable != "no" || !slices.ContainsFunc(rep.Violations, func(v string) bool { return strings.Contains(v, "the timer of the pause that made version") }) {
+		t.Fatalf("a timer without its version guard passed the check (linearizable %q): %v", rep.Linearizable, rep.Violations)
+	}
+}
+
+// unguardedTimer is the stale-timer store: the scheduled resume applies to whatever
+// pause the session is in, not only the one its timer was set for.
+type unguardedTimer struct{ *dynamo.Interviews }
+
+func (s unguardedTimer) Apply(ctx context.Context, t interview.Transition, req interview.Request) (interview.Session, bool, error) {
+	t.ExpectsVersion = false
+	return s.Interviews.Apply(ctx, t, req)
 }
 
 // TestReliabilityCatchesALostUpdate proves the checker bites: the same run on a store that

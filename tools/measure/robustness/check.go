@@ -320,7 +320,8 @@ var terminal = map[string]bool{"cancelled": true, "Cancelled": true, "completed"
 // verifyEvents checks what was committed and published against the answers: every
 // transition the table committed has exactly its event and every event its committed
 // transition (the versions step by one from the seed to the stored item, each event
-// continuing the one before); a request told 200 has exactly one event, of the version it
+// continuing the one before); a timer resumes only the pause it was set for (the version
+// after it); a request told 200 has exactly one event, of the version it
 // was told (a replayed 200 may have been told a later one), and a booking's event the
 // booking it was told; a refused request has none. It returns the violations, the known
 // issues met (issue25) and the transitions committed.
@@ -356,6 +357,9 @@ func verifyEvents(ents []*entity, reqs []*request, st map[string]stored, events 
 			} else {
 				v = append(v, m)
 			}
+		case r.action == actionTimer && len(evs) > 0 && (evs[0].Version != r.expect+1 || evs[0].PreviousStatus != "paused"):
+			v = append(v, fmt.Sprintf("%s %s %s: the timer of the pause that made version %d committed version %d from %q",
+				r.cor, r.action, r.ent.id, r.expect, evs[0].Version, evs[0].PreviousStatus))
 		case (last.outcome() == refused || last.outcome() == conflict) && len(evs) > 0:
 			v = append(v, fmt.Sprintf("%s %s %s: answered %s but committed version %d", r.cor, r.action, r.ent.id, last.answer(), evs[0].Version))
 		case fresh >= 0 && r.ask.End != 0 && evs[0].booked() != r.attempts[fresh].booked:

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -25,6 +26,20 @@ type entity struct {
 	techs    []string // a job's group's technicians
 	seeded   state    // as loaded (a job with its booking)
 	seededAt int64    // when it was loaded (the history's clock)
+	// told is the highest version a 200 reported so far (timers.go waits on it).
+	told atomic.Int64
+}
+
+// tell records the versions r's answers reported.
+func (e *entity) tell(r *request) {
+	for _, a := range r.attempts {
+		for a.outcome() == applied {
+			cur := e.told.Load()
+			if a.version <= cur || e.told.CompareAndSwap(cur, a.version) {
+				break
+			}
+		}
+	}
 }
 
 // partition is the entity's group, its own id when it has none.
@@ -39,10 +54,14 @@ func (e *entity) partition() string {
 // Idempotency-Key and X-Correlation-Id, sent again with the same key while its answer says
 // nothing (a crash, a 503, a broken connection), up to the client's retries.
 type request struct {
-	ent         *entity
-	action      string
-	key, cor    string
-	ask         booking // what an assign books (a technician and a window), the window a reschedule moves to
+	ent      *entity
+	action   string
+	key, cor string
+	ask      booking // what an assign books (a technician and a window), the window a reschedule moves to
+	// resumeAt is when a pause asks its session to resume itself (the zero time: a plain
+	// pause); expect is, for a scheduled resume (actionTimer), the version its pause made.
+	resumeAt    time.Time
+	expect      int64
 	attempts    []attempt
 	unexpected  []string // answers no client may get (a 500 of the function's own, …)
 	crashAnswer int      // 500s API Gateway gave for a failed invocation
@@ -62,6 +81,10 @@ type attempt struct {
 	// cancelled); conflicting is the job a 409 BOOKING_CONFLICT names.
 	booked      booking
 	conflicting string
+	// timer: an invocation of the scheduled resume's target (resume-scheduled) by the
+	// scheduler, not an HTTP exchange; delivered: it returned without an error (its resume
+	// applied, or it was a second delivery or a stale timer, which change nothing).
+	timer, delivered bool
 }
 
 // gatewayFailure is API Gateway's answer when the Lambda invocation fails (the sandbox
@@ -70,6 +93,10 @@ const gatewayFailure = `{"message":"Internal Server Error"}`
 
 func (a attempt) outcome() outcome {
 	switch {
+	case a.timer && a.delivered:
+		return delivered
+	case a.timer:
+		return lost
 	case a.status == http.StatusOK:
 		return applied
 	case (a.status == http.StatusBadRequest || a.status == http.StatusNotFound) && a.code == "INVALID_TRANSITION":
@@ -85,6 +112,9 @@ func (a attempt) outcome() outcome {
 // retry reports whether the answer leaves the client not knowing what happened, so it
 // sends the request again with the same key.
 func (a attempt) retry() bool {
+	if a.timer {
+		return !a.delivered
+	}
 	return a.status == 0 || a.status == http.StatusServiceUnavailable || a.crashed
 }
 
@@ -104,6 +134,10 @@ func (a attempt) unexpected() bool {
 // answer names the answer for the report and the visualisation.
 func (a attempt) answer() string {
 	switch {
+	case a.timer && a.delivered:
+		return "delivered"
+	case a.timer:
+		return "invocation failed"
 	case a.status == 0:
 		return "no answer (connection)"
 	case a.crashed:
@@ -128,8 +162,12 @@ func (r *request) path() string {
 }
 
 // body is the request's body: an assignment's technician and window, a reschedule's
-// window; none for the others.
+// window, a pause's resumeAt; none for the others.
 func (r *request) body() []byte {
+	if !r.resumeAt.IsZero() {
+		out, _ := json.Marshal(map[string]time.Time{"resumeAt": r.resumeAt})
+		return out
+	}
 	if r.ask.End == 0 {
 		return nil
 	}
@@ -248,7 +286,7 @@ func operations(ents []*entity, reqs []*request, final map[string]state, readAt 
 			idx = retried[r.ent.id]
 			retried[r.ent.id]++
 		}
-		in := opInput{Entity: r.ent.id, Group: r.ent.partition(), Kind: r.ent.kind, Action: r.action, Key: r.key, Retried: idx, Ask: r.ask}
+		in := opInput{Entity: r.ent.id, Group: r.ent.partition(), Kind: r.ent.kind, Action: r.action, Key: r.key, Retried: idx, Ask: r.ask, Expect: r.expect}
 		committed := commits[r.cor]
 		// An attempt that said nothing, of a request the commit log shows never committed.
 		never := commits != nil && committed == 0

@@ -41,6 +41,13 @@ import (
 //     the named job holds overlapping time of that technician). A request that has applied
 //     before is never a conflict;
 //   - a job request that lost a race may also be a 409 CONFLICT, changing nothing;
+//   - the scheduler is one more client: a pause until a time is resumed by its timer
+//     (actionTimer), which applies only to the version that pause made and is keyed by
+//     the timer, so it may be delivered more than once. Its target answers the scheduler
+//     nothing but success (delivered) or failure (lost, retried): a delivered timer
+//     resumed the session at that point if the pause is still its latest transition, and
+//     otherwise (a second delivery, or a timer gone stale as the session was resumed,
+//     cancelled or paused again) changed nothing;
 //   - an attempt whose answer was lost (a crashed sandbox's 500, a 503, a broken
 //     connection) may or may not have applied: the checker is given it with no return
 //     time, so it may take effect at any point after it was sent, or never (after
@@ -68,6 +75,9 @@ var lifecycleRules = map[string]map[string]rule{
 		"pause":  {from: []string{"active"}, to: "paused"},
 		"resume": {from: []string{"paused"}, to: "active"},
 		"cancel": {from: []string{"active", "paused"}, to: "cancelled"},
+		// The scheduler's resume of a pause until a time: only of the version that pause
+		// made (docs/events.md, "Pause until a time").
+		actionTimer: {from: []string{"paused"}, to: "active", expects: true},
 	},
 	kindJob: {
 		"cancel":     {from: []string{"Unassigned", "Assigned", "InProgress"}, to: "Cancelled", books: release},
@@ -81,12 +91,15 @@ const (
 	kindJob       = "job"
 	actionSeed    = "seed"
 	actionRead    = "read"
+	actionTimer   = "scheduled-resume"
 )
 
 type rule struct {
 	from  []string
 	to    string
 	books calendarEffect
+	// expects: legal only on the version the request names (opInput.Expect).
+	expects bool
 }
 
 // calendarEffect is what a transition does to the job's booking.
@@ -149,7 +162,7 @@ type opInput struct {
 	// technicians' calendars).
 	Group  string
 	Kind   string // kindInterview or kindJob
-	Action string // pause, resume, cancel, assign, reschedule; actionSeed, actionRead
+	Action string // pause, resume, cancel, assign, reschedule, actionTimer; actionSeed, actionRead
 	Key    string // the Idempotency-Key
 	// Retried is the index of Key among the entity's requests that may meet their own
 	// earlier write (sent more than once, or answered as a replay), -1 for the others.
@@ -157,19 +170,22 @@ type opInput struct {
 	// Ask is the booking asked for: an assignment's technician and window, a reschedule's
 	// window (no technician: the job keeps its own).
 	Ask booking
+	// Expect is the version a scheduled resume applies to: the one its pause made.
+	Expect int64
 }
 
 // outcome is how the model reads an answer.
 type outcome uint8
 
 const (
-	applied  outcome = iota // 200
-	refused                 // 400 or 404 INVALID_TRANSITION
-	conflict                // 409 CONFLICT: lost a race, nothing written
-	clash                   // 409 BOOKING_CONFLICT: the technician is booked, nothing written
-	decided                 // the decision a 409 BOOKING_CONFLICT was made on (the job as read)
-	lost                    // no answer, or one that does not say (crash, 503, transport)
-	observed                // the seed and the final read
+	applied   outcome = iota // 200
+	refused                  // 400 or 404 INVALID_TRANSITION
+	conflict                 // 409 CONFLICT: lost a race, nothing written
+	clash                    // 409 BOOKING_CONFLICT: the technician is booked, nothing written
+	decided                  // the decision a 409 BOOKING_CONFLICT was made on (the job as read)
+	lost                     // no answer, or one that does not say (crash, 503, transport)
+	observed                 // the seed and the final read
+	delivered                // a timer's target returned: its resume applied, or changed nothing
 )
 
 // opOutput is what an operation was told.
@@ -321,7 +337,7 @@ func step(st, in, out any) (bool, any) {
 	}
 	s := p[k].state
 	done := s.hasApplied(i.Retried)
-	legal := slices.Contains(r.from, s.Status)
+	legal := slices.Contains(r.from, s.Status) && (!r.expects || s.Version == i.Expect)
 	next := s.apply(r.to, i.Retried)
 	next.Booking = r.books.booked(s.Booking, i.Ask)
 	free := p.holder(k, next.Booking) == ""
@@ -349,6 +365,14 @@ func step(st, in, out any) (bool, any) {
 		return !done && !legal && o.Status == s.Status, p
 	case conflict:
 		return !done, p
+	case delivered:
+		// The scheduler is told nothing but that its target returned: the resume applied
+		// here if its pause is still the session's latest transition; a second delivery
+		// or a stale timer changes nothing.
+		if done || !legal {
+			return true, p
+		}
+		return true, p.with(k, next)
 	case decided:
 		// The job as the store read it: its status allows the booking, which is for this
 		// technician (a reschedule's is the job's own, then).
@@ -409,6 +433,9 @@ var model = porcupine.Model{
 			return s
 		}
 		s := fmt.Sprintf("%s %s", i.Action, short(i.Entity))
+		if i.Expect != 0 {
+			s += fmt.Sprintf(" of v%d", i.Expect)
+		}
 		if i.Ask.End != 0 {
 			s += " to " + i.Ask.String()
 		}

@@ -552,3 +552,72 @@ func TestIssue25AnAppliedBookingToldAConflict(t *testing.T) {
 		t.Errorf("closed, a conflict with a job that holds the time: %s", got)
 	}
 }
+
+// The scheduler's timers (timers.go): a delivery that returned, or one that failed.
+
+func delivery(call, ret int64) attempt {
+	return attempt{call: call, ret: ret, timer: true, delivered: true}
+}
+
+func failedDelivery(call, ret int64) attempt { return attempt{call: call, ret: ret, timer: true} }
+
+func timer(pauseVersion int64, attempts ...attempt) *request {
+	key := "resume-" + session.id + "-" + strconv.FormatInt(pauseVersion, 10)
+	return &request{ent: session, action: actionTimer, key: "schedule:" + key, cor: key, expect: pauseVersion, attempts: attempts}
+}
+
+// TestModelATimerResumesItsOwnPauseOnly: a delivered timer resumes the pause it was set for
+// if that pause is still the session's latest transition, and changes nothing otherwise;
+// it never resumes a later pause.
+func TestModelATimerResumesItsOwnPauseOnly(t *testing.T) {
+	pause := req("pause", "p", at(10, 20, 200, "paused", 2))
+	if got := check(t, state{Status: "active", Version: 3}, pause, timer(2, delivery(30, 40))); got != porcupine.Ok {
+		t.Errorf("a timer that resumed its pause: %s", got)
+	}
+	if got := check(t, state{Status: "paused", Version: 2}, pause, timer(2, delivery(30, 40))); got != porcupine.Illegal {
+		t.Errorf("a timer delivered while its pause was the latest, and nothing resumed: %s, want Illegal", got)
+	}
+	// Resumed by hand, paused again: the first pause's timer is stale.
+	again := []*request{pause, req("resume", "r", at(30, 40, 200, "active", 3)), req("pause", "p2", at(50, 60, 200, "paused", 4))}
+	if got := check(t, state{Status: "paused", Version: 4}, append(again, timer(2, delivery(70, 80)))...); got != porcupine.Ok {
+		t.Errorf("a stale timer that changed nothing: %s", got)
+	}
+	if got := check(t, state{Status: "active", Version: 5}, append(again, timer(2, delivery(70, 80)))...); got != porcupine.Illegal {
+		t.Errorf("a stale timer that resumed a later pause: %s, want Illegal", got)
+	}
+	// The second pause's timer resumes it.
+	if got := check(t, state{Status: "active", Version: 5}, append(again, timer(4, delivery(70, 80)))...); got != porcupine.Ok {
+		t.Errorf("the later pause's own timer: %s", got)
+	}
+}
+
+// TestModelATimerAppliesOnce: a timer delivered twice, or retried after a failed
+// invocation whose write landed, resumes once; a manual resume and a timer racing for the
+// same pause cannot both apply.
+func TestModelATimerAppliesOnce(t *testing.T) {
+	pause := req("pause", "p", at(10, 20, 200, "paused", 2))
+	if got := check(t, state{Status: "active", Version: 3}, pause, timer(2, delivery(30, 40), delivery(50, 60))); got != porcupine.Ok {
+		t.Errorf("a timer delivered twice, resumed once: %s", got)
+	}
+	if got := check(t, state{Status: "active", Version: 3}, pause, timer(2, failedDelivery(30, 40), delivery(50, 60))); got != porcupine.Ok {
+		t.Errorf("a failed invocation whose write landed, then delivered: %s", got)
+	}
+	if got := check(t, state{Status: "paused", Version: 2}, pause, timer(2, failedDelivery(30, 40))); got != porcupine.Ok {
+		t.Errorf("a failed invocation that wrote nothing: %s", got)
+	}
+	// The timer and a manual resume of the same pause, at once: one applies, the other
+	// finds the session active. Both applying (version 4, active) is a lost update.
+	race := []*request{pause, timer(2, delivery(30, 50)), req("resume", "r", at(35, 45, 200, "active", 3))}
+	if got := check(t, state{Status: "active", Version: 3}, race...); got != porcupine.Ok {
+		t.Errorf("a manual resume that won the race with the timer: %s", got)
+	}
+	if got := check(t, state{Status: "active", Version: 4}, race...); got != porcupine.Illegal {
+		t.Errorf("a timer and a manual resume both applied: %s, want Illegal", got)
+	}
+	// The commit log says the timer's failed invocation committed version 3.
+	ops, _ := operations([]*entity{session}, []*request{pause, timer(2, failedDelivery(30, 40))},
+		map[string]state{session.id: {Status: "active", Version: 3}}, 1000, 9, map[string]int64{"resume-" + session.id + "-2": 3})
+	if got := porcupine.CheckOperationsTimeout(model, ops, 0); got != porcupine.Ok {
+		t.Errorf("a failed invocation the commit log shows applied: %s", got)
+	}
+}

@@ -1,6 +1,7 @@
 // Package robustness hammers the local API with concurrent random transitions (sessions
-// paused, resumed and cancelled; jobs assigned, reassigned, rescheduled and cancelled on a
-// few technicians whose candidate windows overlap) while a fault-injecting proxy sits
+// paused, resumed and cancelled, and resumed by the scheduler when paused until a time;
+// jobs assigned, reassigned, rescheduled and cancelled on a few technicians whose
+// candidate windows overlap) while a fault-injecting proxy sits
 // between the functions and moto (DynamoDB, EventBridge), and (with Options.Bootstraps)
 // runs the functions as their real bootstraps and kills them with SIGKILL at chosen
 // points. Then it checks what the clients were told against what was committed and what
@@ -117,6 +118,7 @@ type Report struct {
 	ClientRetries int            // attempts beyond the first
 	Outcomes      map[string]int // final answers: "200", "200 replayed", "404 INVALID_TRANSITION", …
 	JobAnswers    map[string]int // the job requests' final answers by action: "assign: 409 BOOKING_CONFLICT", …
+	Timers        map[string]int // the scheduler's timers (timers.go), by how they ended
 	Successes     int
 	Lost          int            // attempts whose answer said nothing (crash, 503, connection)
 	Faults        map[string]int // injected, by "operation fault"
@@ -285,7 +287,7 @@ func setup(ctx context.Context, o Options) (_ *harness, err error) {
 	}
 	h := &harness{o: o, logDir: filepath.Join(root, "test-output", "reliability"), start: time.Now(),
 		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), bus: map[string]int{}, traces: map[string][]storeCall{},
-		rep: Report{Options: o, Outcomes: map[string]int{}, JobAnswers: map[string]int{}, Bookings: map[string]int{}, Faults: map[string]int{}, Crashes: map[string]int{}}}
+		rep: Report{Options: o, Outcomes: map[string]int{}, JobAnswers: map[string]int{}, Timers: map[string]int{}, Bookings: map[string]int{}, Faults: map[string]int{}, Crashes: map[string]int{}}}
 	// About Jobs/4 cancels among a round's job requests (a quarter of its requests).
 	perRound := float64(o.Requests)
 	if o.Duration > 0 {
@@ -486,6 +488,9 @@ func (h *harness) next(rd *round) *request {
 		switch x := h.rng.IntN(100); {
 		case x < 49:
 			r.action = "pause"
+			if h.rng.IntN(2) == 0 {
+				r.resumeAt = time.Now().Add(timerResumes).UTC().Truncate(time.Second)
+			}
 		case x < 98:
 			r.action = "resume"
 		default:
@@ -519,6 +524,8 @@ func (h *harness) workers(ctx context.Context) (chan<- work, *sync.WaitGroup) {
 				h.loadStart.CompareAndSwap(0, h.now())
 				send(ctx, h.client, h.srv.URL, h.token, w, j.r, h.o.ClientRetries, h.now)
 				h.loadEnd.Store(h.now())
+				j.r.ent.tell(j.r)
+				h.plan(ctx, j.rd, j.r)
 				j.rd.inflight.Done()
 			}
 		}()
@@ -550,6 +557,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	close(ch)
 	wg.Wait()
+	rd.inflight.Wait() // the timers
 	h.faults.Store(false)
 	h.progress("load done after %s; faults off (the publisher still crashes), waiting for the events, then checking", time.Since(h.start).Round(time.Second))
 	if err := h.finish(ctx, rd); err != nil {
@@ -707,7 +715,13 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 	r.Traces = append(r.Traces, h.tracesOf(rd, append(violations, known...), lz.failing)...)
 	r.Known = append(r.Known, known...)
 	r.Rounds++
+	for k, n := range timerOutcomes(rd.reqs, commits) {
+		r.Timers[k] += n
+	}
 	for _, q := range rd.reqs {
+		if q.action == actionTimer {
+			continue
+		}
 		r.Requests++
 		r.Attempts += len(q.attempts)
 		r.ClientRetries += len(q.attempts) - 1
@@ -784,6 +798,7 @@ func (h *harness) report() Report {
 	r := h.rep
 	r.Outcomes = maps.Clone(r.Outcomes)
 	r.JobAnswers = maps.Clone(r.JobAnswers)
+	r.Timers = maps.Clone(r.Timers)
 	r.Bookings = maps.Clone(r.Bookings)
 	r.Memory = append([]MemorySample(nil), r.Memory...)
 	r.Violations = append([]string(nil), r.Violations...)

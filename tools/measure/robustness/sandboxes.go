@@ -14,6 +14,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
@@ -25,16 +26,17 @@ import (
 var loadFunctions = []string{httpapi.FnPauseInterview, httpapi.FnResumeInterview, httpapi.FnCancelInterview,
 	httpapi.FnAssignJob, job.Reschedule.Function, httpapi.FnCancelJob}
 
-// sandboxes runs the load's functions and the publisher as their real bootstraps
-// (bin/amd64/<name>/bootstrap) under the Runtime API, each invocation in a sandbox of its
-// own (lambdaruntime.Pool), and kills them with SIGKILL at chosen points. Every sandbox
+// sandboxes runs the load's functions, the scheduled resume's target and the publisher as
+// their real bootstraps (bin/amd64/<name>/bootstrap) under the Runtime API, each
+// invocation in a sandbox of its own (lambdaruntime.Pool), and kills them with SIGKILL at
+// chosen points. Every sandbox
 // slot reaches DynamoDB or EventBridge through a fault proxy of its own, so the proxy knows
 // whose request it holds and can kill exactly that process:
 //
-//   - an HTTP function at its first request, before its write (nothing written), or after
-//     its write was applied and before DynamoDB's answer reaches it (written, never
-//     answered): API Gateway answers the client 500 and the next invocation gets a new
-//     sandbox;
+//   - an HTTP function or resume-scheduled at its first request, before its write
+//     (nothing written), or after its write was applied and before DynamoDB's answer
+//     reaches it (written, never answered): API Gateway answers the client 500 (the
+//     scheduler sees a failed invocation) and the next invocation gets a new sandbox;
 //   - the publisher at one of its PutEvents calls, always with part of its batch already
 //     on the bus: the stream retries the whole batch and the bus receives those events
 //     again (the audit consumer must record them once).
@@ -77,7 +79,7 @@ func newSandboxes(h *harness) (*sandboxes, error) {
 func (s *sandboxes) elsewhere(root string) func(stack.Info) (stack.Elsewhere, error) {
 	return func(info stack.Info) (stack.Elsewhere, error) {
 		out := stack.Elsewhere{HTTP: map[string]gateway.Handler{}}
-		for _, fn := range append(append([]string(nil), loadFunctions...), eventbus.FnPublishEvents) {
+		for _, fn := range append(append([]string(nil), loadFunctions...), interview.ScheduledResume.Function, eventbus.FnPublishEvents) {
 			bin := filepath.Join(root, "bin", "amd64", fn, "bootstrap")
 			if _, err := os.Stat(bin); err != nil {
 				return out, fmt.Errorf("%w: %s", lambdaruntime.ErrNoBootstrap, bin)

@@ -47,6 +47,7 @@ func (r Report) Table() string {
 	row("HTTP attempts (client retries)", fmt.Sprintf("%d (%d)", r.Attempts, r.ClientRetries))
 	breakdown("final answers", r.Outcomes)
 	breakdown("job requests' final answers", r.JobAnswers)
+	breakdown("timers fired by the scheduler (pauses until a time)", r.Timers)
 	row("answers that said nothing (crash, 503, connection)", r.Lost)
 	breakdown("faults injected", r.Faults)
 	breakdown("sandboxes killed (SIGKILL)", r.Crashes)

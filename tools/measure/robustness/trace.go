@@ -28,9 +28,10 @@ type storeCall struct {
 }
 
 var (
-	// correlationIDs are the load's X-Correlation-Id values (rel-<round>-<n>), as they
-	// appear in a write's expression values.
-	correlationID = regexp.MustCompile(`"(rel-\d+-\d+)"`)
+	// correlationIDs are the load's X-Correlation-Id values (rel-<round>-<n>) and the
+	// timers' (resumetimer.Name: resume-<session>-<version>), as they appear in a write's
+	// expression values.
+	correlationID = regexp.MustCompile(`"(rel-\d+-\d+|resume-[0-9a-f-]{36}-\d+)"`)
 	versionN      = regexp.MustCompile(`"version":\{"N":"(\d+)"\}`)
 	reasonCode    = regexp.MustCompile(`"Code":\s*"(\w+)"`)
 )
@@ -86,7 +87,7 @@ func storeResult(ex faultproxy.Exchange) string {
 func (h *harness) tracesOf(rd *round, violations []string, failing []string) []string {
 	named := map[string]bool{}
 	for _, v := range violations {
-		if f := strings.Fields(v); len(f) > 0 && strings.HasPrefix(f[0], "rel-") {
+		if f := strings.Fields(v); len(f) > 0 && (strings.HasPrefix(f[0], "rel-") || strings.HasPrefix(f[0], "resume-")) {
 			named[f[0]] = true
 		}
 	}
@@ -107,6 +108,9 @@ func (h *harness) tracesOf(rd *round, violations []string, failing []string) []s
 func renderTrace(r *request, calls []storeCall) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s", r.cor, r.action, r.ent.id)
+	if r.expect != 0 {
+		fmt.Fprintf(&b, " of v%d", r.expect)
+	}
 	if r.ask.End != 0 {
 		fmt.Fprintf(&b, " to %s", r.ask)
 	}

@@ -1,0 +1,136 @@
+package robustness
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/interview"
+	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
+	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
+)
+
+// The scheduler as one more client. Half the load's pauses ask to resume an hour later
+// (resumeAt), and the product plans each one (plan-resume makes its schedule in moto).
+// The harness plays the schedule's clock: it fires the timer of each such pause the client
+// was told applied, with the input the schedule would hand resume-scheduled (the session
+// and the version the pause made), while the load goes on. A third of the timers fire at
+// once, while the pause is most likely still the session's latest transition; a third
+// within timerLater; and a third once clients have been told of two more transitions of
+// the session (most often a resume and a pause again, the case the version guard is for),
+// so that many are stale however fast the machine. A quarter are delivered a second time
+// (delivery is at least once). A failed invocation (a fault that outlasted the SDK's
+// retries, a killed sandbox) is retried as the scheduler retries, up to ClientRetries
+// times.
+//
+// Each delivery is an attempt of one request keyed by the timer (the schedule's name is
+// its correlation id and, prefixed, its Idempotency-Key), checked by the model
+// (actionTimer) like any other client's.
+
+// timerLane is the visualisation's lane for the scheduler's deliveries.
+func (h *harness) timerLane() int { return h.o.Clients + 1 }
+
+// How the harness fires timers.
+const (
+	timerLater   = 250 * time.Millisecond // a "later" timer fires within this
+	timerMoved   = 2                      // a "stale" timer waits until the session has moved on this many versions…
+	timerMaxWait = 2 * time.Second        // …or this long
+	timerTwice   = 4                      // one timer in timerTwice is delivered again, within timerLater
+	timerResumes = time.Hour              // how far ahead a timed pause asks to resume
+)
+
+// plan starts the timer of pause r, if it asked for one and was told it applied: the
+// scheduler's request for r's session at the version r made, counted in the round until
+// its last delivery returns.
+func (h *harness) plan(ctx context.Context, rd *round, r *request) {
+	if r.action != "pause" || r.resumeAt.IsZero() {
+		return
+	}
+	i := slices.IndexFunc(r.attempts, func(a attempt) bool { return a.outcome() == applied && !a.replayed })
+	if i < 0 {
+		return
+	}
+	in := resumetimer.Input{SessionID: r.ent.id, Version: r.attempts[i].version}
+	name := resumetimer.Name(in)
+	t := &request{ent: r.ent, action: actionTimer, key: "schedule:" + name, cor: name, expect: in.Version}
+	wait := func() time.Duration { return time.Duration(h.intn(int(timerLater))) }
+	var first time.Duration
+	when := h.intn(3)
+	if when == 1 {
+		first = wait()
+	}
+	var again time.Duration
+	if h.intn(timerTwice) == 0 {
+		again = wait()
+	}
+	rd.mu.Lock()
+	rd.reqs = append(rd.reqs, t)
+	rd.mu.Unlock()
+	rd.inflight.Add(1)
+	go func() {
+		defer rd.inflight.Done()
+		time.Sleep(first)
+		for deadline := time.Now().Add(timerMaxWait); when == 2 && r.ent.told.Load() < in.Version+timerMoved && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		h.fire(ctx, t, in)
+		if again > 0 {
+			time.Sleep(again)
+			h.fire(ctx, t, in)
+		}
+	}()
+}
+
+// fire delivers timer t's input to resume-scheduled, again while the invocation fails, as
+// the scheduler's retry policy does.
+func (h *harness) fire(ctx context.Context, t *request, in resumetimer.Input) {
+	for range h.o.ClientRetries + 1 {
+		a := attempt{client: h.timerLane(), timer: true, call: h.now()}
+		err := h.deliver(ctx, in)
+		a.ret, a.delivered = h.now(), err == nil
+		t.attempts = append(t.attempts, a)
+		if a.delivered || ctx.Err() != nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// deliver invokes resume-scheduled with in: the real bootstrap in its sandboxes when the
+// run has them, else the stack's in-process target.
+func (h *harness) deliver(ctx context.Context, in resumetimer.Input) error {
+	if h.sb != nil {
+		_, err := lambdaruntime.Call[json.RawMessage](ctx, h.sb.pools[interview.ScheduledResume.Function], in)
+		return err
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return h.st.Resumes.Targets[wiring.ResumeScheduledARN](ctx, string(b))
+}
+
+// timerOutcomes counts the round's timers: how each ended, from the commit log.
+func timerOutcomes(reqs []*request, commits map[string]int64) map[string]int {
+	out := map[string]int{}
+	for _, r := range reqs {
+		if r.action != actionTimer {
+			continue
+		}
+		delivered := slices.ContainsFunc(r.attempts, func(a attempt) bool { return a.delivered })
+		switch {
+		case commits[r.cor] != 0:
+			out["resumed its pause"]++
+		case delivered:
+			out["stale (the session had moved on)"]++
+		default:
+			out["never delivered (every attempt failed)"]++
+		}
+		if n := len(r.attempts); n > 1 {
+			out["delivered or attempted more than once"]++
+		}
+	}
+	return out
+}
