@@ -12,7 +12,7 @@ import (
 // every value through a :placeholder. It does no reflection.
 //
 // An expression's strings and names depend only on its shape (which clauses it has), its
-// values on the request. An expr made by replaying a compiled expression of the same shape
+// values on the request. An expr made by reusing a compiled expression of the same shape
 // collects the values alone, under the compiled placeholders, and renders nothing: what a
 // store compiled once is not built again for every request (compiled).
 type expr struct {
@@ -20,10 +20,10 @@ type expr struct {
 	values  map[string]types.AttributeValue
 	sets    []string
 	removes []string
-	// keys, when replaying, are the compiled expression's value placeholders in the order
+	// keys, when reusing, are the compiled expression's value placeholders in the order
 	// its values were made.
-	keys      []string
-	replaying bool
+	keys    []string
+	reusing bool
 }
 
 func newExpr() *expr {
@@ -32,7 +32,7 @@ func newExpr() *expr {
 
 // name returns the placeholder for attribute a.
 func (e *expr) name(a string) string {
-	if e.replaying {
+	if e.reusing {
 		return ""
 	}
 	k := "#" + a
@@ -42,7 +42,7 @@ func (e *expr) name(a string) string {
 
 // value returns a fresh placeholder for v.
 func (e *expr) value(v types.AttributeValue) string {
-	if e.replaying {
+	if e.reusing {
 		e.values[e.keys[len(e.values)]] = v
 		return ""
 	}
@@ -54,14 +54,14 @@ func (e *expr) value(v types.AttributeValue) string {
 // set adds "attr = v" to the SET clause.
 func (e *expr) set(attr string, v types.AttributeValue) {
 	n, p := e.name(attr), e.value(v)
-	if !e.replaying {
+	if !e.reusing {
 		e.sets = append(e.sets, n+" = "+p)
 	}
 }
 
 // setFrom adds "attr = other", copying another attribute's value before the update.
 func (e *expr) setFrom(attr, other string) {
-	if !e.replaying {
+	if !e.reusing {
 		e.sets = append(e.sets, e.name(attr)+" = "+e.name(other))
 	}
 }
@@ -69,7 +69,7 @@ func (e *expr) setFrom(attr, other string) {
 // setFromOr adds "attr = if_not_exists(other, fallback)": another attribute's value before
 // the update, or the value placeholder fallback when the item has no such attribute.
 func (e *expr) setFromOr(attr, other, fallback string) {
-	if !e.replaying {
+	if !e.reusing {
 		e.sets = append(e.sets, e.name(attr)+" = if_not_exists("+e.name(other)+", "+fallback+")")
 	}
 }
@@ -77,14 +77,14 @@ func (e *expr) setFromOr(attr, other, fallback string) {
 // increment adds "attr = attr + 1" to the SET clause.
 func (e *expr) increment(attr string) {
 	n, one := e.name(attr), e.value(&types.AttributeValueMemberN{Value: "1"})
-	if !e.replaying {
+	if !e.reusing {
 		e.sets = append(e.sets, n+" = "+n+" + "+one)
 	}
 }
 
 // remove adds attr to the REMOVE clause.
 func (e *expr) remove(attr string) {
-	if !e.replaying {
+	if !e.reusing {
 		e.removes = append(e.removes, e.name(attr))
 	}
 }
@@ -101,7 +101,7 @@ func (e *expr) update() string {
 // notContains renders "NOT contains(attr, v)" (true when attr is absent).
 func (e *expr) notContains(attr string, v types.AttributeValue) string {
 	n, p := e.name(attr), e.value(v)
-	if e.replaying {
+	if e.reusing {
 		return ""
 	}
 	return "NOT contains(" + n + ", " + p + ")"
@@ -110,7 +110,7 @@ func (e *expr) notContains(attr string, v types.AttributeValue) string {
 // equals renders "attr = v".
 func (e *expr) equals(attr string, v types.AttributeValue) string {
 	n, p := e.name(attr), e.value(v)
-	if e.replaying {
+	if e.reusing {
 		return ""
 	}
 	return n + " = " + p
@@ -118,7 +118,7 @@ func (e *expr) equals(attr string, v types.AttributeValue) string {
 
 // in renders "attr IN (v1, v2, …)" over string values.
 func (e *expr) in(attr string, vals []string) string {
-	if e.replaying {
+	if e.reusing {
 		for _, v := range vals {
 			e.value(&types.AttributeValueMemberS{Value: v})
 		}
@@ -133,7 +133,7 @@ func (e *expr) in(attr string, vals []string) string {
 
 // and renders its conditions joined by AND.
 func (e *expr) and(conds ...string) string {
-	if e.replaying {
+	if e.reusing {
 		return ""
 	}
 	return strings.Join(conds, " AND ")
@@ -163,7 +163,7 @@ func (c *compiled) start() *expr {
 	if c == nil {
 		return newExpr()
 	}
-	return &expr{values: make(map[string]types.AttributeValue, len(c.keys)), keys: c.keys, replaying: true}
+	return &expr{values: make(map[string]types.AttributeValue, len(c.keys)), keys: c.keys, reusing: true}
 }
 
 // rendered is a write's expressions, as an UpdateItem (or a transaction's Update) takes

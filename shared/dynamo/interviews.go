@@ -143,7 +143,7 @@ func backOff(ctx context.Context, race int) {
 }
 
 // Apply performs transition t on the session req.ID: it reads the session (a strongly
-// consistent GetItem), lets the domain decide (interview.Transition.Check), and writes
+// consistent GetItem), lets the domain decide (interview.Transition.Decide), and writes
 // in one transaction the transition, guarded by the version it read, and the request's
 // record (requests.go), guarded by there being none. So the transition applies exactly as
 // decided or not at all, and a request applies at most once within RequestWindow, however
@@ -178,7 +178,7 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 				return interview.Session{}, false, &lifecycle.InvalidInputError{Details: problem}
 			}
 		}
-		if err := t.Check(old, req.Actor); err != nil {
+		if err := t.Decide(old, req.Actor); err != nil {
 			// A retry of a request that applied, to a session that has moved on since.
 			if req.Idempotency.Client {
 				if ok, lerr := lookUpRequest(ctx, s.db, s.table, interviewPK(req.ID), req.Idempotency, now); lerr != nil || ok {
@@ -368,7 +368,7 @@ func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, erro
 		PreviousStatus:    interview.Status(it.str("previousStatus")),
 		CancelledAt:       it.time("cancelledAt"),
 		CancelledBy:       it.str("cancelledBy"),
-		CancelReason:      it.str(attr.CancelReason),
+		CancelReason:      it.str(attr.Reason),
 		PausedAt:          it.time("pausedAt"),
 		ResumeAt:          it.time(attr.ResumeAt),
 		ResumedAt:         it.time("resumedAt"),
@@ -439,7 +439,7 @@ func SessionItem(s interview.Session) map[string]types.AttributeValue {
 	w.str("previousStatus", string(s.PreviousStatus))
 	w.time("cancelledAt", s.CancelledAt)
 	w.str("cancelledBy", s.CancelledBy)
-	w.str(attr.CancelReason, s.CancelReason)
+	w.str(attr.Reason, s.CancelReason)
 	w.time("pausedAt", s.PausedAt)
 	w.time(attr.ResumeAt, s.ResumeAt)
 	w.time("resumedAt", s.ResumedAt)

@@ -190,7 +190,7 @@ type step struct {
 }
 
 // apply performs job transition t for req: it reads the job and its assignments (one
-// strongly consistent Query), lets the domain decide (t.Check: who, the job's status, the
+// strongly consistent Query), lets the domain decide (t.Decide: who, the job's status, the
 // assignment's), and writes in one
 // transaction what plan makes of the job read, each item guarded by the version it read,
 // with the request's record, guarded by there being none. A request applies at most once
@@ -207,7 +207,7 @@ func (s *Jobs) apply(ctx context.Context, t job.Transition, req job.Request, pla
 			return j, ok, err
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
-		if err := t.Check(j, req.Actor); err != nil {
+		if err := t.Decide(j, req.Actor); err != nil {
 			if errors.Is(err, lifecycle.ErrForbidden) {
 				return job.Job{}, false, err
 			}

@@ -25,7 +25,7 @@ func JobFromItem(m map[string]types.AttributeValue) (job.Job, error) {
 		UpdatedAt:      it.time(attr.UpdatedAt),
 		CancelledAt:    it.time("cancelledAt"),
 		CancelledBy:    it.str("cancelledBy"),
-		CancelReason:   it.str(attr.CancelReason),
+		CancelReason:   it.str(attr.Reason),
 	}
 	if start, end := it.time("requestedStart"), it.time("requestedEnd"); !start.IsZero() || !end.IsZero() {
 		j.RequestedWindow = &job.Window{Start: start, End: end}
@@ -54,7 +54,7 @@ func AssignmentFromItem(m map[string]types.AttributeValue) (job.Assignment, erro
 		UpdatedAt:      it.time(attr.UpdatedAt),
 		CancelledAt:    it.time("cancelledAt"),
 		CancelledBy:    it.str("cancelledBy"),
-		CancelReason:   it.str(attr.CancelReason),
+		CancelReason:   it.str(attr.Reason),
 	}
 	if it.err == nil && (a.ID == "" || a.JobID == "" || a.Status == "") {
 		it.err = errors.New("item has no id, jobId or status")
@@ -86,7 +86,7 @@ func JobItem(j job.Job) map[string]types.AttributeValue {
 	w.time(attr.UpdatedAt, j.UpdatedAt)
 	w.time("cancelledAt", j.CancelledAt)
 	w.str("cancelledBy", j.CancelledBy)
-	w.str(attr.CancelReason, j.CancelReason)
+	w.str(attr.Reason, j.CancelReason)
 	if j.Assignment != nil {
 		w["assignmentId"] = sAV(j.Assignment.ID)
 	}
@@ -111,6 +111,6 @@ func AssignmentItem(a job.Assignment) map[string]types.AttributeValue {
 	w.time(attr.UpdatedAt, a.UpdatedAt)
 	w.time("cancelledAt", a.CancelledAt)
 	w.str("cancelledBy", a.CancelledBy)
-	w.str(attr.CancelReason, a.CancelReason)
+	w.str(attr.Reason, a.CancelReason)
 	return w
 }

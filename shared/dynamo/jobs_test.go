@@ -29,7 +29,7 @@ func fullJobAssignment() job.Assignment {
 		TechnicianID:   "tech-7",
 		ScheduledStart: jobT0.Add(24 * time.Hour),
 		ScheduledEnd:   jobT0.Add(26 * time.Hour),
-		Status:         job.AssignmentCanceled,
+		Status:         job.AssignmentCancelled,
 		Version:        5,
 		CreatedAt:      jobT0,
 		UpdatedAt:      jobT0.Add(time.Hour),
@@ -160,7 +160,7 @@ func TestJobItemStoredTimeFormat(t *testing.T) {
 
 func TestJobItemKeys(t *testing.T) {
 	pending := job.Assignment{ID: "a-1", JobID: "j-1", Status: job.Pending}
-	cancelled := job.Assignment{ID: "a-0", JobID: "j-1", Status: job.AssignmentCanceled}
+	cancelled := job.Assignment{ID: "a-0", JobID: "j-1", Status: job.AssignmentCancelled}
 	tests := []struct {
 		name             string
 		assignment       *job.Assignment
@@ -570,7 +570,7 @@ func TestCancelJobUpdate(t *testing.T) {
 			req: job.Request{ID: "j-1", Actor: actor}, wantSnap: true,
 		},
 		{
-			name: "unassigned, earlier assignment already cancelled", status: job.Unassigned, version: 4, assignment: assignment(job.AssignmentCanceled),
+			name: "unassigned, earlier assignment already cancelled", status: job.Unassigned, version: 4, assignment: assignment(job.AssignmentCancelled),
 			req: job.Request{ID: "j-1", Actor: actor, Reason: "r"},
 		},
 	}

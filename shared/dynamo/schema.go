@@ -39,7 +39,7 @@ func SummaryAttributes() []string {
 func BoardAttributes() []string {
 	return []string{
 		attr.ID, attr.Status, attr.Version, attr.CreatedAt, attr.UpdatedAt, "title", "customerId", "address",
-		"requestedStart", "requestedEnd", "cancelledAt", "cancelledBy", attr.CancelReason, attr.BoardAssignment,
+		"requestedStart", "requestedEnd", "cancelledAt", "cancelledBy", attr.Reason, attr.BoardAssignment,
 	}
 }
 

@@ -42,7 +42,7 @@ func (w transitionWrite) apply(e *expr) {
 		e.set(w.stampedBy, sAV(w.actor.Sub))
 	}
 	if w.reason != "" {
-		e.set(attr.CancelReason, sAV(w.reason))
+		e.set(attr.Reason, sAV(w.reason))
 	}
 	if w.score != nil {
 		e.set("score", nAV(*w.score))

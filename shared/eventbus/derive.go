@@ -178,7 +178,7 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		Version:        nw.int(attr.Version),
 		PreviousStatus: from,
 		Status:         to,
-		Reason:         nw.str(attr.CancelReason),
+		Reason:         nw.str(attr.Reason),
 	}
 	if a := nw.sub(attr.Actor); a != nil {
 		t.Actor = event.Actor{Sub: a.str(attr.ActorSub), Roles: a.strings(attr.ActorRoles)}

@@ -76,7 +76,7 @@ func (m *memStore) Apply(_ context.Context, t interview.Transition, req intervie
 		}
 		return s, true, nil
 	}
-	if err := t.Check(s, req.Actor); err != nil {
+	if err := t.Decide(s, req.Actor); err != nil {
 		return interview.Session{}, false, err
 	}
 	req, err := t.Prepare(s, req)

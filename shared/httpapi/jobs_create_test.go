@@ -112,7 +112,7 @@ func TestTheAssignedTechnicianReadsTheirJob(t *testing.T) {
 		Assignment: &job.Assignment{ID: "a-1", JobID: id, TechnicianID: "tom", Status: job.Confirmed, Version: 1}}
 	store.jobs[id] = booked
 	released := booked
-	released.ID, released.Assignment = gone, &job.Assignment{ID: "a-2", JobID: gone, TechnicianID: "tom", Status: job.AssignmentCanceled, Version: 2}
+	released.ID, released.Assignment = gone, &job.Assignment{ID: "a-2", JobID: gone, TechnicianID: "tom", Status: job.AssignmentCancelled, Version: 2}
 	store.jobs[gone] = released
 	logger, _ := newLogger()
 	h := GetJob(logger, defaults, store)

@@ -114,7 +114,7 @@ func (m *memJobs) reschedule(req job.Request) (job.Job, bool, error) {
 	if !ok {
 		return job.Job{}, false, lifecycle.ErrNotFound
 	}
-	if err := job.Reschedule.Check(j, req.Actor); err != nil {
+	if err := job.Reschedule.Decide(j, req.Actor); err != nil {
 		return job.Job{}, false, err
 	}
 	j = j.Rescheduled(req.Booking.Window, time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
@@ -182,7 +182,7 @@ func (m *memJobs) step(t job.Transition, req job.Request) (job.Job, bool, error)
 	if !ok {
 		return job.Job{}, false, lifecycle.ErrNotFound
 	}
-	if err := t.Check(j, req.Actor); err != nil {
+	if err := t.Decide(j, req.Actor); err != nil {
 		return job.Job{}, false, err
 	}
 	j = j.Stepped(t, time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
@@ -236,7 +236,7 @@ func demoJobs() *memJobs {
 		jobConfirmed:  mk(jobConfirmed, job.Assigned, job.Confirmed),
 		jobInProgress: mk(jobInProgress, job.InProgress, job.Confirmed),
 		jobCompleted:  mk(jobCompleted, job.Completed, job.Confirmed),
-		jobCancelled:  mk(jobCancelled, job.Cancelled, job.AssignmentCanceled),
+		jobCancelled:  mk(jobCancelled, job.Cancelled, job.AssignmentCancelled),
 	}}
 }
 

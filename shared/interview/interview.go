@@ -312,7 +312,7 @@ func New(id string, owner lifecycle.Actor, d Draft, at time.Time) Session {
 func AllowedActions(s Session, actor lifecycle.Actor) []string {
 	out := []string{}
 	for _, t := range Transitions {
-		if t.Check(s, actor) == nil {
+		if t.Decide(s, actor) == nil {
 			out = append(out, t.Action)
 		}
 	}
@@ -338,10 +338,10 @@ func (t Transition) Authorize(s Session, actor lifecycle.Actor) error {
 	return lifecycle.ErrForbidden
 }
 
-// Check explains why t may not be applied to s by actor: lifecycle.ErrForbidden when the
+// Decide explains why t may not be applied to s by actor: lifecycle.ErrForbidden when the
 // actor is not one t.Who names, an *lifecycle.InvalidTransitionError when its status
 // forbids it, nil when the transition is legal.
-func (t Transition) Check(s Session, actor lifecycle.Actor) error {
+func (t Transition) Decide(s Session, actor lifecycle.Actor) error {
 	if err := t.Authorize(s, actor); err != nil {
 		return err
 	}

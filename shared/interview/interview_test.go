@@ -141,7 +141,7 @@ func TestTransitionTable(t *testing.T) {
 			if got := tt.tr.Allows(tt.from); got != tt.allow {
 				t.Errorf("%s.Allows(%q) = %v, want %v", tt.tr.Action, tt.from, got, tt.allow)
 			}
-			err := tt.tr.Check(Session{ID: "s1", OwnerID: owner, Status: tt.from}, actor)
+			err := tt.tr.Decide(Session{ID: "s1", OwnerID: owner, Status: tt.from}, actor)
 			if tt.allow {
 				if err != nil {
 					t.Errorf("%s.Check from %q = %v, want nil", tt.tr.Action, tt.from, err)
@@ -209,7 +209,7 @@ func TestCheckForbidden(t *testing.T) {
 			t.Run(tr.Action+"/"+tt.name, func(t *testing.T) {
 				s := Session{ID: "s1", OwnerID: tt.owner, Status: tt.status}
 				actor := lifecycle.Actor{Sub: tt.sub, Roles: []string{"Admin", "Dispatcher"}}
-				err := tr.Check(s, actor)
+				err := tr.Decide(s, actor)
 				if !errors.Is(err, lifecycle.ErrForbidden) {
 					t.Fatalf("Check = %v, want ErrForbidden", err)
 				}
@@ -445,7 +445,7 @@ func TestAScheduledResumeAppliesToItsPauseOnly(t *testing.T) {
 	if _, err := ScheduledResume.Prepare(again, Request{ExpectVersion: 4}); !errors.Is(err, ErrStale) {
 		t.Errorf("the first pause's timer on the second pause: %v, want ErrStale", err)
 	}
-	if err := ScheduledResume.Check(resumed, SchedulerActor); err == nil {
+	if err := ScheduledResume.Decide(resumed, SchedulerActor); err == nil {
 		t.Error("the timer resumes a session that is active")
 	}
 	b := ResumeBounds{MinLead: time.Minute, MaxHorizon: 90 * 24 * time.Hour}

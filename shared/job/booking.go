@@ -75,7 +75,7 @@ func (e *BookingConflictError) Error() string {
 // when the current assignment is cancelled in the same write and its slots released.
 var Assign = Transition{
 	Rule:       lifecycle.Rule[Status]{Action: "assign", From: []Status{Unassigned, Assigned}, To: Assigned},
-	Assignment: lifecycle.Rule[AssignmentStatus]{Action: "assign", From: []AssignmentStatus{Pending, Confirmed}, To: AssignmentCanceled},
+	Assignment: lifecycle.Rule[AssignmentStatus]{Action: "assign", From: []AssignmentStatus{Pending, Confirmed}, To: AssignmentCancelled},
 	Roles:      []string{RoleDispatcher, RoleAdmin},
 	Event:      event.TypeJobAssigned,
 	Endpoint:   lifecycle.Endpoint{Function: "assign-job", Paths: []string{"/jobs/{id}/assign"}},

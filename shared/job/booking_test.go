@@ -101,7 +101,7 @@ func TestTechnicianSteps(t *testing.T) {
 		{"complete before starting", Complete, booked(Assigned, Confirmed), tom, nil, "Assigned"},
 		{"no assignment, no technician", Confirm, Job{ID: "j", Status: Unassigned}, tom, lifecycle.ErrForbidden, ""},
 	} {
-		err := c.tr.Check(c.j, c.actor)
+		err := c.tr.Decide(c.j, c.actor)
 		if c.err != nil && !errors.Is(err, c.err) || c.err == nil && current(err) != c.current || c.current == "" && c.err == nil && err != nil {
 			t.Errorf("%s: %v, want %v / current %q", c.name, err, c.err, c.current)
 		}

@@ -31,13 +31,13 @@ func (s Status) Terminal() bool { return s == Completed || s == Cancelled }
 type AssignmentStatus string
 
 const (
-	Pending            AssignmentStatus = "Pending"
-	Confirmed          AssignmentStatus = "Confirmed"
-	AssignmentCanceled AssignmentStatus = "Cancelled"
+	Pending             AssignmentStatus = "Pending"
+	Confirmed           AssignmentStatus = "Confirmed"
+	AssignmentCancelled AssignmentStatus = "Cancelled"
 )
 
 // AssignmentStatuses lists every assignment status.
-var AssignmentStatuses = []AssignmentStatus{Pending, Confirmed, AssignmentCanceled}
+var AssignmentStatuses = []AssignmentStatus{Pending, Confirmed, AssignmentCancelled}
 
 // Assignment books one technician for a job's scheduled window.
 type Assignment struct {
@@ -112,7 +112,7 @@ type Transition struct {
 var (
 	Cancel = Transition{
 		Rule:       lifecycle.Rule[Status]{Action: "cancel", From: []Status{Unassigned, Assigned, InProgress}, To: Cancelled},
-		Assignment: lifecycle.Rule[AssignmentStatus]{Action: "cancel", From: []AssignmentStatus{Pending, Confirmed}, To: AssignmentCanceled},
+		Assignment: lifecycle.Rule[AssignmentStatus]{Action: "cancel", From: []AssignmentStatus{Pending, Confirmed}, To: AssignmentCancelled},
 		Roles:      []string{RoleDispatcher, RoleAdmin},
 		Event:      event.TypeJobCancelled,
 		Endpoint:   lifecycle.Endpoint{Function: "cancel-job", Paths: []string{"/jobs/{id}/cancel"}},
@@ -148,10 +148,10 @@ func Authorize(actor lifecycle.Actor) error {
 	return nil
 }
 
-// Check explains why t may not be applied to j by actor: lifecycle.ErrForbidden when the
+// Decide explains why t may not be applied to j by actor: lifecycle.ErrForbidden when the
 // actor holds none of its roles, an *lifecycle.InvalidTransitionError when the job's status
 // forbids it, nil when it is legal.
-func (t Transition) Check(j Job, actor lifecycle.Actor) error {
+func (t Transition) Decide(j Job, actor lifecycle.Actor) error {
 	if !t.MayTake(j, actor) {
 		return lifecycle.ErrForbidden
 	}
@@ -192,7 +192,7 @@ func (t Transition) MayAsk(actor lifecycle.Actor) bool {
 func AllowedActions(j Job, actor lifecycle.Actor) []string {
 	out := []string{}
 	for _, t := range Transitions {
-		if t.Check(j, actor) == nil {
+		if t.Decide(j, actor) == nil {
 			out = append(out, t.Action)
 		}
 	}
@@ -269,7 +269,7 @@ func (j Job) Cancelled(at time.Time, by, reason string) Job {
 	out.UpdatedAt, out.CancelledAt, out.CancelledBy, out.CancelReason = at, at, by, reason
 	if a := j.CurrentAssignment(); a != nil {
 		ca := *a
-		ca.Status = AssignmentCanceled
+		ca.Status = AssignmentCancelled
 		ca.Version++
 		ca.UpdatedAt, ca.CancelledAt, ca.CancelledBy, ca.CancelReason = at, at, by, reason
 		out.Assignment = &ca

@@ -88,11 +88,11 @@ func TestCancelAssignmentRule(t *testing.T) {
 	if CancelAssignment.Action != "cancel" {
 		t.Errorf("CancelAssignment.Action = %q, want cancel", CancelAssignment.Action)
 	}
-	if CancelAssignment.To != AssignmentCanceled {
-		t.Errorf("CancelAssignment.To = %q, want %q", CancelAssignment.To, AssignmentCanceled)
+	if CancelAssignment.To != AssignmentCancelled {
+		t.Errorf("CancelAssignment.To = %q, want %q", CancelAssignment.To, AssignmentCancelled)
 	}
-	if string(AssignmentCanceled) != "Cancelled" {
-		t.Errorf("AssignmentCanceled = %q, want Cancelled", AssignmentCanceled)
+	if string(AssignmentCancelled) != "Cancelled" {
+		t.Errorf("AssignmentCancelled = %q, want Cancelled", AssignmentCancelled)
 	}
 	tests := []struct {
 		status  AssignmentStatus
@@ -100,7 +100,7 @@ func TestCancelAssignmentRule(t *testing.T) {
 	}{
 		{Pending, true},
 		{Confirmed, true},
-		{AssignmentCanceled, false},
+		{AssignmentCancelled, false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.status), func(t *testing.T) {
@@ -170,7 +170,7 @@ func TestCurrentAssignment(t *testing.T) {
 		want bool
 	}{
 		{"no assignment", nil, false},
-		{"cancelled assignment", &Assignment{ID: "a-1", Status: AssignmentCanceled}, false},
+		{"cancelled assignment", &Assignment{ID: "a-1", Status: AssignmentCancelled}, false},
 		{"pending assignment", &Assignment{ID: "a-1", Status: Pending}, true},
 		{"confirmed assignment", &Assignment{ID: "a-1", Status: Confirmed}, true},
 	}
@@ -209,7 +209,7 @@ func TestJobCancelled(t *testing.T) {
 			CreatedAt:      created,
 			UpdatedAt:      updated,
 		}
-		if st == AssignmentCanceled {
+		if st == AssignmentCancelled {
 			a.CancelledAt = updated
 			a.CancelledBy = "someone-else"
 			a.CancelReason = "old reason"
@@ -229,7 +229,7 @@ func TestJobCancelled(t *testing.T) {
 		{name: "assigned with pending", status: Assigned, assignment: assignment(Pending), reason: "customer rescheduled", wantCancelAssignment: true},
 		{name: "assigned with confirmed", status: Assigned, assignment: assignment(Confirmed), reason: "r", wantCancelAssignment: true},
 		{name: "in progress with confirmed, empty reason", status: InProgress, assignment: assignment(Confirmed), wantCancelAssignment: true},
-		{name: "unassigned with cancelled assignment", status: Unassigned, assignment: assignment(AssignmentCanceled), reason: "r"},
+		{name: "unassigned with cancelled assignment", status: Unassigned, assignment: assignment(AssignmentCancelled), reason: "r"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,7 +289,7 @@ func TestJobCancelled(t *testing.T) {
 					t.Error("the result shares the receiver's *Assignment; want a copy")
 				}
 				want := origAssignment
-				want.Status = AssignmentCanceled
+				want.Status = AssignmentCancelled
 				want.Version = origAssignment.Version + 1
 				want.UpdatedAt, want.CancelledAt = at, at
 				want.CancelledBy, want.CancelReason = "dana", tt.reason
@@ -382,7 +382,7 @@ func TestAuthorizeRead(t *testing.T) {
 			t.Errorf("%+v reads the job: %v, want allowed %v", c.actor, err, c.may)
 		}
 	}
-	j.Assignment.Status = AssignmentCanceled
+	j.Assignment.Status = AssignmentCancelled
 	if AuthorizeRead(j, lifecycle.Actor{Sub: "tom", Roles: []string{RoleTechnician}}) == nil {
 		t.Error("tom reads a job whose assignment to him is cancelled")
 	}

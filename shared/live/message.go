@@ -104,9 +104,9 @@ const (
 // errNoOwner: an interview event without an owner cannot be routed to anyone.
 var errNoOwner = errors.New("interview event has no ownerId")
 
-// Route decodes an event (its detail-type and detail, as EventBridge delivers them) and
+// Address decodes an event (its detail-type and detail, as EventBridge delivers them) and
 // returns who may receive it and the message they receive.
-func Route(detailType string, detail json.RawMessage) (Audience, Message, error) {
+func Address(detailType string, detail json.RawMessage) (Audience, Message, error) {
 	d, err := event.Decode(detailType, detail)
 	if err != nil {
 		return Audience{}, Message{}, err
@@ -147,7 +147,7 @@ type Delivery struct {
 	Message  Message
 }
 
-// Concerned returns what a job event owes, beside its readers (Route's audience), the
+// Concerned returns what a job event owes, beside its readers (Address's audience), the
 // technicians it concerns: the one booked (or whose booking it confirms, starts, completes
 // or moves), the one a reassignment took the job from, and the one whose booking a cancel
 // ended. Each gets m, the readers' message, with what that technician may do now. Interview

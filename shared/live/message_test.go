@@ -57,7 +57,7 @@ func jobEvent(version int64) json.RawMessage {
 	return b
 }
 
-func TestRouteAddressesAndShapesEachType(t *testing.T) {
+func TestAddressNamesTheAudienceAndShapesEachType(t *testing.T) {
 	sch := liveSchemas(t)
 	cases := []struct {
 		dt       string
@@ -72,7 +72,7 @@ func TestRouteAddressesAndShapesEachType(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.dt, func(t *testing.T) {
-			a, m, err := Route(c.dt, c.detail)
+			a, m, err := Address(c.dt, c.detail)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +151,7 @@ func TestMessagesCarryOnlyTheListedFields(t *testing.T) {
 			a["customerPhone"] = "+44 20 7946 0000"
 		}
 		raw, _ := json.Marshal(m)
-		_, msg, err := Route(dt, raw)
+		_, msg, err := Address(dt, raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func TestLiveMessageSchemaListsTheMessageFields(t *testing.T) {
 }
 
 func TestLiveMessageSchemaRefusesAMismatchedDetail(t *testing.T) {
-	_, m, err := Route(event.TypeJobCancelled, jobEvent(2))
+	_, m, err := Address(event.TypeJobCancelled, jobEvent(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,16 +228,16 @@ func TestLiveMessageSchemaRefusesAMismatchedDetail(t *testing.T) {
 }
 
 func TestRouteRefusesWhatItCannotAddress(t *testing.T) {
-	if _, _, err := Route("InterviewArchived", interviewEvent(event.TypeInterviewPaused, "alice", 2)); !errors.Is(err, event.ErrUnknownType) {
+	if _, _, err := Address("InterviewArchived", interviewEvent(event.TypeInterviewPaused, "alice", 2)); !errors.Is(err, event.ErrUnknownType) {
 		t.Errorf("unknown type: %v", err)
 	}
-	if _, _, err := Route(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "", 2)); err == nil {
+	if _, _, err := Address(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "", 2)); err == nil {
 		t.Error("an interview event without an owner was routed")
 	}
-	if _, _, err := Route(event.TypeJobCancelled, json.RawMessage(`{"jobId":"0b000000-0000-4000-8000-000000000003"}`)); err == nil {
+	if _, _, err := Address(event.TypeJobCancelled, json.RawMessage(`{"jobId":"0b000000-0000-4000-8000-000000000003"}`)); err == nil {
 		t.Error("an event without an eventId was routed")
 	}
-	if _, _, err := Route(event.TypeJobCancelled, json.RawMessage(`not json`)); err == nil {
+	if _, _, err := Address(event.TypeJobCancelled, json.RawMessage(`not json`)); err == nil {
 		t.Error("an unreadable detail was routed")
 	}
 }

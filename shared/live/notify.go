@@ -105,7 +105,7 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 	if want, ok := event.Types[ev.DetailType]; !ok || want != ev.Source {
 		return fmt.Errorf("%w %q from %q", event.ErrUnknownType, ev.DetailType, ev.Source)
 	}
-	audience, msg, err := Route(ev.DetailType, ev.Detail)
+	audience, msg, err := Address(ev.DetailType, ev.Detail)
 	if err != nil {
 		return fmt.Errorf("cannot route event: %w", err)
 	}

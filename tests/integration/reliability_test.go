@@ -240,7 +240,7 @@ func (s checkThenAct) Apply(ctx context.Context, t interview.Transition, req int
 	if err != nil {
 		return interview.Session{}, false, err
 	}
-	if err := t.Check(old, req.Actor); err != nil {
+	if err := t.Decide(old, req.Actor); err != nil {
 		return interview.Session{}, false, err
 	}
 	time.Sleep(5 * time.Millisecond) // widen the race a slow network would open

@@ -47,8 +47,10 @@ const ExpiresAt = "expiresAt"
 // What every transition writes beside Status, Version and UpdatedAt.
 const (
 	CorrelationID = "correlationId"
-	// CancelReason is the caller's reason, when a cancel was given one.
-	CancelReason = "cancelReason"
+	// Reason is the caller's reason, when the transition takes one and was given one
+	// (today's that do are cancels). It keeps its first name, cancelReason, so that items
+	// and stream records written before the rename read the same.
+	Reason = "cancelReason"
 	// Actor is a map of ActorSub and ActorRoles: who asked for the transition.
 	Actor      = "actor"
 	ActorSub   = "sub"

@@ -194,9 +194,9 @@ func Jobs() []JobWithAssignments {
 		{JobAssignedConfirmed, "Install smart thermostat", "cust-1003", "88 Park Road, Hull", job.Assigned, []job.AssignmentStatus{job.Confirmed}, true},
 		{JobInProgress, "Repair leaking radiator", "cust-1004", "7 Castle Close, Bath", job.InProgress, []job.AssignmentStatus{job.Confirmed}, true},
 		{JobCompleted, "Fit new extractor fan", "cust-1005", "21 River View, Derby", job.Completed, []job.AssignmentStatus{job.Confirmed}, true},
-		{JobCancelled, "Inspect gas meter", "cust-1006", "3 High Street, Ely", job.Cancelled, []job.AssignmentStatus{job.AssignmentCanceled}, true},
+		{JobCancelled, "Inspect gas meter", "cust-1006", "3 High Street, Ely", job.Cancelled, []job.AssignmentStatus{job.AssignmentCancelled}, true},
 		{JobCancelledNoAssign, "Quote for loft insulation", "cust-1007", "15 Elm Grove, Kent", job.Cancelled, nil, false},
-		{JobReassignedHistoric, "Bleed radiators", "cust-1008", "9 Quay Side, Poole", job.Assigned, []job.AssignmentStatus{job.AssignmentCanceled, job.Pending}, true},
+		{JobReassignedHistoric, "Bleed radiators", "cust-1008", "9 Quay Side, Poole", job.Assigned, []job.AssignmentStatus{job.AssignmentCancelled, job.Pending}, true},
 	}
 	var out []JobWithAssignments
 	for i, sp := range specs {
@@ -217,7 +217,7 @@ func Jobs() []JobWithAssignments {
 				ScheduledStart: start, ScheduledEnd: start.Add(2 * time.Hour),
 				Status: st, Version: 1, CreatedAt: created, UpdatedAt: updated,
 			}
-			if st == job.AssignmentCanceled {
+			if st == job.AssignmentCancelled {
 				a.Version, a.CancelledAt, a.CancelledBy, a.CancelReason = 2, updated, "dana", "Rescheduled"
 			}
 			jw.Assignments = append(jw.Assignments, a)
@@ -291,7 +291,7 @@ func each(put func(map[string]types.AttributeValue) error) error {
 			}
 			// The technician's calendar holds the bookings that kept their time: the live
 			// ones and the completed job's (a cancel released its).
-			if a.Status == job.AssignmentCanceled || jw.Job.Status == job.Cancelled {
+			if a.Status == job.AssignmentCancelled || jw.Job.Status == job.Cancelled {
 				continue
 			}
 			for _, slot := range dynamo.SlotItems(a) {
