@@ -27,6 +27,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	localstack "github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
+	"github.com/lifecycle-api/lifecycle/tools/repo"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
 
@@ -87,13 +88,9 @@ func TestBootstrapsOnTheRuntimeAPI(t *testing.T) {
 // functionNames are the folders of functions/.
 func functionNames(t *testing.T) []string {
 	t.Helper()
-	dirs, _ := filepath.Glob(filepath.Join(repoRoot(t), "functions", "*"))
-	if len(dirs) < 9 {
-		t.Fatalf("found %d functions", len(dirs))
-	}
-	names := make([]string, len(dirs))
-	for i, d := range dirs {
-		names[i] = filepath.Base(d)
+	names, err := repo.Functions()
+	if err != nil || len(names) < 9 {
+		t.Fatalf("found %d functions: %v", len(names), err)
 	}
 	return names
 }

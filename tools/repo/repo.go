@@ -35,3 +35,25 @@ func Path(elem ...string) (string, error) {
 	}
 	return filepath.Join(append([]string{root}, elem...)...), nil
 }
+
+// Functions are the Lambda functions, by name: the folders of functions/ that hold a
+// main.go, sorted. It is the one list the tools take them from (make bench, make
+// reliability, the bootstrap checks), as the Makefile's FUNCTIONS takes functions/.
+func Functions() ([]string, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
+	if err != nil {
+		return nil, err
+	}
+	if len(mains) == 0 {
+		return nil, errors.New("no functions/<name>/main.go under " + root)
+	}
+	names := make([]string, len(mains))
+	for i, m := range mains {
+		names[i] = filepath.Base(filepath.Dir(m))
+	}
+	return names, nil
+}

@@ -37,14 +37,17 @@ func TestLogicalIDsAreTheTemplatesFunctions(t *testing.T) {
 		t.Fatal(err)
 	}
 	resources := tpl.Resources("AWS::Serverless::Function")
-	dirs, _ := filepath.Glob(filepath.Join(root, "functions", "*"))
-	for _, d := range dirs {
-		if _, ok := resources[LogicalID(filepath.Base(d))]; !ok {
-			t.Errorf("functions/%s: no %s in template.yaml", filepath.Base(d), LogicalID(filepath.Base(d)))
+	fns, err := repo.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range fns {
+		if _, ok := resources[LogicalID(fn)]; !ok {
+			t.Errorf("functions/%s: no %s in template.yaml", fn, LogicalID(fn))
 		}
 	}
-	if len(dirs) != len(resources) {
-		t.Errorf("%d function folders, %d function resources", len(dirs), len(resources))
+	if len(fns) != len(resources) {
+		t.Errorf("%d functions, %d function resources", len(fns), len(resources))
 	}
 }
 

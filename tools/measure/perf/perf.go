@@ -143,10 +143,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// Binaries: every function and hello-world, built as deployed (arm64 for size) and for
 	// this machine (amd64, to run).
 	bin := filepath.Join(root, ".tools", "bench")
-	fns, _ := filepath.Glob(filepath.Join(root, "functions", "*"))
-	names := []string{}
-	for _, f := range fns {
-		names = append(names, filepath.Base(f))
+	names, err := repo.Functions()
+	if err != nil {
+		return nil, err
 	}
 	if o.runs("starts") {
 		progress("building %d functions and hello-world for arm64 and amd64", len(names))

@@ -3,7 +3,7 @@ package perf
 import (
 	"math"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,10 +236,12 @@ func TestEveryFunctionHasColdStartEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(root, "functions", "*"))
+	fns, err := repo.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
 	events := coldStartEvents(root)
-	for _, d := range dirs {
-		fn := filepath.Base(d)
+	for _, fn := range fns {
 		pair, ok := events[fn]
 		if !ok {
 			t.Errorf("functions/%s has no cold-start events in coldStartEvents", fn)
@@ -251,7 +253,37 @@ func TestEveryFunctionHasColdStartEvents(t *testing.T) {
 			}
 		}
 	}
-	if len(dirs) == 0 {
-		t.Fatal("no functions found")
+}
+
+// TestBenchAccountsForEveryFunction: every function of functions/ has its line in
+// unitsCoverage (its units measured, or why not), and it names no other; a route's
+// measured rows satisfy the check measureUnits makes, and a missing row fails it.
+func TestBenchAccountsForEveryFunction(t *testing.T) {
+	fns, err := repo.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range fns {
+		if unitsCoverage[fn] == "" {
+			t.Errorf("functions/%s: no line in unitsCoverage (coverage.go): say whether make bench measures its units, or why not", fn)
+		}
+	}
+	var rows []UnitRow
+	for fn, c := range unitsCoverage {
+		if !slices.Contains(fns, fn) {
+			t.Errorf("unitsCoverage names %s, which is not in functions/", fn)
+		}
+		if c == measured {
+			rows = append(rows, UnitRow{Route: fn + " (a variant)"})
+		}
+	}
+	if err := checkUnitsCoverage(rows); err != nil {
+		t.Errorf("every measured function has a row: %v", err)
+	}
+	if err := checkUnitsCoverage(rows[1:]); err == nil {
+		t.Errorf("a measured function without a row passed")
+	}
+	if err := checkUnitsCoverage(append(rows, UnitRow{Route: "audit-log"})); err == nil {
+		t.Errorf("a row of a function not said to be measured passed")
 	}
 }

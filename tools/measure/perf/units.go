@@ -129,7 +129,8 @@ func measureUnits(ctx context.Context, u unitsRun) ([]UnitRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(rows, r...), nil
+	rows = append(rows, r...)
+	return rows, checkUnitsCoverage(rows)
 }
 
 // sizedSession is a realistic session (the demo's fields) whose conversation history is

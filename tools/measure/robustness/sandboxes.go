@@ -8,23 +8,17 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
-	"github.com/lifecycle-api/lifecycle/shared/httpapi"
-	"github.com/lifecycle-api/lifecycle/shared/interview"
-	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
 )
-
-// loadFunctions are the HTTP functions the load calls.
-var loadFunctions = []string{httpapi.FnPauseInterview, httpapi.FnResumeInterview, httpapi.FnCancelInterview,
-	httpapi.FnAssignJob, job.Reschedule.Function, httpapi.FnCancelJob}
 
 // sandboxes runs the load's functions, the scheduled resume's target and the publisher as
 // their real bootstraps (bin/amd64/<name>/bootstrap) under the Runtime API, each
@@ -79,7 +73,8 @@ func newSandboxes(h *harness) (*sandboxes, error) {
 func (s *sandboxes) elsewhere(root string) func(stack.Info) (stack.Elsewhere, error) {
 	return func(info stack.Info) (stack.Elsewhere, error) {
 		out := stack.Elsewhere{HTTP: map[string]gateway.Handler{}}
-		for _, fn := range append(append([]string(nil), loadFunctions...), interview.ScheduledResume.Function, eventbus.FnPublishEvents) {
+		load := functionsFor(byLoad)
+		for _, fn := range slices.Concat(load, functionsFor(byScheduler), functionsFor(onStream)) {
 			bin := filepath.Join(root, "bin", "amd64", fn, "bootstrap")
 			if _, err := os.Stat(bin); err != nil {
 				return out, fmt.Errorf("%w: %s", lambdaruntime.ErrNoBootstrap, bin)
@@ -90,7 +85,7 @@ func (s *sandboxes) elsewhere(root string) func(stack.Info) (stack.Elsewhere, er
 			}
 			s.pools[fn] = s.pool(fn, bin, size, info)
 		}
-		for _, fn := range loadFunctions {
+		for _, fn := range load {
 			pool := s.pools[fn]
 			out.HTTP[fn] = func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 				return lambdaruntime.Call[events.APIGatewayV2HTTPResponse](ctx, pool, ev)

@@ -136,12 +136,11 @@ func Bootstraps() error {
 	if err != nil {
 		return err
 	}
-	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
+	fns, err := repo.Functions()
 	if err != nil {
 		return err
 	}
-	for _, m := range mains {
-		fn := filepath.Base(filepath.Dir(m))
+	for _, fn := range fns {
 		if _, err := os.Stat(filepath.Join(root, "bin", "amd64", fn, "bootstrap")); err != nil {
 			return fmt.Errorf("the functions' bootstraps are not built (make build), bin/amd64/%s/bootstrap is missing", fn)
 		}
