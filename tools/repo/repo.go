@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Root walks up from the working directory to the folder holding go.mod.
@@ -56,4 +57,25 @@ func Functions() ([]string, error) {
 		names[i] = filepath.Base(filepath.Dir(m))
 	}
 	return names, nil
+}
+
+// Unaccounted compares a tool's per-function lines (what it does with each function) with
+// Functions: the functions without a line, and the lines naming no function.
+func Unaccounted(lines map[string]string) (missing, unknown []string, err error) {
+	fns, err := Functions()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, fn := range fns {
+		if lines[fn] == "" {
+			missing = append(missing, fn)
+		}
+	}
+	for fn := range lines {
+		if !slices.Contains(fns, fn) {
+			unknown = append(unknown, fn)
+		}
+	}
+	slices.Sort(unknown)
+	return missing, unknown, nil
 }

@@ -1,7 +1,6 @@
 package robustness
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/lifecycle-api/lifecycle/tools/repo"
@@ -12,19 +11,12 @@ import (
 // coverage names no function that is not there. The run's sandboxes are the functions
 // it gives a role.
 func TestTheRunAccountsForEveryFunction(t *testing.T) {
-	fns, err := repo.Functions()
+	missing, unknown, err := repo.Unaccounted(coverage)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, fn := range fns {
-		if coverage[fn] == "" {
-			t.Errorf("functions/%s: no line in coverage (coverage.go): say what make reliability does with it, or why it leaves it out", fn)
-		}
-	}
-	for fn := range coverage {
-		if !slices.Contains(fns, fn) {
-			t.Errorf("coverage names %s, which is not in functions/", fn)
-		}
+	if len(missing)+len(unknown) > 0 {
+		t.Errorf("functions without a line in coverage (coverage.go: say what make reliability does with each, or why it leaves it out): %v; lines naming no function of functions/: %v", missing, unknown)
 	}
 	for _, role := range []string{byLoad, byScheduler, onStream} {
 		if len(functionsFor(role)) == 0 {
