@@ -23,8 +23,8 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/openapicheck"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/logcapture"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/openapicheck"
 )
 
 // defaults are the functions' settings as the template's parameter defaults give them.

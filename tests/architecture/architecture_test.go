@@ -11,6 +11,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lifecycle-api/lifecycle/shared/httpapi"
+	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
 
 const module = "github.com/lifecycle-api/lifecycle"
@@ -184,6 +188,49 @@ func TestFunctionsLinkOnlyTheClientsTheyCall(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Errorf("functions/%s links the SDK clients %v, want %v", fn, got, want)
+		}
+	}
+}
+
+// statusOrOutcome: a sample event's name starts with the HTTP status its function answers
+// (HTTP and WebSocket routes), or with a word for what the function does with it (the
+// stream's, the bus's, the queue's and the scheduler's functions); then its case.
+var (
+	statusSample  = regexp.MustCompile(`^[1-5][0-9][0-9]-[a-z0-9]+(-[a-z0-9]+)*\.json$`)
+	outcomeSample = regexp.MustCompile(`^(published|ignored|recorded|partial|sent|planned|skipped|resumed|stale)-[a-z0-9]+(-[a-z0-9]+)*\.json$`)
+)
+
+// TestSampleEventsAreNamedByWhatTheyShow holds the code map's naming of events/: every
+// function has sample events, and each is named `<status>-<case>.json` when the function
+// answers an HTTP status, `<outcome>-<case>.json` otherwise.
+func TestSampleEventsAreNamedByWhatTheyShow(t *testing.T) {
+	fns, err := repo.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answersStatus := map[string]bool{live.FnConnect: true, live.FnDisconnect: true, live.FnDefault: true}
+	for _, r := range httpapi.Routes() {
+		answersStatus[r.Function] = true
+	}
+	dirs, _ := filepath.Glob("../../events/*")
+	for _, d := range dirs {
+		if !slices.Contains(fns, filepath.Base(d)) {
+			t.Errorf("events/%s/ names no function of functions/", filepath.Base(d))
+		}
+	}
+	for _, fn := range fns {
+		files, _ := filepath.Glob(filepath.Join("../../events", fn, "*.json"))
+		if len(files) == 0 {
+			t.Errorf("functions/%s has no sample event in events/%s/", fn, fn)
+		}
+		want, form := outcomeSample, "<outcome>-<case>.json (an outcome of "+outcomeSample.String()+")"
+		if answersStatus[fn] {
+			want, form = statusSample, "<status>-<case>.json"
+		}
+		for _, f := range files {
+			if !want.MatchString(filepath.Base(f)) {
+				t.Errorf("events/%s/%s: want %s", fn, filepath.Base(f), form)
+			}
 		}
 	}
 }

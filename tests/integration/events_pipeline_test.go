@@ -29,10 +29,10 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/eventplumbing"
 	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
 // pipeline is a stack's event path: its table stream, the publisher, the bus and queues.

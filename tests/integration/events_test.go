@@ -80,16 +80,16 @@ func TestSampleEventsOnTheLocalStack(t *testing.T) {
 
 // publishedBySample is how many events each publish-events sample publishes.
 var publishedBySample = map[string]int{
-	"interview-cancelled.json":  1,
-	"batch-of-transitions.json": 4, // the assignment's own record is not an event
-	"ignored-records.json":      0,
+	"published-interview-cancelled.json":  1,
+	"published-batch-of-transitions.json": 4, // the assignment's own record is not an event
+	"ignored-records.json":                0,
 }
 
 // auditFailuresBySample is how many messages of each audit-log sample are reported failed,
 // and how many audit items it leaves.
 var auditFailuresBySample = map[string][2]int{
-	"interview-cancelled.json":                {0, 1},
-	"batch-with-duplicate-and-malformed.json": {1, 1},
+	"recorded-interview-cancelled.json":               {0, 1},
+	"partial-batch-with-duplicate-and-malformed.json": {1, 1},
 }
 
 func readEvent[T any](t *testing.T, path string) T {

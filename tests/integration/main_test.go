@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
+	"github.com/lifecycle-api/lifecycle/tools/openapicheck"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/openapicheck"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
+	"github.com/lifecycle-api/lifecycle/tools/measure/faultproxy"
 )
 
 func TestIdempotencyKeyReplaysTheOriginalResponse(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
+	"github.com/lifecycle-api/lifecycle/tools/measure/faultproxy"
 )
 
 // heldWrite is a fault plan for the writes of one request (those that carry its

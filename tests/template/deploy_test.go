@@ -13,9 +13,9 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/auth"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 	"github.com/lifecycle-api/lifecycle/tools/deploy/samconfig"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
 // environments reads samconfig.toml's environments that deploy (those with a stack name).

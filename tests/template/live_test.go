@@ -10,7 +10,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/live"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 )
 
 // TestLiveChannel holds the live channel's wiring: each WebSocket route integrates its own

@@ -22,7 +22,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 )
 
 var (

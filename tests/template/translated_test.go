@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/samtranslate"
 )

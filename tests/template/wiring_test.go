@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 )
 
 // refTarget returns the logical id "!Ref X" or "!GetAtt X.Attr" names.

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/openapicheck"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/openapicheck"
 )
 
 func main() {

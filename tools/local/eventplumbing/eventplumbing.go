@@ -18,7 +18,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"gopkg.in/yaml.v3"
 
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 )
 
 // Stack is the event plumbing of one local stack.

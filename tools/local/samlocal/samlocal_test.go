@@ -17,9 +17,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
 // TestLogicalIDsAreTheTemplatesFunctions: every folder of functions/ names its resource in

@@ -43,6 +43,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
 	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
+	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 	"github.com/lifecycle-api/lifecycle/tools/local/console"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
@@ -56,7 +57,6 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/cfntemplate"
 )
 
 // Options configure a local stack.

@@ -371,8 +371,8 @@ func coldStartEvents(root string) map[string][2]string {
 		"list-interviews":    {e("list-interviews", "401-no-claims.json"), e("list-interviews", "200-all.json")},
 		"cancel-job":         {e("cancel-job", "401-no-claims.json"), e("cancel-job", "404-not-found.json")},
 		"get-job":            {e("get-job", "401-no-claims.json"), e("get-job", "200-found.json")},
-		"publish-events":     {e("publish-events", "ignored-records.json"), e("publish-events", "interview-cancelled.json")},
-		"audit-log":          {filepath.Join(root, "tools", "measure", "perf", "empty-sqs-event.json"), e("audit-log", "interview-cancelled.json")},
+		"publish-events":     {e("publish-events", "ignored-records.json"), e("publish-events", "published-interview-cancelled.json")},
+		"audit-log":          {filepath.Join(root, "tools", "measure", "perf", "empty-sqs-event.json"), e("audit-log", "recorded-interview-cancelled.json")},
 		// The live channel ("": the event {}, which each refuses before any call).
 		"live-ticket":     {e("live-ticket", "401-no-claims.json"), e("live-ticket", "201-issued.json")},
 		"live-connect":    {e("live-connect", "401-no-ticket.json"), e("live-connect", "401-forged-ticket.json")},

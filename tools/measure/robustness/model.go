@@ -68,8 +68,9 @@ import (
 // calendar holds it, slot by slot), so the final state is checked too.
 //
 // The transition table and the calendar rule are written here from the product's rules
-// (DESIGN.md §3; docs/data-model.md, "Calendar integrity"), not taken from shared/interview
-// and shared/job, so that a mistake in those is caught, not copied.
+// (docs/api.md, "Entities, lifecycles and listings"; docs/data-model.md, "Calendar
+// integrity"), not taken from shared/interview and shared/job, so that a mistake in those
+// is caught, not copied.
 var lifecycleRules = map[string]map[string]rule{
 	kindInterview: {
 		"pause":  {from: []string{"active"}, to: "paused"},

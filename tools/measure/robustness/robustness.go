@@ -53,8 +53,8 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/measure/faultproxy"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
 )
 
 // Options size a run.

@@ -17,7 +17,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
+	"github.com/lifecycle-api/lifecycle/tools/measure/faultproxy"
 )
 
 // sandboxes runs the load's functions, the scheduled resume's target and the publisher as

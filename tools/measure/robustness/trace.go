@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/lifecycle-api/lifecycle/tools/testsupport/faultproxy"
+	"github.com/lifecycle-api/lifecycle/tools/measure/faultproxy"
 )
 
 // A trace is what happened to one request on its way to DynamoDB: every write or read
