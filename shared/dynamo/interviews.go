@@ -307,12 +307,12 @@ func transitionExpr(e *expr, t interview.Transition, old interview.Session, req 
 	e.set(attr.OwnerStatus, sAV(ownerStatus(old.OwnerID, t.To)))
 	if in := req.Interaction; t.TakesInteraction && in != nil {
 		if in.Progress != nil {
-			e.set("progress", nAV(*in.Progress))
+			e.set(attr.Progress, nAV(*in.Progress))
 		}
 		if in.Score != nil {
-			e.set("score", nAV(*in.Score))
+			e.set(attr.Score, nAV(*in.Score))
 		}
-		e.set("recentMessages", sAV(string(in.History)))
+		e.set(attr.RecentMessages, sAV(string(in.History)))
 		e.set(attr.LastMessageID, sAV(in.MessageID))
 	}
 	// A pause until a time plans the resume; every other transition ends a plan.
@@ -348,45 +348,45 @@ func SessionFromItem(m map[string]types.AttributeValue) (interview.Session, erro
 	s := interview.Session{
 		ID:                it.str(attr.ID),
 		OwnerID:           it.str(attr.OwnerID),
-		TopicIDs:          it.strings("topicIds"),
-		TopicLabels:       it.strings("topicLabels"),
-		Title:             it.str("title"),
-		Progress:          it.num("progress"),
-		Score:             it.num("score"),
-		TargetScore:       it.optNum("targetScore"),
+		TopicIDs:          it.strings(attr.TopicIDs),
+		TopicLabels:       it.strings(attr.TopicLabels),
+		Title:             it.str(attr.Title),
+		Progress:          it.num(attr.Progress),
+		Score:             it.num(attr.Score),
+		TargetScore:       it.optNum(attr.TargetScore),
 		CreatedAt:         it.time(attr.CreatedAt),
 		UpdatedAt:         it.time(attr.UpdatedAt),
-		LastInteractionAt: it.time("lastInteractionAt"),
-		InterviewerID:     it.str("interviewerId"),
-		ConversationID:    it.str("conversationId"),
+		LastInteractionAt: it.time(attr.LastInteractionAt),
+		InterviewerID:     it.str(attr.InterviewerID),
+		ConversationID:    it.str(attr.ConversationID),
 		Status:            interview.Status(it.str(attr.Status)),
-		Labels:            it.strings("labels"),
-		Notes:             it.str("notes"),
-		Language:          it.str("language"),
-		Difficulty:        int(it.int("difficulty")),
+		Labels:            it.strings(attr.Labels),
+		Notes:             it.str(attr.Notes),
+		Language:          it.str(attr.Language),
+		Difficulty:        int(it.int(attr.Difficulty)),
 		Version:           it.int(attr.Version),
-		PreviousStatus:    interview.Status(it.str("previousStatus")),
-		CancelledAt:       it.time("cancelledAt"),
-		CancelledBy:       it.str("cancelledBy"),
+		PreviousStatus:    interview.Status(it.str(attr.PreviousStatus)),
+		CancelledAt:       it.time(attr.CancelledAt),
+		CancelledBy:       it.str(attr.CancelledBy),
 		CancelReason:      it.str(attr.Reason),
-		PausedAt:          it.time("pausedAt"),
+		PausedAt:          it.time(attr.PausedAt),
 		ResumeAt:          it.time(attr.ResumeAt),
-		ResumedAt:         it.time("resumedAt"),
-		CompletedAt:       it.time("completedAt"),
+		ResumedAt:         it.time(attr.ResumedAt),
+		CompletedAt:       it.time(attr.CompletedAt),
 	}
-	if rp, ok := it.mapAttr("retryPolicy"); ok {
+	if rp, ok := it.mapAttr(attr.RetryPolicy); ok {
 		sub := &item{m: rp}
 		s.RetryPolicy = &interview.RetryPolicy{
-			MinCooldownHours:   sub.optNum("minCooldownHours"),
-			AutoSuggestIfBelow: sub.optNum("autoSuggestIfBelow"),
+			MinCooldownHours:   sub.optNum(attr.MinCooldownHours),
+			AutoSuggestIfBelow: sub.optNum(attr.AutoSuggestIfBelow),
 		}
 		if sub.err != nil && it.err == nil {
-			it.err = fmt.Errorf("retryPolicy: %w", sub.err)
+			it.err = fmt.Errorf("%s: %w", attr.RetryPolicy, sub.err)
 		}
 	}
-	if msgs := it.str("recentMessages"); msgs != "" {
+	if msgs := it.str(attr.RecentMessages); msgs != "" {
 		if !json.Valid([]byte(msgs)) {
-			it.fail("recentMessages", "a JSON document")
+			it.fail(attr.RecentMessages, "a JSON document")
 		} else {
 			s.RecentMessages = json.RawMessage(msgs)
 		}
@@ -408,41 +408,41 @@ func SessionItem(s interview.Session) map[string]types.AttributeValue {
 	w[attr.ID] = sAV(s.ID)
 	w.str(attr.OwnerID, s.OwnerID)
 	w.str(attr.OwnerStatus, ownerStatus(s.OwnerID, s.Status))
-	w["topicIds"] = listAV(s.TopicIDs)
-	w.list("topicLabels", s.TopicLabels)
-	w["title"] = sAV(s.Title)
-	w["progress"] = nAV(s.Progress)
-	w["score"] = nAV(s.Score)
-	w.optNum("targetScore", s.TargetScore)
+	w[attr.TopicIDs] = listAV(s.TopicIDs)
+	w.list(attr.TopicLabels, s.TopicLabels)
+	w[attr.Title] = sAV(s.Title)
+	w[attr.Progress] = nAV(s.Progress)
+	w[attr.Score] = nAV(s.Score)
+	w.optNum(attr.TargetScore, s.TargetScore)
 	w.time(attr.CreatedAt, s.CreatedAt)
 	w.time(attr.UpdatedAt, s.UpdatedAt)
-	w.time("lastInteractionAt", s.LastInteractionAt)
-	w["interviewerId"] = sAV(s.InterviewerID)
-	w.str("conversationId", s.ConversationID)
+	w.time(attr.LastInteractionAt, s.LastInteractionAt)
+	w[attr.InterviewerID] = sAV(s.InterviewerID)
+	w.str(attr.ConversationID, s.ConversationID)
 	w[attr.Status] = sAV(string(s.Status))
 	if rp := s.RetryPolicy; rp != nil {
 		m := itemWriter{}
-		m.optNum("minCooldownHours", rp.MinCooldownHours)
-		m.optNum("autoSuggestIfBelow", rp.AutoSuggestIfBelow)
-		w["retryPolicy"] = &types.AttributeValueMemberM{Value: m}
+		m.optNum(attr.MinCooldownHours, rp.MinCooldownHours)
+		m.optNum(attr.AutoSuggestIfBelow, rp.AutoSuggestIfBelow)
+		w[attr.RetryPolicy] = &types.AttributeValueMemberM{Value: m}
 	}
-	w.list("labels", s.Labels)
-	w.str("notes", s.Notes)
-	w.str("language", s.Language)
+	w.list(attr.Labels, s.Labels)
+	w.str(attr.Notes, s.Notes)
+	w.str(attr.Language, s.Language)
 	if s.Difficulty != 0 {
-		w["difficulty"] = iAV(int64(s.Difficulty))
+		w[attr.Difficulty] = iAV(int64(s.Difficulty))
 	}
 	if len(s.RecentMessages) > 0 {
-		w["recentMessages"] = sAV(string(s.RecentMessages))
+		w[attr.RecentMessages] = sAV(string(s.RecentMessages))
 	}
 	w[attr.Version] = iAV(s.Version)
-	w.str("previousStatus", string(s.PreviousStatus))
-	w.time("cancelledAt", s.CancelledAt)
-	w.str("cancelledBy", s.CancelledBy)
+	w.str(attr.PreviousStatus, string(s.PreviousStatus))
+	w.time(attr.CancelledAt, s.CancelledAt)
+	w.str(attr.CancelledBy, s.CancelledBy)
 	w.str(attr.Reason, s.CancelReason)
-	w.time("pausedAt", s.PausedAt)
+	w.time(attr.PausedAt, s.PausedAt)
 	w.time(attr.ResumeAt, s.ResumeAt)
-	w.time("resumedAt", s.ResumedAt)
-	w.time("completedAt", s.CompletedAt)
+	w.time(attr.ResumedAt, s.ResumedAt)
+	w.time(attr.CompletedAt, s.CompletedAt)
 	return w
 }

@@ -110,7 +110,7 @@ func (s *Jobs) read(ctx context.Context, id string) (job.Job, map[string]types.A
 			if j, err = JobFromItem(it); err != nil {
 				return job.Job{}, nil, err
 			}
-			raw, currentID = it, (&item{m: it}).str("assignmentId")
+			raw, currentID = it, (&item{m: it}).str(attr.AssignmentID)
 		case strings.HasPrefix(sk, skAssignment):
 			a, err := AssignmentFromItem(it)
 			if err != nil {
@@ -267,7 +267,7 @@ func cancelJobExpr(e *expr, j, after job.Job, req job.Request, now string) (*exp
 	transitionWrite{
 		to: string(job.Cancel.To), now: now, action: job.Cancel.Action,
 		actor: req.Actor, corr: req.CorrelationID,
-		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
+		stampedAt: attr.CancelledAt, stampedBy: attr.CancelledBy, reason: req.Reason,
 	}.apply(e)
 	if a := j.CurrentAssignment(); a != nil {
 		snap := itemWriter{}
@@ -297,7 +297,7 @@ func cancelAssignmentExpr(e *expr, a job.Assignment, req job.Request, now string
 	transitionWrite{
 		to: string(job.CancelAssignment.To), now: now, action: job.CancelAssignment.Action,
 		actor: req.Actor, corr: req.CorrelationID,
-		stampedAt: "cancelledAt", stampedBy: "cancelledBy", reason: req.Reason,
+		stampedAt: attr.CancelledAt, stampedBy: attr.CancelledBy, reason: req.Reason,
 	}.apply(e)
 	return e, e.and(e.equals(attr.Version, iAV(a.Version)), e.in(attr.Status, strs(job.CancelAssignment.From)))
 }

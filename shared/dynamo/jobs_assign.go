@@ -56,8 +56,8 @@ func slotItem(s slotRef, jobID, assignmentID string) map[string]types.AttributeV
 	it := slotKey(s.technician, s.at)
 	it[attr.Type] = sAV(attr.TypeSlot)
 	it[attr.TechnicianID] = sAV(s.technician)
-	it["jobId"] = sAV(jobID)
-	it["assignmentId"] = sAV(assignmentID)
+	it[attr.JobID] = sAV(jobID)
+	it[attr.AssignmentID] = sAV(assignmentID)
 	it[attr.ExpiresAt] = slotExpiry(s)
 	return it
 }
@@ -97,7 +97,7 @@ func (s *Jobs) handOverSlot(r slotRef, jobID, from, to string) types.TransactWri
 		Key:                      slotKey(r.technician, r.at),
 		UpdateExpression:         aws.String("SET #type = :type, #tech = :tech, #job = :job, #a = :to, #exp = :exp"),
 		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR #a = :from"),
-		ExpressionAttributeNames: map[string]string{"#pk": attr.PK, "#type": attr.Type, "#tech": attr.TechnicianID, "#job": "jobId", "#a": "assignmentId", "#exp": attr.ExpiresAt},
+		ExpressionAttributeNames: map[string]string{"#pk": attr.PK, "#type": attr.Type, "#tech": attr.TechnicianID, "#job": attr.JobID, "#a": attr.AssignmentID, "#exp": attr.ExpiresAt},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":type": sAV(attr.TypeSlot), ":tech": sAV(r.technician), ":job": sAV(jobID), ":to": sAV(to), ":from": sAV(from),
 			":exp": slotExpiry(r)},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -111,7 +111,7 @@ func (s *Jobs) releaseSlot(r slotRef, assignmentID string) types.TransactWriteIt
 		TableName:                 aws.String(s.table),
 		Key:                       slotKey(r.technician, r.at),
 		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #a = :a"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attr.PK, "#a": "assignmentId"},
+		ExpressionAttributeNames:  map[string]string{"#pk": attr.PK, "#a": attr.AssignmentID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":a": sAV(assignmentID)},
 	}}
 }
@@ -176,7 +176,7 @@ func (s *Jobs) Step(ctx context.Context, t job.Transition, req job.Request) (job
 		e := newExpr()
 		transitionWrite{to: string(t.To), now: nowS, action: t.Action, actor: req.Actor, corr: req.CorrelationID, stampedAt: t.StampedAt}.apply(e)
 		if a := j.CurrentAssignment(); a != nil {
-			e.set("booked", bookedAV(*a))
+			e.set(attr.Booked, bookedAV(*a))
 		}
 		setBoard(e, after)
 		cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(t.From)))
@@ -234,13 +234,13 @@ func (s *Jobs) assignItems(j, after job.Job, req job.Request, now time.Time) ([]
 	old := j.CurrentAssignment()
 
 	e := newExpr()
-	transitionWrite{to: string(job.Assign.To), now: nowS, action: job.Assign.Action, actor: req.Actor, corr: req.CorrelationID, stampedAt: "assignedAt"}.apply(e)
-	e.set("assignmentId", sAV(a.ID))
-	e.set("booked", bookedAV(a))
+	transitionWrite{to: string(job.Assign.To), now: nowS, action: job.Assign.Action, actor: req.Actor, corr: req.CorrelationID, stampedAt: attr.AssignedAt}.apply(e)
+	e.set(attr.AssignmentID, sAV(a.ID))
+	e.set(attr.Booked, bookedAV(a))
 	if old != nil {
-		e.set("unassignedTechnicianId", sAV(old.TechnicianID))
+		e.set(attr.UnassignedTechnicianID, sAV(old.TechnicianID))
 	} else {
-		e.remove("unassignedTechnicianId")
+		e.remove(attr.UnassignedTechnicianID)
 	}
 	setBoard(e, after)
 	cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Assign.From)))
@@ -278,7 +278,7 @@ func bookingConflict(e *types.TransactionCanceledException, slots map[int]slotRe
 		if !ok || aws.ToString(r.Code) != "ConditionalCheckFailed" || len(r.Item) == 0 {
 			continue
 		}
-		holder := (&item{m: r.Item}).str("jobId")
+		holder := (&item{m: r.Item}).str(attr.JobID)
 		if holder != "" && holder != jobID {
 			return &job.BookingConflictError{TechnicianID: technician, JobID: holder, Slot: ref.at}
 		}
@@ -305,11 +305,11 @@ func (s *Jobs) Reschedule(ctx context.Context, req job.Request) (job.Job, bool, 
 		e := newExpr()
 		transitionWrite{to: string(job.Reschedule.To), now: nowS, action: job.Reschedule.Action, actor: req.Actor, corr: req.CorrelationID,
 			stampedAt: job.Reschedule.StampedAt}.apply(e)
-		e.set("booked", bookedAV(moved))
+		e.set(attr.Booked, bookedAV(moved))
 		from := itemWriter{}
-		from.time("start", a.ScheduledStart)
-		from.time("end", a.ScheduledEnd)
-		e.set("rescheduledFrom", &types.AttributeValueMemberM{Value: from})
+		from.time(attr.RescheduledFromStart, a.ScheduledStart)
+		from.time(attr.RescheduledFromEnd, a.ScheduledEnd)
+		e.set(attr.RescheduledFrom, &types.AttributeValueMemberM{Value: from})
 		setBoard(e, after)
 		cond := e.and(e.equals(attr.Version, iAV(j.Version)), e.in(attr.Status, strs(job.Reschedule.From)))
 		items := []types.TransactWriteItem{{Update: guardedUpdate(s.table, jobKey(j.ID), (*compiled)(nil).render(e, cond))}}
@@ -360,7 +360,7 @@ func (s *Jobs) Schedule(ctx context.Context, technician string, from, to time.Ti
 			if err != nil || it.err != nil {
 				return nil, fmt.Errorf("read schedule: unreadable slot %q", it.str(attr.SK))
 			}
-			jobID, assignmentID := it.str("jobId"), it.str("assignmentId")
+			jobID, assignmentID := it.str(attr.JobID), it.str(attr.AssignmentID)
 			if n := len(out); n > 0 && out[n-1].AssignmentID == assignmentID && out[n-1].Window.End.Equal(at) {
 				out[n-1].Window.End = at.Add(job.SlotSize)
 				continue

@@ -59,7 +59,7 @@ func boardAssignmentAV(a job.Assignment) types.AttributeValue {
 	w.time(attr.ScheduledEnd, a.ScheduledEnd)
 	w[attr.Status] = sAV(string(a.Status))
 	w[attr.Version] = iAV(a.Version)
-	w.time("cancelledAt", a.CancelledAt)
+	w.time(attr.CancelledAt, a.CancelledAt)
 	return &types.AttributeValueMemberM{Value: w}
 }
 
@@ -79,7 +79,7 @@ func jobFromBoard(m map[string]types.AttributeValue) (job.Job, error) {
 			ScheduledEnd:   it.time(attr.ScheduledEnd),
 			Status:         job.AssignmentStatus(it.str(attr.Status)),
 			Version:        it.int(attr.Version),
-			CancelledAt:    it.time("cancelledAt"),
+			CancelledAt:    it.time(attr.CancelledAt),
 		}
 		if it.err == nil && (a.ID == "" || a.Status == "") {
 			it.err = errors.New("no id or status")

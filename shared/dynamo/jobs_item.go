@@ -15,19 +15,19 @@ func JobFromItem(m map[string]types.AttributeValue) (job.Job, error) {
 	it := &item{m: m}
 	j := job.Job{
 		ID:             it.str(attr.ID),
-		Title:          it.str("title"),
-		CustomerID:     it.str("customerId"),
-		Address:        it.str("address"),
+		Title:          it.str(attr.Title),
+		CustomerID:     it.str(attr.CustomerID),
+		Address:        it.str(attr.Address),
 		Status:         job.Status(it.str(attr.Status)),
-		PreviousStatus: job.Status(it.str("previousStatus")),
+		PreviousStatus: job.Status(it.str(attr.PreviousStatus)),
 		Version:        it.int(attr.Version),
 		CreatedAt:      it.time(attr.CreatedAt),
 		UpdatedAt:      it.time(attr.UpdatedAt),
-		CancelledAt:    it.time("cancelledAt"),
-		CancelledBy:    it.str("cancelledBy"),
+		CancelledAt:    it.time(attr.CancelledAt),
+		CancelledBy:    it.str(attr.CancelledBy),
 		CancelReason:   it.str(attr.Reason),
 	}
-	if start, end := it.time("requestedStart"), it.time("requestedEnd"); !start.IsZero() || !end.IsZero() {
+	if start, end := it.time(attr.RequestedStart), it.time(attr.RequestedEnd); !start.IsZero() || !end.IsZero() {
 		j.RequestedWindow = &job.Window{Start: start, End: end}
 	}
 	if it.err == nil && (j.ID == "" || j.Status == "") {
@@ -44,7 +44,7 @@ func AssignmentFromItem(m map[string]types.AttributeValue) (job.Assignment, erro
 	it := &item{m: m}
 	a := job.Assignment{
 		ID:             it.str(attr.ID),
-		JobID:          it.str("jobId"),
+		JobID:          it.str(attr.JobID),
 		TechnicianID:   it.str(attr.TechnicianID),
 		ScheduledStart: it.time(attr.ScheduledStart),
 		ScheduledEnd:   it.time(attr.ScheduledEnd),
@@ -52,8 +52,8 @@ func AssignmentFromItem(m map[string]types.AttributeValue) (job.Assignment, erro
 		Version:        it.int(attr.Version),
 		CreatedAt:      it.time(attr.CreatedAt),
 		UpdatedAt:      it.time(attr.UpdatedAt),
-		CancelledAt:    it.time("cancelledAt"),
-		CancelledBy:    it.str("cancelledBy"),
+		CancelledAt:    it.time(attr.CancelledAt),
+		CancelledBy:    it.str(attr.CancelledBy),
 		CancelReason:   it.str(attr.Reason),
 	}
 	if it.err == nil && (a.ID == "" || a.JobID == "" || a.Status == "") {
@@ -72,23 +72,23 @@ func JobItem(j job.Job) map[string]types.AttributeValue {
 	w := itemWriter(jobKey(j.ID))
 	w[attr.Type] = sAV(attr.TypeJob)
 	w[attr.ID] = sAV(j.ID)
-	w["title"] = sAV(j.Title)
-	w.str("customerId", j.CustomerID)
-	w.str("address", j.Address)
+	w[attr.Title] = sAV(j.Title)
+	w.str(attr.CustomerID, j.CustomerID)
+	w.str(attr.Address, j.Address)
 	if rw := j.RequestedWindow; rw != nil {
-		w.time("requestedStart", rw.Start)
-		w.time("requestedEnd", rw.End)
+		w.time(attr.RequestedStart, rw.Start)
+		w.time(attr.RequestedEnd, rw.End)
 	}
 	w[attr.Status] = sAV(string(j.Status))
-	w.str("previousStatus", string(j.PreviousStatus))
+	w.str(attr.PreviousStatus, string(j.PreviousStatus))
 	w[attr.Version] = iAV(j.Version)
 	w.time(attr.CreatedAt, j.CreatedAt)
 	w.time(attr.UpdatedAt, j.UpdatedAt)
-	w.time("cancelledAt", j.CancelledAt)
-	w.str("cancelledBy", j.CancelledBy)
+	w.time(attr.CancelledAt, j.CancelledAt)
+	w.str(attr.CancelledBy, j.CancelledBy)
 	w.str(attr.Reason, j.CancelReason)
 	if j.Assignment != nil {
-		w["assignmentId"] = sAV(j.Assignment.ID)
+		w[attr.AssignmentID] = sAV(j.Assignment.ID)
 	}
 	for k, v := range boardEntry(j) {
 		w[k] = v
@@ -101,7 +101,7 @@ func AssignmentItem(a job.Assignment) map[string]types.AttributeValue {
 	w := itemWriter(assignmentKey(a.JobID, a.ID))
 	w[attr.Type] = sAV(attr.TypeAssignment)
 	w[attr.ID] = sAV(a.ID)
-	w["jobId"] = sAV(a.JobID)
+	w[attr.JobID] = sAV(a.JobID)
 	w.str(attr.TechnicianID, a.TechnicianID)
 	w.time(attr.ScheduledStart, a.ScheduledStart)
 	w.time(attr.ScheduledEnd, a.ScheduledEnd)
@@ -109,8 +109,8 @@ func AssignmentItem(a job.Assignment) map[string]types.AttributeValue {
 	w[attr.Version] = iAV(a.Version)
 	w.time(attr.CreatedAt, a.CreatedAt)
 	w.time(attr.UpdatedAt, a.UpdatedAt)
-	w.time("cancelledAt", a.CancelledAt)
-	w.str("cancelledBy", a.CancelledBy)
+	w.time(attr.CancelledAt, a.CancelledAt)
+	w.str(attr.CancelledBy, a.CancelledBy)
 	w.str(attr.Reason, a.CancelReason)
 	return w
 }

@@ -24,15 +24,11 @@ const RequestWindow = 24 * time.Hour
 // the entity's partition (sk REQUEST#<key id>), written in the same transaction as the
 // transition and guarded by the record's absence. So a request applies at most once while
 // its record lives, and a retry that finds it knows its request applied. The record holds
-// the whole request's id (key and fingerprint, to tell a reuse of the key for another
-// request) and expires RequestWindow after it was written: DynamoDB's TTL deletes it
-// (expiresAt), and until then an expired record counts as absent.
-const (
-	skRequest = "REQUEST#"
-	// requestAttr is the record's id of the whole request (appliedID).
-	requestAttr = "request"
-	appliedAt   = "appliedAt"
-)
+// the whole request's id (attr.Request, appliedID: key and fingerprint, to tell a reuse of
+// the key for another request) and when it applied (attr.AppliedAt), and expires
+// RequestWindow after it was written: DynamoDB's TTL deletes it (attr.ExpiresAt), and until
+// then an expired record counts as absent.
+const skRequest = "REQUEST#"
 
 // requestRecordKey is the key of idem's record beside the entity whose partition key is pk.
 func requestRecordKey(pk types.AttributeValue, idem lifecycle.Idempotency) map[string]types.AttributeValue {
@@ -45,9 +41,9 @@ func requestRecordKey(pk types.AttributeValue, idem lifecycle.Idempotency) map[s
 func requestPut(table string, pk types.AttributeValue, idem lifecycle.Idempotency, version int64, now time.Time) types.TransactWriteItem {
 	item := requestRecordKey(pk, idem)
 	item[attr.Type] = sAV(attr.TypeRequest)
-	item[requestAttr] = sAV(appliedID(idem))
+	item[attr.Request] = sAV(appliedID(idem))
 	item[attr.Version] = iAV(version)
-	item[appliedAt] = sAV(lifecycle.FormatTime(now))
+	item[attr.AppliedAt] = sAV(lifecycle.FormatTime(now))
 	item[attr.ExpiresAt] = iAV(now.Add(RequestWindow).Unix())
 	return types.TransactWriteItem{Put: &types.Put{
 		TableName:           aws.String(table),
@@ -72,7 +68,7 @@ func remembered(rec map[string]types.AttributeValue, idem lifecycle.Idempotency,
 	if expires := it.int(attr.ExpiresAt); it.err != nil || expires <= now.Unix() {
 		return false, nil
 	}
-	if it.str(requestAttr) != appliedID(idem) {
+	if it.str(attr.Request) != appliedID(idem) {
 		return false, lifecycle.ErrIdempotencyKeyReused
 	}
 	return true, nil

@@ -25,12 +25,12 @@ const (
 
 // SummaryAttributes are what the listing indexes hold of a session besides their keys:
 // the session as a listing returns it, seed 001's fields without the conversation
-// history (recentMessages). An index entry is therefore small whatever the history, and
-// of what a transition writes only status and updatedAt are in it.
+// history (attr.RecentMessages). An index entry is therefore small whatever the history,
+// and of what a transition writes only status and updatedAt are in it.
 func SummaryAttributes() []string {
 	return []string{
-		attr.ID, attr.Status, attr.UpdatedAt, "title", "topicIds", "topicLabels", "progress", "score", "targetScore",
-		"lastInteractionAt", "interviewerId", "conversationId", "retryPolicy", "labels", "notes", "language", "difficulty",
+		attr.ID, attr.Status, attr.UpdatedAt, attr.Title, attr.TopicIDs, attr.TopicLabels, attr.Progress, attr.Score, attr.TargetScore,
+		attr.LastInteractionAt, attr.InterviewerID, attr.ConversationID, attr.RetryPolicy, attr.Labels, attr.Notes, attr.Language, attr.Difficulty,
 	}
 }
 
@@ -38,8 +38,8 @@ func SummaryAttributes() []string {
 // listing returns it, with a copy of its assignment (attr.BoardAssignment).
 func BoardAttributes() []string {
 	return []string{
-		attr.ID, attr.Status, attr.Version, attr.CreatedAt, attr.UpdatedAt, "title", "customerId", "address",
-		"requestedStart", "requestedEnd", "cancelledAt", "cancelledBy", attr.Reason, attr.BoardAssignment,
+		attr.ID, attr.Status, attr.Version, attr.CreatedAt, attr.UpdatedAt, attr.Title, attr.CustomerID, attr.Address,
+		attr.RequestedStart, attr.RequestedEnd, attr.CancelledAt, attr.CancelledBy, attr.Reason, attr.BoardAssignment,
 	}
 }
 

@@ -24,16 +24,17 @@ type transitionWrite struct {
 	actor  lifecycle.Actor
 	corr   string
 	// stampedAt and stampedBy name the attributes that record when and by whom this
-	// transition happened ("cancelledAt", "cancelledBy"); stampedBy may be empty.
+	// transition happened (attr.CancelledAt, attr.CancelledBy): a transition row's stamps,
+	// which stamps_test.go holds to attr's; stampedBy may be empty.
 	stampedAt, stampedBy string
-	// reason, when not empty, is stored as cancelReason.
+	// reason, when not empty, is stored as attr.Reason.
 	reason string
 	// score, when set, is stored as the entity's score (a completion's final score).
 	score *float64
 }
 
 func (w transitionWrite) apply(e *expr) {
-	e.setFrom("previousStatus", attr.Status)
+	e.setFrom(attr.PreviousStatus, attr.Status)
 	e.set(attr.Status, sAV(w.to))
 	e.increment(attr.Version)
 	e.set(attr.UpdatedAt, sAV(w.now))
@@ -45,7 +46,7 @@ func (w transitionWrite) apply(e *expr) {
 		e.set(attr.Reason, sAV(w.reason))
 	}
 	if w.score != nil {
-		e.set("score", nAV(*w.score))
+		e.set(attr.Score, nAV(*w.score))
 	}
 	e.set(attr.LastAction, sAV(w.action))
 	e.set(attr.Actor, actorAV(w.actor))
@@ -55,28 +56,26 @@ func (w transitionWrite) apply(e *expr) {
 	// The earlier design's every-key set and its last request, so an item that still has
 	// them shrinks at its next transition (the slots of the design after it are kept: they
 	// are bounded, and a retry of a request made before the upgrade still finds itself).
-	for _, a := range []string{legacyApplied, "idempotencyKey", "idempotencyFingerprint", "idempotencyAt"} {
+	for _, a := range []string{attr.AppliedRequests, attr.IdempotencyKey, attr.IdempotencyFingerprint, attr.IdempotencyAt} {
 		e.remove(a)
 	}
 }
 
 // Before request records (requests.go), an item remembered the last legacySlots requests
-// that transitioned it in fixed slots, applied0 (the latest) to applied7: 16 characters
-// identifying the key, then 16 the whole request (key and fingerprint), both from SHA-256
-// in base64url. Each transition shifted them by one, so a retry that came after eight
-// other requests had transitioned the item was a new request again (issue 21). Before the
-// slots, a set (legacyApplied) held every key. Transitions no longer write the slots and
-// remove the set (transitionWrite); a retry of a request made before the upgrade still
-// finds itself in either (replayed), and docs/data-model.md says when a later release can
-// drop them.
+// that transitioned it in fixed slots, attr.AppliedSlot followed by 0 (the latest) to 7
+// (applied0 to applied7): 16 characters identifying the key, then 16 the whole request (key
+// and fingerprint), both from SHA-256 in base64url. Each transition shifted them by one, so
+// a retry that came after eight other requests had transitioned the item was a new request
+// again (issue 21). Before the slots, a set (attr.AppliedRequests) held every key.
+// Transitions no longer write the slots and remove the set (transitionWrite); a retry of a
+// request made before the upgrade still finds itself in either (replayed), and
+// docs/data-model.md says when a later release can drop them.
 const (
 	legacySlots     = 8
-	appliedSlot     = "applied"
 	appliedIDLength = 16
-	legacyApplied   = "appliedRequests"
 )
 
-func slotName(i int) string { return appliedSlot + strconv.Itoa(i) }
+func slotName(i int) string { return attr.AppliedSlot + strconv.Itoa(i) }
 
 // appliedID identifies idem's request: the key's id, then the whole request's. A request
 // record holds it, as a slot did.
@@ -106,7 +105,7 @@ func replayed(old map[string]types.AttributeValue, idem lifecycle.Idempotency) (
 			return true, nil
 		}
 	}
-	legacy := it.strings(legacyApplied)
+	legacy := it.strings(attr.AppliedRequests)
 	if !slices.Contains(legacy, idem.Key) {
 		return false, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lifecycle-api/lifecycle/shared/dynamo/attr"
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/job"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
@@ -34,7 +35,7 @@ func TestReplayed(t *testing.T) {
 	other := func(k string) lifecycle.Idempotency { return lifecycle.Idempotency{Key: "key:" + k, Fingerprint: "f"} }
 	oldest := slots(other("a"), other("b"), other("c"), other("d"), other("e"), other("f"), other("g"), idem)
 	legacy := func(members ...string) map[string]types.AttributeValue {
-		return map[string]types.AttributeValue{legacyApplied: &types.AttributeValueMemberSS{Value: members}}
+		return map[string]types.AttributeValue{attr.AppliedRequests: &types.AttributeValueMemberSS{Value: members}}
 	}
 	cases := []struct {
 		name   string
