@@ -209,16 +209,16 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		d := event.Interview{Transition: t, SessionID: id, OwnerID: nw.str(attr.OwnerID)}
 		switch e.DetailType {
 		case event.TypeInterviewCreated:
-			d.Title = nw.str("title")
+			d.Title = nw.str(attr.Title)
 		case event.TypeInterviewCompleted:
-			if score, ok := nw.num("score"); ok {
+			if score, ok := nw.num(attr.Score); ok {
 				d.Score = &score
 			}
 		case event.TypeInterviewProgressRecorded:
-			if score, ok := nw.num("score"); ok {
+			if score, ok := nw.num(attr.Score); ok {
 				d.Score = &score
 			}
-			if progress, ok := nw.num("progress"); ok {
+			if progress, ok := nw.num(attr.Progress); ok {
 				d.Progress = &progress
 			}
 			d.MessageID = nw.str(attr.LastMessageID)
@@ -231,7 +231,7 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 	case kind == attr.TypeJob && created:
 		e.DetailType = event.TypeJobCreated
 		t.Reason = ""
-		detail = event.Job{Transition: t, JobID: id, Title: nw.str("title"), CustomerID: nw.str("customerId")}
+		detail = event.Job{Transition: t, JobID: id, Title: nw.str(attr.Title), CustomerID: nw.str(attr.CustomerID)}
 	case kind == attr.TypeJob:
 		// As for sessions: the row the write recorded names the event, when the status
 		// change is one that row makes.
@@ -244,17 +244,17 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		if e.DetailType != event.TypeJobCancelled {
 			// The assignment the write made or concerns, and the technician a reassignment
 			// took the job from (the job records both: jobs_assign.go).
-			if b := nw.sub("booked"); b != nil {
+			if b := nw.sub(attr.Booked); b != nil {
 				j.Booked = &event.Booking{ID: b.str(attr.ID), TechnicianID: b.str(attr.TechnicianID),
 					ScheduledStart: b.time(attr.ScheduledStart), ScheduledEnd: b.time(attr.ScheduledEnd)}
 				nw.err = firstErr(nw.err, b.err)
 			}
 			switch e.DetailType {
 			case event.TypeJobAssigned:
-				j.UnassignedTechnicianID = nw.str("unassignedTechnicianId")
+				j.UnassignedTechnicianID = nw.str(attr.UnassignedTechnicianID)
 			case event.TypeJobRescheduled:
-				if f := nw.sub("rescheduledFrom"); f != nil {
-					j.RescheduledFrom = &event.Window{Start: f.time("start"), End: f.time("end")}
+				if f := nw.sub(attr.RescheduledFrom); f != nil {
+					j.RescheduledFrom = &event.Window{Start: f.time(attr.RescheduledFromStart), End: f.time(attr.RescheduledFromEnd)}
 					nw.err = firstErr(nw.err, f.err)
 				}
 			}

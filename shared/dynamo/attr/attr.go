@@ -1,8 +1,8 @@
 // Package attr names every attribute of the lifecycle table's items, and the keys of the
 // maps among them: the table's keys, what its stream turns into events (shared/eventbus),
-// and what only shared/dynamo reads and writes. shared/dynamo spells none of these names
-// itself, so renaming one breaks every reader and writer that takes it from here at
-// compile time. The values are the names as stored: changing one is a migration of the
+// and what only shared/dynamo reads and writes. Neither shared/dynamo nor the stream's
+// reader (shared/eventbus) spells these names itself, so renaming one breaks every reader
+// and writer at compile time. The values are the names as stored: changing one is a migration of the
 // stored items. It imports nothing: a stream reader links it without linking the DynamoDB
 // client. docs/data-model.md describes the items.
 package attr
