@@ -323,9 +323,9 @@ var terminal = map[string]bool{"cancelled": true, "Cancelled": true, "completed"
 // continuing the one before); a timer resumes only the pause it was set for (the version
 // after it); a request told 200 has exactly one event, of the version it
 // was told (a replayed 200 may have been told a later one), and a booking's event the
-// booking it was told; a refused request has none. It returns the violations, the known
-// issues met (issue25) and the transitions committed.
-func verifyEvents(ents []*entity, reqs []*request, st map[string]stored, events []published) (v, known []string, committed int) {
+// booking it was told; a refused request has none. It returns the violations and the
+// transitions committed.
+func verifyEvents(ents []*entity, reqs []*request, st map[string]stored, events []published) (v []string, committed int) {
 	byCorr := map[string]*request{}
 	for _, r := range reqs {
 		byCorr[r.cor] = r
@@ -350,13 +350,8 @@ func verifyEvents(ents []*entity, reqs []*request, st map[string]stored, events 
 		case last.outcome() == applied && last.replayed && evs[0].Version > last.version:
 			v = append(v, fmt.Sprintf("%s %s %s: a replay told version %d, before its own transition (version %d)", r.cor, r.action, r.ent.id, last.version, evs[0].Version))
 		case last.outcome() == clash && len(evs) > 0:
-			m := fmt.Sprintf("%s %s %s: answered %s but committed version %d (a booking that applied, answered with the conflict its retry met: docs/reliability.md, issue 25)",
-				r.cor, r.action, r.ent.id, last.answer(), evs[0].Version)
-			if issue25 {
-				known = append(known, m)
-			} else {
-				v = append(v, m)
-			}
+			v = append(v, fmt.Sprintf("%s %s %s: answered %s but committed version %d (a booking that applied, answered with the conflict its retry met: docs/reliability.md, issue 25)",
+				r.cor, r.action, r.ent.id, last.answer(), evs[0].Version))
 		case r.action == actionTimer && len(evs) > 0 && (evs[0].Version != r.expect+1 || evs[0].PreviousStatus != "paused"):
 			v = append(v, fmt.Sprintf("%s %s %s: the timer of the pause that made version %d committed version %d from %q",
 				r.cor, r.action, r.ent.id, r.expect, evs[0].Version, evs[0].PreviousStatus))
@@ -391,7 +386,7 @@ func verifyEvents(ents []*entity, reqs []*request, st map[string]stored, events 
 				ent.id, s.Version, s.Status, version, prev))
 		}
 	}
-	return v, known, committed
+	return v, committed
 }
 
 // bookingKinds counts the committed job transitions that moved a calendar, from their

@@ -253,17 +253,6 @@ func read(resp *http.Response, a *attempt) {
 	}
 }
 
-// issue25 says whether the job store's booking conflict may still come before a replay or a
-// race (docs/reliability.md, "Issue 25"): the reliability run found a booking that applied
-// answered 409 BOOKING_CONFLICT (its retry met another job's slot), and a conflict found on
-// a stale read of the job. The store now takes the replay and the race first
-// (shared/dynamo, TestABookingConflictIsDecidedOnTheJobAsItIs), so both are violations. Set
-// to true, the check would report the first apart (Report.Known) and check a conflict as a
-// decision on the job as read, then the refusal at the write (model.go): kept so that
-// TestIssue25AnAppliedBookingToldAConflict holds that the closed check catches what the
-// open one let through.
-var issue25 = false
-
 // operations is the history porcupine checks: per entity its seed, every attempt of every
 // request, and the final read (at readAt, of final: a job's booking as its technician's
 // calendar holds it). lane is the visualisation's lane for seeds and reads. commits, the
@@ -316,19 +305,6 @@ func operations(ents []*entity, reqs []*request, final map[string]state, readAt 
 					ops = append(ops, porcupine.Operation{ClientId: a.client, Call: a.call, Return: a.ret, Input: in,
 						Output: opOutput{Outcome: lost, Committed: committed, Answer: "its write (then replayed)"}})
 				}
-			case o.Outcome == clash && issue25 && committed != 0:
-				// The request applied, and this is the conflict a retry of it met: its
-				// write (this attempt's, or an earlier one's), and not its answer.
-				ops = append(ops, porcupine.Operation{ClientId: a.client, Call: a.call, Return: a.ret, Input: in,
-					Output: opOutput{Outcome: lost, Committed: committed, Answer: "its write (then " + a.answer() + ": issue 25)"}})
-				continue
-			case o.Outcome == clash && issue25:
-				// A booking conflict is decided on the job as read and met at the write:
-				// two steps, in that order (model.go).
-				ops = append(ops, porcupine.Operation{ClientId: a.client, Call: a.call, Return: a.ret, Input: in,
-					Output: opOutput{Outcome: decided, Answer: "its decision, on the job as read (then " + a.answer() + ")"}})
-			case o.Outcome == clash:
-				o.AtOnce = true
 			}
 			ops = append(ops, porcupine.Operation{ClientId: a.client, Call: a.call, Return: ret, Input: in, Output: o})
 		}

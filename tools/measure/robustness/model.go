@@ -33,13 +33,10 @@ import (
 //     the technician holds an overlapping window, it is refused 409 BOOKING_CONFLICT naming
 //     that job (conflictingJobId), and changes nothing: at that point, a job other than
 //     this one holds a live booking of the technician that overlaps the window asked for.
-//     While issue 25 is open (issue25, history.go), the store decides on the job as it read
-//     it and meets the other job's slot at its write, and answers the conflict even when
-//     the job changed in between, so a conflict is checked as two steps within the
-//     attempt, in this order: the decision (the job's status allowed the booking; its
-//     technician, for a reschedule, is the one the job had then) and the refusal (then,
-//     the named job holds overlapping time of that technician). A request that has applied
-//     before is never a conflict;
+//     A request that has applied before is never a conflict; the conflict is decided at
+//     one point, on the job as it is then (issue 25 found the store deciding on a stale
+//     read, and answering a retry of a booking that had applied with the conflict it met:
+//     both fixed, and both caught here);
 //   - a job request that lost a race may also be a 409 CONFLICT, changing nothing;
 //   - the scheduler is one more client: a pause until a time is resumed by its timer
 //     (actionTimer), which applies only to the version that pause made and is keyed by
@@ -183,7 +180,6 @@ const (
 	refused                  // 400 or 404 INVALID_TRANSITION
 	conflict                 // 409 CONFLICT: lost a race, nothing written
 	clash                    // 409 BOOKING_CONFLICT: the technician is booked, nothing written
-	decided                  // the decision a 409 BOOKING_CONFLICT was made on (the job as read)
 	lost                     // no answer, or one that does not say (crash, 503, transport)
 	observed                 // the seed and the final read
 	delivered                // a timer's target returned: its resume applied, or changed nothing
@@ -203,9 +199,6 @@ type opOutput struct {
 	// Committed is, for a lost answer, the version its request committed, from the commit
 	// log (0: unknown, it may or may not have applied).
 	Committed int64
-	// AtOnce: a 409 BOOKING_CONFLICT checked at one point, its decision included (no
-	// decided step before it: issue25 closed).
-	AtOnce bool
 	// Answer is the answer as received, for the visualisation ("200", "404
 	// INVALID_TRANSITION", "500 crash", …).
 	Answer string
@@ -220,35 +213,6 @@ type state struct {
 	Applied string
 	// Booking is a job's live booking (none for a session).
 	Booking booking
-	// Deciding holds, for each booking whose 409 BOOKING_CONFLICT is being checked, the
-	// technician it was decided for: "<key>=<technician>", semicolon-separated, in order.
-	Deciding string
-}
-
-// decide records that the booking under key was decided for technician tech.
-func (s state) decide(key, tech string) state {
-	e := key + "=" + tech
-	if s.Deciding != "" {
-		e = s.Deciding + ";" + e
-	}
-	s.Deciding = e
-	return s
-}
-
-// decidedFor is the technician the booking under key was decided for, and s without the
-// record of it.
-func (s state) decidedFor(key string) (string, state, bool) {
-	if s.Deciding == "" {
-		return "", s, false
-	}
-	all := strings.Split(s.Deciding, ";")
-	for i, e := range all {
-		if k, tech, _ := strings.Cut(e, "="); k == key {
-			s.Deciding = strings.Join(slices.Delete(all, i, i+1), ";")
-			return tech, s, true
-		}
-	}
-	return "", s, false
 }
 
 // appliedAt is the version retried request i's write made, if it has applied.
@@ -271,7 +235,7 @@ func (s state) hasApplied(i int) bool {
 }
 
 func (s state) apply(to string, retried int) state {
-	n := state{Status: to, Version: s.Version + 1, Applied: s.Applied, Booking: s.Booking, Deciding: s.Deciding}
+	n := state{Status: to, Version: s.Version + 1, Applied: s.Applied, Booking: s.Booking}
 	if retried >= 0 {
 		f := strings.Split(s.Applied, ",")
 		if s.Applied == "" {
@@ -374,23 +338,11 @@ func step(st, in, out any) (bool, any) {
 			return true, p
 		}
 		return true, p.with(k, next)
-	case decided:
-		// The job as the store read it: its status allows the booking, which is for this
-		// technician (a reschedule's is the job's own, then).
-		if done || !legal || next.Booking.Tech == "" {
-			return false, p
-		}
-		return true, p.with(k, s.decide(i.Key, next.Booking.Tech))
 	case clash:
-		// Since that decision, at this point, the job it names holds an overlapping
-		// window of that technician.
-		tech, rest, ok := s.decidedFor(i.Key)
-		if o.AtOnce {
-			tech, rest, ok = next.Booking.Tech, s, legal && next.Booking.Tech != ""
-		}
-		asked := booking{Tech: tech, Start: i.Ask.Start, End: i.Ask.End}
+		// At this point the job's status allows the booking, and the job it names holds an
+		// overlapping window of the technician (a reschedule's: the job's own).
 		h := p.index(o.Conflicting)
-		return ok && !done && h >= 0 && h != k && p[h].Booking.overlaps(asked), p.with(k, rest)
+		return legal && !done && next.Booking.Tech != "" && h >= 0 && h != k && p[h].Booking.overlaps(next.Booking), p
 	}
 	return false, p
 }
@@ -419,7 +371,7 @@ var model = porcupine.Model{
 	Hash: func(st any) uint64 {
 		h := fnv.New64a()
 		for _, m := range st.(part) {
-			fmt.Fprintf(h, "%s|%s|%d|%s|%s|%d|%d|%s;", m.ID, m.Status, m.Version, m.Applied, m.Booking.Tech, m.Booking.Start, m.Booking.End, m.Deciding)
+			fmt.Fprintf(h, "%s|%s|%d|%s|%s|%d|%d;", m.ID, m.Status, m.Version, m.Applied, m.Booking.Tech, m.Booking.Start, m.Booking.End)
 		}
 		return h.Sum64()
 	},
@@ -473,9 +425,6 @@ var model = porcupine.Model{
 			}
 			if len(retried) > 0 {
 				d += " (retried requests applied: " + strings.Join(retried, ", ") + ")"
-			}
-			if m.Deciding != "" {
-				d += " (conflicts decided, key=technician: " + m.Deciding + ")"
 			}
 			if len(p) > 1 {
 				d = short(m.ID) + " " + d

@@ -139,7 +139,6 @@ type Report struct {
 	History       string // porcupine's visualisation of the histories that are not linearizable
 	Memory        []MemorySample
 	Violations    []string
-	Known         []string // open issues met (issue25), reported apart from the violations
 	// Traces shows, for each request a violation names (and each eventful request of a
 	// partition whose history is not linearizable), its attempts and the DynamoDB requests
 	// made for it, with the faults they met (trace.go).
@@ -679,7 +678,7 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 	if err != nil {
 		return err
 	}
-	violations, known, committed := verifyEvents(rd.ents, rd.reqs, st, events)
+	violations, committed := verifyEvents(rd.ents, rd.reqs, st, events)
 	calendar, slots := verifyCalendar(rd.ents, st, strays)
 	violations = append(violations, calendar...)
 	h.busMu.Lock()
@@ -712,8 +711,7 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 		violations = append(violations, fmt.Sprintf("the history of %d partitions (a session, or a booking group's jobs with their technicians' calendars) is not linearizable (%s): see %s",
 			len(lz.failing), strings.Join(lz.failing, ", "), lz.html))
 	}
-	r.Traces = append(r.Traces, h.tracesOf(rd, append(violations, known...), lz.failing)...)
-	r.Known = append(r.Known, known...)
+	r.Traces = append(r.Traces, h.tracesOf(rd, violations, lz.failing)...)
 	r.Rounds++
 	for k, n := range timerOutcomes(rd.reqs, commits) {
 		r.Timers[k] += n
@@ -802,7 +800,6 @@ func (h *harness) report() Report {
 	r.Bookings = maps.Clone(r.Bookings)
 	r.Memory = append([]MemorySample(nil), r.Memory...)
 	r.Violations = append([]string(nil), r.Violations...)
-	r.Known = append([]string(nil), r.Known...)
 	r.Traces = append([]string(nil), r.Traces...)
 	r.Faults = faults
 	r.Duration = time.Since(h.start)

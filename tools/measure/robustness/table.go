@@ -76,7 +76,6 @@ func (r Report) Table() string {
 		}
 	}
 	row("violations", len(r.Violations))
-	row("known issue 25: a booking that applied, told 409", len(r.Known))
 	row("load (first request to last answer)", r.Load.Round(time.Millisecond))
 	row("duration", r.Duration.Round(time.Millisecond))
 	if len(r.Memory) > 2 {
@@ -89,11 +88,8 @@ func (r Report) Table() string {
 	for _, v := range r.Violations {
 		fmt.Fprintf(&b, "VIOLATION: %s\n", v)
 	}
-	for _, k := range r.Known {
-		fmt.Fprintf(&b, "KNOWN (not counted as a violation): %s\n", k)
-	}
 	if len(r.Traces) > 0 {
-		b.WriteString("\nThe requests behind them (and the known issues): each HTTP attempt, and under it the DynamoDB requests made for it (the fault each met: what DynamoDB did)\n")
+		b.WriteString("\nThe requests behind them: each HTTP attempt, and under it the DynamoDB requests made for it (the fault each met: what DynamoDB did)\n")
 		for _, t := range r.Traces {
 			b.WriteString(t)
 		}
