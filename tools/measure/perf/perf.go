@@ -4,7 +4,6 @@
 package perf
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/perf/benchfmt"
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
@@ -600,24 +599,31 @@ func handlerBenchmarks(root string) ([]Handler, error) {
 func parseBenchmarks(out []byte) []Handler {
 	var hs []Handler
 	runs := map[string]*struct{ ns, cpu, sdk []float64 }{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 6 || !strings.HasPrefix(f[0], "Benchmark") {
+	rd := benchfmt.NewReader(bytes.NewReader(out), "handlerbench")
+	for rd.Scan() {
+		res, ok := rd.Result().(*benchfmt.Result)
+		if !ok {
 			continue
 		}
-		// BenchmarkPauseInterview/handler-2: the function, the variant, GOMAXPROCS.
-		name, variant, _ := strings.Cut(strings.TrimPrefix(f[0], "Benchmark"), "/")
-		name, variant = kebab(strings.SplitN(name, "-", 2)[0]), strings.SplitN(variant, "-", 2)[0]
+		// PauseInterview/handler-2: the function, the variant, GOMAXPROCS.
+		base, parts := res.Name.Parts()
+		name, variant := kebab(string(base)), ""
+		if len(parts) > 0 {
+			variant = strings.TrimPrefix(string(parts[0]), "/")
+		}
 		i := slices.IndexFunc(hs, func(o Handler) bool { return o.Name == name })
 		if i < 0 {
 			hs, i = append(hs, Handler{Name: name}), len(hs)
 			runs[name] = &struct{ ns, cpu, sdk []float64 }{}
 		}
 		h, r := &hs[i], runs[name]
-		for j := 2; j+1 < len(f); j += 2 {
-			v, _ := strconv.ParseFloat(f[j], 64)
-			switch unit := f[j+1]; {
+		for _, m := range res.Values {
+			// As go test printed it (the reader tidies ns/op into sec/op).
+			v, unit := m.Value, m.Unit
+			if m.OrigUnit != "" {
+				v, unit = m.OrigValue, m.OrigUnit
+			}
+			switch {
 			case unit == "handler-cpu-µs/op":
 				r.cpu = append(r.cpu, v)
 			case unit == "sdk-cpu-µs/op":
