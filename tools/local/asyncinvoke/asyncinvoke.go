@@ -17,8 +17,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/local/queuepoll"
 )
 
 // Handler is a Lambda handler of EventBridge events.
@@ -47,44 +49,27 @@ type Invoker struct {
 // Run receives and invokes until ctx ends, then waits for the invocations in flight.
 func (v *Invoker) Run(ctx context.Context) {
 	defer v.wg.Wait()
-	for ctx.Err() == nil {
-		if _, err := v.receive(ctx, 1); err != nil && ctx.Err() == nil {
-			v.Logger.Warn("receive from a rule target's queue failed", "function", v.Function, "err", err)
-			time.Sleep(time.Second)
-		}
-	}
+	queuepoll.Run(ctx, v.SQS, v.Queue, v.Logger, v.Function, v.take)
 }
 
 // Drain invokes what the queue holds now, waits for those invocations (retries included),
 // and returns how many events it took.
 func (v *Invoker) Drain(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n, err := v.receive(ctx, 0)
-		total += n
-		if err != nil || n == 0 {
-			v.wg.Wait()
-			return total, err
-		}
-	}
+	defer v.wg.Wait()
+	return queuepoll.Drain(ctx, v.SQS, v.Queue, v.take)
 }
 
-// receive takes up to ten events off the queue and invokes each on its own, as Lambda runs
-// asynchronous invocations concurrently. The message is deleted once taken: from then on
-// the invocation's retries and its on-failure destination are Lambda's job, not the queue's.
-func (v *Invoker) receive(ctx context.Context, wait int32) (int, error) {
-	out, err := v.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(v.Queue), MaxNumberOfMessages: 10, WaitTimeSeconds: wait})
-	if err != nil {
-		return 0, err
-	}
-	for _, m := range out.Messages {
+// take invokes each event of a batch on its own, as Lambda runs asynchronous invocations
+// concurrently, and is done with every message at once: from then on the invocation's
+// retries and its on-failure destination are Lambda's job, not the queue's.
+func (v *Invoker) take(ctx context.Context, batch []types.Message) []string {
+	done := make([]string, len(batch))
+	for i, m := range batch {
 		body := []byte(aws.ToString(m.Body))
-		if _, err := v.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(v.Queue), ReceiptHandle: m.ReceiptHandle}); err != nil {
-			return 0, err
-		}
 		v.wg.Go(func() { v.invoke(context.WithoutCancel(ctx), body) })
+		done[i] = aws.ToString(m.ReceiptHandle)
 	}
-	return len(out.Messages), nil
+	return done
 }
 
 // invoke runs one asynchronous invocation with its retries.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
+	"github.com/lifecycle-api/lifecycle/tools/local/queuepoll"
 )
 
 // Received is one event as it arrived on a queue.
@@ -70,20 +70,10 @@ func (f *Feed) Events() []Received {
 func (f *Feed) Drain(ctx context.Context, client *sqs.Client, queues map[string]string, logger *slog.Logger) {
 	var wg sync.WaitGroup
 	for name, url := range queues {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-				if err != nil {
-					if ctx.Err() == nil {
-						logger.Warn("receive from event queue failed", "queue", name, "err", err)
-						time.Sleep(time.Second)
-					}
-					continue
-				}
-				var handles []string
-				for _, m := range out.Messages {
+		wg.Go(func() {
+			queuepoll.Run(ctx, client, url, logger, "event feed "+name, func(_ context.Context, batch []types.Message) []string {
+				var done []string
+				for _, m := range batch {
 					env, _, err := event.DecodeEnvelope([]byte(aws.ToString(m.Body)))
 					if err != nil {
 						logger.Warn("undecodable event on queue", "queue", name, "err", err)
@@ -91,26 +81,13 @@ func (f *Feed) Drain(ctx context.Context, client *sqs.Client, queues map[string]
 						f.add(Received{Queue: name, ReceivedAt: time.Now().UTC(), ID: env.ID, Source: env.Source, DetailType: env.DetailType, Time: env.Time, Detail: env.Detail})
 						logger.Info("event received", "queue", name, "detailType", env.DetailType)
 					}
-					handles = append(handles, aws.ToString(m.ReceiptHandle))
+					done = append(done, aws.ToString(m.ReceiptHandle))
 				}
-				Delete(ctx, client, url, handles)
-			}
-		}()
+				return done
+			})
+		})
 	}
 	wg.Wait()
-}
-
-// Delete removes handled messages (by receipt handle, at most ten) from a queue in one
-// call, as Lambda's queue pollers do.
-func Delete(ctx context.Context, client *sqs.Client, url string, handles []string) {
-	if len(handles) == 0 {
-		return
-	}
-	entries := make([]types.DeleteMessageBatchRequestEntry, len(handles))
-	for i, h := range handles {
-		entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(h)}
-	}
-	_, _ = client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
 }
 
 // Handler serves the history as {"events": [...]}, newest first.

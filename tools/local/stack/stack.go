@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/auditlog"
 	"github.com/lifecycle-api/lifecycle/shared/config"
@@ -53,6 +54,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/livegateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/motoserver"
+	"github.com/lifecycle-api/lifecycle/tools/local/queuepoll"
 	"github.com/lifecycle-api/lifecycle/tools/local/schedulefire"
 	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
@@ -453,20 +455,9 @@ const auditPollers = 5
 // consume plays one poller of Lambda's SQS event source for a queue: batches of up to ten,
 // messages reported as failures stay on the queue (and reach its dead-letter queue in time).
 func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), logger *slog.Logger) {
-	for ctx.Err() == nil {
-		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
-		if err != nil {
-			if ctx.Err() == nil {
-				logger.Warn("receive from audit queue failed", "err", err)
-				time.Sleep(time.Second)
-			}
-			continue
-		}
-		if len(out.Messages) == 0 {
-			continue
-		}
+	queuepoll.Run(ctx, sq, url, logger, "audit consumer", func(ctx context.Context, batch []sqstypes.Message) []string {
 		var ev events.SQSEvent
-		for _, m := range out.Messages {
+		for _, m := range batch {
 			ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body)})
 		}
 		resp, err := h(ctx, ev)
@@ -480,8 +471,8 @@ func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Con
 				done = append(done, m.ReceiptHandle)
 			}
 		}
-		eventfeed.Delete(ctx, sq, url, done)
-	}
+		return done
+	})
 }
 
 // Reset puts the demo data back as it was when the stack started (`make reset`, the
