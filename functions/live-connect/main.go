@@ -13,6 +13,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 )
 
 func main() {
@@ -23,5 +24,5 @@ func main() {
 		os.Exit(1)
 	}
 	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret, live.UserLimits{Connections: perUser})
-	lambda.Start(live.Connect(fn.Logger, store, time.Now, live.ParseOrigins(fn.Env[config.LiveAllowedOrigins])))
+	lambda.Start(liveapi.Connect(fn.Logger, store, time.Now, live.ParseOrigins(fn.Env[config.LiveAllowedOrigins])))
 }

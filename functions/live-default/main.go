@@ -9,8 +9,9 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 )
 
 func main() {
-	lambda.Start(live.Default(config.Logger(live.FnDefault), time.Now))
+	lambda.Start(liveapi.Default(config.Logger(live.FnDefault), time.Now))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 )
 
 func main() {
@@ -21,5 +22,5 @@ func main() {
 		os.Exit(1)
 	}
 	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret, live.UserLimits{})
-	lambda.Start(live.Disconnect(fn.Logger, store, time.Now))
+	lambda.Start(liveapi.Disconnect(fn.Logger, store, time.Now))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 )
 
 func main() {
@@ -22,7 +23,7 @@ func main() {
 		os.Exit(1)
 	}
 	store := dynamo.NewLive(dynamodb.NewFromConfig(fn.AWS), fn.Env[config.LiveTableName], time.Now, live.NewTicketSecret, live.UserLimits{})
-	limits := live.DefaultLimits()
+	limits := liveapi.DefaultLimits()
 	pusher := push.New(push.NewClient(fn.AWS, limits.Concurrency))
-	lambda.Start(live.NewNotifier(store, pusher, fn.Logger, limits, time.Now).Handle)
+	lambda.Start(liveapi.NewNotifier(store, pusher, fn.Logger, limits, time.Now).Handle)
 }

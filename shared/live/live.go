@@ -1,18 +1,19 @@
-// Package live is the real-time channel: every committed transition reaches the open
-// screens of the people it concerns. An API Gateway WebSocket API carries it; this package
-// holds its rules and its functions' handlers, on ports the adapters implement:
+// Package live holds the rules of the real-time channel, by which every committed
+// transition reaches the open screens of the people it concerns. An API Gateway WebSocket
+// API carries it; the functions' handlers are in shared/liveapi, the stores in
+// shared/dynamo. The rules:
 //
 //   - tickets: a browser cannot send Authorization on a WebSocket, so it first asks the
 //     authenticated HTTP route POST /live/tickets (shared/httpapi) for a short-lived,
-//     single-use ticket and offers it as a WebSocket subprotocol; $connect (Connect)
-//     redeems it with one conditional write and records the connection;
+//     single-use ticket and offers it as a WebSocket subprotocol (TicketFromSubprotocols);
+//     $connect redeems it with one conditional write and records the connection;
 //   - entitlement (Audience): an interview event goes to its owner's connections only,
-//     JobCancelled to the connections of callers who may read jobs;
-//   - the message a client receives (Message): the event's detail with its eventId, type
-//     and entity version;
-//   - fan-out (Notifier): the EventBridge rule's target, sending each event to exactly the
-//     entitled connections, concurrently within a bound, removing gone ones, and failing
-//     the invocation when an entitled connection could not be reached.
+//     a job event to the connections of callers who may read jobs, and each technician it
+//     concerns gets a message of their own (Concerned);
+//   - the message a client receives (Address, Message): the event's detail, the fields
+//     MessageFields lists, with its eventId, type and entity version;
+//   - what one caller may take of the channel (UserLimits), and the page origins that
+//     may open it (Origins).
 //
 // docs/live.md describes the channel and its protocol; schemas/live-message.json is the
 // message's JSON Schema.

@@ -7,9 +7,9 @@ import (
 	"os"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
+	"github.com/lifecycle-api/lifecycle/shared/live/livetest"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/schemacheck"
 )
 
@@ -22,41 +22,6 @@ func liveSchemas(t *testing.T) *schemacheck.Schemas {
 	return sch
 }
 
-// statuses are the statuses each interview detail-type leaves and enters.
-var statuses = map[string][2]string{
-	event.TypeInterviewPaused:    {"active", "paused"},
-	event.TypeInterviewResumed:   {"paused", "active"},
-	event.TypeInterviewCancelled: {"paused", "cancelled"},
-}
-
-func interviewEvent(dt, owner string, version int64) json.RawMessage {
-	d := event.Interview{
-		Transition: event.Transition{
-			EventID: event.ID("interview", "a11ce000-0000-4000-8000-000000000002", version), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
-			Actor: event.Actor{Sub: owner, Roles: []string{"Candidate"}}, Version: version, PreviousStatus: statuses[dt][0], Status: statuses[dt][1],
-			CorrelationID: "corr-1",
-		},
-		SessionID: "a11ce000-0000-4000-8000-000000000002", OwnerID: owner,
-	}
-	b, _ := json.Marshal(d)
-	return b
-}
-
-func jobEvent(version int64) json.RawMessage {
-	d := event.Job{
-		Transition: event.Transition{
-			EventID: event.ID("job", "0b000000-0000-4000-8000-000000000003", version), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
-			Actor: event.Actor{Sub: "adam", Roles: []string{"Admin"}}, Version: version, PreviousStatus: "Assigned", Status: "Cancelled",
-			CorrelationID: "corr-2", Reason: "Customer cancelled",
-		},
-		JobID: "0b000000-0000-4000-8000-000000000003",
-		Assignment: &event.Assignment{ID: "a5500000-0000-4000-8000-000000000001", TechnicianID: "tom", PreviousStatus: "Confirmed",
-			ScheduledStart: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), ScheduledEnd: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)},
-	}
-	b, _ := json.Marshal(d)
-	return b
-}
-
 func TestAddressNamesTheAudienceAndShapesEachType(t *testing.T) {
 	sch := liveSchemas(t)
 	cases := []struct {
@@ -65,10 +30,10 @@ func TestAddressNamesTheAudienceAndShapesEachType(t *testing.T) {
 		audience Audience
 		entity   string
 	}{
-		{event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2), Audience{Owner: "alice"}, EntityInterview},
-		{event.TypeInterviewResumed, interviewEvent(event.TypeInterviewResumed, "bob", 3), Audience{Owner: "bob"}, EntityInterview},
-		{event.TypeInterviewCancelled, interviewEvent(event.TypeInterviewCancelled, "alice", 4), Audience{Owner: "alice"}, EntityInterview},
-		{event.TypeJobCancelled, jobEvent(3), Audience{JobReaders: true}, EntityJob},
+		{event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2), Audience{Owner: "alice"}, EntityInterview},
+		{event.TypeInterviewResumed, livetest.InterviewEvent(event.TypeInterviewResumed, "bob", 3), Audience{Owner: "bob"}, EntityInterview},
+		{event.TypeInterviewCancelled, livetest.InterviewEvent(event.TypeInterviewCancelled, "alice", 4), Audience{Owner: "alice"}, EntityInterview},
+		{event.TypeJobCancelled, livetest.JobEvent(3), Audience{JobReaders: true}, EntityJob},
 	}
 	for _, c := range cases {
 		t.Run(c.dt, func(t *testing.T) {
@@ -138,8 +103,8 @@ func flatten(t *testing.T, raw json.RawMessage) map[string]any {
 // reach browsers until it is listed.
 func TestMessagesCarryOnlyTheListedFields(t *testing.T) {
 	for dt, detail := range map[string]json.RawMessage{
-		event.TypeInterviewPaused: interviewEvent(event.TypeInterviewPaused, "alice", 2),
-		event.TypeJobCancelled:    jobEvent(3),
+		event.TypeInterviewPaused: livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2),
+		event.TypeJobCancelled:    livetest.JobEvent(3),
 	} {
 		var m map[string]any
 		if err := json.Unmarshal(detail, &m); err != nil {
@@ -217,7 +182,7 @@ func TestLiveMessageSchemaListsTheMessageFields(t *testing.T) {
 }
 
 func TestLiveMessageSchemaRefusesAMismatchedDetail(t *testing.T) {
-	_, m, err := Address(event.TypeJobCancelled, jobEvent(2))
+	_, m, err := Address(event.TypeJobCancelled, livetest.JobEvent(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,10 +193,10 @@ func TestLiveMessageSchemaRefusesAMismatchedDetail(t *testing.T) {
 }
 
 func TestRouteRefusesWhatItCannotAddress(t *testing.T) {
-	if _, _, err := Address("InterviewArchived", interviewEvent(event.TypeInterviewPaused, "alice", 2)); !errors.Is(err, event.ErrUnknownType) {
+	if _, _, err := Address("InterviewArchived", livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2)); !errors.Is(err, event.ErrUnknownType) {
 		t.Errorf("unknown type: %v", err)
 	}
-	if _, _, err := Address(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "", 2)); err == nil {
+	if _, _, err := Address(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "", 2)); err == nil {
 		t.Error("an interview event without an owner was routed")
 	}
 	if _, _, err := Address(event.TypeJobCancelled, json.RawMessage(`{"jobId":"0b000000-0000-4000-8000-000000000003"}`)); err == nil {

@@ -126,7 +126,7 @@ func deps(t *testing.T, patterns ...string) map[string][]string {
 }
 
 // domain is the centre of the design: the rules, with no AWS and no adapter under them.
-var domain = []string{"shared/lifecycle", "shared/interview", "shared/job", "shared/event"}
+var domain = []string{"shared/lifecycle", "shared/interview", "shared/job", "shared/event", "shared/live"}
 
 func TestDomainImportsNoAWS(t *testing.T) {
 	var patterns []string

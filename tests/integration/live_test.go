@@ -23,6 +23,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
@@ -62,14 +63,14 @@ func newLiveChannel(t *testing.T, s *stack, p *pipeline, opts ...liveOption) *li
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := push.NewClient(awsCfg, live.DefaultLimits().Concurrency, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(l.connections) })
+	client := push.NewClient(awsCfg, liveapi.DefaultLimits().Concurrency, func(o *apigatewaymanagementapi.Options) { o.BaseEndpoint = aws.String(l.connections) })
 	target, ok := p.es.Functions["LiveNotifyFunction"]
 	if !ok {
 		t.Fatal("template.yaml's LiveNotifyRule has no function target")
 	}
 	l.notifier = &asyncinvoke.Invoker{
 		SQS: p.sqs, Queue: target.Queue, Function: live.FnNotify, MaxRetries: target.MaxRetries,
-		Handler:   wiring.Notifier(cfg, client, live.Limits{Concurrency: 16, Attempts: 2, Backoff: time.Millisecond}).Handle,
+		Handler:   wiring.Notifier(cfg, client, liveapi.Limits{Concurrency: 16, Attempts: 2, Backoff: time.Millisecond}).Handle,
 		OnFailure: p.es.Queues[target.OnFailure], Timeout: 30 * time.Second, Logger: discardLogger(),
 	}
 	return l

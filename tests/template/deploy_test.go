@@ -12,7 +12,7 @@ import (
 
 	"github.com/lifecycle-api/lifecycle/shared/auth"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
-	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 	"github.com/lifecycle-api/lifecycle/tools/deploy/samconfig"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
@@ -262,7 +262,7 @@ func TestRollbackAlarmsWatchEveryFunction(t *testing.T) {
 		}
 		outcomes = append(outcomes, scalar(get(dims[0], "Value")))
 	}
-	if slices.Sort(outcomes); !slices.Equal(outcomes, []string{live.OutcomeInternal, live.OutcomeUnavailable}) {
+	if slices.Sort(outcomes); !slices.Equal(outcomes, []string{liveapi.OutcomeInternal, liveapi.OutcomeUnavailable}) {
 		t.Errorf("FunctionServerErrorsAlarm watches outcomes %v, want the 5xx ones (the live routes report the same)", outcomes)
 	}
 	// The WebSocket API's own failures (issue 23): an integration or a route API Gateway

@@ -10,6 +10,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 )
 
@@ -59,18 +60,18 @@ func TestLiveChannel(t *testing.T) {
 	// A ping invokes no function (issue 23): API Gateway answers it itself, through a MOCK
 	// integration whose response is the pong the local gateway and clients know.
 	ping, pingInteg := res("LivePingRoute"), res("LivePingIntegration")
-	if ping("Properties", "RouteKey") != live.PingRoute || ping("Properties", "Target") != "!Sub integrations/${LivePingIntegration}" ||
+	if ping("Properties", "RouteKey") != liveapi.PingRoute || ping("Properties", "Target") != "!Sub integrations/${LivePingIntegration}" ||
 		ping("Properties", "RouteResponseSelectionExpression") != "$default" || res("LivePingRouteResponse")("Properties", "RouteId") != "!Ref LivePingRoute" {
-		t.Errorf("LivePingRoute must be LiveApi's %q route, answering the client through LivePingIntegration", live.PingRoute)
+		t.Errorf("LivePingRoute must be LiveApi's %q route, answering the client through LivePingIntegration", liveapi.PingRoute)
 	}
 	if pingInteg("Properties", "IntegrationType") != "MOCK" || pingInteg("Properties", "RequestTemplates", "$default") != `{"statusCode": 200}` {
 		t.Error("LivePingIntegration must be a MOCK integration that always succeeds")
 	}
 	if r := res("LivePingIntegrationResponse"); r("Properties", "IntegrationId") != "!Ref LivePingIntegration" ||
-		r("Properties", "IntegrationResponseKey") != "$default" || r("Properties", "ResponseTemplates", "$default") != live.Pong {
-		t.Errorf("LivePingIntegrationResponse must answer %s", live.Pong)
+		r("Properties", "IntegrationResponseKey") != "$default" || r("Properties", "ResponseTemplates", "$default") != liveapi.Pong {
+		t.Errorf("LivePingIntegrationResponse must answer %s", liveapi.Pong)
 	}
-	if get(tpl.Root, "Resources", "LiveStage", "Properties", "RouteSettings", live.PingRoute) != nil {
+	if get(tpl.Root, "Resources", "LiveStage", "Properties", "RouteSettings", liveapi.PingRoute) != nil {
 		t.Error("pings keep the stage's default limits: every open connection sends them")
 	}
 

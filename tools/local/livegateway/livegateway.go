@@ -28,12 +28,12 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
-	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 )
 
 // Functions are the route handlers, wired as in functions/live-*/main.go.
 type Functions struct {
-	Connect, Disconnect, Default live.RouteHandler
+	Connect, Disconnect, Default liveapi.RouteHandler
 }
 
 // API Gateway's WebSocket limits that matter here.
@@ -152,9 +152,9 @@ func (g *Gateway) serve(id string, r *http.Request, c *conn) {
 		g.mu.Lock()
 		c.lastActive = time.Now()
 		g.mu.Unlock()
-		if routeKey(typ, data) == live.PingRoute {
+		if routeKey(typ, data) == liveapi.PingRoute {
 			// API Gateway's MOCK integration: answered here, no function invoked.
-			g.write(ctx, c, live.Pong)
+			g.write(ctx, c, liveapi.Pong)
 			continue
 		}
 		ev := g.event(r, id, "$default", "MESSAGE", c.connectedAt)
@@ -190,8 +190,8 @@ func routeKey(typ websocket.MessageType, data []byte) string {
 	var m struct {
 		Type string `json:"type"`
 	}
-	if typ == websocket.MessageText && json.Unmarshal(data, &m) == nil && m.Type == live.PingRoute {
-		return live.PingRoute
+	if typ == websocket.MessageText && json.Unmarshal(data, &m) == nil && m.Type == liveapi.PingRoute {
+		return liveapi.PingRoute
 	}
 	return "$default"
 }
@@ -207,7 +207,7 @@ func (g *Gateway) disconnect(id string, r *http.Request, connectedAt time.Time, 
 }
 
 // invoke calls a route function as Lambda would: with a deadline and a Lambda context.
-func (g *Gateway) invoke(ctx context.Context, fn live.RouteHandler, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+func (g *Gateway) invoke(ctx context.Context, fn liveapi.RouteHandler, ev events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, functionTimeout)
 	defer cancel()
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{

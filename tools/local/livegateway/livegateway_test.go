@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/coder/websocket"
 
-	"github.com/lifecycle-api/lifecycle/shared/live"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 )
 
 // TestAPingInvokesNoFunction: as the template's MOCK integration does, the gateway answers
@@ -54,8 +54,8 @@ func TestAPingInvokesNoFunction(t *testing.T) {
 		return string(data)
 	}
 	for _, ping := range []string{`{"type":"ping"}`, `{"type":"ping","at":1}`} {
-		if got := exchange(ping); got != live.Pong {
-			t.Errorf("%s answered %s, want %s", ping, got, live.Pong)
+		if got := exchange(ping); got != liveapi.Pong {
+			t.Errorf("%s answered %s, want %s", ping, got, liveapi.Pong)
 		}
 	}
 	if n := defaults.Load(); n != 0 {

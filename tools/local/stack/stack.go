@@ -43,6 +43,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
 	"github.com/lifecycle-api/lifecycle/tools/cfntemplate"
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
@@ -356,7 +357,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.stop = append(s.stop, func() { s.Live.Close(); connections.Close() })
-	limits := live.DefaultLimits()
+	limits := liveapi.DefaultLimits()
 	notify := asyncinvoke.Handler(wiring.Notifier(wc, push.NewClient(cfg, limits.Concurrency, func(opt *apigatewaymanagementapi.Options) {
 		opt.BaseEndpoint = aws.String(connections.URL)
 	}), limits).Handle)

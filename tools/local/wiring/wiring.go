@@ -24,6 +24,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
+	"github.com/lifecycle-api/lifecycle/shared/liveapi"
 	"github.com/lifecycle-api/lifecycle/shared/resumetimer"
 	"github.com/lifecycle-api/lifecycle/shared/resumetimer/schedules"
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
@@ -142,16 +143,16 @@ func LiveRoutes(c Config) livegateway.Functions {
 	tag := func(fn string) *slog.Logger { return c.Logger.With("function", fn) }
 	store := LiveStore(c)
 	return livegateway.Functions{
-		Connect:    live.Connect(tag(live.FnConnect), store, c.Now, LiveOrigins()),
-		Disconnect: live.Disconnect(tag(live.FnDisconnect), store, c.Now),
-		Default:    live.Default(tag(live.FnDefault), c.Now),
+		Connect:    liveapi.Connect(tag(live.FnConnect), store, c.Now, LiveOrigins()),
+		Disconnect: liveapi.Disconnect(tag(live.FnDisconnect), store, c.Now),
+		Default:    liveapi.Default(tag(live.FnDefault), c.Now),
 	}
 }
 
 // Notifier returns the live-notify handler, wired as in functions/live-notify, pushing
 // through connections (the management API client, pointed at a livegateway).
-func Notifier(c Config, connections push.ConnectionsAPI, limits live.Limits) *live.Notifier {
-	return live.NewNotifier(LiveStore(c), push.New(connections), c.Logger.With("function", live.FnNotify), limits, c.Now)
+func Notifier(c Config, connections push.ConnectionsAPI, limits liveapi.Limits) *liveapi.Notifier {
+	return liveapi.NewNotifier(LiveStore(c), push.New(connections), c.Logger.With("function", live.FnNotify), limits, c.Now)
 }
 
 // ResumeScheduledARN is the local name of resume-scheduled that the local schedules target

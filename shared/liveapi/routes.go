@@ -1,4 +1,4 @@
-package live
+package liveapi
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/live"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -26,9 +28,9 @@ type Opener interface {
 	// ticket unknown, forged or spent by another connection is ErrTicketUnknown; one past
 	// its expiry is ErrTicketExpired. Spending it again for the same connection (a retry)
 	// succeeds.
-	Redeem(ctx context.Context, secret, connectionID string) (Connection, error)
+	Redeem(ctx context.Context, secret, connectionID string) (live.Connection, error)
 	// Open records the connection, with its caller and a TTL.
-	Open(ctx context.Context, c Connection) error
+	Open(ctx context.Context, c live.Connection) error
 }
 
 // Closer forgets a connection; forgetting one the store does not hold is not an error.
@@ -39,65 +41,34 @@ type Closer interface {
 // protocolHeader is the WebSocket handshake header that carries the ticket.
 const protocolHeader = "Sec-WebSocket-Protocol"
 
-// Origins are the browser origins whose pages may open the channel (the frontends': the
-// API's CorsAllowedOrigins); "*" admits any.
-type Origins []string
-
-// ParseOrigins reads a comma-separated list of origins.
-func ParseOrigins(s string) Origins {
-	var o Origins
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			o = append(o, strings.TrimSuffix(v, "/"))
-		}
-	}
-	return o
-}
-
-// Admits reports whether a handshake with Origin origin may go on. A browser always sends
-// its page's origin; a handshake without one is no browser's (a service's client), which
-// its ticket, got with a bearer token, already vouches for. So the check keeps other
-// sites' pages out, as defence in depth beside the ticket.
-func (o Origins) Admits(origin string) bool {
-	if origin == "" {
-		return true
-	}
-	for _, a := range o {
-		if a == "*" || strings.EqualFold(a, origin) {
-			return true
-		}
-	}
-	return false
-}
-
 // Connect is the $connect route: it accepts the connection when the client offers the
 // channel's subprotocol with a ticket it can redeem, and records it. Refused: 403 for a page
 // of an origin not admitted (before its ticket is touched), 401 (no ticket, or one unknown,
 // used or expired; the log says which), 429 when the caller already holds as many
 // connections as UserLimits allows (the ticket is spent). A failing store: 503 or 500, and the client
 // reconnects with a new ticket.
-func Connect(logger *slog.Logger, store Opener, now func() time.Time, origins Origins) RouteHandler {
+func Connect(logger *slog.Logger, store Opener, now func() time.Time, origins live.Origins) RouteHandler {
 	return serveRoute(logger, now, func(ctx context.Context, log *slog.Logger, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, string) {
 		if origin := header(req, "Origin"); !origins.Admits(origin) {
 			log.Warn("handshake from an origin not admitted", "origin", origin)
 			return respond(http.StatusForbidden, ""), "originRefused"
 		}
-		secret, ok := TicketFromSubprotocols(headerValues(req, protocolHeader))
+		secret, ok := live.TicketFromSubprotocols(headerValues(req, protocolHeader))
 		if !ok {
 			return respond(http.StatusUnauthorized, ""), "noTicket"
 		}
 		c, err := store.Redeem(ctx, secret, req.RequestContext.ConnectionID)
 		switch {
-		case errors.Is(err, ErrTicketUnknown):
+		case errors.Is(err, live.ErrTicketUnknown):
 			return respond(http.StatusUnauthorized, ""), "ticketUnknown"
-		case errors.Is(err, ErrTicketExpired):
+		case errors.Is(err, live.ErrTicketExpired):
 			return respond(http.StatusUnauthorized, ""), "ticketExpired"
 		case err != nil:
 			log.Error("redeeming a ticket failed", "err", err)
 			return respond(storeStatus(err), ""), failure(err)
 		}
 		c.ID, c.ConnectedAt = req.RequestContext.ConnectionID, now()
-		if err := store.Open(ctx, c); errors.Is(err, ErrTooManyConnections) {
+		if err := store.Open(ctx, c); errors.Is(err, live.ErrTooManyConnections) {
 			log.Warn("connection refused: the caller holds as many as allowed", "sub", c.Sub)
 			return respond(http.StatusTooManyRequests, ""), "tooManyConnections"
 		} else if err != nil {
@@ -106,7 +77,7 @@ func Connect(logger *slog.Logger, store Opener, now func() time.Time, origins Or
 		}
 		log.Info("connection opened", "sub", c.Sub, "roles", c.Roles, "until", c.Until)
 		resp := respond(http.StatusOK, "")
-		resp.Headers = map[string]string{protocolHeader: Subprotocol}
+		resp.Headers = map[string]string{protocolHeader: live.Subprotocol}
 		return resp, "connected"
 	})
 }

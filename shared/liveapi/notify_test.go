@@ -1,4 +1,4 @@
-package live
+package liveapi
 
 import (
 	"context"
@@ -11,6 +11,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/live/livetest"
+
+	"github.com/lifecycle-api/lifecycle/shared/live"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -66,7 +70,7 @@ func (p *memPusher) Push(_ context.Context, id string, data []byte) error {
 	p.attempts[id]++
 	switch {
 	case p.gone[id]:
-		return fmt.Errorf("%w: GoneException", ErrGone)
+		return fmt.Errorf("%w: GoneException", live.ErrGone)
 	case p.failures[id] < 0 || p.attempts[id] <= p.failures[id]:
 		return errors.New("post to connection: LimitExceededException")
 	}
@@ -79,7 +83,7 @@ func (p *memPusher) Disconnect(_ context.Context, id string) error {
 	defer p.mu.Unlock()
 	p.closed = append(p.closed, id)
 	if p.gone[id] {
-		return fmt.Errorf("%w: GoneException", ErrGone)
+		return fmt.Errorf("%w: GoneException", live.ErrGone)
 	}
 	return nil
 }
@@ -92,19 +96,19 @@ func fastLimits(concurrency int) Limits {
 	return Limits{Concurrency: concurrency, Attempts: 3, Backoff: time.Millisecond}
 }
 
-func connected(store *memTickets, conns ...Connection) {
+func connected(store *memTickets, conns ...live.Connection) {
 	for _, c := range conns {
 		store.conns[c.ID] = c
 	}
 }
 
 var (
-	aliceTab1 = Connection{ID: "alice-1", Sub: "alice"}
-	aliceTab2 = Connection{ID: "alice-2", Sub: "alice"}
-	bobTab    = Connection{ID: "bob-1", Sub: "bob"}
-	danaTab   = Connection{ID: "dana-1", Sub: "dana", Roles: []string{"Dispatcher"}}
-	adamTab   = Connection{ID: "adam-1", Sub: "adam", Roles: []string{"Admin"}}
-	tomTab    = Connection{ID: "tom-1", Sub: "tom", Roles: []string{"Technician"}}
+	aliceTab1 = live.Connection{ID: "alice-1", Sub: "alice"}
+	aliceTab2 = live.Connection{ID: "alice-2", Sub: "alice"}
+	bobTab    = live.Connection{ID: "bob-1", Sub: "bob"}
+	danaTab   = live.Connection{ID: "dana-1", Sub: "dana", Roles: []string{"Dispatcher"}}
+	adamTab   = live.Connection{ID: "adam-1", Sub: "adam", Roles: []string{"Admin"}}
+	tomTab    = live.Connection{ID: "tom-1", Sub: "tom", Roles: []string{"Technician"}}
 )
 
 func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
@@ -113,10 +117,10 @@ func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
 		ev   events.EventBridgeEvent
 		want []string
 	}{
-		{"alice's pause", ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2)), []string{"alice-1", "alice-2"}},
-		{"bob's resume", ebEvent(event.TypeInterviewResumed, interviewEvent(event.TypeInterviewResumed, "bob", 3)), []string{"bob-1"}},
+		{"alice's pause", ebEvent(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2)), []string{"alice-1", "alice-2"}},
+		{"bob's resume", ebEvent(event.TypeInterviewResumed, livetest.InterviewEvent(event.TypeInterviewResumed, "bob", 3)), []string{"bob-1"}},
 		// Dispatchers and admins, and tom, whose booking it ended (issue 25, part 7).
-		{"a job cancel", ebEvent(event.TypeJobCancelled, jobEvent(3)), []string{"adam-1", "dana-1", "tom-1"}},
+		{"a job cancel", ebEvent(event.TypeJobCancelled, livetest.JobEvent(3)), []string{"adam-1", "dana-1", "tom-1"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -126,7 +130,7 @@ func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
 			if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), c.ev); err != nil {
 				t.Fatal(err)
 			}
-			for _, conn := range []Connection{aliceTab1, aliceTab2, bobTab, danaTab, adamTab, tomTab} {
+			for _, conn := range []live.Connection{aliceTab1, aliceTab2, bobTab, danaTab, adamTab, tomTab} {
 				entitled := false
 				for _, id := range c.want {
 					entitled = entitled || id == conn.ID
@@ -136,8 +140,8 @@ func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
 					t.Errorf("%s received %d messages, entitled %v", conn.ID, len(got), entitled)
 				}
 				for _, data := range got {
-					var m Message
-					_, want, _ := Address(c.ev.DetailType, c.ev.Detail)
+					var m live.Message
+					_, want, _ := live.Address(c.ev.DetailType, c.ev.Detail)
 					if err := json.Unmarshal(data, &m); err != nil || m.Type != c.ev.DetailType || string(m.Detail) != string(want.Detail) {
 						t.Errorf("%s received %s", conn.ID, data)
 					}
@@ -153,10 +157,10 @@ func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
 
 func TestNotifierSkipsWhatTheStoreListsOutsideTheAudience(t *testing.T) {
 	// A store whose index went wrong: it lists bob and tom for alice's event.
-	store, pusher := &fixedAudience{conns: []Connection{aliceTab1, bobTab, tomTab}}, newPusher()
+	store, pusher := &fixedAudience{conns: []live.Connection{aliceTab1, bobTab, tomTab}}, newPusher()
 	logger, _ := newLogger()
 	err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(),
-		ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2)))
+		ebEvent(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,9 +169,9 @@ func TestNotifierSkipsWhatTheStoreListsOutsideTheAudience(t *testing.T) {
 	}
 }
 
-type fixedAudience struct{ conns []Connection }
+type fixedAudience struct{ conns []live.Connection }
 
-func (f *fixedAudience) Audience(context.Context, Audience) ([]Connection, error) {
+func (f *fixedAudience) Audience(context.Context, live.Audience) ([]live.Connection, error) {
 	return f.conns, nil
 }
 func (f *fixedAudience) Close(context.Context, string) error { return nil }
@@ -178,7 +182,7 @@ func TestNotifierForgetsGoneConnections(t *testing.T) {
 	pusher.gone["alice-2"] = true
 	logger, _ := newLogger()
 	err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(),
-		ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2)))
+		ebEvent(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2)))
 	if err != nil {
 		t.Fatalf("a gone connection failed the event: %v", err)
 	}
@@ -196,7 +200,7 @@ func TestNotifierForgetsGoneConnections(t *testing.T) {
 	connected(store, aliceTab1)
 	pusher.gone["alice-1"], store.closeErr = true, errors.New("throttled")
 	if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(),
-		ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2))); err != nil {
+		ebEvent(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2))); err != nil {
 		t.Errorf("a failed cleanup failed the event: %v", err)
 	}
 }
@@ -207,7 +211,7 @@ func TestNotifierRetriesThenReportsUnreachableConnections(t *testing.T) {
 	pusher.failures["dana-1"] = 2  // fails twice, then gets through on the third attempt
 	pusher.failures["adam-1"] = -1 // never gets through
 	logger, logs := newLogger()
-	err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3)))
+	err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), ebEvent(event.TypeJobCancelled, livetest.JobEvent(3)))
 	var unreachable *UnreachableError
 	if !errors.As(err, &unreachable) || unreachable.Failed != 1 || unreachable.Entitled != 2 || unreachable.EventID != event.ID("job", "0b000000-0000-4000-8000-000000000003", 3) {
 		t.Fatalf("error %v, want 1 of 2 entitled connections unreachable", err)
@@ -234,14 +238,14 @@ func TestNotifierBoundsItsConcurrency(t *testing.T) {
 	const limit, conns = 8, 200
 	store, pusher := newMemTickets(), newPusher()
 	for i := range conns {
-		connected(store, Connection{ID: fmt.Sprintf("alice-%03d", i), Sub: "alice"})
+		connected(store, live.Connection{ID: fmt.Sprintf("alice-%03d", i), Sub: "alice"})
 	}
 	// The first pushes wait until `limit` are in flight together: the bound is reached,
 	// and the peak shows it is never passed.
 	pusher.hold, pusher.release = limit, make(chan struct{})
 	logger, _ := newLogger()
 	if err := NewNotifier(store, pusher, logger, fastLimits(limit), clock).Handle(context.Background(),
-		ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "alice", 2))); err != nil {
+		ebEvent(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2))); err != nil {
 		t.Fatal(err)
 	}
 	if got := pusher.peak.Load(); got != limit {
@@ -260,9 +264,9 @@ func TestNotifierFailsWhatItCannotRoute(t *testing.T) {
 	n := NewNotifier(store, newPusher(), logger, fastLimits(4), clock)
 	failures := 0
 	for name, ev := range map[string]events.EventBridgeEvent{
-		"unknown type":  {DetailType: "InterviewArchived", Source: event.SourceInterviews, Detail: interviewEvent(event.TypeInterviewPaused, "alice", 2)},
-		"wrong source":  {DetailType: event.TypeJobCancelled, Source: event.SourceInterviews, Detail: jobEvent(2)},
-		"no owner":      ebEvent(event.TypeInterviewPaused, interviewEvent(event.TypeInterviewPaused, "", 2)),
+		"unknown type":  {DetailType: "InterviewArchived", Source: event.SourceInterviews, Detail: livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2)},
+		"wrong source":  {DetailType: event.TypeJobCancelled, Source: event.SourceInterviews, Detail: livetest.JobEvent(2)},
+		"no owner":      ebEvent(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "", 2)),
 		"unreadable":    ebEvent(event.TypeJobCancelled, json.RawMessage(`{"jobId":`)),
 		"missing event": ebEvent(event.TypeJobCancelled, json.RawMessage(`{"jobId":"0b000000-0000-4000-8000-000000000003"}`)),
 	} {
@@ -272,7 +276,7 @@ func TestNotifierFailsWhatItCannotRoute(t *testing.T) {
 		failures++
 	}
 	store.err = errors.New("throttled")
-	if err := n.Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3))); err == nil || !strings.Contains(err.Error(), "cannot list the audience's connections: throttled") {
+	if err := n.Handle(context.Background(), ebEvent(event.TypeJobCancelled, livetest.JobEvent(3))); err == nil || !strings.Contains(err.Error(), "cannot list the audience's connections: throttled") {
 		t.Errorf("an audience the store could not list: %v", err)
 	}
 	failures++
@@ -292,11 +296,11 @@ func TestNotifierFailsWhatItCannotRoute(t *testing.T) {
 
 func TestNotifierRetiresConnectionsWhoseTokenExpired(t *testing.T) {
 	store, pusher := newMemTickets(), newPusher()
-	stale := Connection{ID: "dana-old", Sub: "dana", Roles: []string{"Dispatcher"}, Until: t0}
-	fresh := Connection{ID: "dana-new", Sub: "dana", Roles: []string{"Dispatcher"}, Until: t0.Add(time.Minute)}
+	stale := live.Connection{ID: "dana-old", Sub: "dana", Roles: []string{"Dispatcher"}, Until: t0}
+	fresh := live.Connection{ID: "dana-new", Sub: "dana", Roles: []string{"Dispatcher"}, Until: t0.Add(time.Minute)}
 	connected(store, stale, fresh, adamTab)
 	logger, logs := newLogger()
-	if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), ebEvent(event.TypeJobCancelled, jobEvent(3))); err != nil {
+	if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), ebEvent(event.TypeJobCancelled, livetest.JobEvent(3))); err != nil {
 		t.Fatal(err)
 	}
 	if len(pusher.got["dana-old"]) != 0 || len(pusher.got["dana-new"]) != 1 || len(pusher.got["adam-1"]) != 1 {
@@ -319,9 +323,9 @@ func TestNotifierRetiresConnectionsWhoseTokenExpired(t *testing.T) {
 // taken from (who may do nothing more to it), once each, and no other technician; a
 // technician who also dispatches gets it once.
 func TestTheTechniciansAJobEventConcernsHearOfIt(t *testing.T) {
-	tess := Connection{ID: "tess-1", Sub: "tess", Roles: []string{"Technician"}}
-	tim := Connection{ID: "tim-1", Sub: "tim", Roles: []string{"Technician"}}
-	both := Connection{ID: "tom-2", Sub: "tom", Roles: []string{"Technician", "Dispatcher"}}
+	tess := live.Connection{ID: "tess-1", Sub: "tess", Roles: []string{"Technician"}}
+	tim := live.Connection{ID: "tim-1", Sub: "tim", Roles: []string{"Technician"}}
+	both := live.Connection{ID: "tom-2", Sub: "tom", Roles: []string{"Technician", "Dispatcher"}}
 	d := event.Job{
 		Transition: event.Transition{EventID: event.ID("job", "0b000000-0000-4000-8000-000000000003", 4), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
 			Actor: event.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}, Version: 4, PreviousStatus: "Assigned", Status: "Assigned"},
@@ -337,7 +341,7 @@ func TestTheTechniciansAJobEventConcernsHearOfIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]string{"dana-1": {"cancel", "assign", "reschedule"}, "tom-2": {"cancel", "assign", "reschedule"}, "tom-1": {"confirm"}, "tess-1": {}}
-	for _, c := range []Connection{danaTab, tomTab, both, tess, tim, aliceTab1} {
+	for _, c := range []live.Connection{danaTab, tomTab, both, tess, tim, aliceTab1} {
 		got := pusher.got[c.ID]
 		actions, entitled := want[c.ID]
 		if len(got) != map[bool]int{true: 1, false: 0}[entitled] {
@@ -347,7 +351,7 @@ func TestTheTechniciansAJobEventConcernsHearOfIt(t *testing.T) {
 		if !entitled {
 			continue
 		}
-		var m Message
+		var m live.Message
 		if err := json.Unmarshal(got[0], &m); err != nil || !slices.Equal(m.AllowedActions, actions) || m.Type != event.TypeJobAssigned {
 			t.Errorf("%s received %s, want allowedActions %v", c.ID, got[0], actions)
 		}

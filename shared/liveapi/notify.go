@@ -1,4 +1,4 @@
-package live
+package liveapi
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lifecycle-api/lifecycle/shared/live"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/lifecycle-api/lifecycle/shared/event"
@@ -19,7 +21,7 @@ import (
 // Connections is what the notifier asks of the store.
 type Connections interface {
 	// Audience returns every open connection of the audience.
-	Audience(ctx context.Context, a Audience) ([]Connection, error)
+	Audience(ctx context.Context, a live.Audience) ([]live.Connection, error)
 	Closer
 }
 
@@ -105,7 +107,7 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 	if want, ok := event.Types[ev.DetailType]; !ok || want != ev.Source {
 		return fmt.Errorf("%w %q from %q", event.ErrUnknownType, ev.DetailType, ev.Source)
 	}
-	audience, msg, err := Address(ev.DetailType, ev.Detail)
+	audience, msg, err := live.Address(ev.DetailType, ev.Detail)
 	if err != nil {
 		return fmt.Errorf("cannot route event: %w", err)
 	}
@@ -124,7 +126,7 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 	// The technicians a job event concerns, each with their own allowedActions; a
 	// connection the readers' message reached (a technician who also dispatches) gets it
 	// once.
-	extra, err := Concerned(ev.DetailType, ev.Detail, msg)
+	extra, err := live.Concerned(ev.DetailType, ev.Detail, msg)
 	if err != nil {
 		return fmt.Errorf("cannot route event: %w", err)
 	}
@@ -141,7 +143,7 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 		if err != nil {
 			return fmt.Errorf("cannot list the audience's connections: %w", err)
 		}
-		var fresh []Connection
+		var fresh []live.Connection
 		for _, c := range theirs {
 			if !reached[c.ID] {
 				reached[c.ID] = true
@@ -164,7 +166,7 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 }
 
 // fanOut sends data to every admitted connection, at most limits.Concurrency at once.
-func (n *Notifier) fanOut(ctx context.Context, log *slog.Logger, a Audience, conns []Connection, data []byte, t *tally) {
+func (n *Notifier) fanOut(ctx context.Context, log *slog.Logger, a live.Audience, conns []live.Connection, data []byte, t *tally) {
 	slots := make(chan struct{}, max(1, n.limits.Concurrency))
 	var wg sync.WaitGroup
 	now := n.now()
@@ -191,9 +193,9 @@ func (n *Notifier) fanOut(ctx context.Context, log *slog.Logger, a Audience, con
 
 // retire closes a connection whose token has expired, and forgets it. Should either step
 // fail, the next event retires it again (and its TTL removes the record in any case).
-func (n *Notifier) retire(ctx context.Context, log *slog.Logger, c Connection, t *tally) {
+func (n *Notifier) retire(ctx context.Context, log *slog.Logger, c live.Connection, t *tally) {
 	t.expired.Add(1)
-	if err := n.pusher.Disconnect(ctx, c.ID); err != nil && !errors.Is(err, ErrGone) {
+	if err := n.pusher.Disconnect(ctx, c.ID); err != nil && !errors.Is(err, live.ErrGone) {
 		log.Warn("cannot close a connection whose token expired", "connection", c.ID, "sub", c.Sub, "err", err)
 		return
 	}
@@ -203,7 +205,7 @@ func (n *Notifier) retire(ctx context.Context, log *slog.Logger, c Connection, t
 }
 
 // send delivers data to one connection, retrying what is not a 410 with backoff.
-func (n *Notifier) send(ctx context.Context, log *slog.Logger, c Connection, data []byte, t *tally) {
+func (n *Notifier) send(ctx context.Context, log *slog.Logger, c live.Connection, data []byte, t *tally) {
 	wait := n.limits.Backoff
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -212,7 +214,7 @@ func (n *Notifier) send(ctx context.Context, log *slog.Logger, c Connection, dat
 		case err == nil:
 			t.sent.Add(1)
 			return
-		case errors.Is(err, ErrGone):
+		case errors.Is(err, live.ErrGone):
 			t.gone.Add(1)
 			if cerr := n.store.Close(ctx, c.ID); cerr != nil {
 				// Its TTL removes it; until then each event finds it gone again.

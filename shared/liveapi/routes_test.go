@@ -1,4 +1,4 @@
-package live
+package liveapi
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lifecycle-api/lifecycle/shared/live"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -27,7 +29,7 @@ func clock() time.Time { return t0 }
 type memTickets struct {
 	mu       sync.Mutex
 	tickets  map[string]memTicket
-	conns    map[string]Connection
+	conns    map[string]live.Connection
 	redeems  int
 	closed   []string
 	err      error // returned by every call when set
@@ -41,34 +43,34 @@ type memTicket struct {
 }
 
 func newMemTickets() *memTickets {
-	return &memTickets{tickets: map[string]memTicket{}, conns: map[string]Connection{}}
+	return &memTickets{tickets: map[string]memTicket{}, conns: map[string]live.Connection{}}
 }
 
 func (m *memTickets) issue(actor lifecycle.Actor, expires time.Time) string {
-	s := NewTicketSecret()
-	m.tickets[TicketKey(s)] = memTicket{actor: actor, expires: expires, until: t0.Add(time.Hour)}
+	s := live.NewTicketSecret()
+	m.tickets[live.TicketKey(s)] = memTicket{actor: actor, expires: expires, until: t0.Add(time.Hour)}
 	return s
 }
 
-func (m *memTickets) Redeem(_ context.Context, secret, _ string) (Connection, error) {
+func (m *memTickets) Redeem(_ context.Context, secret, _ string) (live.Connection, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.redeems++
 	if m.err != nil {
-		return Connection{}, m.err
+		return live.Connection{}, m.err
 	}
-	t, ok := m.tickets[TicketKey(secret)]
+	t, ok := m.tickets[live.TicketKey(secret)]
 	switch {
 	case !ok:
-		return Connection{}, ErrTicketUnknown
+		return live.Connection{}, live.ErrTicketUnknown
 	case !t.expires.After(t0):
-		return Connection{}, ErrTicketExpired
+		return live.Connection{}, live.ErrTicketExpired
 	}
-	delete(m.tickets, TicketKey(secret))
-	return Connection{Sub: t.actor.Sub, Roles: t.actor.Roles, Until: t.until}, nil
+	delete(m.tickets, live.TicketKey(secret))
+	return live.Connection{Sub: t.actor.Sub, Roles: t.actor.Roles, Until: t.until}, nil
 }
 
-func (m *memTickets) Open(_ context.Context, c Connection) error {
+func (m *memTickets) Open(_ context.Context, c live.Connection) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.openErr != nil {
@@ -89,13 +91,13 @@ func (m *memTickets) Close(_ context.Context, id string) error {
 	return nil
 }
 
-func (m *memTickets) Audience(_ context.Context, a Audience) ([]Connection, error) {
+func (m *memTickets) Audience(_ context.Context, a live.Audience) ([]live.Connection, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
 		return nil, m.err
 	}
-	var out []Connection
+	var out []live.Connection
 	for _, c := range m.conns {
 		if a.Admits(c) {
 			out = append(out, c)
@@ -119,21 +121,21 @@ func TestConnectRedeemsTheTicketOnceAndRecordsTheConnection(t *testing.T) {
 	store := newMemTickets()
 	secret := store.issue(lifecycle.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}, t0.Add(time.Second))
 	logger, logs := newLogger()
-	connect := Connect(logger, store, clock, Origins{"https://app.example.com"})
+	connect := Connect(logger, store, clock, live.Origins{"https://app.example.com"})
 	// Header names arrive as the client sent them.
-	resp, err := connect(context.Background(), connectEvent("conn-1", map[string]string{"sec-websocket-protocol": Subprotocol + ", ticket." + secret}))
+	resp, err := connect(context.Background(), connectEvent("conn-1", map[string]string{"sec-websocket-protocol": live.Subprotocol + ", ticket." + secret}))
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("connect: %d %v", resp.StatusCode, err)
 	}
-	if resp.Headers["Sec-WebSocket-Protocol"] != Subprotocol {
-		t.Errorf("the handshake must select %q, got headers %v", Subprotocol, resp.Headers)
+	if resp.Headers["Sec-WebSocket-Protocol"] != live.Subprotocol {
+		t.Errorf("the handshake must select %q, got headers %v", live.Subprotocol, resp.Headers)
 	}
 	c := store.conns["conn-1"]
 	if c.ID != "conn-1" || c.Sub != "dana" || len(c.Roles) != 1 || c.Roles[0] != "Dispatcher" || !c.ConnectedAt.Equal(t0) || !c.Until.Equal(t0.Add(time.Hour)) {
 		t.Errorf("recorded %+v, want dana with the ticket's roles and token expiry", c)
 	}
 	// The same ticket again, for another connection: refused.
-	resp, _ = connect(context.Background(), connectEvent("conn-2", map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + secret}))
+	resp, _ = connect(context.Background(), connectEvent("conn-2", map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + secret}))
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a reused ticket: %d", resp.StatusCode)
 	}
@@ -165,26 +167,26 @@ func TestConnectRefusals(t *testing.T) {
 	}{
 		{"no protocol header", func(*memTickets) map[string]string { return nil }, nil, nil, http.StatusUnauthorized, 0},
 		{"channel without a ticket", func(*memTickets) map[string]string {
-			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol}
+			return map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol}
 		}, nil, nil, http.StatusUnauthorized, 0},
 		{"malformed ticket", func(*memTickets) map[string]string {
-			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket.abc"}
+			return map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket.abc"}
 		}, nil, nil, http.StatusUnauthorized, 0},
 		{"forged ticket", func(*memTickets) map[string]string {
-			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + NewTicketSecret()}
+			return map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + live.NewTicketSecret()}
 		}, nil, nil, http.StatusUnauthorized, 1},
 		{"expired ticket", func(s *memTickets) map[string]string {
-			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0)}
+			return map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0)}
 		}, nil, nil, http.StatusUnauthorized, 1},
 		{"store throttled", func(s *memTickets) map[string]string {
-			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + NewTicketSecret()}
+			return map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + live.NewTicketSecret()}
 		}, lifecycle.ErrUnavailable, nil, http.StatusServiceUnavailable, 1},
 		{"connection not recorded", func(s *memTickets) map[string]string {
-			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
+			return map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
 		}, nil, errors.New("boom"), http.StatusInternalServerError, 1},
 		{"the caller holds as many connections as allowed", func(s *memTickets) map[string]string {
-			return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
-		}, nil, fmt.Errorf("claim: %w", ErrTooManyConnections), http.StatusTooManyRequests, 1},
+			return map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
+		}, nil, fmt.Errorf("claim: %w", live.ErrTooManyConnections), http.StatusTooManyRequests, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -192,7 +194,7 @@ func TestConnectRefusals(t *testing.T) {
 			h := c.headers(store)
 			store.err, store.openErr = c.err, c.openErr
 			logger, _ := newLogger()
-			resp, err := Connect(logger, store, clock, Origins{"https://app.example.com"})(context.Background(), connectEvent("conn-x", h))
+			resp, err := Connect(logger, store, clock, live.Origins{"https://app.example.com"})(context.Background(), connectEvent("conn-x", h))
 			if err != nil || resp.StatusCode != c.status {
 				t.Fatalf("status %d (%v), want %d", resp.StatusCode, err, c.status)
 			}
@@ -214,7 +216,7 @@ func TestConnectRefusals(t *testing.T) {
 // one the server errors alarm sums and a deploy rolls back on; a refusal does not.
 func TestAFailingStoreIsAServerError(t *testing.T) {
 	ticket := func(s *memTickets) map[string]string {
-		return map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
+		return map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + s.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
 	}
 	for _, c := range []struct {
 		name             string
@@ -230,11 +232,11 @@ func TestAFailingStoreIsAServerError(t *testing.T) {
 			store := newMemTickets()
 			h := ticket(store)
 			if !c.serverErrorAlarm {
-				h = map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + NewTicketSecret()}
+				h = map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + live.NewTicketSecret()}
 			}
 			store.err, store.openErr = c.err, c.openErr
 			logger, logs := newLogger()
-			if _, err := Connect(logger, store, clock, Origins{"https://app.example.com"})(context.Background(), connectEvent("conn-x", h)); err != nil {
+			if _, err := Connect(logger, store, clock, live.Origins{"https://app.example.com"})(context.Background(), connectEvent("conn-x", h)); err != nil {
 				t.Fatal(err)
 			}
 			for _, l := range logs.Lines(t) {
@@ -255,7 +257,7 @@ func TestAFailingStoreIsAServerError(t *testing.T) {
 
 func TestDisconnectForgetsTheConnection(t *testing.T) {
 	store := newMemTickets()
-	store.conns["conn-1"] = Connection{ID: "conn-1", Sub: "alice"}
+	store.conns["conn-1"] = live.Connection{ID: "conn-1", Sub: "alice"}
 	logger, _ := newLogger()
 	ev := connectEvent("conn-1", nil)
 	ev.RequestContext.RouteKey, ev.RequestContext.EventType = "$disconnect", "DISCONNECT"
@@ -290,9 +292,9 @@ func TestRoutesRefuseEventsWithoutAConnection(t *testing.T) {
 	store := newMemTickets()
 	secret := store.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))
 	logger, _ := newLogger()
-	ev := connectEvent("", map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + secret})
+	ev := connectEvent("", map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + secret})
 	for name, h := range map[string]RouteHandler{
-		"connect": Connect(logger, store, clock, Origins{"https://app.example.com"}), "disconnect": Disconnect(logger, store, clock), "default": Default(logger, clock),
+		"connect": Connect(logger, store, clock, live.Origins{"https://app.example.com"}), "disconnect": Disconnect(logger, store, clock), "default": Default(logger, clock),
 	} {
 		if resp, _ := h(context.Background(), ev); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d", name, resp.StatusCode)
@@ -309,20 +311,20 @@ func TestRoutesRefuseEventsWithoutAConnection(t *testing.T) {
 func TestConnectAdmitsTheConfiguredOrigins(t *testing.T) {
 	cases := []struct {
 		name, origin string
-		origins      Origins
+		origins      live.Origins
 		status       int
 	}{
-		{"a frontend's page", "https://app.example.com", ParseOrigins("https://app.example.com, https://dispatch.example.com/"), http.StatusOK},
-		{"another of the frontends, other case", "HTTPS://Dispatch.Example.com", ParseOrigins("https://app.example.com,https://dispatch.example.com"), http.StatusOK},
-		{"no origin: no browser", "", ParseOrigins("https://app.example.com"), http.StatusOK},
-		{"any, configured", "https://elsewhere.example.org", ParseOrigins("*"), http.StatusOK},
-		{"another site's page", "https://evil.example.org", ParseOrigins("https://app.example.com"), http.StatusForbidden},
-		{"a lookalike", "https://app.example.com.evil.org", ParseOrigins("https://app.example.com"), http.StatusForbidden},
+		{"a frontend's page", "https://app.example.com", live.ParseOrigins("https://app.example.com, https://dispatch.example.com/"), http.StatusOK},
+		{"another of the frontends, other case", "HTTPS://Dispatch.Example.com", live.ParseOrigins("https://app.example.com,https://dispatch.example.com"), http.StatusOK},
+		{"no origin: no browser", "", live.ParseOrigins("https://app.example.com"), http.StatusOK},
+		{"any, configured", "https://elsewhere.example.org", live.ParseOrigins("*"), http.StatusOK},
+		{"another site's page", "https://evil.example.org", live.ParseOrigins("https://app.example.com"), http.StatusForbidden},
+		{"a lookalike", "https://app.example.com.evil.org", live.ParseOrigins("https://app.example.com"), http.StatusForbidden},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			store := newMemTickets()
-			h := map[string]string{"Sec-WebSocket-Protocol": Subprotocol + ", ticket." + store.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
+			h := map[string]string{"Sec-WebSocket-Protocol": live.Subprotocol + ", ticket." + store.issue(lifecycle.Actor{Sub: "alice"}, t0.Add(time.Minute))}
 			if c.origin != "" {
 				h["origin"] = c.origin
 			}
