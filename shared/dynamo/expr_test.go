@@ -378,7 +378,7 @@ func TestTransitionInput(t *testing.T) {
 		{
 			name:        "cancel with reason",
 			tr:          interview.Cancel,
-			req:         interview.Request{ID: "s-42", Actor: actor, Reason: "changed my mind", CorrelationID: "corr-1"},
+			req:         interview.Request{Request: lifecycle.Request{ID: "s-42", Actor: actor, Reason: "changed my mind", CorrelationID: "corr-1"}},
 			wantReason:  "changed my mind",
 			wantBy:      true,
 			wantCorr:    "corr-1",
@@ -387,27 +387,27 @@ func TestTransitionInput(t *testing.T) {
 		{
 			name:        "cancel without reason or correlation",
 			tr:          interview.Cancel,
-			req:         interview.Request{ID: "s-42", Actor: actor},
+			req:         interview.Request{Request: lifecycle.Request{ID: "s-42", Actor: actor}},
 			wantBy:      true,
 			wantStamped: "cancelledAt",
 		},
 		{
 			name:        "pause ignores a reason",
 			tr:          interview.Pause,
-			req:         interview.Request{ID: "s-7", Actor: actor, Reason: "should be ignored", CorrelationID: "corr-2"},
+			req:         interview.Request{Request: lifecycle.Request{ID: "s-7", Actor: actor, Reason: "should be ignored", CorrelationID: "corr-2"}},
 			wantCorr:    "corr-2",
 			wantStamped: "pausedAt",
 		},
 		{
 			name:        "pause plain",
 			tr:          interview.Pause,
-			req:         interview.Request{ID: "s-7", Actor: lifecycle.Actor{Sub: "user-2"}},
+			req:         interview.Request{Request: lifecycle.Request{ID: "s-7", Actor: lifecycle.Actor{Sub: "user-2"}}},
 			wantStamped: "pausedAt",
 		},
 		{
 			name:        "resume",
 			tr:          interview.Resume,
-			req:         interview.Request{ID: "s-8", Actor: actor, Reason: "ignored"},
+			req:         interview.Request{Request: lifecycle.Request{ID: "s-8", Actor: actor, Reason: "ignored"}},
 			wantStamped: "resumedAt",
 		},
 	}

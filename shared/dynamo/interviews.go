@@ -59,7 +59,7 @@ func NewInterviews(db API, table string, now func() time.Time, newToken func() s
 			for _, in := range interactionShapes(t) {
 				for _, actor := range []lifecycle.Actor{{Sub: "owner"}, {Sub: "service", Scopes: []string{t.Who.Scope}}} {
 					for _, resumeAt := range []time.Time{{}, time.Unix(1, 0)} {
-						req := interview.Request{Actor: actor, Reason: reason, CorrelationID: corr, Score: score, Interaction: in, ResumeAt: resumeAt}
+						req := interview.Request{Request: lifecycle.Request{Actor: actor, Reason: reason, CorrelationID: corr}, Score: score, Interaction: in, ResumeAt: resumeAt}
 						e, cond := transitionExpr(newExpr(), t, interview.Session{}, req, "")
 						s.compiled[shapeOf(t, req)] = compile(e, cond)
 					}

@@ -41,7 +41,7 @@ func NewJobs(db API, table string, now func() time.Time, newToken func() string)
 	s := &Jobs{db: db, table: table, now: now, newToken: newToken, backOff: backOff, compiled: map[jobShape]*compiled{}}
 	a := job.Assignment{ID: "a", JobID: "j", Status: job.Confirmed}
 	requestShapes(func(reason, corr string, _ *float64) {
-		req := job.Request{Actor: lifecycle.Actor{Sub: "dispatcher"}, Reason: reason, CorrelationID: corr}
+		req := job.Request{Request: lifecycle.Request{Actor: lifecycle.Actor{Sub: "dispatcher"}, Reason: reason, CorrelationID: corr}}
 		for _, j := range []job.Job{{ID: "j"}, {ID: "j", Assignment: &a}} {
 			e, cond := cancelJobExpr(newExpr(), j, j.Cancelled(time.Time{}, "", reason), req, "")
 			s.compiled[jobShapeOf(j, req)] = compile(e, cond)

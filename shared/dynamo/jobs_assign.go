@@ -247,7 +247,7 @@ func (s *Jobs) assignItems(j, after job.Job, req job.Request, now time.Time) ([]
 	items := []types.TransactWriteItem{{Update: guardedUpdate(s.table, jobKey(j.ID), (*compiled)(nil).render(e, cond))}}
 
 	if old != nil {
-		items = append(items, types.TransactWriteItem{Update: s.cancelAssignmentUpdate(*old, job.Request{Actor: req.Actor, CorrelationID: req.CorrelationID}, now)})
+		items = append(items, types.TransactWriteItem{Update: s.cancelAssignmentUpdate(*old, job.Request{Request: lifecycle.Request{Actor: req.Actor, CorrelationID: req.CorrelationID}}, now)})
 	}
 	put := AssignmentItem(a)
 	put[attr.LastAction] = sAV(job.Assign.Action)

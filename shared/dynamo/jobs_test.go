@@ -555,23 +555,23 @@ func TestCancelJobUpdate(t *testing.T) {
 	}{
 		{
 			name: "unassigned, no assignment, with reason and correlation", status: job.Unassigned, version: 1,
-			req: job.Request{ID: "j-1", Actor: actor, Reason: "not needed", CorrelationID: "corr-1"},
+			req: job.Request{Request: lifecycle.Request{ID: "j-1", Actor: actor, Reason: "not needed", CorrelationID: "corr-1"}},
 		},
 		{
 			name: "unassigned, no assignment, bare", status: job.Unassigned, version: 0,
-			req: job.Request{ID: "j-1", Actor: lifecycle.Actor{Sub: "adam", Roles: []string{"Admin"}}},
+			req: job.Request{Request: lifecycle.Request{ID: "j-1", Actor: lifecycle.Actor{Sub: "adam", Roles: []string{"Admin"}}}},
 		},
 		{
 			name: "assigned, pending assignment", status: job.Assigned, version: 2, assignment: assignment(job.Pending),
-			req: job.Request{ID: "j-1", Actor: actor, Reason: "customer rescheduled", CorrelationID: "corr-2"}, wantSnap: true,
+			req: job.Request{Request: lifecycle.Request{ID: "j-1", Actor: actor, Reason: "customer rescheduled", CorrelationID: "corr-2"}}, wantSnap: true,
 		},
 		{
 			name: "in progress, confirmed assignment, no reason", status: job.InProgress, version: 12, assignment: assignment(job.Confirmed),
-			req: job.Request{ID: "j-1", Actor: actor}, wantSnap: true,
+			req: job.Request{Request: lifecycle.Request{ID: "j-1", Actor: actor}}, wantSnap: true,
 		},
 		{
 			name: "unassigned, earlier assignment already cancelled", status: job.Unassigned, version: 4, assignment: assignment(job.AssignmentCancelled),
-			req: job.Request{ID: "j-1", Actor: actor, Reason: "r"},
+			req: job.Request{Request: lifecycle.Request{ID: "j-1", Actor: actor, Reason: "r"}},
 		},
 	}
 	for _, tt := range tests {
@@ -640,12 +640,12 @@ func TestCancelAssignmentUpdate(t *testing.T) {
 		{
 			name: "pending, with reason and correlation",
 			a:    job.Assignment{ID: "a-1", JobID: "j-1", TechnicianID: "tech-7", Status: job.Pending, Version: 1},
-			req:  job.Request{ID: "j-1", Actor: actor, Reason: "customer rescheduled", CorrelationID: "corr-1"},
+			req:  job.Request{Request: lifecycle.Request{ID: "j-1", Actor: actor, Reason: "customer rescheduled", CorrelationID: "corr-1"}},
 		},
 		{
 			name: "confirmed, bare",
 			a:    job.Assignment{ID: "a-2", JobID: "j-2", Status: job.Confirmed, Version: 41},
-			req:  job.Request{ID: "j-2", Actor: lifecycle.Actor{Sub: "adam"}},
+			req:  job.Request{Request: lifecycle.Request{ID: "j-2", Actor: lifecycle.Actor{Sub: "adam"}}},
 		},
 	}
 	for _, tt := range tests {
@@ -667,7 +667,7 @@ func TestCancelAssignmentUpdate(t *testing.T) {
 // The conditions follow the domain rules, not a copy of them.
 func TestCancelUpdatesFollowRules(t *testing.T) {
 	s := newTestJobs()
-	req := job.Request{ID: "j-1", Actor: lifecycle.Actor{Sub: "u"}}
+	req := job.Request{Request: lifecycle.Request{ID: "j-1", Actor: lifecycle.Actor{Sub: "u"}}}
 	r := resolveInput(t, updateAsInput(s.cancelJobUpdate(job.Job{ID: "j-1", Status: job.Assigned}, job.Job{ID: "j-1", Status: job.Cancelled}, req, jobsFixedNow)))
 	for _, st := range job.Statuses {
 		if slices.Contains(r.in["status"], string(st)) != job.Cancel.Allows(st) {

@@ -212,7 +212,7 @@ func TestApply(t *testing.T) {
 	pause := func(db *scripted, idem lifecycle.Idempotency) (interview.Session, bool, error) {
 		s := NewInterviews(db, "tbl", func() time.Time { return recordNow }, func() string { return "tok" })
 		s.backOff = func(context.Context, int) {}
-		return s.Apply(context.Background(), interview.Pause, interview.Request{ID: "s-1", Actor: alice, Idempotency: idem})
+		return s.Apply(context.Background(), interview.Pause, interview.Request{Request: lifecycle.Request{ID: "s-1", Actor: alice, Idempotency: idem}})
 	}
 
 	t.Run("a fresh write answers what it wrote", func(t *testing.T) {

@@ -54,7 +54,7 @@ func TestSessionStampsRoundTrip(t *testing.T) {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
 	for _, tr := range interview.Transitions {
 		old := interview.Session{ID: "s", OwnerID: "owner", Status: tr.From[0], Version: 1}
-		after := tr.Apply(old, interview.Request{ID: "s", Actor: lifecycle.Actor{Sub: "owner"}}, at)
+		after := tr.Apply(old, interview.Request{Request: lifecycle.Request{ID: "s", Actor: lifecycle.Actor{Sub: "owner"}}}, at)
 		it := SessionItem(after)
 		if got, ok := it[tr.StampedAt].(*types.AttributeValueMemberS); !ok || got.Value != lifecycle.FormatTime(at) {
 			t.Errorf("interview %s: Apply stamps a field the store does not store as %s: %#v", tr.Action, tr.StampedAt, it[tr.StampedAt])

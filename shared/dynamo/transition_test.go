@@ -72,10 +72,10 @@ func TestCompiledTransitionsMatchTheFullBuild(t *testing.T) {
 	actor := lifecycle.Actor{Sub: "alice", Roles: []string{"Admin"}}
 	for _, tr := range interview.Transitions {
 		for _, req := range []interview.Request{
-			{ID: "s-1", Actor: actor},
-			{ID: "s-1", Actor: actor, Reason: "why", CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}},
-			{ID: "s-1", Actor: actor, CorrelationID: "corr"},
-			{ID: "s-1", Actor: actor, Reason: "why", Idempotency: lifecycle.Idempotency{Key: "invocation:i", Fingerprint: "g"}},
+			{Request: lifecycle.Request{ID: "s-1", Actor: actor}},
+			{Request: lifecycle.Request{ID: "s-1", Actor: actor, Reason: "why", CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}}},
+			{Request: lifecycle.Request{ID: "s-1", Actor: actor, CorrelationID: "corr"}},
+			{Request: lifecycle.Request{ID: "s-1", Actor: actor, Reason: "why", Idempotency: lifecycle.Idempotency{Key: "invocation:i", Fingerprint: "g"}}},
 		} {
 			old := interview.Session{ID: req.ID, Version: 5}
 			got := updateAsInput(s.transitionInput(tr, old, req, now).TransactItems[0].Update)
@@ -91,7 +91,7 @@ func TestCompiledTransitionsMatchTheFullBuild(t *testing.T) {
 	// A transition the store did not compile (here: pause from any status) is built afresh.
 	other := interview.Pause
 	other.From = []interview.Status{interview.Active, interview.Paused}
-	got := updateAsInput(s.transitionInput(other, interview.Session{ID: "s-1", Version: 5}, interview.Request{ID: "s-1", Actor: actor}, now).TransactItems[0].Update)
+	got := updateAsInput(s.transitionInput(other, interview.Session{ID: "s-1", Version: 5}, interview.Request{Request: lifecycle.Request{ID: "s-1", Actor: actor}}, now).TransactItems[0].Update)
 	if n := strings.Count(aws.ToString(got.ConditionExpression), ":v"); n != 4 {
 		t.Errorf("condition %q: want the version, the owner and both source statuses", aws.ToString(got.ConditionExpression))
 	}
@@ -112,9 +112,9 @@ func TestCompiledJobWritesMatchTheFullBuild(t *testing.T) {
 		}
 	}
 	for _, req := range []job.Request{
-		{ID: "j-1", Actor: actor},
-		{ID: "j-1", Actor: actor, Reason: "why", CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}},
-		{ID: "j-1", Actor: actor, CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "invocation:i", Fingerprint: "g"}},
+		{Request: lifecycle.Request{ID: "j-1", Actor: actor}},
+		{Request: lifecycle.Request{ID: "j-1", Actor: actor, Reason: "why", CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f"}}},
+		{Request: lifecycle.Request{ID: "j-1", Actor: actor, CorrelationID: "corr", Idempotency: lifecycle.Idempotency{Key: "invocation:i", Fingerprint: "g"}}},
 	} {
 		for _, j := range []job.Job{{ID: "j-1", Status: job.Unassigned, Version: 2}, {ID: "j-1", Status: job.Assigned, Version: 4, Assignment: &a}} {
 			after := j.Cancelled(now, req.Actor.Sub, req.Reason)

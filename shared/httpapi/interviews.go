@@ -186,7 +186,7 @@ func handleInterviewTransition(store InterviewTransitioner, t interview.Transiti
 		if err := decode(r, dst); err != nil {
 			return err
 		}
-		req := interview.Request{ID: id, Actor: actor, Reason: b.reason(), Score: sb.Score, ResumeAt: pb.at, CorrelationID: correlationID(r)}
+		req := interview.Request{Request: lifecycle.Request{ID: id, Actor: actor, Reason: b.reason(), CorrelationID: correlationID(r)}, Score: sb.Score, ResumeAt: pb.at}
 		fingerprint := b.reason() + sb.fingerprint() + pb.fingerprint()
 		if t.TakesInteraction {
 			req.Interaction, fingerprint = ib.interaction(), ib.fingerprint()

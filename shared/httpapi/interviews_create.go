@@ -172,7 +172,7 @@ func handleCreateInterview(store InterviewCreator, newID func() string) handlerF
 			id = lifecycle.DeriveID("interview\x00" + actor.Sub + "\x00" + idem.Key)
 		}
 		log := addLogAttrs(r, "sessionId", id, "sub", actor.Sub)
-		s, replay, err := store.Create(r.Context(), d, interview.Request{ID: id, Actor: actor, CorrelationID: correlationID(r), Idempotency: idem})
+		s, replay, err := store.Create(r.Context(), d, interview.Request{Request: lifecycle.Request{ID: id, Actor: actor, CorrelationID: correlationID(r), Idempotency: idem}})
 		if err != nil {
 			return err
 		}

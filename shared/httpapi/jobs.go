@@ -61,7 +61,7 @@ func handleJobTransition(store JobTransitioner, t job.Transition) handlerFunc {
 			return err
 		}
 		log := addLogAttrs(r, "jobId", id, "sub", actor.Sub)
-		req := job.Request{ID: id, Actor: actor, CorrelationID: correlationID(r)}
+		req := job.Request{Request: lifecycle.Request{ID: id, Actor: actor, CorrelationID: correlationID(r)}}
 		var fingerprint string
 		switch t.Action {
 		case job.Assign.Action:

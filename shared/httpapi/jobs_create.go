@@ -152,7 +152,7 @@ func handleCreateJob(store JobCreator, newID func() string) handlerFunc {
 			id = lifecycle.DeriveID("job\x00" + actor.Sub + "\x00" + idem.Key)
 		}
 		log := addLogAttrs(r, "jobId", id, "sub", actor.Sub)
-		j, replay, err := store.Create(r.Context(), d, job.Request{ID: id, Actor: actor, CorrelationID: correlationID(r), Idempotency: idem})
+		j, replay, err := store.Create(r.Context(), d, job.Request{Request: lifecycle.Request{ID: id, Actor: actor, CorrelationID: correlationID(r), Idempotency: idem}})
 		if err != nil {
 			return err
 		}

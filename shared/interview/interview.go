@@ -408,11 +408,10 @@ func (s *Session) stamps() map[string]*time.Time {
 		"lastInteractionAt": &s.LastInteractionAt}
 }
 
-// Request is everything a transition records besides the status change.
+// Request is a session transition's request: the common part, and what the session's
+// transitions take besides.
 type Request struct {
-	ID     string
-	Actor  lifecycle.Actor
-	Reason string
+	lifecycle.Request
 	// Score is the final score a completion records, when one was given.
 	Score *float64
 	// Interaction is what a Record records.
@@ -421,8 +420,6 @@ type Request struct {
 	ResumeAt time.Time
 	// ExpectVersion is the version a transition that ExpectsVersion applies to.
 	ExpectVersion int64
-	CorrelationID string
-	Idempotency   lifecycle.Idempotency
 }
 
 // Interaction is one interaction of the conversation, as Record records it.

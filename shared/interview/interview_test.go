@@ -295,36 +295,36 @@ func TestApplyStepsStatusVersionAndStamps(t *testing.T) {
 	old := Session{ID: "s", OwnerID: "alice", Status: Active, Version: 4, UpdatedAt: before, Title: "kept", CancelReason: "", PausedAt: before}
 	alice := lifecycle.Actor{Sub: "alice"}
 
-	p := Pause.Apply(old, Request{Actor: alice}, at)
+	p := Pause.Apply(old, Request{Request: lifecycle.Request{Actor: alice}}, at)
 	if p.Status != Paused || p.PreviousStatus != Active || p.Version != 5 || !p.UpdatedAt.Equal(at) || !p.PausedAt.Equal(at) || p.Title != "kept" {
 		t.Errorf("pause: %+v", p)
 	}
 	if old.Status != Active || old.Version != 4 || !old.PausedAt.Equal(before) {
 		t.Errorf("Apply changed the session it was given: %+v", old)
 	}
-	r := Resume.Apply(p, Request{Actor: alice}, at.Add(time.Second))
+	r := Resume.Apply(p, Request{Request: lifecycle.Request{Actor: alice}}, at.Add(time.Second))
 	if r.Status != Active || r.PreviousStatus != Paused || r.Version != 6 || !r.ResumedAt.Equal(at.Add(time.Second)) || !r.PausedAt.Equal(at) {
 		t.Errorf("resume: %+v", r)
 	}
-	c := Cancel.Apply(r, Request{Actor: alice, Reason: "changed my mind"}, at)
+	c := Cancel.Apply(r, Request{Request: lifecycle.Request{Actor: alice, Reason: "changed my mind"}}, at)
 	if c.Status != Cancelled || c.CancelledBy != "alice" || c.CancelReason != "changed my mind" || !c.CancelledAt.Equal(at) {
 		t.Errorf("cancel: %+v", c)
 	}
-	if c := Cancel.Apply(r, Request{Actor: alice}, at); c.CancelReason != "" {
+	if c := Cancel.Apply(r, Request{Request: lifecycle.Request{Actor: alice}}, at); c.CancelReason != "" {
 		t.Errorf("cancel without a reason recorded %q", c.CancelReason)
 	}
-	if p := Pause.Apply(old, Request{Actor: alice, Reason: "ignored"}, at); p.CancelReason != "" {
+	if p := Pause.Apply(old, Request{Request: lifecycle.Request{Actor: alice, Reason: "ignored"}}, at); p.CancelReason != "" {
 		t.Errorf("a transition that takes no reason recorded %q", p.CancelReason)
 	}
 	final := 87.5
-	done := Complete.Apply(old, Request{Actor: alice, Score: &final}, at)
+	done := Complete.Apply(old, Request{Request: lifecycle.Request{Actor: alice}, Score: &final}, at)
 	if done.Status != Completed || done.Score != 87.5 || !done.CompletedAt.Equal(at) || done.Version != 5 {
 		t.Errorf("complete: %+v", done)
 	}
-	if kept := Complete.Apply(Session{Status: Active, Score: 40}, Request{Actor: alice}, at); kept.Score != 40 {
+	if kept := Complete.Apply(Session{Status: Active, Score: 40}, Request{Request: lifecycle.Request{Actor: alice}}, at); kept.Score != 40 {
 		t.Errorf("a completion without a score changed it to %v", kept.Score)
 	}
-	if p := Pause.Apply(Session{Status: Active, Score: 40}, Request{Actor: alice, Score: &final}, at); p.Score != 40 {
+	if p := Pause.Apply(Session{Status: Active, Score: 40}, Request{Request: lifecycle.Request{Actor: alice}, Score: &final}, at); p.Score != 40 {
 		t.Errorf("a transition that takes no score recorded %v", p.Score)
 	}
 }
@@ -430,7 +430,7 @@ func TestWhoMayAct(t *testing.T) {
 func TestAScheduledResumeAppliesToItsPauseOnly(t *testing.T) {
 	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	s := Session{ID: "s1", OwnerID: "alice", Status: Active, Version: 3}
-	paused := Pause.Apply(s, Request{Actor: lifecycle.Actor{Sub: "alice"}, ResumeAt: at.Add(time.Hour)}, at)
+	paused := Pause.Apply(s, Request{Request: lifecycle.Request{Actor: lifecycle.Actor{Sub: "alice"}}, ResumeAt: at.Add(time.Hour)}, at)
 	if !paused.ResumeAt.Equal(at.Add(time.Hour)) || paused.Version != 4 {
 		t.Fatalf("a pause until 10:00: %+v", paused)
 	}

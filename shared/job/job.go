@@ -247,13 +247,10 @@ func (j Job) CurrentAssignment() *Assignment {
 	return j.Assignment
 }
 
-// Request is a transition's request.
+// Request is a job transition's request: the common part, and the booking an
+// assignment or a reschedule takes.
 type Request struct {
-	ID            string
-	Actor         lifecycle.Actor
-	Reason        string
-	CorrelationID string
-	Idempotency   lifecycle.Idempotency
+	lifecycle.Request
 	// Booking is what an Assign books.
 	Booking *Booking
 }

@@ -194,6 +194,18 @@ func NameUUID(namespace [16]byte, name string) string {
 // idNamespace is DeriveID's UUID namespace ("lifecycle-entity").
 var idNamespace = [16]byte{0x6c, 0x69, 0x66, 0x65, 0x63, 0x79, 0x63, 0x6c, 0x65, 0x2d, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79}
 
+// Request is what every transition's request carries, whatever the entity: which one
+// (ID), who asks, the reason they gave (empty when none or the transition takes none), the
+// correlation id of the call, and the key that makes its retries safe. interview.Request
+// and job.Request embed it and add what their transitions take.
+type Request struct {
+	ID            string
+	Actor         Actor
+	Reason        string
+	CorrelationID string
+	Idempotency   Idempotency
+}
+
 // Idempotency identifies one request across its retries. A transition records it in the
 // same transaction as its write; a later attempt finds the record and is answered with
 // the original outcome instead of being applied again or refused.

@@ -95,10 +95,10 @@ func ResumeHandler(logger *slog.Logger, store Resumer) func(context.Context, Inp
 			log.Error("unreadable schedule input; dropped")
 			return nil
 		}
-		req := interview.Request{
-			ID: id, Actor: interview.SchedulerActor, ExpectVersion: in.Version, CorrelationID: Name(in),
+		req := interview.Request{ExpectVersion: in.Version, Request: lifecycle.Request{
+			ID: id, Actor: interview.SchedulerActor, CorrelationID: Name(in),
 			Idempotency: lifecycle.Idempotency{Key: "schedule:" + Name(in), Fingerprint: Name(in), Client: true},
-		}
+		}}
 		s, replay, err := store.Apply(ctx, interview.ScheduledResume, req)
 		var refused *lifecycle.InvalidTransitionError
 		switch {

@@ -222,7 +222,7 @@ func TestEventsEndToEnd(t *testing.T) {
 	// A function that dies right after its write never answers, but its write is committed,
 	// so its event is published all the same.
 	if _, _, err := dynamo.NewInterviews(s.db, s.table, time.Now, lifecycle.NewID).Apply(context.Background(), interview.Cancel,
-		interview.Request{ID: demodata.BobActive, Actor: lifecycle.Actor{Sub: "bob"}, CorrelationID: "ev-crash"}); err != nil {
+		interview.Request{Request: lifecycle.Request{ID: demodata.BobActive, Actor: lifecycle.Actor{Sub: "bob"}, CorrelationID: "ev-crash"}}); err != nil {
 		t.Fatal(err)
 	}
 	crashed := expected{detailType: event.TypeInterviewCancelled, kind: "interview", id: demodata.BobActive, corr: "ev-crash"}

@@ -271,7 +271,7 @@ func TestJobCancelIsAtomic(t *testing.T) {
 				c.want.jobV = strconv.Itoa(before + steps)
 			}
 
-			_, _, err := store.Cancel(context.Background(), job.Request{ID: c.jobID, Actor: actor, Reason: "race"})
+			_, _, err := store.Cancel(context.Background(), job.Request{Request: lifecycle.Request{ID: c.jobID, Actor: actor, Reason: "race"}})
 			if !c.want.err(err) {
 				t.Fatalf("Cancel error = %v", err)
 			}
@@ -353,23 +353,22 @@ func TestDynamoDBRequestsPerCall(t *testing.T) {
 		call func(db *hookDB) error
 	}{
 		{"cancel interview", 2, func(db *hookDB) error {
-			_, _, err := dynamo.NewInterviews(db, s.table, time.Now, lifecycle.NewID).Apply(ctx, interview.Cancel, interview.Request{ID: demodata.AliceActive, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now, lifecycle.NewID).Apply(ctx, interview.Cancel, interview.Request{Request: lifecycle.Request{ID: demodata.AliceActive, Actor: alice}})
 			return err
 		}},
 		{"pause interview", 2, func(db *hookDB) error {
-			_, _, err := dynamo.NewInterviews(db, s.table, time.Now, lifecycle.NewID).Apply(ctx, interview.Pause, interview.Request{ID: demodata.AliceActive2, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now, lifecycle.NewID).Apply(ctx, interview.Pause, interview.Request{Request: lifecycle.Request{ID: demodata.AliceActive2, Actor: alice}})
 			return err
 		}},
 		{"refused resume", 1, func(db *hookDB) error {
-			_, _, err := dynamo.NewInterviews(db, s.table, time.Now, lifecycle.NewID).Apply(ctx, interview.Resume, interview.Request{ID: demodata.AliceCompleted, Actor: alice})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now, lifecycle.NewID).Apply(ctx, interview.Resume, interview.Request{Request: lifecycle.Request{ID: demodata.AliceCompleted, Actor: alice}})
 			if err == nil {
 				return errors.New("resume of a completed session succeeded")
 			}
 			return nil
 		}},
 		{"refused resume with the client's key (its record looked up)", 2, func(db *hookDB) error {
-			_, _, err := dynamo.NewInterviews(db, s.table, time.Now, lifecycle.NewID).Apply(ctx, interview.Resume, interview.Request{ID: demodata.AliceCompleted, Actor: alice,
-				Idempotency: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f", Client: true}})
+			_, _, err := dynamo.NewInterviews(db, s.table, time.Now, lifecycle.NewID).Apply(ctx, interview.Resume, interview.Request{Request: lifecycle.Request{ID: demodata.AliceCompleted, Actor: alice, Idempotency: lifecycle.Idempotency{Key: "key:k", Fingerprint: "f", Client: true}}})
 			if err == nil {
 				return errors.New("resume of a completed session succeeded")
 			}
@@ -380,15 +379,15 @@ func TestDynamoDBRequestsPerCall(t *testing.T) {
 			return err
 		}},
 		{"cancel job with assignment", 2, func(db *hookDB) error {
-			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demodata.JobAssignedConfirmed, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{Request: lifecycle.Request{ID: demodata.JobAssignedConfirmed, Actor: dana}})
 			return err
 		}},
 		{"cancel job without assignment", 2, func(db *hookDB) error {
-			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demodata.JobUnassigned, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{Request: lifecycle.Request{ID: demodata.JobUnassigned, Actor: dana}})
 			return err
 		}},
 		{"refused job cancel", 1, func(db *hookDB) error {
-			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{ID: demodata.JobCompleted, Actor: dana})
+			_, _, err := dynamo.NewJobs(db, s.table, time.Now, lifecycle.NewID).Cancel(ctx, job.Request{Request: lifecycle.Request{ID: demodata.JobCompleted, Actor: dana}})
 			if err == nil {
 				return errors.New("cancel of a completed job succeeded")
 			}

@@ -447,10 +447,10 @@ func measureRoute(ctx context.Context, route string, c, n, seq int, base, token 
 	t := map[string]interview.Transition{"cancel-interview": interview.Cancel, "pause-interview": interview.Pause, "resume-interview": interview.Resume}[route]
 	callBare := func(id string) error {
 		if route == "cancel-job" {
-			_, _, err := jobs.Cancel(ctx, job.Request{ID: id, Actor: actor})
+			_, _, err := jobs.Cancel(ctx, job.Request{Request: lifecycle.Request{ID: id, Actor: actor}})
 			return err
 		}
-		_, _, err := interviews.Apply(ctx, t, interview.Request{ID: id, Actor: actor})
+		_, _, err := interviews.Apply(ctx, t, interview.Request{Request: lifecycle.Request{ID: id, Actor: actor}})
 		return err
 	}
 	// The route and the bare write take turns in blocks (route, bare, bare, route, ...), so

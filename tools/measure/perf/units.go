@@ -172,7 +172,7 @@ func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]Un
 				t = interview.Resume
 			}
 			key := lifecycle.Idempotency{Key: fmt.Sprintf("key:warm-%s-%d", ids[i], w), Fingerprint: "0123456789abcdef0123456789abcdef"}
-			if _, _, err := store.Apply(ctx, t, interview.Request{ID: ids[i], Actor: actor, CorrelationID: lifecycle.NewID(), Idempotency: key}); err != nil {
+			if _, _, err := store.Apply(ctx, t, interview.Request{Request: lifecycle.Request{ID: ids[i], Actor: actor, CorrelationID: lifecycle.NewID(), Idempotency: key}}); err != nil {
 				return nil, fmt.Errorf("warm %s: %w", ids[i], err)
 			}
 		}

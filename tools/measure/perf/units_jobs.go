@@ -142,8 +142,7 @@ type jobFixtures struct {
 // technician (Confirm, Start).
 func (f jobFixtures) prepare(ctx context.Context, n int, book func(i int) job.Booking, steps ...job.Transition) ([]string, error) {
 	request := func(id string, actor lifecycle.Actor) job.Request {
-		return job.Request{ID: id, Actor: actor, CorrelationID: lifecycle.NewID(),
-			Idempotency: lifecycle.Idempotency{Key: "key:" + lifecycle.NewID(), Fingerprint: "units-fixture", Client: true}}
+		return job.Request{Request: lifecycle.Request{ID: id, Actor: actor, CorrelationID: lifecycle.NewID(), Idempotency: lifecycle.Idempotency{Key: "key:" + lifecycle.NewID(), Fingerprint: "units-fixture", Client: true}}}
 	}
 	ids := make([]string, n)
 	for i := range ids {
@@ -232,8 +231,7 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 	for i := range boardPage + 1 {
 		d := unitsDraft
 		d.RequestedWindow = &job.Window{Start: boardFrom.AddDate(0, 0, i).Add(9 * time.Hour), End: boardFrom.AddDate(0, 0, i).Add(11 * time.Hour)}
-		req := job.Request{ID: lifecycle.NewID(), Actor: f.dispatcher, CorrelationID: lifecycle.NewID(),
-			Idempotency: lifecycle.Idempotency{Key: "key:" + lifecycle.NewID(), Fingerprint: "units-fixture", Client: true}}
+		req := job.Request{Request: lifecycle.Request{ID: lifecycle.NewID(), Actor: f.dispatcher, CorrelationID: lifecycle.NewID(), Idempotency: lifecycle.Idempotency{Key: "key:" + lifecycle.NewID(), Fingerprint: "units-fixture", Client: true}}}
 		if _, _, err := f.store.Create(ctx, d, req); err != nil {
 			return nil, fmt.Errorf("prepare the board: %w", err)
 		}
