@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -187,47 +186,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			fmt.Fprintln(o.Progress, "==> "+msg)
 		}
 	}
-	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
-		return nil, err
-	}
-	ddbLog, err := os.Create(filepath.Join(o.LogDir, "moto-dynamodb.log"))
+	ddb, mt, err := s.startMoto(ctx, o, step)
 	if err != nil {
 		return nil, err
 	}
-	motoLog, err := os.Create(filepath.Join(o.LogDir, "moto.log"))
-	if err != nil {
-		return nil, err
-	}
-	s.stop = append(s.stop, func() { ddbLog.Close(); motoLog.Close() })
-
-	// Two servers, started together: DynamoDB and its streams, one request at a time as
-	// DynamoDB applies an item's writes (motoserver, serve.py); EventBridge and SQS beside
-	// it, so neither waits on the other's interpreter.
-	step("starting moto: DynamoDB with its streams (serialised), and EventBridge with SQS (loopback only)")
-	type started struct {
-		srv *motoserver.Server
-		err error
-	}
-	ddbDone, motoDone := make(chan started, 1), make(chan started, 1)
-	go func() {
-		srv, err := motoserver.Start(ctx, ddbLog, motoserver.Options{Serialise: true, Name: "moto (DynamoDB)"})
-		ddbDone <- started{srv, err}
-	}()
-	go func() {
-		srv, err := motoserver.Start(ctx, motoLog, motoserver.Options{Name: "moto (EventBridge, SQS)"})
-		motoDone <- started{srv, err}
-	}()
-	d, m := <-ddbDone, <-motoDone
-	for _, x := range []started{d, m} {
-		if x.srv != nil {
-			s.stop = append(s.stop, x.srv.Stop)
-		}
-	}
-	if err := errors.Join(d.err, m.err); err != nil {
-		return nil, err
-	}
-	ddb, mt := d.srv, m.srv
-	s.DynamoDBEndpoint, s.MotoEndpoint = ddb.Endpoint, mt.Endpoint
 
 	// Local mode never talks to a real account: fixed fake credentials and region, and
 	// every client pointed at the services just started. The process environment is left
@@ -350,6 +312,77 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	connections, err := s.startRuleTargets(ctx, o, wc, cfg, sq, sched, step)
+	if err != nil {
+		return nil, err
+	}
+	s.Info.Connections = connections.URL
+	mux := http.NewServeMux()
+	mux.Handle("GET /live", s.Live)
+	mux.Handle("GET /_local/events", s.Feed.Handler())
+	if o.Docs {
+		if err := docsite.Mount(mux, root); err != nil {
+			return nil, err
+		}
+	}
+	if o.Mint != nil {
+		c := consoleConfig(o)
+		c.Reset = s.Reset
+		console.Mount(mux, c)
+	}
+	s.Handler = splitLocal(mux, api)
+	return s, nil
+}
+
+// startMoto starts the two moto servers, their logs in o.LogDir; s stops them.
+func (s *Stack) startMoto(ctx context.Context, o Options, step func(string)) (ddb, mt *motoserver.Server, err error) {
+	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	ddbLog, err := os.Create(filepath.Join(o.LogDir, "moto-dynamodb.log"))
+	if err != nil {
+		return nil, nil, err
+	}
+	motoLog, err := os.Create(filepath.Join(o.LogDir, "moto.log"))
+	if err != nil {
+		return nil, nil, err
+	}
+	s.stop = append(s.stop, func() { ddbLog.Close(); motoLog.Close() })
+
+	// Two servers, started together: DynamoDB and its streams, one request at a time as
+	// DynamoDB applies an item's writes (motoserver, serve.py); EventBridge and SQS beside
+	// it, so neither waits on the other's interpreter.
+	step("starting moto: DynamoDB with its streams (serialised), and EventBridge with SQS (loopback only)")
+	type started struct {
+		srv *motoserver.Server
+		err error
+	}
+	ddbDone, motoDone := make(chan started, 1), make(chan started, 1)
+	go func() {
+		srv, err := motoserver.Start(ctx, ddbLog, motoserver.Options{Serialise: true, Name: "moto (DynamoDB)"})
+		ddbDone <- started{srv, err}
+	}()
+	go func() {
+		srv, err := motoserver.Start(ctx, motoLog, motoserver.Options{Name: "moto (EventBridge, SQS)"})
+		motoDone <- started{srv, err}
+	}()
+	d, m := <-ddbDone, <-motoDone
+	for _, x := range []started{d, m} {
+		if x.srv != nil {
+			s.stop = append(s.stop, x.srv.Stop)
+		}
+	}
+	if err := errors.Join(d.err, m.err); err != nil {
+		return nil, nil, err
+	}
+	s.DynamoDBEndpoint, s.MotoEndpoint = d.srv.Endpoint, m.srv.Endpoint
+	return d.srv, m.srv, nil
+}
+
+// startRuleTargets starts what the bus's rules invoke: the live channel (its WebSocket
+// stand-in, its @connections endpoint, the notifier) and the resume timer (plan-resume,
+// the schedules' firing). It returns the @connections endpoint.
+func (s *Stack) startRuleTargets(ctx context.Context, o Options, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) (*localServer, error) {
 	step("starting the live channel (WebSocket at /live, its @connections endpoint, the notifier)")
 	s.Live = livegateway.New(wiring.LiveRoutes(wc), o.Logger.With("component", "live-gateway"))
 	connections, err := serveLocal(s.Live.Management())
@@ -387,23 +420,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		Logger: o.Logger.With("component", "scheduler"),
 	}
 	go s.Resumes.Run(ctx, PollInterval)
-
-	s.Info.Connections = connections.URL
-	mux := http.NewServeMux()
-	mux.Handle("GET /live", s.Live)
-	mux.Handle("GET /_local/events", s.Feed.Handler())
-	if o.Docs {
-		if err := docsite.Mount(mux, root); err != nil {
-			return nil, err
-		}
-	}
-	if o.Mint != nil {
-		c := consoleConfig(o)
-		c.Reset = s.Reset
-		console.Mount(mux, c)
-	}
-	s.Handler = splitLocal(mux, api)
-	return s, nil
+	return connections, nil
 }
 
 // splitLocal sends the local pages (/_local/…, /docs, /openapi.yaml, /console, and the live
@@ -493,83 +510,6 @@ func (s *Stack) Close() {
 		s.stop[i]()
 	}
 	s.stop = nil
-}
-
-// Info is what clients of a running stack need (`make invoke`, `make events` and
-// `make reset` read it from .local/stack.json while `make run` runs).
-type Info struct {
-	// API is the local API's base URL, as `make run` serves it.
-	API        string `json:"api,omitempty"`
-	DynamoDB   string `json:"dynamodb"`
-	Moto       string `json:"moto"`
-	Table      string `json:"table"`
-	AuditTable string `json:"auditTable"`
-	LiveTable  string `json:"liveTable"`
-	Bus        string `json:"bus"`
-	// Connections is the live channel's @connections management endpoint.
-	Connections string `json:"connections"`
-	// ResumeGroup is the schedule group (in moto's EventBridge Scheduler, at Moto) the
-	// planned resumes go in; ResumeDLQ the ARN of the queue they are dead-lettered to.
-	ResumeGroup string `json:"resumeGroup,omitempty"`
-	ResumeDLQ   string `json:"resumeDeadLetterArn,omitempty"`
-}
-
-// The local stack's region and fake credentials (the access key is also the secret).
-// moto keeps one set of tables per account and region: every client uses these.
-const (
-	Region    = "us-east-1"
-	AccessKey = "local"
-)
-
-// Env is the environment a function process needs to run against the stack described by
-// i: fake credentials, the endpoints, and its tables and bus.
-func (i Info) Env() []string {
-	return append([]string{
-		"AWS_ACCESS_KEY_ID=" + AccessKey, "AWS_SECRET_ACCESS_KEY=" + AccessKey, "AWS_REGION=" + Region, "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ENDPOINT_URL_DYNAMODB=" + i.DynamoDB, "AWS_ENDPOINT_URL_DYNAMODB_STREAMS=" + i.DynamoDB,
-		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + i.Moto, "AWS_ENDPOINT_URL_SQS=" + i.Moto,
-		"TABLE_NAME=" + i.Table, "AUDIT_TABLE_NAME=" + i.AuditTable, "EVENT_BUS_NAME=" + i.Bus,
-		"AUDIT_RETENTION_DAYS=0",
-		"LIVE_TABLE_NAME=" + i.LiveTable, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI=" + i.Connections,
-		"AWS_ENDPOINT_URL_SCHEDULER=" + i.Moto, config.ResumeScheduleGroup + "=" + i.ResumeGroup,
-		config.ResumeTargetARN + "=" + wiring.ResumeScheduledARN, config.ResumeSchedulerRoleARN + "=" + wiring.ResumeSchedulerRoleARN,
-		config.ResumeDeadLetterARN + "=" + i.ResumeDLQ,
-	}, wiring.Env(wiring.Defaults())...)
-}
-
-// ErrNotRunning is returned by clients of a local stack that is not up.
-var ErrNotRunning = errors.New("the local stack is not running (start it with `make run`)")
-
-// InfoFile is where `make run` records the running stack's Info.
-func InfoFile() (string, error) { return repo.Path(".local", "stack.json") }
-
-// Running returns the Info of the stack `make run` is serving, or ErrNotRunning when none
-// answers.
-func Running() (Info, error) {
-	var info Info
-	path, err := InfoFile()
-	if err != nil {
-		return info, err
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil || json.Unmarshal(raw, &info) != nil {
-		return info, ErrNotRunning
-	}
-	for _, endpoint := range []string{info.API, info.DynamoDB} {
-		if endpoint == "" {
-			continue
-		}
-		u, err := url.Parse(endpoint)
-		if err != nil {
-			return info, ErrNotRunning
-		}
-		conn, err := net.DialTimeout("tcp", u.Host, 300*time.Millisecond)
-		if err != nil {
-			return info, fmt.Errorf("%w (.local/stack.json names %s, which does not answer)", ErrNotRunning, endpoint)
-		}
-		conn.Close()
-	}
-	return info, nil
 }
 
 // consoleConfig offers the demo users and jobs on the console's sign-in and jobs pages.

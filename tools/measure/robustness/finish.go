@@ -1,0 +1,207 @@
+package robustness
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
+	"github.com/lifecycle-api/lifecycle/tools/measure/faultproxy"
+)
+
+// settleTimeout bounds how long a round's events may take to reach the audit table.
+const settleTimeout = 3 * time.Minute
+
+// finish waits until the round's events are all in the audit table (or settleTimeout),
+// then checks the round and adds it to the report.
+func (h *harness) finish(ctx context.Context, rd *round) error {
+	want := map[string]bool{}
+	for _, e := range rd.ents {
+		want[e.id] = true
+	}
+	var (
+		st     map[string]stored
+		strays []slotHeld
+		events []published
+		last   = -1
+	)
+	settle := h.o.Settle
+	if settle == 0 {
+		settle = settleTimeout
+	}
+	deadline := time.Now().Add(settle)
+	for {
+		var err error
+		if st, strays, err = readStored(ctx, h.st.DB, "reliability", rd.ents, rd.techs); err != nil {
+			return err
+		}
+		if events, err = auditEvents(ctx, h.st.DB, "reliability-audit", want); err != nil {
+			return err
+		}
+		// Complete, and nothing more arrived in the last look.
+		if complete(rd.ents, st, events) && len(events) == last || time.Now().After(deadline) {
+			break
+		}
+		last = len(events)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(h.o.BatchWindow + 500*time.Millisecond):
+		}
+	}
+	final := map[string]state{}
+	for id, s := range st {
+		final[id] = s.state
+	}
+	// The commit log: the version each request committed, from its event.
+	commits := map[string]int64{}
+	for _, e := range events {
+		if v, ok := commits[e.CorrelationID]; !ok || e.Version < v {
+			commits[e.CorrelationID] = e.Version
+		}
+	}
+	ops, leftOut := operations(rd.ents, rd.reqs, final, h.now(), h.o.Clients, commits)
+	lz, err := checkLinearizable(ops, h.logDir, fmt.Sprintf("linearizability-seed%d-round%d.html", h.o.Seed, rd.n))
+	if err != nil {
+		return err
+	}
+	violations, committed := verifyEvents(rd.ents, rd.reqs, st, events)
+	calendar, slots := verifyCalendar(rd.ents, st, strays)
+	violations = append(violations, calendar...)
+	h.busMu.Lock()
+	accepted, twice := 0, 0
+	for _, e := range events {
+		n := h.bus[e.EventID]
+		accepted += n
+		if n > 1 {
+			twice++
+		}
+		if n == 0 {
+			violations = append(violations, fmt.Sprintf("%s v%d: recorded by the consumer, never accepted by the bus", e.entity(), e.Version))
+		}
+		delete(h.bus, e.EventID)
+	}
+	h.busMu.Unlock()
+
+	h.repMu.Lock()
+	defer h.repMu.Unlock()
+	r := &h.rep
+	for _, q := range rd.reqs {
+		for _, u := range q.unexpected {
+			violations = append(violations, fmt.Sprintf("%s %s %s: answered %s", q.cor, q.action, q.ent.id, u))
+		}
+		if q.crashAnswer > 0 && h.sb == nil {
+			violations = append(violations, fmt.Sprintf("%s %s %s: a failed invocation, with no crash injected", q.cor, q.action, q.ent.id))
+		}
+	}
+	if lz.result == porcupine.Illegal {
+		violations = append(violations, fmt.Sprintf("the history of %d partitions (a session, or a booking group's jobs with their technicians' calendars) is not linearizable (%s): see %s",
+			len(lz.failing), strings.Join(lz.failing, ", "), lz.html))
+	}
+	r.Traces = append(r.Traces, h.tracesOf(rd, violations, lz.failing)...)
+	r.Rounds++
+	for k, n := range timerOutcomes(rd.reqs, commits) {
+		r.Timers[k] += n
+	}
+	for _, q := range rd.reqs {
+		if q.action == actionTimer {
+			continue
+		}
+		r.Requests++
+		r.Attempts += len(q.attempts)
+		r.ClientRetries += len(q.attempts) - 1
+		last := q.attempts[len(q.attempts)-1]
+		r.Outcomes[last.answer()]++
+		if q.ent.kind == kindJob {
+			r.JobAnswers[q.action+": "+last.answer()]++
+		}
+		if last.outcome() == applied {
+			r.Successes++
+		}
+		for _, a := range q.attempts {
+			if a.outcome() == lost {
+				r.Lost++
+			}
+		}
+	}
+	switch lz.result {
+	case porcupine.Ok:
+		if r.Linearizable == "" {
+			r.Linearizable = "yes"
+		}
+	case porcupine.Illegal:
+		r.Linearizable = "no"
+		r.History = lz.html
+	default:
+		r.Linearizable = "unknown (timed out)"
+		violations = append(violations, "the linearizability check timed out")
+	}
+	r.Operations += len(ops)
+	r.LeftOut += leftOut
+	r.CheckTime += lz.took
+	r.Committed += committed
+	for k, n := range bookingKinds(events) {
+		r.Bookings[k] += n
+	}
+	r.Slots += slots
+	r.Events += len(events)
+	r.BusAccepted += accepted
+	r.BusTwice += twice
+	r.Violations = append(r.Violations, violations...)
+	return nil
+}
+
+// sample records the local API's memory now.
+func (h *harness) sample() {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss, _ := lambdaruntime.ProcessMemory(os.Getpid(), "VmRSS")
+	s := MemorySample{At: time.Since(h.start), RSS: rss, Heap: int64(ms.HeapAlloc), Goroutines: runtime.NumGoroutine()}
+	if h.sb != nil {
+		s.Sandboxes = h.sb.rss()
+	}
+	h.repMu.Lock()
+	h.rep.Memory = append(h.rep.Memory, s)
+	h.repMu.Unlock()
+}
+
+// report is the report so far, with the counters that live elsewhere.
+func (h *harness) report() Report {
+	faults := map[string]int{}
+	h.proxyMu.Lock()
+	for _, p := range h.proxies {
+		for k, v := range p.Counts() {
+			if !strings.HasSuffix(k, " "+string(faultproxy.None)) && !strings.Contains(k, " kill-") {
+				faults[k] += v
+			}
+		}
+	}
+	h.proxyMu.Unlock()
+	h.repMu.Lock()
+	defer h.repMu.Unlock()
+	r := h.rep
+	r.Outcomes = maps.Clone(r.Outcomes)
+	r.JobAnswers = maps.Clone(r.JobAnswers)
+	r.Timers = maps.Clone(r.Timers)
+	r.Bookings = maps.Clone(r.Bookings)
+	r.Memory = append([]MemorySample(nil), r.Memory...)
+	r.Violations = append([]string(nil), r.Violations...)
+	r.Traces = append([]string(nil), r.Traces...)
+	r.Faults = faults
+	r.Duration = time.Since(h.start)
+	r.Load = time.Duration(h.loadEnd.Load() - h.loadStart.Load())
+	r.AuditRepeats = int(h.st.Audit.Duplicates.Load())
+	r.GivenUp = int(h.st.GivenUp.Load())
+	if h.sb != nil {
+		r.Crashes = h.sb.crashes()
+		r.ColdStarts = h.sb.starts()
+	}
+	return r
+}
