@@ -1,8 +1,10 @@
-// Package mechanism holds the lifecycle's declaration to its promise (issue 24): a
+// Package mechanism holds the recipes of ARCHITECTURE.md to their promise. A
 // transition added to interview.Transitions, and nowhere else, is served end to end, and
 // every place it still needs is named by a test. The transition is interview.Hold, compiled
 // only with the build tag lifecycle_extra_transition (shared/interview/extra_transition.go);
-// this test builds and runs the suites with it.
+// this test builds and runs the suites with it (issue 24). A function folder added alone
+// is named by the tests at each place its recipe lists, and no other
+// (TestAFunctionAddedToFunctions, issue 27).
 package mechanism
 
 import (
