@@ -118,17 +118,21 @@ $(CONSOLE_READY): $(WEB_READY) $(CONSOLE_SRC)
 .PHONY: console
 console: $(CONSOLE_READY) ## build the web console that make run serves at /console
 
-# The typed client for frontends (web/client): types generated from openapi.yaml by
-# openapi-typescript, calls by openapi-fetch. The generated file is committed.
+# The typed client for frontends (web/client), its files generated and committed: schema.ts
+# (the API's types) from openapi.yaml and local-schema.ts (the local server's /_local
+# endpoints) from tools/local/console/local-api.yaml, both by openapi-typescript. Calls go
+# through openapi-fetch.
 .PHONY: client
-client: $(WEB_READY) ## regenerate web/client/schema.ts (the typed client's types) from openapi.yaml
+client: $(WEB_READY) ## regenerate web/client's types (schema.ts, local-schema.ts) from openapi.yaml and local-api.yaml
 	@cd web && npm run -s generate:client
 
 .PHONY: check-client
 check-client: $(WEB_READY)
-	@echo "==> web/client/schema.ts matches openapi.yaml"
+	@echo "==> web/client's generated types match openapi.yaml and tools/local/console/local-api.yaml"
 	@cd web && ./node_modules/.bin/openapi-typescript ../openapi.yaml --output client/schema.ts --check >/dev/null 2>&1 || \
-		{ echo "web/client/schema.ts is stale: run make client and commit it"; exit 1; }
+		{ echo "web/client/schema.ts differs from what openapi.yaml generates: run make client and commit it"; exit 1; }
+	@cd web && ./node_modules/.bin/openapi-typescript ../tools/local/console/local-api.yaml --output client/local-schema.ts --check >/dev/null 2>&1 || \
+		{ echo "web/client/local-schema.ts differs from what tools/local/console/local-api.yaml generates: run make client and commit it"; exit 1; }
 
 ## ---- run locally ----
 

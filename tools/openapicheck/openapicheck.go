@@ -1,6 +1,7 @@
-// Package openapicheck checks responses against openapi.yaml, so the document cannot drift
-// from the code: a response to a route the document does not list, with a status it does
-// not list, or with a body its schema does not allow, is an error.
+// Package openapicheck checks responses against openapi.yaml (or another OpenAPI document,
+// such as the local server's tools/local/console/local-api.yaml), so the document cannot
+// drift from the code: a response to a route the document does not list, with a status it
+// does not list, or with a body its schema does not allow, is an error.
 package openapicheck
 
 import (
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 
 // Validator holds the loaded document.
 type Validator struct {
+	name   string // the document's file name, for the errors
 	doc    *openapi3.T
 	router routers.Router
 
@@ -43,7 +46,7 @@ func Load(path string) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Validator{doc: doc, router: router, seen: map[string]bool{}}, nil
+	return &Validator{name: filepath.Base(path), doc: doc, router: router, seen: map[string]bool{}}, nil
 }
 
 var options = &openapi3filter.Options{
@@ -62,7 +65,7 @@ func (v *Validator) Check(method, target string, status int, header http.Header,
 	req := httptest.NewRequest(method, "http://localhost"+target, nil)
 	route, params, err := v.router.FindRoute(req)
 	if err != nil {
-		return fmt.Errorf("%s %s answered %d but openapi.yaml has no such route: %w", method, target, status, err)
+		return fmt.Errorf("%s %s answered %d but %s has no such route: %w", method, target, status, v.name, err)
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: options},
@@ -72,7 +75,7 @@ func (v *Validator) Check(method, target string, status int, header http.Header,
 		Options:                options,
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		return fmt.Errorf("%s %s: the %d response does not match openapi.yaml: %w\nbody: %s", method, target, status, err, body)
+		return fmt.Errorf("%s %s: the %d response does not match %s: %w\nbody: %s", method, target, status, v.name, err, body)
 	}
 	v.mu.Lock()
 	v.seen[fmt.Sprintf("%s %s %d", method, route.Path, status)] = true

@@ -8,7 +8,8 @@
 //   });
 //
 // A path, parameter or body the document does not have is a type error, and `data` and
-// `error` are typed by the route's responses.
+// `error` are typed by the route's responses. local.ts is the client of the local server's
+// own endpoints (local only, typed from tools/local/console/local-api.yaml).
 import createClient, { type Client } from 'openapi-fetch';
 
 import type { components, operations, paths } from './schema';

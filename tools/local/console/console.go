@@ -1,7 +1,9 @@
 // Package console serves the web console on the local server (`make run`): the built
-// TypeScript app at /console, embedded from dist (which `make console` fills), and the two
+// TypeScript app at /console, embedded from dist (which `make console` fills), and the
 // local-only endpoints it needs: POST /_local/token signs a dev token for a demo user, GET
-// /_local/demo lists the demo users and jobs. Nothing here is deployed.
+// /_local/demo lists the demo users and jobs, POST /_local/reset puts the demo data back.
+// local-api.yaml documents those endpoints (the console's client is typed from it, and the
+// tests hold every answer to it). Nothing here is deployed.
 package console
 
 import (

@@ -1,5 +1,6 @@
 // The console: sign-in, then the views, with the event feed beside them.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { createLocalClient } from '../../client/local';
 import { type Api, createApi } from './api';
 import { type Caller, type Demo, canManageJobs, demo, devToken, isExpired, isTechnician, parseToken, save, saved } from './auth';
 import { EventFeed } from './events';
@@ -198,8 +199,8 @@ function ResetDemo() {
   async function reset() {
     setState('busy');
     try {
-      const res = await fetch('/_local/reset', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const { data, response } = await createLocalClient().POST('/_local/reset');
+      if (!data) throw new Error(`HTTP ${response.status}`);
       location.reload();
     } catch {
       setState('failed');

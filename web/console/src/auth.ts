@@ -1,6 +1,7 @@
 // The signed-in caller: a dev token (from the local server, or pasted), kept for the tab's
 // life in sessionStorage. The console reads the token's claims only to show who is signed
 // in and which sections apply; the API verifies the token on every call.
+import { type Demo, createLocalClient } from '../../client/local';
 
 export interface Caller {
   token: string;
@@ -66,37 +67,22 @@ export function save(c: Caller | null): void {
   else sessionStorage.removeItem(storageKey);
 }
 
-export interface DemoUser {
-  sub: string;
-  roles: string[];
-  about: string;
-}
+export type { Demo };
 
-export interface DemoJob {
-  id: string;
-  title: string;
-}
-
-export interface Demo {
-  users: DemoUser[];
-  jobs: DemoJob[];
-}
+// The local server's own endpoints, through the client typed from their document
+// (tools/local/console/local-api.yaml): same origin, no token.
+const local = createLocalClient();
 
 /** The demo users and jobs the local server loaded (local only). */
 export async function demo(): Promise<Demo> {
-  const res = await fetch('/_local/demo');
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return (await res.json()) as Demo;
+  const { data, response } = await local.GET('/_local/demo');
+  if (!data) throw new Error(`HTTP ${response.status}`);
+  return data;
 }
 
 /** A dev token for a demo user, signed by the local server (local only). */
 export async function devToken(sub: string, roles: string[]): Promise<string> {
-  const res = await fetch('/_local/token', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ sub, roles }),
-  });
-  const body = (await res.json().catch(() => ({}))) as { token?: string; error?: string };
-  if (!res.ok || !body.token) throw new Error(body.error ?? `HTTP ${res.status}`);
-  return body.token;
+  const { data, error, response } = await local.POST('/_local/token', { body: { sub, roles } });
+  if (!data) throw new Error(error?.error ?? `HTTP ${response.status}`);
+  return data.token;
 }
