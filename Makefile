@@ -12,7 +12,7 @@ CHECKOV_READY := $(CHECKOV)/.installed
 WEB_READY   := web/node_modules/.package-lock.json
 CONSOLE_DIR := tools/local/console/dist
 CONSOLE_READY := $(CONSOLE_DIR)/index.html
-CONSOLE_SRC := $(shell find web/console web/client -type f) web/package.json web/package-lock.json
+CONSOLE_SRC := $(shell find web/console web/client web/scripts -type f) web/package.json web/package-lock.json
 # The browser the browser tests drive: $(CHROME_PATH), else the first of the usual places on
 # Linux and macOS (make tools installs Debian's chromium where apt-get is). Google Chrome on
 # a Mac: CHROME_PATH="/Applications/Google Chrome.app/Contents/MacOS/Google Chrome".
@@ -120,19 +120,23 @@ console: $(CONSOLE_READY) ## build the web console that make run serves at /cons
 
 # The typed client for frontends (web/client), its files generated and committed: schema.ts
 # (the API's types) from openapi.yaml and local-schema.ts (the local server's /_local
-# endpoints) from tools/local/console/local-api.yaml, both by openapi-typescript. Calls go
-# through openapi-fetch.
+# endpoints) from tools/local/console/local-api.yaml, both by openapi-typescript; live.ts (the
+# live messages' types) from schemas/live-message.json by web/scripts/live-types.mjs
+# (json-schema-to-typescript). Calls go through openapi-fetch.
 .PHONY: client
-client: $(WEB_READY) ## regenerate web/client's types (schema.ts, local-schema.ts) from openapi.yaml and local-api.yaml
+client: $(WEB_READY) ## regenerate web/client's types (schema.ts, local-schema.ts, live.ts) from openapi.yaml, local-api.yaml and schemas/
 	@cd web && npm run -s generate:client
 
 .PHONY: check-client
 check-client: $(WEB_READY)
-	@echo "==> web/client's generated types match openapi.yaml and tools/local/console/local-api.yaml"
+	@echo "==> web/client's generated types match openapi.yaml, tools/local/console/local-api.yaml and schemas/live-message.json"
 	@cd web && ./node_modules/.bin/openapi-typescript ../openapi.yaml --output client/schema.ts --check >/dev/null 2>&1 || \
 		{ echo "web/client/schema.ts differs from what openapi.yaml generates: run make client and commit it"; exit 1; }
 	@cd web && ./node_modules/.bin/openapi-typescript ../tools/local/console/local-api.yaml --output client/local-schema.ts --check >/dev/null 2>&1 || \
 		{ echo "web/client/local-schema.ts differs from what tools/local/console/local-api.yaml generates: run make client and commit it"; exit 1; }
+	@tmp=$$(mktemp); trap 'rm -f "$$tmp"' EXIT; \
+		(cd web && node scripts/live-types.mjs "$$tmp") || { echo "web/scripts/live-types.mjs cannot generate web/client/live.ts from schemas/live-message.json"; exit 1; }; \
+		cmp -s "$$tmp" web/client/live.ts || { echo "web/client/live.ts differs from what schemas/live-message.json (and the event schemas it refers to) generates: run make client and commit it"; exit 1; }
 
 ## ---- run locally ----
 

@@ -11,11 +11,14 @@ import (
 )
 
 // messageShape is what both documents say of the live message: its fields, the required
-// ones, and the detail-types and entity kinds it names.
+// ones, the detail-types and entity kinds it names, and the actions allowedActions may list.
 type messageShape struct {
 	Required   []string `yaml:"required" json:"required"`
 	Properties map[string]struct {
-		Enum []string `yaml:"enum" json:"enum"`
+		Enum  []string `yaml:"enum" json:"enum"`
+		Items struct {
+			Enum []string `yaml:"enum" json:"enum"`
+		} `yaml:"items" json:"items"`
 	} `yaml:"properties" json:"properties"`
 }
 
@@ -56,5 +59,11 @@ func TestLiveMessageDocumentedAlike(t *testing.T) {
 		if !slices.Equal(p.Enum, api.Properties[name].Enum) {
 			t.Errorf("%s: openapi.yaml enum %v, schemas/live-message.json %v", name, api.Properties[name].Enum, p.Enum)
 		}
+		if !slices.Equal(p.Items.Enum, api.Properties[name].Items.Enum) {
+			t.Errorf("%s items: openapi.yaml enum %v, schemas/live-message.json %v", name, api.Properties[name].Items.Enum, p.Items.Enum)
+		}
+	}
+	if len(js.Properties["allowedActions"].Items.Enum) == 0 {
+		t.Error("schemas/live-message.json's allowedActions lists no actions; has its shape changed?")
 	}
 }

@@ -8,8 +8,9 @@
 //   });
 //
 // A path, parameter or body the document does not have is a type error, and `data` and
-// `error` are typed by the route's responses. local.ts is the client of the local server's
-// own endpoints (local only, typed from tools/local/console/local-api.yaml).
+// `error` are typed by the route's responses. live.ts holds the types of the live channel's
+// messages, generated from schemas/live-message.json; local.ts is the client of the local
+// server's own endpoints (local only, typed from tools/local/console/local-api.yaml).
 import createClient, { type Client } from 'openapi-fetch';
 
 import type { components, operations, paths } from './schema';
@@ -28,6 +29,11 @@ export type Assignment = components['schemas']['Assignment'];
 export type LiveTicket = components['schemas']['LiveTicket'];
 /** A message of the live WebSocket; its detail holds the fields listed for its type (docs/live.md). */
 export type LiveMessage = components['schemas']['LiveMessage'];
+/**
+ * The live messages' types with their details (LiveEvent, LiveDetail, InterviewPausedDetail,
+ * …), generated from schemas/live-message.json into live.ts (`make client`).
+ */
+export type * from './live';
 /** The body of every error a function answers with. */
 export type ErrorBody = components['schemas']['Error'];
 /** An answer API Gateway gives itself (unknown route, body over 10 MB, rejected token). */

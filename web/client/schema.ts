@@ -797,7 +797,7 @@ export interface components {
             /** @enum {string} */
             type: "InterviewCreated" | "InterviewCancelled" | "InterviewCompleted" | "InterviewPaused" | "InterviewResumed" | "InterviewProgressRecorded" | "JobCreated" | "JobAssigned" | "JobRescheduled" | "AssignmentConfirmed" | "JobStarted" | "JobCompleted" | "JobCancelled";
             /** @description What the recipient may do to the entity now, so a screen updates its buttons without a request (the same for one audience; a technician a job event concerns gets their own). */
-            allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record")[];
+            allowedActions: ("cancel" | "pause" | "resume" | "complete" | "record" | "assign" | "confirm" | "start" | "reschedule")[];
             /** Format: uuid */
             eventId: string;
             /** @enum {string} */

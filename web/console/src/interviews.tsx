@@ -177,6 +177,11 @@ function SessionCard({ api, session, onUpdated }: { api: Api; session: Session; 
 
 const pageSize = 5;
 
+/** What a session's allowedActions may name (a live message's may name a job's too): each, once. */
+type SessionAllowed = Session['allowedActions'][number];
+const sessionAllowed: Record<SessionAllowed, true> = { cancel: true, pause: true, resume: true, complete: true, record: true };
+const isSessionAllowed = (a: string): a is SessionAllowed => Object.hasOwn(sessionAllowed, a);
+
 /**
  * applyMessage returns the session as a live message about it leaves it: its status and
  * allowedActions, and the score (InterviewCompleted, InterviewProgressRecorded) and progress
@@ -190,7 +195,7 @@ function applyMessage(s: Session, m: LiveMessage): Session {
     ...rest,
     status: m.detail.status as SessionStatus,
     updatedAt: m.detail.occurredAt,
-    allowedActions: m.allowedActions,
+    allowedActions: m.allowedActions.filter(isSessionAllowed),
     ...(score !== undefined ? { score } : {}),
     ...(progress !== undefined ? { progress } : {}),
     ...(m.type === 'InterviewPaused' && resumeAt ? { resumeAt } : {}),

@@ -28,7 +28,7 @@ export function applyMessage(j: Job, m: LiveMessage): Job {
     status: d.status as JobStatus,
     version: m.version,
     updatedAt: d.occurredAt,
-    allowedActions: (m.allowedActions as readonly string[]).filter(isJobAction),
+    allowedActions: m.allowedActions.filter(isJobAction),
   };
   if (m.type === 'JobCancelled') {
     const a = j.assignment && d.assignment?.id === j.assignment.id ? { ...j.assignment, status: 'Cancelled' as const, cancelledAt: d.occurredAt } : j.assignment;

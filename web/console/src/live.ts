@@ -6,45 +6,24 @@
 // is in what they fetch.
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import type { LiveDetail, LiveEvent } from '../../client/live';
 import { type Api, type LiveMessage as Message, Unauthorized } from './api';
 
-/** The fields of a lifecycle event's detail the channel sends (schemas/live-message.json). */
-export interface EventDetail {
-  eventId: string;
-  occurredAt: string;
-  version: number;
-  /** Absent on InterviewCreated: a creation leaves no status. */
-  previousStatus?: string;
-  status: string;
-  reason?: string;
-  actor?: { sub: string };
-  sessionId?: string;
-  ownerId?: string;
-  /** InterviewCreated: the new session's title. */
-  title?: string;
-  /** InterviewCompleted: the final score; InterviewProgressRecorded: the score so far (0 to 100). */
-  score?: number;
-  /** InterviewProgressRecorded: how far the session has come, a fraction from 0 to 1. */
-  progress?: number;
-  /** InterviewProgressRecorded: the id of the message it recorded (never the message: fetch the session for it). */
-  messageId?: string;
-  /** InterviewPaused, for a pause until a time: when the session resumes itself. */
-  resumeAt?: string;
-  jobId?: string;
-  /** JobCreated: the new job's customer. */
-  customerId?: string;
-  // The assignment cancelled with a job (always Cancelled afterwards).
-  assignment?: { id: string; technicianId?: string; scheduledStart?: string; scheduledEnd?: string; previousStatus?: string };
-  /** JobAssigned, JobRescheduled, AssignmentConfirmed, JobStarted, JobCompleted: the booking the event concerns. */
-  booked?: { id: string; technicianId: string; scheduledStart: string; scheduledEnd: string };
-  /** JobRescheduled: the window the booking moved from. */
-  rescheduledFrom?: { start: string; end: string };
-  /** JobAssigned, on a reassignment: the technician the job was taken from. */
-  unassignedTechnicianId?: string;
-}
+/** Each key any member of the union U has. */
+type KeysOf<U> = U extends unknown ? keyof U : never;
+/** The type of key K in whichever members of U have it. */
+type ValueOf<U, K extends PropertyKey> = U extends unknown ? (K extends keyof U ? U[K] : never) : never;
+
+/**
+ * The fields a live message's detail may carry, whatever its type: generated from
+ * schemas/live-message.json (web/client/live.ts, `make client`). The fields every type's
+ * detail has are required, the others optional; a field removed or renamed in schemas/ is a
+ * type error wherever the console reads it.
+ */
+export type EventDetail = { [K in keyof LiveDetail]: LiveDetail[K] } & { [K in KeysOf<LiveDetail>]?: ValueOf<LiveDetail, K> };
 
 /** A message of the channel (schemas/live-message.json; LiveMessage in openapi.yaml). */
-export type LiveMessage = Omit<Message, 'detail'> & { detail: EventDetail };
+export type LiveMessage = Omit<Message, 'type' | 'detail'> & { type: LiveEvent['type']; detail: EventDetail };
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 
