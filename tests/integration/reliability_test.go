@@ -124,7 +124,7 @@ func TestReliabilityCatchesAStaleTimer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	rep, err := robustness.Run(ctx, robustness.Options{
-		Clients: 4, Requests: 240, Sessions: 6, ClientRetries: 5, Seed: 13,
+		Clients: 4, Requests: 160, Sessions: 4, ClientRetries: 5, Seed: 13,
 		BatchWindow: 250 * time.Millisecond, Settle: 20 * time.Second,
 		Stores: func(db *dynamodb.Client, table string) httpapi.Stores {
 			return httpapi.Stores{
