@@ -43,7 +43,7 @@ const minBoundedTransitions = 32
 // DynamoDB requests and capacity units, table and each index, by DynamoDB's rules, from
 // the first to the last.
 func TestItemStaysBounded(t *testing.T) {
-	n := 200
+	n := 100
 	if v := lookupEnv(BoundedTransitionsEnv); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < minBoundedTransitions {

@@ -113,8 +113,11 @@ func onWrites(f faultproxy.Fault, on *atomic.Bool) faultproxy.Plan {
 }
 
 func TestThrottlingAndOutagesAre503AndWriteNothing(t *testing.T) {
+	// Each fault on a stack (table, proxy) of its own, at once: most of the time is the
+	// SDK's backoff between its retries.
 	for _, f := range []faultproxy.Fault{faultproxy.Throttle, faultproxy.ServerError, faultproxy.Reset} {
 		t.Run(string(f), func(t *testing.T) {
+			t.Parallel()
 			var on atomic.Bool
 			on.Store(true)
 			s, proxy := faultyStack(t, onWrites(f, &on))
