@@ -9,7 +9,7 @@
 //     $connect redeems it with one conditional write and records the connection;
 //   - entitlement (Audience): an interview event goes to its owner's connections only,
 //     a job event to the connections of callers who may read jobs, and each technician it
-//     concerns gets a message of their own (Concerned);
+//     concerns gets a message of their own (Address returns theirs too);
 //   - the message a client receives (Address, Message): the event's detail, the fields
 //     MessageFields lists, with its eventId, type and entity version;
 //   - what one caller may take of the channel (UserLimits), and the page origins that

@@ -16,7 +16,7 @@ import (
 // Audience is who may receive an event.
 type Audience struct {
 	// Owner, when set, is the one caller whose connections receive it (interview events:
-	// the session's owner; a job event's technician: Concerned).
+	// the session's owner; a job event's technician: Address's deliveries).
 	Owner string
 	// JobReaders: the connections of callers who may read jobs (job.Authorize: Dispatcher
 	// or Admin) receive it.
@@ -53,7 +53,7 @@ type Message struct {
 	// AllowedActions are what the message's recipients may do to the entity now, so a
 	// screen updates its buttons without a request: the same for one audience (an
 	// interview's owner; for a job, any caller who may read jobs, all of whom may act
-	// alike; a technician a job event concerns gets a message of their own: Concerned).
+	// alike; a technician a job event concerns gets a message of their own: Address).
 	AllowedActions []string `json:"allowedActions"`
 }
 
@@ -104,28 +104,30 @@ const (
 // errNoOwner: an interview event without an owner cannot be routed to anyone.
 var errNoOwner = errors.New("interview event has no ownerId")
 
-// Address decodes an event (its detail-type and detail, as EventBridge delivers them) and
-// returns who may receive it and the message they receive.
-func Address(detailType string, detail json.RawMessage) (Audience, Message, error) {
+// Address decodes an event (its detail-type and detail, as EventBridge delivers them), once,
+// and returns who may receive it and the message they receive, and, for a job event, the
+// deliveries the technicians it concerns are owed besides (concerned).
+func Address(detailType string, detail json.RawMessage) (Audience, Message, []Delivery, error) {
 	d, err := event.Decode(detailType, detail)
 	if err != nil {
-		return Audience{}, Message{}, err
+		return Audience{}, Message{}, nil, err
 	}
 	fields, ok := MessageFields[detailType]
 	if !ok {
-		return Audience{}, Message{}, fmt.Errorf("%w %q: no message fields listed", event.ErrUnknownType, detailType)
+		return Audience{}, Message{}, nil, fmt.Errorf("%w %q: no message fields listed", event.ErrUnknownType, detailType)
 	}
 	projected, err := project(detail, fields)
 	if err != nil {
-		return Audience{}, Message{}, fmt.Errorf("%s: %w", detailType, err)
+		return Audience{}, Message{}, nil, fmt.Errorf("%s: %w", detailType, err)
 	}
 	m := Message{Type: detailType, Detail: projected}
 	var a Audience
 	var t event.Transition
+	var jobEvent *event.Job
 	switch d := d.(type) {
 	case *event.Interview:
 		if d.OwnerID == "" {
-			return Audience{}, Message{}, errNoOwner
+			return Audience{}, Message{}, nil, errNoOwner
 		}
 		a, t, m.Entity, m.EntityID = Audience{Owner: d.OwnerID}, d.Transition, EntityInterview, d.SessionID
 		owner := lifecycle.Actor{Sub: d.OwnerID}
@@ -133,12 +135,17 @@ func Address(detailType string, detail json.RawMessage) (Audience, Message, erro
 	case *event.Job:
 		a, t, m.Entity, m.EntityID = Audience{JobReaders: true}, d.Transition, EntityJob, d.JobID
 		m.AllowedActions = job.AllowedActions(jobState(detailType, d), jobReader)
+		jobEvent = d
 	}
 	if t.EventID == "" || m.EntityID == "" {
-		return Audience{}, Message{}, fmt.Errorf("%s event without an eventId or entity id", detailType)
+		return Audience{}, Message{}, nil, fmt.Errorf("%s event without an eventId or entity id", detailType)
 	}
 	m.EventID, m.Version = t.EventID, t.Version
-	return a, m, nil
+	var more []Delivery
+	if jobEvent != nil {
+		more = concerned(detailType, jobEvent, m)
+	}
+	return a, m, more, nil
 }
 
 // Delivery is one message for one audience.
@@ -147,20 +154,12 @@ type Delivery struct {
 	Message  Message
 }
 
-// Concerned returns what a job event owes, beside its readers (Address's audience), the
+// concerned returns what job event j owes, beside its readers (Address's audience), the
 // technicians it concerns: the one booked (or whose booking it confirms, starts, completes
 // or moves), the one a reassignment took the job from, and the one whose booking a cancel
 // ended. Each gets m, the readers' message, with what that technician may do now. Interview
 // events concern no one else.
-func Concerned(detailType string, detail json.RawMessage, m Message) ([]Delivery, error) {
-	d, err := event.Decode(detailType, detail)
-	if err != nil {
-		return nil, err
-	}
-	j, ok := d.(*event.Job)
-	if !ok {
-		return nil, nil
-	}
+func concerned(detailType string, j *event.Job, m Message) []Delivery {
 	var techs []string
 	add := func(sub string) {
 		if sub != "" && !slices.Contains(techs, sub) {
@@ -181,7 +180,7 @@ func Concerned(detailType string, detail json.RawMessage, m Message) ([]Delivery
 		tm.AllowedActions = job.AllowedActions(state, lifecycle.Actor{Sub: sub, Roles: []string{job.RoleTechnician}})
 		out = append(out, Delivery{Audience: Audience{Owner: sub}, Message: tm})
 	}
-	return out, nil
+	return out
 }
 
 // jobState is the job as a job event leaves it, so far as what anyone may do to it next

@@ -37,7 +37,7 @@ func TestAddressNamesTheAudienceAndShapesEachType(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.dt, func(t *testing.T) {
-			a, m, err := Address(c.dt, c.detail)
+			a, m, _, err := Address(c.dt, c.detail)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func TestMessagesCarryOnlyTheListedFields(t *testing.T) {
 			a["customerPhone"] = "+44 20 7946 0000"
 		}
 		raw, _ := json.Marshal(m)
-		_, msg, err := Address(dt, raw)
+		_, msg, _, err := Address(dt, raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestLiveMessageSchemaListsTheMessageFields(t *testing.T) {
 }
 
 func TestLiveMessageSchemaRefusesAMismatchedDetail(t *testing.T) {
-	_, m, err := Address(event.TypeJobCancelled, livetest.JobEvent(2))
+	_, m, _, err := Address(event.TypeJobCancelled, livetest.JobEvent(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,16 +193,16 @@ func TestLiveMessageSchemaRefusesAMismatchedDetail(t *testing.T) {
 }
 
 func TestRouteRefusesWhatItCannotAddress(t *testing.T) {
-	if _, _, err := Address("InterviewArchived", livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2)); !errors.Is(err, event.ErrUnknownType) {
+	if _, _, _, err := Address("InterviewArchived", livetest.InterviewEvent(event.TypeInterviewPaused, "alice", 2)); !errors.Is(err, event.ErrUnknownType) {
 		t.Errorf("unknown type: %v", err)
 	}
-	if _, _, err := Address(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "", 2)); err == nil {
+	if _, _, _, err := Address(event.TypeInterviewPaused, livetest.InterviewEvent(event.TypeInterviewPaused, "", 2)); err == nil {
 		t.Error("an interview event without an owner was routed")
 	}
-	if _, _, err := Address(event.TypeJobCancelled, json.RawMessage(`{"jobId":"0b000000-0000-4000-8000-000000000003"}`)); err == nil {
+	if _, _, _, err := Address(event.TypeJobCancelled, json.RawMessage(`{"jobId":"0b000000-0000-4000-8000-000000000003"}`)); err == nil {
 		t.Error("an event without an eventId was routed")
 	}
-	if _, _, err := Address(event.TypeJobCancelled, json.RawMessage(`not json`)); err == nil {
+	if _, _, _, err := Address(event.TypeJobCancelled, json.RawMessage(`not json`)); err == nil {
 		t.Error("an unreadable detail was routed")
 	}
 }

@@ -107,7 +107,7 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 	if want, ok := event.Types[ev.DetailType]; !ok || want != ev.Source {
 		return fmt.Errorf("%w %q from %q", event.ErrUnknownType, ev.DetailType, ev.Source)
 	}
-	audience, msg, err := live.Address(ev.DetailType, ev.Detail)
+	audience, msg, extra, err := live.Address(ev.DetailType, ev.Detail)
 	if err != nil {
 		return fmt.Errorf("cannot route event: %w", err)
 	}
@@ -126,10 +126,6 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 	// The technicians a job event concerns, each with their own allowedActions; a
 	// connection the readers' message reached (a technician who also dispatches) gets it
 	// once.
-	extra, err := live.Concerned(ev.DetailType, ev.Detail, msg)
-	if err != nil {
-		return fmt.Errorf("cannot route event: %w", err)
-	}
 	reached := map[string]bool{}
 	for _, c := range conns {
 		reached[c.ID] = true

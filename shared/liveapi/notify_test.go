@@ -141,7 +141,7 @@ func TestNotifierSendsToTheEntitledOnly(t *testing.T) {
 				}
 				for _, data := range got {
 					var m live.Message
-					_, want, _ := live.Address(c.ev.DetailType, c.ev.Detail)
+					_, want, _, _ := live.Address(c.ev.DetailType, c.ev.Detail)
 					if err := json.Unmarshal(data, &m); err != nil || m.Type != c.ev.DetailType || string(m.Detail) != string(want.Detail) {
 						t.Errorf("%s received %s", conn.ID, data)
 					}
