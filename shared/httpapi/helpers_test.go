@@ -24,6 +24,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 	"github.com/lifecycle-api/lifecycle/tools/openapicheck"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/lambdaevent"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/logcapture"
 )
 
@@ -222,28 +223,11 @@ func (r request) event() events.APIGatewayV2HTTPRequest {
 	}
 	headers := map[string]string{"content-type": "application/json"}
 	maps.Copy(headers, r.headers)
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: routeKey, RawPath: path, Headers: headers,
-		PathParameters: map[string]string{"id": r.id},
-		Body:           r.body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "apigw-req-1", RouteKey: routeKey, Stage: "$default", DomainName: "example.com",
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
-		},
-	}
+	h := lambdaevent.HTTP{Method: method, Path: path, RouteKey: routeKey, ID: r.id, Headers: headers, Body: r.body, RequestID: "apigw-req-1"}
 	if r.sub != "" {
-		claims := map[string]string{"sub": r.sub}
-		if r.roles != "" {
-			claims["cognito:groups"] = r.roles
-		}
-		if r.scope != "" {
-			claims["scope"] = r.scope
-		}
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
-		}
+		h.Claims = lambdaevent.Claims(r.sub, r.roles, r.scope)
 	}
-	return ev
+	return h.Event()
 }
 
 // invoke runs ev through the api-proxy adapter, as the Lambda runtime does, and holds the

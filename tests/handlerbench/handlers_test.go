@@ -42,6 +42,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/logging"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
+	"github.com/lifecycle-api/lifecycle/tools/testsupport/lambdaevent"
 )
 
 // wire renders an item in DynamoDB's JSON wire format.
@@ -193,23 +194,9 @@ func client() *dynamodb.Client {
 }
 
 func event(method, path, routeKey, id, sub, roles, body string) events.APIGatewayV2HTTPRequest {
-	claims := map[string]string{"sub": sub}
-	if roles != "" {
-		claims["cognito:groups"] = roles
-	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: routeKey, RawPath: path, Body: body,
+	return lambdaevent.HTTP{Method: method, Path: path, RouteKey: routeKey, ID: id, Body: body, RequestID: "bench",
 		Headers: map[string]string{"content-type": "application/json", "x-correlation-id": "bench"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "bench", RouteKey: routeKey, Stage: "$default", DomainName: "example.com",
-			HTTP:       events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims}},
-		},
-	}
-	if id != "" {
-		ev.PathParameters = map[string]string{"id": id}
-	}
-	return ev
+		Claims:  lambdaevent.Claims(sub, roles, "")}.Event()
 }
 
 // route is one function's benchmark: its handler wired to a store on a DynamoDB client, and
