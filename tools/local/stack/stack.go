@@ -80,10 +80,6 @@ type Options struct {
 	// ManualPoll leaves the stream poller to the caller (Stack.Poller.Poll) instead of
 	// running it every PollInterval.
 	ManualPoll bool
-	// StreamTap and NotifyTap, when set, wrap the publisher's and the notifier's handlers
-	// (to time them: make bench).
-	StreamTap func(streampoller.Handler) streampoller.Handler
-	NotifyTap func(asyncinvoke.Handler) asyncinvoke.Handler
 	// Docs mounts the API's documentation at /docs (Swagger UI from web/node_modules, which
 	// `make tools` installs).
 	Docs bool
@@ -100,22 +96,26 @@ type Options struct {
 	// LiveLimits, when set, replace the live channel's per-caller limits (make bench lifts
 	// them to measure one caller's fan-out at a thousand connections).
 	LiveLimits *live.UserLimits
-	// Elsewhere, when set, is called once the services are up, with what a function
-	// process needs to reach them; the functions it returns replace the in-process ones
-	// (`make reliability` runs the real bootstraps under the Runtime API this way).
-	Elsewhere func(Info) (Elsewhere, error)
+	// Handlers, when set, is called once the services are up, with what a function process
+	// needs to reach them; the handlers it returns replace or wrap the stack's own
+	// (`make reliability` runs the real bootstraps under the Runtime API this way, `make
+	// bench` times the publisher and the notifier).
+	Handlers func(Info) (Handlers, error)
 	// ResumeMinLead, when set, is how far ahead a pause's resumeAt must be, in place of the
 	// product's interview.MinResumeLead (a minute, as `make run` keeps it): tests pause for
 	// seconds.
 	ResumeMinLead time.Duration
 }
 
-// Elsewhere are functions the stack serves from outside its own process.
-type Elsewhere struct {
+// Handlers are what a caller puts in place of the stack's own handlers, or around them.
+type Handlers struct {
 	// HTTP replaces HTTP functions, by name.
 	HTTP map[string]gateway.Handler
-	// Publisher, when set, replaces the publisher on the table's stream.
-	Publisher streampoller.Handler
+	// Publisher and Notifier, when set, are given the stack's publisher on the table's
+	// stream and its live notifier, and return what runs in their place (the same, wrapped,
+	// or another).
+	Publisher func(streampoller.Handler) streampoller.Handler
+	Notifier  func(asyncinvoke.Handler) asyncinvoke.Handler
 }
 
 // Stack is a running local stack.
@@ -258,18 +258,15 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.DB = db
 	s.Info = Info{DynamoDB: ddb.Endpoint, Moto: mt.Endpoint, Table: o.Table, AuditTable: o.AuditTable, LiveTable: liveTable, Bus: s.Events.BusName,
 		ResumeGroup: resumeGroup, ResumeDLQ: s.Events.QueueARNs["ResumeDLQ"]}
-	var elsewhere Elsewhere
-	if o.Elsewhere != nil {
-		if elsewhere, err = o.Elsewhere(s.Info); err != nil {
+	var hs Handlers
+	if o.Handlers != nil {
+		if hs, err = o.Handlers(s.Info); err != nil {
 			return nil, err
 		}
 	}
 	var publish streampoller.Handler = eventbus.NewPublisher(fnEB, s.Events.BusName, o.Logger.With("function", eventbus.FnPublishEvents)).Handle
-	if elsewhere.Publisher != nil {
-		publish = elsewhere.Publisher
-	}
-	if o.StreamTap != nil {
-		publish = o.StreamTap(publish)
+	if hs.Publisher != nil {
+		publish = hs.Publisher(publish)
 	}
 	poller := &streampoller.Poller{
 		Streams:    dynamodbstreams.NewFromConfig(cfg, func(opt *dynamodbstreams.Options) { opt.BaseEndpoint = aws.String(ddb.Endpoint) }),
@@ -302,7 +299,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if len(o.DynamoDBOptions) > 0 {
 		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
 	}
-	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: elsewhere.HTTP, LiveLimits: o.LiveLimits,
+	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: hs.HTTP, LiveLimits: o.LiveLimits,
 		ResumeMinLead: o.ResumeMinLead}
 	if len(o.CORSOrigins) > 0 {
 		wc.CORS = corsFromTemplate(tpl, o.CORSOrigins)
@@ -312,7 +309,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	connections, err := s.startRuleTargets(ctx, o, wc, cfg, sq, sched, step)
+	connections, err := s.startRuleTargets(ctx, o, hs, wc, cfg, sq, sched, step)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +379,7 @@ func (s *Stack) startMoto(ctx context.Context, o Options, step func(string)) (dd
 // startRuleTargets starts what the bus's rules invoke: the live channel (its WebSocket
 // stand-in, its @connections endpoint, the notifier) and the resume timer (plan-resume,
 // the schedules' firing). It returns the @connections endpoint.
-func (s *Stack) startRuleTargets(ctx context.Context, o Options, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) (*localServer, error) {
+func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) (*localServer, error) {
 	step("starting the live channel (WebSocket at /live, its @connections endpoint, the notifier)")
 	s.Live = livegateway.New(wiring.LiveRoutes(wc), o.Logger.With("component", "live-gateway"))
 	connections, err := serveLocal(s.Live.Management())
@@ -394,8 +391,8 @@ func (s *Stack) startRuleTargets(ctx context.Context, o Options, wc wiring.Confi
 	notify := asyncinvoke.Handler(wiring.Notifier(wc, push.NewClient(cfg, limits.Concurrency, func(opt *apigatewaymanagementapi.Options) {
 		opt.BaseEndpoint = aws.String(connections.URL)
 	}), limits).Handle)
-	if o.NotifyTap != nil {
-		notify = o.NotifyTap(notify)
+	if hs.Notifier != nil {
+		notify = hs.Notifier(notify)
 	}
 	target := s.Events.Functions["LiveNotifyFunction"]
 	notifier := &asyncinvoke.Invoker{

@@ -62,7 +62,7 @@ type liveProbe struct {
 	notified []time.Duration // each notifier invocation
 }
 
-// streamTap wraps the publisher (stack.Options.StreamTap).
+// streamTap wraps the publisher (stack.Handlers.Publisher).
 func (p *liveProbe) streamTap(next streampoller.Handler) streampoller.Handler {
 	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		if len(ev.Records) > 0 {
@@ -74,7 +74,7 @@ func (p *liveProbe) streamTap(next streampoller.Handler) streampoller.Handler {
 	}
 }
 
-// notifyTap wraps the notifier (stack.Options.NotifyTap).
+// notifyTap wraps the notifier (stack.Handlers.Notifier).
 func (p *liveProbe) notifyTap(next asyncinvoke.Handler) asyncinvoke.Handler {
 	return func(ctx context.Context, ev events.EventBridgeEvent) error {
 		start := time.Now()

@@ -162,8 +162,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Verify:          func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		ManualPoll:      true,
 		DynamoDBOptions: []func(*dynamodb.Options){count, meter.Option},
-		StreamTap:       probe.streamTap,
-		NotifyTap:       probe.notifyTap,
+		Handlers: func(stack.Info) (stack.Handlers, error) {
+			return stack.Handlers{Publisher: probe.streamTap, Notifier: probe.notifyTap}, nil
+		},
 		// No per-caller limits: the live part opens a thousand connections of one caller.
 		LiveLimits: &live.UserLimits{},
 	})

@@ -310,7 +310,7 @@ func setup(ctx context.Context, o Options) (_ *harness, err error) {
 		if h.sb, err = newSandboxes(h); err != nil {
 			return nil, err
 		}
-		so.Elsewhere = h.sb.elsewhere(root)
+		so.Handlers = h.sb.handlers(root)
 	}
 	if h.st, err = stack.Start(ctx, so); err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/gateway"
 	"github.com/lifecycle-api/lifecycle/tools/local/lambdaruntime"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
 	"github.com/lifecycle-api/lifecycle/tools/measure/faultproxy"
 )
 
@@ -69,10 +70,10 @@ func newSandboxes(h *harness) (*sandboxes, error) {
 	return &sandboxes{h: h, logs: logs, pools: map[string]*lambdaruntime.Pool{}, slots: map[string][]*slot{}, killed: map[string]int{}}, nil
 }
 
-// elsewhere is the stack's hook: the functions it serves from the sandboxes.
-func (s *sandboxes) elsewhere(root string) func(stack.Info) (stack.Elsewhere, error) {
-	return func(info stack.Info) (stack.Elsewhere, error) {
-		out := stack.Elsewhere{HTTP: map[string]gateway.Handler{}}
+// handlers is the stack's hook: the functions it serves from the sandboxes.
+func (s *sandboxes) handlers(root string) func(stack.Info) (stack.Handlers, error) {
+	return func(info stack.Info) (stack.Handlers, error) {
+		out := stack.Handlers{HTTP: map[string]gateway.Handler{}}
 		load := functionsFor(byLoad)
 		for _, fn := range slices.Concat(load, functionsFor(byScheduler), functionsFor(onStream)) {
 			bin := filepath.Join(root, "bin", "amd64", fn, "bootstrap")
@@ -92,8 +93,10 @@ func (s *sandboxes) elsewhere(root string) func(stack.Info) (stack.Elsewhere, er
 			}
 		}
 		publisher := s.pools[eventbus.FnPublishEvents]
-		out.Publisher = func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-			return lambdaruntime.Call[events.DynamoDBEventResponse](ctx, publisher, ev)
+		out.Publisher = func(streampoller.Handler) streampoller.Handler {
+			return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+				return lambdaruntime.Call[events.DynamoDBEventResponse](ctx, publisher, ev)
+			}
 		}
 		return out, nil
 	}
