@@ -58,7 +58,7 @@ func NewInterviews(db API, table string, now func() time.Time, newToken func() s
 		requestShapes(func(reason, corr string, score *float64) {
 			for _, in := range interactionShapes(t) {
 				for _, actor := range []lifecycle.Actor{{Sub: "owner"}, {Sub: "service", Scopes: []string{t.Who.Scope}}} {
-					for _, resumeAt := range []time.Time{{}, time.Unix(1, 0)} {
+					for _, resumeAt := range resumeAtShapes(t) {
 						req := interview.Request{Request: lifecycle.Request{Actor: actor, Reason: reason, CorrelationID: corr}, Score: score, Interaction: in, ResumeAt: resumeAt}
 						e, cond := transitionExpr(newExpr(), t, interview.Session{}, req, "")
 						s.compiled[shapeOf(t, req)] = compile(e, cond)
@@ -68,6 +68,16 @@ func NewInterviews(db API, table string, now func() time.Time, newToken func() s
 		})
 	}
 	return s
+}
+
+// resumeAtShapes are the resumeAt values of every shape t's write depends on: with and
+// without one, for a transition that takes one (a pause); none for the others, so the
+// stores' cold start compiles no shape twice.
+func resumeAtShapes(t interview.Transition) []time.Time {
+	if t.TakesResumeAt {
+		return []time.Time{{}, time.Unix(1, 0)}
+	}
+	return []time.Time{{}}
 }
 
 // interactionShapes are the interactions of every shape t's write depends on: with and
