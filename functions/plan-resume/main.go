@@ -23,7 +23,7 @@ func main() {
 	target := schedules.Target{
 		Group: fn.Env[config.ResumeScheduleGroup], FunctionARN: fn.Env[config.ResumeTargetARN],
 		RoleARN: fn.Env[config.ResumeSchedulerRoleARN], DeadLetterARN: fn.Env[config.ResumeDeadLetterARN],
-		MaxAttempts: schedules.MaxAttempts, MaxAge: schedules.MaxAge,
+		MaxRetries: schedules.MaxRetries, MaxAge: schedules.MaxAge,
 	}
 	planner := schedules.NewPlanner(scheduler.NewFromConfig(fn.AWS), target, time.Now)
 	lambda.Start(resumetimer.PlanHandler(fn.Logger, planner))

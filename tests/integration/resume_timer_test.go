@@ -623,8 +623,8 @@ func TestATimerThatKeepsFailingIsDeadLettered(t *testing.T) {
 		t.Fatalf("plan-resume took %d events", n)
 	}
 	outs := rt.fireWhenDue(t, at)
-	if len(outs) != 1 || !outs[0].DeadLettered || !outs[0].Settled || outs[0].Attempts != schedules.MaxAttempts+1 {
-		t.Fatalf("fired %+v, want dead-lettered after %d attempts", outs, schedules.MaxAttempts+1)
+	if len(outs) != 1 || !outs[0].DeadLettered || !outs[0].Settled || outs[0].Attempts != schedules.MaxRetries+1 {
+		t.Fatalf("fired %+v, want dead-lettered after %d attempts", outs, schedules.MaxRetries+1)
 	}
 	r, err := p.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
 		QueueUrl: aws.String(p.es.Queues["ResumeDLQ"]), MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"},
@@ -641,7 +641,7 @@ func TestATimerThatKeepsFailingIsDeadLettered(t *testing.T) {
 		t.Errorf("ResumeDLQ holds %q, want the schedule's input", aws.ToString(m.Body))
 	}
 	attr := func(k string) string { return aws.ToString(m.MessageAttributes[k].StringValue) }
-	if !strings.Contains(attr("ERROR_MESSAGE"), "DynamoDB unavailable") || attr("RETRY_ATTEMPTS") != strconv.Itoa(schedules.MaxAttempts) ||
+	if !strings.Contains(attr("ERROR_MESSAGE"), "DynamoDB unavailable") || attr("RETRY_ATTEMPTS") != strconv.Itoa(schedules.MaxRetries) ||
 		attr("TARGET_ARN") != wiring.ResumeScheduledARN || !strings.HasSuffix(attr("SCHEDULE_ARN"), "/"+resumetimer.Name(in)) {
 		t.Errorf("the dead letter's attributes: %v", dlqAttributes(m))
 	}

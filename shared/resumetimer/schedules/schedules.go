@@ -27,7 +27,7 @@ type SchedulerAPI interface {
 // how long and how often it keeps trying.
 type Target struct {
 	Group, FunctionARN, RoleARN, DeadLetterARN string
-	MaxAttempts                                int32
+	MaxRetries                                 int32
 	MaxAge                                     time.Duration
 }
 
@@ -35,8 +35,8 @@ type Target struct {
 // dead-letters it: a day, and as often as it will in that time (the service's own
 // defaults, stated).
 const (
-	MaxAttempts = 185
-	MaxAge      = 24 * time.Hour
+	MaxRetries = 185
+	MaxAge     = 24 * time.Hour
 )
 
 // Planner creates the one-time schedules.
@@ -84,7 +84,7 @@ func (p *Planner) Plan(ctx context.Context, in resumetimer.Input, at time.Time) 
 			Input:            aws.String(string(input)),
 			DeadLetterConfig: &types.DeadLetterConfig{Arn: aws.String(p.target.DeadLetterARN)},
 			RetryPolicy: &types.RetryPolicy{
-				MaximumRetryAttempts:     aws.Int32(p.target.MaxAttempts),
+				MaximumRetryAttempts:     aws.Int32(p.target.MaxRetries),
 				MaximumEventAgeInSeconds: aws.Int32(int32(p.target.MaxAge / time.Second)),
 			},
 		},

@@ -51,7 +51,7 @@ func pausedEvent(t *testing.T, resumeAt string) events.EventBridgeEvent {
 // made; a pause without resumeAt plans nothing; a failure to plan is returned for a retry.
 func TestPlanningIsOneScheduleAPause(t *testing.T) {
 	f := &fakeScheduler{made: map[string]*scheduler.CreateScheduleInput{}}
-	target := Target{Group: "g", FunctionARN: "arn:fn", RoleARN: "arn:role", DeadLetterARN: "arn:dlq", MaxAttempts: 185, MaxAge: 24 * time.Hour}
+	target := Target{Group: "g", FunctionARN: "arn:fn", RoleARN: "arn:role", DeadLetterARN: "arn:dlq", MaxRetries: 185, MaxAge: 24 * time.Hour}
 	h := resumetimer.PlanHandler(slog.New(slog.DiscardHandler), NewPlanner(f, target, func() time.Time { return now }))
 	ev := pausedEvent(t, `,"resumeAt":"2026-12-14T09:00:00.250Z"`)
 	for range 2 {

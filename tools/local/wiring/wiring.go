@@ -170,7 +170,7 @@ const (
 func ResumeTarget(group, dlqARN string) schedules.Target {
 	return schedules.Target{
 		Group: group, FunctionARN: ResumeScheduledARN, RoleARN: ResumeSchedulerRoleARN, DeadLetterARN: dlqARN,
-		MaxAttempts: schedules.MaxAttempts, MaxAge: schedules.MaxAge,
+		MaxRetries: schedules.MaxRetries, MaxAge: schedules.MaxAge,
 	}
 }
 
