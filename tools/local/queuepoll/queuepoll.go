@@ -26,7 +26,7 @@ func Once(ctx context.Context, client *sqs.Client, url string, wait int32, h Han
 	if err != nil || len(out.Messages) == 0 {
 		return 0, err
 	}
-	delete(ctx, client, url, h(ctx, out.Messages))
+	deleteBatch(ctx, client, url, h(ctx, out.Messages))
 	return len(out.Messages), nil
 }
 
@@ -54,8 +54,8 @@ func Drain(ctx context.Context, client *sqs.Client, url string, h Handler) (int,
 	}
 }
 
-// delete removes handled messages (at most ten) from a queue in one call.
-func delete(ctx context.Context, client *sqs.Client, url string, handles []string) {
+// deleteBatch removes handled messages (at most ten) from a queue in one call.
+func deleteBatch(ctx context.Context, client *sqs.Client, url string, handles []string) {
 	if len(handles) == 0 {
 		return
 	}

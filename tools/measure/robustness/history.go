@@ -33,9 +33,11 @@ type entity struct {
 // tell records the versions r's answers reported.
 func (e *entity) tell(r *request) {
 	for _, a := range r.attempts {
-		for a.outcome() == applied {
-			cur := e.told.Load()
-			if a.version <= cur || e.told.CompareAndSwap(cur, a.version) {
+		if a.outcome() != applied {
+			continue
+		}
+		for cur := e.told.Load(); a.version > cur; cur = e.told.Load() {
+			if e.told.CompareAndSwap(cur, a.version) {
 				break
 			}
 		}
