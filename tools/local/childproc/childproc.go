@@ -63,19 +63,16 @@ func Start(ctx context.Context, name string, cmd *exec.Cmd, logw io.Writer, read
 		}
 		close(p.done)
 	}()
-	deadline := time.Now().Add(timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s did not start within %s", name, timeout))
+	defer cancel()
 	for !ready() {
 		select {
 		case <-p.done:
 			return nil, fmt.Errorf("%s exited before it was ready: %v", name, p.err)
 		case <-ctx.Done():
 			p.Stop()
-			return nil, ctx.Err()
+			return nil, context.Cause(ctx)
 		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			p.Stop()
-			return nil, fmt.Errorf("%s did not start within %s", name, timeout)
 		}
 	}
 	return p, nil
@@ -83,6 +80,18 @@ func Start(ctx context.Context, name string, cmd *exec.Cmd, logw io.Writer, read
 
 // Exited is closed when the process has ended.
 func (p *Process) Exited() <-chan struct{} { return p.done }
+
+// Err is how the process ended, once Exited is closed.
+func (p *Process) Err() error { return p.err }
+
+// Pid is the process's id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Kill ends the process with SIGKILL and waits for it.
+func (p *Process) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
 
 // Stop asks the process to end, kills it after 5 s, and waits for it.
 func (p *Process) Stop() { p.StopWithin(5 * time.Second) }
@@ -94,7 +103,6 @@ func (p *Process) StopWithin(grace time.Duration) {
 	select {
 	case <-p.done:
 	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
-		<-p.done
+		p.Kill()
 	}
 }

@@ -7,7 +7,6 @@
 package lambdaruntime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
@@ -51,34 +49,23 @@ type Result struct {
 }
 
 type invocation struct {
-	id      string
-	event   []byte
-	handed  time.Time
-	result  chan Result
-	timeout time.Duration
+	id     string
+	event  []byte
+	handed time.Time
+	result chan Result
 }
 
 // Runtime is a running function process and its Runtime API endpoint.
 type Runtime struct {
-	opts    Options
-	ln      net.Listener
-	srv     *http.Server
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	exitErr error
-
+	opts Options
+	srv  *http.Server
+	proc *childproc.Process
 	// Started is when the process was started.
 	Started time.Time
-	// Ready is closed when the process first asks for an invocation: its init is done
-	// (what Lambda reports as Init Duration). ReadyAt is then set.
-	Ready   chan struct{}
-	ReadyAt time.Time
-	ready   sync.Once
 
 	queue   chan *invocation
 	mu      sync.Mutex
 	pending map[string]*invocation
-	initErr []byte
 }
 
 // Start serves the Runtime API on a free loopback port and starts the bootstrap with
@@ -91,12 +78,11 @@ func Start(o Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{opts: o, ln: ln, queue: make(chan *invocation, 16), pending: map[string]*invocation{}, exited: make(chan struct{}), Ready: make(chan struct{})}
+	r := &Runtime{opts: o, queue: make(chan *invocation, 16), pending: map[string]*invocation{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+prefix+"/invocation/next", r.next)
 	mux.HandleFunc("POST "+prefix+"/invocation/{id}/response", r.respond(false))
 	mux.HandleFunc("POST "+prefix+"/invocation/{id}/error", r.respond(true))
-	mux.HandleFunc("POST "+prefix+"/init/error", r.initError)
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go r.srv.Serve(ln)
 
@@ -112,59 +98,38 @@ func Start(o Options) (*Runtime, error) {
 		"_HANDLER=bootstrap",
 		"TZ=:UTC",
 	}, o.Env...)
-	cmd.Stdout, cmd.Stderr = o.Output, o.Output
-	childproc.DieWithParent(cmd)
 	r.Started = time.Now()
-	if err := cmd.Start(); err != nil {
+	// Ready at once: its init ends when it first asks for an invocation.
+	if r.proc, err = childproc.Start(context.Background(), o.Bootstrap, cmd, o.Output, func() bool { return true }, 0); err != nil {
 		r.srv.Close()
-		return nil, fmt.Errorf("start %s: %w", o.Bootstrap, err)
+		return nil, err
 	}
-	r.cmd = cmd
-	go func() {
-		r.exitErr = cmd.Wait()
-		close(r.exited)
-	}()
 	return r, nil
 }
 
 // Invoke hands event to the function and waits for its result.
 func (r *Runtime) Invoke(ctx context.Context, event []byte) (Result, error) {
-	inv := &invocation{id: lifecycle.NewID(), event: event, result: make(chan Result, 1), timeout: r.opts.Timeout}
-	select {
-	case r.queue <- inv:
-	case <-r.exited:
-		return Result{}, r.exitError()
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
+	inv := &invocation{id: lifecycle.NewID(), event: event, result: make(chan Result, 1)}
+	ctx, cancel := context.WithTimeoutCause(ctx, r.opts.Timeout+2*time.Second, fmt.Errorf("%s timed out after %s", r.opts.Name, r.opts.Timeout))
+	defer cancel()
+	for queue := r.queue; ; queue = nil { // queued once
+		select {
+		case queue <- inv:
+		case res := <-inv.result:
+			return res, nil
+		case <-r.proc.Exited():
+			return Result{}, fmt.Errorf("%s exited: %v", r.opts.Name, r.proc.Err())
+		case <-ctx.Done():
+			return Result{}, context.Cause(ctx)
+		}
 	}
-	timer := time.NewTimer(r.opts.Timeout + 2*time.Second)
-	defer timer.Stop()
-	select {
-	case res := <-inv.result:
-		return res, nil
-	case <-r.exited:
-		return Result{}, r.exitError()
-	case <-timer.C:
-		return Result{}, fmt.Errorf("%s timed out after %s", r.opts.Name, r.opts.Timeout)
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
-	}
-}
-
-func (r *Runtime) exitError() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.initErr) > 0 {
-		return fmt.Errorf("%s failed to initialise: %s", r.opts.Name, r.initErr)
-	}
-	return fmt.Errorf("%s exited: %v", r.opts.Name, r.exitErr)
 }
 
 // PeakRSS is the process's peak resident set size so far, in bytes (Linux: VmHWM).
-func (r *Runtime) PeakRSS() (int64, error) { return ProcessMemory(r.cmd.Process.Pid, "VmHWM") }
+func (r *Runtime) PeakRSS() (int64, error) { return ProcessMemory(r.proc.Pid(), "VmHWM") }
 
 // RSS is the process's resident set size now, in bytes (Linux: VmRSS).
-func (r *Runtime) RSS() (int64, error) { return ProcessMemory(r.cmd.Process.Pid, "VmRSS") }
+func (r *Runtime) RSS() (int64, error) { return ProcessMemory(r.proc.Pid(), "VmRSS") }
 
 // ProcessMemory reads one memory figure (VmRSS, VmHWM, …) of process pid from
 // /proc/<pid>/status, in bytes. Only Linux has it: elsewhere it returns an error, and the
@@ -185,36 +150,19 @@ func ProcessMemory(pid int, field string) (int64, error) {
 
 // Kill ends the process with SIGKILL, as a sandbox dies (out of memory, a crash): no
 // chance to finish the invocation or answer it. It returns once the process has exited.
-func (r *Runtime) Kill() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		_ = r.cmd.Process.Kill()
-		<-r.exited
-	}
-}
+func (r *Runtime) Kill() { r.proc.Kill() }
 
 // Exited is closed when the process has exited.
-func (r *Runtime) Exited() <-chan struct{} { return r.exited }
+func (r *Runtime) Exited() <-chan struct{} { return r.proc.Exited() }
 
 // Stop ends the process and the Runtime API.
 func (r *Runtime) Stop() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		_ = r.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-r.exited:
-		case <-time.After(3 * time.Second):
-			_ = r.cmd.Process.Kill()
-			<-r.exited
-		}
-	}
+	r.proc.StopWithin(3 * time.Second)
 	r.srv.Close()
 }
 
 // next blocks until an invocation is queued and hands it out with Lambda's headers.
 func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
-	r.ready.Do(func() {
-		r.ReadyAt = time.Now()
-		close(r.Ready)
-	})
 	select {
 	case inv := <-r.queue:
 		inv.handed = time.Now()
@@ -223,7 +171,7 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 		r.mu.Unlock()
 		h := w.Header()
 		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.handed.Add(inv.timeout).UnixMilli(), 10))
+		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.handed.Add(r.opts.Timeout).UnixMilli(), 10))
 		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:"+r.opts.Name)
 		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+strconv.FormatInt(inv.handed.Unix(), 16)+"-"+strings.ReplaceAll(inv.id, "-", "")[:24]+";Sampled=0")
 		h.Set("Content-Type", "application/json")
@@ -246,22 +194,14 @@ func (r *Runtime) respond(isError bool) http.HandlerFunc {
 		}
 		res := Result{Duration: time.Since(inv.handed)}
 		if isError {
-			res.Error = bytes.Clone(body)
+			res.Error = body
 		} else {
-			res.Payload = bytes.Clone(body)
+			res.Payload = body
 		}
 		inv.result <- res
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write([]byte(`{"status":"OK"}`))
 	}
-}
-
-func (r *Runtime) initError(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	r.initErr = body
-	r.mu.Unlock()
-	w.WriteHeader(http.StatusAccepted)
 }
 
 // ErrNoBootstrap is returned when a function's binary has not been built.

@@ -3,8 +3,8 @@ package lambdaruntime
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -50,15 +50,12 @@ func (p *Pool) take(ctx context.Context) (int, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	i := len(p.free) - 1
-	for j, slot := range p.free {
-		if p.rts[slot] != nil {
-			i = j
-			break
-		}
+	i := slices.IndexFunc(p.free, func(slot int) bool { return p.rts[slot] != nil })
+	if i < 0 {
+		i = len(p.free) - 1
 	}
 	slot := p.free[i]
-	p.free = append(p.free[:i], p.free[i+1:]...)
+	p.free = slices.Delete(p.free, i, i+1)
 	return slot, nil
 }
 
@@ -147,7 +144,6 @@ func (p *Pool) Stats() (starts, deaths int) {
 
 // RSS is the resident memory of the sandboxes running now, summed, in bytes.
 func (p *Pool) RSS() int64 {
-	p.init()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var total int64
@@ -162,7 +158,6 @@ func (p *Pool) RSS() int64 {
 
 // Close stops every sandbox.
 func (p *Pool) Close() {
-	p.init()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, rt := range p.rts {
@@ -172,9 +167,6 @@ func (p *Pool) Close() {
 		}
 	}
 }
-
-// ErrFunction is the error of an invocation whose function returned an error payload.
-var ErrFunction = errors.New("the function returned an error")
 
 // Call invokes pool with event encoded as JSON and decodes the function's response into
 // Resp: what the Lambda service does for API Gateway and the event source mappings. A
@@ -190,7 +182,7 @@ func Call[Resp any](ctx context.Context, pool *Pool, event any) (Resp, error) {
 		return resp, err
 	}
 	if res.Error != nil {
-		return resp, fmt.Errorf("%w: %s", ErrFunction, res.Error)
+		return resp, fmt.Errorf("the function returned an error: %s", res.Error)
 	}
 	return resp, json.Unmarshal(res.Payload, &resp)
 }
