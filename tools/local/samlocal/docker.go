@@ -106,12 +106,11 @@ const Busybox = "/bin/busybox"
 // bootstrap needs nothing from the image, and SAM's image build on top of it needs only a
 // shell with mv and chmod. Nothing is pulled from a registry.
 func (e *Engine) BaseImage(ctx context.Context, arch string, progress io.Writer) (string, error) {
-	if _, err := docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", OfficialImage(arch)); err == nil {
-		return OfficialImage(arch), nil
-	}
 	image := LocalImage + ":" + arch
-	if _, err := docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", image); err == nil {
-		return image, nil
+	for _, img := range []string{OfficialImage(arch), image} {
+		if _, err := docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", img); err == nil {
+			return img, nil
+		}
 	}
 	fmt.Fprintf(progress, "==> importing %s: a root filesystem with %s (busybox-static), for SAM's emulator (first run only)\n", image, Busybox)
 	rootfs, err := BaseRootFS(Busybox)
@@ -142,26 +141,23 @@ func BaseRootFS(busybox string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	var headers []*tar.Header
+	for _, d := range []string{"bin", "etc", "opt", "var", "var/runtime", "var/task"} {
+		headers = append(headers, &tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755})
+	}
+	headers = append(headers, &tar.Header{Typeflag: tar.TypeDir, Name: "tmp/", Mode: 0o1777},
+		&tar.Header{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(bin))})
+	for _, cmd := range []string{"sh", "mv", "chmod", "cp", "rm", "mkdir", "ls", "cat"} {
+		headers = append(headers, &tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + cmd, Linkname: "busybox", Mode: 0o777})
+	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	epoch := time.Unix(0, 0)
-	for _, d := range []string{"bin", "etc", "opt", "tmp", "var", "var/runtime", "var/task"} {
-		mode := int64(0o755)
-		if d == "tmp" {
-			mode = 0o1777
-		}
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: mode, ModTime: epoch}); err != nil {
+	for _, h := range headers {
+		h.ModTime = time.Unix(0, 0)
+		if err := tw.WriteHeader(h); err != nil {
 			return nil, err
 		}
-	}
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(bin)), ModTime: epoch}); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(bin); err != nil {
-		return nil, err
-	}
-	for _, cmd := range []string{"sh", "mv", "chmod", "cp", "rm", "mkdir", "ls", "cat"} {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + cmd, Linkname: "busybox", Mode: 0o777, ModTime: epoch}); err != nil {
+		if _, err := tw.Write(bin[:h.Size]); err != nil { // only busybox has contents
 			return nil, err
 		}
 	}

@@ -14,10 +14,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,16 +83,11 @@ func Build(ctx context.Context, root, arch string, out io.Writer) (string, error
 func Env() []string {
 	set := []string{"AWS_ACCESS_KEY_ID=" + stack.AccessKey, "AWS_SECRET_ACCESS_KEY=" + stack.AccessKey,
 		"AWS_REGION=" + stack.Region, "AWS_DEFAULT_REGION=" + stack.Region, "SAM_CLI_TELEMETRY=0"}
-	drop := map[string]bool{"AWS_PROFILE": true, "AWS_SESSION_TOKEN": true}
-	for _, kv := range set {
-		drop[strings.SplitN(kv, "=", 2)[0]] = true
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !drop[strings.SplitN(kv, "=", 2)[0]] {
-			env = append(env, kv)
-		}
-	}
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return k == "AWS_PROFILE" || k == "AWS_SESSION_TOKEN" ||
+			slices.ContainsFunc(set, func(s string) bool { return strings.HasPrefix(s, k+"=") })
+	})
 	return append(env, set...)
 }
 
@@ -106,8 +105,8 @@ func LogicalID(fn string) string {
 
 // Bridge makes a local stack's two moto servers (DynamoDB; EventBridge and SQS), and its live channel's
 // @connections endpoint, which listen on loopback only, reachable from the functions'
-// containers on Docker's default bridge: a relay for each on the bridge's own address on
-// this machine (docker0's), which only this machine and its containers reach. (A
+// containers on Docker's default bridge: an HTTP relay for each on the bridge's own address
+// on this machine (docker0's), which only this machine and its containers reach. (A
 // container on the host's network would see the loopback services directly, but SAM
 // reaches each container's emulator through a published port, which host networking does
 // not have.)
@@ -117,7 +116,7 @@ type Bridge struct {
 	ip             string
 	// relayed holds each endpoint relayed so far, by the loopback URL it relays to.
 	relayed map[string]string
-	lns     []net.Listener
+	relays  []*http.Server
 }
 
 // BridgeInterface is Docker's default bridge on Linux.
@@ -130,14 +129,12 @@ func Expose(info stack.Info) (*Bridge, error) {
 		return nil, err
 	}
 	b := &Bridge{ip: ip, relayed: map[string]string{}}
-	for _, r := range []struct {
-		target string
-		into   *string
-	}{{info.DynamoDB, &b.DynamoDB}, {info.Moto, &b.Moto}} {
-		if *r.into, err = b.Reach(r.target); err != nil {
-			b.Close()
-			return nil, err
-		}
+	if b.DynamoDB, err = b.Reach(info.DynamoDB); err == nil {
+		b.Moto, err = b.Reach(info.Moto)
+	}
+	if err != nil {
+		b.Close()
+		return nil, err
 	}
 	return b, nil
 }
@@ -148,11 +145,19 @@ func (b *Bridge) Reach(target string) (string, error) {
 	if u, ok := b.relayed[target]; ok {
 		return u, nil
 	}
-	addr, err := b.relay(b.ip, strings.TrimPrefix(target, "http://"))
+	u, err := url.Parse(target)
 	if err != nil {
 		return "", err
 	}
-	b.relayed[target] = "http://" + addr
+	ln, err := net.Listen("tcp", net.JoinHostPort(b.ip, "0"))
+	if err != nil {
+		return "", err
+	}
+	// The relay keeps the Host header the function signed.
+	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(u), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	b.relays = append(b.relays, srv)
+	b.relayed[target] = "http://" + ln.Addr().String()
 	return b.relayed[target], nil
 }
 
@@ -173,53 +178,12 @@ func bridgeIP() (string, error) {
 	return "", fmt.Errorf("the Docker bridge %s has no IPv4 address", BridgeInterface)
 }
 
-// relay listens on a free port of ip and copies each connection to target.
-func (b *Bridge) relay(ip, target string) (string, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return "", err
-	}
-	b.lns = append(b.lns, ln)
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go pipe(in, target)
-		}
-	}()
-	return ln.Addr().String(), nil
-}
-
-func pipe(in net.Conn, target string) {
-	defer in.Close()
-	out, err := net.DialTimeout("tcp", target, 5*time.Second)
-	if err != nil {
-		return
-	}
-	defer out.Close()
-	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(out, in)
-		if c, ok := out.(*net.TCPConn); ok {
-			_ = c.CloseWrite()
-		}
-		close(done)
-	}()
-	_, _ = io.Copy(in, out)
-	if c, ok := in.(*net.TCPConn); ok {
-		_ = c.CloseWrite()
-	}
-	<-done
-}
-
 // Close stops the relays.
 func (b *Bridge) Close() {
-	for _, ln := range b.lns {
-		ln.Close()
+	for _, srv := range b.relays {
+		srv.Close()
 	}
-	b.lns = nil
+	b.relays = nil
 }
 
 // Vars are the variables that point a function in a container at info's tables and bus,
@@ -358,15 +322,14 @@ func (c *containerIDs) Write(p []byte) (int, error) {
 	defer c.mu.Unlock()
 	c.partial = append(c.partial, p...)
 	for {
-		i := bytes.IndexByte(c.partial, '\n')
-		if i < 0 {
+		line, rest, ok := bytes.Cut(c.partial, []byte("\n"))
+		if !ok {
 			return len(p), nil
 		}
-		line := strings.TrimSpace(string(c.partial[:i]))
-		c.partial = c.partial[i+1:]
-		if _, id, ok := strings.Cut(line, containerIDPrefix); ok {
-			c.ids = append(c.ids, strings.TrimSpace(id))
+		if _, id, ok := bytes.Cut(line, []byte(containerIDPrefix)); ok {
+			c.ids = append(c.ids, string(bytes.TrimSpace(id)))
 		}
+		c.partial = rest
 	}
 }
 
