@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -22,46 +23,35 @@ type CORS struct {
 // allows reports whether origin is allowed: listed exactly, or matched by "*" or by a
 // scheme wildcard ("https://*").
 func (c *CORS) allows(origin string) bool {
-	if origin == "" {
+	return origin != "" && slices.ContainsFunc(c.AllowOrigins, func(o string) bool {
+		scheme, wildcard := strings.CutSuffix(o, "://*")
+		return o == "*" || o == origin || wildcard && strings.HasPrefix(origin, scheme+"://")
+	})
+}
+
+// allow gives a response to an allowed origin its Access-Control-Allow-Origin, and reports
+// whether origin is one.
+func (c *CORS) allow(h http.Header, origin string) bool {
+	if !c.allows(origin) {
 		return false
 	}
-	for _, o := range c.AllowOrigins {
-		if o == "*" || o == origin {
-			return true
-		}
-		if scheme, ok := strings.CutSuffix(o, "://*"); ok && strings.HasPrefix(origin, scheme+"://") {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *CORS) allowOrigin(origin string) string {
 	if slices.Contains(c.AllowOrigins, "*") {
-		return "*"
+		origin = "*"
 	}
-	return origin
-}
-
-// isPreflight: a preflight is an OPTIONS request with Origin and
-// Access-Control-Request-Method; API Gateway answers it whether or not a route matches.
-func isPreflight(r *http.Request) bool {
-	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	return true
 }
 
 // preflight answers a preflight: 204, with the configuration's headers when the origin
 // is allowed and none when it is not (the browser then refuses the request).
 func (c *CORS) preflight(w http.ResponseWriter, r *http.Request) {
-	origin := r.Header.Get("Origin")
-	if c.allows(origin) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", c.allowOrigin(origin))
+	if h := w.Header(); c.allow(h, r.Header.Get("Origin")) {
 		h.Set("Access-Control-Allow-Methods", strings.Join(c.AllowMethods, ","))
 		h.Set("Access-Control-Allow-Headers", strings.Join(c.AllowHeaders, ","))
 		if c.MaxAge > 0 {
 			h.Set("Access-Control-Max-Age", strconv.Itoa(c.MaxAge))
 		}
-		h.Add("Vary", "Origin")
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -69,19 +59,12 @@ func (c *CORS) preflight(w http.ResponseWriter, r *http.Request) {
 // decorate sets the CORS headers of a response to a request from origin, replacing those
 // a function set (API Gateway ignores an integration's CORS headers).
 func (c *CORS) decorate(h http.Header, origin string) {
-	for k := range h {
-		if strings.HasPrefix(http.CanonicalHeaderKey(k), "Access-Control-") {
-			h.Del(k)
-		}
-	}
-	if !c.allows(origin) {
-		return
-	}
-	h.Set("Access-Control-Allow-Origin", c.allowOrigin(origin))
-	if len(c.ExposeHeaders) > 0 {
+	maps.DeleteFunc(h, func(k string, _ []string) bool {
+		return strings.HasPrefix(http.CanonicalHeaderKey(k), "Access-Control-")
+	})
+	if c.allow(h, origin) && len(c.ExposeHeaders) > 0 {
 		h.Set("Access-Control-Expose-Headers", strings.Join(c.ExposeHeaders, ","))
 	}
-	h.Add("Vary", "Origin")
 }
 
 // corsWriter decorates the response's headers just before they are written.
@@ -114,7 +97,9 @@ func withCORS(c *CORS, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isPreflight(r) {
+		// A preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered
+		// whether or not a route matches.
+		if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 			c.preflight(w, r)
 			return
 		}
