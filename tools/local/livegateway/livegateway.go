@@ -69,13 +69,6 @@ func New(fns Functions, logger *slog.Logger) *Gateway {
 	return &Gateway{fns: fns, logger: logger, conns: map[string]*conn{}}
 }
 
-// Open returns how many connections are open.
-func (g *Gateway) Open() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.conns)
-}
-
 // Close closes every connection at once (each gets its $disconnect) and waits for them.
 func (g *Gateway) Close() {
 	g.mu.Lock()
@@ -154,7 +147,7 @@ func (g *Gateway) serve(id string, r *http.Request, c *conn) {
 		g.mu.Unlock()
 		if routeKey(typ, data) == liveapi.PingRoute {
 			// API Gateway's MOCK integration: answered here, no function invoked.
-			g.write(ctx, c, liveapi.Pong)
+			_ = c.write(ctx, []byte(liveapi.Pong))
 			continue
 		}
 		ev := g.event(r, id, "$default", "MESSAGE", c.connectedAt)
@@ -171,16 +164,16 @@ func (g *Gateway) serve(id string, r *http.Request, c *conn) {
 			resp.Body = `{"message": "Internal server error", "connectionId":"` + id + `"}`
 		}
 		if resp.Body != "" {
-			g.write(ctx, c, resp.Body)
+			_ = c.write(ctx, []byte(resp.Body))
 		}
 	}
 }
 
-// write sends a route's answer to the client.
-func (g *Gateway) write(ctx context.Context, c *conn, body string) {
-	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+// write sends a message to the client.
+func (c *conn) write(ctx context.Context, msg []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_ = c.ws.Write(wctx, websocket.MessageText, []byte(body))
+	return c.ws.Write(ctx, websocket.MessageText, msg)
 }
 
 // routeKey is the route a client's message selects, as the API's route selection
@@ -306,9 +299,7 @@ func (g *Gateway) post(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+	if err := c.write(r.Context(), data); err != nil {
 		// The connection broke under the write: it is gone, as API Gateway would say.
 		g.logger.Info("write to a connection failed; it is gone", "connectionId", id, "err", err)
 		_ = c.ws.CloseNow()
