@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -34,7 +35,10 @@ func Python() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(root, ".tools", "venv", venvBin, "python"+exeSuffix), nil
+	if runtime.GOOS == "windows" { // a venv's executables there
+		return filepath.Join(root, ".tools", "venv", "Scripts", "python.exe"), nil
+	}
+	return filepath.Join(root, ".tools", "venv", "bin", "python"), nil
 }
 
 // Options choose how a server runs.

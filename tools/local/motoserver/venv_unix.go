@@ -1,6 +1,0 @@
-//go:build !windows
-
-package motoserver
-
-// A venv's executables, on Linux and macOS.
-const venvBin, exeSuffix = "bin", ""
