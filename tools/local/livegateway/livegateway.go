@@ -4,9 +4,9 @@
 // the connection is accepted only when the live-connect handler answers 200, with the
 // subprotocol it selected; each message a client sends becomes a $default event, whose
 // answer goes back to the client; a closed connection becomes a $disconnect event. And it
-// serves the @connections management API (POST, GET and DELETE
+// serves the @connections management API the notifier's SDK client calls (POST and DELETE
 // /@connections/{connectionId}, SigV4-signed, 410 GoneException for a connection it does
-// not hold) that the notifier's SDK client calls. The functions run exactly the code they
+// not hold). The functions run exactly the code they
 // run in AWS.
 package livegateway
 
@@ -52,28 +52,20 @@ type Gateway struct {
 	logger *slog.Logger
 
 	mu    sync.Mutex
-	conns map[string]*conn
+	conns map[string]*websocket.Conn
 	wg    sync.WaitGroup
-}
-
-type conn struct {
-	ws          *websocket.Conn
-	connectedAt time.Time
-	lastActive  time.Time
-	sourceIP    string
-	userAgent   string
 }
 
 // New returns a gateway invoking fns.
 func New(fns Functions, logger *slog.Logger) *Gateway {
-	return &Gateway{fns: fns, logger: logger, conns: map[string]*conn{}}
+	return &Gateway{fns: fns, logger: logger, conns: map[string]*websocket.Conn{}}
 }
 
 // Close closes every connection at once (each gets its $disconnect) and waits for them.
 func (g *Gateway) Close() {
 	g.mu.Lock()
-	for _, c := range g.conns {
-		go func() { _ = c.ws.Close(websocket.StatusGoingAway, "server shutting down") }()
+	for _, ws := range g.conns {
+		go func() { _ = ws.Close(websocket.StatusGoingAway, "server shutting down") }()
 	}
 	g.mu.Unlock()
 	g.wg.Wait()
@@ -116,20 +108,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(maxMessage)
-	c := &conn{ws: ws, connectedAt: now, lastActive: now, sourceIP: ev.RequestContext.Identity.SourceIP, userAgent: r.UserAgent()}
 	g.mu.Lock()
-	g.conns[id] = c
+	g.conns[id] = ws
 	g.wg.Add(1)
 	g.mu.Unlock()
 	defer g.wg.Done()
-	g.serve(id, r, c)
+	g.serve(id, r, ws, now)
 }
 
 // serve reads the connection's messages until it closes, then sends $disconnect.
-func (g *Gateway) serve(id string, r *http.Request, c *conn) {
+func (g *Gateway) serve(id string, r *http.Request, ws *websocket.Conn, connectedAt time.Time) {
 	ctx := context.WithoutCancel(r.Context())
 	for {
-		typ, data, err := c.ws.Read(ctx)
+		typ, data, err := ws.Read(ctx)
 		if err != nil {
 			g.mu.Lock()
 			delete(g.conns, id)
@@ -138,19 +129,16 @@ func (g *Gateway) serve(id string, r *http.Request, c *conn) {
 			if code == -1 {
 				code = websocket.StatusAbnormalClosure
 			}
-			g.disconnect(id, r, c.connectedAt, code, err.Error())
-			_ = c.ws.CloseNow()
+			g.disconnect(id, r, connectedAt, code, err.Error())
+			_ = ws.CloseNow()
 			return
 		}
-		g.mu.Lock()
-		c.lastActive = time.Now()
-		g.mu.Unlock()
 		if routeKey(typ, data) == liveapi.PingRoute {
 			// API Gateway's MOCK integration: answered here, no function invoked.
-			_ = c.write(ctx, []byte(liveapi.Pong))
+			_ = write(ctx, ws, []byte(liveapi.Pong))
 			continue
 		}
-		ev := g.event(r, id, "$default", "MESSAGE", c.connectedAt)
+		ev := g.event(r, id, "$default", "MESSAGE", connectedAt)
 		ev.RequestContext.MessageID = lifecycle.NewID()
 		ev.Headers, ev.MultiValueHeaders = nil, nil
 		if typ == websocket.MessageBinary || !utf8.Valid(data) {
@@ -164,16 +152,16 @@ func (g *Gateway) serve(id string, r *http.Request, c *conn) {
 			resp.Body = `{"message": "Internal server error", "connectionId":"` + id + `"}`
 		}
 		if resp.Body != "" {
-			_ = c.write(ctx, []byte(resp.Body))
+			_ = write(ctx, ws, []byte(resp.Body))
 		}
 	}
 }
 
 // write sends a message to the client.
-func (c *conn) write(ctx context.Context, msg []byte) error {
+func write(ctx context.Context, ws *websocket.Conn, msg []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, msg)
+	return ws.Write(ctx, websocket.MessageText, msg)
 }
 
 // routeKey is the route a client's message selects, as the API's route selection
@@ -266,7 +254,6 @@ func newConnectionID() string {
 func (g *Gateway) Management() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /@connections/{id}", g.post)
-	mux.HandleFunc("GET /@connections/{id}", g.get)
 	mux.HandleFunc("DELETE /@connections/{id}", g.delete)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The management API takes only SigV4-signed calls (IAM authorizes them in AWS).
@@ -278,15 +265,15 @@ func (g *Gateway) Management() http.Handler {
 	})
 }
 
-func (g *Gateway) lookup(w http.ResponseWriter, r *http.Request) (string, *conn) {
+func (g *Gateway) lookup(w http.ResponseWriter, r *http.Request) (string, *websocket.Conn) {
 	id := r.PathValue("id")
 	g.mu.Lock()
-	c := g.conns[id]
+	ws := g.conns[id]
 	g.mu.Unlock()
-	if c == nil {
+	if ws == nil {
 		apiError(w, http.StatusGone, "GoneException", "")
 	}
-	return id, c
+	return id, ws
 }
 
 func (g *Gateway) post(w http.ResponseWriter, r *http.Request) {
@@ -295,42 +282,26 @@ func (g *Gateway) post(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusRequestEntityTooLarge, "PayloadTooLargeException", "Message too long")
 		return
 	}
-	id, c := g.lookup(w, r)
-	if c == nil {
+	id, ws := g.lookup(w, r)
+	if ws == nil {
 		return
 	}
-	if err := c.write(r.Context(), data); err != nil {
+	if err := write(r.Context(), ws, data); err != nil {
 		// The connection broke under the write: it is gone, as API Gateway would say.
 		g.logger.Info("write to a connection failed; it is gone", "connectionId", id, "err", err)
-		_ = c.ws.CloseNow()
+		_ = ws.CloseNow()
 		apiError(w, http.StatusGone, "GoneException", "")
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
-func (g *Gateway) get(w http.ResponseWriter, r *http.Request) {
-	_, c := g.lookup(w, r)
-	if c == nil {
-		return
-	}
-	g.mu.Lock()
-	body := map[string]any{
-		"connectedAt":  c.connectedAt.UTC().Format(time.RFC3339Nano),
-		"lastActiveAt": c.lastActive.UTC().Format(time.RFC3339Nano),
-		"identity":     map[string]string{"sourceIp": c.sourceIP, "userAgent": c.userAgent},
-	}
-	g.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(body)
-}
-
 func (g *Gateway) delete(w http.ResponseWriter, r *http.Request) {
-	_, c := g.lookup(w, r)
-	if c == nil {
+	_, ws := g.lookup(w, r)
+	if ws == nil {
 		return
 	}
-	_ = c.ws.Close(websocket.StatusNormalClosure, "")
+	_ = ws.Close(websocket.StatusNormalClosure, "")
 	w.WriteHeader(http.StatusNoContent)
 }
 
