@@ -76,19 +76,18 @@ func (e *Engine) Stop() {
 func answers(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := docker(ctx, nil, "version", "--format", "{{.Server.Version}}")
-	return err
+	return docker(ctx, nil, "version", "--format", "{{.Server.Version}}")
 }
 
-// docker runs the docker command with stdin and returns its output.
-func docker(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
-	var out, errb bytes.Buffer
+// docker runs the docker command with stdin; its error has what the command said.
+func docker(ctx context.Context, stdin io.Reader, args ...string) error {
+	var errb bytes.Buffer
 	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errb
+	cmd.Stdin, cmd.Stderr = stdin, &errb
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("docker %s: %v: %s", args[0], err, strings.TrimSpace(errb.String()))
+		return fmt.Errorf("docker %s: %v: %s", args[0], err, strings.TrimSpace(errb.String()))
 	}
-	return strings.TrimSpace(out.String()), nil
+	return nil
 }
 
 // OfficialImage is the image SAM builds its emulator onto for provided.al2023 by default.
@@ -108,7 +107,7 @@ const Busybox = "/bin/busybox"
 func (e *Engine) BaseImage(ctx context.Context, arch string, progress io.Writer) (string, error) {
 	image := LocalImage + ":" + arch
 	for _, img := range []string{OfficialImage(arch), image} {
-		if _, err := docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", img); err == nil {
+		if docker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", img) == nil {
 			return img, nil
 		}
 	}
@@ -117,7 +116,7 @@ func (e *Engine) BaseImage(ctx context.Context, arch string, progress io.Writer)
 	if err != nil {
 		return "", err
 	}
-	if _, err := docker(ctx, bytes.NewReader(rootfs), "import", "--platform", "linux/"+goArch(arch), "-", image); err != nil {
+	if err := docker(ctx, bytes.NewReader(rootfs), "import", "--platform", "linux/"+goArch(arch), "-", image); err != nil {
 		return "", err
 	}
 	return image, nil

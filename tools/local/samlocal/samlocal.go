@@ -343,7 +343,7 @@ func (c *containerIDs) remove() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// Removing one that SAM already removed fails harmlessly.
-	_ = exec.CommandContext(ctx, "docker", append([]string{"rm", "--force"}, ids...)...).Run()
+	_ = docker(ctx, nil, append([]string{"rm", "--force"}, ids...)...)
 }
 
 // EnvFilePath is where `make run` writes the --env-vars file for its stack, relative to
