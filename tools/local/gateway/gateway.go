@@ -35,14 +35,11 @@ type Handler func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGa
 // Verifier checks a bearer token and returns its claims, flattened as API Gateway does.
 type Verifier func(token string) (map[string]string, error)
 
-// maxPayload is API Gateway's request payload limit.
-const maxPayload = 10 << 20
-
-// functionTimeout mirrors the functions' Timeout in template.yaml.
-const functionTimeout = 10 * time.Second
-
-// bodyReadTimeout bounds how long a request body may take to arrive.
-const bodyReadTimeout = 10 * time.Second
+const (
+	maxPayload      = 10 << 20         // API Gateway's request payload limit
+	functionTimeout = 10 * time.Second // the functions' Timeout in template.yaml
+	bodyReadTimeout = 10 * time.Second // how long a request body may take to arrive
+)
 
 // gatewayError writes one of API Gateway's own answers: {"message": …}.
 func gatewayError(w http.ResponseWriter, status int, message string) {

@@ -82,8 +82,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id := newConnectionID()
 	now := time.Now()
-	ev := g.event(r, id, "$connect", "CONNECT", now)
-	resp, err := g.invoke(r.Context(), g.fns.Connect, ev)
+	resp, err := g.invoke(r.Context(), g.fns.Connect, g.event(r, id, "$connect", "CONNECT", now))
 	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
 		status := resp.StatusCode
 		if err != nil || status == 0 {
