@@ -139,13 +139,13 @@ func ProcessMemory(pid int, field string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
+	_, v, ok := strings.Cut(string(b), "\n"+field+":") // a line "VmRSS:\t  1234 kB"
+	if !ok {
+		return 0, fmt.Errorf("no %s in /proc status", field)
 	}
-	return 0, fmt.Errorf("no %s in /proc status", field)
+	var kb int64
+	_, err = fmt.Sscan(v, &kb)
+	return kb * 1024, err
 }
 
 // Kill ends the process with SIGKILL, as a sandbox dies (out of memory, a crash): no

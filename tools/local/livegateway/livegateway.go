@@ -270,7 +270,7 @@ func (g *Gateway) lookup(w http.ResponseWriter, r *http.Request) (string, *webso
 	ws := g.conns[id]
 	g.mu.Unlock()
 	if ws == nil {
-		apiError(w, http.StatusGone, "GoneException", "")
+		apiError(w, http.StatusGone, "GoneException", nil)
 	}
 	return id, ws
 }
@@ -289,7 +289,7 @@ func (g *Gateway) post(w http.ResponseWriter, r *http.Request) {
 		// The connection broke under the write: it is gone, as API Gateway would say.
 		g.logger.Info("write to a connection failed; it is gone", "connectionId", id, "err", err)
 		_ = ws.CloseNow()
-		apiError(w, http.StatusGone, "GoneException", "")
+		apiError(w, http.StatusGone, "GoneException", nil)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -305,14 +305,11 @@ func (g *Gateway) delete(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiError answers as the management API does: the error type in X-Amzn-ErrorType.
-func apiError(w http.ResponseWriter, status int, typ, message string) {
+// A GoneException's message is null.
+func apiError(w http.ResponseWriter, status int, typ string, message any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", typ)
 	w.WriteHeader(status)
-	var msg any
-	if message != "" {
-		msg = message
-	}
-	b, _ := json.Marshal(map[string]any{"message": msg})
+	b, _ := json.Marshal(map[string]any{"message": message})
 	_, _ = w.Write(b)
 }
