@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -19,9 +18,6 @@ type Process struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited, with err set
 	err  error
-	// stdin is the write end of the child's standard input, held open while this process
-	// lives: a child that watches its input (moto's launcher) ends when it closes.
-	stdin *os.File
 }
 
 // FreePort returns a loopback port that was free a moment ago.
@@ -43,24 +39,17 @@ func Start(ctx context.Context, name string, cmd *exec.Cmd, logw io.Writer, read
 	DieWithParent(cmd)
 	p := &Process{cmd: cmd, done: make(chan struct{})}
 	if cmd.Stdin == nil {
-		r, w, err := os.Pipe()
-		if err != nil {
+		// The pipe's write end stays open, held by cmd, until Wait: a child that watches
+		// its input (moto's launcher) ends when this process does.
+		if _, err := cmd.StdinPipe(); err != nil {
 			return nil, err
 		}
-		cmd.Stdin, p.stdin = r, w
-		defer r.Close() // the child has its own copy once started
 	}
 	if err := cmd.Start(); err != nil {
-		if p.stdin != nil {
-			p.stdin.Close()
-		}
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() {
 		p.err = cmd.Wait()
-		if p.stdin != nil {
-			p.stdin.Close()
-		}
 		close(p.done)
 	}()
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s did not start within %s", name, timeout))
