@@ -64,8 +64,7 @@ type Runtime struct {
 	Started time.Time
 
 	queue   chan *invocation
-	mu      sync.Mutex
-	pending map[string]*invocation
+	pending sync.Map // request id → *invocation handed out and not yet answered
 }
 
 // Start serves the Runtime API on a free loopback port and starts the bootstrap with
@@ -78,7 +77,7 @@ func Start(o Options) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runtime{opts: o, queue: make(chan *invocation, 16), pending: map[string]*invocation{}}
+	r := &Runtime{opts: o, queue: make(chan *invocation, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+prefix+"/invocation/next", r.next)
 	mux.HandleFunc("POST "+prefix+"/invocation/{id}/response", r.respond(false))
@@ -166,9 +165,7 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 	select {
 	case inv := <-r.queue:
 		inv.handed = time.Now()
-		r.mu.Lock()
-		r.pending[inv.id] = inv
-		r.mu.Unlock()
+		r.pending.Store(inv.id, inv)
 		h := w.Header()
 		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.handed.Add(r.opts.Timeout).UnixMilli(), 10))
@@ -184,14 +181,12 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 func (r *Runtime) respond(isError bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		inv, ok := r.pending[req.PathValue("id")]
-		delete(r.pending, req.PathValue("id"))
-		r.mu.Unlock()
+		v, ok := r.pending.LoadAndDelete(req.PathValue("id"))
 		if !ok {
 			http.Error(w, `{"errorMessage":"unknown request id","errorType":"InvalidRequestID"}`, http.StatusBadRequest)
 			return
 		}
+		inv := v.(*invocation)
 		res := Result{Duration: time.Since(inv.handed)}
 		if isError {
 			res.Error = body
