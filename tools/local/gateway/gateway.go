@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path"
 	"regexp"
@@ -163,6 +164,8 @@ func Event(r *http.Request, routeKey string, body []byte) events.APIGatewayV2HTT
 		cookies = append(cookies, c.String())
 	}
 	now := time.Now().UTC()
+	// RemoteAddr is host:port, the host in brackets when it is IPv6.
+	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              routeKey,
@@ -185,7 +188,7 @@ func Event(r *http.Request, routeKey string, body []byte) events.APIGatewayV2HTT
 				Method:    r.Method,
 				Path:      r.URL.Path,
 				Protocol:  r.Proto,
-				SourceIP:  strings.Split(r.RemoteAddr, ":")[0],
+				SourceIP:  sourceIP,
 				UserAgent: r.UserAgent(),
 			},
 		},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -78,6 +79,18 @@ func TestScopedRoutesAskTheTokenForTheirScope(t *testing.T) {
 		}
 		if reached := calls > before; reached != (c.status == 200) {
 			t.Errorf("%s as %s: the function ran %v", c.path, c.token, reached)
+		}
+	}
+}
+
+// TestEventCarriesTheCallersAddress: sourceIp is the caller's address without its port, an
+// IPv6 one too (RemoteAddr brackets it).
+func TestEventCarriesTheCallersAddress(t *testing.T) {
+	for remote, want := range map[string]string{"127.0.0.1:5123": "127.0.0.1", "[::1]:5123": "::1"} {
+		r := httptest.NewRequest(http.MethodGet, "/v1/interviews", nil)
+		r.RemoteAddr = remote
+		if got := Event(r, "GET /v1/interviews", nil).RequestContext.HTTP.SourceIP; got != want {
+			t.Errorf("RemoteAddr %s: sourceIp %q, want %q", remote, got, want)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -204,6 +205,8 @@ func (g *Gateway) invoke(ctx context.Context, fn liveapi.RouteHandler, ev events
 // event builds the event API Gateway sends a route's Lambda proxy integration.
 func (g *Gateway) event(r *http.Request, id, routeKey, eventType string, connectedAt time.Time) events.APIGatewayWebsocketProxyRequest {
 	now := time.Now().UTC()
+	// RemoteAddr is host:port, the host in brackets when it is IPv6.
+	sourceIP, _, _ := net.SplitHostPort(r.RemoteAddr)
 	ev := events.APIGatewayWebsocketProxyRequest{
 		Headers:           map[string]string{},
 		MultiValueHeaders: map[string][]string{},
@@ -217,7 +220,7 @@ func (g *Gateway) event(r *http.Request, id, routeKey, eventType string, connect
 			ConnectedAt:       connectedAt.UnixMilli(),
 			RequestTimeEpoch:  now.UnixMilli(),
 			Identity: events.APIGatewayRequestIdentity{
-				SourceIP:  strings.Split(r.RemoteAddr, ":")[0],
+				SourceIP:  sourceIP,
 				UserAgent: r.UserAgent(),
 			},
 			RequestID:    lifecycle.NewID(),

@@ -70,3 +70,17 @@ func TestAPingInvokesNoFunction(t *testing.T) {
 		t.Errorf("$default's function took %d messages, want 3", n)
 	}
 }
+
+// TestEventCarriesTheCallersAddress: sourceIp is the caller's address without its port, an
+// IPv6 one too (RemoteAddr brackets it).
+func TestEventCarriesTheCallersAddress(t *testing.T) {
+	g := New(Functions{}, slog.New(slog.DiscardHandler))
+	defer g.Close()
+	for remote, want := range map[string]string{"127.0.0.1:5123": "127.0.0.1", "[::1]:5123": "::1"} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = remote
+		if got := g.event(r, "c1", "$connect", "CONNECT", time.Now()).RequestContext.Identity.SourceIP; got != want {
+			t.Errorf("RemoteAddr %s: sourceIp %q, want %q", remote, got, want)
+		}
+	}
+}
