@@ -26,6 +26,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
@@ -68,7 +69,7 @@ func TestBrowser(t *testing.T) {
 		Verify:      func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Docs:        true,
 		// web/tests/resume.test.mjs pauses for seconds, not the product's minute.
-		ResumeMinLead: 2 * time.Second,
+		Wiring: func(c *wiring.Config) { c.ResumeMinLead = 2 * time.Second },
 		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 			return devauth.Mint(key, sub, roles, ttl, now)
 		},

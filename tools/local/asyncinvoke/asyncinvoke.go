@@ -34,8 +34,7 @@ type Invoker struct {
 	Function   string
 	Handler    Handler
 	MaxRetries int
-	// Delays are the waits before each retry (the last repeats).
-	Delays []time.Duration
+	Delays     Delays
 	// OnFailure, when set, is the queue URL that receives events whose invocations all
 	// failed.
 	OnFailure string
@@ -84,7 +83,7 @@ func (v *Invoker) invoke(ctx context.Context, body []byte) {
 	attempts := 0
 	for attempts <= v.MaxRetries {
 		if attempts > 0 {
-			time.Sleep(v.delay(attempts))
+			time.Sleep(v.Delays.Before(attempts))
 		}
 		attempts++
 		if err = v.call(ctx, ev); err == nil {
@@ -101,11 +100,16 @@ func (v *Invoker) call(ctx context.Context, ev events.EventBridgeEvent) error {
 	return v.Handler(ctx, ev)
 }
 
-func (v *Invoker) delay(retry int) time.Duration {
-	if len(v.Delays) == 0 {
+// Delays are the waits before each retry, the last repeating (none: no wait): locally
+// short, where Lambda and EventBridge Scheduler back off for minutes.
+type Delays []time.Duration
+
+// Before is the wait before retry n (1 for the first).
+func (d Delays) Before(retry int) time.Duration {
+	if len(d) == 0 {
 		return 0
 	}
-	return v.Delays[min(retry, len(v.Delays))-1]
+	return d[min(retry, len(d))-1]
 }
 
 // giveUp logs the failure and sends Lambda's invocation record to the on-failure

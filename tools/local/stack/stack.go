@@ -13,13 +13,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,7 +40,6 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/config"
 	"github.com/lifecycle-api/lifecycle/shared/dynamo"
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
-	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/shared/live/push"
 	"github.com/lifecycle-api/lifecycle/shared/liveapi"
@@ -74,9 +74,10 @@ type Options struct {
 	// Via, when set, gives the endpoint the functions and the publisher use for a service
 	// ("dynamodb", "eventbridge") in place of the real one: a fault-injecting proxy.
 	Via func(service, endpoint string) (string, error)
-	// DynamoDBOptions are applied to the functions' DynamoDB client (for example a
-	// middleware counting requests).
-	DynamoDBOptions []func(*dynamodb.Options)
+	// Wiring, when set, adjusts what the in-process functions are wired on before they are
+	// wired: their DynamoDB client (a middleware counting requests), stores, live limits,
+	// resume lead (tests pause for seconds, not the product's minute).
+	Wiring func(*wiring.Config)
 	// ManualPoll leaves the stream poller to the caller (Stack.Poller.Poll) instead of
 	// running it every PollInterval.
 	ManualPoll bool
@@ -90,21 +91,11 @@ type Options struct {
 	// Mint, when set, mounts the web console at /console with its local-only endpoints:
 	// /_local/token signs dev tokens with Mint, /_local/demo lists the demo data.
 	Mint func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error)
-	// Stores, when set, builds the stores of the in-process functions (see
-	// wiring.Config.Stores).
-	Stores func(db *dynamodb.Client, table string) httpapi.Stores
-	// LiveLimits, when set, replace the live channel's per-caller limits (make bench lifts
-	// them to measure one caller's fan-out at a thousand connections).
-	LiveLimits *live.UserLimits
 	// Handlers, when set, is called once the services are up, with what a function process
 	// needs to reach them; the handlers it returns replace or wrap the stack's own
 	// (`make reliability` runs the real bootstraps under the Runtime API this way, `make
 	// bench` times the publisher and the notifier).
 	Handlers func(Info) (Handlers, error)
-	// ResumeMinLead, when set, is how far ahead a pause's resumeAt must be, in place of the
-	// product's interview.MinResumeLead (a minute, as `make run` keeps it): tests pause for
-	// seconds.
-	ResumeMinLead time.Duration
 }
 
 // Handlers are what a caller puts in place of the stack's own handlers, or around them.
@@ -296,11 +287,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}, o.Logger.With("component", "event-feed"))
 
 	s.Poller = poller
-	if len(o.DynamoDBOptions) > 0 {
-		fnDB = dynamodb.New(fnDB.Options(), o.DynamoDBOptions...)
+	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Replace: hs.HTTP}
+	if o.Wiring != nil {
+		o.Wiring(&wc)
 	}
-	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Stores: o.Stores, Replace: hs.HTTP, LiveLimits: o.LiveLimits,
-		ResumeMinLead: o.ResumeMinLead}
 	if len(o.CORSOrigins) > 0 {
 		wc.CORS = corsFromTemplate(tpl, o.CORSOrigins)
 	}
@@ -309,11 +299,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	connections, err := s.startRuleTargets(ctx, o, hs, wc, cfg, sq, sched, step)
-	if err != nil {
-		return nil, err
-	}
-	s.Info.Connections = connections.URL
+	s.Info.Connections = s.startRuleTargets(ctx, o, hs, wc, cfg, sq, sched, step)
 	mux := http.NewServeMux()
 	mux.Handle("GET /live", s.Live)
 	mux.Handle("GET /_local/events", s.Feed.Handler())
@@ -336,56 +322,56 @@ func (s *Stack) startMoto(ctx context.Context, o Options, step func(string)) (dd
 	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
 		return nil, nil, err
 	}
-	ddbLog, err := os.Create(filepath.Join(o.LogDir, "moto-dynamodb.log"))
-	if err != nil {
-		return nil, nil, err
+	var logs [2]*os.File
+	for i, name := range []string{"moto-dynamodb.log", "moto.log"} {
+		if logs[i], err = os.Create(filepath.Join(o.LogDir, name)); err != nil {
+			return nil, nil, err
+		}
+		s.stop = append(s.stop, func() { logs[i].Close() })
 	}
-	motoLog, err := os.Create(filepath.Join(o.LogDir, "moto.log"))
-	if err != nil {
-		return nil, nil, err
-	}
-	s.stop = append(s.stop, func() { ddbLog.Close(); motoLog.Close() })
 
 	// Two servers, started together: DynamoDB and its streams, one request at a time as
 	// DynamoDB applies an item's writes (motoserver, serve.py); EventBridge and SQS beside
 	// it, so neither waits on the other's interpreter.
 	step("starting moto: DynamoDB with its streams (serialised), and EventBridge with SQS (loopback only)")
-	type started struct {
-		srv *motoserver.Server
-		err error
-	}
-	ddbDone, motoDone := make(chan started, 1), make(chan started, 1)
-	go func() {
-		srv, err := motoserver.Start(ctx, ddbLog, motoserver.Options{Serialise: true, Name: "moto (DynamoDB)"})
-		ddbDone <- started{srv, err}
-	}()
-	go func() {
-		srv, err := motoserver.Start(ctx, motoLog, motoserver.Options{Name: "moto (EventBridge, SQS)"})
-		motoDone <- started{srv, err}
-	}()
-	d, m := <-ddbDone, <-motoDone
-	for _, x := range []started{d, m} {
-		if x.srv != nil {
-			s.stop = append(s.stop, x.srv.Stop)
+	var ddbErr, mtErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ddb, ddbErr = motoserver.Start(ctx, logs[0], motoserver.Options{Serialise: true, Name: "moto (DynamoDB)"})
+	})
+	wg.Go(func() {
+		mt, mtErr = motoserver.Start(ctx, logs[1], motoserver.Options{Name: "moto (EventBridge, SQS)"})
+	})
+	wg.Wait()
+	for _, srv := range []*motoserver.Server{ddb, mt} {
+		if srv != nil {
+			s.stop = append(s.stop, srv.Stop)
 		}
 	}
-	if err := errors.Join(d.err, m.err); err != nil {
+	if err := errors.Join(ddbErr, mtErr); err != nil {
 		return nil, nil, err
 	}
-	s.DynamoDBEndpoint, s.MotoEndpoint = d.srv.Endpoint, m.srv.Endpoint
-	return d.srv, m.srv, nil
+	s.DynamoDBEndpoint, s.MotoEndpoint = ddb.Endpoint, mt.Endpoint
+	return ddb, mt, nil
 }
 
 // startRuleTargets starts what the bus's rules invoke: the live channel (its WebSocket
 // stand-in, its @connections endpoint, the notifier) and the resume timer (plan-resume,
-// the schedules' firing). It returns the @connections endpoint.
-func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) (*localServer, error) {
+// the schedules' firing). It returns the @connections endpoint's URL.
+func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) string {
+	logger := o.Logger.With("component", "rule-target")
+	// invoke runs a rule's function target as Lambda's asynchronous invocation would.
+	invoke := func(logicalID, fn string, h asyncinvoke.Handler) *asyncinvoke.Invoker {
+		t := s.Events.Functions[logicalID]
+		v := &asyncinvoke.Invoker{SQS: sq, Queue: t.Queue, Function: fn, Handler: h, MaxRetries: t.MaxRetries,
+			Delays: retryDelays, OnFailure: s.Events.Queues[t.OnFailure], Timeout: functionTimeout, Logger: logger}
+		go v.Run(ctx)
+		return v
+	}
+
 	step("starting the live channel (WebSocket at /live, its @connections endpoint, the notifier)")
 	s.Live = livegateway.New(wiring.LiveRoutes(wc), o.Logger.With("component", "live-gateway"))
-	connections, err := serveLocal(s.Live.Management())
-	if err != nil {
-		return nil, err
-	}
+	connections := httptest.NewServer(s.Live.Management())
 	s.stop = append(s.stop, func() { s.Live.Close(); connections.Close() })
 	limits := liveapi.DefaultLimits()
 	notify := asyncinvoke.Handler(wiring.Notifier(wc, push.NewClient(cfg, limits.Concurrency, func(opt *apigatewaymanagementapi.Options) {
@@ -394,31 +380,24 @@ func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc
 	if hs.Notifier != nil {
 		notify = hs.Notifier(notify)
 	}
-	target := s.Events.Functions["LiveNotifyFunction"]
-	notifier := &asyncinvoke.Invoker{
-		SQS: sq, Queue: target.Queue, Function: live.FnNotify, Handler: notify, MaxRetries: target.MaxRetries,
-		Delays: []time.Duration{200 * time.Millisecond, time.Second}, OnFailure: s.Events.Queues[target.OnFailure],
-		Timeout: 30 * time.Second, Logger: o.Logger.With("component", "rule-target"),
-	}
-	go notifier.Run(ctx)
+	invoke("LiveNotifyFunction", live.FnNotify, notify)
 
 	step("starting the resume timer (plan-resume on its rule, schedules in moto's EventBridge Scheduler, their firing)")
-	plan := s.Events.Functions["PlanResumeFunction"]
-	s.PlanResume = &asyncinvoke.Invoker{
-		SQS: sq, Queue: plan.Queue, Function: resumetimer.FnPlan, Handler: wiring.PlanResume(wc, sched, wiring.ResumeTarget(s.Info.ResumeGroup, s.Info.ResumeDLQ)),
-		MaxRetries: plan.MaxRetries, Delays: []time.Duration{200 * time.Millisecond, time.Second}, OnFailure: s.Events.Queues[plan.OnFailure],
-		Timeout: 30 * time.Second, Logger: o.Logger.With("component", "rule-target"),
-	}
-	go s.PlanResume.Run(ctx)
+	s.PlanResume = invoke("PlanResumeFunction", resumetimer.FnPlan, wiring.PlanResume(wc, sched, wiring.ResumeTarget(s.Info.ResumeGroup, s.Info.ResumeDLQ)))
 	s.Resumes = &schedulefire.Firer{
 		Scheduler: sched, SQS: sq, Group: s.Info.ResumeGroup,
 		Targets: map[string]schedulefire.Target{wiring.ResumeScheduledARN: wiring.ResumeScheduled(wc)},
-		Delays:  []time.Duration{200 * time.Millisecond, time.Second}, Timeout: 30 * time.Second,
-		Logger: o.Logger.With("component", "scheduler"),
+		Delays:  retryDelays, Timeout: functionTimeout, Logger: o.Logger.With("component", "scheduler"),
 	}
 	go s.Resumes.Run(ctx, PollInterval)
-	return connections, nil
+	return connections.URL
 }
+
+// The rule targets' and the schedules' waits before a retry (for Lambda's minutes and the
+// scheduler's backoff), and their functions' timeout (template.yaml).
+var retryDelays = asyncinvoke.Delays{200 * time.Millisecond, time.Second}
+
+const functionTimeout = 30 * time.Second
 
 // splitLocal sends the local pages (/_local/…, /docs, /openapi.yaml, /console, and the live
 // channel's WebSocket at /live) to local and everything else to api untouched. A ServeMux
@@ -444,25 +423,6 @@ func splitLocal(local, api http.Handler) http.Handler {
 // PollInterval is how often the local stream poller reads the table's stream: as Lambda's
 // event source polls each shard, four times a second.
 const PollInterval = 250 * time.Millisecond
-
-// localServer is an HTTP server of the stack's own on a free loopback port.
-type localServer struct {
-	URL string
-	srv *http.Server
-}
-
-func serveLocal(h http.Handler) (*localServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &localServer{URL: "http://" + ln.Addr().String(), srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
-	go func() { _ = s.srv.Serve(ln) }()
-	return s, nil
-}
-
-// Close stops the server.
-func (s *localServer) Close() { _ = s.srv.Close() }
 
 // auditPollers is how many batches of the audit queue are handled at once.
 const auditPollers = 5

@@ -21,10 +21,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/coder/websocket"
+
+	"github.com/lifecycle-api/lifecycle/shared/event"
 	"github.com/lifecycle-api/lifecycle/shared/eventbus"
+	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/local/demodata"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/testsupport/prereq"
 )
 
@@ -76,8 +82,7 @@ func TestFailedStartStopsWhatItStarted(t *testing.T) {
 // Content-Length is answered, not waited on for ever; the console's pages still serve.
 func TestTheLocalServerAnswersLikeAPIGateway(t *testing.T) {
 	prereq.Need(t, prereq.Moto)
-	st, srv := startServed(t)
-	defer st.Close()
+	_, srv := startServed(t, Options{})
 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, p := range []string{"//interviews/" + demodata.AliceActive, "/x/../interviews", "/interviews/./" + demodata.AliceActive, "/console/../interviews", "//_local/events"} {
@@ -128,25 +133,8 @@ func TestTheLocalServerAnswersLikeAPIGateway(t *testing.T) {
 // next transition's eventId is one no consumer has seen.
 func TestResetPutsTheDemoDataBack(t *testing.T) {
 	prereq.Need(t, prereq.Moto)
-	st, srv := startServed(t)
-	defer st.Close()
-	token, err := devauth.Mint(testKey, "alice", nil, time.Hour, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := func(method, path string) (int, map[string]any) {
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(""))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
-	}
-	if code, m := call(http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause"); code != 200 || m["status"] != "paused" {
+	st, srv := startServed(t, Options{ManualPoll: true})
+	if code, m := call(t, srv, http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause", ""); code != 200 || m["status"] != "paused" {
 		t.Fatalf("pause = %d %v", code, m)
 	}
 	var announced []string
@@ -178,7 +166,7 @@ func TestResetPutsTheDemoDataBack(t *testing.T) {
 	if _, err := poller.Poll(ctx); err != nil || len(announced) != 1 {
 		t.Fatalf("the reset announced %v (err %v); it must announce nothing", announced[1:], err)
 	}
-	if code, m := call(http.MethodGet, "/interviews/"+demodata.AliceActive); code != 200 || m["status"] != "active" {
+	if code, m := call(t, srv, http.MethodGet, "/interviews/"+demodata.AliceActive, ""); code != 200 || m["status"] != "active" {
 		t.Fatalf("after the reset: %d %v, want the session active again", code, m)
 	}
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
@@ -191,7 +179,7 @@ func TestResetPutsTheDemoDataBack(t *testing.T) {
 	if v := out.Item["version"].(*types.AttributeValueMemberN).Value; v != "3" {
 		t.Errorf("version after pause and reset = %s, want 3 (1, the pause's 2, the reset's 3)", v)
 	}
-	if code, _ := call(http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause"); code != 200 {
+	if code, _ := call(t, srv, http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause", ""); code != 200 {
 		t.Fatalf("pause after the reset = %d", code)
 	}
 	if _, err := poller.Poll(ctx); err != nil || len(announced) != 2 || announced[0] == announced[1] {
@@ -201,23 +189,93 @@ func TestResetPutsTheDemoDataBack(t *testing.T) {
 
 var testKey = []byte("stack-test-signing-key-0123456789")
 
-// startServed starts a stack with the console (and so /_local/reset) mounted, the stream
-// left to the test, and serves it over HTTP as `make run` does.
-func startServed(t *testing.T) (*Stack, *httptest.Server) {
+// startServed starts a stack with the console (and so /_local/reset) mounted, o's options
+// added, and serves it over HTTP as `make run` does.
+func startServed(t *testing.T, o Options) (*Stack, *httptest.Server) {
 	t.Helper()
-	st, err := Start(context.Background(), Options{
-		Table: "served", AuditTable: "served-audit", LogDir: filepath.Join(t.TempDir(), "logs"),
-		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(testKey, tok, time.Now()) },
-		ManualPoll: true,
-		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
-			return devauth.Mint(testKey, sub, roles, ttl, now)
-		},
-	})
+	o.Table, o.AuditTable, o.LogDir = "served", "served-audit", filepath.Join(t.TempDir(), "logs")
+	o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	o.Verify = func(tok string) (map[string]string, error) { return devauth.Verify(testKey, tok, time.Now()) }
+	o.Mint = func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
+		return devauth.Mint(testKey, sub, roles, ttl, now)
+	}
+	st, err := Start(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(st.Close)
 	srv := httptest.NewServer(st.Handler)
 	t.Cleanup(srv.Close)
 	return st, srv
+}
+
+// call sends a request to srv as alice and decodes the JSON answer.
+func call(t *testing.T, srv *httptest.Server, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	token, err := devauth.Mint(testKey, "alice", nil, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// TestAPauseUntilATimeResumesOnTheStack: the stack as `make run` serves it (stream poller,
+// plan-resume on its rule, the schedule in moto, its firing, the live channel all running
+// by themselves), with a lead of a second: a pause until a time is resumed at that time,
+// and the owner's open WebSocket hears the pause and then the resume by the scheduler.
+func TestAPauseUntilATimeResumesOnTheStack(t *testing.T) {
+	prereq.Need(t, prereq.Moto)
+	_, srv := startServed(t, Options{Wiring: func(c *wiring.Config) { c.ResumeMinLead = time.Second }})
+	code, tk := call(t, srv, http.MethodPost, "/api/live/tickets", "")
+	if code != http.StatusCreated {
+		t.Fatalf("ticket: %d %v", code, tk)
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(wctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/live",
+		&websocket.DialOptions{Subprotocols: []string{live.Subprotocol, live.TicketProtocolPrefix + tk["ticket"].(string)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+
+	resumeAt := time.Now().Add(2 * time.Second).UTC().Truncate(time.Millisecond)
+	if code, m := call(t, srv, http.MethodPost, "/interviews/"+demodata.AliceActive+"/pause", `{"resumeAt":"`+lifecycle.FormatTime(resumeAt)+`"}`); code != http.StatusOK || m["resumeAt"] == nil {
+		t.Fatalf("pause until %s = %d %v", resumeAt, code, m)
+	}
+	var got []live.Message
+	for len(got) < 2 {
+		_, data, err := conn.Read(wctx)
+		if err != nil {
+			t.Fatalf("after %d messages (%+v): %v", len(got), got, err)
+		}
+		var m live.Message
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	var detail struct {
+		Actor      struct{ Sub string } `json:"actor"`
+		OccurredAt time.Time            `json:"occurredAt"`
+	}
+	_ = json.Unmarshal(got[1].Detail, &detail)
+	if got[0].Type != event.TypeInterviewPaused || got[1].Type != event.TypeInterviewResumed || detail.Actor.Sub != "scheduler" {
+		t.Fatalf("the owner heard %+v, want the pause then the scheduler's resume", got)
+	}
+	if detail.OccurredAt.Before(resumeAt) {
+		t.Errorf("resumed at %s, before %s", detail.OccurredAt, resumeAt)
+	}
+	if code, m := call(t, srv, http.MethodGet, "/interviews/"+demodata.AliceActive, ""); code != http.StatusOK || m["status"] != "active" || m["resumeAt"] != nil {
+		t.Errorf("after the timer: %d %v, want active without resumeAt", code, m)
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/measure/capacity"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
@@ -158,15 +159,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	st, err := stack.Start(ctx, stack.Options{
 		Table: "bench", AuditTable: "bench-audit", LogDir: filepath.Join(root, "test-output", "bench"),
-		Logger:          slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Verify:          func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
-		ManualPoll:      true,
-		DynamoDBOptions: []func(*dynamodb.Options){count, meter.Option},
+		Logger:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
+		ManualPoll: true,
 		Handlers: func(stack.Info) (stack.Handlers, error) {
 			return stack.Handlers{Publisher: probe.streamTap, Notifier: probe.notifyTap}, nil
 		},
-		// No per-caller limits: the live part opens a thousand connections of one caller.
-		LiveLimits: &live.UserLimits{},
+		Wiring: func(c *wiring.Config) {
+			c.DB = dynamodb.New(c.DB.Options(), count, meter.Option)
+			// No per-caller limits: the live part opens a thousand connections of one caller.
+			c.LiveLimits = &live.UserLimits{}
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -41,6 +41,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/httpapi"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
+	"github.com/lifecycle-api/lifecycle/tools/local/wiring"
 	"github.com/lifecycle-api/lifecycle/tools/measure/faultproxy"
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
@@ -297,7 +298,7 @@ func setup(ctx context.Context, o Options) (_ *harness, err error) {
 		Verify:     func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 		Progress:   o.Progress,
 		ManualPoll: true,
-		Stores:     o.Stores,
+		Wiring:     func(c *wiring.Config) { c.Stores = o.Stores },
 		Via: func(service, endpoint string) (string, error) {
 			p, err := h.proxy(faultproxy.Config{Target: endpoint, Plan: h.fault})
 			if err != nil {
