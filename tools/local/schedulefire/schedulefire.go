@@ -31,18 +31,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
+	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 )
 
 // API is the part of the EventBridge Scheduler client a Firer uses.
@@ -88,8 +92,7 @@ type Firer struct {
 	// Targets are the handlers by target ARN. A schedule whose target has none fails every
 	// attempt alike: it is dead-lettered at once.
 	Targets map[string]Target
-	// Delays are the waits before each retry (the last repeats; none: no wait).
-	Delays []time.Duration
+	Delays  asyncinvoke.Delays
 	// Timeout bounds each attempt (the function's timeout); zero: none.
 	Timeout time.Duration
 	// Now is the clock schedules fall due by (time.Now when nil).
@@ -105,8 +108,6 @@ type Firer struct {
 	settled map[string]bool
 	// cache holds each listed schedule's GetSchedule, until it is modified or gone.
 	cache map[string]cached
-	// dlqs are dead-letter queue URLs by ARN.
-	dlqs map[string]string
 }
 
 type cached struct {
@@ -181,11 +182,7 @@ func (f *Firer) wait(ctx context.Context, firings []*firing) ([]Outcome, error) 
 func (f *Firer) all() []*firing {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []*firing
-	for _, fr := range f.inflight {
-		out = append(out, fr)
-	}
-	return out
+	return slices.Collect(maps.Values(f.inflight))
 }
 
 func (f *Firer) now() time.Time {
@@ -200,21 +197,17 @@ func (f *Firer) now() time.Time {
 func (f *Firer) poll(ctx context.Context) ([]*firing, error) {
 	f.mu.Lock()
 	if f.inflight == nil {
-		f.inflight, f.settled, f.cache, f.dlqs = map[string]*firing{}, map[string]bool{}, map[string]cached{}, map[string]string{}
+		f.inflight, f.settled, f.cache = map[string]*firing{}, map[string]bool{}, map[string]cached{}
 	}
 	f.mu.Unlock()
 	var listed []schedtypes.ScheduleSummary
-	in := &scheduler.ListSchedulesInput{GroupName: aws.String(f.Group), State: schedtypes.ScheduleStateEnabled}
-	for {
-		out, err := f.Scheduler.ListSchedules(ctx, in)
+	pages := scheduler.NewListSchedulesPaginator(f.Scheduler, &scheduler.ListSchedulesInput{GroupName: aws.String(f.Group), State: schedtypes.ScheduleStateEnabled})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
 		listed = append(listed, out.Schedules...)
-		if aws.ToString(out.NextToken) == "" {
-			break
-		}
-		in.NextToken = out.NextToken
 	}
 	f.forgetAllBut(listed)
 	now := f.now()
@@ -270,11 +263,7 @@ func (f *Firer) forgetAllBut(listed []schedtypes.ScheduleSummary) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for arn := range f.cache {
-		if !keep[arn] {
-			delete(f.cache, arn)
-		}
-	}
+	maps.DeleteFunc(f.cache, func(arn string, _ cached) bool { return !keep[arn] })
 }
 
 // schedule reads a listed schedule (once per modification) and when it falls due.
@@ -376,7 +365,7 @@ func (f *Firer) fire(ctx context.Context, c cached, fr *firing) {
 			break
 		}
 		select {
-		case <-time.After(f.delay(fr.out.Attempts)):
+		case <-time.After(f.Delays.Before(fr.out.Attempts)):
 		case <-ctx.Done():
 			return
 		}
@@ -398,13 +387,6 @@ func (f *Firer) call(ctx context.Context, h Target, input string) error {
 		defer cancel()
 	}
 	return h(ctx, input)
-}
-
-func (f *Firer) delay(retry int) time.Duration {
-	if len(f.Delays) == 0 {
-		return 0
-	}
-	return f.Delays[min(retry, len(f.Delays))-1]
 }
 
 // deadLetter sends the input of a schedule whose every attempt failed to its dead-letter
@@ -449,23 +431,14 @@ func (f *Firer) deadLetter(ctx context.Context, log *slog.Logger, s *scheduler.G
 }
 
 // queueURL resolves a queue's ARN (arn:aws:sqs:<region>:<account>:<name>) to its URL.
-func (f *Firer) queueURL(ctx context.Context, arn string) (string, error) {
-	f.mu.Lock()
-	url := f.dlqs[arn]
-	f.mu.Unlock()
-	if url != "" {
-		return url, nil
+func (f *Firer) queueURL(ctx context.Context, queueARN string) (string, error) {
+	a, err := arn.Parse(queueARN)
+	if err != nil || a.Service != "sqs" {
+		return "", fmt.Errorf("not a queue's ARN: %q", queueARN)
 	}
-	parts := strings.Split(arn, ":")
-	if len(parts) != 6 || parts[2] != "sqs" {
-		return "", fmt.Errorf("not a queue's ARN: %q", arn)
-	}
-	out, err := f.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(parts[5]), QueueOwnerAWSAccountId: aws.String(parts[4])})
+	out, err := f.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(a.Resource), QueueOwnerAWSAccountId: aws.String(a.AccountID)})
 	if err != nil {
 		return "", err
 	}
-	f.mu.Lock()
-	f.dlqs[arn] = aws.ToString(out.QueueUrl)
-	f.mu.Unlock()
 	return aws.ToString(out.QueueUrl), nil
 }
