@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,10 +59,8 @@ func (f *Feed) Clear() {
 func (f *Feed) Events() []Received {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Received, len(f.events))
-	for i, e := range f.events {
-		out[len(out)-1-i] = e
-	}
+	out := slices.Clone(f.events)
+	slices.Reverse(out)
 	return out
 }
 

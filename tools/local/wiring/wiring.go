@@ -8,6 +8,7 @@ package wiring
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ func LiveOrigins() live.Origins { return live.Origins{"*"} }
 
 // Functions returns each function's Lambda handler, wired as in functions/<name>/main.go.
 func Functions(c Config) map[string]gateway.Handler {
-	stores := Stores(c)
+	stores := stores(c)
 	if stores.Tickets == nil {
 		stores.Tickets = LiveStore(c)
 	}
@@ -94,32 +95,25 @@ func Functions(c Config) map[string]gateway.Handler {
 	for fn, h := range httpapi.Handlers(c.Logger, settings, stores) {
 		out[fn] = gateway.Handler(httpapi.Lambda(c.Logger, h))
 	}
-	for fn, h := range c.Replace {
-		out[fn] = h
-	}
+	maps.Copy(out, c.Replace)
 	return out
 }
 
-// Stores are the stores the functions are wired on: c.Stores's when set, else
-// shared/dynamo's, the interview store bounding resumeAt by ResumeBounds.
-func Stores(c Config) httpapi.Stores {
+// stores are the stores the functions are wired on: c.Stores's when set, else
+// shared/dynamo's, the interview store's resumeAt bounds the product's (with ResumeMinLead
+// as the lead when set).
+func stores(c Config) httpapi.Stores {
 	if c.Stores != nil {
 		return c.Stores(c.DB, c.Table)
 	}
+	bounds := interview.DefaultResumeBounds
+	if c.ResumeMinLead > 0 {
+		bounds.MinLead = c.ResumeMinLead
+	}
 	return httpapi.Stores{
-		Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now, lifecycle.NewID).WithResumeBounds(ResumeBounds(c)),
+		Interviews: dynamo.NewInterviews(c.DB, c.Table, c.Now, lifecycle.NewID).WithResumeBounds(bounds),
 		Jobs:       dynamo.NewJobs(c.DB, c.Table, c.Now, lifecycle.NewID),
 	}
-}
-
-// ResumeBounds are the bounds of a pause's resumeAt: the product's, with ResumeMinLead as
-// the lead when set.
-func ResumeBounds(c Config) interview.ResumeBounds {
-	b := interview.DefaultResumeBounds
-	if c.ResumeMinLead > 0 {
-		b.MinLead = c.ResumeMinLead
-	}
-	return b
 }
 
 // New returns the local API: every route of httpapi.Routes through its function.
@@ -183,5 +177,5 @@ func PlanResume(c Config, api schedules.SchedulerAPI, target schedules.Target) f
 // ResumeScheduled returns resume-scheduled's handler, wired as in functions/resume-scheduled
 // on the interview store the HTTP functions are wired on, as a schedule's target.
 func ResumeScheduled(c Config) schedulefire.Target {
-	return schedulefire.JSON(resumetimer.ResumeHandler(c.Logger.With("function", interview.ScheduledResume.Function), Stores(c).Interviews))
+	return schedulefire.JSON(resumetimer.ResumeHandler(c.Logger.With("function", interview.ScheduledResume.Function), stores(c).Interviews))
 }
