@@ -150,7 +150,7 @@ func samEnvFile(root string, info stack.Info) (string, func()) {
 func printBanner(addr string, st *stack.Stack, table string, key []byte, samLine string) {
 	base := "http://" + addr
 	fmt.Printf("\nlifecycle local API on %s (DynamoDB on moto %s, table %s; EventBridge and SQS on moto %s, bus %s)\n\n",
-		base, st.DynamoDBEndpoint, table, st.MotoEndpoint, st.Events.BusName)
+		base, st.Info.DynamoDB, table, st.Info.Moto, st.Info.Bus)
 	fmt.Printf("Console: %s/console (sign in as a demo user; pause, resume and cancel, and watch the events)\n", base)
 	fmt.Printf("Live updates: ws://%s/live (the console's channel; tickets from POST %s/api/live/tickets)\n", addr, base)
 	fmt.Printf("API docs: %s/docs (the document itself: %s/openapi.yaml)\n\n", base, base)

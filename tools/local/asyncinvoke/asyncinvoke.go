@@ -79,25 +79,20 @@ func (v *Invoker) invoke(ctx context.Context, body []byte) {
 		v.giveUp(ctx, body, 1, err)
 		return
 	}
-	var err error
-	attempts := 0
-	for attempts <= v.MaxRetries {
-		if attempts > 0 {
-			time.Sleep(v.Delays.Before(attempts))
-		}
-		attempts++
-		if err = v.call(ctx, ev); err == nil {
+	for attempt := 1; ; attempt++ {
+		callCtx, cancel := context.WithTimeout(ctx, v.Timeout)
+		err := v.Handler(callCtx, ev)
+		cancel()
+		if err == nil {
 			return
 		}
-		v.Logger.Warn("asynchronous invocation failed", "function", v.Function, "attempt", attempts, "err", err)
+		v.Logger.Warn("asynchronous invocation failed", "function", v.Function, "attempt", attempt, "err", err)
+		if attempt > v.MaxRetries {
+			v.giveUp(ctx, body, attempt, err)
+			return
+		}
+		time.Sleep(v.Delays.Before(attempt))
 	}
-	v.giveUp(ctx, body, attempts, err)
-}
-
-func (v *Invoker) call(ctx context.Context, ev events.EventBridgeEvent) error {
-	ctx, cancel := context.WithTimeout(ctx, v.Timeout)
-	defer cancel()
-	return v.Handler(ctx, ev)
 }
 
 // Delays are the waits before each retry, the last repeating (none: no wait): locally

@@ -111,17 +111,13 @@ type Handlers struct {
 
 // Stack is a running local stack.
 type Stack struct {
-	Info             Info
-	DynamoDBEndpoint string
-	MotoEndpoint     string
-	Events           *eventplumbing.Stack
-	Feed             *eventfeed.Feed
+	Info   Info
+	Events *eventplumbing.Stack
+	Feed   *eventfeed.Feed
 	// DB is a client of the stack's DynamoDB (not through Via).
 	DB *dynamodb.Client
 	// Poller publishes the stream's records.
 	Poller *streampoller.Poller
-	// Live is the live channel's WebSocket API stand-in (served at /live by Handler).
-	Live *livegateway.Gateway
 	// Handler serves the API routes, the live WebSocket at /live, GET /_local/events,
 	// /openapi.yaml and /docs.
 	Handler http.Handler
@@ -130,10 +126,9 @@ type Stack struct {
 	// GivenUp counts the stream records the poller gave up on after its retries and sent
 	// to the on-failure queue (PublishEventsFailures).
 	GivenUp atomic.Int64
-	// PlanResume is plan-resume on its rule's stand-in queue; Resumes fires the schedules
-	// it makes (every PollInterval; Drain fires what is due now and waits).
-	PlanResume *asyncinvoke.Invoker
-	Resumes    *schedulefire.Firer
+	// Resumes fires the schedules plan-resume makes (every PollInterval; Drain fires what
+	// is due now and waits).
+	Resumes *schedulefire.Firer
 
 	stop []func()
 }
@@ -299,9 +294,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	s.Info.Connections = s.startRuleTargets(ctx, o, hs, wc, cfg, sq, sched, step)
+	liveGateway := s.startRuleTargets(ctx, o, hs, wc, cfg, sq, sched, step)
 	mux := http.NewServeMux()
-	mux.Handle("GET /live", s.Live)
+	mux.Handle("GET /live", liveGateway)
 	mux.Handle("GET /_local/events", s.Feed.Handler())
 	if o.Docs {
 		if err := docsite.Mount(mux, root); err != nil {
@@ -351,28 +346,27 @@ func (s *Stack) startMoto(ctx context.Context, o Options, step func(string)) (dd
 	if err := errors.Join(ddbErr, mtErr); err != nil {
 		return nil, nil, err
 	}
-	s.DynamoDBEndpoint, s.MotoEndpoint = ddb.Endpoint, mt.Endpoint
 	return ddb, mt, nil
 }
 
 // startRuleTargets starts what the bus's rules invoke: the live channel (its WebSocket
 // stand-in, its @connections endpoint, the notifier) and the resume timer (plan-resume,
-// the schedules' firing). It returns the @connections endpoint's URL.
-func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) string {
+// the schedules' firing). It returns the live channel's WebSocket API stand-in.
+func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) *livegateway.Gateway {
 	logger := o.Logger.With("component", "rule-target")
 	// invoke runs a rule's function target as Lambda's asynchronous invocation would.
-	invoke := func(logicalID, fn string, h asyncinvoke.Handler) *asyncinvoke.Invoker {
+	invoke := func(logicalID, fn string, h asyncinvoke.Handler) {
 		t := s.Events.Functions[logicalID]
 		v := &asyncinvoke.Invoker{SQS: sq, Queue: t.Queue, Function: fn, Handler: h, MaxRetries: t.MaxRetries,
 			Delays: retryDelays, OnFailure: s.Events.Queues[t.OnFailure], Timeout: functionTimeout, Logger: logger}
 		go v.Run(ctx)
-		return v
 	}
 
 	step("starting the live channel (WebSocket at /live, its @connections endpoint, the notifier)")
-	s.Live = livegateway.New(wiring.LiveRoutes(wc), o.Logger.With("component", "live-gateway"))
-	connections := httptest.NewServer(s.Live.Management())
-	s.stop = append(s.stop, func() { s.Live.Close(); connections.Close() })
+	gw := livegateway.New(wiring.LiveRoutes(wc), o.Logger.With("component", "live-gateway"))
+	connections := httptest.NewServer(gw.Management())
+	s.stop = append(s.stop, func() { gw.Close(); connections.Close() })
+	s.Info.Connections = connections.URL
 	limits := liveapi.DefaultLimits()
 	notify := asyncinvoke.Handler(wiring.Notifier(wc, push.NewClient(cfg, limits.Concurrency, func(opt *apigatewaymanagementapi.Options) {
 		opt.BaseEndpoint = aws.String(connections.URL)
@@ -383,14 +377,14 @@ func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc
 	invoke("LiveNotifyFunction", live.FnNotify, notify)
 
 	step("starting the resume timer (plan-resume on its rule, schedules in moto's EventBridge Scheduler, their firing)")
-	s.PlanResume = invoke("PlanResumeFunction", resumetimer.FnPlan, wiring.PlanResume(wc, sched, wiring.ResumeTarget(s.Info.ResumeGroup, s.Info.ResumeDLQ)))
+	invoke("PlanResumeFunction", resumetimer.FnPlan, wiring.PlanResume(wc, sched, wiring.ResumeTarget(s.Info.ResumeGroup, s.Info.ResumeDLQ)))
 	s.Resumes = &schedulefire.Firer{
 		Scheduler: sched, SQS: sq, Group: s.Info.ResumeGroup,
 		Targets: map[string]schedulefire.Target{wiring.ResumeScheduledARN: wiring.ResumeScheduled(wc)},
 		Delays:  retryDelays, Timeout: functionTimeout, Logger: o.Logger.With("component", "scheduler"),
 	}
 	go s.Resumes.Run(ctx, PollInterval)
-	return connections.URL
+	return gw
 }
 
 // The rule targets' and the schedules' waits before a retry (for Lambda's minutes and the
