@@ -18,6 +18,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -395,8 +396,8 @@ const functionTimeout = 30 * time.Second
 
 // splitLocal sends the local pages (/_local/…, /docs, /openapi.yaml, /console, and the live
 // channel's WebSocket at /live) to local and everything else to api untouched. A ServeMux
-// in front of the API would clean paths and answer "//interviews/…" or "/x/../interviews/…" with a redirect, where API Gateway (and
-// the gateway stand-in behind api) matches no route and answers 404.
+// in front of the API would clean paths and answer "//interviews/…" or "/x/../interviews/…"
+// with a redirect, where API Gateway (and the gateway stand-in behind api) answers 404.
 func splitLocal(local, api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.EscapedPath()
@@ -430,13 +431,12 @@ func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Con
 			ev.Records = append(ev.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body)})
 		}
 		resp, err := h(ctx, ev)
-		failed := map[string]bool{}
-		for _, f := range resp.BatchItemFailures {
-			failed[f.ItemIdentifier] = true
+		if err != nil {
+			return nil
 		}
 		var done []string
 		for _, m := range ev.Records {
-			if err == nil && !failed[m.MessageId] {
+			if !slices.ContainsFunc(resp.BatchItemFailures, func(f events.SQSBatchItemFailure) bool { return f.ItemIdentifier == m.MessageId }) {
 				done = append(done, m.ReceiptHandle)
 			}
 		}
