@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -32,11 +33,8 @@ const (
 	KillAfterApply Fault = "kill-after-apply"
 )
 
-// Faults lists every fault.
-var Faults = []Fault{None, Throttle, ServerError, Reset, Slow, DropAfterApply, KillBefore, KillAfterApply}
-
 // Plan picks the fault for a request to op (the operation from X-Amz-Target, such as
-// "UpdateItem" or "PutEvents").
+// "UpdateItem" or "PutEvents"). Requests come concurrently: it must be safe for concurrent use.
 type Plan func(op string) Fault
 
 // Config configures a proxy.
@@ -47,14 +45,11 @@ type Config struct {
 	// SlowDelay is how long a Slow request waits before it is forwarded.
 	SlowDelay time.Duration
 	// Kill, for the Kill faults, kills the process that sent the request and returns
-	// once it is dead.
+	// once it is dead (without it, nobody dies and the request just loses its answer).
 	Kill func()
-	// Applied, when set, is told of every request the upstream answered, with its
-	// operation, body and the upstream's status (whether or not the answer was dropped).
-	Applied func(op string, body []byte, status int)
 	// Decide, when set, picks the fault in place of Plan, from the request's body too. It
-	// is called outside the proxy's lock and may block: a test holds one request there
-	// (say, the retry of a write) while others go through.
+	// may block: a test holds one request there (say, the retry of a write) while others
+	// go through.
 	Decide func(op string, body []byte) Fault
 	// Observe, when set, is told of every request once the proxy is done with it: what
 	// it met and, when it was forwarded, what the upstream answered (delivered or not).
@@ -74,49 +69,27 @@ type Exchange struct {
 
 // Proxy is a running proxy.
 type Proxy struct {
-	URL     string
-	target  string
-	plan    Plan
-	delay   time.Duration
-	kill    func()
-	applied func(op string, body []byte, status int)
-	decide  func(op string, body []byte) Fault
-	observe func(Exchange)
-	ln      net.Listener
-	srv     *http.Server
-	client  *http.Client
+	URL    string
+	c      Config
+	srv    *http.Server
+	client *http.Client
 
 	mu     sync.Mutex
 	counts map[string]int // "op fault" -> n
 }
 
-// Start listens on a free loopback port and forwards to target (an http:// endpoint).
-func Start(target string, plan Plan, slowDelay time.Duration) (*Proxy, error) {
-	return New(Config{Target: target, Plan: plan, SlowDelay: slowDelay})
-}
-
-// New starts a proxy as c describes.
+// New listens on a free loopback port and forwards to c.Target as c describes.
 func New(c Config) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{
-		URL: "http://" + ln.Addr().String(), target: strings.TrimSuffix(c.Target, "/"), plan: c.Plan, delay: c.SlowDelay,
-		kill: c.Kill, applied: c.Applied, decide: c.Decide, observe: c.Observe, ln: ln,
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second},
-		counts: map[string]int{},
-	}
+	c.Target = strings.TrimSuffix(c.Target, "/")
+	p := &Proxy{URL: "http://" + ln.Addr().String(), c: c, counts: map[string]int{},
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}}
 	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 5 * time.Second}
 	go p.srv.Serve(ln)
 	return p, nil
-}
-
-// SetPlan replaces the plan.
-func (p *Proxy) SetPlan(plan Plan) {
-	p.mu.Lock()
-	p.plan = plan
-	p.mu.Unlock()
 }
 
 // Close stops the proxy.
@@ -126,11 +99,7 @@ func (p *Proxy) Close() { p.srv.Close() }
 func (p *Proxy) Counts() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.counts))
-	for k, v := range p.counts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(p.counts)
 }
 
 func operation(r *http.Request) string {
@@ -150,102 +119,69 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := operation(r)
-	var fault Fault
-	if p.decide != nil {
-		fault = p.decide(op, body)
+	fault := None
+	if p.c.Decide != nil {
+		fault = p.c.Decide(op, body)
+	} else if p.c.Plan != nil {
+		fault = p.c.Plan(op)
 	}
 	p.mu.Lock()
-	if p.decide == nil {
-		fault = p.plan(op)
-	}
 	p.counts[op+" "+string(fault)]++
 	p.mu.Unlock()
 	ex := Exchange{Op: op, Fault: fault, Request: body}
-	if p.observe != nil {
-		defer func() { p.observe(ex) }()
+	if p.c.Observe != nil {
+		defer func() { p.c.Observe(ex) }()
 	}
 
+	// DynamoDB's errors are namespaced, and it throttles with its own error.
+	prefix, throttle := "", "ThrottlingException"
+	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_") {
+		prefix = "com.amazonaws.dynamodb.v20120810#"
+		throttle = prefix + "ProvisionedThroughputExceededException"
+	}
 	switch fault {
 	case Throttle:
-		awsError(w, http.StatusBadRequest, throttleType(r), "Rate of requests exceeds the allowed throughput (injected)")
+		awsError(w, http.StatusBadRequest, throttle, "Rate of requests exceeds the allowed throughput (injected)")
 		return
 	case ServerError:
-		awsError(w, http.StatusInternalServerError, errorPrefix(r)+"InternalServerError", "Internal server error (injected)")
+		awsError(w, http.StatusInternalServerError, prefix+"InternalServerError", "Internal server error (injected)")
 		return
-	case Reset:
-		reset(w)
-		return
-	case KillBefore:
-		p.killCaller()
+	case Reset, KillBefore:
+		p.killCaller(fault)
 		reset(w)
 		return
 	case Slow:
-		time.Sleep(p.delay)
+		time.Sleep(p.c.SlowDelay)
 	}
 
-	resp, err := p.forward(r, body)
+	var resp *http.Response
+	req, err := http.NewRequest(r.Method, p.c.Target+r.URL.RequestURI(), bytes.NewReader(body))
+	if err == nil {
+		req.Header = r.Header.Clone()
+		resp, err = p.client.Do(req)
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
-	respBody, _ := io.ReadAll(resp.Body)
-	ex.Status, ex.Response = resp.StatusCode, respBody
-	if p.applied != nil {
-		p.applied(op, body, resp.StatusCode)
-	}
-	switch fault {
-	case KillAfterApply:
-		p.killCaller()
-		reset(w)
-		return
-	case DropAfterApply:
+	ex.Response, _ = io.ReadAll(resp.Body)
+	ex.Status = resp.StatusCode
+	if fault == KillAfterApply || fault == DropAfterApply {
+		p.killCaller(fault)
 		reset(w) // the upstream applied the request; its answer never arrives
 		return
 	}
-	for k, vs := range resp.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
+	maps.Copy(w.Header(), resp.Header)
 	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(respBody)
+	_, _ = w.Write(ex.Response)
 }
 
-// killCaller kills the process that sent the request (without Config.Kill, nobody dies
-// and the request just loses its answer).
-func (p *Proxy) killCaller() {
-	if p.kill != nil {
-		p.kill()
+// killCaller kills the process that sent the request, for the Kill faults.
+func (p *Proxy) killCaller(f Fault) {
+	if (f == KillBefore || f == KillAfterApply) && p.c.Kill != nil {
+		p.c.Kill()
 	}
-}
-
-func (p *Proxy) forward(r *http.Request, body []byte) (*http.Response, error) {
-	req, err := http.NewRequest(r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	return p.client.Do(req)
-}
-
-// throttleType names the service's throttling error.
-func throttleType(r *http.Request) string {
-	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_") {
-		return errorPrefix(r) + "ProvisionedThroughputExceededException"
-	}
-	return "ThrottlingException"
-}
-
-func errorPrefix(r *http.Request) string {
-	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_") {
-		return "com.amazonaws.dynamodb.v20120810#"
-	}
-	return ""
 }
 
 func awsError(w http.ResponseWriter, status int, typ, msg string) {

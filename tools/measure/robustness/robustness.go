@@ -208,9 +208,10 @@ func (h *harness) fault(string) faultproxy.Fault {
 	return injected[h.intn(len(injected))]
 }
 
-// proxy starts a fault proxy that counts the events the bus accepts.
+// proxy starts a fault proxy that counts the events the bus accepts and traces the
+// requests to DynamoDB.
 func (h *harness) proxy(c faultproxy.Config) (*faultproxy.Proxy, error) {
-	c.SlowDelay, c.Applied, c.Observe = 50*time.Millisecond, h.accepted, h.observe
+	c.SlowDelay, c.Observe = 50*time.Millisecond, h.observe
 	p, err := faultproxy.New(c)
 	if err != nil {
 		return nil, err
@@ -221,13 +222,14 @@ func (h *harness) proxy(c faultproxy.Config) (*faultproxy.Proxy, error) {
 	return p, nil
 }
 
-// accepted counts, per eventId, the entries of a PutEvents call the bus answered 200.
-func (h *harness) accepted(op string, body []byte, status int) {
-	if op != "PutEvents" || status != http.StatusOK {
+// accepted counts, per eventId, the entries of a PutEvents call the bus answered 200
+// (whether or not the answer reached the publisher).
+func (h *harness) accepted(ex faultproxy.Exchange) {
+	if ex.Status != http.StatusOK {
 		return
 	}
 	var in struct{ Entries []struct{ Detail string } }
-	if json.Unmarshal(body, &in) != nil {
+	if json.Unmarshal(ex.Request, &in) != nil {
 		return
 	}
 	h.busMu.Lock()

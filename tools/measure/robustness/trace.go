@@ -36,10 +36,12 @@ var (
 	reasonCode    = regexp.MustCompile(`"Code":\s*"(\w+)"`)
 )
 
-// observe records a DynamoDB request that carried a load request's correlation id.
+// observe counts a PutEvents call's events, or records a DynamoDB request that carried a
+// load request's correlation id.
 func (h *harness) observe(ex faultproxy.Exchange) {
 	if ex.Op == "PutEvents" {
-		return // the publisher's batches carry many requests' ids
+		h.accepted(ex) // the publisher's batches carry many requests' ids: no trace
+		return
 	}
 	m := correlationID.FindSubmatch(ex.Request)
 	if m == nil {
