@@ -35,14 +35,38 @@ func req(action, key string, attempts ...attempt) *request {
 	return &request{ent: session, action: action, key: key, cor: key, attempts: attempts}
 }
 
-func check(t *testing.T, final state, reqs ...*request) porcupine.CheckResult {
-	t.Helper()
-	ops, _ := operations([]*entity{session}, reqs, map[string]state{session.id: final}, 1000, 9, nil)
+const legal, illegal = porcupine.Ok, porcupine.Illegal
+
+// verdict is porcupine's verdict on reqs, with the commit log commits (nil: none), on ents
+// as seeded and, at the end, as final holds them (as seeded, those it does not name).
+func verdict(ents []*entity, final map[*entity]state, commits map[string]int64, reqs ...*request) porcupine.CheckResult {
+	fin := map[string]state{}
+	for _, e := range ents {
+		fin[e.id] = e.seeded
+		if s, ok := final[e]; ok {
+			fin[e.id] = s
+		}
+	}
+	ops, _ := operations(ents, reqs, fin, 1000, 9, commits)
 	return porcupine.CheckOperationsTimeout(model, ops, 0)
 }
 
-func TestModelAcceptsSequentialTransitionsAndRefusals(t *testing.T) {
-	got := check(t, state{Status: "cancelled", Version: 4},
+// expect fails t unless porcupine's verdict on what is want.
+func expect(t *testing.T, what string, want, got porcupine.CheckResult) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: %s, want %s", what, got, want)
+	}
+}
+
+// expectSession: porcupine's verdict on reqs, the session stored as final at the end, is want.
+func expectSession(t *testing.T, what string, want porcupine.CheckResult, final state, reqs ...*request) {
+	t.Helper()
+	expect(t, what, want, verdict([]*entity{session}, map[*entity]state{session: final}, nil, reqs...))
+}
+
+func TestModelSessionHistories(t *testing.T) {
+	expectSession(t, "a sequential, legal history", legal, state{Status: "cancelled", Version: 4},
 		req("pause", "k1", at(10, 20, 200, "paused", 2)),
 		req("pause", "k2", at(30, 40, 404, "paused", 0)),
 		req("resume", "k3", at(50, 60, 200, "active", 3)),
@@ -50,124 +74,83 @@ func TestModelAcceptsSequentialTransitionsAndRefusals(t *testing.T) {
 		req("resume", "k5", at(90, 95, 404, "cancelled", 0)),
 		req("cancel", "k6", at(96, 99, 400, "cancelled", 0)),
 	)
-	if got != porcupine.Ok {
-		t.Fatalf("a sequential, legal history: %s", got)
-	}
-}
-
-// TestModelEnforcesRealTimeOrder is the case a check that chains successes by version
-// misses: pause v2, resume v3, pause v4 chain, but the pause that made v4 was answered
-// before the resume that made v3 was sent, so it came first, when the session was already
-// paused: it should have been refused.
-func TestModelEnforcesRealTimeOrder(t *testing.T) {
-	got := check(t, state{Status: "paused", Version: 4},
+	// The case a check that chains successes by version misses: pause v2, resume v3, pause
+	// v4 chain, but the pause that made v4 was answered before the resume that made v3 was
+	// sent, so it came first, when the session was already paused: it should have been
+	// refused.
+	expectSession(t, "a version chain that breaks real-time order", illegal, state{Status: "paused", Version: 4},
 		req("pause", "x", at(0, 5, 200, "paused", 2)),
 		req("pause", "z", at(10, 20, 200, "paused", 4)),
 		req("resume", "y", at(30, 40, 200, "active", 3)),
 	)
-	if got != porcupine.Illegal {
-		t.Fatalf("a version chain that breaks real-time order: %s, want Illegal", got)
-	}
-}
-
-func TestModelCatchesLostUpdates(t *testing.T) {
-	got := check(t, state{Status: "paused", Version: 2},
+	expectSession(t, "two overlapping pauses both applied", illegal, state{Status: "paused", Version: 2},
 		req("pause", "a", at(10, 30, 200, "paused", 2)),
 		req("pause", "b", at(15, 35, 200, "paused", 2)),
 	)
-	if got != porcupine.Illegal {
-		t.Fatalf("two overlapping pauses both applied: %s, want Illegal", got)
-	}
+	expectSession(t, "a stored item that is not the last success", illegal, state{Status: "active", Version: 2},
+		req("pause", "k", at(10, 20, 200, "paused", 2)))
+	expectSession(t, "a refusal that names a status the session did not have", illegal, state{Status: "active", Version: 1},
+		req("pause", "k", at(10, 20, 404, "active", 0)))
 }
 
 func TestModelLostAnswerMayOrMayNotHaveApplied(t *testing.T) {
 	lost := req("pause", "k", at(10, 20, 500, "", 0))
-	if got := check(t, state{Status: "paused", Version: 2}, lost); got != porcupine.Ok {
-		t.Errorf("a lost answer whose write landed: %s", got)
-	}
-	if got := check(t, state{Status: "active", Version: 1}, lost); got != porcupine.Ok {
-		t.Errorf("a lost answer whose write did not land: %s", got)
-	}
-	if got := check(t, state{Status: "cancelled", Version: 2}, lost); got != porcupine.Illegal {
-		t.Errorf("a lost pause cannot have cancelled: %s, want Illegal", got)
-	}
+	expectSession(t, "a lost answer whose write landed", legal, state{Status: "paused", Version: 2}, lost)
+	expectSession(t, "a lost answer whose write did not land", legal, state{Status: "active", Version: 1}, lost)
+	expectSession(t, "a lost pause cannot have cancelled", illegal, state{Status: "cancelled", Version: 2}, lost)
 	// A write may land after its sender gave up: the resume answered at 30 found the
 	// session paused by the pause whose answer was lost at 20.
-	if got := check(t, state{Status: "active", Version: 3}, lost, req("resume", "r", at(25, 30, 200, "active", 3))); got != porcupine.Ok {
-		t.Errorf("a resume after a lost pause that landed: %s", got)
-	}
+	expectSession(t, "a resume after a lost pause that landed", legal, state{Status: "active", Version: 3},
+		lost, req("resume", "r", at(25, 30, 200, "active", 3)))
 }
 
 func TestModelReplays(t *testing.T) {
 	// The first attempt's answer was lost; the retry finds its write and replays it, as the
 	// session is now (moved on by another request in between).
-	got := check(t, state{Status: "active", Version: 3},
+	expectSession(t, "a retry replaying an earlier attempt's write", legal, state{Status: "active", Version: 3},
 		req("pause", "k", at(10, 20, 500, "", 0), replay(at(40, 50, 200, "active", 3))),
 		req("resume", "r", at(25, 30, 200, "active", 3)),
 	)
-	if got != porcupine.Ok {
-		t.Errorf("a retry replaying an earlier attempt's write: %s", got)
-	}
 	// One attempt whose SDK retried the write after a lost answer: its own write, then
 	// the replay, within one interval.
-	if got := check(t, state{Status: "paused", Version: 2}, req("pause", "k", replay(at(10, 20, 200, "paused", 2)))); got != porcupine.Ok {
-		t.Errorf("a replay of the same attempt's write: %s", got)
-	}
-	// A replay that reports a state its write never produced.
-	if got := check(t, state{Status: "paused", Version: 2}, req("pause", "k", replay(at(10, 20, 200, "active", 1)))); got != porcupine.Illegal {
-		t.Errorf("a replay of a write that did not happen: %s, want Illegal", got)
-	}
-	// A retry that applies again instead of replaying.
-	got = check(t, state{Status: "paused", Version: 4},
+	expectSession(t, "a replay of the same attempt's write", legal, state{Status: "paused", Version: 2},
+		req("pause", "k", replay(at(10, 20, 200, "paused", 2))))
+	expectSession(t, "a replay of a write that did not happen", illegal, state{Status: "paused", Version: 2},
+		req("pause", "k", replay(at(10, 20, 200, "active", 1))))
+	expectSession(t, "a request applied twice", illegal, state{Status: "paused", Version: 4},
 		req("pause", "k", at(10, 20, 200, "paused", 2), at(40, 50, 200, "paused", 4)),
 		req("resume", "r", at(25, 30, 200, "active", 3)),
 	)
-	if got != porcupine.Illegal {
-		t.Errorf("a request applied twice: %s, want Illegal", got)
-	}
-}
-
-func TestModelChecksTheFinalState(t *testing.T) {
-	if got := check(t, state{Status: "active", Version: 2}, req("pause", "k", at(10, 20, 200, "paused", 2))); got != porcupine.Illegal {
-		t.Errorf("a stored item that is not the last success: %s, want Illegal", got)
-	}
-	if got := check(t, state{Status: "active", Version: 1}, req("pause", "k", at(10, 20, 404, "active", 0))); got != porcupine.Illegal {
-		t.Errorf("a refusal that names a status the session did not have: %s, want Illegal", got)
-	}
 }
 
 // TestModelLostAnswerResolvedByTheCommitLog: with the commit log (the version each request
 // committed, by correlation id), a lost answer whose request never committed is left out,
 // and one whose request did must take effect, making that version.
 func TestModelLostAnswerResolvedByTheCommitLog(t *testing.T) {
-	check := func(final state, commits map[string]int64, reqs ...*request) porcupine.CheckResult {
-		ops, _ := operations([]*entity{session}, reqs, map[string]state{session.id: final}, 1000, 9, commits)
-		return porcupine.CheckOperationsTimeout(model, ops, 0)
-	}
 	lost := req("pause", "k", at(10, 20, 500, "", 0))
-	if got := check(state{Status: "paused", Version: 2}, map[string]int64{"k": 2}, lost); got != porcupine.Ok {
-		t.Errorf("a lost pause that committed v2: %s", got)
+	paused, active := state{Status: "paused", Version: 2}, state{Status: "active", Version: 1}
+	for _, c := range []struct {
+		what    string
+		want    porcupine.CheckResult
+		final   state
+		commits map[string]int64
+	}{
+		{"a lost pause that committed v2", legal, paused, map[string]int64{"k": 2}},
+		{"a lost pause that committed, not in the final state", illegal, active, map[string]int64{"k": 2}},
+		{"a lost pause that never committed", legal, active, map[string]int64{}},
+		{"a lost pause that never committed, in the final state", illegal, paused, map[string]int64{}},
+	} {
+		expect(t, c.what, c.want, verdict([]*entity{session}, map[*entity]state{session: c.final}, c.commits, lost))
 	}
-	if got := check(state{Status: "active", Version: 1}, map[string]int64{"k": 2}, lost); got != porcupine.Illegal {
-		t.Errorf("a lost pause that committed, not in the final state: %s, want Illegal", got)
-	}
-	if got := check(state{Status: "active", Version: 1}, map[string]int64{}, lost); got != porcupine.Ok {
-		t.Errorf("a lost pause that never committed: %s", got)
-	}
-	if _, out := operations([]*entity{session}, []*request{lost}, map[string]state{session.id: {Status: "active", Version: 1}}, 1000, 9, map[string]int64{}); out != 1 {
+	if _, out := operations([]*entity{session}, []*request{lost}, map[string]state{session.id: active}, 1000, 9, map[string]int64{}); out != 1 {
 		t.Errorf("%d attempts left out, want the one that never committed", out)
-	}
-	if got := check(state{Status: "paused", Version: 2}, map[string]int64{}, lost); got != porcupine.Illegal {
-		t.Errorf("a lost pause that never committed, in the final state: %s, want Illegal", got)
 	}
 	// It committed v3: after the resume, not before it.
 	reqs := []*request{req("pause", "p", at(1, 2, 200, "paused", 2)), lost, req("resume", "r", at(25, 30, 200, "active", 3))}
-	if got := check(state{Status: "active", Version: 3}, map[string]int64{"p": 2, "k": 3, "r": 3}, reqs...); got != porcupine.Illegal {
-		t.Errorf("a lost pause placed where it did not commit: %s, want Illegal", got)
-	}
-	if got := check(state{Status: "paused", Version: 4}, map[string]int64{"p": 2, "r": 3, "k": 4}, reqs...); got != porcupine.Ok {
-		t.Errorf("a lost pause that landed after a later request: %s", got)
-	}
+	expect(t, "a lost pause placed where it did not commit", illegal,
+		verdict([]*entity{session}, map[*entity]state{session: {Status: "active", Version: 3}}, map[string]int64{"p": 2, "k": 3, "r": 3}, reqs...))
+	expect(t, "a lost pause that landed after a later request", legal,
+		verdict([]*entity{session}, map[*entity]state{session: {Status: "paused", Version: 4}}, map[string]int64{"p": 2, "r": 3, "k": 4}, reqs...))
 }
 
 func TestLostAnswersHaveNoReturnTime(t *testing.T) {
@@ -201,34 +184,27 @@ func TestAnIllegalHistoryIsVisualised(t *testing.T) {
 
 // TestModelAppliesARequestOnce: a request is remembered for longer than any run, so a
 // retry of one that applied is replayed, never applied again, however many other
-// transitions came in between (the window of eight that issue 21 outran included).
+// transitions came in between.
 func TestModelAppliesARequestOnce(t *testing.T) {
-	// pause k makes v2; then n other transitions, resume and pause in turn, from t=100 on.
-	history := func(n int, retry attempt) []*request {
+	// pause k makes v2; then nine other transitions, resume and pause in turn, from t=100
+	// on, ending active at v11; then k's retry.
+	history := func(retry attempt) []*request {
 		reqs := []*request{req("pause", "k", at(10, 20, 200, "paused", 2), retry)}
-		status := "paused"
-		for i := range n {
+		for i := range 9 {
 			action, to := "resume", "active"
-			if status == "active" {
+			if i%2 == 1 {
 				action, to = "pause", "paused"
 			}
 			reqs = append(reqs, req(action, "o"+strconv.Itoa(i), at(int64(100+10*i), int64(105+10*i), 200, to, int64(3+i))))
-			status = to
 		}
 		return reqs
 	}
-	// 9 others end active at v11: the retry pausing again is a request applied twice.
-	if got := check(t, state{Status: "paused", Version: 12}, history(9, at(500, 510, 200, "paused", 12))...); got != porcupine.Illegal {
-		t.Errorf("a retry after nine other transitions applied again: %s, want Illegal", got)
-	}
-	// ...and its replay is what the entity owes it.
-	if got := check(t, state{Status: "active", Version: 11}, history(9, replay(at(500, 510, 200, "active", 11)))...); got != porcupine.Ok {
-		t.Errorf("a retry after nine other transitions replayed: %s", got)
-	}
-	// A refusal is wrong too: the request applied.
-	if got := check(t, state{Status: "active", Version: 11}, history(9, at(500, 510, 404, "active", 0))...); got != porcupine.Illegal {
-		t.Errorf("a retry refused after its request applied: %s, want Illegal", got)
-	}
+	expectSession(t, "a retry after nine other transitions applied again", illegal, state{Status: "paused", Version: 12},
+		history(at(500, 510, 200, "paused", 12))...)
+	expectSession(t, "a retry after nine other transitions replayed", legal, state{Status: "active", Version: 11},
+		history(replay(at(500, 510, 200, "active", 11)))...)
+	expectSession(t, "a retry refused after its request applied", illegal, state{Status: "active", Version: 11},
+		history(at(500, 510, 404, "active", 0))...)
 }
 
 // Histories on one round's bookings: three jobs and their technicians' calendars, one
@@ -271,18 +247,11 @@ func jobReq(e *entity, action, key string, ask booking, attempts ...attempt) *re
 	return &request{ent: e, action: action, key: key, cor: key, ask: ask, attempts: attempts}
 }
 
-func checkJobs(t *testing.T, final map[*entity]state, reqs ...*request) porcupine.CheckResult {
+// expectJobs: porcupine's verdict on reqs, the jobs stored as final holds them at the end
+// (as seeded, those it does not name), is want.
+func expectJobs(t *testing.T, what string, want porcupine.CheckResult, final map[*entity]state, reqs ...*request) {
 	t.Helper()
-	ents := []*entity{jobA, jobB, jobC}
-	fin := map[string]state{}
-	for _, e := range ents {
-		fin[e.id] = e.seeded
-		if s, ok := final[e]; ok {
-			fin[e.id] = s
-		}
-	}
-	ops, _ := operations(ents, reqs, fin, 1000, 9, nil)
-	return porcupine.CheckOperationsTimeout(model, ops, 0)
+	expect(t, what, want, verdict([]*entity{jobA, jobB, jobC}, final, nil, reqs...))
 }
 
 // TestModelAcceptsALegalBookingHistory: first assignments, a window that only touches
@@ -290,7 +259,7 @@ func checkJobs(t *testing.T, final map[*entity]state, reqs ...*request) porcupin
 // job then takes, a cancel that releases its window, refusals by status, a lost answer
 // whose retry is replayed with the job as it is by then.
 func TestModelAcceptsALegalBookingHistory(t *testing.T) {
-	got := checkJobs(t, map[*entity]state{
+	expectJobs(t, "a legal booking history", legal, map[*entity]state{
 		jobA: {Status: "Assigned", Version: 3, Booking: win("ann", "10:00", "11:00")},
 		jobB: {Status: "Cancelled", Version: 3},
 		jobC: {Status: "Assigned", Version: 3, Booking: win("tom", "10:00", "11:00")},
@@ -312,61 +281,37 @@ func TestModelAcceptsALegalBookingHistory(t *testing.T) {
 		jobReq(jobC, "reschedule", "c4", win("", "10:00", "11:00"), at(130, 140, 500, "", 0),
 			replay(ok(150, 160, "Assigned", 3, win("tom", "10:00", "11:00")))),
 	)
-	if got != porcupine.Ok {
-		t.Fatalf("a legal booking history: %s", got)
-	}
 	// An Unassigned job has nothing to reschedule.
-	if got := checkJobs(t, nil, jobReq(jobB, "reschedule", "b", win("", "10:00", "11:00"), at(10, 20, 400, "Unassigned", 0))); got != porcupine.Ok {
-		t.Errorf("a reschedule of an unassigned job refused: %s", got)
-	}
+	expectJobs(t, "a reschedule of an unassigned job refused", legal, nil,
+		jobReq(jobB, "reschedule", "b", win("", "10:00", "11:00"), at(10, 20, 400, "Unassigned", 0)))
 }
 
 func TestModelCatchesADoubleBooking(t *testing.T) {
 	// B is told it has tom from 09:30 while A holds him until 10:00.
-	if got := checkJobs(t, map[*entity]state{jobB: {Status: "Assigned", Version: 2, Booking: win("tom", "09:30", "10:30")}},
-		jobReq(jobB, "assign", "b", win("tom", "09:30", "10:30"), ok(10, 20, "Assigned", 2, win("tom", "09:30", "10:30"))),
-	); got != porcupine.Illegal {
-		t.Errorf("a booking over another job's window: %s, want Illegal", got)
-	}
+	expectJobs(t, "a booking over another job's window", illegal, map[*entity]state{jobB: {Status: "Assigned", Version: 2, Booking: win("tom", "09:30", "10:30")}},
+		jobReq(jobB, "assign", "b", win("tom", "09:30", "10:30"), ok(10, 20, "Assigned", 2, win("tom", "09:30", "10:30"))))
 	// Two concurrent bookings of the same time both committed: in either order the second
 	// overlaps the first.
-	if got := checkJobs(t, map[*entity]state{
+	expectJobs(t, "two concurrent overlapping bookings both committed", illegal, map[*entity]state{
 		jobB: {Status: "Assigned", Version: 2, Booking: win("ann", "10:00", "11:00")},
 		jobC: {Status: "Assigned", Version: 2, Booking: win("ann", "10:30", "11:30")},
 	},
 		jobReq(jobB, "assign", "b", win("ann", "10:00", "11:00"), ok(10, 30, "Assigned", 2, win("ann", "10:00", "11:00"))),
 		jobReq(jobC, "assign", "c", win("ann", "10:30", "11:30"), ok(15, 35, "Assigned", 2, win("ann", "10:30", "11:30"))),
-	); got != porcupine.Illegal {
-		t.Errorf("two concurrent overlapping bookings both committed: %s, want Illegal", got)
-	}
-	// A reschedule into another job's time.
-	if got := checkJobs(t, map[*entity]state{
+	)
+	expectJobs(t, "a reschedule over another job's window", illegal, map[*entity]state{
 		jobA: {Status: "Assigned", Version: 2, Booking: win("tom", "10:00", "11:00")},
 		jobB: {Status: "Assigned", Version: 2, Booking: win("tom", "10:30", "11:30")},
 	},
 		jobReq(jobB, "assign", "b", win("tom", "10:30", "11:30"), ok(10, 20, "Assigned", 2, win("tom", "10:30", "11:30"))),
 		jobReq(jobA, "reschedule", "a", win("", "10:00", "11:00"), ok(30, 40, "Assigned", 2, win("tom", "10:00", "11:00"))),
-	); got != porcupine.Illegal {
-		t.Errorf("a reschedule over another job's window: %s, want Illegal", got)
-	}
-	// The same booking on another technician is no conflict.
-	if got := checkJobs(t, map[*entity]state{jobB: {Status: "Assigned", Version: 2, Booking: win("ann", "09:00", "10:00")}},
-		jobReq(jobB, "assign", "b", win("ann", "09:00", "10:00"), ok(10, 20, "Assigned", 2, win("ann", "09:00", "10:00"))),
-	); got != porcupine.Ok {
-		t.Errorf("the same window on another technician: %s", got)
-	}
-	// A 200 that reports a window other than the one asked for, or a reschedule that moves
-	// the booking to another technician.
-	if got := checkJobs(t, map[*entity]state{jobB: {Status: "Assigned", Version: 2, Booking: win("ann", "09:00", "10:00")}},
-		jobReq(jobB, "assign", "b", win("ann", "09:00", "10:00"), ok(10, 20, "Assigned", 2, win("ann", "09:00", "11:00"))),
-	); got != porcupine.Illegal {
-		t.Errorf("an assignment told another window: %s, want Illegal", got)
-	}
-	if got := checkJobs(t, map[*entity]state{jobA: {Status: "Assigned", Version: 2, Booking: win("ann", "11:00", "12:00")}},
-		jobReq(jobA, "reschedule", "a", win("", "11:00", "12:00"), ok(10, 20, "Assigned", 2, win("ann", "11:00", "12:00"))),
-	); got != porcupine.Illegal {
-		t.Errorf("a reschedule that changed the technician: %s, want Illegal", got)
-	}
+	)
+	expectJobs(t, "the same window on another technician", legal, map[*entity]state{jobB: {Status: "Assigned", Version: 2, Booking: win("ann", "09:00", "10:00")}},
+		jobReq(jobB, "assign", "b", win("ann", "09:00", "10:00"), ok(10, 20, "Assigned", 2, win("ann", "09:00", "10:00"))))
+	expectJobs(t, "an assignment told another window", illegal, map[*entity]state{jobB: {Status: "Assigned", Version: 2, Booking: win("ann", "09:00", "10:00")}},
+		jobReq(jobB, "assign", "b", win("ann", "09:00", "10:00"), ok(10, 20, "Assigned", 2, win("ann", "09:00", "11:00"))))
+	expectJobs(t, "a reschedule that changed the technician", illegal, map[*entity]state{jobA: {Status: "Assigned", Version: 2, Booking: win("ann", "11:00", "12:00")}},
+		jobReq(jobA, "reschedule", "a", win("", "11:00", "12:00"), ok(10, 20, "Assigned", 2, win("ann", "11:00", "12:00"))))
 }
 
 // TestModelChecksTheJobABookingConflictNames: a 409 BOOKING_CONFLICT must name a job that
@@ -377,23 +322,23 @@ func TestModelChecksTheJobABookingConflictNames(t *testing.T) {
 		want porcupine.CheckResult
 		reqs []*request
 	}{
-		{"a job that holds the time", porcupine.Ok, []*request{
+		{"a job that holds the time", legal, []*request{
 			jobReq(jobB, "assign", "b", win("tom", "09:45", "10:45"), booked(10, 20, jobA))}},
-		{"a job that holds nothing", porcupine.Illegal, []*request{
+		{"a job that holds nothing", illegal, []*request{
 			jobReq(jobB, "assign", "b", win("tom", "09:45", "10:45"), booked(10, 20, jobC))}},
-		{"the job itself", porcupine.Illegal, []*request{
+		{"the job itself", illegal, []*request{
 			jobReq(jobA, "reschedule", "a", win("", "09:30", "10:30"), booked(10, 20, jobA))}},
-		{"a window that only touches", porcupine.Illegal, []*request{
+		{"a window that only touches", illegal, []*request{
 			jobReq(jobB, "assign", "b", win("tom", "10:00", "11:00"), booked(10, 20, jobA))}},
-		{"the time on another technician", porcupine.Illegal, []*request{
+		{"the time on another technician", illegal, []*request{
 			jobReq(jobB, "assign", "b", win("ann", "09:00", "10:00"), booked(10, 20, jobA))}},
-		{"a job whose cancel had been answered before the booking was sent", porcupine.Illegal, []*request{
+		{"a job whose cancel had been answered before the booking was sent", illegal, []*request{
 			jobReq(jobA, "cancel", "a", booking{}, ok(10, 20, "Cancelled", 2, booking{})),
 			jobReq(jobB, "assign", "b", win("tom", "09:00", "10:00"), booked(30, 40, jobA))}},
-		{"a job cancelled while the booking was in flight", porcupine.Ok, []*request{
+		{"a job cancelled while the booking was in flight", legal, []*request{
 			jobReq(jobA, "cancel", "a", booking{}, ok(10, 30, "Cancelled", 2, booking{})),
 			jobReq(jobB, "assign", "b", win("tom", "09:00", "10:00"), booked(20, 40, jobA))}},
-		{"a job whose status forbids the booking anyway", porcupine.Illegal, []*request{
+		{"a job whose status forbids the booking anyway", illegal, []*request{
 			jobReq(jobB, "cancel", "b1", booking{}, ok(10, 20, "Cancelled", 2, booking{})),
 			jobReq(jobB, "assign", "b2", win("tom", "09:00", "10:00"), booked(30, 40, jobA))}},
 	} {
@@ -401,9 +346,7 @@ func TestModelChecksTheJobABookingConflictNames(t *testing.T) {
 		if c.reqs[0].action == "cancel" {
 			final[c.reqs[0].ent] = state{Status: "Cancelled", Version: 2}
 		}
-		if got := checkJobs(t, final, c.reqs...); got != c.want {
-			t.Errorf("a 409 naming %s: %s, want %s", c.name, got, c.want)
-		}
+		expectJobs(t, "a 409 naming "+c.name, c.want, final, c.reqs...)
 	}
 }
 
@@ -411,39 +354,25 @@ func TestModelChecksTheJobABookingConflictNames(t *testing.T) {
 // applied is for what follows to say: C's conflict naming B says it did; C's booking of
 // the same time says it did not.
 func TestModelLostBookingMayOrMayNotHaveApplied(t *testing.T) {
-	lostB := func() *request {
-		return jobReq(jobB, "assign", "b", win("tom", "10:00", "11:00"), at(10, 20, 500, "", 0))
-	}
+	lostB := jobReq(jobB, "assign", "b", win("tom", "10:00", "11:00"), at(10, 20, 500, "", 0))
 	bBooked := state{Status: "Assigned", Version: 2, Booking: win("tom", "10:00", "11:00")}
-	if got := checkJobs(t, map[*entity]state{jobB: bBooked}, lostB()); got != porcupine.Ok {
-		t.Errorf("a lost booking that landed: %s", got)
-	}
-	if got := checkJobs(t, nil, lostB()); got != porcupine.Ok {
-		t.Errorf("a lost booking that did not land: %s", got)
-	}
+	expectJobs(t, "a lost booking that landed", legal, map[*entity]state{jobB: bBooked}, lostB)
+	expectJobs(t, "a lost booking that did not land", legal, nil, lostB)
 	cAsk := win("tom", "10:30", "11:30")
-	if got := checkJobs(t, map[*entity]state{jobB: bBooked}, lostB(), jobReq(jobC, "assign", "c", cAsk, booked(30, 40, jobB))); got != porcupine.Ok {
-		t.Errorf("a conflict with a lost booking that landed: %s", got)
-	}
-	if got := checkJobs(t, nil, lostB(), jobReq(jobC, "assign", "c", cAsk, booked(30, 40, jobB))); got != porcupine.Illegal {
-		t.Errorf("a conflict with a lost booking that never landed: %s, want Illegal", got)
-	}
+	cClash := jobReq(jobC, "assign", "c", cAsk, booked(30, 40, jobB))
+	expectJobs(t, "a conflict with a lost booking that landed", legal, map[*entity]state{jobB: bBooked}, lostB, cClash)
+	expectJobs(t, "a conflict with a lost booking that never landed", illegal, nil, lostB, cClash)
 	// C got the time; B's booking, whenever it came, found it taken and cannot be in the
 	// calendar.
-	cBooked := state{Status: "Assigned", Version: 2, Booking: cAsk}
-	if got := checkJobs(t, map[*entity]state{jobC: cBooked}, lostB(), jobReq(jobC, "assign", "c", cAsk, ok(30, 40, "Assigned", 2, cAsk))); got != porcupine.Ok {
-		t.Errorf("a booking after a lost one that did not land: %s", got)
-	}
-	if got := checkJobs(t, map[*entity]state{jobB: bBooked, jobC: cBooked}, lostB(), jobReq(jobC, "assign", "c", cAsk, ok(30, 40, "Assigned", 2, cAsk))); got != porcupine.Illegal {
-		t.Errorf("both the lost booking and an overlapping one in the calendar: %s, want Illegal", got)
-	}
+	cBooked, cOK := state{Status: "Assigned", Version: 2, Booking: cAsk}, jobReq(jobC, "assign", "c", cAsk, ok(30, 40, "Assigned", 2, cAsk))
+	expectJobs(t, "a booking after a lost one that did not land", legal, map[*entity]state{jobC: cBooked}, lostB, cOK)
+	expectJobs(t, "both the lost booking and an overlapping one in the calendar", illegal, map[*entity]state{jobB: bBooked, jobC: cBooked}, lostB, cOK)
 	// A lost cancel may have released A's window: C's booking of it says it did.
-	if got := checkJobs(t, map[*entity]state{jobA: {Status: "Cancelled", Version: 2}, jobC: {Status: "Assigned", Version: 2, Booking: win("tom", "09:00", "10:00")}},
+	expectJobs(t, "a booking of the window a lost cancel released", legal,
+		map[*entity]state{jobA: {Status: "Cancelled", Version: 2}, jobC: {Status: "Assigned", Version: 2, Booking: win("tom", "09:00", "10:00")}},
 		jobReq(jobA, "cancel", "a", booking{}, at(10, 20, 0, "", 0)),
 		jobReq(jobC, "assign", "c", win("tom", "09:00", "10:00"), ok(30, 40, "Assigned", 2, win("tom", "09:00", "10:00"))),
-	); got != porcupine.Ok {
-		t.Errorf("a booking of the window a lost cancel released: %s", got)
-	}
+	)
 }
 
 // TestModelAppliesABookingOnce: a retry of an assignment that applied is replayed, with the
@@ -461,38 +390,26 @@ func TestModelAppliesABookingOnce(t *testing.T) {
 		jobB: {Status: "Assigned", Version: 3, Booking: win("tom", "12:00", "13:00")},
 		jobC: {Status: "Assigned", Version: 2, Booking: win("tom", "10:00", "11:00")},
 	}
-	if got := checkJobs(t, final, history(replay(ok(70, 80, "Assigned", 3, win("tom", "12:00", "13:00"))))...); got != porcupine.Ok {
-		t.Errorf("the retry replayed: %s", got)
-	}
-	if got := checkJobs(t, final, history(booked(70, 80, jobC))...); got != porcupine.Illegal {
-		t.Errorf("the retry of an applied booking refused as a conflict: %s, want Illegal", got)
-	}
-	if got := checkJobs(t, final, history(replay(ok(70, 80, "Assigned", 3, win("tom", "10:00", "11:00"))))...); got != porcupine.Illegal {
-		t.Errorf("a replay that reports a booking the job no longer has: %s, want Illegal", got)
-	}
+	expectJobs(t, "the retry replayed", legal, final, history(replay(ok(70, 80, "Assigned", 3, win("tom", "12:00", "13:00"))))...)
+	expectJobs(t, "the retry of an applied booking refused as a conflict", illegal, final, history(booked(70, 80, jobC))...)
+	expectJobs(t, "a replay that reports a booking the job no longer has", illegal, final,
+		history(replay(ok(70, 80, "Assigned", 3, win("tom", "10:00", "11:00"))))...)
 }
 
 func TestModelChecksTheFinalCalendar(t *testing.T) {
 	cancelA := jobReq(jobA, "cancel", "a", booking{}, ok(10, 20, "Cancelled", 2, booking{}))
-	if got := checkJobs(t, map[*entity]state{jobA: {Status: "Cancelled", Version: 2}}, cancelA); got != porcupine.Ok {
-		t.Errorf("a cancel that released its window: %s", got)
-	}
-	if got := checkJobs(t, map[*entity]state{jobA: {Status: "Cancelled", Version: 2, Booking: win("tom", "09:00", "10:00")}}, cancelA); got != porcupine.Illegal {
-		t.Errorf("a cancelled job still in its technician's calendar: %s, want Illegal", got)
-	}
-	if got := checkJobs(t, map[*entity]state{jobA: {Status: "Assigned", Version: 2, Booking: win("tom", "09:00", "10:00")}},
-		jobReq(jobA, "reschedule", "a", win("", "11:00", "12:00"), ok(10, 20, "Assigned", 2, win("tom", "11:00", "12:00")))); got != porcupine.Illegal {
-		t.Errorf("a reschedule the calendar does not hold: %s, want Illegal", got)
-	}
+	expectJobs(t, "a cancel that released its window", legal, map[*entity]state{jobA: {Status: "Cancelled", Version: 2}}, cancelA)
+	expectJobs(t, "a cancelled job still in its technician's calendar", illegal,
+		map[*entity]state{jobA: {Status: "Cancelled", Version: 2, Booking: win("tom", "09:00", "10:00")}}, cancelA)
+	expectJobs(t, "a reschedule the calendar does not hold", illegal, map[*entity]state{jobA: {Status: "Assigned", Version: 2, Booking: win("tom", "09:00", "10:00")}},
+		jobReq(jobA, "reschedule", "a", win("", "11:00", "12:00"), ok(10, 20, "Assigned", 2, win("tom", "11:00", "12:00"))))
 }
 
-// TestModelCatchesABookingToldAConflictWrongly holds what issue 25 found (fixed since): a
-// booking the commit log shows committed, answered 409 BOOKING_CONFLICT (its retry met the
-// slot another job took after it was moved on), is a violation for porcupine and for the
-// events check; and a conflict is checked at one point, so one found on a stale read of
-// the job is caught too.
+// TestModelCatchesABookingToldAConflictWrongly: a booking the commit log shows committed,
+// answered 409 BOOKING_CONFLICT (its retry met the slot another job took after it was
+// moved on), is a violation for porcupine and for the events check; and a conflict is
+// checked at one point, so one found on a stale read of the job is caught too.
 func TestModelCatchesABookingToldAConflictWrongly(t *testing.T) {
-	ents := []*entity{jobA, jobB, jobC}
 	reqs := []*request{
 		// B's assignment commits v2 at about 15; its answer is lost and the SDK's retry, at
 		// 60, meets C's slot: C took the time after B had been rescheduled away.
@@ -500,15 +417,12 @@ func TestModelCatchesABookingToldAConflictWrongly(t *testing.T) {
 		jobReq(jobB, "reschedule", "b2", win("", "12:00", "13:00"), ok(30, 40, "Assigned", 3, win("tom", "12:00", "13:00"))),
 		jobReq(jobC, "assign", "c", win("tom", "10:00", "11:00"), ok(45, 55, "Assigned", 2, win("tom", "10:00", "11:00"))),
 	}
-	final := map[string]state{
-		jobA.id: jobA.seeded,
-		jobB.id: {Status: "Assigned", Version: 3, Booking: win("tom", "12:00", "13:00")},
-		jobC.id: {Status: "Assigned", Version: 2, Booking: win("tom", "10:00", "11:00")},
+	final := map[*entity]state{
+		jobB: {Status: "Assigned", Version: 3, Booking: win("tom", "12:00", "13:00")},
+		jobC: {Status: "Assigned", Version: 2, Booking: win("tom", "10:00", "11:00")},
 	}
-	ops, _ := operations(ents, reqs, final, 1000, 9, map[string]int64{"b": 2, "b2": 3, "c": 2})
-	if got := porcupine.CheckOperationsTimeout(model, ops, 0); got != porcupine.Illegal {
-		t.Errorf("a booking that applied, told 409: %s, want Illegal", got)
-	}
+	ents := []*entity{jobA, jobB, jobC}
+	expect(t, "a booking that applied, told 409", illegal, verdict(ents, final, map[string]int64{"b": 2, "b2": 3, "c": 2}, reqs...))
 	events := []published{{CorrelationID: "b", JobID: jobB.id, Version: 2}}
 	if v, _ := verifyEvents(ents, reqs, map[string]stored{}, events); !slices.ContainsFunc(v, func(m string) bool {
 		return strings.Contains(m, "answered 409 BOOKING_CONFLICT")
@@ -517,20 +431,16 @@ func TestModelCatchesABookingToldAConflictWrongly(t *testing.T) {
 	}
 	// A conflict decided on tom, met on tom after the job had left him: one point cannot
 	// hold both.
-	stale := []*request{
+	expectJobs(t, "a conflict found on a stale read", illegal, map[*entity]state{
+		jobA: {Status: "Assigned", Version: 2, Booking: win("ann", "09:00", "10:00")},
+		jobB: {Status: "Assigned", Version: 2, Booking: win("tom", "11:00", "12:00")},
+	},
 		jobReq(jobA, "reschedule", "a1", win("", "11:00", "12:00"), booked(10, 100, jobB)),
 		jobReq(jobA, "assign", "a2", win("ann", "09:00", "10:00"), ok(20, 30, "Assigned", 2, win("ann", "09:00", "10:00"))),
 		jobReq(jobB, "assign", "b", win("tom", "11:00", "12:00"), ok(40, 50, "Assigned", 2, win("tom", "11:00", "12:00"))),
-	}
-	if got := checkJobs(t, map[*entity]state{
-		jobA: {Status: "Assigned", Version: 2, Booking: win("ann", "09:00", "10:00")},
-		jobB: {Status: "Assigned", Version: 2, Booking: win("tom", "11:00", "12:00")},
-	}, stale...); got != porcupine.Illegal {
-		t.Errorf("a conflict found on a stale read: %s, want Illegal", got)
-	}
-	if got := checkJobs(t, nil, jobReq(jobB, "assign", "b", win("tom", "09:30", "10:30"), booked(10, 20, jobA))); got != porcupine.Ok {
-		t.Errorf("a conflict with a job that holds the time: %s", got)
-	}
+	)
+	expectJobs(t, "a conflict with a job that holds the time", legal, nil,
+		jobReq(jobB, "assign", "b", win("tom", "09:30", "10:30"), booked(10, 20, jobA)))
 }
 
 // The scheduler's timers (timers.go): a delivery that returned, or one that failed.
@@ -551,24 +461,14 @@ func timer(pauseVersion int64, attempts ...attempt) *request {
 // it never resumes a later pause.
 func TestModelATimerResumesItsOwnPauseOnly(t *testing.T) {
 	pause := req("pause", "p", at(10, 20, 200, "paused", 2))
-	if got := check(t, state{Status: "active", Version: 3}, pause, timer(2, delivery(30, 40))); got != porcupine.Ok {
-		t.Errorf("a timer that resumed its pause: %s", got)
-	}
-	if got := check(t, state{Status: "paused", Version: 2}, pause, timer(2, delivery(30, 40))); got != porcupine.Illegal {
-		t.Errorf("a timer delivered while its pause was the latest, and nothing resumed: %s, want Illegal", got)
-	}
+	expectSession(t, "a timer that resumed its pause", legal, state{Status: "active", Version: 3}, pause, timer(2, delivery(30, 40)))
+	expectSession(t, "a timer delivered while its pause was the latest, and nothing resumed", illegal, state{Status: "paused", Version: 2},
+		pause, timer(2, delivery(30, 40)))
 	// Resumed by hand, paused again: the first pause's timer is stale.
 	again := []*request{pause, req("resume", "r", at(30, 40, 200, "active", 3)), req("pause", "p2", at(50, 60, 200, "paused", 4))}
-	if got := check(t, state{Status: "paused", Version: 4}, append(again, timer(2, delivery(70, 80)))...); got != porcupine.Ok {
-		t.Errorf("a stale timer that changed nothing: %s", got)
-	}
-	if got := check(t, state{Status: "active", Version: 5}, append(again, timer(2, delivery(70, 80)))...); got != porcupine.Illegal {
-		t.Errorf("a stale timer that resumed a later pause: %s, want Illegal", got)
-	}
-	// The second pause's timer resumes it.
-	if got := check(t, state{Status: "active", Version: 5}, append(again, timer(4, delivery(70, 80)))...); got != porcupine.Ok {
-		t.Errorf("the later pause's own timer: %s", got)
-	}
+	expectSession(t, "a stale timer that changed nothing", legal, state{Status: "paused", Version: 4}, append(again, timer(2, delivery(70, 80)))...)
+	expectSession(t, "a stale timer that resumed a later pause", illegal, state{Status: "active", Version: 5}, append(again, timer(2, delivery(70, 80)))...)
+	expectSession(t, "the later pause's own timer", legal, state{Status: "active", Version: 5}, append(again, timer(4, delivery(70, 80)))...)
 }
 
 // TestModelATimerAppliesOnce: a timer delivered twice, or retried after a failed
@@ -576,28 +476,15 @@ func TestModelATimerResumesItsOwnPauseOnly(t *testing.T) {
 // same pause cannot both apply.
 func TestModelATimerAppliesOnce(t *testing.T) {
 	pause := req("pause", "p", at(10, 20, 200, "paused", 2))
-	if got := check(t, state{Status: "active", Version: 3}, pause, timer(2, delivery(30, 40), delivery(50, 60))); got != porcupine.Ok {
-		t.Errorf("a timer delivered twice, resumed once: %s", got)
-	}
-	if got := check(t, state{Status: "active", Version: 3}, pause, timer(2, failedDelivery(30, 40), delivery(50, 60))); got != porcupine.Ok {
-		t.Errorf("a failed invocation whose write landed, then delivered: %s", got)
-	}
-	if got := check(t, state{Status: "paused", Version: 2}, pause, timer(2, failedDelivery(30, 40))); got != porcupine.Ok {
-		t.Errorf("a failed invocation that wrote nothing: %s", got)
-	}
+	resumed := state{Status: "active", Version: 3}
+	expectSession(t, "a timer delivered twice, resumed once", legal, resumed, pause, timer(2, delivery(30, 40), delivery(50, 60)))
+	expectSession(t, "a failed invocation whose write landed, then delivered", legal, resumed, pause, timer(2, failedDelivery(30, 40), delivery(50, 60)))
+	expectSession(t, "a failed invocation that wrote nothing", legal, state{Status: "paused", Version: 2}, pause, timer(2, failedDelivery(30, 40)))
 	// The timer and a manual resume of the same pause, at once: one applies, the other
 	// finds the session active. Both applying (version 4, active) is a lost update.
 	race := []*request{pause, timer(2, delivery(30, 50)), req("resume", "r", at(35, 45, 200, "active", 3))}
-	if got := check(t, state{Status: "active", Version: 3}, race...); got != porcupine.Ok {
-		t.Errorf("a manual resume that won the race with the timer: %s", got)
-	}
-	if got := check(t, state{Status: "active", Version: 4}, race...); got != porcupine.Illegal {
-		t.Errorf("a timer and a manual resume both applied: %s, want Illegal", got)
-	}
-	// The commit log says the timer's failed invocation committed version 3.
-	ops, _ := operations([]*entity{session}, []*request{pause, timer(2, failedDelivery(30, 40))},
-		map[string]state{session.id: {Status: "active", Version: 3}}, 1000, 9, map[string]int64{"resume-" + session.id + "-2": 3})
-	if got := porcupine.CheckOperationsTimeout(model, ops, 0); got != porcupine.Ok {
-		t.Errorf("a failed invocation the commit log shows applied: %s", got)
-	}
+	expectSession(t, "a manual resume that won the race with the timer", legal, resumed, race...)
+	expectSession(t, "a timer and a manual resume both applied", illegal, state{Status: "active", Version: 4}, race...)
+	expect(t, "a failed invocation the commit log shows applied", legal, verdict([]*entity{session}, map[*entity]state{session: resumed},
+		map[string]int64{"resume-" + session.id + "-2": 3}, pause, timer(2, failedDelivery(30, 40))))
 }
