@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,10 +94,12 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 	defer h.repMu.Unlock()
 	r := &h.rep
 	for _, q := range rd.reqs {
-		for _, u := range q.unexpected {
-			violations = append(violations, fmt.Sprintf("%s %s %s: answered %s", q.cor, q.action, q.ent.id, u))
+		for _, a := range q.attempts {
+			if a.unexpected() {
+				violations = append(violations, fmt.Sprintf("%s %s %s: answered %s", q.cor, q.action, q.ent.id, a.answer()))
+			}
 		}
-		if q.crashAnswer > 0 && h.sb == nil {
+		if h.sb == nil && slices.ContainsFunc(q.attempts, func(a attempt) bool { return a.crashed }) {
 			violations = append(violations, fmt.Sprintf("%s %s %s: a failed invocation, with no crash injected", q.cor, q.action, q.ent.id))
 		}
 	}

@@ -44,14 +44,6 @@ func (e *entity) tell(r *request) {
 	}
 }
 
-// partition is the entity's group, its own id when it has none.
-func (e *entity) partition() string {
-	if e.group == "" {
-		return e.id
-	}
-	return e.group
-}
-
 // request is one logical request: one transition of one entity under its own
 // Idempotency-Key and X-Correlation-Id, sent again with the same key while its answer says
 // nothing (a crash, a 503, a broken connection), up to the client's retries.
@@ -62,11 +54,9 @@ type request struct {
 	ask      booking // what an assign books (a technician and a window), the window a reschedule moves to
 	// resumeAt is when a pause asks its session to resume itself (the zero time: a plain
 	// pause); expect is, for a scheduled resume (actionTimer), the version its pause made.
-	resumeAt    time.Time
-	expect      int64
-	attempts    []attempt
-	unexpected  []string // answers no client may get (a 500 of the function's own, …)
-	crashAnswer int      // 500s API Gateway gave for a failed invocation
+	resumeAt time.Time
+	expect   int64
+	attempts []attempt
 }
 
 // attempt is one HTTP exchange, as the history records it.
@@ -133,6 +123,12 @@ func (a attempt) unexpected() bool {
 	return false
 }
 
+// output is the attempt's answer as the model reads it.
+func (a attempt) output() opOutput {
+	return opOutput{Outcome: a.outcome(), Status: a.after, Version: a.version, Replayed: a.replayed, Booking: a.booked,
+		Conflicting: a.conflicting, Answer: a.answer()}
+}
+
 // answer names the answer for the report and the visualisation.
 func (a attempt) answer() string {
 	switch {
@@ -155,13 +151,8 @@ func (a attempt) answer() string {
 	return s
 }
 
-// path is the request's route.
-func (r *request) path() string {
-	if r.ent.kind == kindJob {
-		return "/jobs/" + r.ent.id + "/" + r.action
-	}
-	return "/interviews/" + r.ent.id + "/" + r.action
-}
+// path is the request's route: /interviews/{id}/{action} or /jobs/{id}/{action}.
+func (r *request) path() string { return "/" + r.ent.kind + "s/" + r.ent.id + "/" + r.action }
 
 // body is the request's body: an assignment's technician and window, a reschedule's
 // window, a pause's resumeAt; none for the others.
@@ -203,12 +194,6 @@ func send(ctx context.Context, client *http.Client, base, token string, worker i
 		resp, err := client.Do(req)
 		if err == nil {
 			read(resp, &a)
-			if a.unexpected() {
-				r.unexpected = append(r.unexpected, a.answer())
-			}
-			if a.crashed {
-				r.crashAnswer++
-			}
 		}
 		a.ret = now()
 		r.attempts = append(r.attempts, a)
@@ -267,7 +252,7 @@ func operations(ents []*entity, reqs []*request, final map[string]state, readAt 
 	for _, e := range ents {
 		ops = append(ops, porcupine.Operation{
 			ClientId: lane, Call: e.seededAt, Return: e.seededAt,
-			Input:  opInput{Entity: e.id, Group: e.partition(), Kind: e.kind, Action: actionSeed, Retried: -1},
+			Input:  opInput{Entity: e.id, Group: e.group, Kind: e.kind, Action: actionSeed, Retried: -1},
 			Output: opOutput{Outcome: observed, Status: e.seeded.Status, Version: e.seeded.Version, Booking: e.seeded.Booking},
 		})
 	}
@@ -277,14 +262,12 @@ func operations(ents []*entity, reqs []*request, final map[string]state, readAt 
 			idx = retried[r.ent.id]
 			retried[r.ent.id]++
 		}
-		in := opInput{Entity: r.ent.id, Group: r.ent.partition(), Kind: r.ent.kind, Action: r.action, Key: r.key, Retried: idx, Ask: r.ask, Expect: r.expect}
+		in := opInput{Entity: r.ent.id, Group: r.ent.group, Kind: r.ent.kind, Action: r.action, Key: r.key, Retried: idx, Ask: r.ask, Expect: r.expect}
 		committed := commits[r.cor]
 		// An attempt that said nothing, of a request the commit log shows never committed.
 		never := commits != nil && committed == 0
 		for _, a := range r.attempts {
-			o := opOutput{Outcome: a.outcome(), Status: a.after, Version: a.version, Replayed: a.replayed, Booking: a.booked,
-				Conflicting: a.conflicting, Answer: a.answer()}
-			ret := a.ret
+			o, ret := a.output(), a.ret
 			switch {
 			case o.Outcome == lost && never:
 				leftOut++
@@ -315,7 +298,7 @@ func operations(ents []*entity, reqs []*request, final map[string]state, readAt 
 		s := final[e.id]
 		ops = append(ops, porcupine.Operation{
 			ClientId: lane, Call: readAt, Return: readAt + 1,
-			Input:  opInput{Entity: e.id, Group: e.partition(), Kind: e.kind, Action: actionRead, Retried: -1},
+			Input:  opInput{Entity: e.id, Group: e.group, Kind: e.kind, Action: actionRead, Retried: -1},
 			Output: opOutput{Outcome: observed, Status: s.Status, Version: s.Version, Booking: s.Booking},
 		})
 	}

@@ -69,7 +69,7 @@ func (h *harness) newRound(ctx context.Context, n int) (*round, error) {
 			return nil, err
 		}
 		rd.sessions = append(rd.sessions, id)
-		rd.ents = append(rd.ents, &entity{kind: kindInterview, id: id, seeded: state{Status: string(interview.Active), Version: 1}, seededAt: h.now()})
+		rd.ents = append(rd.ents, &entity{kind: kindInterview, id: id, group: id, seeded: state{Status: string(interview.Active), Version: 1}, seededAt: h.now()})
 	}
 	for i := range h.o.Jobs {
 		id := fmt.Sprintf("0b5e%04x-0000-4000-8000-%012x", n, i+1)

@@ -3,6 +3,7 @@ package robustness
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,9 +35,7 @@ import (
 //     that job (conflictingJobId), and changes nothing: at that point, a job other than
 //     this one holds a live booking of the technician that overlaps the window asked for.
 //     A request that has applied before is never a conflict; the conflict is decided at
-//     one point, on the job as it is then (issue 25 found the store deciding on a stale
-//     read, and answering a retry of a booking that had applied with the conflict it met:
-//     both fixed, and both caught here);
+//     one point, on the job as it is then (not on a stale read);
 //   - a job request that lost a race may also be a 409 CONFLICT, changing nothing;
 //   - the scheduler is one more client: a pause until a time is resumed by its timer
 //     (actionTimer), which applies only to the version that pause made and is keyed by
@@ -93,38 +92,26 @@ const (
 )
 
 type rule struct {
-	from  []string
-	to    string
-	books calendarEffect
+	from []string
+	to   string
+	// books is the booking a job's transition leaves, from its booking cur, asked for ask;
+	// nil (every interview transition) keeps cur.
+	books func(cur, ask booking) booking
 	// expects: legal only on the version the request names (opInput.Expect).
 	expects bool
 }
 
-// calendarEffect is what a transition does to the job's booking.
-type calendarEffect uint8
-
-const (
-	keep    calendarEffect = iota // nothing (every interview transition)
-	release                       // the booking is given up (cancel)
-	book                          // the technician and window asked for (assign)
-	move                          // the window asked for, the same technician (reschedule)
-)
-
-// booked is the booking a transition with effect c leaves, from cur, asked for ask.
-func (c calendarEffect) booked(cur, ask booking) booking {
-	switch c {
-	case release:
-		return booking{}
-	case book:
-		return ask
-	case move:
+var (
+	release = func(_, _ booking) booking { return booking{} } // cancel: the booking is given up
+	book    = func(_, ask booking) booking { return ask }     // assign: the technician and window asked for
+	// reschedule: the window asked for, the same technician.
+	move = func(cur, ask booking) booking {
 		if cur.Tech == "" {
 			return booking{}
 		}
 		return booking{Tech: cur.Tech, Start: ask.Start, End: ask.End}
 	}
-	return cur
-}
+)
 
 // booking is a job's live booking: a technician and the window [Start, End) in Unix
 // seconds (UTC). The zero booking is none: an unassigned or cancelled job holds no time.
@@ -202,6 +189,24 @@ type opOutput struct {
 	// Answer is the answer as received, for the visualisation ("200", "404
 	// INVALID_TRANSITION", "500 crash", …).
 	Answer string
+}
+
+// told describes the answer of an operation on an entity of kind: "200 paused v3",
+// "404 INVALID_TRANSITION (current active)", "409 BOOKING_CONFLICT (held by …)".
+func (o opOutput) told(kind string) string {
+	s := o.Answer
+	switch o.Outcome {
+	case applied:
+		s += fmt.Sprintf(" %s v%d", o.Status, o.Version)
+		if kind == kindJob {
+			s += ", " + o.Booking.String()
+		}
+	case refused:
+		s += " (current " + o.Status + ")"
+	case clash:
+		s += " (held by " + short(o.Conflicting) + ")"
+	}
+	return s
 }
 
 // state is one entity in the model.
@@ -304,7 +309,9 @@ func step(st, in, out any) (bool, any) {
 	done := s.hasApplied(i.Retried)
 	legal := slices.Contains(r.from, s.Status) && (!r.expects || s.Version == i.Expect)
 	next := s.apply(r.to, i.Retried)
-	next.Booking = r.books.booked(s.Booking, i.Ask)
+	if r.books != nil {
+		next.Booking = r.books(s.Booking, i.Ask)
+	}
 	free := p.holder(k, next.Booking) == ""
 	switch o.Outcome {
 	case lost:
@@ -351,16 +358,12 @@ func step(st, in, out any) (bool, any) {
 var model = porcupine.Model{
 	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
 		byGroup := map[string][]porcupine.Operation{}
-		var order []string
 		for _, op := range history {
 			g := op.Input.(opInput).Group
-			if _, ok := byGroup[g]; !ok {
-				order = append(order, g)
-			}
 			byGroup[g] = append(byGroup[g], op)
 		}
-		out := make([][]porcupine.Operation, 0, len(order))
-		for _, g := range order {
+		var out [][]porcupine.Operation
+		for _, g := range slices.Sorted(maps.Keys(byGroup)) {
 			out = append(out, byGroup[g])
 		}
 		return out
@@ -392,19 +395,7 @@ var model = porcupine.Model{
 		if i.Ask.End != 0 {
 			s += " to " + i.Ask.String()
 		}
-		s += fmt.Sprintf(" [key %s] → %s", short(i.Key), o.Answer)
-		switch o.Outcome {
-		case applied:
-			s += fmt.Sprintf(" %s v%d", o.Status, o.Version)
-			if i.Kind == kindJob {
-				s += ", " + o.Booking.String()
-			}
-		case refused:
-			s += " (current " + o.Status + ")"
-		case clash:
-			s += " (held by " + short(o.Conflicting) + ")"
-		}
-		return s
+		return s + fmt.Sprintf(" [key %s] → %s", short(i.Key), o.told(i.Kind))
 	},
 	DescribeState: func(st any) string {
 		p := st.(part)

@@ -15,7 +15,7 @@ import (
 // Histories on one session seeded active at version 1, written as the harness records
 // them, and porcupine's verdict on each.
 
-var session = &entity{kind: kindInterview, id: "5e550000-0000-4000-8000-000000000001", seeded: state{Status: "active", Version: 1}}
+var session = &entity{kind: kindInterview, id: "5e550000-0000-4000-8000-000000000001", group: "5e550000-0000-4000-8000-000000000001", seeded: state{Status: "active", Version: 1}}
 
 // at is one attempt: [call, ret], the answer's status, and what it reported.
 func at(call, ret int64, status int, after string, version int64) attempt {

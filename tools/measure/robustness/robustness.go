@@ -329,11 +329,6 @@ func (h *harness) close() {
 	if h.srv != nil {
 		h.srv.Close()
 	}
-	defer func() {
-		if h.closeLog != nil {
-			_ = h.closeLog()
-		}
-	}()
 	if h.sb != nil {
 		h.sb.close()
 	}
@@ -345,6 +340,9 @@ func (h *harness) close() {
 		p.Close()
 	}
 	h.proxyMu.Unlock()
+	if h.closeLog != nil {
+		_ = h.closeLog()
+	}
 }
 
 // poll plays the stream's event source mapping until ctx ends: a batch every BatchWindow.

@@ -110,30 +110,21 @@ func (s *sandboxes) pool(fn, bin string, size int, info stack.Info) *lambdarunti
 	}
 	publisher := fn == eventbus.FnPublishEvents
 	pool := &lambdaruntime.Pool{Size: size}
+	target, endpoint := info.DynamoDB, "AWS_ENDPOINT_URL_DYNAMODB"
+	if publisher {
+		target, endpoint = info.Moto, "AWS_ENDPOINT_URL_EVENTBRIDGE"
+	}
 	pool.Start = func(i int) (*lambdaruntime.Runtime, error) {
+		// The pool starts a slot's sandbox only while the slot is taken: its proxy needs no lock.
 		sl := s.slots[fn][i]
-		sl.mu.Lock()
-		p := sl.proxy
-		sl.mu.Unlock()
-		if p == nil {
-			target := info.DynamoDB
-			if publisher {
-				target = info.Moto
-			}
+		if sl.proxy == nil {
 			var err error
-			p, err = s.h.proxy(faultproxy.Config{Target: target, Plan: s.plan(fn, sl), Kill: func() { pool.Kill(i) }})
-			if err != nil {
+			if sl.proxy, err = s.h.proxy(faultproxy.Config{Target: target, Plan: s.plan(fn, sl), Kill: func() { pool.Kill(i) }}); err != nil {
 				return nil, err
 			}
-			sl.mu.Lock()
-			sl.proxy = p
-			sl.mu.Unlock()
 		}
 		// The later of two settings wins (os/exec keeps the last).
-		env := append(info.Env(), "LOG_LEVEL=warn", "AWS_ENDPOINT_URL_DYNAMODB="+p.URL)
-		if publisher {
-			env = append(info.Env(), "LOG_LEVEL=warn", "AWS_ENDPOINT_URL_EVENTBRIDGE="+p.URL)
-		}
+		env := append(info.Env(), "LOG_LEVEL=warn", endpoint+"="+sl.proxy.URL)
 		return lambdaruntime.Start(lambdaruntime.Options{Bootstrap: bin, Name: fn, Env: env, Output: s.logs})
 	}
 	pool.Before = func(i int, event []byte) { s.arm(fn, s.slots[fn][i], event) }
@@ -163,8 +154,7 @@ func (s *sandboxes) arm(fn string, sl *slot, event []byte) {
 }
 
 // nextKill says where the next kill of a load function lands: after its write and before
-// it in turn, after first. A coin did that before, and left one run in about fifteen with
-// every kill before the write, proving nothing about the other half.
+// it in turn, after first (a coin left one run in about fifteen with none after a write).
 func (s *sandboxes) nextKill() faultproxy.Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -2,7 +2,8 @@ package robustness
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -12,15 +13,12 @@ func (r Report) Table() string {
 	var b strings.Builder
 	row := func(k string, v any) { fmt.Fprintf(&b, "| %-52s | %16v |\n", k, v) }
 	breakdown := func(title string, m map[string]int) {
-		keys := make([]string, 0, len(m))
 		total := 0
-		for k, n := range m {
-			keys = append(keys, k)
+		for _, n := range m {
 			total += n
 		}
-		sort.Strings(keys)
 		row(title, total)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			row("  "+k, m[k])
 		}
 	}

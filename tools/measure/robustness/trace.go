@@ -99,7 +99,7 @@ func (h *harness) tracesOf(rd *round, violations []string, failing []string) []s
 	for _, r := range rd.reqs {
 		calls := h.traces[r.cor]
 		eventful := len(r.attempts) > 1 || slices.ContainsFunc(calls, func(c storeCall) bool { return c.fault != faultproxy.None })
-		if !named[r.cor] && !(eventful && slices.Contains(failing, r.ent.partition())) {
+		if !named[r.cor] && !(eventful && slices.Contains(failing, r.ent.group)) {
 			continue
 		}
 		out = append(out, renderTrace(r, calls))
@@ -121,19 +121,7 @@ func renderTrace(r *request, calls []storeCall) string {
 	sort.SliceStable(calls, func(i, j int) bool { return calls[i].at < calls[j].at })
 	next := 0
 	for i, a := range r.attempts {
-		told := a.answer()
-		switch {
-		case a.outcome() == applied:
-			told += fmt.Sprintf(" %s v%d", a.after, a.version)
-			if r.ent.kind == kindJob {
-				told += ", " + a.booked.String()
-			}
-		case a.outcome() == clash:
-			told += " (held by " + a.conflicting + ")"
-		case a.after != "":
-			told += " (current " + a.after + ")"
-		}
-		fmt.Fprintf(&b, "  attempt %d, client %d, sent %s, answered %s: %s\n", i+1, a.client, secs(a.call), secs(a.ret), told)
+		fmt.Fprintf(&b, "  attempt %d, client %d, sent %s, answered %s: %s\n", i+1, a.client, secs(a.call), secs(a.ret), a.output().told(r.ent.kind))
 		for ; next < len(calls) && (calls[next].at <= a.ret); next++ {
 			fmt.Fprintf(&b, "    %s %s %s: %s\n", secs(calls[next].at), calls[next].op, calls[next].fault, calls[next].result)
 		}
