@@ -32,11 +32,7 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 		events []published
 		last   = -1
 	)
-	settle := h.o.Settle
-	if settle == 0 {
-		settle = settleTimeout
-	}
-	deadline := time.Now().Add(settle)
+	deadline := time.Now().Add(h.o.Settle)
 	for {
 		var err error
 		if st, strays, err = readStored(ctx, h.st.DB, "reliability", rd.ents, rd.techs); err != nil {
@@ -98,21 +94,13 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 			if a.unexpected() {
 				violations = append(violations, fmt.Sprintf("%s %s %s: answered %s", q.cor, q.action, q.ent.id, a.answer()))
 			}
+			if a.outcome() == lost && q.action != actionTimer {
+				r.Lost++
+			}
 		}
 		if h.sb == nil && slices.ContainsFunc(q.attempts, func(a attempt) bool { return a.crashed }) {
 			violations = append(violations, fmt.Sprintf("%s %s %s: a failed invocation, with no crash injected", q.cor, q.action, q.ent.id))
 		}
-	}
-	if lz.result == porcupine.Illegal {
-		violations = append(violations, fmt.Sprintf("the history of %d partitions (a session, or a booking group's jobs with their technicians' calendars) is not linearizable (%s): see %s",
-			len(lz.failing), strings.Join(lz.failing, ", "), lz.html))
-	}
-	r.Traces = append(r.Traces, h.tracesOf(rd, violations, lz.failing)...)
-	r.Rounds++
-	for k, n := range timerOutcomes(rd.reqs, commits) {
-		r.Timers[k] += n
-	}
-	for _, q := range rd.reqs {
 		if q.action == actionTimer {
 			continue
 		}
@@ -127,11 +115,15 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 		if last.outcome() == applied {
 			r.Successes++
 		}
-		for _, a := range q.attempts {
-			if a.outcome() == lost {
-				r.Lost++
-			}
-		}
+	}
+	if lz.result == porcupine.Illegal {
+		violations = append(violations, fmt.Sprintf("the history of %d partitions (a session, or a booking group's jobs with their technicians' calendars) is not linearizable (%s): see %s",
+			len(lz.failing), strings.Join(lz.failing, ", "), lz.html))
+	}
+	r.Traces = append(r.Traces, h.tracesOf(rd, violations, lz.failing)...)
+	r.Rounds++
+	for k, n := range timerOutcomes(rd.reqs, commits) {
+		r.Timers[k] += n
 	}
 	switch lz.result {
 	case porcupine.Ok:
@@ -166,7 +158,7 @@ func (h *harness) sample() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss, _ := lambdaruntime.ProcessMemory(os.Getpid(), "VmRSS")
-	s := MemorySample{At: time.Since(h.start), RSS: rss, Heap: int64(ms.HeapAlloc), Goroutines: runtime.NumGoroutine()}
+	s := MemorySample{RSS: rss, Heap: int64(ms.HeapAlloc), Goroutines: runtime.NumGoroutine()}
 	if h.sb != nil {
 		s.Sandboxes = h.sb.rss()
 	}

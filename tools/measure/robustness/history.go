@@ -2,6 +2,7 @@ package robustness
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -207,8 +208,7 @@ func send(ctx context.Context, client *http.Client, base, token string, worker i
 // read takes what the history needs from an answer.
 func read(resp *http.Response, a *attempt) {
 	defer resp.Body.Close()
-	var raw json.RawMessage
-	_ = json.NewDecoder(resp.Body).Decode(&raw)
+	raw, _ := io.ReadAll(resp.Body)
 	var b struct {
 		Status        string                   `json:"status"`
 		Session       *struct{ Status string } `json:"session"`
@@ -230,13 +230,9 @@ func read(resp *http.Response, a *attempt) {
 	a.crashed = resp.StatusCode == http.StatusInternalServerError && strings.TrimSpace(string(raw)) == gatewayFailure
 	a.replayed = resp.Header.Get("Idempotent-Replayed") == "true"
 	a.version, _ = strconv.ParseInt(strings.Trim(resp.Header.Get("ETag"), `"`), 10, 64)
-	switch {
-	case b.Session != nil:
+	a.after = cmp.Or(b.Status, b.CurrentStatus) // a job's status, or a refusal's
+	if b.Session != nil {
 		a.after = b.Session.Status
-	case b.Status != "":
-		a.after = b.Status
-	default:
-		a.after = b.CurrentStatus
 	}
 }
 

@@ -233,19 +233,10 @@ func (s state) appliedAt(i int) (int64, bool) {
 	return v, err == nil
 }
 
-// hasApplied: retried request i has applied.
-func (s state) hasApplied(i int) bool {
-	_, ok := s.appliedAt(i)
-	return ok
-}
-
 func (s state) apply(to string, retried int) state {
 	n := state{Status: to, Version: s.Version + 1, Applied: s.Applied, Booking: s.Booking}
 	if retried >= 0 {
 		f := strings.Split(s.Applied, ",")
-		if s.Applied == "" {
-			f = nil
-		}
 		for len(f) <= retried {
 			f = append(f, "")
 		}
@@ -306,7 +297,7 @@ func step(st, in, out any) (bool, any) {
 		return false, p
 	}
 	s := p[k].state
-	done := s.hasApplied(i.Retried)
+	_, done := s.appliedAt(i.Retried)
 	legal := slices.Contains(r.from, s.Status) && (!r.expects || s.Version == i.Expect)
 	next := s.apply(r.to, i.Retried)
 	if r.books != nil {

@@ -136,7 +136,6 @@ type Report struct {
 
 // MemorySample is the local API's memory at one moment.
 type MemorySample struct {
-	At time.Duration
 	// RSS and Heap are the harness process's (the API Gateway stand-in, the stream poller,
 	// the audit consumer, the in-process functions): resident set, and live Go heap
 	// after a collection.
@@ -259,6 +258,9 @@ func setup(ctx context.Context, o Options) (_ *harness, err error) {
 	}
 	if o.BatchWindow == 0 {
 		o.BatchWindow = time.Second
+	}
+	if o.Settle == 0 {
+		o.Settle = settleTimeout
 	}
 	root, err := repo.Root()
 	if err != nil {

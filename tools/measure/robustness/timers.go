@@ -29,9 +29,6 @@ import (
 // its correlation id and, prefixed, its Idempotency-Key), checked by the model
 // (actionTimer) like any other client's.
 
-// timerLane is the visualisation's lane for the scheduler's deliveries.
-func (h *harness) timerLane() int { return h.o.Clients + 1 }
-
 // How the harness fires timers.
 const (
 	timerLater   = 250 * time.Millisecond // a "later" timer fires within this
@@ -87,7 +84,8 @@ func (h *harness) plan(ctx context.Context, rd *round, r *request) {
 // the scheduler's retry policy does.
 func (h *harness) fire(ctx context.Context, t *request, in resumetimer.Input) {
 	for range h.o.ClientRetries + 1 {
-		a := attempt{client: h.timerLane(), timer: true, call: h.now()}
+		// The scheduler's deliveries have a lane of their own in the visualisation.
+		a := attempt{client: h.o.Clients + 1, timer: true, call: h.now()}
 		err := h.deliver(ctx, in)
 		a.ret, a.delivered = h.now(), err == nil
 		t.attempts = append(t.attempts, a)
