@@ -276,6 +276,10 @@ func operations(ents []*entity, reqs []*request, final map[string]state, readAt 
 			case o.Outcome == lost:
 				// It may take effect at any time after it was sent, or never.
 				ret = math.MaxInt64
+			case o.Outcome == delivered && never:
+				o.Committed = -1
+			case o.Outcome == delivered:
+				o.Committed = committed
 			case a.replayed:
 				// A replay reports the entity as it is when the request found its own
 				// earlier write, which may be this very attempt's (the function's SDK

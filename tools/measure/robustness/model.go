@@ -43,7 +43,8 @@ import (
 //     nothing but success (delivered) or failure (lost, retried): a delivered timer
 //     resumed the session at that point if the pause is still its latest transition, and
 //     otherwise (a second delivery, or a timer gone stale as the session was resumed,
-//     cancelled or paused again) changed nothing;
+//     cancelled or paused again) changed nothing; with the commit log, it applied there
+//     only if its timer is the one that committed that version;
 //   - an attempt whose answer was lost (a crashed sandbox's 500, a 503, a broken
 //     connection) may or may not have applied: the checker is given it with no return
 //     time, so it may take effect at any point after it was sent, or never (after
@@ -183,8 +184,8 @@ type opOutput struct {
 	Booking booking
 	// Conflicting is the job a 409 BOOKING_CONFLICT names (conflictingJobId).
 	Conflicting string
-	// Committed is, for a lost answer, the version its request committed, from the commit
-	// log (0: unknown, it may or may not have applied).
+	// Committed is, for a lost answer or a delivered timer, the version its request
+	// committed, from the commit log (0: unknown; -1, for a timer: none).
 	Committed int64
 	// Answer is the answer as received, for the visualisation ("200", "404
 	// INVALID_TRANSITION", "500 crash", …).
@@ -331,11 +332,13 @@ func step(st, in, out any) (bool, any) {
 	case delivered:
 		// The scheduler is told nothing but that its target returned: the resume applied
 		// here if its pause is still the session's latest transition; a second delivery
-		// or a stale timer changes nothing.
+		// or a stale timer changes nothing. The commit log says which timer resumed a
+		// pause: without it, a stale timer that resumed a later pause passes for that
+		// pause's own timer, delivered too.
 		if done || !legal {
 			return true, p
 		}
-		return true, p.with(k, next)
+		return o.Committed == 0 || o.Committed == next.Version, p.with(k, next)
 	case clash:
 		// At this point the job's status allows the booking, and the job it names holds an
 		// overlapping window of the technician (a reschedule's: the job's own).

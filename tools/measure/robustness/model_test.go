@@ -469,6 +469,16 @@ func TestModelATimerResumesItsOwnPauseOnly(t *testing.T) {
 	expectSession(t, "a stale timer that changed nothing", legal, state{Status: "paused", Version: 4}, append(again, timer(2, delivery(70, 80)))...)
 	expectSession(t, "a stale timer that resumed a later pause", illegal, state{Status: "active", Version: 5}, append(again, timer(2, delivery(70, 80)))...)
 	expectSession(t, "the later pause's own timer", legal, state{Status: "active", Version: 5}, append(again, timer(4, delivery(70, 80)))...)
+	// Both timers delivered, the later one second: only the commit log tells whose resume
+	// made version 5.
+	both := append(again, timer(2, delivery(70, 80)), timer(4, delivery(85, 90)))
+	commits := func(timer string) map[string]int64 {
+		return map[string]int64{"p": 2, "r": 3, "p2": 4, "resume-" + session.id + "-" + timer: 5}
+	}
+	expect(t, "the later pause's timer resumed it, the stale one delivered before", legal,
+		verdict([]*entity{session}, map[*entity]state{session: {Status: "active", Version: 5}}, commits("4"), both...))
+	expect(t, "a stale timer that resumed a later pause, whose own timer came after", illegal,
+		verdict([]*entity{session}, map[*entity]state{session: {Status: "active", Version: 5}}, commits("2"), both...))
 }
 
 // TestModelATimerAppliesOnce: a timer delivered twice, or retried after a failed
