@@ -67,21 +67,9 @@ type published struct {
 	JobID          string `json:"jobId"`
 	// A job's events: the booking an assignment or a reschedule made (booked), the window
 	// a reschedule moved from, the assignment a cancel ended.
-	Booked *struct {
-		TechnicianID   string    `json:"technicianId"`
-		ScheduledStart time.Time `json:"scheduledStart"`
-		ScheduledEnd   time.Time `json:"scheduledEnd"`
-	} `json:"booked"`
+	Booked          *window   `json:"booked"`
 	RescheduledFrom *struct{} `json:"rescheduledFrom"`
 	Assignment      *struct{} `json:"assignment"`
-}
-
-// booked is the booking a job's event says its transition made.
-func (e published) booked() booking {
-	if e.Booked == nil {
-		return booking{}
-	}
-	return booking{Tech: e.Booked.TechnicianID, Start: e.Booked.ScheduledStart.Unix(), End: e.Booked.ScheduledEnd.Unix()}
 }
 
 func (e published) entity() string { return e.SessionID + e.JobID }
@@ -357,8 +345,8 @@ func verifyEvents(ents []*entity, reqs []*request, st map[string]stored, events 
 				r.cor, r.action, r.ent.id, r.expect, evs[0].Version, evs[0].PreviousStatus))
 		case (last.outcome() == refused || last.outcome() == conflict) && len(evs) > 0:
 			v = append(v, fmt.Sprintf("%s %s %s: answered %s but committed version %d", r.cor, r.action, r.ent.id, last.answer(), evs[0].Version))
-		case fresh >= 0 && r.ask.End != 0 && evs[0].booked() != r.attempts[fresh].booked:
-			v = append(v, fmt.Sprintf("%s %s %s: told %s, its event booked %s", r.cor, r.action, r.ent.id, r.attempts[fresh].booked, evs[0].booked()))
+		case fresh >= 0 && r.ask.End != 0 && evs[0].Booked.booking() != r.attempts[fresh].booked:
+			v = append(v, fmt.Sprintf("%s %s %s: told %s, its event booked %s", r.cor, r.action, r.ent.id, r.attempts[fresh].booked, evs[0].Booked.booking()))
 		}
 	}
 	for _, ent := range ents {

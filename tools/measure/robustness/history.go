@@ -165,12 +165,7 @@ func (r *request) body() []byte {
 	if r.ask.End == 0 {
 		return nil
 	}
-	at := func(s int64) string { return time.Unix(s, 0).UTC().Format(time.RFC3339) }
-	b := map[string]string{"scheduledStart": at(r.ask.Start), "scheduledEnd": at(r.ask.End)}
-	if r.ask.Tech != "" {
-		b["technicianId"] = r.ask.Tech
-	}
-	out, _ := json.Marshal(b)
+	out, _ := json.Marshal(window{TechnicianID: r.ask.Tech, ScheduledStart: time.Unix(r.ask.Start, 0).UTC(), ScheduledEnd: time.Unix(r.ask.End, 0).UTC()})
 	return out
 }
 
@@ -216,16 +211,14 @@ func read(resp *http.Response, a *attempt) {
 		CurrentStatus string                   `json:"currentStatus"`
 		Conflicting   string                   `json:"conflictingJobId"`
 		Assignment    *struct {
-			TechnicianID   string    `json:"technicianId"`
-			ScheduledStart time.Time `json:"scheduledStart"`
-			ScheduledEnd   time.Time `json:"scheduledEnd"`
-			Status         string    `json:"status"`
+			window
+			Status string `json:"status"`
 		} `json:"assignment"`
 	}
 	_ = json.Unmarshal(raw, &b)
 	a.status, a.code, a.conflicting = resp.StatusCode, b.Code, b.Conflicting
 	if as := b.Assignment; resp.StatusCode == http.StatusOK && as != nil && as.Status != "Cancelled" {
-		a.booked = booking{Tech: as.TechnicianID, Start: as.ScheduledStart.Unix(), End: as.ScheduledEnd.Unix()}
+		a.booked = as.booking()
 	}
 	a.crashed = resp.StatusCode == http.StatusInternalServerError && strings.TrimSpace(string(raw)) == gatewayFailure
 	a.replayed = resp.Header.Get("Idempotent-Replayed") == "true"

@@ -121,6 +121,21 @@ type booking struct {
 	Start, End int64
 }
 
+// window is a booking as the API and the events carry it (a reschedule's has no technician).
+type window struct {
+	TechnicianID   string    `json:"technicianId,omitempty"`
+	ScheduledStart time.Time `json:"scheduledStart"`
+	ScheduledEnd   time.Time `json:"scheduledEnd"`
+}
+
+// booking is the window's booking; none when there is no window.
+func (w *window) booking() booking {
+	if w == nil {
+		return booking{}
+	}
+	return booking{Tech: w.TechnicianID, Start: w.ScheduledStart.Unix(), End: w.ScheduledEnd.Unix()}
+}
+
 // overlaps: the same technician, and the windows share time (windows that only touch do
 // not: one ending at 11:00 and one starting at 11:00 are both bookable).
 func (b booking) overlaps(o booking) bool {

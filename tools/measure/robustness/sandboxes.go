@@ -135,21 +135,19 @@ func (s *sandboxes) pool(fn, bin string, size int, info stack.Info) *lambdarunti
 func (s *sandboxes) arm(fn string, sl *slot, event []byte) {
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
-	// A kill armed for after the write of an invocation that wrote nothing (its request
-	// was refused on what it read) waits for the sandbox's next write: so half the kills
-	// do come after a write, however many requests are refused.
-	pending := sl.kill == faultproxy.KillAfterApply && fn != eventbus.FnPublishEvents
-	sl.kill, sl.killAt, sl.calls = faultproxy.None, 0, 0
 	if fn == eventbus.FnPublishEvents {
+		sl.kill, sl.killAt, sl.calls = faultproxy.None, 0, 0
 		s.armPublisher(sl, event)
 		return
 	}
-	if pending {
-		sl.kill = faultproxy.KillAfterApply
-		return
-	}
-	if s.h.chance(s.h.o.CrashRate) {
-		sl.kill = s.nextKill()
+	// A kill armed for after the write of an invocation that wrote nothing (its request
+	// was refused on what it read) waits for the sandbox's next write: so half the kills
+	// do come after a write, however many requests are refused.
+	if sl.kill != faultproxy.KillAfterApply {
+		sl.kill = faultproxy.None
+		if s.h.chance(s.h.o.CrashRate) {
+			sl.kill = s.nextKill()
+		}
 	}
 }
 

@@ -33,7 +33,6 @@ var (
 	// expression values.
 	correlationID = regexp.MustCompile(`"(rel-\d+-\d+|resume-[0-9a-f-]{36}-\d+)"`)
 	versionN      = regexp.MustCompile(`"version":\{"N":"(\d+)"\}`)
-	reasonCode    = regexp.MustCompile(`"Code":\s*"(\w+)"`)
 )
 
 // observe counts a PutEvents call's events, or records a DynamoDB request that carried a
@@ -142,12 +141,7 @@ func cancellation(body []byte) (codes, held []string) {
 			Item map[string]struct{ S string }
 		}
 	}
-	if json.Unmarshal(body, &e) != nil {
-		for _, m := range reasonCode.FindAllSubmatch(body, -1) {
-			codes = append(codes, string(m[1]))
-		}
-		return codes, nil
-	}
+	_ = json.Unmarshal(body, &e) // DynamoDB's error bodies are JSON
 	for _, r := range e.CancellationReasons {
 		codes = append(codes, r.Code)
 		if r.Item["type"].S == "slot" && !slices.Contains(held, r.Item["jobId"].S) {
