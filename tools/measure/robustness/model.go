@@ -12,57 +12,41 @@ import (
 	"github.com/anishathalye/porcupine"
 )
 
-// The lifecycle as porcupine checks it. A partition is a session, or a booking group: jobs
-// together with their technicians' calendars (a booking of one job is legal only if no other
-// job of the technician holds an overlapping window, so jobs that share technicians are one
-// object; the groups share none). Its state is, per entity, its status, its version, which
-// of its retried requests have applied, and, for a job, its live booking (a technician and
-// a window); the calendars are those bookings. An operation is one HTTP attempt; the model
-// says which answers each state allows:
+// The lifecycle as porcupine checks it (docs/reliability.md, "How it is checked", tells it
+// at length). A partition is a session, or a booking group: jobs with their technicians'
+// calendars (a booking is legal only if no other job of the technician holds an
+// overlapping window, so jobs that share technicians are one object; the groups share
+// none). Its state is, per entity, its status, its version, which of its retried requests
+// have applied, and a job's live booking (a technician and a window). An operation is one
+// HTTP attempt; the model says which answers each state allows:
 //
-//   - a request that has applied before (its Idempotency-Key is remembered for a day, and a
-//     run is minutes long: docs/api.md, "Safe retries") is answered 200, marked
-//     replayed, with the entity as it is now (a job's booking included), and changes
-//     nothing, however many other transitions came in between;
-//   - else a legal transition applies: 200, not replayed, the new status and version + 1,
-//     and for a job the booking it leaves: an assignment books the technician and window
-//     asked for (a reassignment gives up the old one), a reschedule moves the window and
-//     keeps the technician, a cancel releases it. A transition that books is legal only if
-//     the window overlaps no other job's live booking of the same technician;
-//   - else, when the status forbids it, it is refused (400 or 404 INVALID_TRANSITION) with
-//     the current status, and changes nothing; when the status allows it but another job of
-//     the technician holds an overlapping window, it is refused 409 BOOKING_CONFLICT naming
-//     that job (conflictingJobId), and changes nothing: at that point, a job other than
-//     this one holds a live booking of the technician that overlaps the window asked for.
-//     A request that has applied before is never a conflict; the conflict is decided at
-//     one point, on the job as it is then (not on a stale read);
-//   - a job request that lost a race may also be a 409 CONFLICT, changing nothing;
-//   - the scheduler is one more client: a pause until a time is resumed by its timer
-//     (actionTimer), which applies only to the version that pause made and is keyed by
-//     the timer, so it may be delivered more than once. Its target answers the scheduler
-//     nothing but success (delivered) or failure (lost, retried): a delivered timer
-//     resumed the session at that point if the pause is still its latest transition, and
-//     otherwise (a second delivery, or a timer gone stale as the session was resumed,
-//     cancelled or paused again) changed nothing; with the commit log, it applied there
-//     only if its timer is the one that committed that version;
-//   - an attempt whose answer was lost (a crashed sandbox's 500, a 503, a broken
-//     connection) may or may not have applied: the checker is given it with no return
-//     time, so it may take effect at any point after it was sent, or never (after
-//     everything else), and it applies if it is legal where it is placed. The run knows
-//     more: the table's stream is its commit log, and each committed transition's event
-//     names its request (correlation id) and the version it made. So an attempt of a
-//     request that never committed is left out of the history, and one of a request
-//     that did must take effect, making exactly that version, between its call and the
-//     final read, unless another attempt of the request already has (operations);
-//     otherwise, every such attempt left pending until the end doubles what porcupine
-//     may have to search;
-//   - a replayed 200 may follow a write of the same attempt (the function's SDK retried
-//     a write whose answer was lost), so it is given as two operations over the
-//     attempt's interval: that write (as above, but within the interval) and the replay.
+//   - a request that applied before (its Idempotency-Key outlives any run) is answered
+//     200, replayed, with the entity as it is now, and changes nothing;
+//   - else a legal transition applies: 200, not replayed, the new status, version + 1, and
+//     a job's new booking (an assignment books the technician and window asked for, a
+//     reschedule moves the window and keeps the technician, a cancel releases it); one that
+//     books is legal only if no other job's live booking of the technician overlaps it;
+//   - else it is refused: 400 or 404 INVALID_TRANSITION with the current status when the
+//     status forbids it; 409 BOOKING_CONFLICT when the status allows it, naming a job other
+//     than this one that holds, at that one point, an overlapping booking of the
+//     technician (decided on the job as it is then, never for a request that applied);
+//   - a job request that lost a race may be a 409 CONFLICT, changing nothing;
+//   - the scheduler is one more client: a delivered timer (actionTimer) resumes its pause if
+//     that pause is still the session's latest transition (the version it names), and
+//     otherwise (a second delivery, a stale timer) changes nothing; a failed one is lost;
+//   - an attempt whose answer was lost (a crash, a 503, a broken connection) may take
+//     effect at any point after it was sent, or never. The table's stream is the run's
+//     commit log (each event names its request and the version it made): an attempt of a
+//     request that never committed is left out, one of a request that did must make that
+//     version before the final read (operations), and a delivered timer applies only if it
+//     committed; else every pending attempt would double porcupine's search;
+//   - a replayed 200 may follow a write of the same attempt (its SDK retried a write whose
+//     answer was lost): two operations over the attempt's interval, that write and the
+//     replay.
 //
-// Each entity starts with a "seed" (as loaded, a job with its booking) and ends with a
-// "read" (the item as stored once the run is over; a job's booking as its technician's
-// calendar holds it, slot by slot), so the final state is checked too.
+// Each entity starts with a "seed" (as loaded) and ends with a "read" (as stored at the
+// end; a job's booking as its technician's calendar holds it), so the final state is
+// checked too.
 //
 // The transition table and the calendar rule are written here from the product's rules
 // (docs/api.md, "Entities, lifecycles and listings"; docs/data-model.md, "Calendar
