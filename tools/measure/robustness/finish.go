@@ -102,6 +102,18 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 			violations = append(violations, fmt.Sprintf("%s %s %s: a failed invocation, with no crash injected", q.cor, q.action, q.ent.id))
 		}
 		if q.action == actionTimer {
+			// How the timer ended, from the commit log.
+			switch {
+			case commits[q.cor] != 0:
+				r.Timers["resumed its pause"]++
+			case slices.ContainsFunc(q.attempts, func(a attempt) bool { return a.delivered }):
+				r.Timers["stale (the session had moved on)"]++
+			default:
+				r.Timers["never delivered (every attempt failed)"]++
+			}
+			if len(q.attempts) > 1 {
+				r.Timers["delivered or attempted more than once"]++
+			}
 			continue
 		}
 		r.Requests++
@@ -122,9 +134,6 @@ func (h *harness) finish(ctx context.Context, rd *round) error {
 	}
 	r.Traces = append(r.Traces, h.tracesOf(rd, violations, lz.failing)...)
 	r.Rounds++
-	for k, n := range timerOutcomes(rd.reqs, commits) {
-		r.Timers[k] += n
-	}
 	switch lz.result {
 	case porcupine.Ok:
 		if r.Linearizable == "" {

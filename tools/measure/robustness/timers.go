@@ -109,26 +109,3 @@ func (h *harness) deliver(ctx context.Context, in resumetimer.Input) error {
 	}
 	return h.st.Resumes.Targets[wiring.ResumeScheduledARN](ctx, string(b))
 }
-
-// timerOutcomes counts the round's timers: how each ended, from the commit log.
-func timerOutcomes(reqs []*request, commits map[string]int64) map[string]int {
-	out := map[string]int{}
-	for _, r := range reqs {
-		if r.action != actionTimer {
-			continue
-		}
-		delivered := slices.ContainsFunc(r.attempts, func(a attempt) bool { return a.delivered })
-		switch {
-		case commits[r.cor] != 0:
-			out["resumed its pause"]++
-		case delivered:
-			out["stale (the session had moved on)"]++
-		default:
-			out["never delivered (every attempt failed)"]++
-		}
-		if n := len(r.attempts); n > 1 {
-			out["delivered or attempted more than once"]++
-		}
-	}
-	return out
-}
