@@ -57,19 +57,14 @@ const bookingGroup = 4
 func (h *harness) newRound(ctx context.Context, n int) (*round, error) {
 	rd := &round{n: n}
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
-	put := func(item map[string]types.AttributeValue) error {
-		_, err := h.st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("reliability"), Item: item})
-		return err
-	}
+	var items []map[string]types.AttributeValue // a job's after its assignment and slots
 	for i := range h.o.Sessions {
 		id := fmt.Sprintf("5e55%04x-0000-4000-8000-%012x", n, i+1)
 		s := interview.Session{ID: id, OwnerID: "load", Title: "Load " + strconv.Itoa(i), TopicIDs: []string{"t"}, InterviewerID: "i",
 			Status: interview.Active, Version: 1, CreatedAt: t0, UpdatedAt: t0}
-		if err := put(dynamo.SessionItem(s)); err != nil {
-			return nil, err
-		}
+		items = append(items, dynamo.SessionItem(s))
 		rd.sessions = append(rd.sessions, id)
-		rd.ents = append(rd.ents, &entity{kind: kindInterview, id: id, group: id, seeded: state{Status: string(interview.Active), Version: 1}, seededAt: h.now()})
+		rd.ents = append(rd.ents, &entity{kind: kindInterview, id: id, group: id, seeded: state{Status: string(interview.Active), Version: 1}})
 	}
 	for i := range h.o.Jobs {
 		id := fmt.Sprintf("0b5e%04x-0000-4000-8000-%012x", n, i+1)
@@ -88,21 +83,20 @@ func (h *harness) newRound(ctx context.Context, n int) (*round, error) {
 			a := job.Assignment{ID: fmt.Sprintf("a55e%04x-0000-4000-8000-%012x", n, i+1), JobID: id, TechnicianID: techs[(in/2)%len(techs)],
 				Status: job.Pending, Version: 1, ScheduledStart: start, ScheduledEnd: start.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0}
 			j.Status, j.Assignment = job.Assigned, &a
-			if err := put(dynamo.AssignmentItem(a)); err != nil {
-				return nil, err
-			}
-			for _, slot := range dynamo.SlotItems(a) {
-				if err := put(slot); err != nil {
-					return nil, err
-				}
-			}
+			items = append(append(items, dynamo.AssignmentItem(a)), dynamo.SlotItems(a)...)
 			seeded = state{Status: string(job.Assigned), Version: 1, Booking: booking{Tech: a.TechnicianID, Start: start.Unix(), End: a.ScheduledEnd.Unix()}}
 		}
-		if err := put(dynamo.JobItem(j)); err != nil {
+		items = append(items, dynamo.JobItem(j))
+		rd.ents = append(rd.ents, &entity{kind: kindJob, id: id, group: fmt.Sprintf("bookings-round%d-group%d", n, g+1), techs: techs,
+			seeded: seeded})
+	}
+	for _, it := range items {
+		if _, err := h.st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("reliability"), Item: it}); err != nil {
 			return nil, err
 		}
-		rd.ents = append(rd.ents, &entity{kind: kindJob, id: id, group: fmt.Sprintf("bookings-round%d-group%d", n, g+1), techs: techs,
-			seeded: seeded, seededAt: h.now()})
+	}
+	for _, e := range rd.ents {
+		e.seededAt = h.now()
 	}
 	return rd, nil
 }
