@@ -25,6 +25,7 @@ type round struct {
 	ents     []*entity
 	mu       sync.Mutex
 	reqs     []*request
+	sent     chan struct{} // closed once the round's load is all sent (timers.go)
 	inflight sync.WaitGroup
 }
 
@@ -55,7 +56,7 @@ const bookingGroup = 4
 // in the load's candidate windows, and its slots in the technician's calendar; none of
 // them overlap) and the others are Unassigned.
 func (h *harness) newRound(ctx context.Context, n int) (*round, error) {
-	rd := &round{n: n}
+	rd := &round{n: n, sent: make(chan struct{})}
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	var items []map[string]types.AttributeValue // a job's after its assignment and slots
 	for i := range h.o.Sessions {

@@ -384,6 +384,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	close(ch)
 	wg.Wait()
+	close(rd.sent)
 	rd.inflight.Wait() // the timers
 	h.faults.Store(false)
 	h.progress("load done after %s; faults off (the publisher still crashes), waiting for the events, then checking", time.Since(h.start).Round(time.Second))
@@ -439,6 +440,7 @@ func Soak(ctx context.Context, o Options, each func(Report)) (Report, error) {
 			case <-ctx.Done():
 			}
 		}
+		close(rd.sent)
 		ended <- rd
 	}
 	close(ch)

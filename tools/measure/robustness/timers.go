@@ -20,7 +20,8 @@ import (
 // once, while the pause is most likely still the session's latest transition; a third
 // within timerLater; and a third once clients have been told of two more transitions of
 // the session (most often a resume and a pause again, the case the version guard is for),
-// so that many are stale however fast the machine. A quarter are delivered a second time
+// or once the round's load is all sent: so that many are stale however fast or loaded the
+// machine (a fixed wait left a slow run with none that met a later pause). A quarter are delivered a second time
 // (delivery is at least once). A failed invocation (a fault that outlasted the SDK's
 // retries, a killed sandbox) is retried as the scheduler retries, up to ClientRetries
 // times.
@@ -32,8 +33,7 @@ import (
 // How the harness fires timers.
 const (
 	timerLater   = 250 * time.Millisecond // a "later" timer fires within this
-	timerMoved   = 2                      // a "stale" timer waits until the session has moved on this many versions…
-	timerMaxWait = 2 * time.Second        // …or this long
+	timerMoved   = 2                      // a "stale" timer waits until the session has moved on this many versions
 	timerTwice   = 4                      // one timer in timerTwice is delivered again, within timerLater
 	timerResumes = time.Hour              // how far ahead a timed pause asks to resume
 )
@@ -69,8 +69,13 @@ func (h *harness) plan(ctx context.Context, rd *round, r *request) {
 	go func() {
 		defer rd.inflight.Done()
 		time.Sleep(first)
-		for deadline := time.Now().Add(timerMaxWait); when == 2 && r.ent.told.Load() < in.Version+timerMoved && time.Now().Before(deadline); {
-			time.Sleep(5 * time.Millisecond)
+	wait:
+		for when == 2 && r.ent.told.Load() < in.Version+timerMoved {
+			select {
+			case <-rd.sent:
+				break wait
+			case <-time.After(5 * time.Millisecond):
+			}
 		}
 		h.fire(ctx, t, in)
 		if again > 0 {
