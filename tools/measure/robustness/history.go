@@ -27,18 +27,19 @@ type entity struct {
 	techs    []string // a job's group's technicians
 	seeded   state    // as loaded (a job with its booking)
 	seededAt int64    // when it was loaded (the history's clock)
-	// told is the highest version a 200 reported so far (timers.go waits on it).
-	told atomic.Int64
+	// pausedAt is the highest version a 200 reported the entity paused at (timers.go
+	// waits on it).
+	pausedAt atomic.Int64
 }
 
-// tell records the versions r's answers reported.
+// tell records the paused versions r's answers reported.
 func (e *entity) tell(r *request) {
 	for _, a := range r.attempts {
-		if a.outcome() != applied {
+		if a.outcome() != applied || a.after != "paused" {
 			continue
 		}
-		for cur := e.told.Load(); a.version > cur; cur = e.told.Load() {
-			if e.told.CompareAndSwap(cur, a.version) {
+		for cur := e.pausedAt.Load(); a.version > cur; cur = e.pausedAt.Load() {
+			if e.pausedAt.CompareAndSwap(cur, a.version) {
 				break
 			}
 		}

@@ -18,11 +18,11 @@ import (
 // was told applied, with the input the schedule would hand resume-scheduled (the session
 // and the version the pause made), while the load goes on. A third of the timers fire at
 // once, while the pause is most likely still the session's latest transition; a third
-// within timerLater; and a third once clients have been told of two more transitions of
-// the session (most often a resume and a pause again, the case the version guard is for),
-// or once the round's load is all sent: so that many are stale however fast or loaded the
-// machine (a fixed wait left a slow run with none that met a later pause). A quarter are delivered a second time
-// (delivery is at least once). A failed invocation (a fault that outlasted the SDK's
+// within timerLater; and a third once clients have been told of a later pause of the
+// session (after a resume: the case the version guard is for), or once the round's load is
+// all sent, so that many are stale and meet a later pause however fast or loaded the
+// machine (a fixed wait left slow runs with none that did). A quarter are delivered a
+// second time (delivery is at least once). A failed invocation (a fault that outlasted the SDK's
 // retries, a killed sandbox) is retried as the scheduler retries, up to ClientRetries
 // times.
 //
@@ -33,7 +33,6 @@ import (
 // How the harness fires timers.
 const (
 	timerLater   = 250 * time.Millisecond // a "later" timer fires within this
-	timerMoved   = 2                      // a "stale" timer waits until the session has moved on this many versions
 	timerTwice   = 4                      // one timer in timerTwice is delivered again, within timerLater
 	timerResumes = time.Hour              // how far ahead a timed pause asks to resume
 )
@@ -70,7 +69,7 @@ func (h *harness) plan(ctx context.Context, rd *round, r *request) {
 		defer rd.inflight.Done()
 		time.Sleep(first)
 	wait:
-		for when == 2 && r.ent.told.Load() < in.Version+timerMoved {
+		for when == 2 && r.ent.pausedAt.Load() <= in.Version {
 			select {
 			case <-rd.sent:
 				break wait
