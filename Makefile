@@ -197,7 +197,7 @@ soak: $(VENV_READY) $(CMD_BIN)/reliability $(RELIABILITY_BOOTSTRAPS) ## the reli
 .PHONY: item-bound
 item-bound: $(VENV_READY) ## one session through TRANSITIONS (10000) keyed pause/resume requests: its item stays bounded, every write costs the same units
 	@echo "==> $(or $(TRANSITIONS),10000) alternating keyed pause/resume requests through one session (TestItemStaysBounded)"
-	@LIFECYCLE_BOUNDED_TRANSITIONS=$(or $(TRANSITIONS),10000) $(REQUIRE_TOOLS) go test -count=1 -v -run '^TestItemStaysBounded$$' ./tests/integration | grep -E '^(---|ok|FAIL|PASS)|bounded_test'
+	@LIFECYCLE_BOUNDED_TRANSITIONS=$(or $(TRANSITIONS),10000) $(REQUIRE_TOOLS) go test -count=1 -timeout 60m -v -run '^TestItemStaysBounded$$' ./tests/integration | grep -E '^(---|ok|FAIL|PASS)|bounded_test'
 
 .PHONY: bench
 bench: $(VENV_READY) $(CMD_BIN)/bench ## cold start, size, RSS, handler CPU vs the SDK, latency vs the bare write, requests and capacity units per call, the live channel: one table (ONLY=starts,cpu,latency,units,live picks parts)
