@@ -69,33 +69,26 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 // Cognito puts a user's groups in (auth.DefaultRolesClaim, the RolesClaim parameter's
 // default), as an array, so the gateway delivers them as the authorizer does: "[a b]".
 func Mint(key []byte, sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
-	claims := jwt.MapClaims{
-		"iss": Issuer,
-		"aud": Audience,
-		"sub": sub,
-		"iat": now.Unix(),
-		"exp": now.Add(ttl).Unix(),
-	}
+	claims := jwt.MapClaims{"sub": sub}
 	if len(roles) > 0 {
 		claims[auth.DefaultRolesClaim] = roles
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+	return sign(key, claims, ttl, now)
 }
 
 // MintService signs a service's token, as Cognito's client-credentials grant issues one:
 // the app client's id as sub and client_id, token_use "access", and the scopes it grants
 // in "scope", space-separated; valid for ttl from now.
 func MintService(key []byte, clientID string, scopes []string, ttl time.Duration, now time.Time) (string, error) {
-	claims := jwt.MapClaims{
-		"iss":       Issuer,
-		"aud":       Audience,
-		"sub":       clientID,
-		"client_id": clientID,
-		"token_use": "access",
-		"scope":     strings.Join(scopes, " "),
-		"iat":       now.Unix(),
-		"exp":       now.Add(ttl).Unix(),
-	}
+	return sign(key, jwt.MapClaims{
+		"sub": clientID, "client_id": clientID, "token_use": "access", "scope": strings.Join(scopes, " "),
+	}, ttl, now)
+}
+
+// sign adds the issuer, audience and times to claims and signs them with HS256.
+func sign(key []byte, claims jwt.MapClaims, ttl time.Duration, now time.Time) (string, error) {
+	claims["iss"], claims["aud"] = Issuer, Audience
+	claims["iat"], claims["exp"] = now.Unix(), now.Add(ttl).Unix()
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,12 +52,11 @@ func b64(t *testing.T, v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// TestMintVerifyRoundTrip: a minted token verifies, at the injected clock (the wall clock
+// would find it long expired), into the claims as the authorizer flattens them: exp and iat
+// as plain integers (a float64's "%v" would give 1.7145684e+09).
 func TestMintVerifyRoundTrip(t *testing.T) {
 	tok := mustMint(t, testKey, "user-1", []string{"Dispatcher", "Admin"}, time.Hour, testNow)
-	if n := strings.Count(tok, "."); n != 2 {
-		t.Fatalf("token %q has %d dots, want 2", tok, n)
-	}
-
 	claims, err := Verify(testKey, tok, testNow.Add(time.Minute))
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
@@ -68,34 +69,8 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 		"exp":            "1714568400", // 2024-05-01T13:00:00Z
 		"iat":            "1714564800", // 2024-05-01T12:00:00Z
 	}
-	for k, v := range want {
-		if got, ok := claims[k]; !ok || got != v {
-			t.Errorf("claims[%q] = %q (present %v), want %q", k, got, ok, v)
-		}
-	}
-	if len(claims) != len(want) {
-		t.Errorf("claims = %v, want exactly the keys of %v", claims, want)
-	}
-	if strings.ContainsAny(claims["exp"], "eE.+") {
-		t.Errorf("exp %q is not a plain integer string", claims["exp"])
-	}
-	if Issuer != "lifecycle-local" || Audience != "lifecycle-api" {
-		t.Errorf("Issuer/Audience = %q/%q", Issuer, Audience)
-	}
-}
-
-func TestMintVerifyHeaderIsHS256(t *testing.T) {
-	tok := mustMint(t, testKey, "user-1", nil, time.Hour, testNow)
-	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hdr map[string]any
-	if err := json.Unmarshal(raw, &hdr); err != nil {
-		t.Fatal(err)
-	}
-	if hdr["alg"] != "HS256" {
-		t.Errorf("alg = %v, want HS256", hdr["alg"])
+	if !maps.Equal(claims, want) {
+		t.Errorf("claims = %v, want %v", claims, want)
 	}
 }
 
@@ -123,19 +98,6 @@ func TestMintVerifyRoles(t *testing.T) {
 				t.Errorf("roles = %q (present %v), want %q (present %v)", got, ok, tt.wantRoles, tt.present)
 			}
 		})
-	}
-}
-
-func TestVerifyLargeExpHasNoExponent(t *testing.T) {
-	// A long ttl pushes exp well past 1e9; "%v" of a float64 would print 1.7e+09-style.
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	tok := mustMint(t, testKey, "u", nil, 24*365*time.Hour, now)
-	claims, err := Verify(testKey, tok, now)
-	if err != nil {
-		t.Fatalf("Verify: %v", err)
-	}
-	if want := "1924992000"; claims["exp"] != want { // 2031-01-01T00:00:00Z
-		t.Errorf("exp = %q, want %q", claims["exp"], want)
 	}
 }
 
@@ -202,78 +164,32 @@ func TestVerifyRejects(t *testing.T) {
 	if _, err := Verify(testKey, signClaims(t, testKey, valid), testNow); err != nil {
 		t.Fatalf("baseline token rejected: %v", err)
 	}
-}
-
-func TestVerifyExpiredErrorKind(t *testing.T) {
-	tok := mustMint(t, testKey, "u", nil, time.Hour, testNow)
-	_, err := Verify(testKey, tok, testNow.Add(2*time.Hour))
-	if err == nil || !strings.Contains(err.Error(), "expired") {
-		t.Errorf("err = %v, want an expiry error", err)
-	}
-	// The injected clock, not the wall clock, decides: the same token is fine at testNow.
-	if _, err := Verify(testKey, tok, testNow.Add(59*time.Minute)); err != nil {
-		t.Errorf("Verify before expiry: %v", err)
+	if _, err := Verify(testKey, signClaims(t, testKey, valid), testNow.Add(2*time.Hour)); !errors.Is(err, jwt.ErrTokenExpired) {
+		t.Errorf("an expired token: %v, want an expiry error", err)
 	}
 }
 
 func TestLoadOrCreateKey(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "does", "not", "exist")
 	path := filepath.Join(dir, "dev-signing-key")
-
 	key, err := LoadOrCreateKey(path)
 	if err != nil {
 		t.Fatalf("first LoadOrCreateKey: %v", err)
 	}
-	if len(key) != 32 {
-		t.Errorf("len(key) = %d, want 32", len(key))
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v, %v; want mode 600", fi, err)
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatalf("stat: %v", err)
+	if raw, err := os.ReadFile(path); err != nil || string(raw) != hex.EncodeToString(key)+"\n" || len(key) != 32 {
+		t.Errorf("key file holds %q (%v), want the 32-byte key %x in hex", raw, err, key)
 	}
-	if perm := fi.Mode().Perm(); perm != 0o600 {
-		t.Errorf("file mode = %o, want 600", perm)
+	if again, err := LoadOrCreateKey(path); err != nil || !bytes.Equal(again, key) {
+		t.Errorf("second LoadOrCreateKey: %x, %v; want the same key", again, err)
 	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	if other, err := LoadOrCreateKey(filepath.Join(dir, "other-key")); err != nil || bytes.Equal(other, key) {
+		t.Errorf("another file's key: %x, %v; want a new random one", other, err)
 	}
-	text := strings.TrimSpace(string(raw))
-	if len(text) != 64 {
-		t.Errorf("key file holds %d chars, want 64 hex chars: %q", len(text), text)
-	}
-	decoded, err := hex.DecodeString(text)
-	if err != nil {
-		t.Fatalf("key file is not hex: %v", err)
-	}
-	if !bytes.Equal(decoded, key) {
-		t.Errorf("file content does not match returned key")
-	}
-	if bytes.Equal(key, make([]byte, 32)) {
-		t.Errorf("key is all zeros")
-	}
-
-	again, err := LoadOrCreateKey(path)
-	if err != nil {
-		t.Fatalf("second LoadOrCreateKey: %v", err)
-	}
-	if !bytes.Equal(again, key) {
-		t.Errorf("second call returned a different key")
-	}
-
-	// A key from one file works for Mint/Verify.
-	tok := mustMint(t, key, "u", nil, time.Hour, testNow)
-	if _, err := Verify(again, tok, testNow); err != nil {
-		t.Errorf("Verify with reloaded key: %v", err)
-	}
-
-	// A second file gets a different random key.
-	other, err := LoadOrCreateKey(filepath.Join(dir, "other-key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Equal(other, key) {
-		t.Errorf("two fresh keys are equal")
+	if _, err := LoadOrCreateKey(dir); err == nil {
+		t.Errorf("LoadOrCreateKey on a directory succeeded, want error")
 	}
 }
 
@@ -325,13 +241,6 @@ func TestLoadOrCreateKeyMalformed(t *testing.T) {
 				t.Errorf("malformed file was changed: %q, %v", after, rerr)
 			}
 		})
-	}
-}
-
-func TestLoadOrCreateKeyPathIsDirectory(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := LoadOrCreateKey(dir); err == nil {
-		t.Errorf("LoadOrCreateKey on a directory succeeded, want error")
 	}
 }
 
