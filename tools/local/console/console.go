@@ -87,9 +87,7 @@ func handleReset(c Config) http.Handler {
 			return
 		}
 		c.Logger.Info("demo data reset")
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		_, _ = io.WriteString(w, `{"reset":true}`)
+		writeJSON(w, http.StatusOK, map[string]bool{"reset": true})
 	})
 }
 
