@@ -32,17 +32,14 @@ func CheckConcurrency(ctx context.Context, l LambdaAccount, c Config) []Result {
 		reserve, err = 0, nil
 	}
 	if err != nil || reserve < 0 {
-		return []Result{{Check: check, Status: Fail, Message: fmt.Sprintf("PublisherReservedConcurrency=%q is not a count", raw),
-			Fix: "set PublisherReservedConcurrency=0 in samconfig.toml's parameter_overrides"}}
+		return []Result{fail(check, fmt.Sprintf("PublisherReservedConcurrency=%q is not a count", raw), "set PublisherReservedConcurrency=0 in samconfig.toml's parameter_overrides")}
 	}
 	out, err := l.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
 	if err != nil {
-		return []Result{{Check: check, Status: Fail, Message: "Lambda GetAccountSettings: " + err.Error(),
-			Fix: "run with credentials of the account to deploy to, allowed lambda:GetAccountSettings"}}
+		return []Result{fail(check, "Lambda GetAccountSettings: "+err.Error(), "run with credentials of the account to deploy to, allowed lambda:GetAccountSettings")}
 	}
 	if out.AccountLimit == nil {
-		return []Result{{Check: check, Status: Fail, Message: "Lambda GetAccountSettings answered no AccountLimit",
-			Fix: "check the quota by hand: aws lambda get-account-settings --region " + c.Region}}
+		return []Result{fail(check, "Lambda GetAccountSettings answered no AccountLimit", "check the quota by hand: aws lambda get-account-settings --region "+c.Region)}
 	}
 	total := int(out.AccountLimit.ConcurrentExecutions)
 	unreserved := int(aws.ToInt32(out.AccountLimit.UnreservedConcurrentExecutions))
@@ -70,20 +67,17 @@ func CheckConcurrency(ctx context.Context, l LambdaAccount, c Config) []Result {
 // WebSocket stage (LiveStage) writes an access log through it, and its create fails
 // without one. The role is an account setting the stack does not own.
 func CheckAPIGatewayRole(ctx context.Context, a APIGatewayAccount, region string) Result {
-	r := Result{Check: "apigateway-role"}
+	const check = "apigateway-role"
 	out, err := a.GetAccount(ctx, &apigateway.GetAccountInput{})
 	switch {
 	case err != nil:
-		r.Status, r.Message, r.Fix = Fail, "API Gateway GetAccount: "+err.Error(), "run with credentials of the account to deploy to, allowed apigateway:GET on /account"
+		return fail(check, "API Gateway GetAccount: "+err.Error(), "run with credentials of the account to deploy to, allowed apigateway:GET on /account")
 	case aws.ToString(out.CloudwatchRoleArn) == "":
-		r.Status = Fail
-		r.Message = "API Gateway has no CloudWatch role in " + region + ": the WebSocket stage LiveStage writes an access log through it, and its create fails without one"
-		r.Fix = "once per account and region (docs/operations.md, First deploy):\n" +
-			`aws iam create-role --role-name APIGatewayPushToCloudWatchLogs --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}'` + "\n" +
-			"aws iam attach-role-policy --role-name APIGatewayPushToCloudWatchLogs --policy-arn arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs\n" +
-			"aws apigateway update-account --region " + region + " --patch-operations op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::<account id>:role/APIGatewayPushToCloudWatchLogs"
-	default:
-		r.Status, r.Message = OK, "API Gateway's CloudWatch role in "+region+" is "+aws.ToString(out.CloudwatchRoleArn)
+		return fail(check, "API Gateway has no CloudWatch role in "+region+": the WebSocket stage LiveStage writes an access log through it, and its create fails without one",
+			"once per account and region (docs/operations.md, First deploy):\n"+
+				`aws iam create-role --role-name APIGatewayPushToCloudWatchLogs --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`+"\n"+
+				"aws iam attach-role-policy --role-name APIGatewayPushToCloudWatchLogs --policy-arn arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs\n"+
+				"aws apigateway update-account --region "+region+" --patch-operations op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::<account id>:role/APIGatewayPushToCloudWatchLogs")
 	}
-	return r
+	return Result{Check: check, Status: OK, Message: "API Gateway's CloudWatch role in " + region + " is " + aws.ToString(out.CloudwatchRoleArn)}
 }

@@ -19,15 +19,14 @@ const PendingConfirmation = "PendingConfirmation"
 // awaits confirmation: until the mail SNS sent is confirmed, alarms reach no one. Before
 // the stack exists there is nothing to confirm yet.
 func CheckAlarmSubscription(ctx context.Context, cf StackResources, topics TopicSubscriptions, c Config) Result {
-	r := Result{Check: "alarm-email"}
+	const check = "alarm-email"
+	info := func(message string) Result { return Result{Check: check, Status: Info, Message: message} }
 	email := param(c, "AlarmEmail")
 	switch {
 	case email == "":
-		r.Status, r.Message = Info, "AlarmEmail is empty: the alarms notify no one"
-		return r
+		return info("AlarmEmail is empty: the alarms notify no one")
 	case IsPlaceholder(email):
-		r.Status, r.Message = Info, "not checked: AlarmEmail is a placeholder"
-		return r
+		return info("not checked: AlarmEmail is a placeholder")
 	}
 	res, err := cf.DescribeStackResource(ctx, &cloudformation.DescribeStackResourceInput{
 		StackName: aws.String(c.Env.Stack), LogicalResourceId: aws.String(c.Template.AlarmTopic),
@@ -39,28 +38,24 @@ func CheckAlarmSubscription(ctx context.Context, cf StackResources, topics Topic
 			if !strings.Contains(apiErr.ErrorMessage(), "Stack with id") {
 				what = "stack " + c.Env.Stack + " has no " + c.Template.AlarmTopic + " yet"
 			}
-			r.Status, r.Message = Info, what+": "+email+"'s subscription is checked after the first deploy (confirm the mail SNS sends it then)"
-			return r
+			return info(what + ": " + email + "'s subscription is checked after the first deploy (confirm the mail SNS sends it then)")
 		}
-		r.Status, r.Message, r.Fix = Fail, "CloudFormation DescribeStackResource: "+err.Error(), "run with credentials of the account to deploy to, allowed cloudformation:DescribeStackResource"
-		return r
+		return fail(check, "CloudFormation DescribeStackResource: "+err.Error(), "run with credentials of the account to deploy to, allowed cloudformation:DescribeStackResource")
 	}
 	topic := ""
 	if d := res.StackResourceDetail; d != nil {
 		topic = aws.ToString(d.PhysicalResourceId)
 	}
 	if topic == "" {
-		r.Status, r.Message = Info, fmt.Sprintf("stack %s's %s has no topic yet: %s's subscription is checked after the deploy", c.Env.Stack, c.Template.AlarmTopic, email)
-		return r
+		return info(fmt.Sprintf("stack %s's %s has no topic yet: %s's subscription is checked after the deploy", c.Env.Stack, c.Template.AlarmTopic, email))
 	}
 	resubscribe := fmt.Sprintf("aws sns subscribe --topic-arn %s --protocol email --notification-endpoint %s --region %s", topic, email, c.Region)
 	var pending, confirmed bool
-	in := &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)}
-	for {
-		page, err := topics.ListSubscriptionsByTopic(ctx, in)
+	pages := sns.NewListSubscriptionsByTopicPaginator(topics, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
 		if err != nil {
-			r.Status, r.Message, r.Fix = Fail, "SNS ListSubscriptionsByTopic: "+err.Error(), "run with credentials of the account to deploy to, allowed sns:ListSubscriptionsByTopic on "+topic
-			return r
+			return fail(check, "SNS ListSubscriptionsByTopic: "+err.Error(), "run with credentials of the account to deploy to, allowed sns:ListSubscriptionsByTopic on "+topic)
 		}
 		for _, s := range page.Subscriptions {
 			if !strings.HasPrefix(aws.ToString(s.Protocol), "email") || !strings.EqualFold(aws.ToString(s.Endpoint), email) {
@@ -73,22 +68,14 @@ func CheckAlarmSubscription(ctx context.Context, cf StackResources, topics Topic
 				confirmed = true
 			}
 		}
-		if aws.ToString(page.NextToken) == "" {
-			break
-		}
-		in.NextToken = page.NextToken
 	}
 	switch {
 	case confirmed:
-		r.Status, r.Message = OK, email+" is subscribed to the alarm topic "+topic
+		return Result{Check: check, Status: OK, Message: email + " is subscribed to the alarm topic " + topic}
 	case pending:
-		r.Status = Fail
-		r.Message = email + "'s subscription to the alarm topic " + topic + " awaits confirmation: until then alarms reach no one"
-		r.Fix = "confirm the mail sent to " + email + " (\"AWS Notification - Subscription Confirmation\"); lost it? This sends another:\n" + resubscribe
-	default:
-		r.Status = Warn
-		r.Message = email + " is not subscribed to the alarm topic " + topic + ": alarms reach no one"
-		r.Fix = "a deploy that changes AlarmEmail subscribes the new address; one removed by hand comes back with:\n" + resubscribe + "\nthen confirm the mail it sends"
+		return fail(check, email+"'s subscription to the alarm topic "+topic+" awaits confirmation: until then alarms reach no one",
+			"confirm the mail sent to "+email+" (\"AWS Notification - Subscription Confirmation\"); lost it? This sends another:\n"+resubscribe)
 	}
-	return r
+	return Result{Check: check, Status: Warn, Message: email + " is not subscribed to the alarm topic " + topic + ": alarms reach no one",
+		Fix: "a deploy that changes AlarmEmail subscribes the new address; one removed by hand comes back with:\n" + resubscribe + "\nthen confirm the mail it sends"}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -58,11 +57,7 @@ func TestPreflightAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	issuer := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		iss := "https://" + r.Host
-		_, _ = w.Write([]byte(`{"issuer":"` + iss + `","jwks_uri":"` + iss + `/jwks.json"}`))
-	}))
-	defer issuer.Close()
+	issuer := issuerServer(t)
 	clients := preflight.NewClients(cfg, issuer.Client())
 	_, err = clients.Lambda.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
 	if re, ok := errors.AsType[*smithyhttp.ResponseError](err); !ok || re.HTTPStatusCode() != http.StatusNotFound {

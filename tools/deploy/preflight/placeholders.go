@@ -1,9 +1,10 @@
 package preflight
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/lifecycle-api/lifecycle/tools/deploy/samconfig"
@@ -43,14 +44,8 @@ func hostOf(item string) string {
 // exampleDomain reports whether host is example.com, example.org or example.net, or under one.
 func exampleDomain(host string) bool {
 	labels := strings.Split(strings.TrimSuffix(strings.ToLower(host), "."), ".")
-	if len(labels) < 2 || labels[len(labels)-2] != "example" {
-		return false
-	}
-	switch labels[len(labels)-1] {
-	case "com", "org", "net":
-		return true
-	}
-	return false
+	n := len(labels)
+	return n >= 2 && labels[n-2] == "example" && slices.Contains([]string{"com", "org", "net"}, labels[n-1])
 }
 
 // Placeholders returns, in order, the parameters of env whose values are placeholders, and
@@ -62,7 +57,7 @@ func Placeholders(env samconfig.Environment) []string {
 			out = append(out, name)
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	if IsPlaceholder(env.Region) {
 		out = append(out, "region")
 	}
@@ -81,28 +76,18 @@ func CheckPlaceholders(env samconfig.Environment) []Result {
 		if name == "region" {
 			value, section = env.Region, "global"
 		}
-		out = append(out, Result{
-			Check: "placeholder", Status: Fail,
-			Message: fmt.Sprintf("[%s] %s=%s is a placeholder", env.Name, name, value),
-			Fix:     fmt.Sprintf("in samconfig.toml [%s.%s.parameters], set %s to %s; docs/operations.md, First deploy, says where it comes from", env.Name, section, name, realValue(name)),
-		})
+		out = append(out, fail("placeholder", fmt.Sprintf("[%s] %s=%s is a placeholder", env.Name, name, value),
+			fmt.Sprintf("in samconfig.toml [%s.%s.parameters], set %s to %s; docs/operations.md, First deploy, says where it comes from",
+				env.Name, section, name, cmp.Or(realValues[name], "the environment's own value"))))
 	}
 	return out
 }
 
-// realValue says what a placeholder's parameter should hold instead.
-func realValue(name string) string {
-	switch name {
-	case "JwtIssuer":
-		return "the environment's issuer, exactly as its tokens' iss claim has it (Cognito: https://cognito-idp.<region>.amazonaws.com/<user pool id>)"
-	case "JwtAudience":
-		return "the audiences the API accepts (Cognito: the environment's app client ids, comma-separated)"
-	case "CorsAllowedOrigins":
-		return "the origins of the frontends that call the API, comma-separated"
-	case "AlarmEmail":
-		return "the address the alarms go to (empty subscribes none)"
-	case "region":
-		return "the region to deploy to"
-	}
-	return "the environment's own value"
+// realValues say what a placeholder's parameter should hold instead.
+var realValues = map[string]string{
+	"JwtIssuer":          "the environment's issuer, exactly as its tokens' iss claim has it (Cognito: https://cognito-idp.<region>.amazonaws.com/<user pool id>)",
+	"JwtAudience":        "the audiences the API accepts (Cognito: the environment's app client ids, comma-separated)",
+	"CorsAllowedOrigins": "the origins of the frontends that call the API, comma-separated",
+	"AlarmEmail":         "the address the alarms go to (empty subscribes none)",
+	"region":             "the region to deploy to",
 }

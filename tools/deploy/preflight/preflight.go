@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,10 +41,8 @@ type StackResources interface {
 	DescribeStackResource(context.Context, *cloudformation.DescribeStackResourceInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStackResourceOutput, error)
 }
 
-// TopicSubscriptions lists a topic's subscriptions.
-type TopicSubscriptions interface {
-	ListSubscriptionsByTopic(context.Context, *sns.ListSubscriptionsByTopicInput, ...func(*sns.Options)) (*sns.ListSubscriptionsByTopicOutput, error)
-}
+// TopicSubscriptions lists a topic's subscriptions, a page at a time.
+type TopicSubscriptions = sns.ListSubscriptionsByTopicAPIClient
 
 // Clients are what the checks call.
 type Clients struct {
@@ -113,12 +112,7 @@ func Run(ctx context.Context, c Config, cl Clients) []Result {
 
 // Failed reports whether any result is a failure.
 func Failed(rs []Result) bool {
-	for _, r := range rs {
-		if r.Status == Fail {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(rs, func(r Result) bool { return r.Status == Fail })
 }
 
 // Write prints each result as a line ("FAIL issuer: ..."), a failure's or a warning's fix
@@ -129,18 +123,17 @@ func Write(w io.Writer, rs []Result) error {
 			return err
 		}
 		if r.Fix != "" && r.Status != OK {
-			for i, line := range strings.Split(r.Fix, "\n") {
-				label := "     fix: "
-				if i > 0 {
-					label = "          "
-				}
-				if _, err := fmt.Fprintln(w, label+line); err != nil {
-					return err
-				}
+			if _, err := fmt.Fprintf(w, "     fix: %s\n", strings.ReplaceAll(r.Fix, "\n", "\n          ")); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// fail is a failed check's result.
+func fail(check, message, fix string) Result {
+	return Result{Check: check, Status: Fail, Message: message, Fix: fix}
 }
 
 // param returns the environment's value of a template parameter, or its default.

@@ -3,11 +3,13 @@ package preflight_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,11 +37,8 @@ type lambdaFake struct {
 }
 
 func (f lambdaFake) GetAccountSettings(context.Context, *lambda.GetAccountSettingsInput, ...func(*lambda.Options)) (*lambda.GetAccountSettingsOutput, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
 	return &lambda.GetAccountSettingsOutput{AccountLimit: &lambdatypes.AccountLimit{
-		ConcurrentExecutions: f.total, UnreservedConcurrentExecutions: aws.Int32(f.unreserved)}}, nil
+		ConcurrentExecutions: f.total, UnreservedConcurrentExecutions: aws.Int32(f.unreserved)}}, f.err
 }
 
 type apiGatewayFake struct {
@@ -48,14 +47,7 @@ type apiGatewayFake struct {
 }
 
 func (f apiGatewayFake) GetAccount(context.Context, *apigateway.GetAccountInput, ...func(*apigateway.Options)) (*apigateway.GetAccountOutput, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	out := &apigateway.GetAccountOutput{}
-	if f.role != "" {
-		out.CloudwatchRoleArn = aws.String(f.role)
-	}
-	return out, nil
+	return &apigateway.GetAccountOutput{CloudwatchRoleArn: aws.String(f.role)}, f.err
 }
 
 // stacksFake holds stacks' resources: physical id by stack name and logical id. It answers
@@ -92,18 +84,13 @@ func (f *topicsFake) ListSubscriptionsByTopic(_ context.Context, in *sns.ListSub
 	if !ok {
 		return nil, &smithy.GenericAPIError{Code: "NotFound", Message: "Topic does not exist"}
 	}
-	i := 0
-	if in.NextToken != nil {
-		for i < len(subs) && aws.ToString(subs[i].SubscriptionArn)+"#"+aws.ToString(subs[i].Endpoint) != *in.NextToken {
-			i++
-		}
-	}
+	i, _ := strconv.Atoi(aws.ToString(in.NextToken))
 	out := &sns.ListSubscriptionsByTopicOutput{}
 	if i < len(subs) {
 		out.Subscriptions = subs[i : i+1]
 	}
 	if i+1 < len(subs) {
-		out.NextToken = aws.String(aws.ToString(subs[i+1].SubscriptionArn) + "#" + aws.ToString(subs[i+1].Endpoint))
+		out.NextToken = aws.String(strconv.Itoa(i + 1))
 	}
 	return out, nil
 }
@@ -144,24 +131,13 @@ func filled(t *testing.T, name string) samconfig.Environment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Params = maps(env.Params, map[string]string{
+	maps.Copy(env.Params, map[string]string{
 		"JwtIssuer":          "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
 		"JwtAudience":        "4e1cj9k2tq6rfgh0l1uq3oc7p1",
 		"CorsAllowedOrigins": "https://app.lifecycle.test,http://localhost:5173",
 		"AlarmEmail":         "oncall@lifecycle.test",
 	})
 	return env
-}
-
-func maps(base, over map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range over {
-		out[k] = v
-	}
-	return out
 }
 
 func statuses(rs []preflight.Result) []string {
@@ -343,7 +319,7 @@ func TestCheckConcurrency(t *testing.T) {
 	// An environment that does not choose takes the template's default.
 	c := cfg("")
 	delete(c.Env.Params, "PublisherReservedConcurrency")
-	c.Template.Defaults = maps(c.Template.Defaults, map[string]string{"PublisherReservedConcurrency": "5"})
+	c.Template.Defaults["PublisherReservedConcurrency"] = "5"
 	if rs := preflight.CheckConcurrency(ctx, lambdaFake{total: 10, unreserved: 10}, c); rs[len(rs)-1].Status != preflight.Fail ||
 		!strings.Contains(rs[len(rs)-1].Message, "PublisherReservedConcurrency=5") {
 		t.Errorf("the default 5 in an account of 10: %+v", rs)
@@ -424,8 +400,8 @@ func TestCheckAlarmSubscription(t *testing.T) {
 		}
 	}
 	for name, v := range map[string]string{"empty": "", "a placeholder": "lifecycle-oncall@example.com"} {
-		c := c
-		c.Env.Params = maps(c.Env.Params, map[string]string{"AlarmEmail": v})
+		c.Env.Params = maps.Clone(c.Env.Params)
+		c.Env.Params["AlarmEmail"] = v
 		stacks := &stacksFake{resources: deployed}
 		if r := preflight.CheckAlarmSubscription(ctx, stacks, &topicsFake{}, c); r.Status != preflight.Info || len(stacks.asked) != 0 {
 			t.Errorf("AlarmEmail %s: %+v, asked %v", name, r, stacks.asked)
@@ -450,12 +426,18 @@ func TestReadTemplate(t *testing.T) {
 
 // ---- all of it ----
 
-func TestRunReportsEachCheck(t *testing.T) {
+// issuerServer publishes a valid discovery document for its own URL until t ends.
+func issuerServer(t *testing.T) *httptest.Server {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		iss := "https://" + r.Host
 		_, _ = w.Write([]byte(`{"issuer":"` + iss + `","jwks_uri":"` + iss + `/jwks.json"}`))
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRunReportsEachCheck(t *testing.T) {
+	srv := issuerServer(t)
 	env := filled(t, "prod")
 	env.Params["JwtIssuer"] = srv.URL
 	c := preflight.Config{Env: env, Region: "eu-west-1", Template: template(t)}
