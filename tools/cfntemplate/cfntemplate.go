@@ -4,8 +4,9 @@ package cfntemplate
 
 import (
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -91,12 +92,7 @@ func (t *Template) Resources(typ string) map[string]*yaml.Node {
 
 // SortedKeys returns m's keys in order.
 func SortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // GetAttTarget returns the logical id an "!GetAtt X.Arn" names.

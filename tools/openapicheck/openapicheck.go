@@ -9,10 +9,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -87,12 +88,7 @@ func (v *Validator) Check(method, target string, status int, header http.Header,
 func (v *Validator) Seen() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := make([]string, 0, len(v.seen))
-	for k := range v.seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(v.seen))
 }
 
 // Documented lists every "METHOD path status" the document declares, sorted.
@@ -105,6 +101,6 @@ func (v *Validator) Documented() []string {
 			}
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -58,10 +59,7 @@ func run(ctx context.Context, name string) (failed bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = env.Region
-	}
+	region := cmp.Or(os.Getenv("AWS_REGION"), env.Region)
 	if region == "" {
 		return false, fmt.Errorf("samconfig.toml [%s] names no region, and AWS_REGION is not set", name)
 	}

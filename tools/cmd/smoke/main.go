@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
@@ -138,28 +139,28 @@ func (s *smoke) do(ctx context.Context, method, path string, header map[string]s
 	return response{resp.StatusCode, resp.Header, b}, err
 }
 
-// want checks the status and, for the API's own answers, the body against openapi.yaml.
-func (s *smoke) want(method, path string, r response, status int) error {
-	if r.status != status {
-		return fmt.Errorf("%s %s answered %d, want %d: %s", method, path, r.status, status, bytes.TrimSpace(r.body))
+// call is do for an answer of the API's own: it must have the status given, and the body
+// openapi.yaml says.
+func (s *smoke) call(ctx context.Context, method, path string, header map[string]string, body string, status int) (response, error) {
+	r, err := s.do(ctx, method, path, header, body)
+	switch {
+	case err != nil:
+		return r, err
+	case r.status != status:
+		return r, fmt.Errorf("%s %s answered %d, want %d: %s", method, path, r.status, status, bytes.TrimSpace(r.body))
 	}
-	return s.contract.Check(method, path, r.status, r.header, r.body)
+	return r, s.contract.Check(method, path, r.status, r.header, r.body)
 }
 
 func (s *smoke) auth(extra map[string]string) map[string]string {
 	h := map[string]string{"Authorization": "Bearer " + s.Token}
-	for k, v := range extra {
-		h[k] = v
-	}
+	maps.Copy(h, extra)
 	return h
 }
 
 func (s *smoke) list(ctx context.Context) (string, error) {
-	r, err := s.do(ctx, http.MethodGet, "/interviews?limit=5", s.auth(nil), "")
+	r, err := s.call(ctx, http.MethodGet, "/interviews?limit=5", s.auth(nil), "", http.StatusOK)
 	if err != nil {
-		return "", err
-	}
-	if err := s.want(http.MethodGet, "/interviews?limit=5", r, http.StatusOK); err != nil {
 		return "", err
 	}
 	var page struct{ Items []json.RawMessage }
@@ -183,11 +184,8 @@ func (s *smoke) noToken(ctx context.Context) (string, error) {
 func (s *smoke) unknown(ctx context.Context) (string, error) {
 	path := "/interviews/" + lifecycle.NewID()
 	corr := "smoke-" + lifecycle.NewID()
-	r, err := s.do(ctx, http.MethodGet, path, s.auth(map[string]string{"X-Correlation-Id": corr}), "")
+	r, err := s.call(ctx, http.MethodGet, path, s.auth(map[string]string{"X-Correlation-Id": corr}), "", http.StatusNotFound)
 	if err != nil {
-		return "", err
-	}
-	if err := s.want(http.MethodGet, path, r, http.StatusNotFound); err != nil {
 		return "", err
 	}
 	var body struct{ RequestID string }
@@ -231,11 +229,9 @@ func (s *smoke) transition(ctx context.Context) (string, error) {
 	if s.Transition == "cancel" {
 		body = `{"reason":"smoke test"}`
 	}
-	r, err := s.do(ctx, http.MethodPost, path, s.auth(map[string]string{"Content-Type": "application/json", "Idempotency-Key": key, "X-Correlation-Id": key}), body)
+	header := s.auth(map[string]string{"Content-Type": "application/json", "Idempotency-Key": key, "X-Correlation-Id": key})
+	r, err := s.call(ctx, http.MethodPost, path, header, body, http.StatusOK)
 	if err != nil {
-		return "", err
-	}
-	if err := s.want(http.MethodPost, path, r, http.StatusOK); err != nil {
 		return "", err
 	}
 	var got struct {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 )
@@ -42,9 +43,9 @@ func token(args []string) error {
 	case *scopes != "" && *roles != "":
 		return errors.New("token: a service's token (-scopes) carries no roles")
 	case *scopes != "":
-		tok, err = devauth.MintService(key, *sub, splitRoles(*scopes), *ttl, time.Now())
+		tok, err = devauth.MintService(key, *sub, list(*scopes), *ttl, time.Now())
 	default:
-		tok, err = devauth.Mint(key, *sub, splitRoles(*roles), *ttl, time.Now())
+		tok, err = devauth.Mint(key, *sub, list(*roles), *ttl, time.Now())
 	}
 	if err != nil {
 		return err
@@ -53,12 +54,7 @@ func token(args []string) error {
 	return nil
 }
 
-func splitRoles(s string) []string {
-	var out []string
-	for _, r := range strings.Split(s, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			out = append(out, r)
-		}
-	}
-	return out
+// list splits a comma-separated flag; a role or scope holds no comma or space.
+func list(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 }

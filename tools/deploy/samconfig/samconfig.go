@@ -5,6 +5,7 @@ package samconfig
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -40,9 +41,7 @@ func Load(path string) ([]Environment, error) {
 		for _, cmd := range []string{"global", "deploy"} {
 			c, _ := cmds[cmd].(map[string]any)
 			ps, _ := c["parameters"].(map[string]any)
-			for k, v := range ps {
-				merged[k] = v
-			}
+			maps.Copy(merged, ps)
 		}
 		str := func(k string) string { s, _ := merged[k].(string); return s }
 		if str("stack_name") == "" {

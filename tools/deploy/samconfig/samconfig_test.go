@@ -1,6 +1,7 @@
 package samconfig_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,13 +50,8 @@ stack_name = "stack-a"
 		t.Errorf("b = %+v", b)
 	}
 	want := map[string]string{"Stage": "dev", "CorsAllowedOrigins": "https://a.test,http://localhost:5173", "AlarmEmail": ""}
-	if len(b.Params) != len(want) {
+	if !maps.Equal(b.Params, want) {
 		t.Errorf("b's parameters %v, want %v", b.Params, want)
-	}
-	for k, v := range want {
-		if got, ok := b.Params[k]; !ok || got != v {
-			t.Errorf("b's %s = %q (set %v), want %q", k, got, ok, v)
-		}
 	}
 	if _, err := samconfig.Find(envs, "b"); err != nil {
 		t.Error(err)

@@ -237,9 +237,10 @@ type JobWithAssignments struct {
 	Assignments []job.Assignment
 }
 
-// Load creates table (if absent) and writes the demo data into it.
+// Load creates table (if absent) with the schema from shared/dynamo and writes the demo
+// data into it.
 func Load(ctx context.Context, db *dynamodb.Client, table string) error {
-	if err := EnsureTable(ctx, db, table); err != nil {
+	if err := ensureTable(ctx, db, table); err != nil {
 		return err
 	}
 	return each(func(item map[string]types.AttributeValue) error {
@@ -323,8 +324,7 @@ func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
 	return nil
 }
 
-// EnsureTable creates table with the schema from shared/dynamo unless it exists.
-func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) error {
+func ensureTable(ctx context.Context, db *dynamodb.Client, table string) error {
 	// ListTables rather than DescribeTable: an emulator's not-found error body may fail
 	// the SDK's CRC32 check and logs a warning.
 	p := dynamodb.NewListTablesPaginator(db, &dynamodb.ListTablesInput{})

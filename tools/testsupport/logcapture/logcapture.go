@@ -33,13 +33,10 @@ func (b *Buffer) Lines(t testing.TB) []map[string]any {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(b.buf.Bytes()), []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
+	for dec := json.NewDecoder(bytes.NewReader(b.buf.Bytes())); dec.More(); {
 		var m map[string]any
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("log line is not JSON: %s", line)
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("a log line is not JSON: %v\n%s", err, b.buf.Bytes())
 		}
 		out = append(out, m)
 	}

@@ -9,38 +9,22 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 
 	"github.com/lifecycle-api/lifecycle/tools/repo"
 )
 
 //go:embed translate.py
-var script []byte
-
-// Python is the tools venv's interpreter (make tools installs it with aws-sam-cli).
-func Python() (string, error) {
-	return repo.Path(".tools", "venv", "bin", "python")
-}
+var script string
 
 // Translate returns the translated template at path for the given parameter values (a
 // CommaDelimitedList's value comma-separated, as in samconfig.toml).
 func Translate(path string, params map[string]string) (map[string]any, error) {
-	py, err := Python()
+	py, err := repo.Path(".tools", "venv", "bin", "python") // make tools installs aws-sam-cli there
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "samtranslate")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	prog := filepath.Join(dir, "translate.py")
-	if err := os.WriteFile(prog, script, 0o600); err != nil {
-		return nil, err
-	}
-	args := []string{prog, path}
+	args := []string{"-c", script, path}
 	for k, v := range params {
 		args = append(args, k+"="+v)
 	}
