@@ -239,39 +239,33 @@ func TestCheckIssuer(t *testing.T) {
 	defer srv.Close()
 	issuer := srv.URL + "/pool"
 	ctx := context.Background()
-	check := func(body, iss string) preflight.Result {
-		doc.Store(body)
-		return preflight.CheckIssuer(ctx, srv.Client(), iss)
-	}
-
 	valid := `{"issuer":"` + issuer + `","jwks_uri":"` + issuer + `/.well-known/jwks.json"}`
-	if r := check(valid, issuer); r.Status != preflight.OK {
-		t.Errorf("a valid document: %+v", r)
-	}
-	if r := check("", issuer); r.Status != preflight.Fail || !strings.Contains(r.Message, "404") || r.Fix == "" {
-		t.Errorf("a 404: %+v", r)
-	}
-	if r := check(`{"issuer":"`+issuer+`/","jwks_uri":"`+issuer+`/keys"}`, issuer); r.Status != preflight.Fail ||
-		!strings.Contains(r.Message, "names the issuer") || !strings.Contains(r.Fix, "JwtIssuer="+issuer+"/") {
-		t.Errorf("an issuer that differs (a trailing slash): %+v", r)
-	}
-	if r := check(`{"issuer":"`+issuer+`"}`, issuer); r.Status != preflight.Fail || !strings.Contains(r.Message, "jwks_uri") {
-		t.Errorf("no jwks_uri: %+v", r)
-	}
-	if r := check(`<html>sign in</html>`, issuer); r.Status != preflight.Fail || !strings.Contains(r.Message, "not an OpenID configuration") {
-		t.Errorf("not JSON: %+v", r)
-	}
 	// The server's certificate is one only srv.Client() trusts: another client cannot reach it.
-	doc.Store(valid)
-	if r := preflight.CheckIssuer(ctx, &http.Client{}, issuer); r.Status != preflight.Fail || !strings.Contains(r.Message, "GET "+issuer+preflight.DiscoveryPath) {
-		t.Errorf("an untrusted certificate: %+v", r)
-	}
-	before := hits.Load()
-	if r := preflight.CheckIssuer(ctx, srv.Client(), "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_PLACEHOLDERdev"); r.Status != preflight.Info || hits.Load() != before {
-		t.Errorf("a placeholder issuer: %+v (fetched: %v)", r, hits.Load() != before)
-	}
-	if r := preflight.CheckIssuer(ctx, srv.Client(), ""); r.Status != preflight.Fail {
-		t.Errorf("no issuer: %+v", r)
+	untrusted := &http.Client{}
+	for _, c := range []struct {
+		name, body, issuer string
+		client             *http.Client
+		want               preflight.Status
+		says               string
+	}{
+		{"a valid document", valid, issuer, srv.Client(), preflight.OK, "answers with issuer"},
+		{"a 404", "", issuer, srv.Client(), preflight.Fail, "404"},
+		{"an issuer that differs (a trailing slash)", `{"issuer":"` + issuer + `/","jwks_uri":"` + issuer + `/keys"}`, issuer, srv.Client(), preflight.Fail, "JwtIssuer=" + issuer + "/ in samconfig.toml"},
+		{"no jwks_uri", `{"issuer":"` + issuer + `"}`, issuer, srv.Client(), preflight.Fail, "jwks_uri"},
+		{"not JSON", `<html>sign in</html>`, issuer, srv.Client(), preflight.Fail, "not an OpenID configuration"},
+		{"an untrusted certificate", valid, issuer, untrusted, preflight.Fail, "GET " + issuer + preflight.DiscoveryPath},
+		{"a placeholder issuer", valid, "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_PLACEHOLDERdev", srv.Client(), preflight.Info, "not fetched"},
+		{"no issuer", valid, "", srv.Client(), preflight.Fail, "sets no JwtIssuer"},
+	} {
+		doc.Store(c.body)
+		before := hits.Load()
+		r := preflight.CheckIssuer(ctx, c.client, c.issuer)
+		if r.Status != c.want || !strings.Contains(r.Message+" "+r.Fix, c.says) || (r.Status == preflight.Fail) != (r.Fix != "") {
+			t.Errorf("%s: %+v, want %s saying %q, a fix exactly with a failure", c.name, r, c.want, c.says)
+		}
+		if c.want == preflight.Info && hits.Load() != before {
+			t.Errorf("%s: fetched the document", c.name)
+		}
 	}
 	srv.Close()
 	if r := preflight.CheckIssuer(ctx, srv.Client(), issuer); r.Status != preflight.Fail || !strings.Contains(r.Fix, "reach") {
