@@ -74,30 +74,22 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 	}
 }
 
+// TestMintVerifyRoles: the roles reach the claim in order; without roles there is no claim.
 func TestMintVerifyRoles(t *testing.T) {
-	tests := []struct {
-		name      string
-		roles     []string
-		wantRoles string
-		present   bool
+	for _, c := range []struct {
+		roles []string
+		want  string
 	}{
-		{"no roles omits claim", nil, "", false},
-		{"empty roles omits claim", []string{}, "", false},
-		{"one role", []string{"Admin"}, "[Admin]", true},
-		{"two roles keep order", []string{"Admin", "Dispatcher"}, "[Admin Dispatcher]", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tok := mustMint(t, testKey, "u", tt.roles, time.Hour, testNow)
-			claims, err := Verify(testKey, tok, testNow)
-			if err != nil {
-				t.Fatalf("Verify: %v", err)
-			}
-			got, ok := claims["cognito:groups"]
-			if ok != tt.present || got != tt.wantRoles {
-				t.Errorf("roles = %q (present %v), want %q (present %v)", got, ok, tt.wantRoles, tt.present)
-			}
-		})
+		{nil, ""},
+		{[]string{}, ""},
+		{[]string{"Admin"}, "[Admin]"},
+		{[]string{"Admin", "Dispatcher"}, "[Admin Dispatcher]"},
+	} {
+		claims, err := Verify(testKey, mustMint(t, testKey, "u", c.roles, time.Hour, testNow), testNow)
+		got, present := claims["cognito:groups"]
+		if err != nil || got != c.want || present != (c.want != "") {
+			t.Errorf("roles %q: claim %q (present %v), %v; want %q", c.roles, got, present, err, c.want)
+		}
 	}
 }
 
@@ -193,54 +185,30 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 }
 
-func TestLoadOrCreateKeyReadsExisting(t *testing.T) {
-	want := bytes.Repeat([]byte{0xab}, 32)
-	path := filepath.Join(t.TempDir(), "k")
-	if err := os.WriteFile(path, []byte("  "+hex.EncodeToString(want)+"\n\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err := LoadOrCreateKey(path)
-	if err != nil {
-		t.Fatalf("LoadOrCreateKey: %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("key = %x, want %x", got, want)
-	}
-}
-
-func TestLoadOrCreateKeyMalformed(t *testing.T) {
-	tests := []struct {
-		name    string
-		content string
-	}{
-		{"not hex", "this is not a hex key at all, not even close, no sir, not at all"},
-		{"odd length hex", strings.Repeat("a", 63)},
-		{"too short", strings.Repeat("ab", 16)},
-		{"empty", ""},
-		{"hex with garbage", strings.Repeat("ab", 32) + "zz"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "k")
-			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			key, err := LoadOrCreateKey(path)
-			if err == nil {
-				t.Fatalf("LoadOrCreateKey accepted %q, key %x", tt.content, key)
-			}
-			if key != nil {
-				t.Errorf("key = %x on error, want nil", key)
-			}
-			if !strings.Contains(err.Error(), "malformed") {
-				t.Errorf("err = %v, want it to say malformed", err)
-			}
-			// The malformed file must be left alone, not silently replaced.
-			after, rerr := os.ReadFile(path)
-			if rerr != nil || string(after) != tt.content {
-				t.Errorf("malformed file was changed: %q, %v", after, rerr)
-			}
-		})
+// TestLoadOrCreateKeyReadsAnExistingKey: a file's key in hex, of 32 bytes, white space
+// around it, is read; anything else is malformed, and the file is left as it is, not
+// silently replaced.
+func TestLoadOrCreateKeyReadsAnExistingKey(t *testing.T) {
+	good := bytes.Repeat([]byte{0xab}, 32)
+	for content, want := range map[string][]byte{
+		"  " + hex.EncodeToString(good) + "\n\n":                           good,
+		"this is not a hex key at all, not even close, no sir, not at all": nil,
+		strings.Repeat("a", 63):                                            nil, // odd length
+		strings.Repeat("ab", 16):                                           nil, // too short
+		"":                                                                 nil,
+		strings.Repeat("ab", 32) + "zz":                                    nil,
+	} {
+		path := filepath.Join(t.TempDir(), "k")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		key, err := LoadOrCreateKey(path)
+		if !bytes.Equal(key, want) || (want == nil) != (err != nil && strings.Contains(err.Error(), "malformed")) {
+			t.Errorf("%q: key %x, %v; want %x, or an error saying malformed", content, key, err, want)
+		}
+		if after, err := os.ReadFile(path); err != nil || string(after) != content {
+			t.Errorf("%q: the file became %q, %v", content, after, err)
+		}
 	}
 }
 
