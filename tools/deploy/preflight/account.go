@@ -1,6 +1,7 @@
 package preflight
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -27,10 +28,7 @@ func CheckConcurrency(ctx context.Context, l LambdaAccount, c Config) []Result {
 		"aws service-quotas request-service-quota-increase --service-code lambda --quota-code %s --desired-value 1000 --region %s",
 		ConcurrencyQuotaCode, ConcurrencyQuotaCode, c.Region)
 	raw := param(c, "PublisherReservedConcurrency")
-	reserve, err := strconv.Atoi(raw)
-	if raw == "" {
-		reserve, err = 0, nil
-	}
+	reserve, err := strconv.Atoi(cmp.Or(raw, "0"))
 	if err != nil || reserve < 0 {
 		return []Result{fail(check, fmt.Sprintf("PublisherReservedConcurrency=%q is not a count", raw), "set PublisherReservedConcurrency=0 in samconfig.toml's parameter_overrides")}
 	}

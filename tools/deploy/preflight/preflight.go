@@ -97,17 +97,14 @@ type Result struct {
 
 // Run runs every check for c with cl and returns their results in order.
 func Run(ctx context.Context, c Config, cl Clients) []Result {
-	var out []Result
-	out = append(out, CheckPlaceholders(c.Env)...)
+	out := CheckPlaceholders(c.Env)
 	if c.Region != c.Env.Region && c.Env.Region != "" {
 		out = append(out, Result{Check: "region", Status: Info, Message: fmt.Sprintf(
 			"checking %s (AWS_REGION), while samconfig.toml [%s] deploys to %s", c.Region, c.Env.Name, c.Env.Region)})
 	}
 	out = append(out, CheckIssuer(ctx, cl.HTTP, c.Env.Params["JwtIssuer"]))
 	out = append(out, CheckConcurrency(ctx, cl.Lambda, c)...)
-	out = append(out, CheckAPIGatewayRole(ctx, cl.APIGateway, c.Region))
-	out = append(out, CheckAlarmSubscription(ctx, cl.CloudFormation, cl.SNS, c))
-	return out
+	return append(out, CheckAPIGatewayRole(ctx, cl.APIGateway, c.Region), CheckAlarmSubscription(ctx, cl.CloudFormation, cl.SNS, c))
 }
 
 // Failed reports whether any result is a failure.
@@ -118,17 +115,15 @@ func Failed(rs []Result) bool {
 // Write prints each result as a line ("FAIL issuer: ..."), a failure's or a warning's fix
 // indented below it.
 func Write(w io.Writer, rs []Result) error {
+	var b strings.Builder
 	for _, r := range rs {
-		if _, err := fmt.Fprintf(w, "%-4s %s: %s\n", r.Status, r.Check, r.Message); err != nil {
-			return err
-		}
+		fmt.Fprintf(&b, "%-4s %s: %s\n", r.Status, r.Check, r.Message)
 		if r.Fix != "" && r.Status != OK {
-			if _, err := fmt.Fprintf(w, "     fix: %s\n", strings.ReplaceAll(r.Fix, "\n", "\n          ")); err != nil {
-				return err
-			}
+			fmt.Fprintf(&b, "     fix: %s\n", strings.ReplaceAll(r.Fix, "\n", "\n          "))
 		}
 	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // fail is a failed check's result.
