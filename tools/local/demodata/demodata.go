@@ -186,17 +186,16 @@ func Jobs() []JobWithAssignments {
 		id, title, customer, address string
 		status                       job.Status
 		assignments                  []job.AssignmentStatus
-		current                      bool
 	}
 	specs := []spec{
-		{JobUnassigned, "Replace boiler pressure valve", "cust-1001", "12 Harbour St, Leeds", job.Unassigned, nil, false},
-		{JobAssignedPending, "Annual HVAC service", "cust-1002", "4 Mill Lane, York", job.Assigned, []job.AssignmentStatus{job.Pending}, true},
-		{JobAssignedConfirmed, "Install smart thermostat", "cust-1003", "88 Park Road, Hull", job.Assigned, []job.AssignmentStatus{job.Confirmed}, true},
-		{JobInProgress, "Repair leaking radiator", "cust-1004", "7 Castle Close, Bath", job.InProgress, []job.AssignmentStatus{job.Confirmed}, true},
-		{JobCompleted, "Fit new extractor fan", "cust-1005", "21 River View, Derby", job.Completed, []job.AssignmentStatus{job.Confirmed}, true},
-		{JobCancelled, "Inspect gas meter", "cust-1006", "3 High Street, Ely", job.Cancelled, []job.AssignmentStatus{job.AssignmentCancelled}, true},
-		{JobCancelledNoAssign, "Quote for loft insulation", "cust-1007", "15 Elm Grove, Kent", job.Cancelled, nil, false},
-		{JobReassignedHistoric, "Bleed radiators", "cust-1008", "9 Quay Side, Poole", job.Assigned, []job.AssignmentStatus{job.AssignmentCancelled, job.Pending}, true},
+		{JobUnassigned, "Replace boiler pressure valve", "cust-1001", "12 Harbour St, Leeds", job.Unassigned, nil},
+		{JobAssignedPending, "Annual HVAC service", "cust-1002", "4 Mill Lane, York", job.Assigned, []job.AssignmentStatus{job.Pending}},
+		{JobAssignedConfirmed, "Install smart thermostat", "cust-1003", "88 Park Road, Hull", job.Assigned, []job.AssignmentStatus{job.Confirmed}},
+		{JobInProgress, "Repair leaking radiator", "cust-1004", "7 Castle Close, Bath", job.InProgress, []job.AssignmentStatus{job.Confirmed}},
+		{JobCompleted, "Fit new extractor fan", "cust-1005", "21 River View, Derby", job.Completed, []job.AssignmentStatus{job.Confirmed}},
+		{JobCancelled, "Inspect gas meter", "cust-1006", "3 High Street, Ely", job.Cancelled, []job.AssignmentStatus{job.AssignmentCancelled}},
+		{JobCancelledNoAssign, "Quote for loft insulation", "cust-1007", "15 Elm Grove, Kent", job.Cancelled, nil},
+		{JobReassignedHistoric, "Bleed radiators", "cust-1008", "9 Quay Side, Poole", job.Assigned, []job.AssignmentStatus{job.AssignmentCancelled, job.Pending}},
 	}
 	var out []JobWithAssignments
 	for i, sp := range specs {
@@ -222,7 +221,7 @@ func Jobs() []JobWithAssignments {
 			}
 			jw.Assignments = append(jw.Assignments, a)
 		}
-		if sp.current {
+		if len(jw.Assignments) > 0 {
 			cur := jw.Assignments[len(jw.Assignments)-1]
 			jw.Job.Assignment = &cur
 		}
