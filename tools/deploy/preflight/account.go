@@ -30,14 +30,17 @@ func CheckConcurrency(ctx context.Context, l LambdaAccount, c Config) []Result {
 	raw := param(c, "PublisherReservedConcurrency")
 	reserve, err := strconv.Atoi(cmp.Or(raw, "0"))
 	if err != nil || reserve < 0 {
-		return []Result{fail(check, fmt.Sprintf("PublisherReservedConcurrency=%q is not a count", raw), "set PublisherReservedConcurrency=0 in samconfig.toml's parameter_overrides")}
+		return []Result{fail(check, fmt.Sprintf("PublisherReservedConcurrency=%q is not a count", raw),
+			"set PublisherReservedConcurrency=0 in samconfig.toml's parameter_overrides")}
 	}
 	out, err := l.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
 	if err != nil {
-		return []Result{fail(check, "Lambda GetAccountSettings: "+err.Error(), "run with credentials of the account to deploy to, allowed lambda:GetAccountSettings")}
+		return []Result{fail(check, "Lambda GetAccountSettings: "+err.Error(),
+			"run with credentials of the account to deploy to, allowed lambda:GetAccountSettings")}
 	}
 	if out.AccountLimit == nil {
-		return []Result{fail(check, "Lambda GetAccountSettings answered no AccountLimit", "check the quota by hand: aws lambda get-account-settings --region "+c.Region)}
+		return []Result{fail(check, "Lambda GetAccountSettings answered no AccountLimit",
+			"check the quota by hand: aws lambda get-account-settings --region "+c.Region)}
 	}
 	total := int(out.AccountLimit.ConcurrentExecutions)
 	unreserved := int(aws.ToInt32(out.AccountLimit.UnreservedConcurrentExecutions))

@@ -250,7 +250,8 @@ func TestCheckIssuer(t *testing.T) {
 	}{
 		{"a valid document", valid, issuer, srv.Client(), preflight.OK, "answers with issuer"},
 		{"a 404", "", issuer, srv.Client(), preflight.Fail, "404"},
-		{"an issuer that differs (a trailing slash)", `{"issuer":"` + issuer + `/","jwks_uri":"` + issuer + `/keys"}`, issuer, srv.Client(), preflight.Fail, "JwtIssuer=" + issuer + "/ in samconfig.toml"},
+		{"an issuer that differs (a trailing slash)", `{"issuer":"` + issuer + `/","jwks_uri":"` + issuer + `/keys"}`, issuer, srv.Client(),
+			preflight.Fail, "JwtIssuer=" + issuer + "/ in samconfig.toml"},
 		{"no jwks_uri", `{"issuer":"` + issuer + `"}`, issuer, srv.Client(), preflight.Fail, "jwks_uri"},
 		{"not JSON", `<html>sign in</html>`, issuer, srv.Client(), preflight.Fail, "not an OpenID configuration"},
 		{"an untrusted certificate", valid, issuer, untrusted, preflight.Fail, "GET " + issuer + preflight.DiscoveryPath},
