@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http/httptest"
 	"reflect"
 	"slices"
@@ -104,11 +105,7 @@ func TestLocalAPIYAMLNamesTheGoFields(t *testing.T) {
 			t.Errorf("%s has no schema %s", localAPI, name)
 			continue
 		}
-		var documented []string
-		for p := range ref.Value.Properties {
-			documented = append(documented, p)
-		}
-		slices.Sort(documented)
+		documented := slices.Sorted(maps.Keys(ref.Value.Properties))
 		if fields := jsonFields(reflect.TypeOf(v)); !slices.Equal(documented, fields) {
 			t.Errorf("%s: %s documents %v; the Go type has %v", name, localAPI, documented, fields)
 		}
