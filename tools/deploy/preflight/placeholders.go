@@ -15,15 +15,8 @@ import (
 // under a domain RFC 2606 reserves for examples (example.com, example.org, example.net),
 // which no real frontend, issuer or mailbox has.
 func IsPlaceholder(v string) bool {
-	if strings.Contains(strings.ToUpper(v), "PLACEHOLDER") {
-		return true
-	}
-	for _, item := range strings.Split(v, ",") {
-		if exampleDomain(hostOf(strings.TrimSpace(item))) {
-			return true
-		}
-	}
-	return false
+	return strings.Contains(strings.ToUpper(v), "PLACEHOLDER") || slices.ContainsFunc(strings.Split(v, ","),
+		func(item string) bool { return exampleDomain(hostOf(strings.TrimSpace(item))) })
 }
 
 // hostOf returns the host of a URL, the domain of an e-mail address, or item itself.
