@@ -7,6 +7,7 @@
 package prereq
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -95,10 +96,8 @@ func SAMCLI() error {
 // Makefile's), else the first of the usual places on Linux and macOS that exists ("" when
 // none does).
 func BrowserPath() string {
-	for _, env := range []string{"CHROME_PATH", "CHROMIUM"} {
-		if p := os.Getenv(env); p != "" {
-			return p
-		}
+	if p := cmp.Or(os.Getenv("CHROME_PATH"), os.Getenv("CHROMIUM")); p != "" {
+		return p
 	}
 	for _, p := range []string{
 		"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
