@@ -119,11 +119,7 @@ type response struct {
 }
 
 func (s *smoke) do(ctx context.Context, method, path string, header map[string]string, body string) (response, error) {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, s.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, strings.NewReader(body)) // "": http.NoBody
 	if err != nil {
 		return response{}, err
 	}
