@@ -178,3 +178,17 @@ func (u Units) Add(v Units) Units {
 	}
 	return out
 }
+
+// Scale is u with every figure but Requests multiplied by f (f = 1/n: the mean of n calls).
+func (u Units) Scale(f float64) Units {
+	out := u.Add(Units{})
+	out.TableWrite *= f
+	out.TableRead *= f
+	out.TransactionWrite *= f
+	for _, m := range []map[string]float64{out.IndexWrite, out.IndexRead} {
+		for k := range m {
+			m[k] *= f
+		}
+	}
+	return out
+}

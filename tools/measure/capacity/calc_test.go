@@ -1,6 +1,7 @@
 package capacity
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestCalculatorFollowsTheDocumentedExamples(t *testing.T) {
 		{"get of nothing still costs a unit", table.Read(nil, true, ""), true, 1},
 		// "A Query rounds the total of what it returns, not each item": ten items of 1.5 KB
 		// are 15 KB, read as 16 KB.
-		{"query 10 × 1.5 KB", table.Read(repeat(sized("a", 1536), 10), true, ""), true, 4},
+		{"query 10 × 1.5 KB", table.Read(slices.Repeat([]Item{sized("a", 1536)}, 10), true, ""), true, 4},
 		// "Transactional writes cost two units per KB" on the table.
 		{"transactional put of 1 KB", table.Write(nil, sized("a", 1024), true), false, 2},
 		{"transactional update of 5 KB", table.Write(sized("a", 5*1024), sized("a", 5*1024), true), false, 10},
@@ -61,14 +62,6 @@ func TestCalculatorFollowsTheDocumentedExamples(t *testing.T) {
 			t.Errorf("%s: %v units, want %v", c.name, got, c.want)
 		}
 	}
-}
-
-func repeat(it Item, n int) []Item {
-	out := make([]Item, n)
-	for i := range out {
-		out[i] = it
-	}
-	return out
 }
 
 func TestCalculatorPricesIndexWrites(t *testing.T) {

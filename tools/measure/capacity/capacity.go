@@ -53,11 +53,9 @@ func sum(m map[string]float64) float64 {
 // at a time: a measurement, not a load. A request that fails adds nothing.
 type Meter struct {
 	mu sync.Mutex
-	// reader reads the items a write touches; nil while the meter is off.
-	reader *dynamodb.Client
-	// schemas are the tables' keys and indexes, by table name.
-	schemas map[string]Schema
-	units   Units
+	// on prices the requests; nil while the meter is off.
+	on    *pricer
+	units Units
 }
 
 // On starts pricing requests: reader (a client without the meter) reads the items a write
@@ -65,18 +63,16 @@ type Meter struct {
 // the meter lets requests through untouched, so it costs nothing where it is installed
 // but not measuring (make bench's latency runs).
 func (m *Meter) On(reader *dynamodb.Client, schemas map[string]Schema) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.reader, m.schemas = reader, schemas
+	m.set(&pricer{reader, schemas})
 }
 
 // Off stops pricing requests.
-func (m *Meter) Off() { m.On(nil, nil) }
+func (m *Meter) Off() { m.set(nil) }
 
-func (m *Meter) state() (*dynamodb.Client, map[string]Schema) {
+func (m *Meter) set(p *pricer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.reader, m.schemas
+	m.on = p
 }
 
 // Take returns the units consumed since the last Take and starts again from zero.
@@ -94,11 +90,12 @@ func (m *Meter) Option(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("capacityCalculator",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				reader, schemas := m.state()
-				if reader == nil {
+				m.mu.Lock()
+				p := m.on
+				m.mu.Unlock()
+				if p == nil {
 					return next.HandleInitialize(ctx, in)
 				}
-				p := pricer{reader: reader, schemas: schemas}
 				writes := p.writes(in.Parameters)
 				for i := range writes {
 					writes[i].before = p.read(ctx, writes[i].table, writes[i].key)
@@ -109,7 +106,7 @@ func (m *Meter) Option(o *dynamodb.Options) {
 				}
 				var u Units
 				for _, w := range writes {
-					u = u.Add(p.schema(w.table).Write(w.before, p.read(ctx, w.table, w.key), w.transactional))
+					u = u.Add(p.schemas[w.table].Write(w.before, p.read(ctx, w.table, w.key), w.transactional))
 				}
 				if len(writes) > 0 {
 					u.Requests = 1
@@ -134,16 +131,16 @@ type written struct {
 
 // pricer prices requests for a meter that is on.
 type pricer struct {
-	reader  *dynamodb.Client
+	// reader reads the items a write touches.
+	reader *dynamodb.Client
+	// schemas are the tables' keys and indexes, by table name.
 	schemas map[string]Schema
 }
-
-func (m pricer) schema(table string) Schema { return m.schemas[table] }
 
 // keyOf is the key of item in table.
 func (m pricer) keyOf(table string, item Item) Item {
 	k := Item{}
-	for _, a := range m.schema(table).Keys {
+	for _, a := range m.schemas[table].Keys {
 		k[a] = item[a]
 	}
 	return k
@@ -197,13 +194,13 @@ func (m pricer) reads(params, result any) (Units, bool) {
 		if out.Item != nil {
 			items = []Item{out.Item}
 		}
-		return m.schema(aws.ToString(in.TableName)).Read(items, aws.ToBool(in.ConsistentRead), ""), true
+		return m.schemas[aws.ToString(in.TableName)].Read(items, aws.ToBool(in.ConsistentRead), ""), true
 	case *dynamodb.QueryInput:
 		out, ok := result.(*dynamodb.QueryOutput)
 		if !ok {
 			return Units{}, false
 		}
-		return m.schema(aws.ToString(in.TableName)).Read(out.Items, aws.ToBool(in.ConsistentRead), aws.ToString(in.IndexName)), true
+		return m.schemas[aws.ToString(in.TableName)].Read(out.Items, aws.ToBool(in.ConsistentRead), aws.ToString(in.IndexName)), true
 	}
 	return Units{}, false
 }

@@ -2,6 +2,7 @@ package capacity
 
 import (
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,21 +11,20 @@ import (
 )
 
 func TestItemSize(t *testing.T) {
-	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	n := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
 	tests := []struct {
 		name string
 		item map[string]types.AttributeValue
 		want int
 	}{
-		{"string: name and UTF-8 bytes", map[string]types.AttributeValue{"title": s("héllo")}, 5 + 6},
+		{"string: name and UTF-8 bytes", map[string]types.AttributeValue{"title": str("héllo")}, 5 + 6},
 		{"number: a byte per two significant digits, plus one", map[string]types.AttributeValue{"n": n("12345")}, 1 + 3 + 1},
 		{"number: zeros at either end are not significant", map[string]types.AttributeValue{"n": n("1200.00")}, 1 + 1 + 1},
 		{"number: a fraction", map[string]types.AttributeValue{"n": n("-0.0625")}, 1 + 2 + 1},
 		{"boolean and null", map[string]types.AttributeValue{"b": &types.AttributeValueMemberBOOL{Value: true}, "z": &types.AttributeValueMemberNULL{Value: true}}, 2 + 2},
 		{"string set: its members", map[string]types.AttributeValue{"ss": &types.AttributeValueMemberSS{Value: []string{"ab", "cde"}}}, 2 + 5},
-		{"list: three bytes, and a byte per element", map[string]types.AttributeValue{"l": &types.AttributeValueMemberL{Value: []types.AttributeValue{s("ab"), s("c")}}}, 1 + 3 + (1 + 2) + (1 + 1)},
-		{"map: three bytes, and a byte, the name and the value of each element", map[string]types.AttributeValue{"m": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"sub": s("alice")}}}, 1 + 3 + 1 + 3 + 5},
+		{"list: three bytes, and a byte per element", map[string]types.AttributeValue{"l": &types.AttributeValueMemberL{Value: []types.AttributeValue{str("ab"), str("c")}}}, 1 + 3 + (1 + 2) + (1 + 1)},
+		{"map: three bytes, and a byte, the name and the value of each element", map[string]types.AttributeValue{"m": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"sub": str("alice")}}}, 1 + 3 + 1 + 3 + 5},
 		{"empty list", map[string]types.AttributeValue{"l": &types.AttributeValueMemberL{}}, 1 + 3},
 	}
 	for _, tt := range tests {
@@ -81,7 +81,7 @@ func TestMeterFindsWhatARequestTouches(t *testing.T) {
 	if !ok || u.TableRead != 2 || u.Requests != 1 {
 		t.Errorf("GetItem: %+v", u)
 	}
-	u, ok = m.reads(&dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String("byOwner")}, &dynamodb.QueryOutput{Items: repeat(sized("a", 600), 20)})
+	u, ok = m.reads(&dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String("byOwner")}, &dynamodb.QueryOutput{Items: slices.Repeat([]Item{sized("a", 600)}, 20)})
 	if !ok || u.IndexRead["byOwner"] != 1.5 || u.TableRead != 0 {
 		t.Errorf("Query: %+v", u)
 	}
