@@ -21,8 +21,6 @@ func main() {
 	}
 }
 
-// benchRun is `make bench`: one table of cold start, footprint, handler cost, latency and
-// DynamoDB requests per call, each against its target.
 func benchRun(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	o := perf.Options{Progress: os.Stderr}

@@ -1,12 +1,12 @@
 package perf
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,49 +22,39 @@ import (
 )
 
 func median(d []time.Duration) time.Duration {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	slices.Sort(d)
 	return d[len(d)/2]
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	slices.Sort(d)
 	i := int(math.Ceil(p*float64(len(d)))) - 1
 	return d[max(0, min(i, len(d)-1))]
 }
 
 // measureRoute times n requests of one POST route through the local API at concurrency c,
 // and n bare DynamoDB calls of what the route sends, on fresh entities each time.
-func measureRoute(ctx context.Context, route string, c, n, seq int, base, token string, seed, direct *dynamodb.Client, sent *atomic.Int64) (Route, float64, error) {
+func measureRoute(ctx context.Context, route string, c, n, seq int, base, token string, db *dynamodb.Client, sent *atomic.Int64) (Route, float64, error) {
 	r := Route{Name: route, Concurrency: c}
 	// Fresh entities for the route and for the bare calls, in the state the route leaves.
 	prefix := fmt.Sprintf("%02x", seq)
-	viaAPI, err := entities(ctx, seed, route, prefix+"a", n)
+	viaAPI, err := entities(ctx, db, route, prefix+"a", n)
 	if err != nil {
 		return r, 0, err
 	}
-	bare, err := entities(ctx, seed, route, prefix+"b", n)
+	bare, err := entities(ctx, db, route, prefix+"b", n)
 	if err != nil {
 		return r, 0, err
 	}
 	path := map[string]string{"cancel-interview": "/interviews/%s/cancel", "pause-interview": "/interviews/%s/pause", "resume-interview": "/interviews/%s/resume", "cancel-job": "/jobs/%s/cancel"}[route]
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	caller := api{&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, base, token}
 	callAPI := func(id string) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+fmt.Sprintf(path, id), nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("%s %s: %d", route, id, resp.StatusCode)
-		}
-		return nil
+		_, _, err := caller.send(ctx, http.MethodPost, fmt.Sprintf(path, id), "", false, http.StatusOK)
+		return err
 	}
 	actor := lifecycle.Actor{Sub: "bench", Roles: []string{"Dispatcher"}}
-	interviews := dynamo.NewInterviews(direct, "bench", time.Now, lifecycle.NewID)
-	jobs := dynamo.NewJobs(direct, "bench", time.Now, lifecycle.NewID)
+	interviews := dynamo.NewInterviews(db, "bench", time.Now, lifecycle.NewID)
+	jobs := dynamo.NewJobs(db, "bench", time.Now, lifecycle.NewID)
 	t := map[string]interview.Transition{"cancel-interview": interview.Cancel, "pause-interview": interview.Pause, "resume-interview": interview.Resume}[route]
 	callBare := func(id string) error {
 		if route == "cancel-job" {
@@ -119,33 +109,24 @@ func parallel(c int, ids []string, f func(string) error) ([]time.Duration, error
 		}
 	}
 	ids = ids[warm:]
-	times := make([]time.Duration, len(ids))
+	times, errs := make([]time.Duration, len(ids)), make([]error, len(ids))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
 	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range work {
 				start := time.Now()
-				err := f(ids[i])
+				errs[i] = f(ids[i])
 				times[i] = time.Since(start)
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-				}
 			}
-		}()
+		})
 	}
 	for i := range ids {
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return times, firstErr
+	return times, cmp.Or(errs...)
 }
 
 // entities writes n fresh sessions (or jobs with an assignment) in the state route leaves.
@@ -153,46 +134,37 @@ func entities(ctx context.Context, db *dynamodb.Client, route, prefix string, n 
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	var ids []string
 	var writes []types.WriteRequest
-	flush := func() error {
-		for len(writes) > 0 {
-			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"bench": writes}})
-			if err != nil {
-				return err
-			}
-			writes = out.UnprocessedItems["bench"]
-		}
-		return nil
-	}
-	put := func(item map[string]types.AttributeValue) error {
+	put := func(item map[string]types.AttributeValue) {
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-		if len(writes) == 25 {
-			return flush()
-		}
-		return nil
 	}
 	for i := range n {
 		pad := strings.Repeat("0", 6-len(prefix))
 		id := fmt.Sprintf("be%s%s-0000-4000-8000-%012d", prefix, pad, i)
 		ids = append(ids, id)
-		var err error
 		switch route {
 		case "cancel-job":
 			a := job.Assignment{ID: fmt.Sprintf("a5%s%s-0000-4000-8000-%012d", prefix, pad, i), JobID: id, TechnicianID: "tech", Status: job.Confirmed, Version: 1,
 				ScheduledStart: t0, ScheduledEnd: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0}
-			if err = put(dynamo.JobItem(job.Job{ID: id, Title: "bench", Status: job.Assigned, Version: 1, CreatedAt: t0, UpdatedAt: t0, Assignment: &a})); err == nil {
-				err = put(dynamo.AssignmentItem(a))
-			}
+			put(dynamo.JobItem(job.Job{ID: id, Title: "bench", Status: job.Assigned, Version: 1, CreatedAt: t0, UpdatedAt: t0, Assignment: &a}))
+			put(dynamo.AssignmentItem(a))
 		default:
 			st := interview.Active
 			if route == "resume-interview" {
 				st = interview.Paused
 			}
-			err = put(dynamo.SessionItem(interview.Session{ID: id, OwnerID: "bench", Title: "bench", TopicIDs: []string{"t"}, InterviewerID: "i",
+			put(dynamo.SessionItem(interview.Session{ID: id, OwnerID: "bench", Title: "bench", TopicIDs: []string{"t"}, InterviewerID: "i",
 				Status: st, Version: 1, CreatedAt: t0, UpdatedAt: t0, RecentMessages: []byte(`[{"id":"m1","output":{"text":"hello"}}]`)}))
 		}
-		if err != nil {
-			return nil, err
+	}
+	// BatchWriteItem takes 25 items a request, and may hand some back to send again.
+	for batch := range slices.Chunk(writes, 25) {
+		for len(batch) > 0 {
+			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{"bench": batch}})
+			if err != nil {
+				return nil, err
+			}
+			batch = out.UnprocessedItems["bench"]
 		}
 	}
-	return ids, flush()
+	return ids, nil
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +20,6 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/interview"
 	"github.com/lifecycle-api/lifecycle/shared/live"
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
-	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
 )
@@ -58,8 +55,9 @@ var liveSizes = []struct{ conns, events int }{{1, 40}, {1000, 20}}
 // liveProbe times the pipeline's stages while the live channel is measured.
 type liveProbe struct {
 	mu       sync.Mutex
-	handed   []time.Time     // the publisher was handed a batch with records
-	notified []time.Duration // each notifier invocation
+	handed   []time.Time            // the publisher was handed a batch with records
+	notified []time.Duration        // each notifier invocation
+	received map[string][]time.Time // eventId -> when each connection read its message
 }
 
 // streamTap wraps the publisher (stack.Handlers.Publisher).
@@ -98,37 +96,24 @@ func (p *liveProbe) handedAfter(t time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// receiver is the clients' record of when each event reached each connection.
-type receiver struct {
-	mu   sync.Mutex
-	at   map[string][]time.Time // eventId -> receive times
-	wake chan struct{}
-}
-
-func (r *receiver) got(eventID string) {
+func (p *liveProbe) receive(eventID string) {
 	now := time.Now()
-	r.mu.Lock()
-	r.at[eventID] = append(r.at[eventID], now)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	p.mu.Lock()
+	p.received[eventID] = append(p.received[eventID], now)
+	p.mu.Unlock()
 }
 
-// wait returns the receive times of eventID once n connections have it, or at the deadline.
-func (r *receiver) wait(eventID string, n int, deadline time.Time) []time.Time {
+// waitFor returns the receive times of eventID once n connections have it, or at the
+// deadline. It polls: the times are taken as each message arrives, not when it looks.
+func (p *liveProbe) waitFor(eventID string, n int, deadline time.Time) []time.Time {
 	for {
-		r.mu.Lock()
-		got := r.at[eventID]
-		r.mu.Unlock()
+		p.mu.Lock()
+		got := p.received[eventID]
+		p.mu.Unlock()
 		if len(got) >= n || time.Now().After(deadline) {
 			return got
 		}
-		select {
-		case <-r.wake:
-		case <-time.After(20 * time.Millisecond):
-		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -136,9 +121,7 @@ func (r *receiver) wait(eventID string, n int, deadline time.Time) []time.Time {
 // the ticket route and the WebSocket, as a browser does), then pauses and resumes one of
 // the user's sessions, one transition at a time, with the stream poller running as in
 // `make run`, and times each message's arrival on every connection.
-func measureLive(ctx context.Context, st *stack.Stack, key []byte, probe *liveProbe, sent *atomic.Int64, progress func(string, ...any)) ([]Live, error) {
-	srv := httptest.NewServer(st.Handler)
-	defer srv.Close()
+func measureLive(ctx context.Context, st *stack.Stack, base string, mint func(string, ...string) string, probe *liveProbe, sent *atomic.Int64, progress func(string, ...any)) ([]Live, error) {
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
 	go st.Poller.Run(pollCtx, stack.PollInterval)
@@ -150,26 +133,16 @@ func measureLive(ctx context.Context, st *stack.Stack, key []byte, probe *livePr
 	})}); err != nil {
 		return nil, err
 	}
-	token, err := devauth.Mint(key, sub, nil, time.Hour, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	post := func(path string) (*http.Response, error) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		return client.Do(req)
-	}
-	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http") + "/live"
+	caller := api{&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, base, mint(sub)}
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/live"
 	var out []Live
 	for _, size := range liveSizes {
 		progress("live channel: %d events to %d connections of one user", size.events, size.conns)
-		rec := &receiver{at: map[string][]time.Time{}, wake: make(chan struct{}, 1)}
-		conns, err := openConnections(ctx, size.conns, post, wsURL, rec)
+		conns, err := openConnections(ctx, size.conns, caller, wsURL, probe)
 		if err != nil {
 			return nil, err
 		}
-		r, err := liveRun(ctx, size.events, size.conns, session, post, rec, probe, sent)
+		r, err := liveRun(ctx, size.events, size.conns, session, caller, probe, sent)
 		for _, c := range conns {
 			_ = c.Close(websocket.StatusNormalClosure, "")
 		}
@@ -182,31 +155,28 @@ func measureLive(ctx context.Context, st *stack.Stack, key []byte, probe *livePr
 }
 
 // openConnections opens n connections, each with its own ticket, 32 at a time; each
-// reports what it receives to rec.
-func openConnections(ctx context.Context, n int, post func(string) (*http.Response, error), wsURL string, rec *receiver) ([]*websocket.Conn, error) {
-	conns := make([]*websocket.Conn, n)
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprint(i)
-	}
-	_, err := parallel(32, ids, func(id string) error {
-		var i int
-		fmt.Sscan(id, &i)
-		resp, err := post("/api/live/tickets")
-		if err != nil {
-			return err
-		}
+// reports what it receives to probe.
+func openConnections(ctx context.Context, n int, caller api, wsURL string, probe *liveProbe) ([]*websocket.Conn, error) {
+	var (
+		mu    sync.Mutex
+		conns []*websocket.Conn
+	)
+	_, err := parallel(32, make([]string, n), func(string) error {
+		answer, _, err := caller.send(ctx, http.MethodPost, "/api/live/tickets", "", false, http.StatusCreated)
 		var t struct{ Ticket string }
-		err = json.NewDecoder(resp.Body).Decode(&t)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("ticket: %d %v", resp.StatusCode, err)
+		if err == nil {
+			err = json.Unmarshal(answer, &t)
+		}
+		if err != nil {
+			return fmt.Errorf("ticket: %w", err)
 		}
 		c, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{Subprotocols: []string{live.Subprotocol, live.TicketProtocolPrefix + t.Ticket}})
 		if err != nil {
 			return err
 		}
-		conns[i] = c
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
 		go func() {
 			for {
 				_, data, err := c.Read(ctx)
@@ -215,7 +185,7 @@ func openConnections(ctx context.Context, n int, post func(string) (*http.Respon
 				}
 				var m live.Message
 				if json.Unmarshal(data, &m) == nil && m.EventID != "" {
-					rec.got(m.EventID)
+					probe.receive(m.EventID)
 				}
 			}
 		}()
@@ -225,7 +195,7 @@ func openConnections(ctx context.Context, n int, post func(string) (*http.Respon
 }
 
 // liveRun makes events transitions of session one after the other and times their arrival.
-func liveRun(ctx context.Context, events, conns int, session string, post func(string) (*http.Response, error), rec *receiver, probe *liveProbe, sent *atomic.Int64) (Live, error) {
+func liveRun(ctx context.Context, events, conns int, session string, caller api, probe *liveProbe, sent *atomic.Int64) (Live, error) {
 	r := Live{Connections: conns, Events: events}
 	var screen, stream []time.Duration
 	var requests int64
@@ -238,19 +208,14 @@ func liveRun(ctx context.Context, events, conns int, session string, post func(s
 			action = "resume"
 		}
 		asked := time.Now()
-		resp, err := post("/interviews/" + session + "/" + action)
+		_, header, err := caller.send(ctx, http.MethodPost, "/interviews/"+session+"/"+action, "", false, http.StatusOK)
 		if err != nil {
 			return r, err
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
 		committed, before := time.Now(), sent.Load()
-		if resp.StatusCode != http.StatusOK {
-			return r, fmt.Errorf("%s: %d", action, resp.StatusCode)
-		}
 		var version int64
-		fmt.Sscan(strings.Trim(resp.Header.Get("ETag"), `"`), &version)
-		got := rec.wait(event.ID("interview", session, version), conns, committed.Add(liveWait))
+		fmt.Sscan(strings.Trim(header.Get("ETag"), `"`), &version)
+		got := probe.waitFor(event.ID("interview", session, version), conns, committed.Add(liveWait))
 		requests += sent.Load() - before
 		r.Missed += conns - len(got)
 		for _, at := range got {
@@ -291,7 +256,7 @@ func (l Live) CostPerEvent() float64 {
 }
 
 // liveTable renders the live channel's rows.
-func liveTable(rows []Live, ok func(bool) string) string {
+func liveTable(rows []Live) string {
 	if len(rows) == 0 {
 		return ""
 	}

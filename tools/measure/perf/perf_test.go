@@ -154,7 +154,7 @@ func TestUnitVerdicts(t *testing.T) {
 		// An index write counts: the units expected are every unit billed.
 		{UnitRow{Route: "assign-job", Units: tx(22, 1, map[string]float64{"byBoardTime": 1}), Want: &Expected{Write: 22, Read: 1}}, false},
 		// The mean of identical calls, to a rounding.
-		{UnitRow{Route: "assign-job", Units: scaleUnits(tx(110, 5, nil), 1/5.0), Want: &Expected{Write: 22, Read: 1}}, true},
+		{UnitRow{Route: "assign-job", Units: tx(110, 5, nil).Scale(1 / 5.0), Want: &Expected{Write: 22, Read: 1}}, true},
 	} {
 		if want, ok := c.row.Verdict(); ok != c.want || want != "expected 22 WCU, 1 RCU" {
 			t.Errorf("%+v: verdict %q %v, want %v", c.row.Units, want, ok, c.want)

@@ -21,26 +21,21 @@ func buildBinaries(root, bin, prebuilt string, names []string) error {
 	for _, n := range names {
 		pkgs[n] = "./functions/" + n
 	}
-	if prebuilt != "" {
-		// Only hello-world is built; the functions are measured as given.
-		pkgs = map[string]string{"hello": "./tools/measure/perf/hello"}
-		for _, n := range names {
-			for _, arch := range []string{"arm64", "amd64"} {
-				dst := filepath.Join(bin, arch, n, "bootstrap")
-				_ = os.MkdirAll(filepath.Dir(dst), 0o755)
-				b, err := os.ReadFile(filepath.Join(prebuilt, arch, n, "bootstrap"))
-				if err != nil {
-					return err
-				}
-				if err := os.WriteFile(dst, b, 0o755); err != nil {
-					return err
-				}
-			}
-		}
-	}
 	for name, pkg := range pkgs {
 		for _, arch := range []string{"arm64", "amd64"} {
 			out := filepath.Join(bin, arch, name, "bootstrap")
+			if prebuilt != "" && name != "hello" {
+				// Only hello-world is built; the functions are measured as given.
+				b, err := os.ReadFile(filepath.Join(prebuilt, arch, name, "bootstrap"))
+				if err == nil {
+					_ = os.MkdirAll(filepath.Dir(out), 0o755)
+					err = os.WriteFile(out, b, 0o755)
+				}
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s", "-buildvcs=false", "-o", out, pkg)
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
@@ -55,61 +50,63 @@ func buildBinaries(root, bin, prebuilt string, names []string) error {
 // measureStarts measures cold starts, binary sizes and peak RSS of hello-world and every
 // function.
 func (rep *Report) measureStarts(ctx context.Context, starts int, root, bin string, names, env []string, progress func(string, ...any)) error {
-	size := func(arch, name string) int64 {
-		st, _ := os.Stat(filepath.Join(bin, arch, name, "bootstrap"))
+	size := func(name string) int64 {
+		st, _ := os.Stat(filepath.Join(bin, "arm64", name, "bootstrap"))
 		return st.Size()
 	}
-	var err error
-	// Cold starts: rounds in which hello-world and every function start once each (with
-	// either event), so each ratio compares starts made under the same conditions.
-	events := coldStartEvents(root)
-	type startKind struct{ name, event string }
-	kinds := []startKind{{"hello", ""}}
-	for _, n := range names {
-		kinds = append(kinds, startKind{n, events[n][0]}, startKind{n, events[n][1]})
+	// Cold starts: rounds in which hello-world and every function start once with each of
+	// its events, so each ratio compares starts made under the same conditions.
+	type start struct {
+		name    string
+		payload []byte
+		samples []time.Duration
 	}
-	payloads := map[startKind][]byte{}
-	for _, k := range kinds {
-		payloads[k] = []byte(`{}`)
-		if k.event != "" {
-			if payloads[k], err = os.ReadFile(k.event); err != nil {
-				return err
+	all := []*start{{name: "hello", payload: []byte(`{}`)}}
+	events := coldStartEvents(root)
+	for _, n := range names {
+		for _, ev := range events[n] { // without I/O, then with
+			s := &start{name: n, payload: []byte(`{}`)}
+			if ev != "" {
+				var err error
+				if s.payload, err = os.ReadFile(ev); err != nil {
+					return err
+				}
 			}
+			all = append(all, s)
 		}
 	}
-	samples := map[startKind][]time.Duration{}
 	progress("cold starts: %d rounds of hello-world and every function", starts)
-	order := slices.Clone(kinds)
+	order := slices.Clone(all)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range starts {
 		// A new order each round, so no function always starts right after another.
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, k := range order {
-			rt, err := lambdaruntime.Start(lambdaruntime.Options{Bootstrap: filepath.Join(bin, "amd64", k.name, "bootstrap"), Name: k.name, Env: env, Output: io.Discard})
+		for _, s := range order {
+			rt, err := lambdaruntime.Start(lambdaruntime.Options{Bootstrap: filepath.Join(bin, "amd64", s.name, "bootstrap"), Name: s.name, Env: env, Output: io.Discard})
 			if err != nil {
 				return err
 			}
-			if _, err := rt.Invoke(ctx, payloads[k]); err != nil {
+			if _, err := rt.Invoke(ctx, s.payload); err != nil {
 				rt.Stop()
-				return fmt.Errorf("%s: %w", k.name, err)
+				return fmt.Errorf("%s: %w", s.name, err)
 			}
-			samples[k] = append(samples[k], time.Since(rt.Started))
+			s.samples = append(s.samples, time.Since(rt.Started))
 			rt.Stop()
 		}
 	}
-	rep.Hello = Function{Name: "hello-world", ColdStart: median(samples[kinds[0]]), SizeARM64: size("arm64", "hello"), SizeAMD64: size("amd64", "hello")}
+	var err error
+	rep.Hello = Function{Name: "hello-world", ColdStart: median(all[0].samples), SizeARM64: size("hello")}
 	if rep.Hello.PeakRSS, err = serve("hello", bin, env, `{}`, 200); err != nil {
 		return err
 	}
-	for _, n := range names {
-		f := Function{Name: n, SizeARM64: size("arm64", n), SizeAMD64: size("amd64", n),
-			ColdStart: median(samples[startKind{n, events[n][0]}]), ColdStartIO: median(samples[startKind{n, events[n][1]}])}
-		if f.PeakRSS, err = serve(n, bin, env, string(payloads[startKind{n, events[n][1]}]), 500); err != nil {
+	for i, n := range names {
+		noIO, withIO := all[1+2*i], all[2+2*i]
+		f := Function{Name: n, SizeARM64: size(n), ColdStart: median(noIO.samples), ColdStartIO: median(withIO.samples)}
+		if f.PeakRSS, err = serve(n, bin, env, string(withIO.payload), 500); err != nil {
 			return err
 		}
 		rep.Functions = append(rep.Functions, f)
 	}
-
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -31,10 +32,8 @@ const (
 
 // Write-unit targets of a transition: on a session of about 1 KB, every unit together; on
 // a session with a long conversation, the units of all indexes together (the table's are
-// what the item's size requires, twice in the transaction, and the request's record).
-// Issue 16 set 5 for the 1 KB session when a transition was one UpdateItem; issue 21 made
-// it a transaction with the request's record (a retry never applies twice): 9 by
-// DynamoDB's rules (docs/performance.md).
+// what the item's size requires, twice in the transaction, and the request's record):
+// docs/performance.md.
 const (
 	SmallSessionWriteTarget = 9
 	IndexWriteTarget        = 3
@@ -178,22 +177,27 @@ func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]Un
 		}
 	}
 	u.meter.Take()
-	var rows []UnitRow
-	steps := []struct {
-		route, method string
-		ids           []string
-		path          func(string) string
-		transition    bool
-	}{
-		{"get-interview", http.MethodGet, ids[:unitCalls], func(id string) string { return "/interviews/" + id }, false},
-		{"list-interviews", http.MethodGet, ids[:1], func(string) string { return "/interviews?limit=20" }, false},
-		{"list-interviews ?status", http.MethodGet, ids[:1], func(string) string { return "/interviews?status=active&limit=20" }, false},
-		{"pause-interview", http.MethodPost, ids[:unitCalls], func(id string) string { return "/interviews/" + id + "/pause" }, true},
-		{"resume-interview", http.MethodPost, ids[:unitCalls], func(id string) string { return "/interviews/" + id + "/resume" }, true},
-		{"cancel-interview", http.MethodPost, ids[:unitCalls], func(id string) string { return "/interviews/" + id + "/cancel" }, true},
+	transition := func(action string) call {
+		return call{route: action + "-interview", method: http.MethodPost, ids: ids[:unitCalls], transition: true,
+			path: func(id string) string { return "/interviews/" + id + "/" + action }}
 	}
-	for _, st := range steps {
-		row, err := u.measure(ctx, call{route: st.route, entity: entity, method: st.method, token: tok, ids: st.ids, path: st.path, key: sessionKey, transition: st.transition})
+	calls := []call{
+		{route: "get-interview", ids: ids[:unitCalls], path: func(id string) string { return "/interviews/" + id }},
+		{route: "list-interviews", ids: ids[:1], path: func(string) string { return "/interviews?limit=20" }},
+		{route: "list-interviews ?status", ids: ids[:1], path: func(string) string { return "/interviews?status=active&limit=20" }},
+		transition("pause"), transition("resume"), transition("cancel"),
+	}
+	for i := range calls {
+		calls[i].entity, calls[i].token, calls[i].key = entity, tok, sessionKey
+	}
+	return u.measureAll(ctx, calls)
+}
+
+// measureAll measures each call in turn.
+func (u unitsRun) measureAll(ctx context.Context, calls []call) ([]UnitRow, error) {
+	var rows []UnitRow
+	for _, c := range calls {
+		row, err := u.measure(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -204,9 +208,11 @@ func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]Un
 
 // call is one route measured on some entities.
 type call struct {
-	route, entity, method, token string
-	ids                          []string
-	path                         func(id string) string
+	route, entity, token string
+	// method is GET when empty.
+	method string
+	ids    []string
+	path   func(id string) string
 	// body, when set, is the JSON body of the call on id (none when nil).
 	body func(id string) string
 	// status is the answer each call must get: 200 when 0.
@@ -231,6 +237,7 @@ func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
 		first capacity.Units
 		wants Expected
 	)
+	caller := api{http.DefaultClient, u.base, c.token}
 	for i, id := range c.ids {
 		before := 0
 		if c.transition || (c.wantOf != nil && !c.created) {
@@ -240,7 +247,8 @@ func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
 		if c.body != nil {
 			body = c.body(id)
 		}
-		answer, err := u.send(ctx, c.method, c.path(id), c.token, body, cmp.Or(c.status, http.StatusOK))
+		method := cmp.Or(c.method, http.MethodGet)
+		answer, _, err := caller.send(ctx, method, c.path(id), body, method == http.MethodPost, cmp.Or(c.status, http.StatusOK))
 		if err != nil {
 			return row, fmt.Errorf("%s on the %s: %w", c.route, c.entity, err)
 		}
@@ -257,19 +265,19 @@ func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
 		} else if !sameUnits(first, got) {
 			row.Varied = true
 		}
-		row.Units = addUnits(row.Units, got)
+		row.Units = row.Units.Add(got)
 		row.ItemBytes = u.itemSize(ctx, c.key(id))
 		if c.wantOf != nil {
 			w := c.wantOf(before, row.ItemBytes)
 			wants.Write, wants.Read = wants.Write+w.Write, wants.Read+w.Read
 		}
 		if c.transition {
-			row.TableWant = max(row.TableWant, 2*capacity.UnitsFor(max(before, row.ItemBytes), 1024)+recordWrite)
+			row.TableWant = max(row.TableWant, 2*int(capacity.WriteUnitsOf(max(before, row.ItemBytes)))+recordWrite)
 		}
 	}
-	row.Units = scaleUnits(row.Units, 1/float64(len(c.ids)))
+	n := float64(len(c.ids))
+	row.Units = row.Units.Scale(1 / n)
 	if c.wantOf != nil {
-		n := float64(len(c.ids))
 		row.Want = &Expected{Write: wants.Write / n, Read: wants.Read / n}
 	}
 	return row, nil
@@ -279,34 +287,36 @@ func sessionKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "INTERVIEW#" + id}, "sk": &types.AttributeValueMemberS{Value: "INTERVIEW"}}
 }
 
-// send sends one request through the local API, with body (JSON; none when empty), wants
-// the status want, and returns the answer's body.
-func (u unitsRun) send(ctx context.Context, method, path, token, body string, want int) ([]byte, error) {
-	var in io.Reader
-	if body != "" {
-		in = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.base+path, in)
+// api is the local API as one caller: its address, a client, and the caller's token.
+type api struct {
+	client      *http.Client
+	base, token string
+}
+
+// send sends one request with body (JSON; none when empty) and, when keyed, an
+// Idempotency-Key; it wants the status want, and returns the answer's body and headers.
+func (a api) send(ctx context.Context, method, path, body string, keyed bool, want int) ([]byte, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, strings.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Authorization", "Bearer "+a.token)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if method == http.MethodPost {
+	if keyed {
 		req.Header.Set("Idempotency-Key", lifecycle.NewID())
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
-		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, answer)
+		return nil, nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, answer)
 	}
-	return answer, nil
+	return answer, resp.Header, nil
 }
 
 func (u unitsRun) itemSize(ctx context.Context, key map[string]types.AttributeValue) int {
@@ -317,45 +327,10 @@ func (u unitsRun) itemSize(ctx context.Context, key map[string]types.AttributeVa
 	return capacity.ItemSize(out.Item)
 }
 
+// sameUnits reports whether two calls consumed the same units, table and each index.
 func sameUnits(a, b capacity.Units) bool {
-	if a.TableWrite != b.TableWrite || a.TableRead != b.TableRead || len(a.IndexWrite) != len(b.IndexWrite) {
-		return false
-	}
-	for k, v := range a.IndexWrite {
-		if b.IndexWrite[k] != v || b.IndexRead[k] != a.IndexRead[k] {
-			return false
-		}
-	}
-	return true
-}
-
-func addUnits(a, b capacity.Units) capacity.Units {
-	out := capacity.Units{TableWrite: a.TableWrite + b.TableWrite, TableRead: a.TableRead + b.TableRead, Requests: a.Requests + b.Requests,
-		TransactionWrite: a.TransactionWrite + b.TransactionWrite,
-		IndexWrite:       map[string]float64{}, IndexRead: map[string]float64{}}
-	for _, m := range []capacity.Units{a, b} {
-		for k, v := range m.IndexWrite {
-			out.IndexWrite[k] += v
-		}
-		for k, v := range m.IndexRead {
-			out.IndexRead[k] += v
-		}
-	}
-	return out
-}
-
-func scaleUnits(a capacity.Units, f float64) capacity.Units {
-	out := addUnits(a, capacity.Units{})
-	out.TableWrite *= f
-	out.TableRead *= f
-	out.TransactionWrite *= f
-	for k := range out.IndexWrite {
-		out.IndexWrite[k] *= f
-	}
-	for k := range out.IndexRead {
-		out.IndexRead[k] *= f
-	}
-	return out
+	return a.TableWrite == b.TableWrite && a.TableRead == b.TableRead &&
+		maps.Equal(a.IndexWrite, b.IndexWrite) && maps.Equal(a.IndexRead, b.IndexRead)
 }
 
 // unitsTable renders the units rows: a column for each listing index of the sessions, and
@@ -381,8 +356,8 @@ func unitsTable(b *strings.Builder, rows []UnitRow) {
 	num := unitsNum
 	for _, r := range rows {
 		verdict := "–"
-		if want, ok := r.Verdict(); want != "" {
-			verdict = want + " " + map[bool]string{true: "ok", false: "MISSED"}[ok]
+		if want, pass := r.Verdict(); want != "" {
+			verdict = want + " " + ok(pass)
 		}
 		if r.Varied {
 			verdict += " (calls varied)"
