@@ -22,6 +22,7 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 	"github.com/lifecycle-api/lifecycle/tools/local/stack"
 	"github.com/lifecycle-api/lifecycle/tools/local/streampoller"
+	"github.com/lifecycle-api/lifecycle/tools/measure/capacity"
 )
 
 // LiveTarget is the live channel's latency target: a transition on the screens of the
@@ -242,17 +243,16 @@ const (
 	lambdaPerRequest   = 0.20 / 1e6
 	lambdaPerMs128ARM  = 0.0000133334 * 0.125 / 1000
 	apiGatewayMessage  = 1.00 / 1e6 // per message sent, in 32 KB units
-	dynamoDBPerRRU     = 0.125 / 1e6
-	connectionRowBytes = 100 // a byUser index entry: key, user id, roles
+	connectionRowBytes = 100        // a byUser index entry: key, user id, roles
 )
 
 // CostPerEvent is the notifier's bill for one event at the measured duration: one
 // invocation, its duration at 128 MB arm64, one message per connection, and the
 // audience's Query (eventually consistent: half a read unit per 4 KB).
 func (l Live) CostPerEvent() float64 {
-	rru := 0.5 * float64((l.Connections*connectionRowBytes+4095)/4096)
+	rru := capacity.ReadUnitsOf(l.Connections*connectionRowBytes, false)
 	ms := float64((l.NotifyP50 + time.Millisecond - 1) / time.Millisecond)
-	return lambdaPerRequest + ms*lambdaPerMs128ARM + float64(l.Connections)*apiGatewayMessage + rru*dynamoDBPerRRU
+	return lambdaPerRequest + ms*lambdaPerMs128ARM + float64(l.Connections)*apiGatewayMessage + rru*ReadUnitPrice/1e6
 }
 
 // liveTable renders the live channel's rows.

@@ -39,7 +39,7 @@ type Options struct {
 	Progress io.Writer
 	// Only, when not empty, runs just these parts: "starts" (cold start, size, RSS), "cpu"
 	// (handler benchmarks), "latency" (routes against the bare write), "units" (capacity
-	// units per call).
+	// units per call), "live" (the live channel).
 	Only []string
 }
 
