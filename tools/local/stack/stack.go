@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path"
 	"path/filepath"
@@ -295,7 +295,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	liveGateway := s.startRuleTargets(ctx, o, hs, wc, cfg, sq, sched, step)
+	liveGateway, err := s.startRuleTargets(ctx, o, hs, wc, cfg, sq, sched, step)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /live", liveGateway)
 	mux.Handle("GET /_local/events", s.Feed.Handler())
@@ -353,7 +356,7 @@ func (s *Stack) startMoto(ctx context.Context, o Options, step func(string)) (dd
 // startRuleTargets starts what the bus's rules invoke: the live channel (its WebSocket
 // stand-in, its @connections endpoint, the notifier) and the resume timer (plan-resume,
 // the schedules' firing). It returns the live channel's WebSocket API stand-in.
-func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) *livegateway.Gateway {
+func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc wiring.Config, cfg aws.Config, sq *sqs.Client, sched *scheduler.Client, step func(string)) (*livegateway.Gateway, error) {
 	logger := o.Logger.With("component", "rule-target")
 	// invoke runs a rule's function target as Lambda's asynchronous invocation would.
 	invoke := func(logicalID, fn string, h asyncinvoke.Handler) {
@@ -365,12 +368,20 @@ func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc
 
 	step("starting the live channel (WebSocket at /live, its @connections endpoint, the notifier)")
 	gw := livegateway.New(wiring.LiveRoutes(wc), o.Logger.With("component", "live-gateway"))
-	connections := httptest.NewServer(gw.Management())
-	s.stop = append(s.stop, func() { gw.Close(); connections.Close() })
-	s.Info.Connections = connections.URL
+	// The @connections endpoint on a free loopback port (httptest's server would panic,
+	// not fail, when it cannot listen).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		gw.Close()
+		return nil, err
+	}
+	connections := &http.Server{Handler: gw.Management(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = connections.Serve(ln) }()
+	s.stop = append(s.stop, func() { gw.Close(); _ = connections.Close() })
+	s.Info.Connections = "http://" + ln.Addr().String()
 	limits := liveapi.DefaultLimits()
 	notify := asyncinvoke.Handler(wiring.Notifier(wc, push.NewClient(cfg, limits.Concurrency, func(opt *apigatewaymanagementapi.Options) {
-		opt.BaseEndpoint = aws.String(connections.URL)
+		opt.BaseEndpoint = aws.String(s.Info.Connections)
 	}), limits).Handle)
 	if hs.Notifier != nil {
 		notify = hs.Notifier(notify)
@@ -385,7 +396,7 @@ func (s *Stack) startRuleTargets(ctx context.Context, o Options, hs Handlers, wc
 		Delays:  retryDelays, Timeout: functionTimeout, Logger: o.Logger.With("component", "scheduler"),
 	}
 	go s.Resumes.Run(ctx, PollInterval)
-	return gw
+	return gw, nil
 }
 
 // The rule targets' and the schedules' waits before a retry (for Lambda's minutes and the
@@ -432,7 +443,7 @@ func consume(ctx context.Context, sq *sqs.Client, url string, h func(context.Con
 		}
 		resp, err := h(ctx, ev)
 		if err != nil {
-			return nil
+			return nil // the whole batch stays, as an event source mapping leaves it
 		}
 		var done []string
 		for _, m := range ev.Records {
