@@ -144,6 +144,7 @@ func (p *Pool) Stats() (starts, deaths int) {
 
 // RSS is the resident memory of the sandboxes running now, summed, in bytes.
 func (p *Pool) RSS() int64 {
+	p.init() // ordered after the first take's init, which fills rts outside mu
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var total int64
@@ -158,6 +159,7 @@ func (p *Pool) RSS() int64 {
 
 // Close stops every sandbox.
 func (p *Pool) Close() {
+	p.init()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, rt := range p.rts {
