@@ -6,8 +6,7 @@
 // answer goes back to the client; a closed connection becomes a $disconnect event. And it
 // serves the @connections management API the notifier's SDK client calls (POST and DELETE
 // /@connections/{connectionId}, SigV4-signed, 410 GoneException for a connection it does
-// not hold). The functions run exactly the code they
-// run in AWS.
+// not hold). The functions run exactly the code they run in AWS.
 package livegateway
 
 import (
