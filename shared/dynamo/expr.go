@@ -98,15 +98,6 @@ func (e *expr) update() string {
 	return u
 }
 
-// notContains renders "NOT contains(attr, v)" (true when attr is absent).
-func (e *expr) notContains(attr string, v types.AttributeValue) string {
-	n, p := e.name(attr), e.value(v)
-	if e.reusing {
-		return ""
-	}
-	return "NOT contains(" + n + ", " + p + ")"
-}
-
 // equals renders "attr = v".
 func (e *expr) equals(attr string, v types.AttributeValue) string {
 	n, p := e.name(attr), e.value(v)

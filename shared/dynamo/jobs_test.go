@@ -682,63 +682,6 @@ func TestCancelUpdatesFollowRules(t *testing.T) {
 	}
 }
 
-// --- Refusals ----------------------------------------------------------------------------
-
-// checkRefusal asserts err is what a refusal test expects: one of the sentinels, an
-// *InvalidTransitionError with current, or (other) an error that is none of them.
-type refusalWant struct {
-	sentinel error  // ErrNotFound, ErrConflict or ErrUnavailable
-	invalid  string // Current of an *InvalidTransitionError
-	other    bool   // a non-nil error that is none of the classified ones
-}
-
-func checkRefusal(t *testing.T, err error, w refusalWant) {
-	t.Helper()
-	if err == nil {
-		t.Fatal("error = nil")
-	}
-	classified := []error{lifecycle.ErrNotFound, lifecycle.ErrConflict, lifecycle.ErrUnavailable, lifecycle.ErrForbidden}
-	ite, isInvalid := errors.AsType[*lifecycle.InvalidTransitionError](err)
-	switch {
-	case w.sentinel != nil:
-		if !errors.Is(err, w.sentinel) {
-			t.Errorf("error = %v, want %v", err, w.sentinel)
-		}
-		for _, c := range classified {
-			if c != w.sentinel && errors.Is(err, c) {
-				t.Errorf("error %v is also %v", err, c)
-			}
-		}
-		if isInvalid {
-			t.Errorf("error %v is also an InvalidTransitionError", err)
-		}
-	case w.invalid != "":
-		if !isInvalid {
-			t.Fatalf("error = %v, want *lifecycle.InvalidTransitionError", err)
-		}
-		if ite.Current != w.invalid {
-			t.Errorf("Current = %q, want %q", ite.Current, w.invalid)
-		}
-		if ite.Action != "cancel" {
-			t.Errorf("Action = %q, want cancel", ite.Action)
-		}
-		for _, c := range classified {
-			if errors.Is(err, c) {
-				t.Errorf("error %v is also %v", err, c)
-			}
-		}
-	case w.other:
-		for _, c := range classified {
-			if errors.Is(err, c) {
-				t.Errorf("error %v is %v, want an unclassified error", err, c)
-			}
-		}
-		if isInvalid {
-			t.Errorf("error %v is an InvalidTransitionError, want an unclassified error", err)
-		}
-	}
-}
-
 // TestABookingConflictIsDecidedOnTheJobAsItIs: a cancelled booking names the job holding the
 // time only when every other guard held; when the job (or the request's record) failed too,
 // the job moved on or the request had applied, so it is a race to decide afresh, not a

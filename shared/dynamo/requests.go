@@ -88,11 +88,6 @@ func lookUpRequest(ctx context.Context, db API, table string, pk types.Attribute
 	return remembered(out.Item, idem, now)
 }
 
-// requestVersion is the version a request record says its request made.
-func requestVersion(rec map[string]types.AttributeValue) int64 {
-	return (&item{m: rec}).int(attr.Version)
-}
-
 // canceled is what a cancelled transition transaction means: the request had already
 // applied (replay), an error to answer, or neither: another request changed the entity
 // between the read and the write (a race), so the caller reads again and decides afresh.

@@ -33,16 +33,6 @@ func dispatcherFrom(r *http.Request) (lifecycle.Actor, error) {
 	return actor, job.Authorize(actor)
 }
 
-// jobCaller is dispatcherFrom, then validates the id.
-func jobCaller(r *http.Request) (lifecycle.Actor, string, error) {
-	actor, err := dispatcherFrom(r)
-	if err != nil {
-		return actor, "", err
-	}
-	id, err := parseID("id", r.PathValue("id"))
-	return actor, id, err
-}
-
 // handleJobTransition serves one job transition: the caller (a role of the row's, or a
 // technician for a technician's transition, before anything is read), the id, the body the row takes (a cancel's reason, an assignment's
 // booking), one guarded write, and the job it left.

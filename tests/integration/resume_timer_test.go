@@ -451,7 +451,7 @@ func TestATimerDeliveredTwiceResumesOnce(t *testing.T) {
 	// its input: three deliveries racing.
 	due := at.Truncate(time.Second).Add(time.Second)
 	for time.Now().Before(due) {
-		time.Sleep(due.Sub(time.Now()))
+		time.Sleep(time.Until(due))
 	}
 	var wg sync.WaitGroup
 	var failed atomic.Int32

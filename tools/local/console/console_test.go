@@ -21,8 +21,8 @@ var (
 	t0      = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 )
 
-// failure is what Mint and Reset fail with when told to; no answer may show it.
-var failure = errors.New("key file unreadable: /secret/path")
+// errFailure is what Mint and Reset fail with when told to; no answer may show it.
+var errFailure = errors.New("key file unreadable: /secret/path")
 
 // server mounts the console on assets with every local endpoint; mint and reset fail when
 // fails is set.
@@ -32,7 +32,7 @@ func server(assets fstest.MapFS, fails bool) *http.ServeMux {
 		Assets: assets,
 		Mint: func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 			if fails {
-				return "", failure
+				return "", errFailure
 			}
 			return devauth.Mint(testKey, sub, roles, ttl, now)
 		},
@@ -42,7 +42,7 @@ func server(assets fstest.MapFS, fails bool) *http.ServeMux {
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Reset: func(context.Context) error {
 			if fails {
-				return failure
+				return errFailure
 			}
 			return nil
 		},

@@ -43,7 +43,7 @@ func Arch() (string, error) {
 	case "arm64":
 		return "arm64", nil
 	}
-	return "", fmt.Errorf("Lambda has no %s architecture", runtime.GOARCH)
+	return "", fmt.Errorf("no Lambda architecture for GOARCH %s", runtime.GOARCH)
 }
 
 // goArch is Go's name for a Lambda architecture.

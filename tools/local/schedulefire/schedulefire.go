@@ -295,8 +295,9 @@ const atLayout = "2006-01-02T15:04:05"
 
 // due is when a one-time schedule's expression falls due.
 func due(expr, zone string) (time.Time, error) {
-	inner, ok := strings.CutPrefix(expr, "at(")
-	if inner, ok = strings.CutSuffix(inner, ")"); !ok {
+	inner, prefixed := strings.CutPrefix(expr, "at(")
+	inner, suffixed := strings.CutSuffix(inner, ")")
+	if !prefixed || !suffixed {
 		return time.Time{}, fmt.Errorf("not an at() expression: %q", expr)
 	}
 	if zone == "" {

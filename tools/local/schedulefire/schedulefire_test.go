@@ -279,7 +279,7 @@ func TestDue(t *testing.T) {
 			t.Errorf("due(%q, %q) = %s, %v; want %s", c.expr, c.zone, got, err, c.want)
 		}
 	}
-	for _, expr := range []string{"rate(5 minutes)", "cron(0 12 * * ? *)", "at(tomorrow)"} {
+	for _, expr := range []string{"rate(5 minutes)", "cron(0 12 * * ? *)", "at(tomorrow)", "2030-01-02T03:04:05)"} {
 		if _, err := due(expr, "UTC"); err == nil {
 			t.Errorf("due(%q) fell due", expr)
 		}
