@@ -219,7 +219,9 @@ func New(id string, d Draft, at time.Time) Job {
 	}
 }
 
-// Roles that may read and cancel jobs; a technician may read the job they are booked on.
+// The roles of jobs. A dispatcher or an admin reads any job and creates, books, moves and
+// cancels them; a technician reads the job they are booked on and confirms, starts and
+// completes it.
 const (
 	RoleDispatcher = "Dispatcher"
 	RoleAdmin      = "Admin"
