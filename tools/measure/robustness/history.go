@@ -280,11 +280,9 @@ func operations(ents []*entity, reqs []*request, final map[string]state, readAt 
 			case o.Outcome == delivered:
 				o.Committed = committed
 			case a.replayed:
-				// A replay reports the entity as it is when the request found its own
-				// earlier write, which may be this very attempt's (the function's SDK
-				// retried a write whose answer was lost). So the attempt is two steps:
-				// its write, which applies unless an earlier attempt's did, and the
-				// replay, which the model allows only once the request has applied.
+				// The replayed write may be this very attempt's (its SDK retried a write
+				// whose answer was lost): first that write, unless an earlier attempt's
+				// applied, then the replay.
 				if !never {
 					ops = append(ops, porcupine.Operation{ClientId: a.client, Call: a.call, Return: a.ret, Input: in,
 						Output: opOutput{Outcome: lost, Committed: committed, Answer: "its write (then replayed)"}})

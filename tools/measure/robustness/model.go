@@ -322,11 +322,8 @@ func step(st, in, out any) (bool, any) {
 	case conflict:
 		return !done, p
 	case delivered:
-		// The scheduler is told nothing but that its target returned: the resume applied
-		// here if its pause is still the session's latest transition; a second delivery
-		// or a stale timer changes nothing. The commit log says which timer resumed a
-		// pause: without it, a stale timer that resumed a later pause passes for that
-		// pause's own timer, delivered too.
+		// The commit log says which timer resumed a pause: without it, a stale timer that
+		// resumed a later pause passes for that pause's own timer, delivered too.
 		if done || !legal {
 			return true, p
 		}

@@ -21,10 +21,9 @@ import (
 // within timerLater; and a third once clients have been told of a later pause of the
 // session (after a resume: the case the version guard is for), or once the round's load is
 // all sent, so that many are stale and meet a later pause however fast or loaded the
-// machine (a fixed wait left slow runs with none that did). A quarter are delivered a
-// second time (delivery is at least once). A failed invocation (a fault that outlasted the SDK's
-// retries, a killed sandbox) is retried as the scheduler retries, up to ClientRetries
-// times.
+// machine. A quarter are delivered a second time (delivery is at least once). A failed
+// invocation (a fault that outlasted the SDK's retries, a killed sandbox) is retried as
+// the scheduler retries, up to ClientRetries times.
 //
 // Each delivery is an attempt of one request keyed by the timer (the schedule's name is
 // its correlation id and, prefixed, its Idempotency-Key), checked by the model
