@@ -103,12 +103,8 @@ func (p *Proxy) Counts() map[string]int {
 }
 
 func operation(r *http.Request) string {
-	t := r.Header.Get("X-Amz-Target")
-	if i := strings.LastIndex(t, "."); i >= 0 {
-		return t[i+1:]
-	}
-	if t != "" {
-		return t
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		return t[strings.LastIndex(t, ".")+1:] // DynamoDB_20120810.UpdateItem, AWSEvents.PutEvents
 	}
 	return r.Method + " " + r.URL.Path
 }

@@ -337,13 +337,10 @@ func verifyEvents(ents []*entity, reqs []*request, st map[string]stored, events 
 			v = append(v, fmt.Sprintf("%s %s %s: told version %d, committed version %d", r.cor, r.action, r.ent.id, r.attempts[fresh].version, evs[0].Version))
 		case last.outcome() == applied && last.replayed && evs[0].Version > last.version:
 			v = append(v, fmt.Sprintf("%s %s %s: a replay told version %d, before its own transition (version %d)", r.cor, r.action, r.ent.id, last.version, evs[0].Version))
-		case last.outcome() == clash && len(evs) > 0:
-			v = append(v, fmt.Sprintf("%s %s %s: answered %s but committed version %d (a booking that applied, answered with the conflict its retry met: docs/reliability.md, issue 25)",
-				r.cor, r.action, r.ent.id, last.answer(), evs[0].Version))
 		case r.action == actionTimer && len(evs) > 0 && (evs[0].Version != r.expect+1 || evs[0].PreviousStatus != "paused"):
 			v = append(v, fmt.Sprintf("%s %s %s: the timer of the pause that made version %d committed version %d from %q",
 				r.cor, r.action, r.ent.id, r.expect, evs[0].Version, evs[0].PreviousStatus))
-		case (last.outcome() == refused || last.outcome() == conflict) && len(evs) > 0:
+		case (last.outcome() == refused || last.outcome() == conflict || last.outcome() == clash) && len(evs) > 0:
 			v = append(v, fmt.Sprintf("%s %s %s: answered %s but committed version %d", r.cor, r.action, r.ent.id, last.answer(), evs[0].Version))
 		case fresh >= 0 && r.ask.End != 0 && evs[0].Booked.booking() != r.attempts[fresh].booked:
 			v = append(v, fmt.Sprintf("%s %s %s: told %s, its event booked %s", r.cor, r.action, r.ent.id, r.attempts[fresh].booked, evs[0].Booked.booking()))

@@ -195,9 +195,9 @@ func (h *harness) report() Report {
 	r.JobAnswers = maps.Clone(r.JobAnswers)
 	r.Timers = maps.Clone(r.Timers)
 	r.Bookings = maps.Clone(r.Bookings)
-	r.Memory = append([]MemorySample(nil), r.Memory...)
-	r.Violations = append([]string(nil), r.Violations...)
-	r.Traces = append([]string(nil), r.Traces...)
+	r.Memory = slices.Clone(r.Memory)
+	r.Violations = slices.Clone(r.Violations)
+	r.Traces = slices.Clone(r.Traces)
 	r.Faults = faults
 	r.Duration = time.Since(h.start)
 	r.Load = time.Duration(h.loadEnd.Load() - h.loadStart.Load())

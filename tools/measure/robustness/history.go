@@ -170,29 +170,34 @@ func (r *request) body() []byte {
 	return out
 }
 
-// send makes one logical request; now is the history's clock. Every attempt sends the same
-// body under the same Idempotency-Key.
-func send(ctx context.Context, client *http.Client, base, token string, worker int, r *request, retries int, now func() int64) {
+// send makes one logical request as client. Every attempt sends the same body under the
+// same Idempotency-Key.
+func (h *harness) send(ctx context.Context, client int, r *request) {
 	path, body := r.path(), r.body()
-	for range retries + 1 {
-		a := attempt{client: worker}
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+path, rd)
+	h.try(ctx, r, func() attempt {
+		a := attempt{client: client}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.srv.URL+path, bytes.NewReader(body))
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Authorization", "Bearer "+h.token)
 		req.Header.Set("Idempotency-Key", r.key)
 		req.Header.Set("X-Correlation-Id", r.cor)
-		a.call = now()
-		resp, err := client.Do(req)
+		a.call = h.now()
+		resp, err := h.client.Do(req)
 		if err == nil {
 			read(resp, &a)
 		}
-		a.ret = now()
+		a.ret = h.now()
+		return a
+	})
+}
+
+// try records r's attempts, made by once: another while the last one's answer said
+// nothing (attempt.retry), up to ClientRetries more.
+func (h *harness) try(ctx context.Context, r *request, once func() attempt) {
+	for range h.o.ClientRetries + 1 {
+		a := once()
 		r.attempts = append(r.attempts, a)
 		if !a.retry() || ctx.Err() != nil {
 			return
@@ -275,11 +280,9 @@ func operations(ents []*entity, reqs []*request, final map[string]state, readAt 
 			case o.Outcome == delivered:
 				o.Committed = committed
 			case a.replayed:
-				// A replay reports the entity as it is when the request found its own
-				// earlier write, which may be this very attempt's (the function's SDK
-				// retried a write whose answer was lost). So the attempt is two steps:
-				// its write, which applies unless an earlier attempt's did, and the
-				// replay, which the model allows only once the request has applied.
+				// The replayed write may be this very attempt's (its SDK retried a write
+				// whose answer was lost): first that write, unless an earlier attempt's
+				// applied, then the replay.
 				if !never {
 					ops = append(ops, porcupine.Operation{ClientId: a.client, Call: a.call, Return: a.ret, Input: in,
 						Output: opOutput{Outcome: lost, Committed: committed, Answer: "its write (then replayed)"}})

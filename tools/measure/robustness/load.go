@@ -20,7 +20,6 @@ import (
 // round is a set of entities, the requests made on them, and their history.
 type round struct {
 	n        int
-	sessions []string
 	techs    []string // the technicians the jobs are booked onto, every group's
 	ents     []*entity
 	mu       sync.Mutex
@@ -64,7 +63,6 @@ func (h *harness) newRound(ctx context.Context, n int) (*round, error) {
 		s := interview.Session{ID: id, OwnerID: "load", Title: "Load " + strconv.Itoa(i), TopicIDs: []string{"t"}, InterviewerID: "i",
 			Status: interview.Active, Version: 1, CreatedAt: t0, UpdatedAt: t0}
 		items = append(items, dynamo.SessionItem(s))
-		rd.sessions = append(rd.sessions, id)
 		rd.ents = append(rd.ents, &entity{kind: kindInterview, id: id, group: id, seeded: state{Status: string(interview.Active), Version: 1}})
 	}
 	for i := range h.o.Jobs {
@@ -108,14 +106,14 @@ func (h *harness) newRound(ctx context.Context, n int) (*round, error) {
 // technicians, or a reschedule, each in a window drawn from the day's candidates, or, now
 // and then, a cancel.
 func (h *harness) next(rd *round) *request {
-	jobs := rd.ents[len(rd.sessions):]
+	jobs := rd.ents[h.o.Sessions:]
 	r := &request{key: lifecycle.NewID()}
 	h.rngMu.Lock()
 	share := 20
 	if len(rd.techs) > 0 {
 		share = jobShare
 	}
-	if len(jobs) > 0 && (len(rd.sessions) == 0 || h.rng.IntN(share) == 0) {
+	if len(jobs) > 0 && (h.o.Sessions == 0 || h.rng.IntN(share) == 0) {
 		r.ent, r.action = jobs[h.rng.IntN(len(jobs))], "cancel"
 		if len(r.ent.techs) > 0 && h.rng.Float64() >= h.cancelShare {
 			start := bookingDay.Add(9*time.Hour + time.Duration(h.rng.IntN(windowStarts))*slotSize)
@@ -126,7 +124,7 @@ func (h *harness) next(rd *round) *request {
 			}
 		}
 	} else {
-		r.ent = rd.ents[h.rng.IntN(len(rd.sessions))]
+		r.ent = rd.ents[h.rng.IntN(h.o.Sessions)]
 		switch x := h.rng.IntN(100); {
 		case x < 49:
 			r.action = "pause"
@@ -159,18 +157,16 @@ func (h *harness) workers(ctx context.Context) (chan<- work, *sync.WaitGroup) {
 	ch := make(chan work)
 	var wg sync.WaitGroup
 	for w := range h.o.Clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for j := range ch {
 				h.loadStart.CompareAndSwap(0, h.now())
-				send(ctx, h.client, h.srv.URL, h.token, w, j.r, h.o.ClientRetries, h.now)
+				h.send(ctx, w, j.r)
 				h.loadEnd.Store(h.now())
 				j.r.ent.tell(j.r)
 				h.plan(ctx, j.rd, j.r)
 				j.rd.inflight.Done()
 			}
-		}()
+		})
 	}
 	return ch, &wg
 }

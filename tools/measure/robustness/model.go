@@ -220,17 +220,10 @@ type state struct {
 	Booking booking
 }
 
-// appliedAt is the version retried request i's write made, if it has applied.
-func (s state) appliedAt(i int) (int64, bool) {
-	if i < 0 {
-		return 0, false
-	}
+// done reports whether retried request i has applied.
+func (s state) done(i int) bool {
 	f := strings.Split(s.Applied, ",")
-	if i >= len(f) || f[i] == "" {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(f[i], 10, 64)
-	return v, err == nil
+	return i >= 0 && i < len(f) && f[i] != ""
 }
 
 func (s state) apply(to string, retried int) state {
@@ -297,7 +290,7 @@ func step(st, in, out any) (bool, any) {
 		return false, p
 	}
 	s := p[k].state
-	_, done := s.appliedAt(i.Retried)
+	done := s.done(i.Retried)
 	legal := slices.Contains(r.from, s.Status) && (!r.expects || s.Version == i.Expect)
 	next := s.apply(r.to, i.Retried)
 	if r.books != nil {
@@ -329,11 +322,8 @@ func step(st, in, out any) (bool, any) {
 	case conflict:
 		return !done, p
 	case delivered:
-		// The scheduler is told nothing but that its target returned: the resume applied
-		// here if its pause is still the session's latest transition; a second delivery
-		// or a stale timer changes nothing. The commit log says which timer resumed a
-		// pause: without it, a stale timer that resumed a later pause passes for that
-		// pause's own timer, delivered too.
+		// The commit log says which timer resumed a pause: without it, a stale timer that
+		// resumed a later pause passes for that pause's own timer, delivered too.
 		if done || !legal {
 			return true, p
 		}
@@ -402,9 +392,9 @@ var model = porcupine.Model{
 				d += ", " + m.Booking.String()
 			}
 			var retried []string
-			for i := range strings.Count(m.Applied, ",") + 1 {
-				if v, ok := m.appliedAt(i); ok {
-					retried = append(retried, fmt.Sprintf("%d at v%d", i, v))
+			for i, v := range strings.Split(m.Applied, ",") {
+				if v != "" {
+					retried = append(retried, fmt.Sprintf("%d at v%s", i, v))
 				}
 			}
 			if len(retried) > 0 {

@@ -268,7 +268,7 @@ func setup(ctx context.Context, o Options) (_ *harness, err error) {
 	}
 	h := &harness{o: o, logDir: filepath.Join(root, "test-output", "reliability"), start: time.Now(),
 		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), bus: map[string]int{}, traces: map[string][]storeCall{},
-		rep: Report{Options: o, Outcomes: map[string]int{}, JobAnswers: map[string]int{}, Timers: map[string]int{}, Bookings: map[string]int{}, Faults: map[string]int{}, Crashes: map[string]int{}}}
+		rep: Report{Options: o, Outcomes: map[string]int{}, JobAnswers: map[string]int{}, Timers: map[string]int{}, Bookings: map[string]int{}}}
 	// About Jobs/4 cancels among a round's job requests (a quarter of its requests).
 	perRound := float64(o.Requests)
 	if o.Duration > 0 {

@@ -21,10 +21,9 @@ import (
 // within timerLater; and a third once clients have been told of a later pause of the
 // session (after a resume: the case the version guard is for), or once the round's load is
 // all sent, so that many are stale and meet a later pause however fast or loaded the
-// machine (a fixed wait left slow runs with none that did). A quarter are delivered a
-// second time (delivery is at least once). A failed invocation (a fault that outlasted the SDK's
-// retries, a killed sandbox) is retried as the scheduler retries, up to ClientRetries
-// times.
+// machine. A quarter are delivered a second time (delivery is at least once). A failed
+// invocation (a fault that outlasted the SDK's retries, a killed sandbox) is retried as
+// the scheduler retries, up to ClientRetries times.
 //
 // Each delivery is an attempt of one request keyed by the timer (the schedule's name is
 // its correlation id and, prefixed, its Idempotency-Key), checked by the model
@@ -64,9 +63,7 @@ func (h *harness) plan(ctx context.Context, rd *round, r *request) {
 	rd.mu.Lock()
 	rd.reqs = append(rd.reqs, t)
 	rd.mu.Unlock()
-	rd.inflight.Add(1)
-	go func() {
-		defer rd.inflight.Done()
+	rd.inflight.Go(func() {
 		time.Sleep(first)
 	wait:
 		for when == 2 && r.ent.pausedAt.Load() <= in.Version {
@@ -81,23 +78,19 @@ func (h *harness) plan(ctx context.Context, rd *round, r *request) {
 			time.Sleep(again)
 			h.fire(ctx, t, in)
 		}
-	}()
+	})
 }
 
 // fire delivers timer t's input to resume-scheduled, again while the invocation fails, as
 // the scheduler's retry policy does.
 func (h *harness) fire(ctx context.Context, t *request, in resumetimer.Input) {
-	for range h.o.ClientRetries + 1 {
+	h.try(ctx, t, func() attempt {
 		// The scheduler's deliveries have a lane of their own in the visualisation.
 		a := attempt{client: h.o.Clients + 1, timer: true, call: h.now()}
 		err := h.deliver(ctx, in)
 		a.ret, a.delivered = h.now(), err == nil
-		t.attempts = append(t.attempts, a)
-		if a.delivered || ctx.Err() != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return a
+	})
 }
 
 // deliver invokes resume-scheduled with in: the real bootstrap in its sandboxes when the

@@ -86,11 +86,10 @@ func storeResult(ex faultproxy.Exchange) string {
 // each HTTP attempt with its answer, and under it the DynamoDB requests made while it was
 // open (or after its answer: a write still on its way).
 func (h *harness) tracesOf(rd *round, violations []string, failing []string) []string {
-	named := map[string]bool{}
+	named := map[string]bool{} // a request's violation starts with its correlation id
 	for _, v := range violations {
-		if f := strings.Fields(v); len(f) > 0 && (strings.HasPrefix(f[0], "rel-") || strings.HasPrefix(f[0], "resume-")) {
-			named[f[0]] = true
-		}
+		cor, _, _ := strings.Cut(v, " ")
+		named[cor] = true
 	}
 	h.traceMu.Lock()
 	defer h.traceMu.Unlock()
