@@ -21,9 +21,14 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
-func median(d []time.Duration) time.Duration {
-	slices.Sort(d)
-	return d[len(d)/2]
+// median is the middle value of xs (the mean of the middle two of an even count), zero for
+// none.
+func median[T ~int64 | ~float64](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {

@@ -65,6 +65,9 @@ func TestPercentiles(t *testing.T) {
 	if got := median([]time.Duration{3, 1, 2}); got != 2 {
 		t.Errorf("median = %v, want 2", got)
 	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median of an even count = %v, want 2.5", got)
+	}
 }
 
 // TestTableVerdicts checks that each figure is marked against its target.
