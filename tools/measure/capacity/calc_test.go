@@ -35,6 +35,8 @@ func TestCalculatorFollowsTheDocumentedExamples(t *testing.T) {
 	}{
 		// "A write of 1 KB or less is one write unit; a 1.5 KB item takes two."
 		{"put 500 bytes", table.Write(nil, sized("a", 500), false), false, 1},
+		{"put 1 KB", table.Write(nil, sized("a", 1024), false), false, 1},
+		{"put 1 KB and a byte", table.Write(nil, sized("a", 1025), false), false, 2},
 		{"put 1.5 KB", table.Write(nil, sized("a", 1536), false), false, 2},
 		// "An update is charged on the larger of the item before and after it."
 		{"update 3 KB to 0.5 KB", table.Write(sized("a", 3072), sized("a", 512), false), false, 3},
@@ -42,6 +44,7 @@ func TestCalculatorFollowsTheDocumentedExamples(t *testing.T) {
 		// "A read of up to 4 KB is one unit strongly consistent, half eventually."
 		{"get 3.5 KB, strongly consistent", table.Read([]Item{sized("a", 3584)}, true, ""), true, 1},
 		{"get 3.5 KB, eventually consistent", table.Read([]Item{sized("a", 3584)}, false, ""), true, 0.5},
+		{"get 4 KB and a byte", table.Read([]Item{sized("a", 4097)}, true, ""), true, 2},
 		// "An item of 9 KB is read as 12 KB: 3 units, or 1.5."
 		{"get 9 KB", table.Read([]Item{sized("a", 9*1024)}, true, ""), true, 3},
 		{"get 9 KB, eventually consistent", table.Read([]Item{sized("a", 9*1024)}, false, ""), true, 1.5},

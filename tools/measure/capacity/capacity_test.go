@@ -34,14 +34,6 @@ func TestItemSize(t *testing.T) {
 	}
 }
 
-func TestUnitsFor(t *testing.T) {
-	for _, c := range []struct{ size, per, want int }{{0, 1024, 1}, {1, 1024, 1}, {1024, 1024, 1}, {1025, 1024, 2}, {9000, 1024, 9}, {4097, 4096, 2}} {
-		if got := UnitsFor(c.size, c.per); got != c.want {
-			t.Errorf("UnitsFor(%d, %d) = %d, want %d", c.size, c.per, got, c.want)
-		}
-	}
-}
-
 // TestMeterFindsWhatARequestTouches: the items each write prices (their keys, and whether
 // in a transaction), and how each read is priced from what it returned.
 func TestMeterFindsWhatARequestTouches(t *testing.T) {

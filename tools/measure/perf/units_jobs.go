@@ -60,13 +60,6 @@ func dayWindow(i int, start, length time.Duration) job.Window {
 // slots is how many calendar slots a window of length holds.
 func slots(length time.Duration) int { return int(length / job.SlotSize) }
 
-// jobTx is the write units of a transaction that writes the job (of before and after
-// bytes) and others more items, each under 1 KB, billed twice, with board index units on
-// the board index.
-func jobTx(before, after, others int, board float64) float64 {
-	return float64(2*(capacity.UnitsFor(max(before, after), 1024)+others)) + board
-}
-
 // The job's board entry: rewritten in place, or moved (docs/data-model.md, "Listing jobs").
 const (
 	boardKept  = 1
@@ -85,11 +78,13 @@ const (
 // wantOf is a route's expected units given the job's size before and after the call.
 type wantOf = func(before, after int) Expected
 
-// jobWant is a job route's expected units: a transaction that writes the job, others more
-// items and the request's record, and the board entry (kept or moved); and read units.
+// jobWant is a job route's expected units: a transaction that writes the job (of before
+// and after bytes), others more items and the request's record (each under 1 KB), all
+// billed twice, and the board entry (kept or moved); and read units.
 func jobWant(others int, board, read float64) wantOf {
 	return func(before, after int) Expected {
-		return Expected{Write: jobTx(before, after, others+requestRecord, board), Read: read}
+		items := capacity.WriteUnitsOf(max(before, after)) + float64(others+requestRecord)
+		return Expected{Write: 2*items + board, Read: read}
 	}
 }
 
