@@ -223,8 +223,6 @@ type call struct {
 	created bool
 	// transition marks a write whose table units are checked against the item's size.
 	transition bool
-	// want, when set, is what each call should consume (UnitRow.Want).
-	want *Expected
 	// wantOf, when set, is what a call should consume given the sizes of the item it
 	// writes before and after it (0 before a create): the row's Want is their mean.
 	wantOf func(before, after int) Expected
@@ -232,7 +230,7 @@ type call struct {
 
 // measure makes the call on each of its ids and returns the mean units per call.
 func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
-	row := UnitRow{Route: c.route, Entity: c.entity, Want: c.want}
+	row := UnitRow{Route: c.route, Entity: c.entity}
 	var (
 		first capacity.Units
 		wants Expected

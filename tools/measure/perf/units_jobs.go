@@ -258,7 +258,7 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 	}
 	scheduleKey := func(tech string) map[string]types.AttributeValue { return slotKey(tech, long(0).Start) }
 	technician := func(sub string) string { return u.token(sub, job.RoleTechnician) }
-	want := func(e Expected) *Expected { return &e }
+	fixed := func(e Expected) wantOf { return func(int, int) Expected { return e } }
 	// Calls that name no job of their own: the board, a create (the answer names the job
 	// made), a technician's calendar.
 	board := slices.Repeat([]string{"board"}, unitCalls)
@@ -267,7 +267,7 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 
 	post := http.MethodPost
 	calls := []call{
-		{route: "get-job", entity: "job, confirmed 2 h booking", ids: read, path: jobPath(""), want: want(getJobWant())},
+		{route: "get-job", entity: "job, confirmed 2 h booking", ids: read, path: jobPath(""), wantOf: fixed(getJobWant())},
 		// The board: a page of 20 from a span that holds exactly 21 jobs, so the Query
 		// reads the page and the one entry that says there is more (with ?status too: they
 		// all match, so the filter reads no entry it drops).
@@ -302,10 +302,10 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 			ids: read, path: jobPath("/cancel"), wantOf: cancelWant(nShort)},
 		// The technician reads their own calendar (a dispatcher's read costs the same).
 		{route: "get-schedule", entity: fmt.Sprintf("a day, one 8 h booking (%d slots)", nLong), token: technician(scheduleTech),
-			ids: calendar, path: schedulePath(1), key: scheduleKey, want: want(scheduleWant(nLong, slotBytes))},
+			ids: calendar, path: schedulePath(1), key: scheduleKey, wantOf: fixed(scheduleWant(nLong, slotBytes))},
 		{route: "get-schedule", entity: fmt.Sprintf("%d days (the longest range), 8 h booked each day (%d slots)", scheduleDays, scheduleDays*nLong),
 			token: technician(scheduleTech), ids: calendar, path: schedulePath(scheduleDays), key: scheduleKey,
-			want: want(scheduleWant(scheduleDays*nLong, slotBytes))},
+			wantOf: fixed(scheduleWant(scheduleDays*nLong, slotBytes))},
 	}
 	// The dispatcher makes every call a technician does not, on jobs.
 	dispatcher := u.token(dispatcherSub, job.RoleDispatcher)
