@@ -69,11 +69,11 @@ func TestMeterFindsWhatARequestTouches(t *testing.T) {
 	}
 	// Reads: a strongly consistent GetItem of a 5 KB item is 2 units; an eventually
 	// consistent Query of an index, the total it returned, halved.
-	u, ok := m.reads(&dynamodb.GetItemInput{TableName: aws.String("t"), ConsistentRead: aws.Bool(true)}, &dynamodb.GetItemOutput{Item: sized("a", 5*1024)})
+	u, ok := m.reads(&dynamodb.GetItemInput{TableName: aws.String("t"), ConsistentRead: aws.Bool(true)}, &dynamodb.GetItemOutput{Item: sized(5 * 1024)})
 	if !ok || u.TableRead != 2 || u.Requests != 1 {
 		t.Errorf("GetItem: %+v", u)
 	}
-	u, ok = m.reads(&dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String("byOwner")}, &dynamodb.QueryOutput{Items: slices.Repeat([]Item{sized("a", 600)}, 20)})
+	u, ok = m.reads(&dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String("byOwner")}, &dynamodb.QueryOutput{Items: slices.Repeat([]Item{sized(600)}, 20)})
 	if !ok || u.IndexRead["byOwner"] != 1.5 || u.TableRead != 0 {
 		t.Errorf("Query: %+v", u)
 	}
