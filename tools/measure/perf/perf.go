@@ -122,8 +122,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel())}
 
-	// Binaries: every function and hello-world, built as deployed (arm64 for size) and for
-	// this machine (amd64, to run).
 	bin := filepath.Join(root, ".tools", "bench")
 	names, err := repo.Functions()
 	if err != nil {

@@ -24,14 +24,8 @@ import (
 // its own technician, so no two rows' windows meet. Windows are UTC quarter-hours; a booking
 // holds one slot item per quarter-hour (docs/data-model.md, "Calendar integrity").
 //
-// What each call should consume is worked out from the items it writes and reads
-// (Expected): a transaction costs 1 write unit per KB of each item (the job: its size
-// before or after, whichever is larger; every other item is under 1 KB), billed twice, and
-// the job's entry on the board index (byBoardTime: well under 1 KB) 1 unit when the write
-// keeps its board time, 2 when it moves it (a delete and a put: a booking whose start is
-// not the job's board time, a reschedule). A transition's read, one strongly consistent
-// Query of the job's partition (the job, its assignments and its request records, well
-// under 4 KB), is 1 read unit.
+// What each call should consume (Expected) is worked out from the items it writes and
+// reads, by the rules docs/performance.md sets out ("Job routes: the units expected").
 
 // scheduleDays is how many working days the schedule fixture books: a fortnight, the
 // longest range one schedule read covers (job.MaxScheduleRange).
