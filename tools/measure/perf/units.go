@@ -116,19 +116,28 @@ type unitsRun struct {
 // calendars), and records the capacity units each call costs by DynamoDB's rules (the
 // meter computes them: moto reports a constant).
 func measureUnits(ctx context.Context, u unitsRun) ([]UnitRow, error) {
-	var rows []UnitRow
+	var calls []call
 	for k, entity := range []string{smallSession, largeSession} {
-		r, err := u.sessionRoutes(ctx, k, entity)
+		c, err := u.sessionCalls(ctx, k, entity)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, r...)
+		calls = append(calls, c...)
 	}
-	r, err := u.jobRoutes(ctx)
+	c, err := u.jobCalls(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows = append(rows, r...)
+	calls = append(calls, c...)
+	u.meter.Take()
+	var rows []UnitRow
+	for _, c := range calls {
+		row, err := u.measure(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
 	return rows, checkUnitsCoverage(rows)
 }
 
@@ -149,7 +158,9 @@ func sizedSession(id, owner, entity string, created time.Time) interview.Session
 	return s
 }
 
-func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]UnitRow, error) {
+// sessionCalls prepares the sessions of one entity and returns the calls of every
+// interview route on them.
+func (u unitsRun) sessionCalls(ctx context.Context, k int, entity string) ([]call, error) {
 	owner := fmt.Sprintf("units-%d", k)
 	tok := u.token(owner)
 	// A page of 20 and one more, created a minute apart, each through warmTransitions
@@ -176,7 +187,6 @@ func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]Un
 			}
 		}
 	}
-	u.meter.Take()
 	transition := func(action string) call {
 		return call{route: action + "-interview", method: http.MethodPost, ids: ids[:unitCalls], transition: true,
 			path: func(id string) string { return "/interviews/" + id + "/" + action }}
@@ -190,20 +200,7 @@ func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]Un
 	for i := range calls {
 		calls[i].entity, calls[i].token, calls[i].key = entity, tok, sessionKey
 	}
-	return u.measureAll(ctx, calls)
-}
-
-// measureAll measures each call in turn.
-func (u unitsRun) measureAll(ctx context.Context, calls []call) ([]UnitRow, error) {
-	var rows []UnitRow
-	for _, c := range calls {
-		row, err := u.measure(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
+	return calls, nil
 }
 
 // call is one route measured on some entities.
