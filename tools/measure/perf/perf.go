@@ -279,7 +279,9 @@ func (r *Report) Table() string {
 	if len(r.Units) > 0 {
 		unitsTable(&b, r.Units)
 	}
-	b.WriteString(liveTable(r.Live))
+	if len(r.Live) > 0 {
+		liveTable(&b, r.Live)
+	}
 	return b.String()
 }
 
