@@ -81,10 +81,9 @@ func TestTableVerdicts(t *testing.T) {
 		},
 		Handlers: []Handler{{Name: "cheap", CPUµsPerOp: 90}, {Name: "dear", CPUµsPerOp: 300}},
 		Routes: []Route{
-			{Name: "cancel-interview", Concurrency: 1, P50: 12 * time.Millisecond, BareP50: 10 * time.Millisecond},
-			{Name: "cancel-job", Concurrency: 1, P50: 14 * time.Millisecond, BareP50: 10 * time.Millisecond},
+			{Name: "cancel-interview", Concurrency: 1, P50: 12 * time.Millisecond, BareP50: 10 * time.Millisecond, RequestsPerCall: 3},
+			{Name: "cancel-job", Concurrency: 1, P50: 14 * time.Millisecond, BareP50: 10 * time.Millisecond, RequestsPerCall: 2},
 		},
-		RequestsCall: map[string]float64{"cancel-interview": 3, "cancel-job": 2},
 	}
 	r.Handlers[0].SDK.CPUµsPerOp, r.Handlers[1].SDK.CPUµsPerOp = 80, 200
 	r.Handlers[0].OverheadµsPerOp, r.Handlers[0].Overhead = 10, 0.125
