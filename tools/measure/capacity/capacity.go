@@ -6,7 +6,6 @@ package capacity
 
 import (
 	"context"
-	"maps"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -78,7 +77,6 @@ func (m *Meter) Take() Units {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u := m.units
-	u.IndexWrite, u.IndexRead = maps.Clone(u.IndexWrite), maps.Clone(u.IndexRead)
 	m.units = Units{}
 	return u
 }
