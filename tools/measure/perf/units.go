@@ -234,10 +234,8 @@ func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
 	)
 	caller := api{http.DefaultClient, u.base, c.token}
 	for i, id := range c.ids {
-		before := 0
-		if c.transition || (c.wantOf != nil && !c.created) {
-			before = u.itemSize(ctx, c.key(id))
-		}
+		// 0 before a create: the id it is called on names no item.
+		before := u.itemSize(ctx, c.key(id))
 		body := ""
 		if c.body != nil {
 			body = c.body(id)
