@@ -37,8 +37,9 @@ const (
 const (
 	SmallSessionWriteTarget = 9
 	IndexWriteTarget        = 3
-	// recordWrite is the request record's table units in the transaction (1 KB, twice).
-	recordWrite = 2
+	// requestRecord is the items a transition writes besides its session or job: the
+	// request's record (under 1 KB).
+	requestRecord = 1
 )
 
 // The sessions the units are measured on.
@@ -265,7 +266,7 @@ func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
 			wants.Write, wants.Read = wants.Write+w.Write, wants.Read+w.Read
 		}
 		if c.transition {
-			row.TableWant = max(row.TableWant, 2*int(capacity.WriteUnitsOf(max(before, row.ItemBytes)))+recordWrite)
+			row.TableWant = max(row.TableWant, 2*(int(capacity.WriteUnitsOf(max(before, row.ItemBytes)))+requestRecord))
 		}
 	}
 	n := float64(len(c.ids))

@@ -60,14 +60,8 @@ const (
 	boardMoved = 2
 )
 
-// The items each job route's transaction writes besides the job, by DynamoDB's rules and
-// the store's design (shared/dynamo/jobs*.go). requestRecord is the request's record every
-// write carries.
-const (
-	requestRecord = 1
-	// jobRead is a transition's read: one strongly consistent Query of the job's partition.
-	jobRead = 1
-)
+// jobRead is a transition's read: one strongly consistent Query of the job's partition.
+const jobRead = 1
 
 // wantOf is a route's expected units given the job's size before and after the call.
 type wantOf = func(before, after int) Expected
