@@ -68,17 +68,20 @@ func SchemaOf(in *dynamodb.CreateTableInput) Schema {
 
 // WriteUnitsOf is the write units of a write of an item of size bytes: 1 per started KB,
 // at least 1.
-func WriteUnitsOf(size int) float64 { return float64(UnitsFor(size, 1024)) }
+func WriteUnitsOf(size int) float64 { return unitsOf(size, 1024) }
 
 // ReadUnitsOf is the read units of reading size bytes: 1 per started 4 KB, at least 1,
 // halved when eventually consistent.
 func ReadUnitsOf(size int, consistent bool) float64 {
-	u := float64(UnitsFor(size, 4096))
+	u := unitsOf(size, 4096)
 	if !consistent {
 		u /= 2
 	}
 	return u
 }
+
+// unitsOf is how many units of per bytes size takes, at least one.
+func unitsOf(size, per int) float64 { return float64(max(1, (size+per-1)/per)) }
 
 // entry is what idx holds of item: nil when the item lacks one of its key attributes.
 func (s Schema) entry(idx Index, item Item) Item {

@@ -1,14 +1,11 @@
 // Package capacity computes what DynamoDB charges for a request, by its documented rules
-// (calc.go): the local emulator does not report it. A Meter is a middleware on a DynamoDB
-// client that prices every request from the items it wrote (as they were before and
-// after) or read, for the table and for each index. ItemSize computes an item's size by
-// DynamoDB's rules, the size its units are charged on. `make bench` and the bounded-item
-// test use both.
+// (calc.go): the local emulator does not report it. A Meter prices a client's requests;
+// ItemSize is an item's size by DynamoDB's rules, the size its units are charged on.
+// `make bench` and the bounded-item test use both.
 package capacity
 
 import (
 	"context"
-	"maps"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,7 +77,6 @@ func (m *Meter) Take() Units {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	u := m.units
-	u.IndexWrite, u.IndexRead = maps.Clone(u.IndexWrite), maps.Clone(u.IndexRead)
 	m.units = Units{}
 	return u
 }

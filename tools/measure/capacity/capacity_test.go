@@ -34,14 +34,6 @@ func TestItemSize(t *testing.T) {
 	}
 }
 
-func TestUnitsFor(t *testing.T) {
-	for _, c := range []struct{ size, per, want int }{{0, 1024, 1}, {1, 1024, 1}, {1024, 1024, 1}, {1025, 1024, 2}, {9000, 1024, 9}, {4097, 4096, 2}} {
-		if got := UnitsFor(c.size, c.per); got != c.want {
-			t.Errorf("UnitsFor(%d, %d) = %d, want %d", c.size, c.per, got, c.want)
-		}
-	}
-}
-
 // TestMeterFindsWhatARequestTouches: the items each write prices (their keys, and whether
 // in a transaction), and how each read is priced from what it returned.
 func TestMeterFindsWhatARequestTouches(t *testing.T) {
@@ -77,11 +69,11 @@ func TestMeterFindsWhatARequestTouches(t *testing.T) {
 	}
 	// Reads: a strongly consistent GetItem of a 5 KB item is 2 units; an eventually
 	// consistent Query of an index, the total it returned, halved.
-	u, ok := m.reads(&dynamodb.GetItemInput{TableName: aws.String("t"), ConsistentRead: aws.Bool(true)}, &dynamodb.GetItemOutput{Item: sized("a", 5*1024)})
+	u, ok := m.reads(&dynamodb.GetItemInput{TableName: aws.String("t"), ConsistentRead: aws.Bool(true)}, &dynamodb.GetItemOutput{Item: sized(5 * 1024)})
 	if !ok || u.TableRead != 2 || u.Requests != 1 {
 		t.Errorf("GetItem: %+v", u)
 	}
-	u, ok = m.reads(&dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String("byOwner")}, &dynamodb.QueryOutput{Items: slices.Repeat([]Item{sized("a", 600)}, 20)})
+	u, ok = m.reads(&dynamodb.QueryInput{TableName: aws.String("t"), IndexName: aws.String("byOwner")}, &dynamodb.QueryOutput{Items: slices.Repeat([]Item{sized(600)}, 20)})
 	if !ok || u.IndexRead["byOwner"] != 1.5 || u.TableRead != 0 {
 		t.Errorf("Query: %+v", u)
 	}

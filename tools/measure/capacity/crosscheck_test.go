@@ -2,6 +2,7 @@ package capacity
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,10 +42,7 @@ func TestCalculatorAgreesWithDynamoDBLocal(t *testing.T) {
 					ItemSize(after), u.TableWrite, u.IndexWrite[dynamo.IndexByOwner], u.IndexWrite[dynamo.IndexByOwnerStatus], c.table, c.byOwner, c.byOwnerStatus)
 			}
 			// A page of 20 reads 21 summaries (the extra one says there is a next page).
-			var page []Item
-			for range 21 {
-				page = append(page, schema.entry(schema.Indexes[0], after))
-			}
+			page := slices.Repeat([]Item{schema.entry(schema.Indexes[0], after)}, 21)
 			if r := schema.Read(page, false, dynamo.IndexByOwner); r.IndexRead[dynamo.IndexByOwner] != c.pageOf20ReadsEC {
 				t.Errorf("a page of 20: %v read units, DynamoDB Local measured %v", r.IndexRead[dynamo.IndexByOwner], c.pageOf20ReadsEC)
 			}

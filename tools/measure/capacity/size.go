@@ -71,12 +71,3 @@ func numberSize(s string) int {
 	}
 	return (len(digits)+1)/2 + 1
 }
-
-// UnitsFor is how many units of per bytes size takes, at least one: 1 KB for a write
-// unit, 4 KB for a read unit.
-func UnitsFor(size, per int) int {
-	if size <= 0 {
-		return 1
-	}
-	return (size + per - 1) / per
-}

@@ -78,27 +78,15 @@ func parseBenchmarks(out []byte) []Handler {
 	}
 	for i := range hs {
 		h, r := &hs[i], runs[hs[i].Name]
-		h.NsPerOp, h.CPUµsPerOp, h.SDK.CPUµsPerOp = medianOf(r.ns), medianOf(r.cpu), medianOf(r.sdk)
+		h.NsPerOp, h.CPUµsPerOp, h.SDK.CPUµsPerOp = median(r.ns), median(r.cpu), median(r.sdk)
 		var diffs, shares []float64
 		for j := range min(len(r.cpu), len(r.sdk)) {
 			diffs = append(diffs, r.cpu[j]-r.sdk[j])
 			shares = append(shares, (r.cpu[j]-r.sdk[j])/r.sdk[j])
 		}
-		h.OverheadµsPerOp, h.Overhead = medianOf(diffs), medianOf(shares)
+		h.OverheadµsPerOp, h.Overhead = median(diffs), median(shares)
 	}
 	return hs
-}
-
-// medianOf is the median of xs (the mean of the middle two of an even count), 0 for none.
-func medianOf(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Sorted(slices.Values(xs))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func kebab(s string) string {

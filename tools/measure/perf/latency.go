@@ -21,9 +21,14 @@ import (
 	"github.com/lifecycle-api/lifecycle/shared/lifecycle"
 )
 
-func median(d []time.Duration) time.Duration {
-	slices.Sort(d)
-	return d[len(d)/2]
+// median is the middle value of xs (the mean of the middle two of an even count), zero for
+// none.
+func median[T ~int64 | ~float64](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
@@ -34,17 +39,17 @@ func percentile(d []time.Duration, p float64) time.Duration {
 
 // measureRoute times n requests of one POST route through the local API at concurrency c,
 // and n bare DynamoDB calls of what the route sends, on fresh entities each time.
-func measureRoute(ctx context.Context, route string, c, n, seq int, base, token string, db *dynamodb.Client, sent *atomic.Int64) (Route, float64, error) {
+func measureRoute(ctx context.Context, route string, c, n, seq int, base, token string, db *dynamodb.Client, sent *atomic.Int64) (Route, error) {
 	r := Route{Name: route, Concurrency: c}
 	// Fresh entities for the route and for the bare calls, in the state the route leaves.
 	prefix := fmt.Sprintf("%02x", seq)
 	viaAPI, err := entities(ctx, db, route, prefix+"a", n)
 	if err != nil {
-		return r, 0, err
+		return r, err
 	}
 	bare, err := entities(ctx, db, route, prefix+"b", n)
 	if err != nil {
-		return r, 0, err
+		return r, err
 	}
 	path := map[string]string{"cancel-interview": "/interviews/%s/cancel", "pause-interview": "/interviews/%s/pause", "resume-interview": "/interviews/%s/resume", "cancel-job": "/jobs/%s/cancel"}[route]
 	caller := api{&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, base, token}
@@ -88,15 +93,16 @@ func measureRoute(ctx context.Context, route string, c, n, seq int, base, token 
 			first, second = runBare, runAPI
 		}
 		if err := first(); err != nil {
-			return r, 0, err
+			return r, err
 		}
 		if err := second(); err != nil {
-			return r, 0, err
+			return r, err
 		}
 	}
 	r.P50, r.P99 = percentile(apiTimes, 0.5), percentile(apiTimes, 0.99)
 	r.BareP50, r.BareP99 = percentile(bareTimes, 0.5), percentile(bareTimes, 0.99)
-	return r, float64(calls) / float64(len(viaAPI)), nil
+	r.RequestsPerCall = float64(calls) / float64(len(viaAPI))
+	return r, nil
 }
 
 // parallel runs f over ids with c workers and returns each call's duration (after a short

@@ -256,13 +256,9 @@ func (l Live) CostPerEvent() float64 {
 }
 
 // liveTable renders the live channel's rows.
-func liveTable(rows []Live) string {
-	if len(rows) == 0 {
-		return ""
-	}
-	var b strings.Builder
+func liveTable(b *strings.Builder, rows []Live) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
-	fmt.Fprintf(&b, "\n| live channel: connections of one user | events | commit-to-screen p50 (≤ %s at 1,000) | p99 | stream poll p50 (share of p50) | missed (0) | notifier p50 per event | DynamoDB requests per event | notifier cost per event (per million events) |\n|---|---|---|---|---|---|---|---|---|\n", ms(LiveTarget))
+	fmt.Fprintf(b, "\n| live channel: connections of one user | events | commit-to-screen p50 (≤ %s at 1,000) | p99 | stream poll p50 (share of p50) | missed (0) | notifier p50 per event | DynamoDB requests per event | notifier cost per event (per million events) |\n|---|---|---|---|---|---|---|---|---|\n", ms(LiveTarget))
 	for _, l := range rows {
 		p50 := ms(l.P50)
 		if l.Connections >= 1000 {
@@ -272,8 +268,7 @@ func liveTable(rows []Live) string {
 		if l.P50 > 0 {
 			share = 100 * float64(l.StreamP50) / float64(l.P50)
 		}
-		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s (%.0f%%) | %d %s | %s | %.1f | $%.7f ($%.2f) |\n", l.Connections, l.Events, p50, ms(l.P99),
+		fmt.Fprintf(b, "| %d | %d | %s | %s | %s (%.0f%%) | %d %s | %s | %.1f | $%.7f ($%.2f) |\n", l.Connections, l.Events, p50, ms(l.P99),
 			ms(l.StreamP50), share, l.Missed, ok(l.Missed == 0), ms(l.NotifyP50), l.DynamoDBPerEvent, l.CostPerEvent(), l.CostPerEvent()*1e6)
 	}
-	return b.String()
 }

@@ -65,6 +65,9 @@ func TestPercentiles(t *testing.T) {
 	if got := median([]time.Duration{3, 1, 2}); got != 2 {
 		t.Errorf("median = %v, want 2", got)
 	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median of an even count = %v, want 2.5", got)
+	}
 }
 
 // TestTableVerdicts checks that each figure is marked against its target.
@@ -78,10 +81,9 @@ func TestTableVerdicts(t *testing.T) {
 		},
 		Handlers: []Handler{{Name: "cheap", CPUµsPerOp: 90}, {Name: "dear", CPUµsPerOp: 300}},
 		Routes: []Route{
-			{Name: "cancel-interview", Concurrency: 1, P50: 12 * time.Millisecond, BareP50: 10 * time.Millisecond},
-			{Name: "cancel-job", Concurrency: 1, P50: 14 * time.Millisecond, BareP50: 10 * time.Millisecond},
+			{Name: "cancel-interview", Concurrency: 1, P50: 12 * time.Millisecond, BareP50: 10 * time.Millisecond, RequestsPerCall: 3},
+			{Name: "cancel-job", Concurrency: 1, P50: 14 * time.Millisecond, BareP50: 10 * time.Millisecond, RequestsPerCall: 2},
 		},
-		RequestsCall: map[string]float64{"cancel-interview": 3, "cancel-job": 2},
 	}
 	r.Handlers[0].SDK.CPUµsPerOp, r.Handlers[1].SDK.CPUµsPerOp = 80, 200
 	r.Handlers[0].OverheadµsPerOp, r.Handlers[0].Overhead = 10, 0.125

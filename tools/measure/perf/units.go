@@ -37,8 +37,9 @@ const (
 const (
 	SmallSessionWriteTarget = 9
 	IndexWriteTarget        = 3
-	// recordWrite is the request record's table units in the transaction (1 KB, twice).
-	recordWrite = 2
+	// requestRecord is the items a transition writes besides its session or job: the
+	// request's record (under 1 KB).
+	requestRecord = 1
 )
 
 // The sessions the units are measured on.
@@ -116,19 +117,28 @@ type unitsRun struct {
 // calendars), and records the capacity units each call costs by DynamoDB's rules (the
 // meter computes them: moto reports a constant).
 func measureUnits(ctx context.Context, u unitsRun) ([]UnitRow, error) {
-	var rows []UnitRow
+	var calls []call
 	for k, entity := range []string{smallSession, largeSession} {
-		r, err := u.sessionRoutes(ctx, k, entity)
+		c, err := u.sessionCalls(ctx, k, entity)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, r...)
+		calls = append(calls, c...)
 	}
-	r, err := u.jobRoutes(ctx)
+	c, err := u.jobCalls(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows = append(rows, r...)
+	calls = append(calls, c...)
+	u.meter.Take()
+	var rows []UnitRow
+	for _, c := range calls {
+		row, err := u.measure(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
 	return rows, checkUnitsCoverage(rows)
 }
 
@@ -149,7 +159,9 @@ func sizedSession(id, owner, entity string, created time.Time) interview.Session
 	return s
 }
 
-func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]UnitRow, error) {
+// sessionCalls prepares the sessions of one entity and returns the calls of every
+// interview route on them.
+func (u unitsRun) sessionCalls(ctx context.Context, k int, entity string) ([]call, error) {
 	owner := fmt.Sprintf("units-%d", k)
 	tok := u.token(owner)
 	// A page of 20 and one more, created a minute apart, each through warmTransitions
@@ -176,7 +188,6 @@ func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]Un
 			}
 		}
 	}
-	u.meter.Take()
 	transition := func(action string) call {
 		return call{route: action + "-interview", method: http.MethodPost, ids: ids[:unitCalls], transition: true,
 			path: func(id string) string { return "/interviews/" + id + "/" + action }}
@@ -190,20 +201,7 @@ func (u unitsRun) sessionRoutes(ctx context.Context, k int, entity string) ([]Un
 	for i := range calls {
 		calls[i].entity, calls[i].token, calls[i].key = entity, tok, sessionKey
 	}
-	return u.measureAll(ctx, calls)
-}
-
-// measureAll measures each call in turn.
-func (u unitsRun) measureAll(ctx context.Context, calls []call) ([]UnitRow, error) {
-	var rows []UnitRow
-	for _, c := range calls {
-		row, err := u.measure(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
+	return calls, nil
 }
 
 // call is one route measured on some entities.
@@ -223,8 +221,6 @@ type call struct {
 	created bool
 	// transition marks a write whose table units are checked against the item's size.
 	transition bool
-	// want, when set, is what each call should consume (UnitRow.Want).
-	want *Expected
 	// wantOf, when set, is what a call should consume given the sizes of the item it
 	// writes before and after it (0 before a create): the row's Want is their mean.
 	wantOf func(before, after int) Expected
@@ -232,17 +228,15 @@ type call struct {
 
 // measure makes the call on each of its ids and returns the mean units per call.
 func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
-	row := UnitRow{Route: c.route, Entity: c.entity, Want: c.want}
+	row := UnitRow{Route: c.route, Entity: c.entity}
 	var (
 		first capacity.Units
 		wants Expected
 	)
 	caller := api{http.DefaultClient, u.base, c.token}
 	for i, id := range c.ids {
-		before := 0
-		if c.transition || (c.wantOf != nil && !c.created) {
-			before = u.itemSize(ctx, c.key(id))
-		}
+		// 0 before a create: the id it is called on names no item.
+		before := u.itemSize(ctx, c.key(id))
 		body := ""
 		if c.body != nil {
 			body = c.body(id)
@@ -272,7 +266,7 @@ func (u unitsRun) measure(ctx context.Context, c call) (UnitRow, error) {
 			wants.Write, wants.Read = wants.Write+w.Write, wants.Read+w.Read
 		}
 		if c.transition {
-			row.TableWant = max(row.TableWant, 2*int(capacity.WriteUnitsOf(max(before, row.ItemBytes)))+recordWrite)
+			row.TableWant = max(row.TableWant, 2*(int(capacity.WriteUnitsOf(max(before, row.ItemBytes)))+requestRecord))
 		}
 	}
 	n := float64(len(c.ids))

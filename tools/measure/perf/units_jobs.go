@@ -24,14 +24,8 @@ import (
 // its own technician, so no two rows' windows meet. Windows are UTC quarter-hours; a booking
 // holds one slot item per quarter-hour (docs/data-model.md, "Calendar integrity").
 //
-// What each call should consume is worked out from the items it writes and reads
-// (Expected): a transaction costs 1 write unit per KB of each item (the job: its size
-// before or after, whichever is larger; every other item is under 1 KB), billed twice, and
-// the job's entry on the board index (byBoardTime: well under 1 KB) 1 unit when the write
-// keeps its board time, 2 when it moves it (a delete and a put: a booking whose start is
-// not the job's board time, a reschedule). A transition's read, one strongly consistent
-// Query of the job's partition (the job, its assignments and its request records, well
-// under 4 KB), is 1 read unit.
+// What each call should consume (Expected) is worked out from the items it writes and
+// reads, by the rules docs/performance.md sets out ("Job routes: the units expected").
 
 // scheduleDays is how many working days the schedule fixture books: a fortnight, the
 // longest range one schedule read covers (job.MaxScheduleRange).
@@ -60,36 +54,25 @@ func dayWindow(i int, start, length time.Duration) job.Window {
 // slots is how many calendar slots a window of length holds.
 func slots(length time.Duration) int { return int(length / job.SlotSize) }
 
-// jobTx is the write units of a transaction that writes the job (of before and after
-// bytes) and others more items, each under 1 KB, billed twice, with board index units on
-// the board index.
-func jobTx(before, after, others int, board float64) float64 {
-	return float64(2*(capacity.UnitsFor(max(before, after), 1024)+others)) + board
-}
-
 // The job's board entry: rewritten in place, or moved (docs/data-model.md, "Listing jobs").
 const (
 	boardKept  = 1
 	boardMoved = 2
 )
 
-// The items each job route's transaction writes besides the job, by DynamoDB's rules and
-// the store's design (shared/dynamo/jobs*.go). requestRecord is the request's record every
-// write carries.
-const (
-	requestRecord = 1
-	// jobRead is a transition's read: one strongly consistent Query of the job's partition.
-	jobRead = 1
-)
+// jobRead is a transition's read: one strongly consistent Query of the job's partition.
+const jobRead = 1
 
 // wantOf is a route's expected units given the job's size before and after the call.
 type wantOf = func(before, after int) Expected
 
-// jobWant is a job route's expected units: a transaction that writes the job, others more
-// items and the request's record, and the board entry (kept or moved); and read units.
+// jobWant is a job route's expected units: a transaction that writes the job (of before
+// and after bytes), others more items and the request's record (each under 1 KB), all
+// billed twice, and the board entry (kept or moved); and read units.
 func jobWant(others int, board, read float64) wantOf {
 	return func(before, after int) Expected {
-		return Expected{Write: jobTx(before, after, others+requestRecord, board), Read: read}
+		items := capacity.WriteUnitsOf(max(before, after)) + float64(others+requestRecord)
+		return Expected{Write: 2*items + board, Read: read}
 	}
 }
 
@@ -171,10 +154,10 @@ func (f jobFixtures) prepare(ctx context.Context, n int, book func(i int) job.Bo
 	return ids, nil
 }
 
-// jobRoutes measures every job route: the reads, the create, each transition (a booking,
-// the longest booking, reassignments, a reschedule, the technician's confirm, start and
-// complete, the cancel) and a technician's schedule.
-func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
+// jobCalls prepares the jobs and returns the calls of every job route on them: the reads,
+// the create, each transition (a booking, the longest booking, reassignments, a reschedule,
+// the technician's confirm, start and complete, the cancel) and a technician's schedule.
+func (u unitsRun) jobCalls(ctx context.Context) ([]call, error) {
 	const dispatcherSub = "units-dispatcher"
 	f := jobFixtures{store: dynamo.NewJobs(u.db, u.table, time.Now, lifecycle.NewID),
 		dispatcher: lifecycle.Actor{Sub: dispatcherSub, Roles: []string{job.RoleDispatcher}}}
@@ -234,7 +217,6 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 	// A slot item, as the schedule reads it (all are the same size: the same names, ids of
 	// one length).
 	slotBytes := u.itemSize(ctx, slotKey(scheduleTech, long(0).Start))
-	u.meter.Take()
 
 	// Calls on job i of a row: its path, and the body of a booking of job i (to tech, or
 	// when tech is "", a reschedule).
@@ -263,7 +245,7 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 	}
 	scheduleKey := func(tech string) map[string]types.AttributeValue { return slotKey(tech, long(0).Start) }
 	technician := func(sub string) string { return u.token(sub, job.RoleTechnician) }
-	want := func(e Expected) *Expected { return &e }
+	fixed := func(e Expected) wantOf { return func(int, int) Expected { return e } }
 	// Calls that name no job of their own: the board, a create (the answer names the job
 	// made), a technician's calendar.
 	board := slices.Repeat([]string{"board"}, unitCalls)
@@ -272,7 +254,7 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 
 	post := http.MethodPost
 	calls := []call{
-		{route: "get-job", entity: "job, confirmed 2 h booking", ids: read, path: jobPath(""), want: want(getJobWant())},
+		{route: "get-job", entity: "job, confirmed 2 h booking", ids: read, path: jobPath(""), wantOf: fixed(getJobWant())},
 		// The board: a page of 20 from a span that holds exactly 21 jobs, so the Query
 		// reads the page and the one entry that says there is more (with ?status too: they
 		// all match, so the filter reads no entry it drops).
@@ -307,10 +289,10 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 			ids: read, path: jobPath("/cancel"), wantOf: cancelWant(nShort)},
 		// The technician reads their own calendar (a dispatcher's read costs the same).
 		{route: "get-schedule", entity: fmt.Sprintf("a day, one 8 h booking (%d slots)", nLong), token: technician(scheduleTech),
-			ids: calendar, path: schedulePath(1), key: scheduleKey, want: want(scheduleWant(nLong, slotBytes))},
+			ids: calendar, path: schedulePath(1), key: scheduleKey, wantOf: fixed(scheduleWant(nLong, slotBytes))},
 		{route: "get-schedule", entity: fmt.Sprintf("%d days (the longest range), 8 h booked each day (%d slots)", scheduleDays, scheduleDays*nLong),
 			token: technician(scheduleTech), ids: calendar, path: schedulePath(scheduleDays), key: scheduleKey,
-			want: want(scheduleWant(scheduleDays*nLong, slotBytes))},
+			wantOf: fixed(scheduleWant(scheduleDays*nLong, slotBytes))},
 	}
 	// The dispatcher makes every call a technician does not, on jobs.
 	dispatcher := u.token(dispatcherSub, job.RoleDispatcher)
@@ -320,7 +302,7 @@ func (u unitsRun) jobRoutes(ctx context.Context) ([]UnitRow, error) {
 			calls[i].key = jobKey
 		}
 	}
-	return u.measureAll(ctx, calls)
+	return calls, nil
 }
 
 func jobKey(id string) map[string]types.AttributeValue {
