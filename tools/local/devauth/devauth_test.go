@@ -99,10 +99,7 @@ func TestVerifyRejects(t *testing.T) {
 		"iat": testNow.Unix(), "exp": testNow.Add(time.Hour).Unix(),
 	}
 	with := func(mut func(jwt.MapClaims)) jwt.MapClaims {
-		c := jwt.MapClaims{}
-		for k, v := range valid {
-			c[k] = v
-		}
+		c := maps.Clone(valid)
 		mut(c)
 		return c
 	}
