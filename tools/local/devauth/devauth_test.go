@@ -228,7 +228,4 @@ func TestMintServiceIsACognitoClientCredentialsToken(t *testing.T) {
 	if got := auth.ParseScopes(claims); !slices.Equal(got, []string{"lifecycle/interviews.progress", "lifecycle/x"}) {
 		t.Errorf("scopes read back = %q", got)
 	}
-	if _, err := Verify(otherKey, tok, testNow); err == nil {
-		t.Error("a service token verified under another key")
-	}
 }
