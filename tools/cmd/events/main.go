@@ -21,7 +21,6 @@ func main() {
 	}
 }
 
-// events prints the events the running local stack received on its example queues.
 func events(args []string) error {
 	fs := flag.NewFlagSet("events", flag.ContinueOnError)
 	addr := fs.String("addr", "", "the local API's address (default: the running `make run`, whatever its port)")

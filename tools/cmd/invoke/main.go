@@ -28,10 +28,7 @@ func main() {
 	}
 }
 
-// invoke runs one function's real bootstrap under the Lambda Runtime API with an event
-// file, against the running `make run` stack when there is one (so its effects show
-// there), else against a fresh stack with the demo data, and prints the function's
-// response (its logs go to stderr).
+// invoke is the command; the function's logs go to stderr, its response to stdout.
 func invoke(args []string) error {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fn := fs.String("fn", "", "function name (a folder of functions/)")

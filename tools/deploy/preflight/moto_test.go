@@ -73,7 +73,7 @@ func TestPreflightAgainstMoto(t *testing.T) {
 		rs := preflight.Run(ctx, c, clients)
 		if got := statuses(rs); !slices.Equal(got, want) {
 			t.Errorf("%s: %v, want %v", when, got, want)
-			_ = preflight.Write(testWriter{t}, rs)
+			_ = preflight.Write(t.Output(), rs)
 		}
 	}
 	check("a fresh account", "ok placeholder", "ok issuer", "info concurrency", "ok concurrency", "FAIL apigateway-role", "info alarm-email")
@@ -106,7 +106,3 @@ func TestPreflightAgainstMoto(t *testing.T) {
 	}
 	check("after the role and the deploy", "ok placeholder", "ok issuer", "info concurrency", "ok concurrency", "ok apigateway-role", "ok alarm-email")
 }
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -239,7 +238,7 @@ type JobWithAssignments struct {
 // Load creates table (if absent) with the schema from shared/dynamo and writes the demo
 // data into it.
 func Load(ctx context.Context, db *dynamodb.Client, table string) error {
-	if err := ensureTable(ctx, db, table); err != nil {
+	if err := createTable(ctx, db, dynamo.CreateTableInput(table)); err != nil {
 		return err
 	}
 	return each(func(item map[string]types.AttributeValue) error {
@@ -306,8 +305,8 @@ func each(put func(map[string]types.AttributeValue) error) error {
 
 // LoadLive creates the live channel's table and stores the sample tickets in it.
 func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
-	if _, err := db.CreateTable(ctx, dynamo.CreateLiveTableInput(table)); err != nil && !alreadyCreated(err) {
-		return fmt.Errorf("create live table %s: %w", table, err)
+	if err := createTable(ctx, db, dynamo.CreateLiveTableInput(table)); err != nil {
+		return err
 	}
 	now := time.Now()
 	store := dynamo.NewLive(db, table, func() time.Time { return now }, live.NewTicketSecret, live.UserLimits{})
@@ -323,23 +322,12 @@ func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
 	return nil
 }
 
-func ensureTable(ctx context.Context, db *dynamodb.Client, table string) error {
-	// ListTables rather than DescribeTable: an emulator's not-found error body may fail
-	// the SDK's CRC32 check and logs a warning.
-	p := dynamodb.NewListTablesPaginator(db, &dynamodb.ListTablesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list tables: %w", err)
-		}
-		if slices.Contains(page.TableNames, table) {
-			return nil
-		}
+// createTable creates the table in describes, unless it exists, and waits until it is active.
+func createTable(ctx context.Context, db *dynamodb.Client, in *dynamodb.CreateTableInput) error {
+	if _, err := db.CreateTable(ctx, in); err != nil && !alreadyCreated(err) {
+		return fmt.Errorf("create table %s: %w", aws.ToString(in.TableName), err)
 	}
-	if _, err := db.CreateTable(ctx, dynamo.CreateTableInput(table)); err != nil && !alreadyCreated(err) {
-		return fmt.Errorf("create table %s: %w", table, err)
-	}
-	return dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second)
+	return dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, 30*time.Second)
 }
 
 // alreadyCreated reports whether a CreateTable failed only because the table exists: the

@@ -99,10 +99,7 @@ func TestVerifyRejects(t *testing.T) {
 		"iat": testNow.Unix(), "exp": testNow.Add(time.Hour).Unix(),
 	}
 	with := func(mut func(jwt.MapClaims)) jwt.MapClaims {
-		c := jwt.MapClaims{}
-		for k, v := range valid {
-			c[k] = v
-		}
+		c := maps.Clone(valid)
 		mut(c)
 		return c
 	}
@@ -230,8 +227,5 @@ func TestMintServiceIsACognitoClientCredentialsToken(t *testing.T) {
 	}
 	if got := auth.ParseScopes(claims); !slices.Equal(got, []string{"lifecycle/interviews.progress", "lifecycle/x"}) {
 		t.Errorf("scopes read back = %q", got)
-	}
-	if _, err := Verify(otherKey, tok, testNow); err == nil {
-		t.Error("a service token verified under another key")
 	}
 }

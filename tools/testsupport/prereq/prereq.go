@@ -29,13 +29,11 @@ func Required() bool { return os.Getenv(RequireEnv) != "" || os.Getenv("CI") != 
 // missing.
 type Check func() error
 
-// Missing runs checks and joins what they report.
+// Missing runs checks and joins what they report (errors.Join drops the nils).
 func Missing(checks ...Check) error {
-	var errs []error
-	for _, c := range checks {
-		if err := c(); err != nil {
-			errs = append(errs, err)
-		}
+	errs := make([]error, len(checks))
+	for i, c := range checks {
+		errs[i] = c()
 	}
 	return errors.Join(errs...)
 }
