@@ -33,9 +33,9 @@ type User struct {
 var Users = []User{
 	{Sub: "alice", About: "candidate; owns the a11ce… sessions"},
 	{Sub: "bob", About: "candidate; owns the b0b… sessions"},
-	{Sub: "dana", Roles: []string{"Dispatcher"}, About: "dispatcher; may read and cancel jobs"},
-	{Sub: "adam", Roles: []string{"Admin"}, About: "admin; may read and cancel jobs"},
-	{Sub: "tom", Roles: []string{"Technician"}, About: "technician; may not cancel jobs (403)"},
+	{Sub: "dana", Roles: []string{"Dispatcher"}, About: "dispatcher; creates, books, moves and cancels jobs"},
+	{Sub: "adam", Roles: []string{"Admin"}, About: "admin; may do what a dispatcher does"},
+	{Sub: "tom", Roles: []string{"Technician"}, About: "technician; confirms, starts and completes his bookings; may not cancel jobs (403)"},
 }
 
 // Session ids by owner and status, for tests, events/ and the README.
@@ -322,7 +322,7 @@ func LoadLive(ctx context.Context, db *dynamodb.Client, table string) error {
 	return nil
 }
 
-// createTable creates the table in describes, unless it exists, and waits until it is active.
+// createTable creates in's table, unless it exists, and waits until it is active.
 func createTable(ctx context.Context, db *dynamodb.Client, in *dynamodb.CreateTableInput) error {
 	if _, err := db.CreateTable(ctx, in); err != nil && !alreadyCreated(err) {
 		return fmt.Errorf("create table %s: %w", aws.ToString(in.TableName), err)
