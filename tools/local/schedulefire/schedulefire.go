@@ -93,7 +93,7 @@ type Firer struct {
 	// attempt alike: it is dead-lettered at once.
 	Targets map[string]Target
 	Delays  asyncinvoke.Delays
-	// Timeout bounds each attempt (the function's timeout); zero: none.
+	// Timeout bounds each attempt (the function's timeout).
 	Timeout time.Duration
 	// Now is the clock schedules fall due by (time.Now when nil).
 	Now    func() time.Time
@@ -257,13 +257,11 @@ func settledKey(arn string, modified time.Time) string {
 
 // forgetAllBut drops the cached schedules not listed any more.
 func (f *Firer) forgetAllBut(listed []schedtypes.ScheduleSummary) {
-	keep := map[string]bool{}
-	for _, s := range listed {
-		keep[aws.ToString(s.Arn)] = true
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	maps.DeleteFunc(f.cache, func(arn string, _ cached) bool { return !keep[arn] })
+	maps.DeleteFunc(f.cache, func(arn string, _ cached) bool {
+		return !slices.ContainsFunc(listed, func(s schedtypes.ScheduleSummary) bool { return aws.ToString(s.Arn) == arn })
+	})
 }
 
 // schedule reads a listed schedule (once per modification) and when it falls due.
@@ -326,10 +324,7 @@ func (f *Firer) fire(ctx context.Context, c cached, fr *firing) {
 		close(fr.done)
 	}()
 	log := f.Logger.With("schedule", name, "group", aws.ToString(s.GroupName))
-	target := s.Target
-	if target == nil {
-		target = &schedtypes.Target{}
-	}
+	target := s.Target // a schedule's required field
 	fr.out = Outcome{Schedule: name, Input: aws.ToString(target.Input)}
 	retries, maxAge := defaultRetries, defaultMaxAge
 	if p := target.RetryPolicy; p != nil {
@@ -347,7 +342,9 @@ func (f *Firer) fire(ctx context.Context, c cached, fr *firing) {
 		if h == nil {
 			code, fr.out.Err = "TargetNotFound", fmt.Errorf("no local handler for target %s", aws.ToString(target.Arn))
 		} else {
-			fr.out.Err = f.call(ctx, h, fr.out.Input)
+			callCtx, cancel := context.WithTimeout(ctx, f.Timeout)
+			fr.out.Err = h(callCtx, fr.out.Input)
+			cancel()
 		}
 		if fr.out.Err == nil {
 			log.Info("schedule fired", "attempts", fr.out.Attempts)
@@ -381,22 +378,13 @@ func (f *Firer) fire(ctx context.Context, c cached, fr *firing) {
 	fr.out.Settled = true
 }
 
-func (f *Firer) call(ctx context.Context, h Target, input string) error {
-	if f.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.Timeout)
-		defer cancel()
-	}
-	return h(ctx, input)
-}
-
 // deadLetter sends the input of a schedule whose every attempt failed to its dead-letter
 // queue, the error in the message's attributes; without a queue the input is dropped, as
 // the service drops it. It reports whether the outcome is settled.
 func (f *Firer) deadLetter(ctx context.Context, log *slog.Logger, s *scheduler.GetScheduleOutput, code string, out Outcome) bool {
 	log.Error("schedule's target failed every attempt", "attempts", out.Attempts, "err", out.Err)
 	var dlq string
-	if s.Target != nil && s.Target.DeadLetterConfig != nil {
+	if s.Target.DeadLetterConfig != nil {
 		dlq = aws.ToString(s.Target.DeadLetterConfig.Arn)
 	}
 	if dlq == "" {
