@@ -3,7 +3,6 @@ package schedulefire
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -98,7 +97,7 @@ func (f *fixture) firer(h Target) *Firer {
 	return &Firer{
 		Scheduler: f.api, SQS: f.sqs, Group: f.group, Targets: map[string]Target{targetARN: h},
 		Delays: []time.Duration{time.Millisecond}, Timeout: 10 * time.Second,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 	}
 }
 
