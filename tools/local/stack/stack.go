@@ -251,7 +251,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if hs.Publisher != nil {
 		publish = hs.Publisher(publish)
 	}
-	poller := &streampoller.Poller{
+	s.Poller = &streampoller.Poller{
 		Streams:    dynamodbstreams.NewFromConfig(cfg, func(opt *dynamodbstreams.Options) { opt.BaseEndpoint = aws.String(ddb.Endpoint) }),
 		StreamARN:  aws.ToString(desc.Table.LatestStreamArn),
 		Handler:    publish,
@@ -265,7 +265,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		},
 	}
 	if !o.ManualPoll {
-		go poller.Run(ctx, PollInterval)
+		go s.Poller.Run(ctx, PollInterval)
 	}
 	s.Audit = &AuditCounts{}
 	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), countingAudit{dynamo.NewAuditLog(db, o.AuditTable, 0), s.Audit}, time.Now)
@@ -278,7 +278,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
 	}, o.Logger.With("component", "event-feed"))
 
-	s.Poller = poller
 	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Replace: hs.HTTP}
 	if o.Wiring != nil {
 		o.Wiring(&wc)
