@@ -49,19 +49,6 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 )
 
-// API is the part of the EventBridge Scheduler client a Firer uses.
-type API interface {
-	ListSchedules(ctx context.Context, in *scheduler.ListSchedulesInput, opts ...func(*scheduler.Options)) (*scheduler.ListSchedulesOutput, error)
-	GetSchedule(ctx context.Context, in *scheduler.GetScheduleInput, opts ...func(*scheduler.Options)) (*scheduler.GetScheduleOutput, error)
-	DeleteSchedule(ctx context.Context, in *scheduler.DeleteScheduleInput, opts ...func(*scheduler.Options)) (*scheduler.DeleteScheduleOutput, error)
-}
-
-// Queues is the part of the SQS client a Firer uses to dead-letter.
-type Queues interface {
-	GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, opts ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-}
-
 // Target is a schedule target's handler, given the schedule's input as the target receives
 // it; an error fails the invocation.
 type Target func(ctx context.Context, input string) error
@@ -86,9 +73,10 @@ const (
 
 // Firer fires the due schedules of one group.
 type Firer struct {
-	Scheduler API
-	SQS       Queues
-	Group     string
+	Scheduler *scheduler.Client
+	// SQS holds the dead-letter queues.
+	SQS   *sqs.Client
+	Group string
 	// Targets are the handlers by target ARN. A schedule whose target has none fails every
 	// attempt alike: it is dead-lettered at once.
 	Targets map[string]Target
