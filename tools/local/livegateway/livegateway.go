@@ -133,7 +133,6 @@ func (g *Gateway) serve(id string, r *http.Request, ws *websocket.Conn, connecte
 			return
 		}
 		if isPing(typ, data) {
-			// API Gateway's MOCK integration: answered here, no function invoked.
 			_ = write(ctx, ws, []byte(liveapi.Pong))
 			continue
 		}
