@@ -114,7 +114,6 @@ func (v *Invoker) giveUp(ctx context.Context, body []byte, attempts int, err err
 	if v.OnFailure == "" {
 		return
 	}
-	msg := err.Error()
 	record := map[string]any{
 		"version":   "1.0",
 		"timestamp": time.Now().UTC().Format(time.RFC3339Nano),
@@ -126,7 +125,7 @@ func (v *Invoker) giveUp(ctx context.Context, body []byte, attempts int, err err
 		},
 		"requestPayload":  json.RawMessage(body),
 		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-		"responsePayload": map[string]string{"errorMessage": msg, "errorType": "errorString"},
+		"responsePayload": map[string]string{"errorMessage": err.Error(), "errorType": "errorString"},
 	}
 	b, _ := json.Marshal(record)
 	if _, err := v.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(v.OnFailure), MessageBody: aws.String(string(b))}); err != nil {

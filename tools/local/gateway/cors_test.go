@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -28,7 +27,7 @@ func newTestGateway(t *testing.T, cors *CORS) http.Handler {
 	fn := func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: map[string]string{"ETag": `"1"`, "Access-Control-Allow-Origin": "*"}, Body: "{}"}, nil
 	}
-	h, err := New([]httpapi.Route{{Function: "f", Method: "GET", Path: "/things/{id}"}}, map[string]Handler{"f": fn}, nil, cors, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	h, err := New([]httpapi.Route{{Function: "f", Method: "GET", Path: "/things/{id}"}}, map[string]Handler{"f": fn}, nil, cors, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -55,7 +54,7 @@ func TestScopedRoutesAskTheTokenForTheirScope(t *testing.T) {
 	h, err := New([]httpapi.Route{
 		{Function: "f", Method: "POST", Path: "/scoped/{id}", Scopes: []string{"lifecycle/interviews.progress"}},
 		{Function: "f", Method: "POST", Path: "/open/{id}"},
-	}, map[string]Handler{"f": fn}, verify, nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	}, map[string]Handler{"f": fn}, verify, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,11 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/childproc"
 )
 
-const prefix = "/2018-06-01/runtime"
+const (
+	prefix = "/2018-06-01/runtime"
+	// functionTimeout is the functions' Timeout in template.yaml.
+	functionTimeout = 10 * time.Second
+)
 
 // Options describe one function.
 type Options struct {
@@ -32,8 +36,6 @@ type Options struct {
 	Name      string
 	// Env is the function's environment besides what Lambda itself sets.
 	Env []string
-	// Timeout is the function timeout (template.yaml: 10 s).
-	Timeout time.Duration
 	// Output receives the process's stdout and stderr (its logs).
 	Output io.Writer
 }
@@ -70,9 +72,6 @@ type Runtime struct {
 // Start serves the Runtime API on a free loopback port and starts the bootstrap with
 // AWS_LAMBDA_RUNTIME_API pointing at it.
 func Start(o Options) (*Runtime, error) {
-	if o.Timeout == 0 {
-		o.Timeout = 10 * time.Second
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -109,7 +108,7 @@ func Start(o Options) (*Runtime, error) {
 // Invoke hands event to the function and waits for its result.
 func (r *Runtime) Invoke(ctx context.Context, event []byte) (Result, error) {
 	inv := &invocation{id: lifecycle.NewID(), event: event, result: make(chan Result, 1)}
-	ctx, cancel := context.WithTimeoutCause(ctx, r.opts.Timeout+2*time.Second, fmt.Errorf("%s timed out after %s", r.opts.Name, r.opts.Timeout))
+	ctx, cancel := context.WithTimeoutCause(ctx, functionTimeout+2*time.Second, fmt.Errorf("%s timed out after %s", r.opts.Name, functionTimeout))
 	defer cancel()
 	for queue := r.queue; ; queue = nil { // queued once
 		select {
@@ -168,7 +167,7 @@ func (r *Runtime) next(w http.ResponseWriter, req *http.Request) {
 		r.pending.Store(inv.id, inv)
 		h := w.Header()
 		h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.handed.Add(r.opts.Timeout).UnixMilli(), 10))
+		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.handed.Add(functionTimeout).UnixMilli(), 10))
 		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:"+r.opts.Name)
 		h.Set("Lambda-Runtime-Trace-Id", "Root=1-"+strconv.FormatInt(inv.handed.Unix(), 16)+"-"+strings.ReplaceAll(inv.id, "-", "")[:24]+";Sampled=0")
 		h.Set("Content-Type", "application/json")

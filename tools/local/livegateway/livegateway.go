@@ -132,8 +132,7 @@ func (g *Gateway) serve(id string, r *http.Request, ws *websocket.Conn, connecte
 			_ = ws.CloseNow()
 			return
 		}
-		if routeKey(typ, data) == liveapi.PingRoute {
-			// API Gateway's MOCK integration: answered here, no function invoked.
+		if isPing(typ, data) {
 			_ = write(ctx, ws, []byte(liveapi.Pong))
 			continue
 		}
@@ -163,17 +162,14 @@ func write(ctx context.Context, ws *websocket.Conn, msg []byte) error {
 	return ws.Write(ctx, websocket.MessageText, msg)
 }
 
-// routeKey is the route a client's message selects, as the API's route selection
-// expression $request.body.type does: the type of a JSON object's body, when the API has
-// a route of that key (here: the ping route); otherwise $default.
-func routeKey(typ websocket.MessageType, data []byte) string {
+// isPing reports whether a client's message selects the ping route, as the API's route
+// selection expression $request.body.type does: a JSON object whose type is that route's
+// key. Every other message selects $default.
+func isPing(typ websocket.MessageType, data []byte) bool {
 	var m struct {
 		Type string `json:"type"`
 	}
-	if typ == websocket.MessageText && json.Unmarshal(data, &m) == nil && m.Type == liveapi.PingRoute {
-		return liveapi.PingRoute
-	}
-	return "$default"
+	return typ == websocket.MessageText && json.Unmarshal(data, &m) == nil && m.Type == liveapi.PingRoute
 }
 
 func (g *Gateway) disconnect(id string, r *http.Request, connectedAt time.Time, code websocket.StatusCode, reason string) {

@@ -2,7 +2,6 @@ package livegateway
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -31,7 +30,7 @@ func TestAPingInvokesNoFunction(t *testing.T) {
 			defaults.Add(1)
 			return events.APIGatewayProxyResponse{StatusCode: http.StatusBadRequest, Body: `{"type":"error","got":` + req.Body + `}`}, nil
 		},
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}, slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() { g.Close(); srv.Close() })
 

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -34,9 +33,6 @@ func Python() (string, error) {
 	root, err := repo.Root()
 	if err != nil {
 		return "", err
-	}
-	if runtime.GOOS == "windows" { // a venv's executables there
-		return filepath.Join(root, ".tools", "venv", "Scripts", "python.exe"), nil
 	}
 	return filepath.Join(root, ".tools", "venv", "bin", "python"), nil
 }
@@ -77,9 +73,6 @@ func Start(ctx context.Context, logw io.Writer, o Options) (*Server, error) {
 	}
 	if o.SwitchInterval > 0 {
 		args = append(args, "--switch-interval", strconv.FormatFloat(o.SwitchInterval.Seconds(), 'g', -1, 64))
-	}
-	if o.Name == "" {
-		o.Name = "moto"
 	}
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 	client := &http.Client{Timeout: time.Second}

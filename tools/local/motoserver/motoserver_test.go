@@ -70,9 +70,7 @@ func race(t *testing.T, db *dynamodb.Client, table string, rounds int, untilDoub
 		var wg sync.WaitGroup
 		startLine := make(chan struct{})
 		for range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				<-startLine
 				_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 					TableName: aws.String(table), Key: key,
@@ -85,7 +83,7 @@ func race(t *testing.T, db *dynamodb.Client, table string, rounds int, untilDoub
 				} else if _, lost := errors.AsType[*types.ConditionalCheckFailedException](err); !lost {
 					t.Error(err)
 				}
-			}()
+			})
 		}
 		close(startLine)
 		wg.Wait()

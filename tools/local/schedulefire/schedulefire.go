@@ -49,19 +49,6 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/asyncinvoke"
 )
 
-// API is the part of the EventBridge Scheduler client a Firer uses.
-type API interface {
-	ListSchedules(ctx context.Context, in *scheduler.ListSchedulesInput, opts ...func(*scheduler.Options)) (*scheduler.ListSchedulesOutput, error)
-	GetSchedule(ctx context.Context, in *scheduler.GetScheduleInput, opts ...func(*scheduler.Options)) (*scheduler.GetScheduleOutput, error)
-	DeleteSchedule(ctx context.Context, in *scheduler.DeleteScheduleInput, opts ...func(*scheduler.Options)) (*scheduler.DeleteScheduleOutput, error)
-}
-
-// Queues is the part of the SQS client a Firer uses to dead-letter.
-type Queues interface {
-	GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, opts ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-}
-
 // Target is a schedule target's handler, given the schedule's input as the target receives
 // it; an error fails the invocation.
 type Target func(ctx context.Context, input string) error
@@ -86,14 +73,15 @@ const (
 
 // Firer fires the due schedules of one group.
 type Firer struct {
-	Scheduler API
-	SQS       Queues
-	Group     string
+	Scheduler *scheduler.Client
+	// SQS holds the dead-letter queues.
+	SQS   *sqs.Client
+	Group string
 	// Targets are the handlers by target ARN. A schedule whose target has none fails every
 	// attempt alike: it is dead-lettered at once.
 	Targets map[string]Target
 	Delays  asyncinvoke.Delays
-	// Timeout bounds each attempt (the function's timeout); zero: none.
+	// Timeout bounds each attempt (the function's timeout).
 	Timeout time.Duration
 	// Now is the clock schedules fall due by (time.Now when nil).
 	Now    func() time.Time
@@ -257,13 +245,11 @@ func settledKey(arn string, modified time.Time) string {
 
 // forgetAllBut drops the cached schedules not listed any more.
 func (f *Firer) forgetAllBut(listed []schedtypes.ScheduleSummary) {
-	keep := map[string]bool{}
-	for _, s := range listed {
-		keep[aws.ToString(s.Arn)] = true
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	maps.DeleteFunc(f.cache, func(arn string, _ cached) bool { return !keep[arn] })
+	maps.DeleteFunc(f.cache, func(arn string, _ cached) bool {
+		return !slices.ContainsFunc(listed, func(s schedtypes.ScheduleSummary) bool { return aws.ToString(s.Arn) == arn })
+	})
 }
 
 // schedule reads a listed schedule (once per modification) and when it falls due.
@@ -326,10 +312,7 @@ func (f *Firer) fire(ctx context.Context, c cached, fr *firing) {
 		close(fr.done)
 	}()
 	log := f.Logger.With("schedule", name, "group", aws.ToString(s.GroupName))
-	target := s.Target
-	if target == nil {
-		target = &schedtypes.Target{}
-	}
+	target := s.Target // a schedule's required field
 	fr.out = Outcome{Schedule: name, Input: aws.ToString(target.Input)}
 	retries, maxAge := defaultRetries, defaultMaxAge
 	if p := target.RetryPolicy; p != nil {
@@ -347,7 +330,9 @@ func (f *Firer) fire(ctx context.Context, c cached, fr *firing) {
 		if h == nil {
 			code, fr.out.Err = "TargetNotFound", fmt.Errorf("no local handler for target %s", aws.ToString(target.Arn))
 		} else {
-			fr.out.Err = f.call(ctx, h, fr.out.Input)
+			callCtx, cancel := context.WithTimeout(ctx, f.Timeout)
+			fr.out.Err = h(callCtx, fr.out.Input)
+			cancel()
 		}
 		if fr.out.Err == nil {
 			log.Info("schedule fired", "attempts", fr.out.Attempts)
@@ -381,22 +366,13 @@ func (f *Firer) fire(ctx context.Context, c cached, fr *firing) {
 	fr.out.Settled = true
 }
 
-func (f *Firer) call(ctx context.Context, h Target, input string) error {
-	if f.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.Timeout)
-		defer cancel()
-	}
-	return h(ctx, input)
-}
-
 // deadLetter sends the input of a schedule whose every attempt failed to its dead-letter
 // queue, the error in the message's attributes; without a queue the input is dropped, as
 // the service drops it. It reports whether the outcome is settled.
 func (f *Firer) deadLetter(ctx context.Context, log *slog.Logger, s *scheduler.GetScheduleOutput, code string, out Outcome) bool {
 	log.Error("schedule's target failed every attempt", "attempts", out.Attempts, "err", out.Err)
 	var dlq string
-	if s.Target != nil && s.Target.DeadLetterConfig != nil {
+	if s.Target.DeadLetterConfig != nil {
 		dlq = aws.ToString(s.Target.DeadLetterConfig.Arn)
 	}
 	if dlq == "" {

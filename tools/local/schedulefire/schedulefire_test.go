@@ -3,7 +3,6 @@ package schedulefire
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -98,53 +97,7 @@ func (f *fixture) firer(h Target) *Firer {
 	return &Firer{
 		Scheduler: f.api, SQS: f.sqs, Group: f.group, Targets: map[string]Target{targetARN: h},
 		Delays: []time.Duration{time.Millisecond}, Timeout: 10 * time.Second,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	}
-}
-
-// TestFiresAtItsTimeOnceAndDeletes: a schedule is not fired before its time; once due it
-// is fired once, with its input, and deleted; a later one stays.
-func TestFiresAtItsTimeOnceAndDeletes(t *testing.T) {
-	f := newFixture(t)
-	at := time.Now().Add(2 * time.Second).Truncate(time.Second)
-	f.create(t, "soon", at, `{"n":1}`, 3)
-	f.create(t, "later", time.Now().Add(time.Hour), `{"n":2}`, 3)
-	var mu sync.Mutex
-	var got []string
-	var firedAt time.Time
-	fr := f.firer(func(_ context.Context, in string) error {
-		mu.Lock()
-		defer mu.Unlock()
-		got, firedAt = append(got, in), time.Now()
-		return nil
-	})
-	ctx := context.Background()
-	deadline := time.Now().Add(15 * time.Second)
-	var outs []Outcome
-	for len(outs) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the schedule never fired")
-		}
-		var err error
-		if outs, err = fr.Drain(ctx); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if len(outs) != 1 || outs[0].Schedule != "soon" || !outs[0].Settled || outs[0].Attempts != 1 || outs[0].Err != nil {
-		t.Fatalf("outcomes %+v, want soon's, delivered at the first attempt", outs)
-	}
-	if firedAt.Before(at) {
-		t.Errorf("fired at %s, before its time %s", firedAt, at)
-	}
-	if len(got) != 1 || got[0] != `{"n":1}` {
-		t.Errorf("the target received %q", got)
-	}
-	if names := f.names(t); len(names) != 1 || names[0] != "later" {
-		t.Errorf("schedules left %v, want [later]", names)
-	}
-	if outs, err := fr.Drain(ctx); err != nil || len(outs) != 0 {
-		t.Errorf("a second drain fired %+v (%v)", outs, err)
+		Logger: slog.New(slog.DiscardHandler),
 	}
 }
 

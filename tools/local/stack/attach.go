@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"time"
 
-	"github.com/lifecycle-api/lifecycle/shared/logging"
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 )
 
@@ -26,7 +26,7 @@ func Attach(ctx context.Context, root string, progress io.Writer) (Info, func(),
 	}
 	s, err := Start(ctx, Options{
 		Table: "lifecycle-invoke", AuditTable: "lifecycle-invoke-audit", LogDir: filepath.Join(root, ".local", "invoke"),
-		Logger: logging.New(io.Discard, "error"), Progress: progress,
+		Logger: slog.New(slog.DiscardHandler), Progress: progress,
 		Verify: func(tok string) (map[string]string, error) { return devauth.Verify(key, tok, time.Now()) },
 	})
 	if err != nil {

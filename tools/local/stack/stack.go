@@ -122,7 +122,7 @@ type Stack struct {
 	// Handler serves the API routes, the live WebSocket at /live, GET /_local/events,
 	// /openapi.yaml and /docs.
 	Handler http.Handler
-	// Audit counts what the audit consumer was delivered.
+	// Audit counts the audit consumer's repeated deliveries.
 	Audit *AuditCounts
 	// GivenUp counts the stream records the poller gave up on after its retries and sent
 	// to the on-failure queue (PublishEventsFailures).
@@ -134,13 +134,13 @@ type Stack struct {
 	stop []func()
 }
 
-// AuditCounts are the deliveries the audit consumer handled: every message it recorded
-// or found already recorded (the bus and the queue deliver at least once).
+// AuditCounts are the deliveries the audit consumer found already recorded (the bus and
+// the queue deliver at least once).
 type AuditCounts struct {
-	Recorded, Duplicates atomic.Int64
+	Duplicates atomic.Int64
 }
 
-// countingAudit counts the audit store's outcomes.
+// countingAudit counts the records the audit store already held.
 type countingAudit struct {
 	auditlog.Store
 	counts *AuditCounts
@@ -148,11 +148,7 @@ type countingAudit struct {
 
 func (c countingAudit) Put(ctx context.Context, r auditlog.Record) (bool, error) {
 	inserted, err := c.Store.Put(ctx, r)
-	switch {
-	case err != nil:
-	case inserted:
-		c.counts.Recorded.Add(1)
-	default:
+	if err == nil && !inserted {
 		c.counts.Duplicates.Add(1)
 	}
 	return inserted, err
@@ -255,7 +251,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if hs.Publisher != nil {
 		publish = hs.Publisher(publish)
 	}
-	poller := &streampoller.Poller{
+	s.Poller = &streampoller.Poller{
 		Streams:    dynamodbstreams.NewFromConfig(cfg, func(opt *dynamodbstreams.Options) { opt.BaseEndpoint = aws.String(ddb.Endpoint) }),
 		StreamARN:  aws.ToString(desc.Table.LatestStreamArn),
 		Handler:    publish,
@@ -269,7 +265,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		},
 	}
 	if !o.ManualPoll {
-		go poller.Run(ctx, PollInterval)
+		go s.Poller.Run(ctx, PollInterval)
 	}
 	s.Audit = &AuditCounts{}
 	audit := auditlog.Handler(o.Logger.With("function", auditlog.FnAuditLog), countingAudit{dynamo.NewAuditLog(db, o.AuditTable, 0), s.Audit}, time.Now)
@@ -282,7 +278,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		"JobEventsQueue":       s.Events.Queues["JobEventsQueue"],
 	}, o.Logger.With("component", "event-feed"))
 
-	s.Poller = poller
 	wc := wiring.Config{Logger: o.Logger, DB: fnDB, Table: o.Table, LiveTable: liveTable, Now: time.Now, Verify: o.Verify, Replace: hs.HTTP}
 	if o.Wiring != nil {
 		o.Wiring(&wc)

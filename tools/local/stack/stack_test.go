@@ -43,7 +43,7 @@ func TestFailedStartStopsWhatItStarted(t *testing.T) {
 	refused := errors.New("no proxy today")
 	stack, err := Start(context.Background(), Options{
 		Table: "failing", AuditTable: "failing-audit", LogDir: filepath.Join(t.TempDir(), "logs"),
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 		Verify: func(string) (map[string]string, error) { return nil, errors.New("unused") },
 		Via: func(service, endpoint string) (string, error) {
 			endpoints = append(endpoints, endpoint)
@@ -140,7 +140,7 @@ func TestResetPutsTheDemoDataBack(t *testing.T) {
 	var announced []string
 	poller := &streampoller.Poller{
 		Streams: st.Poller.Streams, StreamARN: st.Poller.StreamARN, BatchSize: 100, MaxRetries: 1,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 		Handler: func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 			for _, r := range ev.Records {
 				if e, ok, err := eventbus.Derive(r); err == nil && ok {
@@ -194,7 +194,7 @@ var testKey = []byte("stack-test-signing-key-0123456789")
 func startServed(t *testing.T, o Options) (*Stack, *httptest.Server) {
 	t.Helper()
 	o.Table, o.AuditTable, o.LogDir = "served", "served-audit", filepath.Join(t.TempDir(), "logs")
-	o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	o.Logger = slog.New(slog.DiscardHandler)
 	o.Verify = func(tok string) (map[string]string, error) { return devauth.Verify(testKey, tok, time.Now()) }
 	o.Mint = func(sub string, roles []string, ttl time.Duration, now time.Time) (string, error) {
 		return devauth.Mint(testKey, sub, roles, ttl, now)

@@ -42,8 +42,6 @@ type Config struct {
 	LiveTable string
 	Now       func() time.Time
 	Verify    gateway.Verifier
-	// Settings are the HTTP functions' settings; nil gives Defaults.
-	Settings *config.HTTP
 	// CORS is the API's CORS configuration; nil answers no preflight.
 	CORS *gateway.CORS
 	// Stores, when set, builds the stores the functions are wired on, in place of
@@ -87,12 +85,8 @@ func Functions(c Config) map[string]gateway.Handler {
 	if stores.Tickets == nil {
 		stores.Tickets = LiveStore(c)
 	}
-	settings := Defaults()
-	if c.Settings != nil {
-		settings = *c.Settings
-	}
 	out := map[string]gateway.Handler{}
-	for fn, h := range httpapi.Handlers(c.Logger, settings, stores) {
+	for fn, h := range httpapi.Handlers(c.Logger, Defaults(), stores) {
 		out[fn] = gateway.Handler(httpapi.Lambda(c.Logger, h))
 	}
 	maps.Copy(out, c.Replace)
