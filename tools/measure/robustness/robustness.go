@@ -74,7 +74,8 @@ type Options struct {
 	// half of them before their write and half after it, before the answer.
 	CrashRate float64
 	// PublisherCrashRate is the chance that a publisher invocation is killed at one of its
-	// PutEvents calls (before or after it is applied).
+	// PutEvents calls (before or after it is applied); when it is above 0, the run's first
+	// invocation with events is killed whatever the coin says.
 	PublisherCrashRate float64
 	// BatchWindow is how long stream records gather before the publisher gets them
 	// (template.yaml: MaximumBatchingWindowInSeconds, 1 s).
@@ -159,7 +160,8 @@ type harness struct {
 
 	rngMu  sync.Mutex
 	rng    *rand.Rand
-	faults atomic.Bool // the proxies' random faults are on (the crashes always are)
+	faults atomic.Bool  // the proxies' random faults are on (the crashes always are)
+	timers atomic.Int64 // timers planned so far (timers.go)
 	// cancelShare is the chance that a job request is a cancel: enough to cancel about a
 	// quarter of a round's jobs by its end, so that most of them keep being booked.
 	cancelShare float64

@@ -43,6 +43,8 @@ type sandboxes struct {
 	slots  map[string][]*slot
 	killed map[string]int // "function: where" → crashes
 	armed  int            // kills armed in the load functions so far (nextKill)
+	// publisherArmed: a publisher invocation has been armed to die (killPublisher).
+	publisherArmed bool
 }
 
 // slot is one sandbox slot of a function: its proxy, and the crash its current
@@ -188,7 +190,7 @@ func (s *sandboxes) armPublisher(sl *slot, event []byte) {
 		}
 	}
 	sl.expect = (n + eventbus.MaxEntries - 1) / eventbus.MaxEntries
-	if sl.expect == 0 || ev.Records[0].DynamoDB.SequenceNumber == sl.armedAt || !s.h.chance(s.h.o.PublisherCrashRate) {
+	if sl.expect == 0 || ev.Records[0].DynamoDB.SequenceNumber == sl.armedAt || !s.killPublisher() {
 		return
 	}
 	sl.armedAt = ev.Records[0].DynamoDB.SequenceNumber
@@ -197,6 +199,20 @@ func (s *sandboxes) armPublisher(sl *slot, event []byte) {
 	if i >= sl.expect {
 		sl.kill, sl.killAt = faultproxy.KillBefore, i-sl.expect+2
 	}
+}
+
+// killPublisher decides whether a publisher invocation with events to publish dies: the
+// run's first always, the others by PublisherCrashRate's coin. With a coin alone, a run
+// whose stream came in few batches could kill none and prove nothing about the publisher.
+func (s *sandboxes) killPublisher() bool {
+	if s.h.o.PublisherCrashRate <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	first := !s.publisherArmed
+	s.publisherArmed = true
+	s.mu.Unlock()
+	return first || s.h.chance(s.h.o.PublisherCrashRate)
 }
 
 // plan is the fault plan of one slot's proxy: the armed kill at its moment, else the
