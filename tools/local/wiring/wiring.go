@@ -93,9 +93,9 @@ func Functions(c Config) map[string]gateway.Handler {
 	return out
 }
 
-// stores are the stores the functions are wired on: c.Stores's when set, else
-// shared/dynamo's, the interview store's resumeAt bounds the product's (with ResumeMinLead
-// as the lead when set).
+// stores are the stores the functions are wired on: c.Stores when set, else shared/dynamo's,
+// the interview store keeping the product's resumeAt bounds (with ResumeMinLead as the
+// minimum lead when set).
 func stores(c Config) httpapi.Stores {
 	if c.Stores != nil {
 		return c.Stores(c.DB, c.Table)
