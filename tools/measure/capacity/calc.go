@@ -184,7 +184,7 @@ func (u Units) Add(v Units) Units {
 
 // Scale is u with every figure but Requests multiplied by f (f = 1/n: the mean of n calls).
 func (u Units) Scale(f float64) Units {
-	out := u.Add(Units{})
+	out := u.Add(Units{}) // a copy: Add builds new index maps
 	out.TableWrite *= f
 	out.TableRead *= f
 	out.TransactionWrite *= f
