@@ -181,15 +181,10 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 			return interview.Session{}, false, fmt.Errorf("%s interview %s: %w", t.Action, old.ID, err)
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
-		if t.TakesResumeAt && !req.ResumeAt.IsZero() {
-			// Bounded from the time of the request (a replay above is answered whatever
-			// the time now).
-			if problem := s.resumeBounds.Check(req.ResumeAt, now); problem != "" {
-				return interview.Session{}, false, &lifecycle.InvalidInputError{Details: problem}
-			}
-		}
-		if err := t.Decide(old, req.Actor); err != nil {
-			// A retry of a request that applied, to a session that has moved on since.
+		if err := s.refusal(t, old, req, now); err != nil {
+			// A retry of a request that applied: to a session that has moved on since, or
+			// a timed pause whose resumeAt, bounded from the time of the first attempt, is
+			// out of bounds from now.
 			if req.Idempotency.Client {
 				if ok, lerr := lookUpRequest(ctx, s.db, s.table, interviewPK(req.ID), req.Idempotency, now); lerr != nil || ok {
 					return old, ok, lerr
@@ -218,6 +213,17 @@ func (s *Interviews) Apply(ctx context.Context, t interview.Transition, req inte
 		}
 		s.backOff(ctx, race)
 	}
+}
+
+// refusal is why req may not make transition t on old at now: a pause's resumeAt out of
+// bounds from now, else the domain's refusal (interview.Transition.Decide); nil when it may.
+func (s *Interviews) refusal(t interview.Transition, old interview.Session, req interview.Request, now time.Time) error {
+	if t.TakesResumeAt && !req.ResumeAt.IsZero() {
+		if problem := s.resumeBounds.Check(req.ResumeAt, now); problem != "" {
+			return &lifecycle.InvalidInputError{Details: problem}
+		}
+	}
+	return t.Decide(old, req.Actor)
 }
 
 // Create stores the session d makes for req.Actor under req.ID, in one transaction: the

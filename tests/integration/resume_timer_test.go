@@ -701,6 +701,42 @@ func TestPauseRefusesABadResumeAt(t *testing.T) {
 	}
 }
 
+// TestATimedPauseRetriedLaterIsReplayed: a client retries a timed pause (its answer was
+// lost) once its resumeAt is no longer a minute ahead, and then after it: each retry is the
+// first attempt's answer again, replayed, though a fresh pause with that resumeAt is
+// refused.
+func TestATimedPauseRetriedLaterIsReplayed(t *testing.T) {
+	t.Parallel()
+	start := time.Now().UTC().Truncate(time.Millisecond)
+	var clock atomic.Int64
+	clock.Store(start.UnixNano())
+	s := newStack(t, withNow(func() time.Time { return time.Unix(0, clock.Load()) }))
+	tok := s.token(t, "alice")
+	path := "/interviews/" + demodata.AliceActive + "/pause"
+	body := `{"resumeAt":"` + lifecycle.FormatTime(start.Add(interview.MinResumeLead+time.Second)) + `"}`
+	key := randomName("key-")
+	first := s.do(t, "POST", path, tok, body, "Idempotency-Key", key)
+	if first.status != http.StatusOK || first.body["status"] != "paused" {
+		t.Fatalf("first attempt: %d %s", first.status, first.raw)
+	}
+	for _, later := range []time.Duration{3 * time.Second, interview.MinResumeLead + 2*time.Second} {
+		clock.Store(start.Add(later).UnixNano())
+		again := s.do(t, "POST", path, tok, body, "Idempotency-Key", key)
+		if again.status != http.StatusOK || again.header.Get("Idempotent-Replayed") != "true" || again.raw != first.raw {
+			t.Errorf("retry %s later: %d replayed=%q %s, want the first answer replayed:\n%s",
+				later, again.status, again.header.Get("Idempotent-Replayed"), again.raw, first.raw)
+		}
+	}
+	if item := s.session(t, demodata.AliceActive); str(item, "version") != "2" {
+		t.Errorf("version %s after the retries, want 2: only the first attempt wrote", str(item, "version"))
+	}
+	// Another session, another key: the same resumeAt is a fresh request, out of bounds.
+	r := s.do(t, "POST", "/interviews/"+demodata.AliceActive2+"/pause", tok, body, "Idempotency-Key", randomName("key-"))
+	if r.status != http.StatusBadRequest || r.body["details"] != "resumeAt must be at least 60 seconds from now" {
+		t.Errorf("a fresh pause with the same resumeAt: %d %s, want 400", r.status, r.raw)
+	}
+}
+
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
