@@ -67,11 +67,18 @@ func New(routes []httpapi.Route, fns map[string]Handler, verify Verifier, cors *
 		gatewayError(w, http.StatusNotFound, "Not Found")
 	})
 	mux.Handle("/", notFound)
+	declaresHead := slices.ContainsFunc(routes, func(rt httpapi.Route) bool { return rt.Method == http.MethodHead })
 	return withCORS(cors, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A route matches the path as sent. net/http's mux would clean "//a/../b" and
 		// route it; API Gateway matches no route for it, and neither do we. (Encoded
 		// characters stay encoded here and reach the function, which validates them.)
 		if p := r.URL.EscapedPath(); p == "" || path.Clean(p) != p {
+			notFound(w, r)
+			return
+		}
+		// net/http's mux serves HEAD on a GET route; API Gateway routes HEAD only to a
+		// route that declares it.
+		if r.Method == http.MethodHead && !declaresHead {
 			notFound(w, r)
 			return
 		}
@@ -105,8 +112,9 @@ func invoke(rt httpapi.Route, fn Handler, verify Verifier, logger *slog.Logger) 
 			}
 			ev.PathParameters[p[1]] = r.PathValue(p[1])
 		}
-		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && verify != nil {
-			claims, err := verify(strings.TrimSpace(tok))
+		// The token alone, or prefixed with "Bearer ", as the JWT authorizer takes it.
+		if tok := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")); tok != "" && verify != nil {
+			claims, err := verify(tok)
 			if err != nil {
 				logger.Info("local authorizer rejected the token", "err", err.Error(), "route", routeKey)
 			} else {

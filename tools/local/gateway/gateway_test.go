@@ -13,12 +13,13 @@ import (
 )
 
 // TestUndeclaredMethodIsTheGatewaysNotFound: API Gateway HTTP APIs route on method and path
-// together, so a method no route declares on a path that exists is the same 404
+// together, so a method no route declares on a path that exists (HEAD on a GET route too,
+// which net/http's mux would serve) is the same 404
 // {"message":"Not Found"} as an unknown path: no 405, no Allow header. openapi.yaml says so,
 // and tests/apifuzz/schemathesis.toml accepts schemathesis's 405 check failing for it.
 func TestUndeclaredMethodIsTheGatewaysNotFound(t *testing.T) {
 	h := newTestGateway(t, testCORS)
-	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodTrace, "PROPFIND"} {
+	for _, m := range []string{http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodTrace, "PROPFIND"} {
 		w := serve(h, m, "/things/1", map[string]string{"Authorization": "Bearer x"})
 		if w.Code != http.StatusNotFound || w.Body.String() != `{"message":"Not Found"}` || w.Header().Get("Allow") != "" {
 			t.Errorf("%s /things/1 = %d %q (Allow %q), want API Gateway's 404", m, w.Code, w.Body.String(), w.Header().Get("Allow"))
@@ -78,6 +79,35 @@ func TestScopedRoutesAskTheTokenForTheirScope(t *testing.T) {
 		}
 		if reached := calls > before; reached != (c.status == 200) {
 			t.Errorf("%s as %s: the function ran %v", c.path, c.token, reached)
+		}
+	}
+}
+
+// TestTheTokenMayComeWithoutBearer: as the JWT authorizer does, the local one takes the
+// Authorization header's token alone or prefixed with "Bearer "; another scheme is no token.
+func TestTheTokenMayComeWithoutBearer(t *testing.T) {
+	var sub string
+	fn := func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		sub = ""
+		if a := ev.RequestContext.Authorizer; a != nil && a.JWT != nil {
+			sub = a.JWT.Claims["sub"]
+		}
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "{}"}, nil
+	}
+	verify := func(tok string) (map[string]string, error) {
+		if tok == "alice-token" {
+			return map[string]string{"sub": "alice"}, nil
+		}
+		return nil, errors.New("bad token")
+	}
+	h, err := New([]httpapi.Route{{Function: "f", Method: "GET", Path: "/things/{id}"}},
+		map[string]Handler{"f": fn}, verify, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for header, want := range map[string]string{"Bearer alice-token": "alice", "alice-token": "alice", "Basic alice-token": "", "Bearer ": ""} {
+		if w := serve(h, http.MethodGet, "/things/1", map[string]string{"Authorization": header}); w.Code != 200 || sub != want {
+			t.Errorf("Authorization %q: %d, claims' sub %q, want %q", header, w.Code, sub, want)
 		}
 	}
 }
