@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -39,17 +40,19 @@ const blankSpace = " \t\n\r\f\v"
 // to choose. Progress, score, status, the timestamps and the conversation history are the
 // lifecycle's and the conversation service's.
 type createInterviewBody struct {
-	Title          *string          `json:"title"`
-	TopicIDs       []string         `json:"topicIds"`
-	TopicLabels    []string         `json:"topicLabels"`
-	InterviewerID  *string          `json:"interviewerId"`
-	TargetScore    *float64         `json:"targetScore"`
-	RetryPolicy    *retryPolicyBody `json:"retryPolicy"`
-	Labels         []string         `json:"labels"`
-	Notes          *string          `json:"notes"`
-	Language       *string          `json:"language"`
-	Difficulty     *int             `json:"difficulty"`
-	ConversationID *string          `json:"conversationId"`
+	Title         *string          `json:"title"`
+	TopicIDs      []string         `json:"topicIds"`
+	TopicLabels   []string         `json:"topicLabels"`
+	InterviewerID *string          `json:"interviewerId"`
+	TargetScore   *float64         `json:"targetScore"`
+	RetryPolicy   *retryPolicyBody `json:"retryPolicy"`
+	Labels        []string         `json:"labels"`
+	Notes         *string          `json:"notes"`
+	Language      *string          `json:"language"`
+	// Difficulty is an integer, which JSON may write as 3 or 3.0 (openapi.yaml's integer,
+	// JSON Schema's: a number with no fraction): decoded as a number, checked whole.
+	Difficulty     *float64 `json:"difficulty"`
+	ConversationID *string  `json:"conversationId"`
 }
 
 func (createInterviewBody) fields() []string {
@@ -106,7 +109,7 @@ func (b *createInterviewBody) valid() error {
 	if l := b.Language; l != nil && *l != "ko" && *l != "en" && *l != "ja" {
 		bad("language must be one of ko, en, ja")
 	}
-	if d := b.Difficulty; d != nil && (*d < 1 || *d > 5) {
+	if d := b.Difficulty; d != nil && (*d != math.Trunc(*d) || *d < 1 || *d > 5) {
 		bad("difficulty must be an integer from 1 to 5")
 	}
 	text("conversationId", b.ConversationID, false, maxIDLength)
@@ -137,7 +140,7 @@ func (b *createInterviewBody) draft() interview.Draft {
 		TargetScore: b.TargetScore, Labels: b.Labels, Notes: str(b.Notes), Language: str(b.Language), ConversationID: str(b.ConversationID),
 	}
 	if b.Difficulty != nil {
-		d.Difficulty = *b.Difficulty
+		d.Difficulty = int(*b.Difficulty)
 	}
 	if rp := b.RetryPolicy; rp != nil && (rp.MinCooldownHours != nil || rp.AutoSuggestIfBelow != nil) {
 		d.RetryPolicy = &interview.RetryPolicy{MinCooldownHours: rp.MinCooldownHours, AutoSuggestIfBelow: rp.AutoSuggestIfBelow}

@@ -47,6 +47,22 @@ func TestCreateInterviewMakesAnActiveSessionOfTheCaller(t *testing.T) {
 	}
 }
 
+// TestCreateInterviewTakesAWholeDifficultyWithAFraction: 4.0 is the integer 4 (JSON
+// Schema's integer, which openapi.yaml's difficulty is).
+func TestCreateInterviewTakesAWholeDifficultyWithAFraction(t *testing.T) {
+	store := newMemStore()
+	logger, _ := newLogger()
+	body := `{"title":"t","topicIds":[],"interviewerId":"i","difficulty":4.0}`
+	resp := invoke(t, CreateInterview(logger, defaults, store, sequentialIDs()), createRequest("/interviews", "alice", body, nil).event())
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s, want 201", resp.StatusCode, resp.Body)
+	}
+	id, _ := decodeBody(t, resp)["id"].(string)
+	if d := store.sessions[id].Difficulty; d != 4 {
+		t.Errorf("stored difficulty %d, want 4", d)
+	}
+}
+
 // TestCreateInterviewIsSafeToRetry: with an Idempotency-Key the id is derived from the
 // caller and the key, so a retry finds the session its first attempt made; another body
 // under the key is a 422; another caller's same key is another session; no key, no
@@ -107,6 +123,10 @@ func TestCreateInterviewRefusals(t *testing.T) {
 			[]string{"retryPolicy.minCooldownHours must not be null"}},
 		{"a null the schema does not allow", `{"title":"t","topicIds":[],"interviewerId":"i","notes":null}`, "alice", http.StatusBadRequest,
 			[]string{"notes must not be null"}},
+		{"a difficulty with a fraction", `{"title":"t","topicIds":[],"interviewerId":"i","difficulty":2.5}`, "alice", http.StatusBadRequest,
+			[]string{"difficulty must be an integer from 1 to 5"}},
+		{"a difficulty that is not a number", `{"title":"t","topicIds":[],"interviewerId":"i","difficulty":"3"}`, "alice", http.StatusBadRequest,
+			[]string{"difficulty must be a number"}},
 		{"a null retryPolicy", `{"title":"t","topicIds":[],"interviewerId":"i","retryPolicy":null}`, "alice", http.StatusBadRequest,
 			[]string{"retryPolicy must not be null"}},
 	}
