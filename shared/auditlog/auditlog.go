@@ -58,7 +58,7 @@ func Handler(logger *slog.Logger, store Store, now func() time.Time) func(contex
 			case *event.Job:
 				t, r.EntityID = d.Transition, d.JobID
 			}
-			r.EventID, r.OccurredAt, r.CorrelationID, r.ActorSub = t.EventID, t.OccurredAt, t.CorrelationID, t.Actor.Sub
+			r.EventID, r.OccurredAt, r.CorrelationID, r.ActorSub = t.EventID, t.OccurredAt.Time, t.CorrelationID, t.Actor.Sub
 			log = log.With("eventId", r.EventID, "detailType", r.DetailType, "entityId", r.EntityID)
 			if r.EventID == "" {
 				log.Error("event without an eventId")

@@ -60,7 +60,7 @@ func interviewDetail(v int64, from, to, reason string) event.Interview {
 	return event.Interview{
 		Transition: event.Transition{
 			EventID:        event.ID("interview", sessionID, v),
-			OccurredAt:     occurred,
+			OccurredAt:     event.Time{Time: occurred},
 			CorrelationID:  fmt.Sprintf("corr-i-%d", v),
 			Actor:          event.Actor{Sub: "user-1", Roles: []string{"candidate"}},
 			Version:        v,
@@ -77,7 +77,7 @@ func jobDetail(v int64, withAssignment bool) event.Job {
 	j := event.Job{
 		Transition: event.Transition{
 			EventID:        event.ID("job", jobID, v),
-			OccurredAt:     occurred.Add(time.Minute),
+			OccurredAt:     event.Time{Time: occurred.Add(time.Minute)},
 			Actor:          event.Actor{Sub: "dispatcher-9", Roles: []string{"dispatcher"}},
 			Version:        v,
 			PreviousStatus: "Assigned",
@@ -89,8 +89,8 @@ func jobDetail(v int64, withAssignment bool) event.Job {
 		j.CorrelationID = "corr-j"
 		j.Assignment = &event.Assignment{
 			ID: assignID, TechnicianID: "tech-3", PreviousStatus: "Confirmed",
-			ScheduledStart: time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC),
-			ScheduledEnd:   time.Date(2025, 3, 5, 11, 30, 0, 0, time.UTC),
+			ScheduledStart: event.Time{Time: time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)},
+			ScheduledEnd:   event.Time{Time: time.Date(2025, 3, 5, 11, 30, 0, 0, time.UTC)},
 		}
 	}
 	return j
@@ -162,7 +162,7 @@ func TestHandlerRecordsEachEvent(t *testing.T) {
 		msgs = append(msgs, msg(fmt.Sprintf("m%d", len(msgs)+1), b))
 		wants = append(wants, want{rec: Record{
 			EventID: tr.EventID, DetailType: detailType, Source: source, EntityID: entity,
-			OccurredAt: tr.OccurredAt, ReceivedAt: received, CorrelationID: tr.CorrelationID, ActorSub: tr.Actor.Sub,
+			OccurredAt: tr.OccurredAt.Time, ReceivedAt: received, CorrelationID: tr.CorrelationID, ActorSub: tr.Actor.Sub,
 		}, detail: d})
 	}
 	cancelled := interviewDetail(2, "active", "cancelled", "no time")

@@ -60,6 +60,18 @@ var Types = map[string]string{
 	TypeJobCancelled:              SourceJobs,
 }
 
+// Time is an instant in a detail, written as the API writes its timestamps
+// (lifecycle.FormatTime): UTC to the millisecond, always three digits
+// ("2026-11-21T19:58:00.000Z"). So a detail's occurredAt is its item's updatedAt, string
+// for string, and a consumer may compare and sort them as strings. It reads any RFC 3339
+// time.
+type Time struct{ time.Time }
+
+// MarshalJSON writes t as lifecycle.FormatTime does.
+func (t Time) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + lifecycle.FormatTime(t.Time) + `"`), nil
+}
+
 // Actor is who caused the transition, from the request's verified token.
 type Actor struct {
 	Sub   string   `json:"sub"`
@@ -81,7 +93,7 @@ type Transition struct {
 	// id and the version the transition produced (see ID).
 	EventID string `json:"eventId"`
 	// OccurredAt is when the transition was written (not when it was published).
-	OccurredAt time.Time `json:"occurredAt"`
+	OccurredAt Time `json:"occurredAt"`
 	// CorrelationID is the correlation id of the request that caused it.
 	CorrelationID string `json:"correlationId,omitempty"`
 	Actor         Actor  `json:"actor"`
@@ -116,7 +128,7 @@ type Interview struct {
 	MessageID string `json:"messageId,omitempty"`
 	// ResumeAt is when a session InterviewPaused paused until a time resumes itself (the
 	// resume-scheduler consumer plans the resume from it); absent for a pause without one.
-	ResumeAt *time.Time `json:"resumeAt,omitempty"`
+	ResumeAt *Time `json:"resumeAt,omitempty"`
 }
 
 // Job is the detail of the job events (JobCreated, JobAssigned, AssignmentConfirmed,
@@ -141,26 +153,26 @@ type Job struct {
 
 // Assignment is a cancelled assignment as a JobCancelled event reports it.
 type Assignment struct {
-	ID             string    `json:"id"`
-	TechnicianID   string    `json:"technicianId"`
-	ScheduledStart time.Time `json:"scheduledStart"`
-	ScheduledEnd   time.Time `json:"scheduledEnd"`
+	ID             string `json:"id"`
+	TechnicianID   string `json:"technicianId"`
+	ScheduledStart Time   `json:"scheduledStart"`
+	ScheduledEnd   Time   `json:"scheduledEnd"`
 	// PreviousStatus is the status it had before the cancel (Pending or Confirmed).
 	PreviousStatus string `json:"previousStatus"`
 }
 
 // Window is a span of time, [Start, End).
 type Window struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
+	Start Time `json:"start"`
+	End   Time `json:"end"`
 }
 
 // Booking is the assignment a JobAssigned made (Pending).
 type Booking struct {
-	ID             string    `json:"id"`
-	TechnicianID   string    `json:"technicianId"`
-	ScheduledStart time.Time `json:"scheduledStart"`
-	ScheduledEnd   time.Time `json:"scheduledEnd"`
+	ID             string `json:"id"`
+	TechnicianID   string `json:"technicianId"`
+	ScheduledStart Time   `json:"scheduledStart"`
+	ScheduledEnd   Time   `json:"scheduledEnd"`
 }
 
 // namespace is the UUID namespace event ids are derived in.

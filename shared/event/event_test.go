@@ -135,7 +135,7 @@ func TestDecode(t *testing.T) {
 			want := Interview{
 				Transition: Transition{
 					EventID:        "af10d477-a59f-5a7f-b196-72755985b922",
-					OccurredAt:     wantTime,
+					OccurredAt:     Time{Time: wantTime},
 					CorrelationID:  "corr-1",
 					Actor:          Actor{Sub: "user-1", Roles: []string{"candidate", "admin"}},
 					Version:        2,
@@ -207,10 +207,10 @@ func TestDecode(t *testing.T) {
 
 func assertInterview(t *testing.T, got, want Interview) {
 	t.Helper()
-	if !got.OccurredAt.Equal(want.OccurredAt) {
+	if !got.OccurredAt.Equal(want.OccurredAt.Time) {
 		t.Errorf("OccurredAt = %v, want %v", got.OccurredAt, want.OccurredAt)
 	}
-	got.OccurredAt, want.OccurredAt = time.Time{}, time.Time{}
+	got.OccurredAt, want.OccurredAt = Time{}, Time{}
 	if !slices.Equal(got.Actor.Roles, want.Actor.Roles) {
 		t.Errorf("Actor.Roles = %q, want %q", got.Actor.Roles, want.Actor.Roles)
 	}
@@ -286,7 +286,7 @@ func TestDecodeEnvelope(t *testing.T) {
 	assertInterview(t, *iv, Interview{
 		Transition: Transition{
 			EventID:        "af10d477-a59f-5a7f-b196-72755985b922",
-			OccurredAt:     time.Date(2025, 3, 4, 5, 6, 7, 123e6, time.UTC),
+			OccurredAt:     Time{Time: time.Date(2025, 3, 4, 5, 6, 7, 123e6, time.UTC)},
 			Actor:          Actor{Sub: "user-1", Roles: []string{}},
 			Version:        2,
 			PreviousStatus: "active",
@@ -387,9 +387,9 @@ func validate(t *testing.T, sch *jsonschema.Schema, b []byte) error {
 }
 
 var (
-	occurred = time.Date(2025, 3, 4, 5, 6, 7, 123e6, time.UTC)
-	start    = time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)
-	end      = time.Date(2025, 3, 5, 11, 30, 0, 0, time.UTC)
+	occurred = Time{Time: time.Date(2025, 3, 4, 5, 6, 7, 123e6, time.UTC)}
+	start    = Time{Time: time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC)}
+	end      = Time{Time: time.Date(2025, 3, 5, 11, 30, 0, 0, time.UTC)}
 )
 
 func interviewDetail(from, to string, full bool) Interview {
@@ -477,7 +477,7 @@ func TestDetailsConformToSchemas(t *testing.T) {
 		}()},
 		{"job with a non-UTC assignment window", TypeJobCancelled, func() Job {
 			j := jobDetail("Assigned", true)
-			j.Assignment.ScheduledStart = start.In(time.FixedZone("KST", 9*3600))
+			j.Assignment.ScheduledStart = Time{Time: start.In(time.FixedZone("KST", 9*3600))}
 			return j
 		}()},
 	}

@@ -89,16 +89,16 @@ func (im *image) int(name string) int64 {
 	return n
 }
 
-func (im *image) time(name string) time.Time {
+func (im *image) time(name string) event.Time {
 	s := im.str(name)
 	if s == "" {
-		return time.Time{}
+		return event.Time{}
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		im.fail(name, "a timestamp")
 	}
-	return t
+	return event.Time{Time: t}
 }
 
 func (im *image) sub(name string) *image {
@@ -290,7 +290,7 @@ func Derive(rec events.DynamoDBEventRecord) (e Entry, ok bool, err error) {
 		return Entry{}, false, err
 	}
 	e.Source = event.Types[e.DetailType]
-	e.Detail, e.Time, e.EventID, e.EntityID = b, t.OccurredAt, t.EventID, id
+	e.Detail, e.Time, e.EventID, e.EntityID = b, t.OccurredAt.Time, t.EventID, id
 	return e, true, nil
 }
 

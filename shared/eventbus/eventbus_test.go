@@ -35,10 +35,12 @@ const (
 	owner     = "user-1"
 	createdAt = "2025-03-01T10:00:00.000Z"
 	oldAt     = "2025-03-04T05:00:00.000Z"
-	newAt     = "2025-03-04T05:06:07.123Z"
+	// newAt ends in a zero, which the detail's occurredAt keeps: it is the item's updatedAt,
+	// string for string (event.Time).
+	newAt = "2025-03-04T05:06:07.120Z"
 )
 
-var newTime = time.Date(2025, 3, 4, 5, 6, 7, 123e6, time.UTC)
+var newTime = time.Date(2025, 3, 4, 5, 6, 7, 120e6, time.UTC)
 
 func s(v string) events.DynamoDBAttributeValue { return events.NewStringAttribute(v) }
 func n(v string) events.DynamoDBAttributeValue { return events.NewNumberAttribute(v) }
@@ -267,7 +269,7 @@ func TestDerivePublishedTransitions(t *testing.T) {
 				"eventId": event.ID("job", jobID, 7), "occurredAt": newAt, "correlationId": "corr-1",
 				"actor":   map[string]any{"sub": "dana", "roles": []any{"Dispatcher"}},
 				"version": 7.0, "previousStatus": "Assigned", "status": "Assigned", "jobId": jobID,
-				"booked":                 map[string]any{"id": "a-9", "technicianId": "tom", "scheduledStart": "2026-12-09T09:00:00Z", "scheduledEnd": "2026-12-09T11:00:00Z"},
+				"booked":                 map[string]any{"id": "a-9", "technicianId": "tom", "scheduledStart": "2026-12-09T09:00:00.000Z", "scheduledEnd": "2026-12-09T11:00:00.000Z"},
 				"unassignedTechnicianId": "tech-3",
 			},
 		},
@@ -394,7 +396,7 @@ func TestDerivePublishedTransitions(t *testing.T) {
 				"jobId": jobID,
 				"assignment": map[string]any{
 					"id": assignID, "technicianId": "tech-3",
-					"scheduledStart": "2025-03-05T09:00:00Z", "scheduledEnd": "2025-03-05T11:30:00Z",
+					"scheduledStart": "2025-03-05T09:00:00.000Z", "scheduledEnd": "2025-03-05T11:30:00.000Z",
 					"previousStatus": "Confirmed",
 				},
 			},
@@ -410,7 +412,7 @@ func TestDerivePublishedTransitions(t *testing.T) {
 				"jobId": jobID,
 				"assignment": map[string]any{
 					"id": assignID, "technicianId": "tech-3",
-					"scheduledStart": "2025-03-05T09:00:00Z", "scheduledEnd": "2025-03-05T11:30:00Z",
+					"scheduledStart": "2025-03-05T09:00:00.000Z", "scheduledEnd": "2025-03-05T11:30:00.000Z",
 					"previousStatus": "Pending",
 				},
 			},

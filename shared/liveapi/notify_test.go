@@ -327,10 +327,10 @@ func TestTheTechniciansAJobEventConcernsHearOfIt(t *testing.T) {
 	tim := live.Connection{ID: "tim-1", Sub: "tim", Roles: []string{"Technician"}}
 	both := live.Connection{ID: "tom-2", Sub: "tom", Roles: []string{"Technician", "Dispatcher"}}
 	d := event.Job{
-		Transition: event.Transition{EventID: event.ID("job", "0b000000-0000-4000-8000-000000000003", 4), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
+		Transition: event.Transition{EventID: event.ID("job", "0b000000-0000-4000-8000-000000000003", 4), OccurredAt: event.Time{Time: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)},
 			Actor: event.Actor{Sub: "dana", Roles: []string{"Dispatcher"}}, Version: 4, PreviousStatus: "Assigned", Status: "Assigned"},
 		JobID:                  "0b000000-0000-4000-8000-000000000003",
-		Booked:                 &event.Booking{ID: "a-2", TechnicianID: "tom", ScheduledStart: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), ScheduledEnd: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)},
+		Booked:                 &event.Booking{ID: "a-2", TechnicianID: "tom", ScheduledStart: event.Time{Time: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}, ScheduledEnd: event.Time{Time: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)}},
 		UnassignedTechnicianID: "tess",
 	}
 	detail, _ := json.Marshal(d)

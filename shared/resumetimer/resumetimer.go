@@ -69,10 +69,10 @@ func PlanHandler(logger *slog.Logger, p Planner) func(context.Context, events.Ev
 			return nil
 		}
 		in := Input{SessionID: paused.SessionID, Version: paused.Version}
-		if err := p.Plan(ctx, in, *paused.ResumeAt); err != nil {
+		if err := p.Plan(ctx, in, paused.ResumeAt.Time); err != nil {
 			return err
 		}
-		log.Info("resume planned", "sessionId", in.SessionID, "version", in.Version, "schedule", Name(in), "resumeAt", lifecycle.FormatTime(*paused.ResumeAt))
+		log.Info("resume planned", "sessionId", in.SessionID, "version", in.Version, "schedule", Name(in), "resumeAt", lifecycle.FormatTime(paused.ResumeAt.Time))
 		return nil
 	}
 }

@@ -28,7 +28,7 @@ var statuses = map[string][2]string{
 func InterviewEvent(dt, owner string, version int64) json.RawMessage {
 	d := event.Interview{
 		Transition: event.Transition{
-			EventID: event.ID("interview", Session, version), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
+			EventID: event.ID("interview", Session, version), OccurredAt: event.Time{Time: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)},
 			Actor: event.Actor{Sub: owner, Roles: []string{"Candidate"}}, Version: version, PreviousStatus: statuses[dt][0], Status: statuses[dt][1],
 			CorrelationID: "corr-1",
 		},
@@ -43,13 +43,13 @@ func InterviewEvent(dt, owner string, version int64) json.RawMessage {
 func JobEvent(version int64) json.RawMessage {
 	d := event.Job{
 		Transition: event.Transition{
-			EventID: event.ID("job", Job, version), OccurredAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
+			EventID: event.ID("job", Job, version), OccurredAt: event.Time{Time: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)},
 			Actor: event.Actor{Sub: "adam", Roles: []string{"Admin"}}, Version: version, PreviousStatus: "Assigned", Status: "Cancelled",
 			CorrelationID: "corr-2", Reason: "Customer cancelled",
 		},
 		JobID: Job,
 		Assignment: &event.Assignment{ID: "a5500000-0000-4000-8000-000000000001", TechnicianID: "tom", PreviousStatus: "Confirmed",
-			ScheduledStart: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), ScheduledEnd: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)},
+			ScheduledStart: event.Time{Time: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}, ScheduledEnd: event.Time{Time: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)}},
 	}
 	b, _ := json.Marshal(d)
 	return b
