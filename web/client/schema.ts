@@ -976,7 +976,8 @@ export interface components {
         /**
          * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
          *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-         *     even though the entity has since changed; the same key with a different request is a 422.
+         *     even though the entity has since changed; on the same entity, the same key with a different
+         *     request is a 422 (keys are per entity: on another entity it is another request).
          *     The transition records the request beside the entity in the same transaction: a retry
          *     within 24 hours of when the request applied is never applied again, however many other
          *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1030,7 +1031,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1128,7 +1130,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1213,7 +1216,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1311,7 +1315,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1371,7 +1376,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1457,7 +1463,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1689,7 +1696,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1786,7 +1794,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -1964,7 +1973,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -2047,7 +2057,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -2152,7 +2163,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -2256,7 +2268,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -2332,7 +2345,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
@@ -2408,7 +2422,8 @@ export interface operations {
                 /**
                  * @description Makes the POST safe to retry. A retry with the same key and the same request (caller,
                  *     entity, body) is answered with the original response, marked `Idempotent-Replayed: true`,
-                 *     even though the entity has since changed; the same key with a different request is a 422.
+                 *     even though the entity has since changed; on the same entity, the same key with a different
+                 *     request is a 422 (keys are per entity: on another entity it is another request).
                  *     The transition records the request beside the entity in the same transaction: a retry
                  *     within 24 hours of when the request applied is never applied again, however many other
                  *     requests changed the entity in between; after 24 hours it is a new request. Until the
