@@ -121,7 +121,7 @@ func (w *windowBody) problem(name string, longest time.Duration) string {
 	case !w.start.Before(w.end):
 		return name + ".start must be before its end"
 	case w.end.Sub(w.start) > longest:
-		return fmt.Sprintf("%s must be at most %s long", name, longest)
+		return name + " must be at most " + lifecycle.FormatSpan(longest) + " long"
 	case w.start.Year() < 2000 || w.end.Year() > 9999:
 		return name + " must lie between the years 2000 and 9999"
 	}

@@ -170,7 +170,7 @@ func TestAssignJob(t *testing.T) {
 	for _, c := range []struct{ name, body, details string }{
 		{"off the quarter-hour", booking("2026-12-09T09:10:00Z", "2026-12-09T10:00:00Z"), "on a quarter-hour"},
 		{"backwards", booking("2026-12-09T10:00:00Z", "2026-12-09T09:00:00Z"), "scheduledStart must be before"},
-		{"longer than 8 hours", booking("2026-12-09T06:00:00Z", "2026-12-09T14:15:00Z"), "at most 8h0m0s"},
+		{"longer than 8 hours", booking("2026-12-09T06:00:00Z", "2026-12-09T14:15:00Z"), "must be at most 8 hours long"},
 		{"no technician", `{"scheduledStart":"2026-12-09T09:00:00Z","scheduledEnd":"2026-12-09T10:00:00Z"}`, "technicianId is required"},
 		{"no zone", booking("2026-12-09T09:00:00", "2026-12-09T10:00:00Z"), "scheduledStart must be an RFC 3339 timestamp"},
 		{"an unknown field", `{"technicianId":"tom","scheduledStart":"2026-12-09T09:00:00Z","scheduledEnd":"2026-12-09T10:00:00Z","status":"Confirmed"}`, `unknown field "status"`},

@@ -40,7 +40,7 @@ func (b Booking) Check() string {
 	case !w.Start.Before(w.End):
 		return "scheduledStart must be before scheduledEnd"
 	case w.End.Sub(w.Start) > MaxBooking:
-		return fmt.Sprintf("a booking is at most %s long", MaxBooking)
+		return "a booking is at most " + lifecycle.FormatSpan(MaxBooking) + " long"
 	case !onSlot(w.Start) || !onSlot(w.End):
 		return "scheduledStart and scheduledEnd must be on a quarter-hour (00, 15, 30 or 45 minutes past, whole seconds)"
 	}

@@ -141,6 +141,24 @@ const TimeLayout = "2006-01-02T15:04:05.000Z"
 // FormatTime renders t in TimeLayout.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
+// FormatSpan writes a length of time as a refusal tells it to a person, in the largest
+// whole unit: "14 days", "8 hours", "1 hour", "90 minutes" (time.Duration's own "336h0m0s"
+// is for programmers).
+func FormatSpan(d time.Duration) string {
+	unit, name := time.Minute, "minute"
+	switch {
+	case d%(24*time.Hour) == 0:
+		unit, name = 24*time.Hour, "day"
+	case d%time.Hour == 0:
+		unit, name = time.Hour, "hour"
+	}
+	n := d / unit
+	if n == 1 {
+		return "1 " + name
+	}
+	return fmt.Sprintf("%d %ss", n, name)
+}
+
 // ParseID accepts an entity id: a UUID in canonical 8-4-4-4-12 form, any case. It returns
 // the lower-case form, which is how ids are stored.
 func ParseID(s string) (string, bool) {

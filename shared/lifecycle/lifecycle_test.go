@@ -210,6 +210,17 @@ func TestFormatTime(t *testing.T) {
 	}
 }
 
+func TestFormatSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		14 * 24 * time.Hour: "14 days", 24 * time.Hour: "1 day", 8 * time.Hour: "8 hours", time.Hour: "1 hour",
+		90 * time.Minute: "90 minutes", time.Minute: "1 minute", 36 * time.Hour: "36 hours",
+	} {
+		if got := FormatSpan(d); got != want {
+			t.Errorf("FormatSpan(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
+
 func TestFormatTimeLocalAndUTCAgree(t *testing.T) {
 	loc := time.FixedZone("X", 5*60*60+30*60)
 	u := time.Date(2023, 7, 1, 0, 0, 0, 5_000_000, time.UTC)
