@@ -229,6 +229,33 @@ type Booked struct {
 	Window       Window
 }
 
+// Clip returns the part of w that lies in r, and whether there is any. Windows are
+// half-open, so a w that only touches r (ends at r's start, or starts at its end) has none.
+func (w Window) Clip(r Window) (Window, bool) {
+	if w.Start.Before(r.Start) {
+		w.Start = r.Start
+	}
+	if w.End.After(r.End) {
+		w.End = r.End
+	}
+	return w, w.Start.Before(w.End)
+}
+
+// ClipSchedule returns the bookings as a schedule of r shows them: each window clipped to
+// r, one with nothing in r left out, in the order given. A calendar is read a quarter-hour
+// slot at a time, so a booking read for r covers whole slots and may start before r or end
+// after it; the schedule shows exactly the part in r, never the rest of a slot r cuts.
+func ClipSchedule(booked []Booked, r Window) []Booked {
+	out := make([]Booked, 0, len(booked))
+	for _, b := range booked {
+		if w, ok := b.Window.Clip(r); ok {
+			b.Window = w
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // MaxScheduleRange is the longest span one schedule read covers.
 const MaxScheduleRange = 14 * 24 * time.Hour
 

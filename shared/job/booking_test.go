@@ -2,6 +2,7 @@ package job
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,61 @@ func TestTechnicianSteps(t *testing.T) {
 	}
 	if got := AllowedActions(booked(Assigned, Pending), tom); len(got) != 1 || got[0] != "confirm" {
 		t.Errorf("tom may %v on a pending booking, want [confirm]", got)
+	}
+}
+
+// TestClipSchedule: a schedule shows exactly the part of each booking in [from, to), to the
+// millisecond, not the whole quarter-hours the calendar holds; a booking that only touches
+// the range (windows are half-open) is not on it.
+func TestClipSchedule(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2028, 1, 10, h, m, 0, 0, time.UTC) }
+	ms := func(h, m, s, milli int) time.Time {
+		return time.Date(2028, 1, 10, h, m, s, milli*int(time.Millisecond), time.UTC)
+	}
+	booked := func(ws ...Window) []Booked {
+		var out []Booked
+		for i, w := range ws {
+			out = append(out, Booked{JobID: "job-" + string(rune('a'+i)), AssignmentID: "a-" + string(rune('a'+i)), Window: w})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name   string
+		booked []Booked
+		r      Window
+		want   []string
+	}{
+		{"a booking over the whole range", booked(Window{at(10, 0), at(12, 0)}), Window{at(10, 7), at(11, 50)},
+			[]string{"job-a 2028-01-10T10:07:00.000Z 2028-01-10T11:50:00.000Z"}},
+		{"a range inside one slot", booked(Window{at(10, 0), at(10, 15)}), Window{at(10, 7), at(10, 8)},
+			[]string{"job-a 2028-01-10T10:07:00.000Z 2028-01-10T10:08:00.000Z"}},
+		{"a booking inside the range, whole", booked(Window{at(10, 0), at(12, 0)}), Window{at(9, 0), at(13, 0)},
+			[]string{"job-a 2028-01-10T10:00:00.000Z 2028-01-10T12:00:00.000Z"}},
+		{"begun before from", booked(Window{at(10, 0), at(12, 0)}), Window{at(11, 1), at(13, 0)},
+			[]string{"job-a 2028-01-10T11:01:00.000Z 2028-01-10T12:00:00.000Z"}},
+		{"ending after to", booked(Window{at(10, 0), at(12, 0)}), Window{at(9, 0), at(10, 59)},
+			[]string{"job-a 2028-01-10T10:00:00.000Z 2028-01-10T10:59:00.000Z"}},
+		{"the range exactly", booked(Window{at(10, 0), at(12, 0)}), Window{at(10, 0), at(12, 0)},
+			[]string{"job-a 2028-01-10T10:00:00.000Z 2028-01-10T12:00:00.000Z"}},
+		{"from and to with milliseconds", booked(Window{at(10, 0), at(12, 0)}), Window{ms(10, 7, 30, 250), ms(11, 49, 59, 999)},
+			[]string{"job-a 2028-01-10T10:07:30.250Z 2028-01-10T11:49:59.999Z"}},
+		{"ending exactly at from", booked(Window{at(9, 0), at(10, 0)}), Window{at(10, 0), at(11, 0)}, nil},
+		{"starting exactly at to", booked(Window{at(11, 0), at(12, 0)}), Window{at(10, 0), at(11, 0)}, nil},
+		{"ending a millisecond after from", booked(Window{at(9, 0), at(10, 0)}), Window{ms(9, 59, 59, 999), at(11, 0)},
+			[]string{"job-a 2028-01-10T09:59:59.999Z 2028-01-10T10:00:00.000Z"}},
+		{"in the part of a slot before from", booked(Window{at(10, 0), at(10, 15)}), Window{at(10, 15), at(11, 0)}, nil},
+		{"several, in order, the touching ones left out",
+			booked(Window{at(8, 0), at(10, 0)}, Window{at(10, 0), at(10, 30)}, Window{at(10, 45), at(12, 0)}, Window{at(12, 0), at(13, 0)}),
+			Window{at(10, 0).Add(time.Second), at(12, 0)},
+			[]string{"job-b 2028-01-10T10:00:01.000Z 2028-01-10T10:30:00.000Z", "job-c 2028-01-10T10:45:00.000Z 2028-01-10T12:00:00.000Z"}},
+		{"none", nil, Window{at(10, 0), at(11, 0)}, nil},
+	} {
+		var got []string
+		for _, b := range ClipSchedule(c.booked, c.r) {
+			got = append(got, b.JobID+" "+lifecycle.FormatTime(b.Window.Start)+" "+lifecycle.FormatTime(b.Window.End))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
 	}
 }
