@@ -333,7 +333,8 @@ func (s *Jobs) Reschedule(ctx context.Context, req job.Request) (job.Job, bool, 
 
 // Schedule returns the technician's bookings that meet [from, to): one Query of the
 // technician's calendar partition between the two slots (page after page), its quarter-
-// hours joined back into each assignment's window, in time order.
+// hours joined back into each assignment's window, in time order. The windows are whole
+// slots, so the first and last may reach outside the range; the handler clips them.
 func (s *Jobs) Schedule(ctx context.Context, technician string, from, to time.Time) ([]job.Booked, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                aws.String(s.table),

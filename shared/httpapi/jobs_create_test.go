@@ -3,8 +3,10 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lifecycle-api/lifecycle/shared/job"
 )
@@ -250,6 +252,34 @@ func TestSchedule(t *testing.T) {
 	}
 	if status, body := get("me", "tech-12", "[Technician]", week); status != http.StatusOK || body["technicianId"] != "tech-12" {
 		t.Errorf("tech-12 reads their own: %d %v", status, body)
+	}
+	// Each booking is clipped to the range exactly, to the millisecond, not to the
+	// quarter-hours the calendar holds; one that only touches the range is not on it.
+	tom := store.jobs[jobConfirmed]
+	tom.ID = "5e5e5e5e-0000-4000-8000-000000000010"
+	tom.Assignment = &job.Assignment{ID: "a5a5a5a5-0000-4000-8000-000000000010", JobID: tom.ID, TechnicianID: "tom",
+		ScheduledStart: time.Date(2028, 1, 10, 10, 0, 0, 0, time.UTC), ScheduledEnd: time.Date(2028, 1, 10, 12, 0, 0, 0, time.UTC), Status: job.Confirmed, Version: 1}
+	store.jobs[tom.ID] = tom
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"from=2028-01-10T10:07:00Z&to=2028-01-10T11:50:00Z", []string{"2028-01-10T10:07:00.000Z 2028-01-10T11:50:00.000Z"}},
+		{"from=2028-01-10T10:07:00Z&to=2028-01-10T10:08:00Z", []string{"2028-01-10T10:07:00.000Z 2028-01-10T10:08:00.000Z"}},
+		{"from=2028-01-10T09:00:00Z&to=2028-01-10T13:00:00Z", []string{"2028-01-10T10:00:00.000Z 2028-01-10T12:00:00.000Z"}},
+		{"from=2028-01-10T10:07:00.5Z&to=2028-01-10T11:59:59.999Z", []string{"2028-01-10T10:07:00.500Z 2028-01-10T11:59:59.999Z"}},
+		{"from=2028-01-10T12:00:00Z&to=2028-01-10T13:00:00Z", nil},
+		{"from=2028-01-10T09:00:00Z&to=2028-01-10T10:00:00Z", nil},
+	} {
+		status, body := get("tom", "dana", "[Dispatcher]", c.query)
+		var got []string
+		for _, b := range body["bookings"].([]any) {
+			m := b.(map[string]any)
+			got = append(got, fmt.Sprint(m["start"], " ", m["end"]))
+		}
+		if status != http.StatusOK || !slices.Equal(got, c.want) {
+			t.Errorf("tom's schedule %s: %d %v, want %v", c.query, status, got, c.want)
+		}
 	}
 	for _, c := range []struct {
 		name, id, sub, roles, query string

@@ -122,8 +122,9 @@ func (m *memJobs) reschedule(req job.Request) (job.Job, bool, error) {
 	return j, false, nil
 }
 
-// Schedule returns the technician's live bookings that meet [from, to), clipped to it, in
-// time order, as the DynamoDB store reads them from the calendar.
+// Schedule returns the technician's live bookings that meet [from, to), in time order, each
+// window whole: the store may return more of a window than the range holds (it reads whole
+// quarter-hours), and the handler must clip whatever it is given.
 func (m *memJobs) Schedule(_ context.Context, tech string, from, to time.Time) ([]job.Booked, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -133,14 +134,7 @@ func (m *memJobs) Schedule(_ context.Context, tech string, from, to time.Time) (
 		if a == nil || a.TechnicianID != tech || !a.ScheduledStart.Before(to) || !from.Before(a.ScheduledEnd) {
 			continue
 		}
-		w := job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}
-		if w.Start.Before(from) {
-			w.Start = from.Truncate(job.SlotSize)
-		}
-		if w.End.After(to) {
-			w.End = to
-		}
-		out = append(out, job.Booked{JobID: j.ID, AssignmentID: a.ID, Window: w})
+		out = append(out, job.Booked{JobID: j.ID, AssignmentID: a.ID, Window: job.Window{Start: a.ScheduledStart, End: a.ScheduledEnd}})
 	}
 	slices.SortFunc(out, func(a, b job.Booked) int { return a.Window.Start.Compare(b.Window.Start) })
 	return out, nil

@@ -14,7 +14,9 @@ import (
 
 // ScheduleReader reads a technician's calendar; shared/dynamo implements it.
 type ScheduleReader interface {
-	// Schedule returns the technician's bookings that meet [from, to), in time order.
+	// Schedule returns the technician's bookings that meet [from, to), in time order. A
+	// window may reach outside the range (the calendar is read by whole quarter-hours);
+	// the handler clips it.
 	Schedule(ctx context.Context, technician string, from, to time.Time) ([]job.Booked, error)
 }
 
@@ -63,7 +65,7 @@ func handleSchedule(store ScheduleReader) handlerFunc {
 			return err
 		}
 		out := scheduleJSON{TechnicianID: tech, From: lifecycle.FormatTime(from), To: lifecycle.FormatTime(to), Bookings: []bookingJSON{}}
-		for _, b := range booked {
+		for _, b := range job.ClipSchedule(booked, job.Window{Start: from, End: to}) {
 			out.Bookings = append(out.Bookings, bookingJSON{JobID: b.JobID, AssignmentID: b.AssignmentID,
 				Start: lifecycle.FormatTime(b.Window.Start), End: lifecycle.FormatTime(b.Window.End)})
 		}

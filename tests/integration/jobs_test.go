@@ -740,7 +740,7 @@ func TestRescheduleKeepsTheCalendar(t *testing.T) {
 
 // TestTechnicianSchedule (issue 25, part 6): tom's schedule is read from his calendar on
 // moto: each booking whole, in time order, a cancelled one gone; for dana, or for tom as
-// "me"; not for tess.
+// "me"; not for tess. A range that cuts a booking shows exactly its part of it.
 func TestTechnicianSchedule(t *testing.T) {
 	s := newStack(t)
 	dana, tom, tess := s.token(t, "dana", "Dispatcher"), s.token(t, "tom", "Technician"), s.token(t, "tess", "Technician")
@@ -778,6 +778,20 @@ func TestTechnicianSchedule(t *testing.T) {
 	}
 	if r := s.do(t, "GET", "/technicians/tom/assignments"+q, tess, ""); r.status != http.StatusForbidden {
 		t.Errorf("tess reads tom's schedule: %d", r.status)
+	}
+	// The calendar holds quarter-hours, but a range that cuts one shows only its part of
+	// the booking: late's 13:00-17:30 read from 13:07 to 17:20, or 13:07 to 13:08.
+	for _, c := range []struct{ from, to, start, end string }{
+		{"2026-12-14T13:07:00Z", "2026-12-14T17:20:00Z", "2026-12-14T13:07:00.000Z", "2026-12-14T17:20:00.000Z"},
+		{"2026-12-14T13:07:00Z", "2026-12-14T13:08:00Z", "2026-12-14T13:07:00.000Z", "2026-12-14T13:08:00.000Z"},
+		{"2026-12-14T09:15:00Z", "2026-12-14T13:00:00.001Z", "2026-12-14T13:00:00.000Z", "2026-12-14T13:00:00.001Z"},
+	} {
+		r := s.do(t, "GET", "/technicians/tom/assignments?from="+c.from+"&to="+c.to, dana, "")
+		b, _ := r.body["bookings"].([]any)
+		if r.status != http.StatusOK || len(b) != 1 || b[0].(map[string]any)["jobId"] != late ||
+			b[0].(map[string]any)["start"] != c.start || b[0].(map[string]any)["end"] != c.end {
+			t.Errorf("tom's schedule from %s to %s: %d %s, want late from %s to %s", c.from, c.to, r.status, r.raw, c.start, c.end)
+		}
 	}
 }
 
