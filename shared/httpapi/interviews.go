@@ -281,7 +281,10 @@ func handleListInterviews(store InterviewLister) handlerFunc {
 // parseListQuery reads status, limit and cursor; each may appear at most once.
 func parseListQuery(r *http.Request) (interview.ListQuery, error) {
 	q := interview.ListQuery{Limit: DefaultListLimit}
-	values := r.URL.Query()
+	values, err := queryValues(r)
+	if err != nil {
+		return q, err
+	}
 	for _, k := range []string{"status", "limit", "cursor"} {
 		if len(values[k]) > 1 {
 			return q, invalid(k + " must be given at most once")
@@ -295,7 +298,6 @@ func parseListQuery(r *http.Request) (interview.ListQuery, error) {
 		}
 		q.Status = st
 	}
-	var err error
 	q.Limit, q.Cursor, err = parsePage(values)
 	return q, err
 }

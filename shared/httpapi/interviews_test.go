@@ -133,6 +133,9 @@ func TestListInterviewsQuery(t *testing.T) {
 		{query: "status=PAUSED", status: 400, details: "status"},
 		{query: "status=paused&status=active", status: 400, details: "at most once"},
 		{query: "cursor=%21%21", status: 400, details: "cursor"},
+		{query: "status=paused%G0", status: 400, details: `query parameter "status" is not valid percent-encoding`},
+		{query: "limit=%ZZ", status: 400, details: `query parameter "limit" is not valid percent-encoding`},
+		{query: "status=active&cursor=%zz", status: 400, details: `query parameter "cursor" is not valid percent-encoding`},
 		{query: "owner=bob", status: 200, limit: 20}, // unknown parameters are ignored; the owner is always the caller
 	}
 	for _, c := range cases {

@@ -284,16 +284,22 @@ func TestSchedule(t *testing.T) {
 	for _, c := range []struct {
 		name, id, sub, roles, query string
 		status                      int
+		details                     string // what the 400's details start with, when set
 	}{
-		{"another technician", "tech-12", "tom", "[Technician]", week, http.StatusForbidden},
-		{"no role", "tech-12", "alice", "", week, http.StatusForbidden},
-		{"no from", "tech-12", "dana", "[Dispatcher]", "to=2026-11-09T00:00:00Z", http.StatusBadRequest},
-		{"backwards", "tech-12", "dana", "[Dispatcher]", "from=2026-11-09T00:00:00Z&to=2026-11-02T00:00:00Z", http.StatusBadRequest},
-		{"a month", "tech-12", "dana", "[Dispatcher]", "from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", http.StatusBadRequest},
-		{"no zone", "tech-12", "dana", "[Dispatcher]", "from=2026-11-02T00:00:00&to=2026-11-09T00:00:00Z", http.StatusBadRequest},
+		{"another technician", "tech-12", "tom", "[Technician]", week, http.StatusForbidden, ""},
+		{"no role", "tech-12", "alice", "", week, http.StatusForbidden, ""},
+		{"no from", "tech-12", "dana", "[Dispatcher]", "to=2026-11-09T00:00:00Z", http.StatusBadRequest, "from is required, once"},
+		{"backwards", "tech-12", "dana", "[Dispatcher]", "from=2026-11-09T00:00:00Z&to=2026-11-02T00:00:00Z", http.StatusBadRequest, ""},
+		{"a month", "tech-12", "dana", "[Dispatcher]", "from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", http.StatusBadRequest, ""},
+		{"no zone", "tech-12", "dana", "[Dispatcher]", "from=2026-11-02T00:00:00&to=2026-11-09T00:00:00Z", http.StatusBadRequest, ""},
+		// A second from that the query cannot decode is a second from, not none.
+		{"a second from, badly escaped", "tech-12", "dana", "[Dispatcher]", week + "&from=%zz", http.StatusBadRequest, `query parameter "from" is not valid percent-encoding`},
+		{"a badly escaped to", "me", "tech-12", "[Technician]", "from=2026-11-02T00:00:00Z&to=2026-11-09T00:00:00Z%G0", http.StatusBadRequest, `query parameter "to" is not valid percent-encoding`},
 	} {
-		if status, body := get(c.id, c.sub, c.roles, c.query); status != c.status {
-			t.Errorf("%s: %d %v, want %d", c.name, status, body, c.status)
+		status, body := get(c.id, c.sub, c.roles, c.query)
+		details, _ := body["details"].(string)
+		if status != c.status || !strings.HasPrefix(details, c.details) {
+			t.Errorf("%s: %d %v, want %d %q", c.name, status, body, c.status, c.details)
 		}
 	}
 }

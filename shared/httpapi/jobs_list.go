@@ -49,7 +49,10 @@ func handleListJobs(store JobLister) handlerFunc {
 // and one that is present must be valid ("status=" is not "no filter").
 func parseJobListQuery(r *http.Request) (job.ListQuery, error) {
 	q := job.ListQuery{Limit: DefaultListLimit}
-	values := r.URL.Query()
+	values, err := queryValues(r)
+	if err != nil {
+		return q, err
+	}
 	for _, k := range []string{"status", "from", "to", "limit", "cursor"} {
 		if len(values[k]) > 1 {
 			return q, invalid(k + " must be given at most once")
@@ -80,7 +83,6 @@ func parseJobListQuery(r *http.Request) (job.ListQuery, error) {
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		return q, invalid("from must be before to")
 	}
-	var err error
 	q.Limit, q.Cursor, err = parsePage(values)
 	if err != nil {
 		return q, err

@@ -108,6 +108,12 @@ func TestListJobs(t *testing.T) {
 		{"limit 101", "dana", "[Dispatcher]", "limit=101", http.StatusBadRequest, "limit must be an integer from 1 to 100"},
 		{"empty cursor", "dana", "[Dispatcher]", "cursor=", http.StatusBadRequest, "cursor must not be empty"},
 		{"foreign cursor", "dana", "[Dispatcher]", "cursor=abc", http.StatusBadRequest, ""},
+		// A pair the query cannot decode is refused, not dropped with its filter.
+		{"a bad escape in status", "dana", "[Dispatcher]", "status=Bogus%G0", http.StatusBadRequest, `query parameter "status" is not valid percent-encoding`},
+		{"a bad escape in limit", "dana", "[Dispatcher]", "limit=%ZZ", http.StatusBadRequest, `query parameter "limit" is not valid percent-encoding`},
+		{"a bad escape in from", "dana", "[Dispatcher]", "from=2026-11-02T00:00:00Z%", http.StatusBadRequest, `query parameter "from" is not valid percent-encoding`},
+		{"a bad escape in a name", "dana", "[Dispatcher]", "stat%ZZus=Assigned", http.StatusBadRequest, "the query has a parameter that is not valid percent-encoding"},
+		{"a raw semicolon", "dana", "[Dispatcher]", "status=Assigned;limit=5", http.StatusBadRequest, `query parameter "status" holds a semicolon`},
 	} {
 		status, body := listJobs(t, h, c.sub, c.roles, c.query)
 		msg, _ := body["details"].(string)

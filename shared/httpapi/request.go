@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,6 +42,44 @@ func parseID(name, s string) (string, error) {
 		return "", invalid(name + " must be a UUID")
 	}
 	return id, nil
+}
+
+// queryValues parses the request's query string, refusing one it cannot read whole. The
+// listings read their parameters from here, never from r.URL.Query(): that drops every pair
+// it cannot decode (a bad percent escape, a semicolon), so "status=Bogus%G0" would lose its
+// filter and list every status, and "from=%zz" beside a good from would pass as given once.
+// Behind API Gateway the query is the event's rawQueryString, which aws-lambda-go-api-proxy
+// puts in the URL as the client sent it, so the same pairs are refused there too.
+func queryValues(r *http.Request) (url.Values, error) {
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err == nil {
+		return values, nil
+	}
+	// Name the first pair that fails, so the caller knows which parameter to fix.
+	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		if _, err := url.ParseQuery(pair); err == nil {
+			continue
+		}
+		key := pair
+		if i := strings.IndexAny(pair, "=;"); i >= 0 {
+			key = pair[:i]
+		}
+		// A name too odd to quote back (undecodable, empty, long) is left out of details.
+		name, err := url.QueryUnescape(key)
+		quotable := err == nil && name != "" && utf8.RuneCountInString(name) <= maxIDLength
+		semicolon := strings.Contains(pair, ";")
+		switch {
+		case semicolon && quotable:
+			return nil, invalid(fmt.Sprintf("query parameter %q holds a semicolon: separate parameters with &, and send a semicolon as %%3B", name))
+		case semicolon:
+			return nil, invalid("the query holds a semicolon: separate parameters with &, and send a semicolon as %3B")
+		case quotable:
+			return nil, invalid(fmt.Sprintf("query parameter %q is not valid percent-encoding", name))
+		default:
+			return nil, invalid("the query has a parameter that is not valid percent-encoding")
+		}
+	}
+	return nil, invalid("the query could not be read")
 }
 
 // parseTimestamp reads a timestamp of a query or body: RFC 3339 with its zone (RFC 3339

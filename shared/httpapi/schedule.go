@@ -77,7 +77,10 @@ func handleSchedule(store ScheduleReader) handlerFunc {
 // scheduleRange reads from and to: each exactly once, RFC 3339 with a zone, from before to,
 // at most job.MaxScheduleRange apart.
 func scheduleRange(r *http.Request) (time.Time, time.Time, error) {
-	values := r.URL.Query()
+	values, err := queryValues(r)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
 	var times [2]time.Time
 	for i, k := range []string{"from", "to"} {
 		v, ok := values[k]
