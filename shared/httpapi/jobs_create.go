@@ -102,13 +102,12 @@ func (w *windowBody) problem(name string, longest time.Duration) string {
 		if v == nil {
 			return time.Time{}, fmt.Sprintf("%s.%s is required", name, field)
 		}
-		// RFC 3339 allows a lower-case t and z; Go's parser takes only upper case (the only
-		// letters a timestamp has).
-		t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(*v))
-		if err != nil {
+		// The years are checked below, with a message of their own.
+		t, ok := parseRFC3339(*v)
+		if !ok {
 			return time.Time{}, fmt.Sprintf("%s.%s must be an RFC 3339 timestamp with its zone (2026-12-07T09:00:00Z)", name, field)
 		}
-		return t.UTC().Truncate(time.Millisecond), ""
+		return t, ""
 	}
 	var p string
 	if w.start, p = parse("start", w.Start); p != "" {

@@ -82,12 +82,30 @@ func queryValues(r *http.Request) (url.Values, error) {
 	return nil, invalid("the query could not be read")
 }
 
-// parseTimestamp reads a timestamp of a query or body: RFC 3339 with its zone (RFC 3339
-// allows a lower-case t and z, which Go's parser does not), between the years 2000 and
-// 9999, kept as the API keeps times: UTC, to the millisecond.
+// parseTimestamp reads a timestamp of a query or body (parseRFC3339) between the years 2000
+// and 9999.
 func parseTimestamp(s string) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
-	if err != nil || t.Year() < 2000 || t.Year() > 9999 {
+	t, ok := parseRFC3339(s)
+	if !ok || t.Year() < 2000 || t.Year() > 9999 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// parseRFC3339 reads an RFC 3339 timestamp with its zone, kept as the API keeps times: UTC,
+// to the millisecond. Every timestamp a request holds is read here. RFC 3339 allows a
+// lower-case t and z, which Go's parser does not. Go's parser also takes an offset of up to
+// 24 hours and 60 minutes, which RFC 3339's time-numoffset (hours 00 to 23, minutes 00 to
+// 59) does not: "+24:00" would be read as a day ahead of UTC and stored a day early, so an
+// offset out of RFC 3339's range is refused like any other malformed timestamp.
+func parseRFC3339(s string) (time.Time, bool) {
+	s = strings.ToUpper(s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	// Parsed, s ends in Z or in an offset ±hh:mm of digits.
+	if n := len(s); s[n-1] != 'Z' && (s[n-5:n-3] > "23" || s[n-2:] > "59") {
 		return time.Time{}, false
 	}
 	return t.UTC().Truncate(time.Millisecond), true

@@ -61,6 +61,7 @@ func TestHostileRequests(t *testing.T) {
 		{"idempotency key with spaces", "POST", "/interviews/" + demodata.AliceActive + "/pause", alice, "", []string{"Idempotency-Key", "a b"}, []int{400}},
 		{"bad escape in a filter", "GET", "/jobs?status=Bogus%G0", dana, "", nil, []int{400}},
 		{"badly escaped second from", "GET", "/technicians/tom/assignments?from=2027-07-01T00:00:00Z&to=2027-07-02T00:00:00Z&from=%zz", dana, "", nil, []int{400}},
+		{"offset of 24 hours in a filter", "GET", "/jobs?from=2027-07-01T00:00:00%2B24:00", dana, "", nil, []int{400}},
 		{"huge correlation id", "POST", "/interviews/" + demodata.AliceActive + "/pause", alice, "x", []string{"X-Correlation-Id", strings.Repeat("c", 4000)}, []int{400}},
 	}
 	for _, c := range cases {
