@@ -151,6 +151,15 @@ func TestCancelInterviewBodies(t *testing.T) {
 		{name: "text/plain", body: `{"reason":"a"}`, contentType: "text/plain", status: 415},
 		{name: "form encoded", body: `reason=a`, contentType: "application/x-www-form-urlencoded", status: 415},
 		{name: "too large", body: `{"reason":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, status: 413},
+		// Text that is not Unicode is refused, not stored as U+FFFD.
+		{name: "not UTF-8", body: "{\"reason\":\"bad \xff\xfe\"}", status: 400, details: "the body must be UTF-8"},
+		{name: "not UTF-8 in a key", body: "{\"reason\xc3\":\"x\"}", status: 400, details: "the body must be UTF-8"},
+		{name: "a lone high surrogate", body: `{"reason":"\ud800"}`, status: 400, details: "unpaired UTF-16 surrogate"},
+		{name: "a lone low surrogate", body: `{"reason":"a\uDC00b"}`, status: 400, details: "unpaired UTF-16 surrogate"},
+		{name: "a high surrogate before a letter", body: `{"reason":"\ud800\u0041"}`, status: 400, details: "unpaired UTF-16 surrogate"},
+		{name: "a surrogate in a key", body: `{"re\udfffason":"x"}`, status: 400, details: "unpaired UTF-16 surrogate"},
+		{name: "a surrogate pair", body: `{"reason":"\ud83d\ude80 \uD83D\uDE80"}`, status: 200, reason: "🚀 🚀"},
+		{name: "an escaped backslash before u", body: `{"reason":"\\ud800"}`, status: 200, reason: `\ud800`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes is the largest request body accepted; larger bodies get 413.
@@ -97,7 +99,61 @@ func decode(r *http.Request, dst body) error {
 			return errUnsupportedMediaType
 		}
 	}
+	// encoding/json silently turns each byte that is not UTF-8, and each \u escape of half
+	// a UTF-16 surrogate pair, into U+FFFD: "tech-\xff" and "tech-\xfe" would both
+	// be stored as the technician "tech-\ufffd" and share a calendar. Neither is text a
+	// client meant to send (JSON is UTF-8, RFC 8259), so the body is refused instead.
+	if !utf8.Valid(data) {
+		return invalid("the body must be UTF-8")
+	}
+	if unpairedSurrogate(data) {
+		return invalid(`the body must not hold a \u escape of an unpaired UTF-16 surrogate (\ud800 to \udfff)`)
+	}
 	return decodeObject(data, dst, "")
+}
+
+// unpairedSurrogate reports whether a string in data, JSON text, holds a \u escape of a
+// UTF-16 surrogate that is not half of a pair: a high surrogate (\ud800 to \udbff) not
+// followed at once by an escaped low one (\udc00 to \udfff), or a low one on its own.
+func unpairedSurrogate(data []byte) bool {
+	inString := false
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			inString = !inString
+		case '\\':
+			if !inString {
+				continue // not JSON; decoding says so
+			}
+			switch u := escapedUnit(data, i); {
+			case u >= 0xdc00 && u <= 0xdfff:
+				return true
+			case u >= 0xd800 && u <= 0xdbff:
+				if low := escapedUnit(data, i+6); low < 0xdc00 || low > 0xdfff {
+					return true
+				}
+				i += 11 // past the pair
+			case u >= 0:
+				i += 5 // past \uXXXX
+			default:
+				i++ // past a one-character escape such as \"
+			}
+		}
+	}
+	return false
+}
+
+// escapedUnit returns the UTF-16 code unit of the \uXXXX escape at data[i:], or -1 when
+// there is none.
+func escapedUnit(data []byte, i int) int {
+	if i+6 > len(data) || data[i] != '\\' || data[i+1] != 'u' {
+		return -1
+	}
+	n, err := strconv.ParseUint(string(data[i+2:i+6]), 16, 16)
+	if err != nil {
+		return -1
+	}
+	return int(n)
 }
 
 // decodeObject decodes data, which must be one JSON object, into dst and validates it.

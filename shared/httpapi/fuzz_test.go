@@ -106,6 +106,15 @@ func FuzzDecode(f *testing.F) {
 			if b.Reason != nil && utf8.RuneCountInString(*b.Reason) > MaxReasonLength {
 				t.Errorf("accepted a reason of %d characters", utf8.RuneCountInString(*b.Reason))
 			}
+			// Nothing is turned into U+FFFD on the way: a body that is not UTF-8, or holds an
+			// unpaired surrogate escape, is refused, so a U+FFFD accepted is one that was sent.
+			if !utf8.Valid(data) {
+				t.Errorf("accepted a body that is not UTF-8: %q", data)
+			}
+			if b.Reason != nil && strings.ContainsRune(*b.Reason, utf8.RuneError) &&
+				!bytes.Contains(data, []byte("\uFFFD")) && !bytes.Contains(bytes.ToLower(data), []byte(`\ufffd`)) {
+				t.Errorf("accepted %q as a reason holding a U+FFFD it did not send", data)
+			}
 			if len(bytes.TrimSpace(data)) > 0 {
 				// What was accepted is one JSON object whose only key is "reason".
 				var m map[string]json.RawMessage

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -109,6 +110,14 @@ func withRequest(logger *slog.Logger, fn string, settings config.HTTP, next http
 			// net/http would answer with a redirect to the cleaned path; an API refuses
 			// dot segments and empty segments outright.
 			respondError(rec, r, invalid("the path must not contain empty or dot segments"))
+			return
+		}
+		if !utf8.ValidString(r.URL.Path) {
+			// A percent escape that decodes to bytes that are not UTF-8 (/technicians/%FF)
+			// would reach a handler as an id that encoding/json answers as U+FFFD, so that
+			// different paths would name the same technician. Every path parameter is
+			// checked here, once, before routing.
+			respondError(rec, r, invalid("the path must be UTF-8 once its percent escapes are decoded"))
 			return
 		}
 		next.ServeHTTP(rec, r)

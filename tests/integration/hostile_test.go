@@ -62,6 +62,9 @@ func TestHostileRequests(t *testing.T) {
 		{"bad escape in a filter", "GET", "/jobs?status=Bogus%G0", dana, "", nil, []int{400}},
 		{"badly escaped second from", "GET", "/technicians/tom/assignments?from=2027-07-01T00:00:00Z&to=2027-07-02T00:00:00Z&from=%zz", dana, "", nil, []int{400}},
 		{"offset of 24 hours in a filter", "GET", "/jobs?from=2027-07-01T00:00:00%2B24:00", dana, "", nil, []int{400}},
+		{"body not UTF-8", "POST", "/jobs/" + demodata.JobUnassigned + "/assign", dana, "{\"technicianId\":\"tech-\xff\",\"scheduledStart\":\"2027-07-01T09:00:00Z\",\"scheduledEnd\":\"2027-07-01T10:00:00Z\"}", nil, []int{400}},
+		{"lone surrogate escape", "POST", "/jobs/" + demodata.JobUnassigned + "/assign", dana, `{"technicianId":"tech-\ud800","scheduledStart":"2027-07-01T09:00:00Z","scheduledEnd":"2027-07-01T10:00:00Z"}`, nil, []int{400}},
+		{"path not UTF-8", "GET", "/technicians/%FF/assignments?from=2027-07-01T00:00:00Z&to=2027-07-02T00:00:00Z", dana, "", nil, []int{400}},
 		{"huge correlation id", "POST", "/interviews/" + demodata.AliceActive + "/pause", alice, "x", []string{"X-Correlation-Id", strings.Repeat("c", 4000)}, []int{400}},
 	}
 	for _, c := range cases {
