@@ -148,17 +148,29 @@ func Address(detailType string, detail json.RawMessage) (Audience, Message, []De
 	return a, m, more, nil
 }
 
-// Delivery is one message for one audience.
+// Delivery is what a job event owes one technician it concerns: a message on each of
+// their connections (Audience), with what that connection's caller may do now (For).
 type Delivery struct {
 	Audience Audience
 	Message  Message
+	// state is the job as the event leaves it, from which For works out the actions.
+	state job.Job
+}
+
+// For is the message for c, one of the technician's connections: Message with what c's
+// caller may do to the job now, by c's own roles (a technician who also dispatches may
+// do what both roles may).
+func (d Delivery) For(c Connection) Message {
+	m := d.Message
+	m.AllowedActions = job.AllowedActions(d.state, c.Actor())
+	return m
 }
 
 // concerned returns what job event j owes, beside its readers (Address's audience), the
 // technicians it concerns: the one booked (or whose booking it confirms, starts, completes
 // or moves), the one a reassignment took the job from, and the one whose booking a cancel
-// ended. Each gets m, the readers' message, with what that technician may do now. Interview
-// events concern no one else.
+// ended. Each gets m, the readers' message, with what they may do now (Delivery.For).
+// Interview events concern no one else.
 func concerned(detailType string, j *event.Job, m Message) []Delivery {
 	var techs []string
 	add := func(sub string) {
@@ -176,9 +188,7 @@ func concerned(detailType string, j *event.Job, m Message) []Delivery {
 	}
 	var out []Delivery
 	for _, sub := range techs {
-		tm := m
-		tm.AllowedActions = job.AllowedActions(state, lifecycle.Actor{Sub: sub, Roles: []string{job.RoleTechnician}})
-		out = append(out, Delivery{Audience: Audience{Owner: sub}, Message: tm})
+		out = append(out, Delivery{Audience: Audience{Owner: sub}, Message: m, state: state})
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,34 +121,46 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 	if err != nil {
 		return fmt.Errorf("cannot list the audience's connections: %w", err)
 	}
-	var t tally
-	n.fanOut(ctx, log, audience, conns, data, &t)
-	listed := len(conns)
-	// The technicians a job event concerns, each with their own allowedActions; a
-	// connection the readers' message reached (a technician who also dispatches) gets it
-	// once.
-	reached := map[string]bool{}
-	for _, c := range conns {
-		reached[c.ID] = true
+	// The technicians a job event concerns get their own message on each connection, with
+	// what that connection's caller may do (live.Delivery.For); so the readers' message goes
+	// to every reader but them, and a technician who also dispatches gets one message, with
+	// what both roles may do.
+	concerned := func(c live.Connection) bool {
+		return slices.ContainsFunc(extra, func(d live.Delivery) bool { return d.Audience.Admits(c) })
 	}
-	for _, d := range extra {
-		b, err := json.Marshal(d.Message)
-		if err != nil {
-			return err
+	var t tally
+	reached := map[string]bool{}
+	var readers []live.Connection
+	for _, c := range conns {
+		if !concerned(c) {
+			reached[c.ID] = true
+			readers = append(readers, c)
 		}
+	}
+	n.fanOut(ctx, log, audience, readers, data, &t)
+	listed := len(readers)
+	for _, d := range extra {
 		theirs, err := n.store.Audience(ctx, d.Audience)
 		if err != nil {
 			return fmt.Errorf("cannot list the audience's connections: %w", err)
 		}
-		var fresh []live.Connection
+		// Connections whose callers may do the same get the same bytes, sent together.
+		same := map[string][]live.Connection{}
 		for _, c := range theirs {
-			if !reached[c.ID] {
-				reached[c.ID] = true
-				fresh = append(fresh, c)
+			if reached[c.ID] {
+				continue
 			}
+			reached[c.ID] = true
+			b, err := json.Marshal(d.For(c))
+			if err != nil {
+				return err
+			}
+			same[string(b)] = append(same[string(b)], c)
 		}
-		n.fanOut(ctx, log, d.Audience, fresh, b, &t)
-		listed += len(fresh)
+		for b, cs := range same {
+			n.fanOut(ctx, log, d.Audience, cs, []byte(b), &t)
+			listed += len(cs)
+		}
 	}
 	entitled := listed - int(t.skipped.Load()) - int(t.expired.Load())
 	// One EMF line per event: connections entitled, reached, gone, unreachable and expired.

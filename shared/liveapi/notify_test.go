@@ -321,7 +321,8 @@ func TestNotifierRetiresConnectionsWhoseTokenExpired(t *testing.T) {
 // TestTheTechniciansAJobEventConcernsHearOfIt (issue 25, part 7): a reassignment reaches the
 // dispatchers and admins, the technician booked (who may now confirm) and the one it was
 // taken from (who may do nothing more to it), once each, and no other technician; a
-// technician who also dispatches gets it once.
+// technician who also dispatches gets it once, with what both roles may do (as
+// GET /jobs/{id} tells them).
 func TestTheTechniciansAJobEventConcernsHearOfIt(t *testing.T) {
 	tess := live.Connection{ID: "tess-1", Sub: "tess", Roles: []string{"Technician"}}
 	tim := live.Connection{ID: "tim-1", Sub: "tim", Roles: []string{"Technician"}}
@@ -340,7 +341,7 @@ func TestTheTechniciansAJobEventConcernsHearOfIt(t *testing.T) {
 	if err := NewNotifier(store, pusher, logger, fastLimits(4), clock).Handle(context.Background(), ebEvent(event.TypeJobAssigned, detail)); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][]string{"dana-1": {"cancel", "assign", "reschedule"}, "tom-2": {"cancel", "assign", "reschedule"}, "tom-1": {"confirm"}, "tess-1": {}}
+	want := map[string][]string{"dana-1": {"cancel", "assign", "reschedule"}, "tom-2": {"cancel", "assign", "reschedule", "confirm"}, "tom-1": {"confirm"}, "tess-1": {}}
 	for _, c := range []live.Connection{danaTab, tomTab, both, tess, tim, aliceTab1} {
 		got := pusher.got[c.ID]
 		actions, entitled := want[c.ID]
