@@ -251,8 +251,12 @@ func Load(ctx context.Context, db *dynamodb.Client, table string) error {
 // the stack runs (`make reset`). Each item is deleted and written anew, so the table's
 // stream carries a REMOVE and an INSERT, which announce no transition; and each gets a
 // version one above the one it had, so that the next transition's eventId (entity, id,
-// version) can never repeat one consumers have already seen.
+// version) can never repeat one consumers have already seen. What the demo entities
+// gathered since goes first (clearGathered).
 func Reset(ctx context.Context, db *dynamodb.Client, table string) error {
+	if err := clearGathered(ctx, db, table); err != nil {
+		return err
+	}
 	return each(func(item map[string]types.AttributeValue) error {
 		key := map[string]types.AttributeValue{attr.PK: item[attr.PK], attr.SK: item[attr.SK]}
 		out, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
@@ -271,6 +275,82 @@ func Reset(ctx context.Context, db *dynamodb.Client, table string) error {
 		_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item})
 		return err
 	})
+}
+
+// clearGathered deletes what the demo entities gathered since Load wrote them: in their
+// partitions, every item Load did not write (assignments booked since, the records of
+// requests), and the calendar slots those assignments hold. Left behind, a job put back to
+// Unassigned would still hold a technician's time: another booking there would be refused
+// in its name, and booking it again would meet its own slots.
+func clearGathered(ctx context.Context, db *dynamodb.Client, table string) error {
+	key := func(item map[string]types.AttributeValue) (pk, sk string) {
+		p, _ := item[attr.PK].(*types.AttributeValueMemberS)
+		s, _ := item[attr.SK].(*types.AttributeValueMemberS)
+		if p == nil || s == nil {
+			return "", ""
+		}
+		return p.Value, s.Value
+	}
+	loaded, partitions := map[[2]string]bool{}, map[string]bool{}
+	_ = each(func(item map[string]types.AttributeValue) error {
+		pk, sk := key(item)
+		loaded[[2]string{pk, sk}] = true
+		if t, _ := item[attr.Type].(*types.AttributeValueMemberS); t == nil || t.Value != attr.TypeSlot {
+			partitions[pk] = true
+		}
+		return nil
+	})
+	demoJobs := map[string]bool{}
+	for _, jw := range Jobs() {
+		demoJobs[jw.Job.ID] = true
+	}
+	remove := func(items []map[string]types.AttributeValue, gathered func(map[string]types.AttributeValue) bool) error {
+		for _, item := range items {
+			pk, sk := key(item)
+			if loaded[[2]string{pk, sk}] || !gathered(item) {
+				continue
+			}
+			if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table),
+				Key: map[string]types.AttributeValue{attr.PK: item[attr.PK], attr.SK: item[attr.SK]}}); err != nil {
+				return fmt.Errorf("clear %s %s: %w", pk, sk, err)
+			}
+		}
+		return nil
+	}
+	all := func(map[string]types.AttributeValue) bool { return true }
+	for pk := range partitions {
+		pages := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+			KeyConditionExpression: aws.String("#pk = :pk"), ExpressionAttributeNames: map[string]string{"#pk": attr.PK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}}})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", pk, err)
+			}
+			if err := remove(page.Items, all); err != nil {
+				return err
+			}
+		}
+	}
+	// A slot lives in its technician's partition, which any booking of a demo job may have
+	// used: the whole table's slots are read (a local table, reset by hand).
+	slots := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		FilterExpression: aws.String("#type = :slot"), ExpressionAttributeNames: map[string]string{"#type": attr.Type},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":slot": &types.AttributeValueMemberS{Value: attr.TypeSlot}}})
+	ofDemoJob := func(item map[string]types.AttributeValue) bool {
+		j, ok := item[attr.JobID].(*types.AttributeValueMemberS)
+		return ok && demoJobs[j.Value]
+	}
+	for slots.HasMorePages() {
+		page, err := slots.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("read the calendar: %w", err)
+		}
+		if err := remove(page.Items, ofDemoJob); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // each calls put with every demo item: sessions, then each job and its assignments.

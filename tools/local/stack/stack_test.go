@@ -187,6 +187,38 @@ func TestResetPutsTheDemoDataBack(t *testing.T) {
 	}
 }
 
+// TestResetReleasesWhatTheDemoJobsBookedSince: a demo job booked after Load is Unassigned
+// again after a reset, and its booking's time is free again: the technician's schedule no
+// longer shows it, and the same booking is made again (it met its own slots before).
+func TestResetReleasesWhatTheDemoJobsBookedSince(t *testing.T) {
+	prereq.Need(t, prereq.Moto)
+	_, srv := startServed(t, Options{ManualPoll: true})
+	dispatcher := []string{"Dispatcher"}
+	booking := `{"technicianId":"tom","scheduledStart":"2031-01-06T09:00:00Z","scheduledEnd":"2031-01-06T10:00:00Z"}`
+	assign := "/jobs/" + demodata.JobUnassigned + "/assign"
+	schedule := "/technicians/tom/assignments?from=2031-01-06T00:00:00Z&to=2031-01-07T00:00:00Z"
+	if code, m := callAs(t, srv, "dana", dispatcher, http.MethodPost, assign, booking); code != 200 || m["status"] != "Assigned" {
+		t.Fatalf("assign = %d %v", code, m)
+	}
+	resp, err := http.Post(srv.URL+"/_local/reset", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset = %d", resp.StatusCode)
+	}
+	if code, m := callAs(t, srv, "dana", dispatcher, http.MethodGet, "/jobs/"+demodata.JobUnassigned, ""); code != 200 || m["status"] != "Unassigned" || m["assignment"] != nil {
+		t.Errorf("the job after the reset = %d %v, want it Unassigned with no assignment", code, m)
+	}
+	if code, m := callAs(t, srv, "dana", dispatcher, http.MethodGet, schedule, ""); code != 200 || len(m["bookings"].([]any)) != 0 {
+		t.Errorf("tom's schedule after the reset = %d %v, want no booking", code, m)
+	}
+	if code, m := callAs(t, srv, "dana", dispatcher, http.MethodPost, assign, booking); code != 200 || m["status"] != "Assigned" {
+		t.Errorf("the same booking after the reset = %d %v, want it made again", code, m)
+	}
+}
+
 var testKey = []byte("stack-test-signing-key-0123456789")
 
 // startServed starts a stack with the console (and so /_local/reset) mounted, o's options
@@ -212,7 +244,13 @@ func startServed(t *testing.T, o Options) (*Stack, *httptest.Server) {
 // call sends a request to srv as alice and decodes the JSON answer.
 func call(t *testing.T, srv *httptest.Server, method, path, body string) (int, map[string]any) {
 	t.Helper()
-	token, err := devauth.Mint(testKey, "alice", nil, time.Hour, time.Now())
+	return callAs(t, srv, "alice", nil, method, path, body)
+}
+
+// callAs is call by sub with roles.
+func callAs(t *testing.T, srv *httptest.Server, sub string, roles []string, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	token, err := devauth.Mint(testKey, sub, roles, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
