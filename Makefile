@@ -152,7 +152,7 @@ RUN_STARTED := $(shell date +%s%3N)
 GO_SOURCES = $(shell find . -name '*.go' -not -path './.tools/*' -not -path './.aws-sam/*' -not -path './web/*') go.mod go.sum
 $(CMD_BIN)/run: $(CONSOLE_READY)
 $(CMD_BIN)/%: $(GO_SOURCES)
-	@echo "==> building $* (tools/cmd/$*)"
+	@echo "==> building $* (tools/cmd/$*)" >&2
 	@go build -o $@ ./tools/cmd/$*
 
 .PHONY: run

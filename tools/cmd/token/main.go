@@ -15,8 +15,15 @@ import (
 	"github.com/lifecycle-api/lifecycle/tools/local/devauth"
 )
 
+// errUsage: the flags were wrong, and the flag package has said how, with the usage.
+var errUsage = errors.New("usage")
+
 func main() {
-	if err := token(os.Args[1:]); err != nil {
+	err := token(os.Args[1:])
+	switch {
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "token:", err)
 		os.Exit(1)
 	}
@@ -29,10 +36,10 @@ func token(args []string) error {
 	scopes := fs.String("scopes", "", "comma-separated scopes: a service's token (client credentials), e.g. lifecycle/interviews.progress")
 	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return errUsage
 	}
 	if *sub == "" {
-		return errors.New("token: -sub is required (make token SUB=alice)")
+		return errors.New("-sub is required (make token SUB=alice)")
 	}
 	key, err := devauth.CheckoutKey()
 	if err != nil {
@@ -41,7 +48,7 @@ func token(args []string) error {
 	var tok string
 	switch {
 	case *scopes != "" && *roles != "":
-		return errors.New("token: a service's token (-scopes) carries no roles")
+		return errors.New("a service's token (-scopes) carries no roles")
 	case *scopes != "":
 		tok, err = devauth.MintService(key, *sub, list(*scopes), *ttl, time.Now())
 	default:
