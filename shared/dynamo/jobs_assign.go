@@ -237,7 +237,9 @@ func (s *Jobs) assignItems(j, after job.Job, req job.Request, now time.Time) ([]
 	transitionWrite{to: string(job.Assign.To), now: nowS, action: job.Assign.Action, actor: req.Actor, corr: req.CorrelationID, stampedAt: attr.AssignedAt}.apply(e)
 	e.set(attr.AssignmentID, sAV(a.ID))
 	e.set(attr.Booked, bookedAV(a))
-	if old != nil {
+	// The technician a reassignment took the job from: not the one it books again (a new
+	// window for the same technician takes nothing from them).
+	if old != nil && old.TechnicianID != a.TechnicianID {
 		e.set(attr.UnassignedTechnicianID, sAV(old.TechnicianID))
 	} else {
 		e.remove(attr.UnassignedTechnicianID)

@@ -554,6 +554,11 @@ func TestCalendarIntegrity(t *testing.T) {
 	if r := book(winner, "tom", start.Add(-time.Hour).Format(time.RFC3339), end.Add(-time.Hour).Format(time.RFC3339)); r.status != http.StatusOK {
 		t.Fatalf("reassigning the winner an hour earlier: %d %s", r.status, r.raw)
 	}
+	// Booked again on tom, the job was taken from no one (its JobAssigned names no
+	// unassigned technician).
+	if u := s.job(t, winner)["unassignedTechnicianId"]; u != nil {
+		t.Errorf("tom booked again on his own job: unassignedTechnicianId %v, want none", u)
+	}
 	if r := book(busy, "tom", end.Add(-time.Hour).Format(time.RFC3339), end.Format(time.RFC3339)); r.status != http.StatusOK {
 		t.Errorf("the hour the reassignment released: %d %s", r.status, r.raw)
 	}
@@ -826,6 +831,9 @@ func TestTheDispatchersBoard(t *testing.T) {
 	reassigned := create("reassigned", "")
 	book(reassigned, "tom", at("03", "09:00"), at("03", "10:00"))
 	book(reassigned, "tess", at("03", "09:00"), at("03", "11:00"))
+	if u := str(s.job(t, reassigned), "unassignedTechnicianId"); u != "tom" {
+		t.Errorf("reassigned from tom to tess: unassignedTechnicianId %q, want tom", u)
+	}
 	moved := create("moved", at("01", "07:00"))
 	book(moved, "tom", at("01", "09:00"), at("01", "10:00"))
 	ok(s.do(t, "POST", "/jobs/"+moved+"/reschedule", root, fmt.Sprintf(`{"scheduledStart":%q,"scheduledEnd":%q}`, at("04", "09:00"), at("04", "10:00"))), "reschedule")

@@ -285,7 +285,7 @@ export interface JobAssignedDetail {
     scheduledEnd: string;
   };
   /**
-   * On a reassignment: the technician whose assignment it cancelled.
+   * On a reassignment to another technician: the technician it took the job from (whose assignment it cancelled). Absent when the same technician is booked again.
    */
   unassignedTechnicianId?: string;
 }
