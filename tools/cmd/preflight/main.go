@@ -68,7 +68,13 @@ func run(ctx context.Context, name string) (failed bool, err error) {
 		return false, fmt.Errorf("AWS configuration: %w", err)
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return false, fmt.Errorf("no credentials of the account to check (the SDK's default chain: environment, profile, SSO): %w", err)
+		// What needs no account is worth knowing first: the values left to replace.
+		fmt.Printf("preflight of [%s]: stack %s in %s, without an account (its checks need credentials)\n", name, env.Stack, region)
+		if err := preflight.Write(os.Stdout, preflight.CheckPlaceholders(env)); err != nil {
+			return false, err
+		}
+		return false, fmt.Errorf("no credentials of the account to check (the SDK's default chain: environment, profile, SSO): %w\n"+
+			"  fix: AWS_PROFILE=<profile> make preflight ENV=%s (after aws sso login, for an SSO profile), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", err, name)
 	}
 	fmt.Printf("preflight of [%s]: stack %s in %s\n", name, env.Stack, region)
 	clients := preflight.NewClients(cfg, &http.Client{Timeout: 10 * time.Second})
