@@ -14,7 +14,8 @@ import (
 //go:embed index.html
 var index []byte
 
-// Mount adds GET /openapi.yaml, /docs and /docs/assets/ to mux. root is the repository root.
+// Mount adds GET /openapi.yaml, /docs (and /docs/, which redirects to it) and /docs/assets/
+// to mux. root is the repository root.
 func Mount(mux *http.ServeMux, root string) error {
 	doc := filepath.Join(root, "openapi.yaml")
 	assets := filepath.Join(root, "web", "node_modules", "swagger-ui-dist")
@@ -32,5 +33,7 @@ func Mount(mux *http.ServeMux, root string) error {
 		_, _ = w.Write(index)
 	})
 	mux.Handle("GET /docs/assets/", http.StripPrefix("/docs/assets/", http.FileServer(http.Dir(assets))))
+	// /docs/ is the page too, by its one address (as /console/ is the console).
+	mux.Handle("GET /docs/{$}", http.RedirectHandler("/docs", http.StatusMovedPermanently))
 	return nil
 }
