@@ -162,6 +162,7 @@ run: $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every r
 .PHONY: invoke
 invoke: $(VENV_READY) $(CMD_BIN)/invoke ## run a function's real bootstrap on an event: make invoke FN=cancel-interview EVENT=events/cancel-interview/200-cancelled.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/...json>"; exit 2; }
+	@test -d "functions/$(FN)" || { echo "make invoke: no function $(FN); the functions are: $$(ls functions | tr '\n' ' ')"; exit 2; }
 	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build $(GO_LAMBDA_FLAGS) -o $(BIN)/amd64/$(FN)/bootstrap ./functions/$(FN)
 	@$(CMD_BIN)/invoke -fn $(FN) -event $(EVENT)
 
