@@ -51,6 +51,13 @@ func run(args []string) error {
 	if err != nil || !net.ParseIP(host).IsLoopback() {
 		return fmt.Errorf("-addr must be a loopback address, got %q", *addr)
 	}
+	// The address first: a second `make run` learns at once that the port is taken, before
+	// it starts moto and the stack for nothing.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another `make run` running? make run PORT=3100 uses another port)", *addr, err)
+	}
+	defer ln.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -86,10 +93,6 @@ func run(args []string) error {
 	samEnv, closeSAM := samEnvFile(root, st.Info)
 	defer closeSAM()
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another `make run` running?)", *addr, err)
-	}
 	srv := &http.Server{Handler: st.Handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
