@@ -24,10 +24,11 @@ import (
 // stream publishes events). Each item expires by TTL on expiresAt. docs/data-model.md
 // describes it.
 const (
-	// IndexByUser lists one caller's connections (an interview event's audience).
+	// IndexByUser lists one caller's connections (an interview event's audience, and each
+	// technician a job event concerns: live.Address's deliveries).
 	IndexByUser = "byUser"
-	// IndexByJobReader lists the connections of callers who may read jobs (JobCancelled's
-	// audience); it is sparse: only their items carry the key.
+	// IndexByJobReader lists the connections of callers who may read jobs (every job
+	// event's audience); it is sparse: only their items carry the key.
 	IndexByJobReader = "byJobReader"
 
 	livePK          = "pk"

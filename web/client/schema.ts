@@ -440,15 +440,17 @@ export interface paths {
         put?: never;
         /**
          * Get a single-use ticket for the live WebSocket
-         * @description A ticket opens one WebSocket connection that receives the caller's events (and, for a
-         *     Dispatcher or Admin, every `JobCancelled`), with the roles of this request's token. It
-         *     must be redeemed within 30 seconds, once: offer it as the subprotocol
-         *     `ticket.<ticket>` beside `lifecycle.live.v1`. A ticket unknown, used or expired is
-         *     refused with 401 at the handshake. Each call issues a new ticket (a retry simply gets
-         *     another; unused tickets expire), so `Idempotency-Key` is not read. Per caller: at
-         *     most 30 tickets a minute (429 beyond), and at most 10 open connections (a handshake
-         *     beyond is refused with 429; the deployment's `LiveTicketsPerMinute` and
-         *     `LiveConnectionsPerUser` may say otherwise).
+         * @description A ticket opens one WebSocket connection that receives the events meant for the caller,
+         *     with the roles of this request's token: each event of a session the caller owns; for a
+         *     Dispatcher or Admin, every job event; and each job event that concerns the caller as a
+         *     technician (the booking it makes, confirms, starts, completes, moves or cancels is
+         *     theirs, or its reassignment took the job from them). It must be redeemed within 30
+         *     seconds, once: offer it as the subprotocol `ticket.<ticket>` beside
+         *     `lifecycle.live.v1`. A ticket unknown, used or expired is refused with 401 at the
+         *     handshake. Each call issues a new ticket (a retry simply gets another; unused tickets
+         *     expire), so `Idempotency-Key` is not read. Per caller: at most 30 tickets a minute (429
+         *     beyond), and at most 10 open connections (a handshake beyond is refused with 429; the
+         *     deployment's `LiveTicketsPerMinute` and `LiveConnectionsPerUser` may say otherwise).
          */
         post: operations["createLiveTicket"];
         delete?: never;
