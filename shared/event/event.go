@@ -131,13 +131,14 @@ type Interview struct {
 	ResumeAt *Time `json:"resumeAt,omitempty"`
 }
 
-// Job is the detail of the job events (JobCreated, JobAssigned, AssignmentConfirmed,
-// JobStarted, JobCompleted, JobCancelled).
+// Job is the detail of the job events (JobCreated, JobAssigned, JobRescheduled,
+// AssignmentConfirmed, JobStarted, JobCompleted, JobCancelled).
 type Job struct {
 	Transition
 	JobID string `json:"jobId"`
-	// Booked is the assignment a JobAssigned made, or the one AssignmentConfirmed,
-	// JobStarted and JobCompleted concern: the technician and the window.
+	// Booked is the assignment a JobAssigned made, the one a JobRescheduled moved (over its
+	// new window), or the one AssignmentConfirmed, JobStarted and JobCompleted concern: the
+	// technician and the window.
 	Booked *Booking `json:"booked,omitempty"`
 	// RescheduledFrom is the window a JobRescheduled moved the booking from.
 	RescheduledFrom *Window `json:"rescheduledFrom,omitempty"`
@@ -167,7 +168,9 @@ type Window struct {
 	End   Time `json:"end"`
 }
 
-// Booking is the assignment a JobAssigned made (Pending).
+// Booking is an assignment as a job event's booked reports it: the one a JobAssigned made
+// or a JobRescheduled moved (Pending), or the one AssignmentConfirmed, JobStarted and
+// JobCompleted concern.
 type Booking struct {
 	ID             string `json:"id"`
 	TechnicianID   string `json:"technicianId"`
@@ -201,8 +204,8 @@ type Envelope struct {
 // ErrUnknownType is returned for a detail-type this package does not define.
 var ErrUnknownType = errors.New("unknown detail-type")
 
-// Decode decodes a detail of detailType: *Interview for the interview types, *Job for
-// JobCancelled. Unknown fields are ignored (the contract grows by adding fields).
+// Decode decodes a detail of detailType: *Interview for the interview types, *Job for the
+// job types. Unknown fields are ignored (the contract grows by adding fields).
 func Decode(detailType string, detail []byte) (any, error) {
 	var out any
 	switch detailType {
