@@ -27,9 +27,12 @@ export AWS_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= local
 export AWS_SECRET_ACCESS_KEY ?= local
 
+# The names' column is as wide as the longest target's name, so every description lines up.
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
+		'{ name[NR] = $$1; desc[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+		END { for (i = 1; i <= NR; i++) printf "  make %-" w "s  %s\n", name[i], desc[i] }'
 
 ## ---- tools (fetched on first use into .tools/) ----
 
@@ -128,7 +131,7 @@ client: $(WEB_READY) ## regenerate web/client's types (schema.ts, local-schema.t
 	@cd web && npm run -s generate:client
 
 .PHONY: check-client
-check-client: $(WEB_READY)
+check-client: $(WEB_READY) ## check that web/client's generated types match openapi.yaml, local-api.yaml and schemas/ (make test runs it)
 	@echo "==> web/client's generated types match openapi.yaml, tools/local/console/local-api.yaml and schemas/live-message.json"
 	@cd web && ./node_modules/.bin/openapi-typescript ../openapi.yaml --output client/schema.ts --check >/dev/null 2>&1 || \
 		{ echo "web/client/schema.ts differs from what openapi.yaml generates: run make client and commit it"; exit 1; }
@@ -156,7 +159,7 @@ $(CMD_BIN)/%: $(GO_SOURCES)
 	@go build -o $@ ./tools/cmd/$*
 
 .PHONY: run
-run: $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every route on http://127.0.0.1:3000 with demo data, events, docs and the console (Ctrl-C stops; CORS_ORIGINS=http://localhost:5173 admits a page on another origin)
+run: $(VENV_READY) $(WEB_READY) $(CONSOLE_READY) $(CMD_BIN)/run ## serve every route on http://127.0.0.1:3000 (PORT=3000) with demo data, events, docs and the console (Ctrl-C stops; CORS_ORIGINS=http://localhost:5173 admits a page on another origin)
 	@$(CMD_BIN)/run -addr 127.0.0.1:$(PORT) -started $(RUN_STARTED) $(if $(CORS_ORIGINS),-cors-origins "$(CORS_ORIGINS)")
 
 .PHONY: invoke
