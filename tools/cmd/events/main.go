@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -52,6 +53,11 @@ func events(args []string) error {
 		fmt.Println("no events yet: cancel, pause or resume something, then run this again")
 		return nil
 	}
+	// The detail-type column as wide as the longest shown.
+	width := 0
+	for _, e := range body.Events {
+		width = max(width, len(e.DetailType))
+	}
 	for _, e := range body.Events {
 		if *asJSON {
 			b, _ := json.Marshal(e)
@@ -71,8 +77,9 @@ func events(args []string) error {
 			} `json:"actor"`
 		}
 		_ = json.Unmarshal(e.Detail, &d)
-		fmt.Printf("%s  %-18s %s  %s -> %s  v%d  by %s  eventId=%s  correlationId=%s  (%s)\n",
-			e.Time.UTC().Format(time.RFC3339), e.DetailType, d.SessionID+d.JobID, d.PreviousStatus, d.Status, d.Version, d.Actor.Sub, d.EventID, d.CorrelationID, e.Queue)
+		// A creation has no previous status: it is shown as "new".
+		fmt.Printf("%s  %-*s  %s  %s -> %s  v%d  by %s  eventId=%s  correlationId=%s  (%s)\n",
+			e.Time.UTC().Format(time.RFC3339), width, e.DetailType, d.SessionID+d.JobID, cmp.Or(d.PreviousStatus, "new"), d.Status, d.Version, d.Actor.Sub, d.EventID, d.CorrelationID, e.Queue)
 	}
 	return nil
 }
