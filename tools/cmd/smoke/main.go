@@ -208,7 +208,8 @@ func (s *smoke) preflight(ctx context.Context) (string, error) {
 	}
 	allow := r.header.Get("Access-Control-Allow-Origin")
 	if r.status/100 != 2 || (allow != s.Origin && allow != "*") {
-		return "", fmt.Errorf("answered %d with Access-Control-Allow-Origin %q, want 2xx and %s", r.status, allow, s.Origin)
+		return "", fmt.Errorf("answered %d with Access-Control-Allow-Origin %q, want 2xx and %s "+
+			"(the API admits the origins of CorsAllowedOrigins; make run admits those of make run CORS_ORIGINS=%s)", r.status, allow, s.Origin, s.Origin)
 	}
 	for _, h := range []string{"idempotency-key", "x-correlation-id"} {
 		if !strings.Contains(strings.ToLower(r.header.Get("Access-Control-Allow-Headers")), h) {
