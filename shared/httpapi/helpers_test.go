@@ -302,6 +302,17 @@ func routeMatches(pattern, path string) bool {
 	return true
 }
 
+// wantInvalid checks that resp is the documented 400 INVALID_REQUEST whose details begin
+// with details.
+func wantInvalid(t *testing.T, resp events.APIGatewayV2HTTPResponse, details string) {
+	t.Helper()
+	body := decodeBody(t, resp)
+	got, _ := body["details"].(string)
+	if resp.StatusCode != http.StatusBadRequest || body["code"] != "INVALID_REQUEST" || !strings.HasPrefix(got, details) {
+		t.Errorf("%d %s, want 400 saying %q", resp.StatusCode, resp.Body, details)
+	}
+}
+
 func decodeBody(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]any {
 	t.Helper()
 	var m map[string]any

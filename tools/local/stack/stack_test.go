@@ -155,14 +155,7 @@ func TestResetPutsTheDemoDataBack(t *testing.T) {
 		t.Fatalf("before the reset: %v announced, err %v; want the pause", announced, err)
 	}
 
-	resp, err := http.Post(srv.URL+"/_local/reset", "application/json", strings.NewReader("{}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reset = %d", resp.StatusCode)
-	}
+	reset(t, srv)
 	if _, err := poller.Poll(ctx); err != nil || len(announced) != 1 {
 		t.Fatalf("the reset announced %v (err %v); it must announce nothing", announced[1:], err)
 	}
@@ -200,14 +193,7 @@ func TestResetReleasesWhatTheDemoJobsBookedSince(t *testing.T) {
 	if code, m := callAs(t, srv, "dana", dispatcher, http.MethodPost, assign, booking); code != 200 || m["status"] != "Assigned" {
 		t.Fatalf("assign = %d %v", code, m)
 	}
-	resp, err := http.Post(srv.URL+"/_local/reset", "application/json", strings.NewReader("{}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reset = %d", resp.StatusCode)
-	}
+	reset(t, srv)
 	if code, m := callAs(t, srv, "dana", dispatcher, http.MethodGet, "/jobs/"+demodata.JobUnassigned, ""); code != 200 || m["status"] != "Unassigned" || m["assignment"] != nil {
 		t.Errorf("the job after the reset = %d %v, want it Unassigned with no assignment", code, m)
 	}
@@ -216,6 +202,19 @@ func TestResetReleasesWhatTheDemoJobsBookedSince(t *testing.T) {
 	}
 	if code, m := callAs(t, srv, "dana", dispatcher, http.MethodPost, assign, booking); code != 200 || m["status"] != "Assigned" {
 		t.Errorf("the same booking after the reset = %d %v, want it made again", code, m)
+	}
+}
+
+// reset is make reset: POST /_local/reset, which must answer 200.
+func reset(t *testing.T, srv *httptest.Server) {
+	t.Helper()
+	resp, err := http.Post(srv.URL+"/_local/reset", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset = %d", resp.StatusCode)
 	}
 }
 
