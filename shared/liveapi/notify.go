@@ -129,11 +129,9 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 		return slices.ContainsFunc(extra, func(d live.Delivery) bool { return d.Audience.Admits(c) })
 	}
 	var t tally
-	reached := map[string]bool{}
 	var readers []live.Connection
 	for _, c := range conns {
 		if !concerned(c) {
-			reached[c.ID] = true
 			readers = append(readers, c)
 		}
 	}
@@ -144,13 +142,10 @@ func (n *Notifier) deliver(ctx context.Context, log *slog.Logger, ev events.Even
 		if err != nil {
 			return fmt.Errorf("cannot list the audience's connections: %w", err)
 		}
-		// Connections whose callers may do the same get the same bytes, sent together.
+		// Connections whose callers may do the same get the same bytes, sent together. Each
+		// technician is one Delivery, and their connections no other's, so none is sent twice.
 		same := map[string][]live.Connection{}
 		for _, c := range theirs {
-			if reached[c.ID] {
-				continue
-			}
-			reached[c.ID] = true
 			b, err := json.Marshal(d.For(c))
 			if err != nil {
 				return err
