@@ -304,50 +304,32 @@ func clearGathered(ctx context.Context, db *dynamodb.Client, table string) error
 	for _, jw := range Jobs() {
 		demoJobs[jw.Job.ID] = true
 	}
-	remove := func(items []map[string]types.AttributeValue, gathered func(map[string]types.AttributeValue) bool) error {
-		for _, item := range items {
-			pk, sk := key(item)
-			if loaded[[2]string{pk, sk}] || !gathered(item) {
+	// One read of the whole table (a local table, reset by hand): a slot lives in its
+	// technician's partition, which any booking of a demo job may have used.
+	gathered := func(item map[string]types.AttributeValue) bool {
+		pk, sk := key(item)
+		if loaded[[2]string{pk, sk}] {
+			return false
+		}
+		j, ok := item[attr.JobID].(*types.AttributeValueMemberS)
+		t, _ := item[attr.Type].(*types.AttributeValueMemberS)
+		return partitions[pk] || (t != nil && t.Value == attr.TypeSlot && ok && demoJobs[j.Value])
+	}
+	pages := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("read the table: %w", err)
+		}
+		for _, item := range page.Items {
+			if !gathered(item) {
 				continue
 			}
 			if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table),
 				Key: map[string]types.AttributeValue{attr.PK: item[attr.PK], attr.SK: item[attr.SK]}}); err != nil {
+				pk, sk := key(item)
 				return fmt.Errorf("clear %s %s: %w", pk, sk, err)
 			}
-		}
-		return nil
-	}
-	all := func(map[string]types.AttributeValue) bool { return true }
-	for pk := range partitions {
-		pages := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-			KeyConditionExpression: aws.String("#pk = :pk"), ExpressionAttributeNames: map[string]string{"#pk": attr.PK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}}})
-		for pages.HasMorePages() {
-			page, err := pages.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", pk, err)
-			}
-			if err := remove(page.Items, all); err != nil {
-				return err
-			}
-		}
-	}
-	// A slot lives in its technician's partition, which any booking of a demo job may have
-	// used: the whole table's slots are read (a local table, reset by hand).
-	slots := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-		FilterExpression: aws.String("#type = :slot"), ExpressionAttributeNames: map[string]string{"#type": attr.Type},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":slot": &types.AttributeValueMemberS{Value: attr.TypeSlot}}})
-	ofDemoJob := func(item map[string]types.AttributeValue) bool {
-		j, ok := item[attr.JobID].(*types.AttributeValueMemberS)
-		return ok && demoJobs[j.Value]
-	}
-	for slots.HasMorePages() {
-		page, err := slots.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("read the calendar: %w", err)
-		}
-		if err := remove(page.Items, ofDemoJob); err != nil {
-			return err
 		}
 	}
 	return nil
